@@ -1,0 +1,3 @@
+"""trainer: offline phrase-and-etiquette training for utility service staff."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,152 @@
+"""Configuration: defaults < trainer.toml < environment variables < CLI flags.
+
+The config file is looked up at $TRAINER_CONFIG, else ./trainer.toml, else
+<project root>/trainer.toml. Every setting has a default so the app runs with no
+file at all. CLI flags are applied by the caller with `dataclasses.replace`.
+
+Environment variables:
+  TRAINER_CONFIG           path of the TOML config file
+  TRAINER_ENGINE           vosk | whisper
+  TRAINER_VOSK_MODEL       folder of a Vosk model
+  TRAINER_WHISPER_MODEL    folder of a faster-whisper (CTranslate2) model
+  TRAINER_MODELS_DIR       where `trainer models fetch` installs models
+  TRAINER_SESSIONS_DIR     where sessions are stored
+  TRAINER_PHRASEBOOK_DIRS  extra phrasebook folders, separated by os.pathsep
+  TRAINER_EXAM_KEY         secret key that seals exam records (HMAC)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainer.errors import TrainerError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_PHRASEBOOKS = PROJECT_ROOT / "phrasebooks"
+ENGINES = ("vosk", "whisper")
+
+
+class ConfigError(TrainerError):
+    """The config file is unreadable or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    engine: str = "vosk"
+    models_dir: Path = PROJECT_ROOT / "models"
+    vosk_model: Path | None = None  # None: <models_dir>/vosk-model-small-cn-0.22
+    whisper_model: Path | None = None  # None: <models_dir>/whisper-base
+    sessions_dir: Path = PROJECT_ROOT / "sessions"
+    phrasebook_dirs: tuple[Path, ...] = ()  # extra folders, loaded after the shipped one
+    placeholders: dict[str, str] = field(default_factory=lambda: {"company": "国网供电公司", "hotline": "95598"})
+    max_audio_seconds: float = 600.0
+    scoring_weights: dict[str, float] = field(default_factory=dict)  # empty: scoring defaults
+    pass_mark: float = 80.0
+    instructor_password_hash: str = ""  # see README: `trainer admin set-password`
+    exam_key: str = ""
+    config_path: Path | None = None
+
+    @property
+    def vosk_model_path(self) -> Path:
+        return self.vosk_model or self.models_dir / "vosk-model-small-cn-0.22"
+
+    @property
+    def whisper_model_path(self) -> Path:
+        return self.whisper_model or self.models_dir / "whisper-base"
+
+    def model_path(self, engine: str | None = None) -> Path:
+        engine = engine or self.engine
+        return self.vosk_model_path if engine == "vosk" else self.whisper_model_path
+
+    @property
+    def all_phrasebook_dirs(self) -> tuple[Path, ...]:
+        return (SHIPPED_PHRASEBOOKS, *self.phrasebook_dirs)
+
+
+def find_config_file(environ: dict[str, str] | None = None) -> Path | None:
+    env = os.environ if environ is None else environ
+    if env.get("TRAINER_CONFIG"):
+        path = Path(env["TRAINER_CONFIG"]).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"找不到配置文件 {path}。请检查环境变量 TRAINER_CONFIG。",
+                f"config file {path} named by TRAINER_CONFIG does not exist",
+            )
+        return path
+    for candidate in (Path.cwd() / "trainer.toml", PROJECT_ROOT / "trainer.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"配置文件 {path} 格式错误：{exc}。请修正后重试。", f"bad TOML in {path}: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"无法读取配置文件 {path}：{exc}", f"cannot read {path}: {exc}") from exc
+
+
+def _path(value: Any, base: Path) -> Path:
+    path = Path(str(value)).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build the settings from defaults, the config file and the environment."""
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    values: dict[str, Any] = {}
+    config_path = find_config_file(env)
+    if config_path is not None:
+        data = _read_toml(config_path)
+        base = config_path.parent
+        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir"):
+            if key in data:
+                values[key] = _path(data[key], base)
+        if "phrasebook_dirs" in data:
+            values["phrasebook_dirs"] = tuple(_path(p, base) for p in data["phrasebook_dirs"])
+        for key in ("engine", "instructor_password_hash", "exam_key"):
+            if key in data:
+                values[key] = str(data[key])
+        if "max_audio_seconds" in data:
+            values["max_audio_seconds"] = float(data["max_audio_seconds"])
+        if "pass_mark" in data:
+            values["pass_mark"] = float(data["pass_mark"])
+        if "placeholders" in data:
+            values["placeholders"] = {**settings.placeholders, **{k: str(v) for k, v in data["placeholders"].items()}}
+        if "scoring_weights" in data:
+            values["scoring_weights"] = {k: float(v) for k, v in data["scoring_weights"].items()}
+        values["config_path"] = config_path
+
+    cwd = Path.cwd()
+    env_paths = {
+        "TRAINER_MODELS_DIR": "models_dir",
+        "TRAINER_VOSK_MODEL": "vosk_model",
+        "TRAINER_WHISPER_MODEL": "whisper_model",
+        "TRAINER_SESSIONS_DIR": "sessions_dir",
+    }
+    for var, key in env_paths.items():
+        if env.get(var):
+            values[key] = _path(env[var], cwd)
+    if env.get("TRAINER_PHRASEBOOK_DIRS"):
+        values["phrasebook_dirs"] = tuple(_path(p, cwd) for p in env["TRAINER_PHRASEBOOK_DIRS"].split(os.pathsep) if p)
+    if env.get("TRAINER_ENGINE"):
+        values["engine"] = env["TRAINER_ENGINE"]
+    if env.get("TRAINER_EXAM_KEY"):
+        values["exam_key"] = env["TRAINER_EXAM_KEY"]
+
+    settings = dataclasses.replace(settings, **values)
+    if settings.engine not in ENGINES:
+        raise ConfigError(
+            f"未知的识别引擎“{settings.engine}”。可选：{'、'.join(ENGINES)}。",
+            f"unknown engine {settings.engine!r}; choose one of {ENGINES}",
+        )
+    return settings

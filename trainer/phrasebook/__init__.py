@@ -1,0 +1,13 @@
+"""Phrasebooks: the standard-phrase library and the forbidden-phrase list, loaded from data files."""
+
+from trainer.phrasebook.model import (
+    ForbiddenEntry,
+    Lexicon,
+    Library,
+    PhrasebookProblem,
+    Scenario,
+    Slot,
+    Step,
+)
+
+__all__ = ["ForbiddenEntry", "Lexicon", "Library", "PhrasebookProblem", "Scenario", "Slot", "Step"]

@@ -1,0 +1,152 @@
+"""Domain objects of the phrase library. Pure data: loading and validation live in `loader.py`.
+
+Phrase texts may hold placeholders in braces. Config placeholders (`{company}`,
+`{hotline}`…) are filled in when the library is loaded; slot placeholders
+(`{received}`, `{change}`…) name a `Slot` of the step and stay in the text: the
+matcher treats them as "a value of this kind goes here".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainer.errors import ScenarioNotFoundError
+
+ROLES = ("counter", "hotline", "guide", "field")
+SEVERITIES = ("minor", "major", "critical")
+SLOT_KINDS = ("amount", "number", "digits", "name", "days", "time", "text")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A value the trainee must say inside a phrase, e.g. the amount received (kind "amount")."""
+
+    name: str
+    kind: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    phrases: tuple[str, ...]  # standard phrasings (文明服务用语); phrases[0] is the one shown as "expected"
+    required: bool = True
+    weight: float = 1.0
+    variants: tuple[str, ...] = ()  # further accepted wordings
+    keywords: tuple[tuple[str, ...], ...] = ()  # every group must be present; any word of a group satisfies it
+    slots: tuple[Slot, ...] = ()
+    customer: str = ""  # what the simulated customer says before this step ("" = nothing)
+    tip: str = ""  # coaching tip shown when the step is missed
+    source: Path | None = None
+    line: int = 0
+
+    @property
+    def expected(self) -> str:
+        return self.phrases[0]
+
+    @property
+    def all_phrasings(self) -> tuple[str, ...]:
+        return self.phrases + self.variants
+
+
+@dataclass(frozen=True)
+class ForbiddenEntry:
+    """A 服务忌语: what must never be said, why, and what to say instead."""
+
+    id: str
+    phrase: str  # canonical text
+    severity: str  # one of SEVERITIES
+    reason: str  # why it is wrong
+    replacement: str  # the standard phrase to say instead
+    variants: tuple[str, ...] = ()
+    exceptions: tuple[str, ...] = ()  # polite phrases that contain the text and are fine, e.g. "不知道您"
+    scenarios: tuple[str, ...] = ()  # empty: applies to every scenario
+    source: Path | None = None
+    line: int = 0
+
+    @property
+    def all_phrasings(self) -> tuple[str, ...]:
+        return (self.phrase, *self.variants)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    role: str  # one of ROLES
+    brief: str  # what the trainee reads before starting
+    steps: tuple[Step, ...]
+    domain: str = "general"  # power | gas | water | general
+    difficulty: int = 1  # 1 (basic) .. 3 (hard)
+    forbidden: tuple[ForbiddenEntry, ...] = ()  # scenario-specific entries
+    source: Path | None = None
+    line: int = 0
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    @property
+    def slot_names(self) -> frozenset[str]:
+        return frozenset(slot.name for step in self.steps for slot in step.slots)
+
+    @property
+    def checks_amounts(self) -> bool:
+        """唱收唱付 applies when the scenario asks for the bill, the amount received and the change."""
+        return {"bill", "received", "change"} <= self.slot_names
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Word lists and bands used by scoring, kept as data (`phrasebooks/lexicon.yaml`)."""
+
+    politeness_words: tuple[str, ...] = ("您好", "请", "谢谢", "对不起", "再见")
+    fillers: tuple[str, ...] = ("嗯", "啊", "呃", "那个", "就是说", "然后呢")
+    rate_min: float = 150.0  # 字/分钟
+    rate_max: float = 220.0
+    long_pause_seconds: float = 3.0
+
+
+@dataclass(frozen=True)
+class PhrasebookProblem:
+    """One validation error, precise enough to fix the file: where, which field, what is wrong (Chinese)."""
+
+    path: Path
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Library:
+    """Everything loaded from the phrasebook folders. Files with errors are skipped and listed in `problems`."""
+
+    scenarios: dict[str, Scenario]
+    forbidden: tuple[ForbiddenEntry, ...]
+    lexicon: Lexicon = field(default_factory=Lexicon)
+    version: str = ""  # short content hash of the loaded files, stored with every session
+    problems: tuple[PhrasebookProblem, ...] = ()
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        try:
+            return self.scenarios[scenario_id]
+        except KeyError:
+            known = "、".join(sorted(self.scenarios)) or "（无）"
+            raise ScenarioNotFoundError(
+                f"未知的场景“{scenario_id}”。可用的场景：{known}。",
+                f"unknown scenario {scenario_id!r}",
+            ) from None
+
+    def forbidden_for(self, scenario_id: str) -> tuple[ForbiddenEntry, ...]:
+        """Shared entries that apply to this scenario, plus the scenario's own."""
+        shared = tuple(e for e in self.forbidden if not e.scenarios or scenario_id in e.scenarios)
+        own = self.scenarios[scenario_id].forbidden if scenario_id in self.scenarios else ()
+        return shared + own
