@@ -1,0 +1,544 @@
+"""The session store: one folder per attempt, written atomically, plus a rebuildable SQLite index.
+
+Layout under the root (settings.sessions_dir):
+
+    <YYYY>/<MM>/<session-id>/session.json     canonical JSON of the SessionRecord
+    <YYYY>/<MM>/<session-id>/turn01.wav …      each turn's audio exactly as recorded
+    <YYYY>/<MM>/<session-id>/reviews/*.json    instructor reviews, one append-only file each
+    index.sqlite3                              the index (WAL); rebuilt by `reindex`
+    .tmp/                                      saves in progress (a killed save leaves its folder here)
+    .trash/                                    deleted sessions (moved, not erased)
+
+A save writes everything into a folder under .tmp, fsyncs it, and moves it into place with a
+single rename, so a crash leaves either the whole session or nothing visible. The index row is
+written afterwards; when that fails the folder is kept and the index is marked stale and rebuilt
+on the next read.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from trainer.errors import SessionStoreError
+from trainer.sessions.index import SessionIndex
+from trainer.sessions.model import (
+    SessionFilter,
+    SessionRecord,
+    SessionSummary,
+    StepRow,
+    StepStat,
+    TurnRecord,
+    check_session_id,
+    new_session_id,
+    validate_record,
+)
+from trainer.sessions.review import Review
+
+log = logging.getLogger(__name__)
+
+RECORD_FILE = "session.json"
+REVIEWS_DIR = "reviews"
+INDEX_FILE = "index.sqlite3"
+TEMP_DIR = ".tmp"
+TRASH_DIR = ".trash"
+STALE_MARKER = ".index-stale"
+TEMP_MAX_AGE = 3600.0  # seconds: older temp folders are leftovers of killed saves
+MAX_ID_ATTEMPTS = 5
+
+# Test seam: called with a point name ("audio-written", "record-written", "before-rename",
+# "after-rename") and the folder being written, so tests can kill a save at a precise moment.
+_save_hook: Callable[[str, Path], None] | None = None
+
+
+def _hook(point: str, path: Path) -> None:
+    if _save_hook is not None:
+        _save_hook(point, path)
+
+
+@dataclass(frozen=True)
+class CorruptSession:
+    path: Path
+    reason: str  # Chinese, names the problem and the fix
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    indexed: int
+    corrupt: tuple[CorruptSession, ...] = ()
+    removed_temp: tuple[Path, ...] = ()
+    kept_temp: tuple[Path, ...] = ()  # younger than the age limit: maybe a save in progress
+    seconds: float = 0.0
+
+
+@dataclass
+class _Scan:
+    corrupt: list[CorruptSession] = field(default_factory=list)
+
+
+def sniff_audio_extension(data: bytes) -> str:
+    """The file extension for audio bytes as recorded (browsers and uploads are not always WAV)."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "wav"
+    if data[:4] == b"OggS":
+        return "ogg"
+    if data[:4] == b"fLaC":
+        return "flac"
+    if data[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if data[4:8] == b"ftyp":
+        return "m4a"
+    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "mp3"
+    return "bin"
+
+
+def _oserror(exc: OSError, action_zh: str, action_en: str) -> SessionStoreError:
+    if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
+        hint = "磁盘空间不足。请清理磁盘后重试；已保存的会话不受影响。"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "没有写入权限。请检查会话目录（配置项 sessions_dir / 环境变量 TRAINER_SESSIONS_DIR）的权限。"
+    else:
+        hint = f"系统错误：{exc.strerror or exc}。"
+    return SessionStoreError(f"{action_zh}失败：{hint}", f"{action_en} failed: {exc}")
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":  # directories cannot be opened for fsync on Windows
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "xb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class SessionStore:
+    """Stores practice and exam sessions under `root`. Safe for several threads and processes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.index = SessionIndex(self.root / INDEX_FILE)
+
+    # --- paths -------------------------------------------------------------------------------
+    @property
+    def temp_dir(self) -> Path:
+        return self.root / TEMP_DIR
+
+    @property
+    def trash_dir(self) -> Path:
+        return self.root / TRASH_DIR
+
+    def session_dir(self, session_id: str) -> Path:
+        """Where a session lives (derived from the id alone; validates the id)."""
+        stamp = check_session_id(session_id)["stamp"]
+        return self.root / stamp[0:4] / stamp[4:6] / session_id
+
+    def audio_path(self, session_id: str, turn: int) -> Path:
+        """The audio file of a turn (1-based). Raises SessionStoreError when the turn or its file is missing."""
+        record = self.load(session_id, check_audio=False)
+        if not 1 <= turn <= len(record.turns):
+            raise SessionStoreError(
+                f"会话 {session_id} 没有第 {turn} 轮（共 {len(record.turns)} 轮）。",
+                f"session {session_id} has no turn {turn}",
+            )
+        name = record.turns[turn - 1].audio_file
+        if not name:
+            raise SessionStoreError(f"会话 {session_id} 的第 {turn} 轮没有录音（按文字评分）。", f"turn {turn} has no audio")
+        path = self.session_dir(session_id) / name
+        if not path.is_file():
+            raise SessionStoreError(
+                f"会话 {session_id} 第 {turn} 轮的录音文件 {name} 不见了。该会话已不完整，请从备份恢复该文件。",
+                f"audio file {path} missing",
+            )
+        return path
+
+    def _ensure_root(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise SessionStoreError(
+                f"会话目录 {self.root} 不是文件夹。请在配置中把 sessions_dir 指向一个文件夹。",
+                f"sessions root {self.root} is not a directory",
+            )
+        try:
+            self.temp_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _oserror(exc, f"创建会话目录 {self.root} ", f"creating {self.root}") from exc
+
+    # --- save --------------------------------------------------------------------------------
+    def save(self, record: SessionRecord, turn_audio: Sequence[bytes | None]) -> SessionRecord:
+        """Store a finished attempt with the audio of each turn (None: that turn has no audio).
+
+        Fills in the id (unless given), the audio file names and sha256 values, and returns the
+        record as stored. Either the whole session becomes visible or none of it does.
+        """
+        if len(turn_audio) != len(record.turns):
+            raise SessionStoreError(
+                f"会话有 {len(record.turns)} 轮，但提供了 {len(turn_audio)} 段录音。",
+                f"{len(record.turns)} turns but {len(turn_audio)} audio items",
+            )
+        turns = []
+        for turn, audio in zip(record.turns, turn_audio):
+            if audio is None:
+                turns.append(replace(turn, audio_file="", audio_sha256=""))
+                continue
+            if not isinstance(audio, (bytes, bytearray)) or not audio:
+                raise SessionStoreError(f"第 {turn.index} 轮的录音为空，无法保存。", f"turn {turn.index} audio empty")
+            digest = hashlib.sha256(audio).hexdigest()
+            if turn.audio_sha256 and turn.audio_sha256 != digest:
+                raise SessionStoreError(
+                    f"第 {turn.index} 轮录音的校验值与记录不符，录音可能被替换。", f"turn {turn.index} sha256 mismatch"
+                )
+            name = f"turn{turn.index:02d}.{sniff_audio_extension(bytes(audio))}"
+            turns.append(replace(turn, audio_file=name, audio_sha256=digest))
+        fixed_id = bool(record.id)
+        record = replace(record, turns=tuple(turns), id=record.id or new_session_id(record.trainee_id, record.started_at))
+        validate_record(record, require_id=True)
+        self._ensure_root()
+
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f"{record.id}.{os.getpid()}.", dir=self.temp_dir))
+        except OSError as exc:
+            raise _oserror(exc, "保存会话", "creating temp folder") from exc
+        try:
+            for turn, audio in zip(record.turns, turn_audio):
+                if audio is not None:
+                    _write_synced(tmp / turn.audio_file, bytes(audio))
+                    _hook("audio-written", tmp)
+            for attempt in range(MAX_ID_ATTEMPTS):
+                _write_synced(tmp / RECORD_FILE, record.canonical_bytes())
+                _hook("record-written", tmp)
+                _fsync_dir(tmp)
+                target = self.session_dir(record.id)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _hook("before-rename", tmp)
+                if self._rename_into_place(tmp, target):
+                    break
+                if fixed_id:
+                    raise SessionStoreError(f"会话编号 {record.id} 已存在，不能覆盖已保存的会话。", f"session {record.id} exists")
+                (tmp / RECORD_FILE).unlink()
+                record = replace(record, id=new_session_id(record.trainee_id, record.started_at))
+            else:
+                raise SessionStoreError("无法生成唯一的会话编号，请重试。", "id collisions exhausted")
+        except SessionStoreError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise _oserror(exc, "保存会话", f"saving session {record.id}") from exc
+        _hook("after-rename", target)
+        try:
+            _fsync_dir(target.parent)
+        except OSError as exc:  # the rename happened; durability of the directory entry is best effort
+            log.warning("fsync of %s failed: %s", target.parent, exc)
+        self._index_upsert(record, lambda: [])
+        return record
+
+    @staticmethod
+    def _rename_into_place(tmp: Path, target: Path) -> bool:
+        """Move the folder; False when the target exists (id collision). Never replaces a session."""
+        if target.exists():
+            return False
+        try:
+            os.rename(tmp, target)
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY) or isinstance(exc, FileExistsError):
+                return False
+            raise
+        return True
+
+    def _index_upsert(self, record: SessionRecord, reviews: Callable[[], list[Review]]) -> None:
+        try:
+            self.index.upsert(record, reviews)
+        except SessionStoreError as exc:
+            log.warning("session %s saved but not indexed: %s", record.id, exc.log_message)
+            self._mark_stale()
+
+    def _mark_stale(self) -> None:
+        try:
+            (self.root / STALE_MARKER).touch()
+        except OSError as exc:
+            log.warning("cannot mark the index stale: %s", exc)
+
+    # --- read --------------------------------------------------------------------------------
+    def load(self, session_id: str, check_audio: bool = True) -> SessionRecord:
+        """Read a stored session. With check_audio, every turn's audio file must exist."""
+        folder = self.session_dir(session_id)
+        record = self._read_record(folder)
+        if record.id != session_id:
+            raise SessionStoreError(
+                f"会话文件夹 {folder} 中记录的编号是 {record.id}，与文件夹名不符。请勿手动移动会话文件夹。",
+                f"id mismatch in {folder}: {record.id}",
+            )
+        if check_audio:
+            self._check_audio(folder, record)
+        return record
+
+    def _read_record(self, folder: Path) -> SessionRecord:
+        path = folder / RECORD_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            if folder.is_dir():
+                raise SessionStoreError(f"会话文件夹 {folder} 缺少 session.json，会话不完整。", f"{path} missing") from None
+            raise SessionStoreError(
+                f"找不到会话 {folder.name}。请用 `trainer sessions list` 查看已保存的会话。", f"no session folder {folder}"
+            ) from None
+        except OSError as exc:
+            raise _oserror(exc, f"读取 {path} ", f"reading {path}") from exc
+        try:
+            parsed = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SessionStoreError(
+                f"{path} 不是有效的 JSON（{exc}），文件已损坏。请从备份恢复该会话。", f"bad JSON in {path}: {exc}"
+            ) from exc
+        try:
+            return SessionRecord.from_dict(parsed)
+        except SessionStoreError as exc:
+            raise SessionStoreError(f"{path}：{exc.user_message}", f"{path}: {exc.log_message}") from exc
+
+    @staticmethod
+    def _check_audio(folder: Path, record: SessionRecord) -> None:
+        for turn in record.turns:
+            if turn.audio_file and not (folder / turn.audio_file).is_file():
+                raise SessionStoreError(
+                    f"会话 {record.id} 第 {turn.index} 轮的录音文件 {turn.audio_file} 不见了，会话不完整。请从备份恢复该文件。",
+                    f"{folder / turn.audio_file} missing",
+                )
+
+    def verify_audio(self, session_id: str) -> list[str]:
+        """Problems (Chinese) with the stored audio of a session: missing files or changed bytes."""
+        folder = self.session_dir(session_id)
+        record = self.load(session_id, check_audio=False)
+        problems = []
+        for turn in record.turns:
+            if not turn.audio_file:
+                continue
+            path = folder / turn.audio_file
+            if not path.is_file():
+                problems.append(f"第 {turn.index} 轮录音 {turn.audio_file} 不见了")
+            elif hashlib.sha256(path.read_bytes()).hexdigest() != turn.audio_sha256:
+                problems.append(f"第 {turn.index} 轮录音 {turn.audio_file} 的内容已被改动（校验值不符）")
+        return problems
+
+    # --- index-backed queries -----------------------------------------------------------------
+    def _ready_index(self) -> SessionIndex:
+        """The index, rebuilt first when it is missing, from an older version, or marked stale."""
+        if (self.root / STALE_MARKER).exists() or not self.index.is_built():
+            if self.root.is_dir():
+                self.reindex()
+        return self.index
+
+    def list(self, flt: SessionFilter | None = None, newest_first: bool = True) -> list[SessionSummary]:
+        if not self.root.is_dir():
+            return []
+        return self._ready_index().query(flt or SessionFilter(), newest_first)
+
+    def summary(self, session_id: str) -> SessionSummary:
+        check_session_id(session_id)
+        found = self._ready_index().get(session_id) if self.root.is_dir() else None
+        if found is None:
+            raise SessionStoreError(
+                f"找不到会话 {session_id}。请用 `trainer sessions list` 查看已保存的会话。", f"no session {session_id} in index"
+            )
+        return found
+
+    def score_history(self, trainee_id: str, scenario_id: str | None = None) -> list[SessionSummary]:
+        """A trainee's sessions, oldest first (for progress charts)."""
+        if not self.root.is_dir():
+            return []
+        rows = self._ready_index().query(SessionFilter(scenario_id=scenario_id), newest_first=False)
+        return [row for row in rows if row.trainee_id == trainee_id]
+
+    def step_rows(self, flt: SessionFilter | None = None) -> list[StepRow]:
+        if not self.root.is_dir():
+            return []
+        return self._ready_index().step_rows(flt or SessionFilter())
+
+    def step_miss_rates(self, flt: SessionFilter | None = None) -> list[StepStat]:
+        """Per scenario and step: how often it was missed; most-missed first (weak steps of the group)."""
+        if not self.root.is_dir():
+            return []
+        return self._ready_index().step_stats(flt or SessionFilter())
+
+    # --- delete ------------------------------------------------------------------------------
+    def delete(self, session_id: str) -> Path:
+        """Move a session folder into .trash (recoverable by moving it back and reindexing)."""
+        folder = self.session_dir(session_id)
+        if not folder.is_dir():
+            raise SessionStoreError(
+                f"找不到会话 {session_id}。请用 `trainer sessions list` 查看已保存的会话。", f"no session folder {folder}"
+            )
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = self.trash_dir / f"{session_id}.deleted-{stamp}-{secrets.token_hex(2)}"
+        try:
+            self.trash_dir.mkdir(parents=True, exist_ok=True)
+            os.rename(folder, target)
+        except OSError as exc:
+            raise _oserror(exc, f"删除会话 {session_id} ", f"moving {folder} to trash") from exc
+        try:
+            self.index.remove(session_id)
+        except SessionStoreError as exc:
+            log.warning("session %s deleted but index not updated: %s", session_id, exc.log_message)
+            self._mark_stale()
+        return target
+
+    # --- reviews -----------------------------------------------------------------------------
+    def add_review(self, session_id: str, review: Review) -> Path:
+        """Store a review as a new file beside the record. The record and earlier reviews are never touched."""
+        record = self.load(session_id, check_audio=False)
+        review.validate(record)
+        folder = self.session_dir(session_id) / REVIEWS_DIR
+        data = review.canonical_bytes()
+        try:
+            folder.mkdir(exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+            tmp = Path(tmp_name)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                while True:
+                    target = folder / review.file_name(secrets.token_hex(3))
+                    try:
+                        os.link(tmp, target)  # fails instead of replacing an existing review
+                        break
+                    except FileExistsError:
+                        continue
+            finally:
+                tmp.unlink(missing_ok=True)
+            _fsync_dir(folder)
+        except OSError as exc:
+            raise _oserror(exc, "保存复核意见", f"saving review for {session_id}") from exc
+        self._index_upsert(record, lambda: self.reviews(session_id))
+        return target
+
+    def reviews(self, session_id: str) -> list[Review]:
+        """All readable reviews of a session, oldest first. Corrupt review files are logged and skipped
+        (`reindex` reports them)."""
+        reviews, problems = self._read_reviews(self.session_dir(session_id), session_id)
+        for problem in problems:
+            log.warning("%s", problem)
+        return reviews
+
+    @staticmethod
+    def _read_reviews(folder: Path, session_id: str) -> tuple[list[Review], list[str]]:
+        directory = folder / REVIEWS_DIR
+        if not directory.is_dir():
+            return [], []
+        reviews: list[tuple[str, str, Review]] = []
+        problems: list[str] = []
+        for path in sorted(directory.glob("*.json")):
+            if path.name.startswith(".tmp-"):
+                continue
+            try:
+                review = Review.from_dict(json.loads(path.read_bytes().decode("utf-8")))
+                if review.session_id != session_id:
+                    raise SessionStoreError("复核记录属于另一个会话", f"review for {review.session_id}")
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, SessionStoreError) as exc:
+                reason = exc.user_message if isinstance(exc, SessionStoreError) else str(exc)
+                problems.append(f"复核文件 {path} 已损坏（{reason}），已跳过。请从备份恢复或删除该文件。")
+                continue
+            reviews.append((review.created_at, path.name, review))
+        reviews.sort(key=lambda item: (item[0], item[1]))
+        return [review for _, _, review in reviews], problems
+
+    # --- reindex -----------------------------------------------------------------------------
+    def _session_folders(self) -> Iterator[Path]:
+        for year in sorted(self.root.glob("[0-9][0-9][0-9][0-9]")):
+            if not year.is_dir():
+                continue
+            for month in sorted(year.glob("[0-9][0-9]")):
+                if month.is_dir():
+                    yield from sorted(p for p in month.iterdir() if p.is_dir())
+
+    def _scan(self, report: _Scan) -> Iterator[tuple[SessionRecord, list[Review]]]:
+        report.corrupt.clear()  # the rebuild may be retried when the database is busy
+        for folder in self._session_folders():
+            try:
+                check_session_id(folder.name)
+                if self.session_dir(folder.name) != folder:
+                    raise SessionStoreError(
+                        f"会话文件夹 {folder} 不在其编号对应的年/月目录下。请把它移回 {self.session_dir(folder.name).parent}。",
+                        f"{folder} misplaced",
+                    )
+                record = self.load(folder.name)
+            except SessionStoreError as exc:
+                report.corrupt.append(CorruptSession(folder, exc.user_message))
+                continue
+            reviews, problems = self._read_reviews(folder, record.id)
+            report.corrupt.extend(CorruptSession(folder, problem) for problem in problems)
+            yield record, reviews
+
+    def cleanup_temp(self, max_age: float = TEMP_MAX_AGE) -> tuple[list[Path], list[Path]]:
+        """Remove leftovers of killed saves older than max_age seconds. Returns (removed, kept)."""
+        removed: list[Path] = []
+        kept: list[Path] = []
+        if not self.temp_dir.is_dir():
+            return removed, kept
+        now = time.time()
+        for path in sorted(self.temp_dir.iterdir()):
+            try:
+                age = now - path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # a save just finished and moved it
+            if age >= max_age:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                removed.append(path)
+            else:
+                kept.append(path)
+        return removed, kept
+
+    def reindex(self, temp_max_age: float = TEMP_MAX_AGE) -> ReindexReport:
+        """Rebuild the index from the folders. Corrupt folders are reported (Chinese reason) and skipped."""
+        started = time.monotonic()
+        if not self.root.is_dir():
+            raise SessionStoreError(
+                f"会话目录 {self.root} 不存在。请检查配置项 sessions_dir 或环境变量 TRAINER_SESSIONS_DIR。",
+                f"sessions root {self.root} missing",
+            )
+        removed, kept = self.cleanup_temp(temp_max_age)
+        try:
+            (self.root / STALE_MARKER).unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot clear the stale marker: %s", exc)
+        scan = _Scan()
+        count = self.index.rebuild(lambda: self._scan(scan))
+        for item in scan.corrupt:
+            log.warning("skipped %s: %s", item.path, item.reason)
+        return ReindexReport(
+            indexed=count,
+            corrupt=tuple(scan.corrupt),
+            removed_temp=tuple(removed),
+            kept_temp=tuple(kept),
+            seconds=time.monotonic() - started,
+        )
+
+
+def turn_records(prompts: Sequence[str], transcripts: Sequence[dict]) -> tuple[TurnRecord, ...]:
+    """Build the turns of a record from the customer lines and Transcript.to_dict() of each answer."""
+    if len(prompts) != len(transcripts):
+        raise SessionStoreError("客户台词与识别结果的轮数不一致。", f"{len(prompts)} prompts, {len(transcripts)} transcripts")
+    return tuple(TurnRecord(index=i, prompt=p, transcript=t) for i, (p, t) in enumerate(zip(prompts, transcripts), start=1))
