@@ -1,0 +1,241 @@
+"""Sealing exam records: HMAC-SHA256 over canonical JSON, chained in an append-only ledger.
+
+The ledger is one file, `<sessions root>/exam_ledger.jsonl`, one canonical-JSON entry per line:
+
+    {"seq": 7, "kind": "result", "time": "...Z", "exam_id": "...", "key_id": "...",
+     "body": {...}, "prev": "<seal of entry 6>", "seal": "<HMAC of everything above>"}
+
+- `seal` = HMAC-SHA256(exam key, canonical JSON of the entry without "seal"). The body of a
+  result entry holds the paper, the draw, the verdict and, per question, the sha256 of each
+  audio file, of each transcript, of the score and of the stored session record: changing any
+  stored byte of the record changes a digest, and only the key holder can make a matching seal.
+- `prev` is the seal of the entry before it: deleting, reordering or inserting entries breaks the
+  chain. (Cutting entries off the end leaves a shorter valid chain; the exam sessions the
+  dropped entries pointed to are then reported as orphans by `verify`, and printed reports carry
+  the entry number and seal fingerprint so that a shorter ledger can be proven.)
+- Entries are only ever appended (with an exclusive file lock, flush and fsync), never edited.
+  Instructor overrides and extra attempts are new entries.
+
+The key comes from the settings (env TRAINER_EXAM_KEY or `exam_key` in trainer.toml) and is
+never written to the sessions folder; entries hold only a key id (an HMAC of a fixed text), so a
+verification with the wrong key is told apart from tampering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trainer.config import Settings
+from trainer.errors import ExamError
+from trainer.sessions.model import canonical_json, utc_now
+
+LEDGER_NAME = "exam_ledger.jsonl"
+GENESIS = "0" * 64
+MIN_KEY_LENGTH = 16
+ENTRY_KINDS = ("start", "result", "override", "grant")
+_ENTRY_KEYS = {"seq", "kind", "time", "exam_id", "key_id", "body", "prev", "seal"}
+
+KEY_HELP = (
+    "请设置考试密钥（至少 16 个字符的随机字符串，由考核负责人保管）：\n"
+    "  方法一：设置环境变量，例如  export TRAINER_EXAM_KEY='$(python -c \"import secrets;print(secrets.token_hex(32))\")'\n"
+    "  方法二：在 trainer.toml 中写入一行  exam_key = \"…\"\n"
+    "密钥不要放在 sessions 目录里；验证考试记录（trainer exam verify）时必须使用同一个密钥。"
+)
+
+
+class ExamKeyError(ExamError):
+    """No usable exam key is configured."""
+
+
+def exam_key(settings: Settings) -> bytes:
+    """The sealing key from the settings, or a Chinese error telling how to set one."""
+    key = (settings.exam_key or "").strip()
+    if not key:
+        raise ExamKeyError(f"未配置考试密钥，无法进行考试或验证考试记录。\n{KEY_HELP}", "no exam key configured (TRAINER_EXAM_KEY / exam_key)")
+    if len(key) < MIN_KEY_LENGTH:
+        raise ExamKeyError(
+            f"考试密钥太短（{len(key)} 个字符），至少需要 {MIN_KEY_LENGTH} 个字符。\n{KEY_HELP}",
+            f"exam key too short ({len(key)} < {MIN_KEY_LENGTH})",
+        )
+    if settings.config_path is not None and settings.exam_key and _inside(settings.config_path, settings.sessions_dir):
+        raise ExamKeyError(
+            f"保存考试密钥的配置文件 {settings.config_path} 位于会话目录 {settings.sessions_dir} 中，"
+            "任何能修改考试记录的人都能读到密钥。请把配置文件移到会话目录之外。",
+            "config file holding the exam key lies inside the sessions folder",
+        )
+    return key.encode("utf-8")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def key_id(key: bytes) -> str:
+    """A short public id of the key (tells "wrong key" from "tampered"); reveals nothing usable."""
+    return hmac.new(key, b"trainer exam key id", hashlib.sha256).hexdigest()[:12]
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest(value: Any) -> str:
+    """sha256 of a value's canonical JSON."""
+    return sha256_hex(canonical_json(value))
+
+
+def compute_seal(entry: dict[str, Any], key: bytes) -> str:
+    unsealed = {k: v for k, v in entry.items() if k != "seal"}
+    return hmac.new(key, canonical_json(unsealed), hashlib.sha256).hexdigest()
+
+
+def seal_matches(entry: dict[str, Any], key: bytes) -> bool:
+    return isinstance(entry.get("seal"), str) and hmac.compare_digest(compute_seal(entry, key), entry["seal"])
+
+
+def fingerprint(seal: str) -> str:
+    """The seal as printed on reports: 16 hex digits in groups of four."""
+    short = seal[:16].upper()
+    return "-".join(short[i : i + 4] for i in range(0, len(short), 4))
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One line of the ledger file: the parsed entry, or why it could not be parsed."""
+
+    line: int  # 1-based line number in the file
+    raw: bytes
+    entry: dict[str, Any] | None
+    error: str = ""  # Chinese reason when entry is None
+
+
+def parse_line(number: int, raw: bytes) -> LedgerLine:
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return LedgerLine(number, raw, None, f"无法解析（{exc.__class__.__name__}），该行被改动或写入中断")
+    if not isinstance(entry, dict) or set(entry) != _ENTRY_KEYS:
+        return LedgerLine(number, raw, None, "字段不完整或含有未知字段，该行被改动")
+    if not isinstance(entry["seq"], int) or entry["kind"] not in ENTRY_KINDS or not isinstance(entry["body"], dict):
+        return LedgerLine(number, raw, None, "字段内容无效，该行被改动")
+    if canonical_json(entry) != raw:
+        # Same meaning, other bytes: somebody rewrote the line. The seal is over the canonical form,
+        # so report it explicitly rather than let a reformatted line pass.
+        return LedgerLine(number, raw, entry, "该行的字节与原始写入格式不一致，已被改写")
+    return LedgerLine(number, raw, entry)
+
+
+class Ledger:
+    """The append-only chain of sealed exam entries in a sessions root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.path = self.root / LEDGER_NAME
+
+    def lines(self) -> list[LedgerLine]:
+        if not self.path.exists():
+            return []
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise ExamError(f"无法读取考试记录账本 {self.path}：{exc}", f"cannot read ledger {self.path}: {exc}") from exc
+        parts = data.split(b"\n")
+        if parts and parts[-1] == b"":
+            parts.pop()
+        return [parse_line(n, raw) for n, raw in enumerate(parts, 1)]
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Parsed entries (unreadable lines skipped; `verify` reports them)."""
+        return [ln.entry for ln in self.lines() if ln.entry is not None]
+
+    def append(self, kind: str, exam_id: str, body: dict[str, Any], key: bytes) -> dict[str, Any]:
+        """Seal and append one entry after the last one; returns the entry written."""
+        if kind not in ENTRY_KINDS:
+            raise ValueError(f"unknown ledger entry kind {kind!r}")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            with _locked_append(self.path) as fh:
+                last = _last_entry(self.path)
+                entry: dict[str, Any] = {
+                    "seq": (last["seq"] + 1) if last else 1,
+                    "kind": kind,
+                    "time": utc_now(),
+                    "exam_id": exam_id,
+                    "key_id": key_id(key),
+                    "body": body,
+                    "prev": last["seal"] if last else GENESIS,
+                }
+                entry["seal"] = compute_seal(entry, key)
+                line = canonical_json(entry) + b"\n"
+                size = fh.seek(0, os.SEEK_END)
+                if size:
+                    fh.seek(size - 1)
+                    if fh.read(1) != b"\n":
+                        line = b"\n" + line  # a torn earlier write: keep this entry on its own line
+                    fh.seek(0, os.SEEK_END)
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if created:
+                _fsync_dir(self.root)
+        except OSError as exc:
+            raise ExamError(
+                f"无法写入考试记录账本 {self.path}：{exc}。请检查磁盘空间和目录权限。",
+                f"cannot append to ledger {self.path}: {exc}",
+            ) from exc
+        return entry
+
+
+def _last_entry(path: Path) -> dict[str, Any] | None:
+    """The last parseable entry (chaining continues from it; `verify` reports broken lines)."""
+    for ln in reversed(Ledger(path.parent).lines()):
+        if ln.entry is not None:
+            return ln.entry
+    return None
+
+
+@contextmanager
+def _locked_append(path: Path) -> Iterator[Any]:
+    with open(path, "a+b") as fh:
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import msvcrt
+
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield fh
+            finally:
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield fh
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if sys.platform == "win32":  # pragma: no cover
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
