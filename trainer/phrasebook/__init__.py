@@ -1,5 +1,6 @@
 """Phrasebooks: the standard-phrase library and the forbidden-phrase list, loaded from data files."""
 
+from trainer.phrasebook.loader import check_paths, library_from_settings, load_library
 from trainer.phrasebook.model import (
     ForbiddenEntry,
     Lexicon,
@@ -10,4 +11,15 @@ from trainer.phrasebook.model import (
     Step,
 )
 
-__all__ = ["ForbiddenEntry", "Lexicon", "Library", "PhrasebookProblem", "Scenario", "Slot", "Step"]
+__all__ = [
+    "ForbiddenEntry",
+    "Lexicon",
+    "Library",
+    "PhrasebookProblem",
+    "Scenario",
+    "Slot",
+    "Step",
+    "check_paths",
+    "library_from_settings",
+    "load_library",
+]

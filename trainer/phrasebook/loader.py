@@ -1,0 +1,165 @@
+"""Load the phrase library from phrasebook folders (YAML), reporting bad files instead of failing.
+
+Folders are read in the given order (the shipped `phrasebooks/` first, then a training
+centre's own folders from config); inside a folder, `*.yaml`/`*.yml` files in name order.
+A file with any problem is skipped as a whole and listed in `Library.problems`; the
+rest loads. Across files:
+- a scenario id or forbidden-entry id already loaded from an earlier file is a problem of
+  the later file (a later folder may ADD scenarios, not silently replace shipped ones);
+- a shared forbidden entry's `scenarios:` must name loaded scenarios (checked last);
+- `lexicon:` values of later files override earlier ones, field by field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from trainer.config import Settings
+from trainer.phrasebook.model import Lexicon, Library, PhrasebookProblem
+from trainer.phrasebook.parse import ParsedFile, parse_file
+from trainer.phrasebook.placeholders import DEFAULT_PLACEHOLDERS
+
+SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+def load_library(dirs: Sequence[Path], placeholders: Mapping[str, str]) -> Library:
+    """Load every phrasebook file under `dirs` (folders or single files), in order."""
+    parsed, problems = _parse_all(dirs, placeholders)
+    accepted, cross_problems = _cross_check(parsed)
+    problems += cross_problems
+    return _build(accepted, problems)
+
+
+def library_from_settings(settings: Settings) -> Library:
+    """The shipped phrasebooks plus the configured extra folders, with the configured placeholders."""
+    return load_library(settings.all_phrasebook_dirs, settings.placeholders)
+
+
+def check_paths(paths: Sequence[Path], placeholders: Mapping[str, str], context: Sequence[Path] = ()) -> list[PhrasebookProblem]:
+    """Validate the files under `paths`; return their problems (empty list: all fine).
+
+    `context` folders (e.g. the shipped phrasebooks) are loaded first so that duplicates
+    of, and references to, their scenarios are judged; their own problems are not reported
+    unless they are also under `paths`.
+    """
+    missing: list[PhrasebookProblem] = []
+    checked = {f.resolve() for f in _files(paths, missing)}
+    library = load_library([*context, *paths], placeholders)
+    reported = [p for p in library.problems if p.path.resolve() in checked]
+    return _sorted(missing + reported)
+
+
+def phrasebook_files(paths: Sequence[Path]) -> list[Path]:
+    """The phrasebook files that `load_library(paths, …)` reads, in load order (missing paths left out)."""
+    return _files(paths, [])
+
+
+# -- internals -----------------------------------------------------------------------------------
+
+
+def _files(paths: Iterable[Path], problems: list[PhrasebookProblem]) -> list[Path]:
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+        elif path.is_file():
+            found = [path]
+        else:
+            problems.append(PhrasebookProblem(path, 0, "", "找不到这个词库目录或文件。请检查路径（配置项 phrasebook_dirs 或环境变量 TRAINER_PHRASEBOOK_DIRS）"))
+            continue
+        for file in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(file)
+    return files
+
+
+def _parse_all(dirs: Sequence[Path], placeholders: Mapping[str, str]) -> tuple[list[ParsedFile], list[PhrasebookProblem]]:
+    problems: list[PhrasebookProblem] = []
+    values = {**DEFAULT_PLACEHOLDERS, **{str(k): str(v) for k, v in placeholders.items()}}
+    parsed: list[ParsedFile] = []
+    for file in _files(dirs, problems):
+        try:
+            size = file.stat().st_size
+            if size > MAX_FILE_BYTES:
+                problems.append(PhrasebookProblem(file, 0, "", f"文件过大（{size // 1024} KB，上限 {MAX_FILE_BYTES // 1024 // 1024} MB）。请拆分成多个文件"))
+                continue
+            data = file.read_bytes()
+        except OSError as exc:
+            problems.append(PhrasebookProblem(file, 0, "", f"无法读取文件：{exc.strerror or exc}"))
+            continue
+        parsed.append(parse_file(file, data, values))
+    return parsed, problems
+
+
+def _cross_check(parsed: list[ParsedFile]) -> tuple[list[ParsedFile], list[PhrasebookProblem]]:
+    problems: list[PhrasebookProblem] = []
+    accepted: list[ParsedFile] = []
+    scenario_owner: dict[str, tuple[Path, int]] = {}
+    forbidden_owner: dict[str, tuple[Path, int]] = {}
+    for pf in parsed:
+        if pf.problems:
+            problems += _sorted(pf.problems)
+            continue
+        duplicates: list[PhrasebookProblem] = []
+        for scenario in pf.scenarios:
+            if scenario.id in scenario_owner:
+                where = _where(*scenario_owner[scenario.id])
+                duplicates.append(PhrasebookProblem(pf.path, scenario.line, f"scenarios[{scenario.id}].id", f"场景 id“{scenario.id}”已在 {where} 定义。请换一个 id，或删除其中一个（本文件已跳过）"))
+        for entry in pf.all_forbidden:
+            if entry.id in forbidden_owner:
+                where = _where(*forbidden_owner[entry.id])
+                duplicates.append(PhrasebookProblem(pf.path, entry.line, f"forbidden[{entry.id}].id", f"忌语 id“{entry.id}”已在 {where} 定义。请换一个 id，或删除其中一个（本文件已跳过）"))
+        if duplicates:
+            problems += duplicates
+            continue
+        scenario_owner.update({s.id: (pf.path, s.line) for s in pf.scenarios})
+        forbidden_owner.update({e.id: (pf.path, e.line) for e in pf.all_forbidden})
+        accepted.append(pf)
+
+    # Shared forbidden entries may name scenarios of any file; dropping a file can orphan others.
+    changed = True
+    while changed:
+        changed = False
+        known = {s.id for pf in accepted for s in pf.scenarios}
+        for pf in list(accepted):
+            bad = [r for r in pf.refs if r.scenario_id not in known]
+            if bad:
+                listed = "、".join(sorted(known)) or "（无）"
+                for ref in bad:
+                    problems.append(PhrasebookProblem(pf.path, ref.line, f"forbidden[{ref.entry_id}].scenarios", f"引用了不存在的场景“{ref.scenario_id}”。可用的场景：{listed}（本文件已跳过）"))
+                accepted.remove(pf)
+                changed = True
+    return accepted, problems
+
+
+def _build(accepted: list[ParsedFile], problems: list[PhrasebookProblem]) -> Library:
+    lexicon_values: dict[str, Any] = {}
+    digest = hashlib.sha256()
+    for pf in accepted:
+        lexicon_values.update(pf.lexicon)
+        digest.update(len(pf.data).to_bytes(8, "big"))
+        digest.update(pf.data)
+    return Library(
+        scenarios={s.id: s for pf in accepted for s in pf.scenarios},
+        forbidden=tuple(e for pf in accepted for e in pf.forbidden),
+        lexicon=dataclasses.replace(Lexicon(), **lexicon_values),
+        version=digest.hexdigest()[:12] if accepted else "",
+        problems=tuple(problems),
+    )
+
+
+def _where(path: Path, line: int) -> str:
+    return f"{path.name}:{line}"
+
+
+def _sorted(problems: Iterable[PhrasebookProblem]) -> list[PhrasebookProblem]:
+    return sorted(problems, key=lambda p: (str(p.path), p.line))

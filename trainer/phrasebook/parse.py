@@ -1,0 +1,475 @@
+"""Validate one phrasebook file (YAML bytes) into domain objects.
+
+Checks that need only this file live here: syntax, types, required/unknown fields,
+ids, empty phrases, weights, choices, placeholders, keyword consistency. Checks
+across files (duplicate ids, forbidden entries naming unknown scenarios) are in
+`loader.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import Node, SequenceNode
+
+from trainer.phrasebook.model import ROLES, SEVERITIES, SLOT_KINDS, ForbiddenEntry, PhrasebookProblem, Scenario, Slot, Step
+from trainer.phrasebook.nodes import NodeReader, line_of
+from trainer.phrasebook.placeholders import fill
+
+DOMAINS = ("power", "gas", "water", "general")
+ROLE_LABELS = {"counter": "柜台", "hotline": "热线", "guide": "引导", "field": "上门/现场"}
+SEVERITY_LABELS = {"minor": "轻微", "major": "严重", "critical": "极严重"}
+DOMAIN_LABELS = {"power": "供电", "gas": "燃气", "water": "供水", "general": "通用"}
+SLOT_KIND_LABELS = {
+    "amount": "金额",
+    "number": "数量",
+    "digits": "号码",
+    "name": "姓名",
+    "days": "天数",
+    "time": "时间",
+    "text": "文字",
+}
+
+TOP_KEYS = ("scenarios", "forbidden", "lexicon")
+SCENARIO_REQUIRED = ("id", "title", "role", "brief", "steps")
+SCENARIO_OPTIONAL = ("domain", "difficulty", "forbidden")
+STEP_REQUIRED = ("id", "title", "phrases")
+STEP_OPTIONAL = ("required", "weight", "customer", "variants", "keywords", "slots", "tip")
+SLOT_REQUIRED = ("name", "kind")
+SLOT_OPTIONAL = ("description",)
+FORBIDDEN_REQUIRED = ("id", "phrase", "severity", "reason", "replacement")
+FORBIDDEN_OPTIONAL_SHARED = ("variants", "exceptions", "scenarios")
+FORBIDDEN_OPTIONAL_OWN = ("variants", "exceptions")
+LEXICON_OPTIONAL = ("politeness_words", "fillers", "rate_min", "rate_max", "long_pause_seconds")
+
+
+@dataclass(frozen=True)
+class ScenarioRef:
+    """A shared forbidden entry's `scenarios:` item, checked once every file is loaded."""
+
+    entry_id: str
+    scenario_id: str
+    line: int
+
+
+@dataclass
+class ParsedFile:
+    path: Path
+    data: bytes
+    scenarios: list[Scenario] = field(default_factory=list)
+    forbidden: list[ForbiddenEntry] = field(default_factory=list)
+    lexicon: dict[str, Any] = field(default_factory=dict)
+    refs: list[ScenarioRef] = field(default_factory=list)
+    problems: list[PhrasebookProblem] = field(default_factory=list)
+
+    @property
+    def all_forbidden(self) -> list[ForbiddenEntry]:
+        """Shared entries and every scenario's own entries."""
+        return self.forbidden + [e for s in self.scenarios for e in s.forbidden]
+
+
+def parse_file(path: Path, data: bytes, placeholders: Mapping[str, str]) -> ParsedFile:
+    parsed = ParsedFile(path, data)
+    reader = NodeReader(path)
+    root = _compose(reader, data)
+    if root is not None:
+        _FileParser(reader, placeholders, parsed).parse(root)
+    parsed.problems = reader.problems
+    return parsed
+
+
+def _compose(reader: NodeReader, data: bytes) -> Node | None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        reader.problem(line, "", "文件不是 UTF-8 编码。请在编辑器里用“UTF-8”编码重新保存")
+        return None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        detail = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        hint = _syntax_hint(detail)
+        reader.problem(line, "", f"YAML 语法错误（{detail}）。{hint}")
+        return None
+    except yaml.YAMLError as exc:
+        reader.problem(0, "", f"YAML 语法错误：{exc}")
+        return None
+    if root is None:
+        reader.problem(1, "", "文件是空的（或只有注释）。请写入 scenarios、forbidden 或 lexicon，或删除此文件")
+        return None
+    return root
+
+
+def _syntax_hint(detail: str) -> str:
+    if "\\t" in detail or "'\\t'" in detail or "tab" in detail.lower():
+        return "不要用 Tab 缩进，请改用空格"
+    if "mapping values are not allowed" in detail:
+        return "常见原因：冒号后少了空格，或文字里含“: ”——请给这段文字加引号"
+    if "expected <block end>" in detail or "did not find expected" in detail:
+        return "常见原因：缩进不齐，或列表项“- ”与上一项没有对齐"
+    if "found unexpected end of stream" in detail or "while scanning a quoted scalar" in detail:
+        return "常见原因：引号没有成对闭合"
+    if "expected a single document" in detail:
+        return "一个文件只能有一个文档，请删掉多余的“---”"
+    return "请检查这一行的缩进、冒号和引号"
+
+
+class _FileParser:
+    def __init__(self, reader: NodeReader, placeholders: Mapping[str, str], parsed: ParsedFile) -> None:
+        self.r = reader
+        self.config = dict(placeholders)
+        self.parsed = parsed
+
+    def parse(self, root: Node) -> None:
+        top = self.r.mapping(root, "", (), TOP_KEYS)
+        if top is None:
+            return
+        if not top:
+            self.r.problem(root, "", "文件里没有内容：顶层应有 scenarios、forbidden 或 lexicon")
+            return
+        if "scenarios" in top:
+            self.parsed.scenarios = self._scenarios(top["scenarios"])
+        if "forbidden" in top:
+            self.parsed.forbidden = self._forbidden_list(top["forbidden"], "forbidden", shared=True)
+        if "lexicon" in top:
+            self.parsed.lexicon = self._lexicon(top["lexicon"])
+
+    # -- texts --------------------------------------------------------------------------------
+
+    def _text(self, node: Node, fld: str, slots: frozenset[str] = frozenset(), allow_empty: bool = False) -> str | None:
+        value = self.r.text(node, fld, allow_empty=allow_empty)
+        if value is None:
+            return None
+        filled, errors = fill(value, self.config, slots)
+        for message in errors:
+            self.r.problem(node, fld, message)
+        if errors:
+            return None
+        if not filled.strip() and not allow_empty:
+            self.r.problem(node, fld, "填入占位符后为空")
+            return None
+        return filled
+
+    def _texts(self, node: Node, fld: str, slots: frozenset[str] = frozenset(), allow_empty_list: bool = False) -> list[tuple[str, Node]] | None:
+        items = self.r.sequence(node, fld, allow_empty=allow_empty_list)
+        if items is None:
+            return None
+        out: list[tuple[str, Node]] = []
+        seen: dict[str, int] = {}
+        ok = True
+        for i, item in enumerate(items):
+            value = self._text(item, f"{fld}[{i}]", slots)
+            if value is None:
+                ok = False
+                continue
+            if value in seen:
+                self.r.problem(item, f"{fld}[{i}]", f"“{value}”重复（第 {seen[value]} 行已有）")
+                ok = False
+                continue
+            seen[value] = line_of(item)
+            out.append((value, item))
+        return out if ok else None
+
+    # -- scenarios ----------------------------------------------------------------------------
+
+    def _scenarios(self, node: Node) -> list[Scenario]:
+        items = self.r.sequence(node, "scenarios")
+        if items is None:
+            return []
+        scenarios: list[Scenario] = []
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            scenario = self._scenario(item, i)
+            if scenario is None:
+                continue
+            if scenario.id in seen:
+                self.r.problem(scenario.line, f"scenarios[{scenario.id}].id", f"场景 id“{scenario.id}”重复（第 {seen[scenario.id]} 行已定义）")
+                continue
+            seen[scenario.id] = scenario.line
+            scenarios.append(scenario)
+        return scenarios
+
+    def _scenario(self, node: Node, index: int) -> Scenario | None:
+        fld = f"scenarios[{index}]"
+        values = self.r.mapping(node, fld, SCENARIO_REQUIRED, SCENARIO_OPTIONAL)
+        if values is None:
+            return None
+        sid = self.r.identifier(values["id"], f"{fld}.id")
+        if sid is not None:
+            fld = f"scenarios[{sid}]"
+        title = self._text(values["title"], f"{fld}.title")
+        role = self.r.choice(values["role"], f"{fld}.role", ROLES, ROLE_LABELS)
+        brief = self._text(values["brief"], f"{fld}.brief")
+        domain = self.r.choice(values["domain"], f"{fld}.domain", DOMAINS, DOMAIN_LABELS) if "domain" in values else "general"
+        difficulty = self.r.integer(values["difficulty"], f"{fld}.difficulty", 1, 3) if "difficulty" in values else 1
+        steps = self._steps(values["steps"], f"{fld}.steps")
+        forbidden: list[ForbiddenEntry] | None = []
+        if "forbidden" in values:
+            forbidden = self._forbidden_list(values["forbidden"], f"{fld}.forbidden", shared=False)
+        parts = (sid, title, role, brief, domain, difficulty, steps, forbidden)
+        if any(p is None for p in parts):
+            return None
+        return Scenario(
+            id=sid,  # type: ignore[arg-type]
+            title=title,  # type: ignore[arg-type]
+            role=role,  # type: ignore[arg-type]
+            brief=brief,  # type: ignore[arg-type]
+            steps=tuple(steps),  # type: ignore[arg-type]
+            domain=domain,  # type: ignore[arg-type]
+            difficulty=difficulty,  # type: ignore[arg-type]
+            forbidden=tuple(forbidden),  # type: ignore[arg-type]
+            source=self.parsed.path,
+            line=line_of(node),
+        )
+
+    def _steps(self, node: Node, fld: str) -> list[Step] | None:
+        items = self.r.sequence(node, fld)
+        if items is None:
+            return None
+        steps: list[Step] = []
+        seen: dict[str, int] = {}
+        ok = True
+        for i, item in enumerate(items):
+            step = self._step(item, f"{fld}[{i}]", fld)
+            if step is None:
+                ok = False
+                continue
+            if step.id in seen:
+                self.r.problem(step.line, f"{fld}[{step.id}].id", f"步骤 id“{step.id}”在本场景中重复（第 {seen[step.id]} 行已定义）")
+                ok = False
+                continue
+            seen[step.id] = step.line
+            steps.append(step)
+        return steps if ok else None
+
+    def _step(self, node: Node, fld: str, parent: str) -> Step | None:
+        values = self.r.mapping(node, fld, STEP_REQUIRED, STEP_OPTIONAL)
+        if values is None:
+            return None
+        step_id = self.r.identifier(values["id"], f"{fld}.id")
+        if step_id is not None:
+            fld = f"{parent}[{step_id}]"
+        title = self._text(values["title"], f"{fld}.title")
+        slots = self._slots(values["slots"], f"{fld}.slots") if "slots" in values else []
+        slot_names = frozenset(s.name for s in slots or ())
+        phrases = self._texts(values["phrases"], f"{fld}.phrases", slot_names)
+        variants = self._texts(values["variants"], f"{fld}.variants", slot_names, allow_empty_list=True) if "variants" in values else []
+        keywords = self._keywords(values["keywords"], f"{fld}.keywords") if "keywords" in values else []
+        customer = self._text(values["customer"], f"{fld}.customer", allow_empty=True) if "customer" in values else ""
+        tip = self._text(values["tip"], f"{fld}.tip", allow_empty=True) if "tip" in values else ""
+        required = self.r.boolean(values["required"], f"{fld}.required") if "required" in values else True
+        weight = self.r.positive(values["weight"], f"{fld}.weight") if "weight" in values else 1.0
+        parts = (step_id, title, slots, phrases, variants, keywords, customer, tip, required, weight)
+        if any(p is None for p in parts):
+            return None
+        assert phrases is not None and variants is not None and keywords is not None and slots is not None
+        if not self._consistent(fld, phrases, variants, keywords, slot_names):
+            return None
+        return Step(
+            id=step_id,  # type: ignore[arg-type]
+            title=title,  # type: ignore[arg-type]
+            phrases=tuple(p for p, _ in phrases),
+            required=required,  # type: ignore[arg-type]
+            weight=weight,  # type: ignore[arg-type]
+            variants=tuple(v for v, _ in variants),
+            keywords=tuple(group for group, _ in keywords),
+            slots=tuple(slots),
+            customer=customer,  # type: ignore[arg-type]
+            tip=tip,  # type: ignore[arg-type]
+            source=self.parsed.path,
+            line=line_of(node),
+        )
+
+    def _consistent(
+        self,
+        fld: str,
+        phrases: list[tuple[str, Node]],
+        variants: list[tuple[str, Node]],
+        keywords: list[tuple[tuple[str, ...], Node]],
+        slot_names: frozenset[str],
+    ) -> bool:
+        """Every accepted wording must hold every keyword group and every declared slot."""
+        ok = True
+        wordings = [(f"{fld}.phrases[{i}]", text, node) for i, (text, node) in enumerate(phrases)]
+        wordings += [(f"{fld}.variants[{i}]", text, node) for i, (text, node) in enumerate(variants)]
+        for sub, text, node in wordings:
+            for group, _ in keywords:
+                if not any(word in text for word in group):
+                    self.r.problem(node, sub, f"“{text}”不含关键词组［{'/'.join(group)}］中的任何一个词：请改写这句用语，或调整 keywords")
+                    ok = False
+            for name in sorted(slot_names):
+                if "{" + name + "}" not in text:
+                    self.r.problem(node, sub, f"“{text}”缺少空位 {{{name}}}：本步骤声明了这个空位，每条用语都要在说出数值的位置写上它")
+                    ok = False
+        return ok
+
+    def _slots(self, node: Node, fld: str) -> list[Slot] | None:
+        items = self.r.sequence(node, fld, allow_empty=True)
+        if items is None:
+            return None
+        slots: list[Slot] = []
+        seen: set[str] = set()
+        ok = True
+        for i, item in enumerate(items):
+            sub = f"{fld}[{i}]"
+            values = self.r.mapping(item, sub, SLOT_REQUIRED, SLOT_OPTIONAL)
+            if values is None:
+                ok = False
+                continue
+            name = self.r.identifier(values["name"], f"{sub}.name")
+            kind = self.r.choice(values["kind"], f"{sub}.kind", SLOT_KINDS, SLOT_KIND_LABELS)
+            description = self._text(values["description"], f"{sub}.description", allow_empty=True) if "description" in values else ""
+            if name is None or kind is None or description is None:
+                ok = False
+                continue
+            if name in self.config:
+                self.r.problem(values["name"], f"{sub}.name", f"空位名“{name}”与配置占位符 {{{name}}} 重名，请换一个名字")
+                ok = False
+                continue
+            if name in seen:
+                self.r.problem(values["name"], f"{sub}.name", f"空位“{name}”在本步骤中重复")
+                ok = False
+                continue
+            seen.add(name)
+            slots.append(Slot(name=name, kind=kind, description=description))
+        return slots if ok else None
+
+    def _keywords(self, node: Node, fld: str) -> list[tuple[tuple[str, ...], Node]] | None:
+        items = self.r.sequence(node, fld, allow_empty=True)
+        if items is None:
+            return None
+        groups: list[tuple[tuple[str, ...], Node]] = []
+        ok = True
+        for i, item in enumerate(items):
+            sub = f"{fld}[{i}]"
+            words_nodes = item.value if isinstance(item, SequenceNode) else [item]
+            if isinstance(item, SequenceNode) and not words_nodes:
+                self.r.problem(item, sub, "关键词组不能为空：写成 [您好] 或 [您好, 你好]")
+                ok = False
+                continue
+            words: list[str] = []
+            for word_node in words_nodes:
+                word = self._text(word_node, sub)  # slot placeholders are not allowed here: empty slot set
+                if word is None:
+                    ok = False
+                    continue
+                words.append(word)
+            if len(words) == len(words_nodes):
+                groups.append((tuple(words), item))
+        return groups if ok else None
+
+    # -- forbidden ----------------------------------------------------------------------------
+
+    def _forbidden_list(self, node: Node, fld: str, shared: bool) -> list[ForbiddenEntry] | None:
+        items = self.r.sequence(node, fld, allow_empty=not shared)
+        if items is None:
+            return None
+        entries: list[ForbiddenEntry] = []
+        seen: dict[str, int] = {}
+        ok = True
+        for i, item in enumerate(items):
+            entry = self._forbidden(item, f"{fld}[{i}]", fld, shared)
+            if entry is None:
+                ok = False
+                continue
+            if entry.id in seen:
+                self.r.problem(entry.line, f"{fld}[{entry.id}].id", f"忌语 id“{entry.id}”重复（第 {seen[entry.id]} 行已定义）")
+                ok = False
+                continue
+            seen[entry.id] = entry.line
+            entries.append(entry)
+        return entries if ok else None
+
+    def _forbidden(self, node: Node, fld: str, parent: str, shared: bool) -> ForbiddenEntry | None:
+        optional = FORBIDDEN_OPTIONAL_SHARED if shared else FORBIDDEN_OPTIONAL_OWN
+        values = self.r.mapping(node, fld, FORBIDDEN_REQUIRED, optional)
+        if values is None:
+            return None
+        entry_id = self.r.identifier(values["id"], f"{fld}.id")
+        if entry_id is not None:
+            fld = f"{parent}[{entry_id}]"
+        phrase = self._text(values["phrase"], f"{fld}.phrase")
+        severity = self.r.choice(values["severity"], f"{fld}.severity", SEVERITIES, SEVERITY_LABELS)
+        reason = self._text(values["reason"], f"{fld}.reason")
+        replacement = self._text(values["replacement"], f"{fld}.replacement")
+        variants = self._texts(values["variants"], f"{fld}.variants", allow_empty_list=True) if "variants" in values else []
+        exceptions = self._texts(values["exceptions"], f"{fld}.exceptions", allow_empty_list=True) if "exceptions" in values else []
+        scenario_ids: list[tuple[str, Node]] | None = []
+        if "scenarios" in values:
+            items = self.r.sequence(values["scenarios"], f"{fld}.scenarios", allow_empty=True)
+            scenario_ids = None if items is None else []
+            for i, item in enumerate(items or ()):
+                sid = self.r.identifier(item, f"{fld}.scenarios[{i}]")
+                if sid is None or scenario_ids is None:
+                    scenario_ids = None
+                    continue
+                scenario_ids.append((sid, item))
+        parts = (entry_id, phrase, severity, reason, replacement, variants, exceptions, scenario_ids)
+        if any(p is None for p in parts):
+            return None
+        assert phrase is not None and variants is not None and exceptions is not None and scenario_ids is not None
+        wordings = [phrase, *(v for v, _ in variants)]
+        if phrase in wordings[1:]:
+            self.r.problem(values["variants"], f"{fld}.variants", f"变体里重复了原文“{phrase}”")
+            return None
+        ok = True
+        for i, (text, item) in enumerate(exceptions):
+            if not any(w in text for w in wordings):
+                self.r.problem(item, f"{fld}.exceptions[{i}]", f"例外“{text}”不包含这条忌语的原文或变体，写了也不起作用。例外应是含有忌语文字、但本身礼貌的说法")
+                ok = False
+        if not ok:
+            return None
+        for sid, item in scenario_ids:
+            self.parsed.refs.append(ScenarioRef(entry_id, sid, line_of(item)))  # type: ignore[arg-type]
+        return ForbiddenEntry(
+            id=entry_id,  # type: ignore[arg-type]
+            phrase=phrase,
+            severity=severity,  # type: ignore[arg-type]
+            reason=reason,  # type: ignore[arg-type]
+            replacement=replacement,  # type: ignore[arg-type]
+            variants=tuple(v for v, _ in variants),
+            exceptions=tuple(e for e, _ in exceptions),
+            scenarios=tuple(s for s, _ in scenario_ids),
+            source=self.parsed.path,
+            line=line_of(node),
+        )
+
+    # -- lexicon ------------------------------------------------------------------------------
+
+    def _lexicon(self, node: Node) -> dict[str, Any]:
+        values = self.r.mapping(node, "lexicon", (), LEXICON_OPTIONAL)
+        if values is None:
+            return {}
+        out: dict[str, Any] = {}
+        if "politeness_words" in values:
+            words = self._texts(values["politeness_words"], "lexicon.politeness_words")
+            if words is not None:
+                out["politeness_words"] = tuple(w for w, _ in words)
+        if "fillers" in values:
+            fillers = self._texts(values["fillers"], "lexicon.fillers", allow_empty_list=True)
+            if fillers is not None:
+                out["fillers"] = tuple(w for w, _ in fillers)
+        has_min, has_max = "rate_min" in values, "rate_max" in values
+        if has_min != has_max:
+            present = "rate_min" if has_min else "rate_max"
+            self.r.problem(values[present], f"lexicon.{present}", "rate_min 和 rate_max（语速下限、上限，字/分钟）必须同时给出")
+        elif has_min:
+            low = self.r.positive(values["rate_min"], "lexicon.rate_min")
+            high = self.r.positive(values["rate_max"], "lexicon.rate_max")
+            if low is not None and high is not None:
+                if low >= high:
+                    self.r.problem(values["rate_max"], "lexicon.rate_max", f"语速上限 {high:g} 必须大于下限 {low:g}")
+                else:
+                    out["rate_min"], out["rate_max"] = low, high
+        if "long_pause_seconds" in values:
+            pause = self.r.positive(values["long_pause_seconds"], "lexicon.long_pause_seconds")
+            if pause is not None:
+                out["long_pause_seconds"] = pause
+        return out
