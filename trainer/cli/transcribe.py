@@ -1,0 +1,55 @@
+"""`trainer transcribe FILE... [--engine vosk|whisper] [--model PATH] [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from trainer.asr.factory import get_recognizer
+from trainer.audio import load_audio
+from trainer.config import ENGINES, Settings
+from trainer.errors import TrainerError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "transcribe",
+        help="把录音转写成文字",
+        description="把录音文件转写成文字（每个文件一行；多个文件时行首是文件名）。",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="录音文件（WAV、MP3、M4A、WebM 等）")
+    parser.add_argument("--engine", choices=ENGINES, help="识别引擎（默认取配置 / TRAINER_ENGINE，否则 vosk）")
+    parser.add_argument("--model", type=Path, metavar="PATH", help="模型文件夹（默认取配置 / 环境变量）")
+    parser.add_argument("--json", action="store_true", help="输出 JSON：每个文件的文字、逐词时间和置信度")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    recognizer = get_recognizer(settings, engine=args.engine, model_path=args.model)
+    results: list[dict[str, Any]] = []
+    failed = 0
+    for path in args.files:
+        try:
+            audio = load_audio(path, max_seconds=settings.max_audio_seconds)
+            transcript = recognizer.transcribe(audio)
+        except TrainerError as exc:
+            if len(args.files) == 1:
+                raise
+            failed += 1
+            print(f"错误：{path}：{exc.user_message}", file=sys.stderr)
+            results.append({"file": str(path), "error": exc.user_message})
+            continue
+        if args.json:
+            results.append({"file": str(path), **transcript.to_dict()})
+        elif len(args.files) == 1:
+            print(transcript.text)
+        else:
+            print(f"{path}\t{transcript.text}")
+        sys.stdout.flush()
+    if args.json:
+        document = {"engine": recognizer.engine, "model": recognizer.model_name, "files": results}
+        print(json.dumps(document, ensure_ascii=False, indent=1))
+    return 2 if failed else 0
