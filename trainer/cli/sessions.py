@@ -1,0 +1,225 @@
+"""`trainer sessions list|show|export|delete|reindex`: stored practice and exam sessions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from trainer.config import Settings
+from trainer.errors import SessionStoreError
+from trainer.sessions.export import STATUS_LABELS, export_sessions, local_time
+from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter
+from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
+from trainer.sessions.store import TEMP_MAX_AGE, SessionStore
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”格式不对，请写成 2026-11-23") from None
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"分数“{text}”不是数字") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"分数 {text} 应在 0–100 之间")
+    return value
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trainee", help="学员工号，或姓名中的一部分")
+    parser.add_argument("--scenario", help="场景编号")
+    parser.add_argument("--kind", choices=KINDS, help="practice（练习）或 exam（考试）")
+    parser.add_argument("--since", type=_date, help="从这一天起（含），如 2026-11-01")
+    parser.add_argument("--until", type=_date, help="到这一天止（含），如 2026-11-30")
+    parser.add_argument("--min-score", type=_score, help="最终分数不低于")
+    parser.add_argument("--max-score", type=_score, help="最终分数不高于")
+    result = parser.add_mutually_exclusive_group()
+    result.add_argument("--passed", dest="passed", action="store_const", const=True, help="只看通过的（以复核结果为准）")
+    result.add_argument("--failed", dest="passed", action="store_const", const=False, help="只看未通过的（以复核结果为准）")
+
+
+def _filter(args: argparse.Namespace, limit: int | None = None) -> SessionFilter:
+    return SessionFilter(
+        trainee=args.trainee,
+        scenario_id=args.scenario,
+        kind=args.kind,
+        since=args.since,
+        until=args.until,
+        min_total=args.min_score,
+        max_total=args.max_score,
+        passed=args.passed,
+        limit=limit,
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("sessions", help="查看、导出、删除已保存的练习与考试记录", description="已保存的练习与考试记录")
+    commands = parser.add_subparsers(dest="sessions_command", metavar="SUBCOMMAND")
+    parser.set_defaults(func=lambda args, settings: (parser.print_help(), 2)[1])
+
+    p = commands.add_parser("list", help="列出会话（可筛选）")
+    _add_filters(p)
+    p.add_argument("--limit", type=int, default=None, help="最多列出多少条（默认全部）")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.set_defaults(func=cmd_list)
+
+    p = commands.add_parser("show", help="显示一次会话的详情")
+    p.add_argument("id", metavar="ID", help="会话编号")
+    p.add_argument("--json", action="store_true", help="输出 JSON（记录与复核意见）")
+    p.set_defaults(func=cmd_show)
+
+    p = commands.add_parser("export", help="导出为 CSV 或 Excel（每次会话一行、每个步骤一行）")
+    p.add_argument("path", metavar="PATH", type=Path, help="以 .csv 或 .xlsx 结尾的文件名")
+    _add_filters(p)
+    p.set_defaults(func=cmd_export)
+
+    p = commands.add_parser("delete", help="删除一次会话（移入回收目录 .trash）")
+    p.add_argument("id", metavar="ID", help="会话编号")
+    p.add_argument("--yes", action="store_true", help="不再询问确认")
+    p.set_defaults(func=cmd_delete)
+
+    p = commands.add_parser("reindex", help="根据会话文件夹重建索引")
+    p.add_argument(
+        "--temp-max-age", type=float, default=TEMP_MAX_AGE, metavar="SECONDS",
+        help=f"清理早于此秒数的未完成保存（默认 {TEMP_MAX_AGE:.0f}）",
+    )
+    p.set_defaults(func=cmd_reindex)
+
+
+def _store(settings: Settings) -> SessionStore:
+    return SessionStore(settings.sessions_dir)
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _fmt_score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _fmt_passed(value: bool | None) -> str:
+    return "—" if value is None else ("通过" if value else "未通过")
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    rows = _store(settings).list(_filter(args, args.limit))
+    if args.json:
+        print(json.dumps([row.to_dict() for row in rows], ensure_ascii=False, indent=2))
+        return 0
+    console = _console()
+    if not rows:
+        console.print(f"没有符合条件的会话（会话目录：{settings.sessions_dir}）。")
+        return 0
+    table = Table(show_edge=False)
+    table.add_column("会话编号", no_wrap=True)
+    for title in ("时间", "类型", "学员", "场景", "分数", "结果", "复核"):
+        table.add_column(title, overflow="fold")
+    for row in rows:
+        review = "" if not row.review_count else OVERALL_LABELS.get(row.review_overall, "") + f"（{row.last_reviewer}）"
+        table.add_row(
+            row.id, local_time(row.started_at), KIND_LABELS.get(row.kind, row.kind),
+            f"{row.trainee_name} {row.trainee_id}", row.scenario_title or row.scenario_id,
+            _fmt_score(row.effective_total), _fmt_passed(row.effective_passed), review,
+        )
+    console.print(table)
+    console.print(f"共 {len(rows)} 条。")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    record = store.load(args.id, check_audio=False)
+    reviews = store.reviews(args.id)
+    problems = store.verify_audio(args.id)
+    if args.json:
+        data = {"record": record.to_dict(), "reviews": [r.to_dict() for r in reviews], "audio_problems": problems}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    console = _console()
+    folder = store.session_dir(record.id)
+    console.print(f"会话 {record.id}（{KIND_LABELS.get(record.kind, record.kind)}）")
+    console.print(f"学员：{record.trainee_name}（{record.trainee_id}）  场景：{record.scenario_title}（{record.scenario_id}）")
+    console.print(f"时间：{local_time(record.started_at)} — {local_time(record.finished_at)}")
+    console.print(f"识别：{record.engine} {record.model}  话术库版本：{record.phrasebook_version or '—'}")
+    console.print(f"机评：{_fmt_score(record.total)} 分，{_fmt_passed(record.passed)}")
+    for key, value in record.dimensions.items():
+        console.print(f"  {key}: {value}")
+    for turn in record.turns:
+        console.print(f"第 {turn.index} 轮  客户：{turn.prompt or '—'}")
+        console.print(f"  学员：{turn.transcript.get('text', '')}")
+        if turn.audio_file:
+            console.print(f"  录音：{folder / turn.audio_file}")
+    steps = record.steps
+    if steps:
+        table = Table(title="步骤", show_edge=False)
+        for title in ("步骤", "结果", "相似度", "识别文本", "标准用语"):
+            table.add_column(title, overflow="fold")
+        for step in steps:
+            similarity = step.get("similarity")
+            table.add_row(
+                str(step.get("id")), STATUS_LABELS.get(step.get("status"), str(step.get("status"))),
+                f"{similarity:.2f}" if isinstance(similarity, (int, float)) else "—",
+                str(step.get("matched_text") or ""), str(step.get("expected") or ""),
+            )
+        console.print(table)
+    for hit in record.score.get("forbidden") or []:
+        console.print(f"忌语：{hit.get('matched_text') or hit.get('phrase')}（应说：{hit.get('suggestion', '')}）")
+    for line in record.score.get("feedback") or []:
+        console.print(f"· {line}")
+    for review in reviews:
+        head = f"复核（{review.reviewer}，{local_time(review.created_at)}）：{OVERALL_LABELS[review.overall]}"
+        if review.overall == "override":
+            head += f" → {_fmt_score(review.override_total)} 分，{_fmt_passed(review.override_passed)}"
+        console.print(head + (f"。{review.comment}" if review.comment else ""))
+        for step_id, verdict in review.steps.items():
+            console.print(f"  {step_id}：{VERDICT_LABELS[verdict.verdict]}" + (f"（{verdict.comment}）" if verdict.comment else ""))
+    for problem in problems:
+        console.print(f"[bold red]警告：{problem}[/]")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    report = export_sessions(_store(settings), _filter(args), args.path)
+    for warning in report.warnings:
+        print(f"警告：{warning}", file=sys.stderr)
+    print(f"已导出 {report.sessions} 次会话、{report.steps} 个步骤：{'、'.join(str(p) for p in report.paths)}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    record = store.load(args.id, check_audio=False)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise SessionStoreError("删除需要确认：请在命令后加 --yes。", "delete without --yes on a non-interactive stdin")
+        answer = input(f"确定删除 {record.trainee_name}（{record.trainee_id}）的会话 {record.id}？[y/N] ")
+        if answer.strip().lower() not in ("y", "yes", "是"):
+            print("已取消。")
+            return 1
+    target = store.delete(args.id)
+    print(f"已删除会话 {args.id}（已移入 {target}，需要时可移回原处并运行 `trainer sessions reindex` 恢复）。")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    report = _store(settings).reindex(temp_max_age=args.temp_max_age)
+    print(f"已重建索引：{report.indexed} 次会话，用时 {report.seconds:.2f} 秒。")
+    for item in report.corrupt:
+        print(f"跳过 {item.path}：{item.reason}")
+    if report.removed_temp:
+        print(f"已清理 {len(report.removed_temp)} 个中断的保存留下的临时文件夹。")
+    if report.kept_temp:
+        print(f"保留 {len(report.kept_temp)} 个较新的临时文件夹（可能正在保存）。")
+    return 0
