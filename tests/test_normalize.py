@@ -1,0 +1,98 @@
+"""Normalisation: t2s, width, punctuation, numbers both ways, fillers, and the map back to the source."""
+
+from __future__ import annotations
+
+import pytest
+
+from trainer.text.normalize import chinese_number_value, normalize, normalize_text, to_chinese_numerals
+from trainer.text.pinyin import encode, fold_syllable, same_sound
+
+FILLERS = ("嗯", "啊", "呃", "那个", "就是说", "然后呢")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("請您稍等，謝謝！", "请您稍等谢谢"),  # traditional -> simplified, punctuation removed
+        ("您 好 请 坐", "您好请坐"),  # Vosk spacing
+        ("ＡＢＣ１２３", "abc123"),  # full width -> half width, lower case
+        ("收您一百元，找您四十八元。", "收您100元找您48元"),
+        ("工号一零八为您服务", "工号108为您服务"),  # digit-by-digit reading
+        ("账号幺三幺幺五", "账号13115"),  # 幺 = 1 in digit strings
+        ("拨打九五五九八", "拨打95598"),
+        ("两个工作日", "2个工作日"),  # 两 before a measure word
+        ("四十八点五元", "48.5元"),
+        ("48.5元", "48.5元"),  # decimal point survives punctuation removal
+        ("四十八块五", "48块5"),
+        ("两千三百元", "2300元"),
+        ("请稍等一下，我们一定改进", "请稍等一下我们一定改进"),  # lone numerals inside words stay
+        ("万一", "万一"),  # not a number: cn2an refuses, text kept
+        ("1 3 1 1 5", "13115"),
+    ],
+)
+def test_normalize_text(raw: str, expected: str) -> None:
+    assert normalize(raw).text == expected
+
+
+def test_whisper_and_phrasebook_spellings_meet() -> None:
+    assert normalize_text("找您48元，请收好。") == normalize_text("找您四十八元请收好")
+    assert normalize_text("工號108為您服務") == normalize_text("工号一零八为您服务")
+
+
+def test_source_map_points_back_to_original_characters() -> None:
+    raw = "您好，收您 一百元！"
+    norm = normalize(raw)
+    assert norm.text == "您好收您100元"
+    start = norm.text.index("100")
+    assert norm.source_text(start, start + 3) == "一百"
+    assert norm.source_text(start, start + 4) == "一百元"
+    assert norm.source_span(0, 2) == (0, 2)
+    assert norm.source_text(2, 4) == "收您"
+
+
+def test_clause_starts_follow_punctuation() -> None:
+    norm = normalize("喂，你找谁？好的")
+    assert norm.text == "喂你找谁好的"
+    assert norm.clause_starts == (True, True, False, False, True, False)
+
+
+def test_fillers_recorded_single_ones_dropped() -> None:
+    norm = normalize("嗯，您好，那个，请坐，啊", fillers=FILLERS)
+    assert norm.text == "您好那个请坐"
+    assert [f.text for f in norm.fillers] == ["嗯", "那个", "啊"]
+    # 那个 used as a word (那个表) is not a filler
+    assert normalize("那个表坏了", fillers=FILLERS).fillers == ()
+
+
+def test_number_values() -> None:
+    assert chinese_number_value("一百零八") == "108"
+    assert chinese_number_value("一零八") == "108"
+    assert chinese_number_value("幺三幺幺五") == "13115"
+    assert chinese_number_value("两") == "2"
+    assert chinese_number_value("万一") is None
+
+
+def test_digits_back_to_chinese() -> None:
+    assert to_chinese_numerals("找您48元") == "找您四十八元"
+    assert to_chinese_numerals("热线95598") == "热线九五五九八"
+    assert to_chinese_numerals("48.5元") == "四十八点五元"
+    assert normalize(to_chinese_numerals("收您100元")).text == "收您100元"
+
+
+def test_pinyin_folds_common_confusions() -> None:
+    assert same_sound("您好", "你好")
+    assert same_sound("请坐", "轻坐")
+    assert same_sound("是", "四")  # sh/s
+    assert same_sound("难", "兰")  # n/l
+    assert same_sound("帮", "班")  # ang/an
+    assert same_sound("清", "琴")  # ing/in
+    assert not same_sound("收", "找")
+    assert fold_syllable("zhuang") == ("z", "uan")
+    assert len(encode("收您100元")) == 2 * len("收您100元")
+
+
+def test_pinyin_half_credit_for_near_homophones() -> None:
+    from rapidfuzz import fuzz
+
+    assert fuzz.ratio(encode("收"), encode("说")) == 50.0  # same initial, other final
+    assert fuzz.ratio(encode("收"), encode("找")) == 0.0

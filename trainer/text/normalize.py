@@ -1,0 +1,293 @@
+"""Normalise recogniser output and phrasebook text into one comparable form.
+
+The pipeline is a list of small transforms over *units* (one output character
+each, remembering which characters of the original text it came from), in the
+spirit of jiwer's `Compose`:
+
+1. traditional -> simplified (OpenCC `t2s`);
+2. full width -> half width and lower case (Unicode NFKC);
+3. filler words (嗯、啊、那个…) are recorded for fluency scoring; single-character
+   interjections are dropped from the text, multi-character ones stay (they are
+   also ordinary words: 那个 in 那个表) and are counted only when they stand alone;
+4. punctuation, symbols and spaces (Vosk puts a space between words) removed;
+   punctuation marks the start of a new clause;
+5. numbers read aloud become Arabic digits: 一百零八 -> 108, 四十八点五 -> 48.5,
+   幺三幺幺五 / 一三一一五 -> 13115 (digit strings), 两个 -> 2个. Values go through
+   cn2an; digit-by-digit readings are mapped here because cn2an reads them as
+   one number only in some modes. A lone numeral stays a character unless a
+   measure word follows (一下、一定 stay; 一个 -> 1个, 块五 -> 块5).
+
+Every output character keeps the [start, end) range of the original characters
+it came from, so a span found in the normalised text maps back to the
+transcript (and from there to word timings).
+
+`to_chinese_numerals` goes the other way (digits -> numerals as read aloud).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cn2an
+import opencc
+
+CN_DIGITS = "零〇一二两三四五六七八九幺壹贰叁肆伍陆柒捌玖"
+CN_MULTIPLIERS = "十百千万亿拾佰仟"
+_CN_DIGIT_VALUE = {
+    **dict(zip("零〇一二三四五六七八九", "00123456789")),
+    "两": "2",
+    "幺": "1",
+    **dict(zip("壹贰叁肆伍陆柒捌玖", "123456789")),
+}
+_NUMERAL_CHARS = set(CN_DIGITS + CN_MULTIPLIERS)
+# A lone numeral is a number (not part of a word such as 一下、一定) when one of these follows.
+MEASURE_WORDS = set("元块角毛分个位号点天日月年岁次张份度户秒层楼栋室期项条台件周倍")
+MEASURE_PREFIXES = ("小时", "工作日", "星期", "钟头")
+# ... or when it follows one of these (四十八块五 = 48.5 元, 三点五).
+AMOUNT_CONTEXT_BEFORE = set("元块角毛")
+CLAUSE_PUNCTUATION = set("，。！？；：、,.!?;:…—\n")
+
+
+@dataclass(frozen=True)
+class Filler:
+    """A filler word found in the original text, [start, end) in source characters."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalised text with a map back to the original (`source`) characters."""
+
+    text: str
+    starts: tuple[int, ...]  # per normalised character: first source index it came from
+    ends: tuple[int, ...]  # per normalised character: one past the last source index
+    clause_starts: tuple[bool, ...]  # per normalised character: begins a clause (text start or after punctuation)
+    source: str
+    fillers: tuple[Filler, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """Source [start, end) of the normalised characters [start, end)."""
+        if not self.text or end <= start:
+            return (0, 0)
+        start = max(0, min(start, len(self.text) - 1))
+        end = max(start + 1, min(end, len(self.text)))
+        return self.starts[start], self.ends[end - 1]
+
+    def source_text(self, start: int, end: int) -> str:
+        """The original text behind normalised characters [start, end)."""
+        s, e = self.source_span(start, end)
+        return self.source[s:e]
+
+
+@dataclass
+class _Unit:
+    char: str
+    start: int
+    end: int
+    clause_start: bool = False
+
+
+Transform = Callable[[list[_Unit]], list[_Unit]]
+
+
+@lru_cache(maxsize=1)
+def _opencc_t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified Chinese (OpenCC t2s)."""
+    return _opencc_t2s().convert(text)
+
+
+def _t2s(units: list[_Unit]) -> list[_Unit]:
+    text = "".join(u.char for u in units)
+    converted = to_simplified(text)
+    if len(converted) == len(text):
+        for unit, char in zip(units, converted):
+            unit.char = char
+        return units
+    # Phrase-level conversion changed the length: fall back to character by character.
+    for unit in units:
+        single = to_simplified(unit.char)
+        unit.char = single if len(single) == 1 else unit.char
+    return units
+
+
+def _width_and_case(units: list[_Unit]) -> list[_Unit]:
+    out: list[_Unit] = []
+    for unit in units:
+        folded = unicodedata.normalize("NFKC", unit.char).lower()
+        for char in folded:
+            out.append(_Unit(char, unit.start, unit.end, unit.clause_start))
+    return out
+
+
+def _is_kept(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LN"
+
+
+def _is_boundary(units: list[_Unit], index: int) -> bool:
+    """True at the text ends and on punctuation/spaces."""
+    return index < 0 or index >= len(units) or not _is_kept(units[index].char)
+
+
+def _make_filler_transform(fillers: Sequence[str], found: list[Filler]) -> Transform:
+    singles = {f for f in fillers if len(f) == 1}
+    multis = sorted((f for f in fillers if len(f) > 1), key=len, reverse=True)
+
+    def transform(units: list[_Unit]) -> list[_Unit]:
+        text = "".join(u.char for u in units)
+        out: list[_Unit] = []
+        i = 0
+        while i < len(units):
+            char = units[i].char
+            if char in singles:
+                found.append(Filler(char, units[i].start, units[i].end))
+                i += 1
+                continue
+            for word in multis:
+                if text.startswith(word, i) and _is_boundary(units, i - 1) and _is_boundary(units, i + len(word)):
+                    found.append(Filler(word, units[i].start, units[i + len(word) - 1].end))
+                    break
+            out.append(units[i])
+            i += 1
+        return out
+
+    return transform
+
+
+def _strip_punctuation(units: list[_Unit]) -> list[_Unit]:
+    out: list[_Unit] = []
+    pending_clause = True
+    for i, unit in enumerate(units):
+        char = unit.char
+        if _is_kept(char):
+            unit.clause_start = unit.clause_start or pending_clause
+            pending_clause = False
+            out.append(unit)
+        elif char == "." and out and out[-1].char.isascii() and out[-1].char.isdigit() and i + 1 < len(units) and units[i + 1].char.isascii() and units[i + 1].char.isdigit():
+            out.append(unit)  # decimal point
+        elif char in CLAUSE_PUNCTUATION or unicodedata.category(char).startswith("P"):
+            pending_clause = True
+    return out
+
+
+def _format_number(value: float | int) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def chinese_number_value(run: str) -> str | None:
+    """Arabic form of a run of Chinese numerals, or None when it is not a number.
+
+    Runs without 十百千万亿 are digit strings read one by one (一零八 -> "108",
+    幺三幺幺五 -> "13115"); others are values (一百零八 -> "108", 四十八点五 -> "48.5").
+    """
+    if not run:
+        return None
+    if "点" not in run and not any(c in CN_MULTIPLIERS for c in run):
+        if all(c in _CN_DIGIT_VALUE for c in run):
+            return "".join(_CN_DIGIT_VALUE[c] for c in run)
+        return None
+    try:
+        value = cn2an.cn2an(run.replace("幺", "一"), "normal")
+    except (ValueError, KeyError, IndexError):
+        return None
+    return _format_number(value)
+
+
+def _numeral_run_end(units: list[_Unit], start: int) -> int:
+    """End of the Chinese numeral run starting at `start` (点 only between numerals)."""
+    end = start
+    while end < len(units):
+        char = units[end].char
+        if char in _NUMERAL_CHARS:
+            end += 1
+        elif char == "点" and end > start and end + 1 < len(units) and units[end + 1].char in _NUMERAL_CHARS:
+            end += 1
+        else:
+            break
+    return end
+
+
+def _is_number_context(units: list[_Unit], start: int, end: int) -> bool:
+    """A lone numeral counts as a number only next to a measure word or an amount unit."""
+    if end - start >= 2:
+        return True
+    following = "".join(u.char for u in units[end : end + 3])
+    if following[:1] in MEASURE_WORDS or following.startswith(MEASURE_PREFIXES):
+        return True
+    return start > 0 and units[start - 1].char in AMOUNT_CONTEXT_BEFORE
+
+
+def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
+    out: list[_Unit] = []
+    i = 0
+    while i < len(units):
+        if units[i].char not in _NUMERAL_CHARS:
+            out.append(units[i])
+            i += 1
+            continue
+        end = _numeral_run_end(units, i)
+        run = "".join(u.char for u in units[i:end])
+        digits = chinese_number_value(run) if _is_number_context(units, i, end) else None
+        if digits is None:
+            out.extend(units[i:end])
+        else:
+            first, last = units[i], units[end - 1]
+            for k, char in enumerate(digits):
+                out.append(_Unit(char, first.start, last.end, first.clause_start and k == 0))
+        i = end
+    return out
+
+
+def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -> Normalized:
+    """Normalise `text` for matching; see the module docstring for the steps."""
+    found: list[Filler] = []
+    transforms: list[Transform] = [_t2s, _width_and_case]
+    filler_list = tuple(f for f in (to_simplified(x) for x in fillers) if f)
+    if filler_list:
+        transforms.append(_make_filler_transform(filler_list, found))
+    transforms.append(_strip_punctuation)
+    if numbers:
+        transforms.append(_numbers_to_digits)
+    units = [_Unit(char, i, i + 1) for i, char in enumerate(text)]
+    for transform in transforms:
+        units = transform(units)
+    return Normalized(
+        text="".join(u.char for u in units),
+        starts=tuple(u.start for u in units),
+        ends=tuple(u.end for u in units),
+        clause_starts=tuple(u.clause_start for u in units),
+        source=text,
+        fillers=tuple(found),
+    )
+
+
+@lru_cache(maxsize=8192)
+def normalize_text(text: str, fillers: tuple[str, ...] = ()) -> str:
+    """Only the normalised string (cached; for phrasebook text)."""
+    return normalize(text, fillers=fillers).text
+
+
+_DIGIT_NAMES = dict(zip("0123456789", "零一二三四五六七八九"))
+_DIGIT_STRING = re.compile(r"(?<![\d.])(?:\d{5,}|0\d+)(?![\d.])")
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?")
+
+
+def to_chinese_numerals(text: str) -> str:
+    """Arabic digits -> Chinese numerals as read aloud: 48元 -> 四十八元, 95598 -> 九五五九八."""
+    text = _DIGIT_STRING.sub(lambda m: "".join(_DIGIT_NAMES[d] for d in m.group(0)), text)
+    return _AMOUNT.sub(lambda m: cn2an.an2cn(m.group(0), "low"), text)
