@@ -97,7 +97,6 @@ class SessionIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._schema_ready = False
 
     # --- connections -------------------------------------------------------------------------
     @contextmanager
@@ -106,10 +105,11 @@ class SessionIndex:
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
-            if not self._schema_ready:
+            # user_version marks a file that has the schema (cheap read; the file may have been
+            # deleted and re-created since this object last looked).
+            if conn.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
                 conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SCHEMA)
-                self._schema_ready = True
+                conn.executescript(_SCHEMA + f"PRAGMA user_version = {INDEX_VERSION};")
             yield conn
         finally:
             conn.close()

@@ -213,8 +213,10 @@ class SessionStore:
             name = f"turn{turn.index:02d}.{sniff_audio_extension(bytes(audio))}"
             turns.append(replace(turn, audio_file=name, audio_sha256=digest))
         fixed_id = bool(record.id)
-        record = replace(record, turns=tuple(turns), id=record.id or new_session_id(record.trainee_id, record.started_at))
-        validate_record(record, require_id=True)
+        record = replace(record, turns=tuple(turns))
+        validate_record(record, require_id=False)
+        if not fixed_id:
+            record = replace(record, id=new_session_id(record.trainee_id, record.started_at))
         self._ensure_root()
 
         try:
