@@ -486,3 +486,16 @@ def test_real_recording_levels_are_plausible(real_audio_dir: Path) -> None:
     assert levels.clipping_ratio < 0.001
     assert speech_segments(audio)
     assert os.fspath(real_audio_dir)  # fixture resolved through conftest, not a hard-coded path
+
+
+def test_wav_with_header_but_no_samples(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "nothing.wav", np.zeros(0), SAMPLE_RATE)
+    err = load_error(path, require_speech=False)
+    assert "没有音频数据" in err.user_message and "nothing.wav" in err.user_message
+
+
+def test_noise_only_recording_says_so() -> None:
+    noise = np.random.default_rng(4).normal(0, 10 ** (-30 / 20), 3 * SAMPLE_RATE)
+    with pytest.raises(AudioError) as info:
+        ensure_speech(Audio(to_int16(noise)))
+    assert info.value.user_message.startswith("没有检测到说话声") and "背景噪音" in info.value.user_message

@@ -81,7 +81,7 @@ NOISY_SNR_DB = 15.0
 
 _READ_BLOCK_FRAMES = 1 << 16
 _FFMPEG_READ_BYTES = 1 << 16
-_SNIFF_BYTES = 4096
+_SNIFF_BYTES = 65536  # enough to reach the data chunk of a WAV with metadata in front
 _MIN_RATE, _MAX_RATE = 4000, 768000
 _INSTALL_FFMPEG = "请安装 ffmpeg（Debian/Ubuntu：sudo apt-get install ffmpeg；Windows/macOS：从 ffmpeg.org 下载并加入 PATH），或改用 WAV 格式的录音"
 
@@ -162,16 +162,18 @@ def _vad(audio: Audio) -> tuple[list[tuple[float, float]], np.ndarray, np.ndarra
     active = db >= threshold
 
     frame_seconds = frame_len / audio.sample_rate
+    max_gap_frames = VAD_MAX_GAP_SECONDS / frame_seconds
+    min_frames = round(VAD_MIN_SEGMENT_SECONDS / frame_seconds)
     runs: list[list[int]] = []  # [first_frame, end_frame)
-    for index in np.flatnonzero(active):
-        if runs and index - runs[-1][1] < VAD_MAX_GAP_SECONDS / frame_seconds:
-            runs[-1][1] = int(index) + 1
-        elif not runs or index >= runs[-1][1]:
-            runs.append([int(index), int(index) + 1])
+    for index in map(int, np.flatnonzero(active)):
+        if runs and index - runs[-1][1] < max_gap_frames:
+            runs[-1][1] = index + 1
+        else:
+            runs.append([index, index + 1])
     mask = np.zeros(len(db), dtype=bool)
     segments: list[tuple[float, float]] = []
     for start, end in runs:
-        if (end - start) * frame_seconds < VAD_MIN_SEGMENT_SECONDS:
+        if end - start < min_frames:
             continue
         mask[start:end] = True
         segments.append((round(start * frame_seconds, 3), round(min(end * frame_seconds, audio.duration), 3)))
@@ -213,13 +215,18 @@ def ensure_speech(audio: Audio, levels: AudioLevels | None = None) -> AudioLevel
     levels = levels if levels is not None else measure_levels(audio)
     if levels.speech_duration >= MIN_SPEECH_SECONDS:
         return levels
+    fix = "请检查麦克风是否打开、是否选对了输入设备、系统是否给了麦克风权限，然后靠近麦克风重新录制。"
     if levels.peak_dbfs <= SILENCE_DBFS:
         what = "录音完全是静音"
+    elif levels.peak_dbfs < VAD_ABS_MIN_DBFS + 10:
+        what = f"录音几乎是静音（最大音量 {levels.peak_dbfs:.0f} dBFS）"
+    elif levels.noise_dbfs is not None and levels.noise_dbfs > NOISY_FLOOR_DBFS:
+        what = f"录音里只有持续的背景噪音（约 {levels.noise_dbfs:.0f} dBFS），听不出说话声"
+        fix = "请换到安静的地方，靠近麦克风清楚地说，然后重新录制。"
     else:
-        what = f"录音几乎是静音（最大音量 {levels.peak_dbfs:.0f} dBFS）" if levels.peak_dbfs < VAD_ABS_MIN_DBFS + 10 else "录音里只有背景声"
+        what = "录音里只有零星的杂音，听不出说话声"
     raise AudioError(
-        f"没有检测到说话声：{what}，时长 {_format_seconds(levels.duration)}。"
-        "请检查麦克风是否打开、是否选对了输入设备、系统是否给了麦克风权限，然后靠近麦克风重新录制。",
+        f"没有检测到说话声：{what}，时长 {_format_seconds(levels.duration)}。{fix}",
         f"no speech detected: duration {levels.duration:.2f}s, speech {levels.speech_duration:.2f}s, "
         f"peak {levels.peak_dbfs:.1f} dBFS, rms {levels.rms_dbfs:.1f} dBFS",
     )
@@ -623,7 +630,7 @@ def _decode(
     ]  # fmt: skip
     limit = int(max_seconds * SAMPLE_RATE) * 2  # bytes of s16le; reading stops one piece past it
     buf = bytearray()
-    too_long = False
+    too_long = finished = False
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: a chatty decoder cannot block on stderr
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
@@ -639,8 +646,9 @@ def _decode(
                 if len(buf) > limit:
                     too_long = True
                     break
+            finished = not too_long
         finally:
-            if proc.poll() is None and too_long:
+            if not finished and proc.poll() is None:  # over the limit, or interrupted (Ctrl-C)
                 proc.kill()
             if proc.stdout is not None:
                 proc.stdout.close()
