@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from trainer.audio import SAMPLE_RATE, Audio
+from trainer.audio import SAMPLE_RATE, Audio, iter_chunks
 from trainer.practice.capture import InputDevice, MicrophoneCapture, select_input_device
 
 
@@ -123,8 +123,9 @@ class FileSource(AudioSource):
         self.names = list(names)
         self.fast = fast
         self.per_turn = len(self.recordings) > 1
-        self._file = 0 if not self.per_turn else -1  # recording being read
-        self._pos = 0  # next sample of that recording
+        self._file = -1  # recording being read
+        self._chunks: Iterator[np.ndarray] = iter(())
+        self._pos = 0  # samples of that recording already read
         self._pace_start = 0.0
         self._paced = 0.0  # seconds delivered since _pace_start
 
@@ -134,13 +135,19 @@ class FileSource(AudioSource):
         pace = "快速" if self.fast else "实时"
         return f"录音文件（{pace}）：{shown}"
 
+    def _next_recording(self) -> bool:
+        if self._file + 1 >= len(self.recordings):
+            return False
+        self._file += 1
+        self._chunks = iter_chunks(self.recordings[self._file], self.chunk_seconds)
+        self._pos = 0
+        return True
+
     def begin_turn(self) -> bool:
-        if self.per_turn:
-            if self._file + 1 >= len(self.recordings):
+        if self.per_turn or self._file < 0:
+            if not self._next_recording():
                 return False
-            self._file += 1
-            self._pos = 0
-        elif self._pos >= len(self.recordings[0].samples):
+        elif self._pos >= len(self.recordings[self._file].samples):
             return False
         self._pace_start = time.monotonic()
         self._paced = 0.0
@@ -149,10 +156,9 @@ class FileSource(AudioSource):
     def read(self) -> np.ndarray | None:
         if self._file < 0:
             raise RuntimeError("begin_turn() first")
-        samples = self.recordings[self._file].samples
-        if self._pos >= len(samples):
+        chunk = next(self._chunks, None)
+        if chunk is None:
             return None
-        chunk = samples[self._pos : self._pos + self.chunk_samples]
         self._pos += len(chunk)
         if not self.fast:
             self._paced += len(chunk) / self.sample_rate
