@@ -347,7 +347,7 @@ def test_too_long_compressed_file_stops_decoding_at_limit(tmp_path: Path, monkey
     assert "太长" in err.user_message and "9.0秒" in err.user_message
     monkeypatch.setattr(audio_mod, "_ffprobe", lambda: None)  # no duration known up front: bounded decode
     err = load_error(encoded, max_seconds=2.0)
-    assert "太长" in err.user_message and "超过 2.0秒" in err.user_message
+    assert "太长" in err.user_message and "时长超过上限 2.0秒" in err.user_message
     assert "longer than" in err.log_message
 
 

@@ -246,7 +246,11 @@ def iter_chunks(audio: Audio, chunk_seconds: float = 0.1) -> Iterator[np.ndarray
 
 
 def save_wav(audio: Audio, path: Path) -> None:
-    """Write a 16-bit mono WAV atomically: a temp file in the same folder, then os.replace."""
+    """Write a 16-bit mono WAV atomically: a temp file in the same folder, then os.replace.
+
+    The bytes come from `Audio.to_wav_bytes` (stdlib `wave`): writing plain 16-bit
+    mono PCM needs no codec library.
+    """
     path = Path(path)
     tmp_name: str | None = None
     try:
@@ -382,9 +386,9 @@ def load_audio(
 def _check_length(src: _Source, seconds: float | None, max_seconds: float, *, at_least: bool = False) -> None:
     if seconds is None or seconds <= max_seconds:
         return
-    length = f"超过 {_format_seconds(seconds)}" if at_least else _format_seconds(seconds)
+    length = "" if at_least else f" {_format_seconds(seconds)}，"
     raise AudioError(
-        f"{src.label} 太长：时长 {length}，超过上限 {_format_seconds(max_seconds)}。"
+        f"{src.label} 太长：时长{length}超过上限 {_format_seconds(max_seconds)}。"
         "请录一段更短的回答，或把录音分成几段分别上传。",
         f"{src.path or '<bytes>'}: audio {'longer than ' if at_least else ''}{seconds:.1f}s exceeds limit {max_seconds:.1f}s",
     )
@@ -411,7 +415,7 @@ def _wav_header(head: bytes) -> tuple[int | None, int | None, int | None]:
     every fmt-chunk problem with the same error code, so the few header fields that
     tell "cut-off file" and "unknown codec" apart are read here.
     """
-    fmt_tag = data_size = data_offset = None
+    fmt_tag = None
     if head[:4] != b"RIFF":  # RIFX / RF64 / BW64: leave to libsndfile
         return None, None, None
     pos = 12
