@@ -21,6 +21,11 @@ from trainer.sessions.model import new_session_id
 from test_sessions_support import audio_for, make_record, make_score, wav_bytes
 
 
+def _leftovers(store: SessionStore) -> list[Path]:
+    """Temp folders and pending-index markers left behind (a finished save leaves none)."""
+    return [p for p in store.temp_dir.iterdir() if p != store.pending_dir] + list(store.pending_dir.iterdir())
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> SessionStore:
     return SessionStore(tmp_path / "sessions")
@@ -50,7 +55,7 @@ def test_round_trip_keeps_record_audio_and_canonical_bytes(store: SessionStore) 
     assert "张三".encode() in raw and b", " not in raw
     assert store.verify_audio(saved.id) == []
     # nothing left behind in the temp folder
-    assert list(store.temp_dir.iterdir()) == []
+    assert _leftovers(store) == []
 
 
 def test_save_without_audio_for_text_scored_turns(store: SessionStore) -> None:
@@ -98,7 +103,7 @@ def test_given_id_is_kept_and_never_overwritten(store: SessionStore) -> None:
     with pytest.raises(SessionStoreError, match="已存在"):
         store.save(replace(record, id=session_id, trainee_name="李四"), audio_for(record))
     assert (store.session_dir(session_id) / "session.json").read_bytes() == before
-    assert list(store.temp_dir.iterdir()) == []
+    assert _leftovers(store) == []
 
 
 def test_listing_and_filters(store: SessionStore) -> None:
@@ -335,7 +340,7 @@ def test_disk_full_during_save_leaves_nothing_and_keeps_old_sessions(store: Sess
     with pytest.raises(SessionStoreError, match="磁盘空间不足"):
         store.save(make_record("E1"), audio_for(make_record()))
     monkeypatch.undo()
-    assert list(store.temp_dir.iterdir()) == []
+    assert _leftovers(store) == []
     assert [s.id for s in store.list()] == [earlier.id]
     assert {p: p.read_bytes() for p in store.session_dir(earlier.id).rglob("*") if p.is_file()} == before
     assert store.reindex().indexed == 1

@@ -137,3 +137,14 @@ def save_many(root: str, worker: int, count: int) -> list[str]:
         ids.append(store.save(record, audio_for(record, 200.0 + worker * 10 + n)).id)
         time.sleep(0.001 * (os.getpid() % 3))
     return ids
+
+
+def reindex_loop(root: str, rounds: int) -> int:
+    """multiprocessing target: rebuild the index and list sessions repeatedly while others save."""
+    store = SessionStore(Path(root))
+    seen = 0
+    for _ in range(rounds):
+        store.reindex()
+        seen = len(store.list())
+        time.sleep(0.01)
+    return seen

@@ -53,6 +53,7 @@ INDEX_FILE = "index.sqlite3"
 TEMP_DIR = ".tmp"
 TRASH_DIR = ".trash"
 STALE_MARKER = ".index-stale"
+PENDING_DIR = "pending"  # inside TEMP_DIR: one empty file per session renamed into place but not yet indexed
 TEMP_MAX_AGE = 3600.0  # seconds: older temp folders are leftovers of killed saves
 MAX_ID_ATTEMPTS = 5
 
@@ -151,6 +152,10 @@ class SessionStore:
     def trash_dir(self) -> Path:
         return self.root / TRASH_DIR
 
+    @property
+    def pending_dir(self) -> Path:
+        return self.temp_dir / PENDING_DIR
+
     def session_dir(self, session_id: str) -> Path:
         """Where a session lives (derived from the id alone; validates the id)."""
         stamp = check_session_id(session_id)["stamp"]
@@ -182,7 +187,7 @@ class SessionStore:
                 f"sessions root {self.root} is not a directory",
             )
         try:
-            self.temp_dir.mkdir(parents=True, exist_ok=True)
+            self.pending_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _oserror(exc, f"创建会话目录 {self.root} ", f"creating {self.root}") from exc
 
@@ -234,9 +239,12 @@ class SessionStore:
                 _fsync_dir(tmp)
                 target = self.session_dir(record.id)
                 target.parent.mkdir(parents=True, exist_ok=True)
+                pending = self.pending_dir / record.id
+                _write_synced(pending, b"")  # "indexing pending": lets readers index it if we die after the rename
                 _hook("before-rename", tmp)
                 if self._rename_into_place(tmp, target):
                     break
+                pending.unlink(missing_ok=True)
                 if fixed_id:
                     raise SessionStoreError(f"会话编号 {record.id} 已存在，不能覆盖已保存的会话。", f"session {record.id} exists")
                 (tmp / RECORD_FILE).unlink()
@@ -254,7 +262,8 @@ class SessionStore:
             _fsync_dir(target.parent)
         except OSError as exc:  # the rename happened; durability of the directory entry is best effort
             log.warning("fsync of %s failed: %s", target.parent, exc)
-        self._index_upsert(record, lambda: [])
+        if self._index_upsert(record, lambda: []):
+            (self.pending_dir / record.id).unlink(missing_ok=True)
         return record
 
     @staticmethod
@@ -270,12 +279,14 @@ class SessionStore:
             raise
         return True
 
-    def _index_upsert(self, record: SessionRecord, reviews: Callable[[], list[Review]]) -> None:
+    def _index_upsert(self, record: SessionRecord, reviews: Callable[[], list[Review]]) -> bool:
         try:
             self.index.upsert(record, reviews)
         except SessionStoreError as exc:
             log.warning("session %s saved but not indexed: %s", record.id, exc.log_message)
             self._mark_stale()
+            return False
+        return True
 
     def _mark_stale(self) -> None:
         try:
@@ -346,11 +357,32 @@ class SessionStore:
 
     # --- index-backed queries -----------------------------------------------------------------
     def _ready_index(self) -> SessionIndex:
-        """The index, rebuilt first when it is missing, from an older version, or marked stale."""
+        """The index, rebuilt first when it is missing, from an older version, or marked stale;
+        sessions whose saver died between the rename and the index write are indexed now."""
         if (self.root / STALE_MARKER).exists() or not self.index.is_built():
             if self.root.is_dir():
                 self.reindex()
+            return self.index
+        self._index_pending()
         return self.index
+
+    def _index_pending(self, max_age: float = TEMP_MAX_AGE) -> None:
+        try:
+            markers = sorted(self.pending_dir.iterdir())
+        except FileNotFoundError:
+            return
+        for marker in markers:
+            try:
+                if self.session_dir(marker.name).is_dir():
+                    record = self.load(marker.name)
+                    self.index.upsert(record, lambda: self.reviews(record.id))
+                    marker.unlink(missing_ok=True)
+                elif time.time() - marker.stat().st_mtime >= max_age:
+                    marker.unlink(missing_ok=True)  # its save died before the rename
+            except FileNotFoundError:
+                continue
+            except SessionStoreError as exc:  # a broken folder: `reindex` reports it
+                log.warning("pending session %s not indexed: %s", marker.name, exc.log_message)
 
     def list(self, flt: SessionFilter | None = None, newest_first: bool = True) -> list[SessionSummary]:
         if not self.root.is_dir():
@@ -502,6 +534,8 @@ class SessionStore:
             return removed, kept
         now = time.time()
         for path in sorted(self.temp_dir.iterdir()):
+            if path == self.pending_dir:
+                continue
             try:
                 age = now - path.stat().st_mtime
             except FileNotFoundError:
@@ -528,6 +562,7 @@ class SessionStore:
             log.warning("cannot clear the stale marker: %s", exc)
         scan = _Scan()
         count = self.index.rebuild(lambda: self._scan(scan))
+        self._index_pending(temp_max_age)  # saves that landed during the rebuild; clears their markers
         for item in scan.corrupt:
             log.warning("skipped %s: %s", item.path, item.reason)
         return ReindexReport(
