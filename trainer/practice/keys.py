@@ -28,6 +28,11 @@ class KeyWatcher:
         self._lines: queue.Queue[str] = queue.Queue()
         self._thread: threading.Thread | None = None
 
+    @property
+    def active(self) -> bool:
+        """True when key presses can be seen (stdin is a terminal)."""
+        return self._fd is not None or self._thread is not None
+
     def __enter__(self) -> "KeyWatcher":
         try:
             fd = self.stream.fileno()
