@@ -117,3 +117,27 @@ def judge(
     if total < pass_mark:
         reasons.insert(0, f"总分 {total:g} 分，低于及格线 {pass_mark:g} 分")
     return Verdict(not reasons, total, pass_mark, mean_dims, tuple(reasons), tuple(notes), tuple(questions))
+
+
+def verdict_from_dict(data: Mapping[str, Any]) -> Verdict:
+    """Rebuild a verdict from `Verdict.to_dict()` (as sealed in the ledger)."""
+    return Verdict(
+        passed=bool(data["passed"]),
+        total=float(data["total"]),
+        pass_mark=float(data["pass_mark"]),
+        dimensions={k: float(v) for k, v in data.get("dimensions", {}).items()},
+        reasons=tuple(data.get("reasons", ())),
+        notes=tuple(data.get("notes", ())),
+        questions=tuple(
+            QuestionVerdict(
+                index=int(q["index"]),
+                scenario_id=q["scenario_id"],
+                total=float(q["total"]),
+                dimensions={k: float(v) for k, v in q.get("dimensions", {}).items()},
+                forbidden=tuple(q.get("forbidden", ())),
+                below_minimum={k: float(v) for k, v in q.get("below_minimum", {}).items()},
+                overtime_turns=tuple(q.get("overtime_turns", ())),
+            )
+            for q in data.get("questions", ())
+        ),
+    )

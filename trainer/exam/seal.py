@@ -28,15 +28,18 @@ import hmac
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainer.config import Settings
 from trainer.errors import ExamError
 from trainer.sessions.model import canonical_json, utc_now
+
+if TYPE_CHECKING:
+    from trainer.sessions.store import SessionStore
 
 LEDGER_NAME = "exam_ledger.jsonl"
 GENESIS = "0" * 64
@@ -161,15 +164,29 @@ class Ledger:
         """Parsed entries (unreadable lines skipped; `verify` reports them)."""
         return [ln.entry for ln in self.lines() if ln.entry is not None]
 
-    def append(self, kind: str, exam_id: str, body: dict[str, Any], key: bytes) -> dict[str, Any]:
-        """Seal and append one entry after the last one; returns the entry written."""
+    def append(
+        self,
+        kind: str,
+        exam_id: str,
+        body: dict[str, Any],
+        key: bytes,
+        check: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Seal and append one entry after the last one; returns the entry written.
+
+        `check(entries)` runs while the ledger is locked, before writing, and may raise to refuse
+        (e.g. the candidate has no attempt left): the test and the write are one atomic step.
+        """
         if kind not in ENTRY_KINDS:
             raise ValueError(f"unknown ledger entry kind {kind!r}")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             created = not self.path.exists()
             with _locked_append(self.path) as fh:
-                last = _last_entry(self.path)
+                entries = self.entries()
+                if check is not None:
+                    check(entries)
+                last = entries[-1] if entries else None
                 entry: dict[str, Any] = {
                     "seq": (last["seq"] + 1) if last else 1,
                     "kind": kind,
@@ -198,14 +215,6 @@ class Ledger:
                 f"cannot append to ledger {self.path}: {exc}",
             ) from exc
         return entry
-
-
-def _last_entry(path: Path) -> dict[str, Any] | None:
-    """The last parseable entry (chaining continues from it; `verify` reports broken lines)."""
-    for ln in reversed(Ledger(path.parent).lines()):
-        if ln.entry is not None:
-            return ln.entry
-    return None
 
 
 @contextmanager
@@ -239,3 +248,24 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# --- what a result entry seals about each question's stored session ---------------------------
+
+
+def session_digests(store: "SessionStore", session_id: str) -> dict[str, Any]:
+    """Digests of a stored exam session, read back from disk: the session.json bytes, each audio
+    file's bytes, each turn's transcript and the score. Raises SessionStoreError when unreadable."""
+    folder = store.session_dir(session_id)
+    record_bytes = (folder / "session.json").read_bytes()
+    record = store.load(session_id, check_audio=False)
+    return {
+        "session_id": session_id,
+        "record_sha256": sha256_hex(record_bytes),
+        "audio": [
+            {"file": t.audio_file, "sha256": sha256_hex((folder / t.audio_file).read_bytes()) if t.audio_file else ""}
+            for t in record.turns
+        ],
+        "transcripts_sha256": [digest(t.transcript) for t in record.turns],
+        "score_sha256": digest(record.score),
+    }

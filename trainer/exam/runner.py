@@ -1,0 +1,389 @@
+"""Conducting and marking an exam.
+
+Two ways in, one way out:
+- the app: `start_exam` (checks the key and the attempts left, draws the questions, records a
+  sealed "start" entry: from here on the attempt counts), then `submit_exam` with the audio of
+  every answer once the candidate has answered everything;
+- batch marking of recordings made elsewhere: `run_exam` marks every answer first (bad audio
+  fails before anything is recorded), then records the start and the result.
+
+Either way each question becomes a stored session of kind "exam" (audio, transcripts, score), and
+the verdict under the paper's rules is sealed in the ledger with the digests of those sessions.
+Nothing about the score is shown during the exam; `ExamResult.candidate_view()` is what the
+candidate may see afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from trainer.config import Settings
+from trainer.errors import ExamError
+from trainer.exam.draw import Draw, draw_questions
+from trainer.exam.paper import Paper
+from trainer.exam.records import ExamResult, Override, attempts_used, exam_results, result_from_entry
+from trainer.exam.rules import judge, overtime_turns
+from trainer.exam.seal import Ledger, exam_key, session_digests
+from trainer.phrasebook.model import Library, Scenario
+from trainer.sessions.model import SessionRecord, new_session_id, utc_now
+from trainer.sessions.store import SessionStore, turn_records
+
+log = logging.getLogger(__name__)
+
+MAX_CANDIDATE_ID = 32
+_CANDIDATE_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+Answer = bytes | Path
+
+
+class AttemptsExhaustedError(ExamError):
+    """The candidate has no attempt left on this paper."""
+
+
+@dataclass(frozen=True)
+class ExamQuestion:
+    """What the app shows for one question. No standard phrases, no hints."""
+
+    index: int  # 1-based
+    scenario_id: str
+    title: str
+    role: str
+    brief: str
+    prompts: tuple[str, ...]  # the customer's line before each answer turn ("" = the candidate speaks first)
+    time_limit_seconds: float  # per answer turn
+
+
+@dataclass(frozen=True)
+class ExamPlan:
+    exam_id: str
+    paper: Paper
+    candidate_id: str
+    candidate_name: str
+    attempt: int  # 1-based
+    attempts_allowed: int
+    draw: Draw
+    questions: tuple[ExamQuestion, ...]
+    started_at: str
+    start_seq: int = 0  # ledger number of the sealed start entry; 0 until started
+
+
+@dataclass(frozen=True)
+class MarkedAnswer:
+    """One question marked: what is stored and sealed."""
+
+    audio: tuple[bytes, ...]  # each turn's audio exactly as recorded
+    transcripts: tuple[dict[str, Any], ...]  # Transcript.to_dict() per turn
+    durations: tuple[float, ...]  # seconds per turn
+    score: dict[str, Any]  # the `trainer score --json` dict
+    engine: str = ""
+    model: str = ""
+    phrasebook_version: str = ""
+
+
+Marker = Callable[[Scenario, Sequence[Answer]], MarkedAnswer]
+
+
+def check_candidate(candidate_id: str, candidate_name: str = "") -> tuple[str, str]:
+    """Normalised (id, name), or a Chinese error naming what is wrong."""
+    cid = (candidate_id or "").strip()
+    name = (candidate_name or "").strip()
+    if not cid:
+        raise ExamError("请填写考生编号（工号）。", "empty candidate id")
+    if len(cid) > MAX_CANDIDATE_ID or not _CANDIDATE_RE.match(cid):
+        raise ExamError(
+            f"考生编号“{cid}”无效：只能使用字母、数字、下划线和连字符，最多 {MAX_CANDIDATE_ID} 个字符。",
+            f"bad candidate id {cid!r}",
+        )
+    if len(name) > 64 or "\n" in name:
+        raise ExamError("考生姓名过长或含有换行。", "bad candidate name")
+    return cid, name
+
+
+def _questions(paper: Paper, draw: Draw, library: Library) -> tuple[ExamQuestion, ...]:
+    out = []
+    for index, scenario_id in enumerate(draw.scenarios, 1):
+        scenario = library.scenario(scenario_id)
+        out.append(ExamQuestion(
+            index=index,
+            scenario_id=scenario.id,
+            title=scenario.title,
+            role=scenario.role,
+            brief=scenario.brief,
+            prompts=tuple(step.customer for step in scenario.steps),
+            time_limit_seconds=paper.rules.time_limit_seconds,
+        ))
+    return tuple(out)
+
+
+def _library(settings: Settings, library: Library | None) -> Library:
+    if library is not None:
+        return library
+    from trainer.phrasebook.loader import library_from_settings
+
+    return library_from_settings(settings)
+
+
+def _refuse_if_exhausted(entries: list[dict[str, Any]], paper: Paper, candidate_id: str) -> int:
+    """The number of this attempt; raises when none is left."""
+    started, granted = attempts_used(entries, paper.id, candidate_id)
+    allowed = paper.rules.attempts + granted
+    if started >= allowed:
+        raise AttemptsExhaustedError(
+            f"考生 {candidate_id} 已参加过“{paper.title}”考试 {started} 次，本试卷允许 {allowed} 次，不能再次参加。"
+            "如确需补考，请考核负责人登记补考机会（trainer exam grant）。",
+            f"candidate {candidate_id} used {started}/{allowed} attempts on paper {paper.id}",
+        )
+    return started + 1
+
+
+def plan_exam(
+    paper: Paper,
+    candidate_id: str,
+    candidate_name: str,
+    settings: Settings,
+    library: Library | None = None,
+    store: SessionStore | None = None,
+) -> ExamPlan:
+    """Check the key and attempts, draw the questions. Records nothing (see `start_exam`)."""
+    candidate_id, candidate_name = check_candidate(candidate_id, candidate_name)
+    key = exam_key(settings)
+    store = store or SessionStore(settings.sessions_dir)
+    library = _library(settings, library)
+    entries = Ledger(store.root).entries()
+    attempt = _refuse_if_exhausted(entries, paper, candidate_id)
+    _, granted = attempts_used(entries, paper.id, candidate_id)
+    draw = draw_questions(paper, candidate_id, key)
+    started_at = utc_now()
+    return ExamPlan(
+        exam_id=new_session_id(candidate_id, started_at),
+        paper=paper,
+        candidate_id=candidate_id,
+        candidate_name=candidate_name,
+        attempt=attempt,
+        attempts_allowed=paper.rules.attempts + granted,
+        draw=draw,
+        questions=_questions(paper, draw, library),
+        started_at=started_at,
+    )
+
+
+def _record_start(plan: ExamPlan, key: bytes, store: SessionStore) -> ExamPlan:
+    body = {
+        "paper_id": plan.paper.id,
+        "paper_version": plan.paper.version,
+        "paper_digest": plan.paper.digest,
+        "candidate_id": plan.candidate_id,
+        "candidate_name": plan.candidate_name,
+        "attempt": plan.attempt,
+        "draw": plan.draw.to_dict(),
+        "started_at": plan.started_at,
+    }
+    attempt_box: list[int] = []
+
+    def check(entries: list[dict[str, Any]]) -> None:
+        attempt_box.append(_refuse_if_exhausted(entries, plan.paper, plan.candidate_id))
+        body["attempt"] = attempt_box[-1]
+
+    entry = Ledger(store.root).append("start", plan.exam_id, body, key, check=check)
+    return replace(plan, attempt=attempt_box[-1], start_seq=entry["seq"])
+
+
+def start_exam(
+    paper: Paper,
+    candidate_id: str,
+    candidate_name: str,
+    settings: Settings,
+    library: Library | None = None,
+    store: SessionStore | None = None,
+) -> ExamPlan:
+    """Begin an attempt in the app: from this call on the attempt counts, even if never submitted."""
+    store = store or SessionStore(settings.sessions_dir)
+    plan = plan_exam(paper, candidate_id, candidate_name, settings, library, store)
+    return _record_start(plan, exam_key(settings), store)
+
+
+def _mark_all(
+    plan: ExamPlan, answers: Sequence[Sequence[Answer]], library: Library, marker: Marker
+) -> list[MarkedAnswer]:
+    if len(answers) != len(plan.questions):
+        raise ExamError(
+            f"本场考试共 {len(plan.questions)} 道题（{'、'.join(q.title for q in plan.questions)}），但提供了 {len(answers)} 道题的录音。",
+            f"{len(plan.questions)} questions, {len(answers)} answers",
+        )
+    marked = []
+    for question, turns in zip(plan.questions, answers):
+        if not turns:
+            raise ExamError(f"第 {question.index} 题（{question.title}）没有录音。", f"question {question.index}: no audio")
+        marked.append(marker(library.scenario(question.scenario_id), list(turns)))
+    return marked
+
+
+def _finish(
+    plan: ExamPlan,
+    marked: list[MarkedAnswer],
+    settings: Settings,
+    library: Library,
+    store: SessionStore,
+    key: bytes,
+) -> ExamResult:
+    rules = plan.paper.rules
+    scenarios = [library.scenario(q.scenario_id) for q in plan.questions]
+    overtime = [overtime_turns(m.durations, rules, len(s.steps)) for m, s in zip(marked, scenarios)]
+    verdict = judge(rules, [q.scenario_id for q in plan.questions], [m.score for m in marked], settings.pass_mark, overtime)
+    _ensure_open(Ledger(store.root).entries(), plan)
+    finished_at = utc_now()
+    sealed_questions = []
+    for question, scenario, answer in zip(plan.questions, scenarios, marked):
+        prompts = [s.customer for s in scenario.steps] if len(answer.audio) == len(scenario.steps) else [""] * len(answer.audio)
+        record = SessionRecord(
+            kind="exam",
+            trainee_id=plan.candidate_id,
+            trainee_name=plan.candidate_name,
+            scenario_id=scenario.id,
+            scenario_title=scenario.title,
+            started_at=plan.started_at,
+            finished_at=finished_at,
+            turns=turn_records(prompts, list(answer.transcripts)),
+            score=answer.score,
+            phrasebook_version=answer.phrasebook_version or library.version,
+            engine=answer.engine,
+            model=answer.model,
+            extra={"exam": {
+                "exam_id": plan.exam_id,
+                "paper_id": plan.paper.id,
+                "paper_version": plan.paper.version,
+                "question": question.index,
+                "questions": len(plan.questions),
+                "attempt": plan.attempt,
+            }},
+        )
+        saved = store.save(record, list(answer.audio))
+        digests = session_digests(store, saved.id)  # read back from disk: seal what is actually stored
+        sealed_questions.append({"index": question.index, "scenario_id": scenario.id, "scenario_title": scenario.title, **digests})
+    body = {
+        "paper": plan.paper.to_dict(),
+        "paper_digest": plan.paper.digest,
+        "candidate_id": plan.candidate_id,
+        "candidate_name": plan.candidate_name,
+        "attempt": plan.attempt,
+        "draw": plan.draw.to_dict(),
+        "started_at": plan.started_at,
+        "finished_at": finished_at,
+        "engine": marked[0].engine,
+        "model": marked[0].model,
+        "phrasebook_version": marked[0].phrasebook_version or library.version,
+        "questions": sealed_questions,
+        "verdict": verdict.to_dict(),
+    }
+    entry = Ledger(store.root).append("result", plan.exam_id, body, key, check=lambda entries: _ensure_open(entries, plan))
+    return replace(result_from_entry(entry), scores=tuple(m.score for m in marked))
+
+
+def _ensure_open(entries: list[dict[str, Any]], plan: ExamPlan) -> None:
+    """The plan was started (sealed start entry) and not yet submitted."""
+    started = any(e["kind"] == "start" and e["exam_id"] == plan.exam_id for e in entries)
+    if not started:
+        raise ExamError("这场考试没有登记开始，不能交卷。请重新开始考试。", f"exam {plan.exam_id} has no start entry")
+    if any(e["kind"] == "result" and e["exam_id"] == plan.exam_id for e in entries):
+        raise ExamError("这场考试已经交卷，不能重复提交。", f"exam {plan.exam_id} already submitted")
+
+
+def submit_exam(
+    plan: ExamPlan,
+    answers: Sequence[Sequence[Answer]],
+    settings: Settings,
+    library: Library | None = None,
+    marker: Marker | None = None,
+    store: SessionStore | None = None,
+) -> ExamResult:
+    """Mark a started exam: `answers[i]` holds the audio of question i+1's turns, in order."""
+    key = exam_key(settings)
+    store = store or SessionStore(settings.sessions_dir)
+    library = _library(settings, library)
+    _ensure_open(Ledger(store.root).entries(), plan)
+    marked = _mark_all(plan, answers, library, marker or default_marker(settings, library))
+    return _finish(plan, marked, settings, library, store, key)
+
+
+def run_exam(
+    paper: Paper,
+    candidate_id: str,
+    candidate_name: str,
+    audio_files_per_question: Sequence[Sequence[Answer]],
+    settings: Settings,
+    library: Library | None = None,
+    marker: Marker | None = None,
+    store: SessionStore | None = None,
+) -> ExamResult:
+    """Batch marking: a complete exam from recordings, one list of turn files per question."""
+    key = exam_key(settings)
+    store = store or SessionStore(settings.sessions_dir)
+    library = _library(settings, library)
+    plan = plan_exam(paper, candidate_id, candidate_name, settings, library, store)
+    marked = _mark_all(plan, audio_files_per_question, library, marker or default_marker(settings, library))
+    plan = _record_start(plan, key, store)
+    return _finish(plan, marked, settings, library, store, key)
+
+
+def override_exam(
+    settings: Settings,
+    exam_id: str,
+    instructor: str,
+    passed: bool,
+    comment: str,
+    total: float | None = None,
+    store: SessionStore | None = None,
+) -> Override:
+    """An instructor's change of an exam verdict, appended as a new sealed entry (never an edit)."""
+    key = exam_key(settings)
+    store = store or SessionStore(settings.sessions_dir)
+    if not instructor.strip():
+        raise ExamError("请填写改判的考评员姓名。", "override without instructor")
+    if not comment.strip():
+        raise ExamError("改判必须填写说明（为什么改判）。", "override without comment")
+    if total is not None and not 0 <= float(total) <= 100:
+        raise ExamError("改判分数应在 0 到 100 之间。", f"override total {total} out of range")
+    if not any(r.exam_id == exam_id for r in exam_results(store.root)):
+        raise ExamError(f"找不到考试记录 {exam_id}。请用 `trainer exam list` 查看考试记录编号。", f"no exam result {exam_id}")
+    body = {"instructor": instructor.strip(), "passed": bool(passed), "total": None if total is None else float(total), "comment": comment.strip()}
+    entry = Ledger(store.root).append("override", exam_id, body, key)
+    return Override(entry["seq"], entry["time"], body["instructor"], body["passed"], body["total"], body["comment"])
+
+
+def grant_attempt(
+    settings: Settings,
+    paper: Paper,
+    candidate_id: str,
+    instructor: str,
+    reason: str,
+    extra_attempts: int = 1,
+    store: SessionStore | None = None,
+) -> dict[str, Any]:
+    """Allow a candidate more attempts on a paper (补考), as a new sealed entry."""
+    key = exam_key(settings)
+    candidate_id, _ = check_candidate(candidate_id)
+    store = store or SessionStore(settings.sessions_dir)
+    if not instructor.strip() or not reason.strip():
+        raise ExamError("登记补考须填写考评员姓名和原因。", "grant without instructor or reason")
+    if not 1 <= extra_attempts <= 5:
+        raise ExamError("一次可登记 1 到 5 次补考机会。", f"extra_attempts {extra_attempts}")
+    body = {
+        "paper_id": paper.id,
+        "candidate_id": candidate_id,
+        "instructor": instructor.strip(),
+        "reason": reason.strip(),
+        "extra_attempts": extra_attempts,
+    }
+    return Ledger(store.root).append("grant", f"grant-{paper.id}-{candidate_id}", body, key)
+
+
+def default_marker(settings: Settings, library: Library) -> Marker:
+    """Marks answers with the configured recogniser and the scoring pipeline."""
+    from trainer.exam.marking import pipeline_marker
+
+    return pipeline_marker(settings, library)
