@@ -136,22 +136,32 @@ def _dbfs_amplitude(value: float) -> float:
     return max(SILENCE_DBFS, 20.0 * float(np.log10(value / FULL_SCALE)))
 
 
-def _frame_dbfs(samples: np.ndarray, frame_len: int) -> np.ndarray:
-    """Mean-square level of consecutive frames in dBFS (the last, partial frame included)."""
-    x = samples.astype(np.float64)
+def _frame_ms(samples: np.ndarray, frame_len: int) -> np.ndarray:
+    """Mean square of consecutive frames (the last, partial frame included), without full-size float64 copies."""
+    x = np.asarray(samples, dtype=np.float32)  # int16 is exact in float32; sums are taken in float64
     n_full = len(x) // frame_len
-    ms = (x[: n_full * frame_len].reshape(n_full, frame_len) ** 2).mean(axis=1) if n_full else np.empty(0)
+    frames = x[: n_full * frame_len].reshape(n_full, frame_len)
+    ms = np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / frame_len
     if len(x) > n_full * frame_len:
-        ms = np.append(ms, (x[n_full * frame_len :] ** 2).mean())
+        tail = x[n_full * frame_len :].astype(np.float64)
+        ms = np.append(ms, np.dot(tail, tail) / len(tail))
+    return ms
+
+
+def _to_dbfs(ms: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         db = 10.0 * np.log10(ms / FULL_SCALE**2)
     return np.maximum(db, SILENCE_DBFS)
 
 
-def _vad(audio: Audio) -> tuple[list[tuple[float, float]], np.ndarray, np.ndarray, float]:
+def _frame_len(audio: Audio) -> int:
+    return max(1, round(VAD_FRAME_SECONDS * audio.sample_rate))
+
+
+def _vad(audio: Audio, frame_ms: np.ndarray) -> tuple[list[tuple[float, float]], np.ndarray, np.ndarray, float]:
     """Energy VAD. Returns (segments in seconds, per-frame speech mask, frame dBFS, noise floor dBFS)."""
-    frame_len = max(1, round(VAD_FRAME_SECONDS * audio.sample_rate))
-    db = _frame_dbfs(audio.samples, frame_len)
+    frame_len = _frame_len(audio)
+    db = _to_dbfs(frame_ms)
     if len(db) == 0:
         return [], np.zeros(0, dtype=bool), db, SILENCE_DBFS
     noise = float(np.percentile(db, 10))
@@ -182,7 +192,7 @@ def _vad(audio: Audio) -> tuple[list[tuple[float, float]], np.ndarray, np.ndarra
 
 def speech_segments(audio: Audio) -> list[tuple[float, float]]:
     """(start, end) seconds of detected speech, in order; pauses < 0.25 s are bridged."""
-    return _vad(audio)[0]
+    return _vad(audio, _frame_ms(audio.samples, _frame_len(audio)))[0]
 
 
 def measure_levels(audio: Audio) -> AudioLevels:
@@ -190,18 +200,18 @@ def measure_levels(audio: Audio) -> AudioLevels:
     samples = np.asarray(audio.samples)
     if len(samples) == 0:
         return AudioLevels(0.0, 0.0, SILENCE_DBFS, SILENCE_DBFS, 0.0, SILENCE_DBFS, SILENCE_DBFS)
-    wide = samples.astype(np.int32)
-    peak = float(np.abs(wide).max())
-    rms = float(np.sqrt(np.mean(wide.astype(np.float64) ** 2)))
-    clipping = float(np.count_nonzero(np.abs(wide) >= CLIP_LEVEL)) / len(samples)
-    segments, mask, db, noise = _vad(audio)
-    if mask.any():
-        speech_rms = 10.0 * float(np.log10(np.mean(10.0 ** (db[mask] / 10.0))))
-    else:
-        speech_rms = SILENCE_DBFS
+    peak = float(max(int(samples.max()), -int(samples.min())))
+    clipping = float(np.count_nonzero((samples >= CLIP_LEVEL) | (samples <= -CLIP_LEVEL))) / len(samples)
+    frame_len = _frame_len(audio)
+    frame_ms = _frame_ms(samples, frame_len)
+    segments, mask, db, noise = _vad(audio, frame_ms)
+    weights = np.full(len(db), frame_len, dtype=np.float64)
+    weights[-1] = len(samples) - frame_len * (len(db) - 1)
+    rms = float(np.sqrt(np.dot(frame_ms, weights) / len(samples)))
+    speech_rms = float(_to_dbfs(np.array([frame_ms[mask].mean()]))[0]) if mask.any() else SILENCE_DBFS
     return AudioLevels(
         duration=audio.duration,
-        speech_duration=float(sum(end - start for start, end in segments)),
+        speech_duration=round(sum(end - start for start, end in segments), 3),
         peak_dbfs=_dbfs_amplitude(peak),
         rms_dbfs=_dbfs_amplitude(rms),
         clipping_ratio=clipping,
