@@ -13,7 +13,7 @@ from rich.table import Table
 
 from trainer.config import Settings
 from trainer.errors import SessionStoreError
-from trainer.sessions.export import STATUS_LABELS, export_sessions, local_time
+from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, export_sessions, local_time
 from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter
 from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
 from trainer.sessions.store import TEMP_MAX_AGE, SessionStore
@@ -102,7 +102,8 @@ def _store(settings: Settings) -> SessionStore:
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    # piped or redirected output: wide enough that ids and names are never cut
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def _fmt_score(value: float | None) -> str:
@@ -155,7 +156,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     console.print(f"识别：{record.engine} {record.model}  话术库版本：{record.phrasebook_version or '—'}")
     console.print(f"机评：{_fmt_score(record.total)} 分，{_fmt_passed(record.passed)}")
     for key, value in record.dimensions.items():
-        console.print(f"  {key}: {value}")
+        console.print(f"  {DIMENSION_LABELS.get(key, key)}：{value}")
     for turn in record.turns:
         console.print(f"第 {turn.index} 轮  客户：{turn.prompt or '—'}")
         console.print(f"  学员：{turn.transcript.get('text', '')}")
@@ -175,7 +176,8 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             )
         console.print(table)
     for hit in record.score.get("forbidden") or []:
-        console.print(f"忌语：{hit.get('matched_text') or hit.get('phrase')}（应说：{hit.get('suggestion', '')}）")
+        where = f"第 {hit['turn']} 轮 " if hit.get("turn") else ""
+        console.print(f"忌语：{where}“{hit.get('matched_text') or hit.get('phrase')}”（应说：{hit.get('suggestion', '')}）")
     for line in record.score.get("feedback") or []:
         console.print(f"· {line}")
     for review in reviews:

@@ -1,0 +1,119 @@
+"""`trainer sessions list|show|export|delete|reindex` end to end through trainer.cli.main."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from trainer.cli import main
+from trainer.sessions import Review, SessionStore
+
+from test_sessions_support import audio_for, make_record, make_score
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionStore:
+    monkeypatch.chdir(tmp_path)  # no trainer.toml here
+    monkeypatch.delenv("TRAINER_CONFIG", raising=False)
+    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
+    return SessionStore(tmp_path / "sessions")
+
+
+@pytest.fixture
+def two(store: SessionStore) -> tuple[str, str]:
+    a = store.save(make_record("E1", "张三", "2026-11-20T02:00:00Z", score=make_score({"seat": "missed"}, total=64, passed=False)), audio_for(make_record()))
+    b = store.save(make_record("E2", "李四", "2026-11-21T02:00:00Z", scenario_id="complaint", score=make_score(total=93, passed=True)), audio_for(make_record()))
+    return a.id, b.id
+
+
+def test_list_text_and_json_with_filters(two, capsys) -> None:
+    a, b = two
+    assert main(["sessions", "list"]) == 0
+    out = capsys.readouterr().out
+    assert a in out and b in out and "张三" in out and "未通过" in out and "共 2 条" in out
+
+    assert main(["sessions", "list", "--json", "--failed"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == [a]
+    assert rows[0]["effective_total"] == 64.0 and rows[0]["trainee_name"] == "张三"
+
+    assert main(["sessions", "list", "--json", "--scenario", "complaint"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [b]
+    assert main(["sessions", "list", "--json", "--trainee", "张", "--since", "2026-11-19", "--until", "2026-11-20"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [a]
+    assert main(["sessions", "list", "--json", "--min-score", "90"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [b]
+    assert main(["sessions", "list", "--passed", "--trainee", "E1"]) == 0
+    assert "没有符合条件的会话" in capsys.readouterr().out
+
+
+def test_list_rejects_bad_dates(store, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["sessions", "list", "--since", "23/11/2026"])
+    assert "2026-11-23" in capsys.readouterr().err
+
+
+def test_show_text_and_json(two, store: SessionStore, capsys) -> None:
+    a, _ = two
+    store.add_review(a, Review(session_id=a, reviewer="王老师", overall="override", override_total=80, override_passed=True, comment="说了请坐"))
+    assert main(["sessions", "show", a]) == 0
+    out = capsys.readouterr().out
+    assert "张三" in out and "seat" in out and "遗漏" in out and "王老师" in out and "改判" in out and "turn01.wav" in out
+    assert main(["sessions", "show", a, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["record"]["id"] == a and data["record"]["score"]["score"]["total"] == 64
+    assert data["reviews"][0]["override_total"] == 80 and data["audio_problems"] == []
+
+
+def test_show_unknown_id_is_a_one_line_chinese_error(store, capsys) -> None:
+    store.root.mkdir(parents=True)
+    assert main(["sessions", "show", "20261123T143015Z-E9-abcdef"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：找不到会话 20261123T143015Z-E9-abcdef") and len(err.strip().splitlines()) == 1
+
+
+def test_export_xlsx_and_csv(two, tmp_path: Path, capsys) -> None:
+    a, b = two
+    assert main(["sessions", "export", str(tmp_path / "out.xlsx"), "--trainee", "E2"]) == 0
+    assert "已导出 1 次会话、6 个步骤" in capsys.readouterr().out
+    rows = list(openpyxl.load_workbook(tmp_path / "out.xlsx")["会话"].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == [b]
+    assert main(["sessions", "export", str(tmp_path / "out.csv")]) == 0
+    assert (tmp_path / "out.csv").is_file() and (tmp_path / "out_steps.csv").is_file()
+    assert main(["sessions", "export", str(tmp_path / "out.txt")]) == 2
+    assert ".xlsx" in capsys.readouterr().err
+
+
+def test_delete_needs_yes_when_not_interactive(two, store: SessionStore, capsys, monkeypatch) -> None:
+    a, b = two
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["sessions", "delete", a]) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert main(["sessions", "delete", a, "--yes"]) == 0
+    assert "已删除" in capsys.readouterr().out
+    assert [s.id for s in store.list()] == [b]
+    assert main(["sessions", "delete", a, "--yes"]) == 2
+
+
+def test_delete_asks_and_can_be_cancelled(two, store: SessionStore, capsys, monkeypatch) -> None:
+    a, _ = two
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert main(["sessions", "delete", a]) == 1
+    assert store.load(a).id == a
+    monkeypatch.setattr("builtins.input", lambda prompt: "y")
+    assert main(["sessions", "delete", a]) == 0
+    assert a not in {s.id for s in store.list()}
+
+
+def test_reindex_reports_corrupt_folders(two, store: SessionStore, capsys) -> None:
+    a, b = two
+    (store.session_dir(a) / "session.json").write_text("not json", encoding="utf-8")
+    assert main(["sessions", "reindex"]) == 0
+    out = capsys.readouterr().out
+    assert "已重建索引：1 次会话" in out and f"跳过 {store.session_dir(a)}" in out and "不是有效的 JSON" in out
+    assert main(["sessions", "list", "--json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [b]
