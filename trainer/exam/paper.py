@@ -56,6 +56,15 @@ TOP_KEYS = (
     "rules",
 )
 RULE_KEYS = ("forbidden_fails", "min_dimension")
+# Scoring dimensions of `trainer score --json` (issue 4); a minimum may be set for each.
+DIMENSIONS = {
+    "coverage": "用语覆盖",
+    "order": "顺序",
+    "forbidden": "服务忌语",
+    "politeness": "礼貌用语",
+    "amounts": "唱收唱付",
+    "fluency": "流利度",
+}
 
 
 @dataclass(frozen=True)
@@ -350,6 +359,10 @@ def parse_paper(text: str, path: Path | None = None, scenario_ids: Iterable[str]
                     name = str(key_node.value)
                     if name in minimums:
                         check.add(key_node, f"rules.min_dimension.{name}", f"重复的维度“{name}”")
+                        continue
+                    if name not in DIMENSIONS:
+                        known = "、".join(f"{k}（{v}）" for k, v in DIMENSIONS.items())
+                        check.add(key_node, f"rules.min_dimension.{name}", f"未知的评分维度“{name}”。可用：{known}")
                         continue
                     value = check.number(value_node, f"rules.min_dimension.{name}", 0, 100)
                     if value is not None:

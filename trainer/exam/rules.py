@@ -2,7 +2,8 @@
 
 - The exam total is the mean of the question totals (each question weighs the same).
 - Pass: total >= pass mark, and (一票否决) no forbidden phrase in any answer when the paper says
-  `forbidden_fails`, and every question reaches each `min_dimension` minimum.
+  `forbidden_fails`, and every question reaches each `min_dimension` minimum (a dimension the
+  scorer does not report for a scenario, e.g. amounts without 唱收唱付, does not apply there).
 - Answers longer than the time limit are listed (the app stops recording at the limit; a longer
   file in batch marking is flagged in the record and the report).
 
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from trainer.errors import ExamError
-from trainer.exam.paper import ExamRules
+from trainer.exam.paper import DIMENSIONS, ExamRules
 
 OVERTIME_GRACE_SECONDS = 1.0
 
@@ -83,7 +84,7 @@ def judge(
     """The exam verdict from each question's score dict (in question order)."""
     if len(scenario_ids) != len(scores) or not scores:
         raise ExamError("考试题目数与评分结果数不一致。", f"{len(scenario_ids)} questions, {len(scores)} scores")
-    names = dimension_names or {}
+    names = dimension_names or DIMENSIONS
     pass_mark = effective_pass_mark(rules, default_pass_mark)
     reasons: list[str] = []
     notes: list[str] = []
@@ -94,10 +95,7 @@ def judge(
         below: dict[str, float] = {}
         for dim, minimum in rules.min_dimension.items():
             if dim not in dims:
-                raise ExamError(
-                    f"试卷规定了维度“{dim}”的最低分，但评分结果中没有这个维度（有：{'、'.join(dims)}）。请修改试卷。",
-                    f"min_dimension {dim!r} not among scored dimensions {sorted(dims)}",
-                )
+                continue  # the dimension does not apply to this scenario (e.g. amounts without 唱收唱付)
             if dims[dim] < minimum:
                 below[dim] = dims[dim]
                 reasons.append(f"第 {index} 题“{names.get(dim, dim)}”得分 {dims[dim]:.0f}，低于最低要求 {minimum:g} 分")
