@@ -187,10 +187,10 @@ def _write_xlsx(
         sheet.append(list(headers))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str) and cell.data_type == "f":
+        for row_number, row in enumerate(rows, start=2):
+            for column, value in enumerate(row, start=1):
+                cell = sheet.cell(row=row_number, column=column, value=ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value)
+                if cell.data_type == "f":
                     cell.data_type = "s"  # a trainee name like "=1+1" is text, never a formula
         sheet.freeze_panes = "A2"
         for index, header in enumerate(headers, start=1):
