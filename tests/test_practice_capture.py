@@ -46,6 +46,7 @@ class FakeSoundDevice:
         devices: list[dict[str, Any]] | None = None,
         default_input: int = 0,
         open_error: BaseException | None = None,
+        reject_rates: tuple[int, ...] = (),
         disconnect_after_blocks: int | None = None,
         announce_disconnect: bool = True,
         block_interval: float = 0.0,
@@ -63,6 +64,7 @@ class FakeSoundDevice:
         )
         self.default = SimpleNamespace(device=[default_input, 0])
         self.open_error = open_error
+        self.reject_rates = reject_rates
         self.disconnect_after_blocks = disconnect_after_blocks
         self.announce_disconnect = announce_disconnect
         self.block_interval = block_interval
@@ -73,6 +75,8 @@ class FakeSoundDevice:
             def __init__(self, **kwargs: Any) -> None:
                 if fake.open_error is not None:
                     raise fake.open_error
+                if kwargs["samplerate"] in fake.reject_rates:
+                    raise FakePortAudioError("Error opening InputStream: Invalid sample rate [PaErrorCode -9997]")
                 fake.opened.append(kwargs)
                 self.kwargs = kwargs
                 self.active = False
@@ -193,7 +197,7 @@ def test_unsupported_rate_and_busy_device(monkeypatch: pytest.MonkeyPatch) -> No
     fake = use(monkeypatch, FakeSoundDevice(open_error=FakePortAudioError("Error opening InputStream: Invalid sample rate [PaErrorCode -9997]")))
     with pytest.raises(DeviceOpenError) as info:
         MicrophoneSource().open()
-    assert "16 kHz" in info.value.user_message
+    assert "16 kHz" in info.value.user_message and "default" in info.value.user_message
     fake.open_error = FakePortAudioError("Error opening InputStream: Device unavailable [PaErrorCode -9985]")
     with pytest.raises(DeviceOpenError) as info:
         MicrophoneSource().open()
@@ -237,3 +241,20 @@ def test_begin_turn_drops_audio_captured_between_answers(monkeypatch: pytest.Mon
     assert first is not None and later is not None and after is not None
     assert int(later[0]) > int(first[0]) + 5  # the blocks in between were dropped ...
     assert int(after[0]) == int(later[0]) + 1  # ... and reading goes on without gaps
+
+
+def test_device_without_16k_is_recorded_at_its_own_rate_and_resampled(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = np.arange(48000 * 2) / 48000
+    tone_48k = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    fake = use(monkeypatch, FakeSoundDevice(tone_48k, reject_rates=(16000,)))
+    with MicrophoneCapture(select_input_device("USB"), stall_seconds=0.3) as mic:
+        chunks = []
+        with pytest.raises(DeviceDisconnectedError):  # the fake signal ends: the stream goes quiet
+            while True:
+                chunks.append(mic.read())
+    assert [o["samplerate"] for o in fake.opened] == [48000]
+    out = np.concatenate(chunks)
+    assert out.dtype == np.int16
+    assert abs(len(out) - 32000) < 1600  # 2 s at 16 kHz (minus the resampler's delay)
+    spectrum = np.abs(np.fft.rfft(out[4000:20000].astype(float)))
+    assert np.argmax(spectrum) * 16000 / 16000 == pytest.approx(440, abs=2)  # 1 Hz bins over 16000 samples

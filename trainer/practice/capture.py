@@ -202,7 +202,8 @@ def open_error(exc: BaseException, device: InputDevice) -> DeviceError:
     text = str(exc)
     if "-9997" in text or "sample rate" in text.lower():
         return DeviceOpenError(
-            f"录音设备“{device.name}”不支持 16 kHz 单声道录音。请用 --device 选择 default 或 pulse 设备（会自动转换采样率）。",
+            f"录音设备“{device.name}”不支持所需的录音格式（单声道 16 位，16 kHz 或设备默认采样率）。"
+            "请用 --device 选择 default 或 pulse 设备（由系统转换格式）。",
             f"input device {device.index} rejects 16 kHz mono int16: {exc}",
         )
     if "-9985" in text or "unavailable" in text.lower() or "busy" in text.lower():
@@ -216,12 +217,18 @@ def open_error(exc: BaseException, device: InputDevice) -> DeviceError:
     )
 
 
-class MicrophoneCapture:
-    """An open input stream. `read()` returns the next chunk of `chunk_seconds` (int16, mono).
+def _rejects_sample_rate(exc: BaseException) -> bool:
+    text = str(exc)
+    return "-9997" in text or "sample rate" in text.lower()
 
-    The PortAudio callback only copies the block into a queue. `read()` raises
-    `DeviceDisconnectedError` when the stream has stopped by itself or when no audio
-    has arrived for `stall_seconds`.
+
+class MicrophoneCapture:
+    """An open input stream. `read()` returns the next chunk of about `chunk_seconds` (int16, mono, 16 kHz).
+
+    The PortAudio callback only copies the block into a queue. A device that cannot
+    record at 16 kHz (some hw: devices) is opened at its own default rate and
+    resampled with soxr. `read()` raises `DeviceDisconnectedError` when the stream
+    has stopped by itself or when no audio has arrived for `stall_seconds`.
     """
 
     def __init__(
@@ -234,8 +241,11 @@ class MicrophoneCapture:
     ) -> None:
         self.device = device
         self.sample_rate = sample_rate
+        self.chunk_seconds = chunk_seconds
         self.blocksize = max(1, int(round(chunk_seconds * sample_rate)))
+        self.device_rate = sample_rate  # the rate the device records at
         self.stall_seconds = stall_seconds
+        self._resampler: Any = None
         self.overflows = 0
         self._queue: queue.Queue[np.ndarray] = queue.Queue()
         self._finished = threading.Event()
@@ -252,20 +262,36 @@ class MicrophoneCapture:
         self._finished.set()
 
     # --- caller -------------------------------------------------------------
+    def _open(self, sd: ModuleType, rate: int) -> None:
+        self._stream = sd.InputStream(
+            samplerate=rate,
+            blocksize=max(1, int(round(self.chunk_seconds * rate))),
+            device=self.device.index,
+            channels=1,
+            dtype="int16",
+            callback=self._callback,
+            finished_callback=self._on_finished,
+        )
+        self._stream.start()
+        self.device_rate = rate
+
     def start(self) -> None:
         sd = sounddevice_module()
+        errors = (OSError, ValueError, _portaudio_error_type(sd))
         try:
-            self._stream = sd.InputStream(
-                samplerate=self.sample_rate,
-                blocksize=self.blocksize,
-                device=self.device.index,
-                channels=1,
-                dtype="int16",
-                callback=self._callback,
-                finished_callback=self._on_finished,
-            )
-            self._stream.start()
-        except (OSError, ValueError, _portaudio_error_type(sd)) as exc:  # type: ignore[misc]
+            try:
+                self._open(sd, self.sample_rate)
+            except errors as exc:  # type: ignore[misc]
+                native = int(self.device.default_samplerate)
+                if not _rejects_sample_rate(exc) or native in (0, self.sample_rate):
+                    raise
+                log.info("device %s rejects %d Hz (%s); recording at %d Hz and resampling", self.device.index, self.sample_rate, exc, native)
+                self._stream = None
+                self._open(sd, native)
+                import soxr
+
+                self._resampler = soxr.ResampleStream(native, self.sample_rate, 1, dtype="int16")
+        except errors as exc:  # type: ignore[misc]
             self._stream = None
             raise open_error(exc, self.device) from exc
         self._last_audio = time.monotonic()
@@ -295,6 +321,10 @@ class MicrophoneCapture:
                     ) from None
                 continue
             self._last_audio = time.monotonic()
+            if self._resampler is not None:
+                chunk = np.asarray(self._resampler.resample_chunk(chunk), dtype=np.int16)
+                if chunk.size == 0:
+                    continue  # the resampler is still filling its window
             return chunk
 
     def close(self) -> None:
