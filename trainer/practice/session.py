@@ -37,6 +37,7 @@ from trainer.practice.endpoint import EndpointConfig, EndpointDetector, EndReaso
 from trainer.practice.keys import KeyWatcher
 from trainer.practice.source import AudioSource
 from trainer.practice.ui import FinalView, ForbiddenLine, LiveState, PracticeUI, StepLine, TurnView
+from trainer.text.normalize import to_simplified
 from trainer.sessions import SessionRecord, SessionStore, turn_records, utc_now
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,7 @@ def record_answer(
                 worker.feed(chunk)
                 verdict = detector.push(chunk)
                 partial = worker.partial
-                live.update(verdict, partial.final_text, partial.partial_text)
+                live.update(verdict, to_simplified(partial.final_text), to_simplified(partial.partial_text))
             live.recognising()
             transcript = worker.finish()
     except BaseException:
@@ -233,7 +234,7 @@ def turn_view(turn: RecordedTurn, total: int, score: dict[str, Any] | None, scen
             _step_line(s, scenario) for s in score.get("steps", []) if s.get("turn") == turn.index and s.get("status") != "missed"
         )
         forbidden = tuple(_forbidden_line(f, library) for f in score.get("forbidden", []) if f.get("turn") == turn.index)
-    return TurnView(turn.index, total, turn.transcript.text, turn.end_reason, turn.seconds, steps, forbidden)
+    return TurnView(turn.index, total, to_simplified(turn.transcript.text), turn.end_reason, turn.seconds, steps, forbidden)
 
 
 def final_view(score: dict[str, Any], scenario: Scenario, library: Library, completed: int, pass_mark: float) -> FinalView:

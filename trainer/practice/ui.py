@@ -169,7 +169,10 @@ def render_brief(title: str, brief: str, source: str, turns: int, pause_seconds:
 def render_customer(index: int, total: int, line: str, step_title: str) -> RenderableType:
     text = Text()
     text.append(f"[{index}/{total}] ", style="bold blue")
-    if line:
+    line = line.strip()
+    if line.startswith("（") and line.endswith("）") and line.count("（") == 1:
+        text.append(line, style="italic magenta")  # a stage direction, not speech
+    elif line:
         text.append("顾客：", style="bold magenta")
         text.append(f"“{line}”", style="magenta")
     else:
