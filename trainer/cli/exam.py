@@ -1,0 +1,327 @@
+"""`trainer exam …`: certification exams — papers, batch marking, roster, verification, reports.
+
+How audio files map to questions in `trainer exam run PAPER --candidate ID AUDIO...`:
+- without --turns, each AUDIO argument is one question, in question order: a file is the whole
+  answer in one recording; a folder holds one file per turn (its turn*.wav / turn*.* files in
+  name order, or all its audio files when there is none named turn*);
+- with --turns 10,4, the AUDIO arguments are files, one per turn: the first 10 are question 1's
+  turns, the next 4 question 2's, and so on.
+For a paper that draws questions, `trainer exam draw PAPER --candidate ID` tells which
+scenarios the candidate gets, in order (the same draw `run` uses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from trainer.config import ENGINES, Settings
+from trainer.errors import ExamError
+from trainer.exam.draw import draw_questions
+from trainer.exam.paper import SHIPPED_PAPERS, DIMENSIONS, load_papers, resolve_paper
+from trainer.exam.records import load_result, roster
+from trainer.exam.report import export_roster, local_time, write_report
+from trainer.exam.runner import check_candidate, grant_attempt, override_exam, run_exam
+from trainer.exam.seal import exam_key
+from trainer.exam.verify import verify_all
+from trainer.sessions.store import SessionStore
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".webm", ".opus")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”格式不对，请写成 2026-11-23") from None
+
+
+def _turn_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--turns“{text}”格式不对，请写成每题的段数，用逗号分隔，如 10,4") from None
+    if not counts or any(n < 1 for n in counts):
+        raise argparse.ArgumentTypeError("--turns 中每题至少 1 段")
+    return counts
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("exam", help="考核：试卷、批量阅卷、成绩、防篡改验证、成绩单", description="上岗/复训考核")
+    commands = parser.add_subparsers(dest="exam_command", metavar="ACTION")
+    parser.set_defaults(func=lambda args, settings: (parser.print_help(), 2)[1])
+    dirs = argparse.ArgumentParser(add_help=False)
+    dirs.add_argument("--papers-dir", type=Path, action="append", help=f"试卷目录（默认 {SHIPPED_PAPERS}），可重复")
+
+    p = commands.add_parser("papers", parents=[dirs], help="列出并校验试卷（有错误时退出码非 0）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_papers)
+
+    p = commands.add_parser("draw", parents=[dirs], help="查看某考生在某试卷上抽到的题目")
+    p.add_argument("paper", metavar="PAPER", help="试卷编号或试卷文件")
+    p.add_argument("--candidate", required=True, help="考生编号（工号）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_draw)
+
+    p = commands.add_parser(
+        "run", parents=[dirs], help="按录音批量阅卷：完整考一场并封存",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paper", metavar="PAPER", help="试卷编号或试卷文件")
+    p.add_argument("audio", metavar="AUDIO", nargs="+", type=Path, help="各题录音（文件或文件夹，按题目顺序）")
+    p.add_argument("--candidate", required=True, help="考生编号（工号）")
+    p.add_argument("--name", default="", help="考生姓名")
+    p.add_argument("--turns", type=_turn_counts, help="每题的录音段数，如 10,4（此时 AUDIO 为逐段的文件）")
+    p.add_argument("--engine", choices=ENGINES, help="识别引擎（默认按配置）")
+    p.add_argument("--json", action="store_true", help="输出完整考试记录 JSON")
+    p.set_defaults(func=cmd_run)
+
+    p = commands.add_parser("list", help="考试成绩名册")
+    p.add_argument("--paper", help="试卷编号")
+    p.add_argument("--candidate", help="考生编号，或姓名中的一部分")
+    p.add_argument("--since", type=_date, help="从这一天起（含），如 2026-11-01")
+    p.add_argument("--until", type=_date, help="到这一天止（含）")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--passed", dest="passed", action="store_const", const=True, help="只看通过的")
+    group.add_argument("--failed", dest="passed", action="store_const", const=False, help="只看未通过的")
+    p.add_argument("--export", type=Path, metavar="FILE", help="导出为 .csv 或 .xlsx")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = commands.add_parser("show", help="查看一场考试的记录")
+    p.add_argument("exam_id", metavar="EXAM_ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+    p = commands.add_parser("verify", help="核对全部考试记录的封印与哈希链（发现篡改时退出码非 0）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verify)
+
+    p = commands.add_parser("report", help="生成可打印的考生成绩单（HTML，可在浏览器中打印为 PDF）")
+    p.add_argument("exam_id", metavar="EXAM_ID")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.html")
+    p.set_defaults(func=cmd_report)
+
+    p = commands.add_parser("override", help="考评员改判（作为新的封存记录追加，不修改原记录）")
+    p.add_argument("exam_id", metavar="EXAM_ID")
+    p.add_argument("--instructor", required=True, help="考评员姓名")
+    verdict = p.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--pass", dest="passed", action="store_const", const=True, help="改判为通过")
+    verdict.add_argument("--fail", dest="passed", action="store_const", const=False, help="改判为未通过")
+    p.add_argument("--total", type=float, help="改判分数（0–100，可选）")
+    p.add_argument("--comment", required=True, help="改判说明")
+    p.set_defaults(func=cmd_override)
+
+    p = commands.add_parser("grant", parents=[dirs], help="登记补考机会（作为新的封存记录追加）")
+    p.add_argument("paper", metavar="PAPER")
+    p.add_argument("--candidate", required=True)
+    p.add_argument("--instructor", required=True)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--extra", type=int, default=1, help="补考次数（默认 1）")
+    p.set_defaults(func=cmd_grant)
+
+
+def _dirs(args: argparse.Namespace) -> list[Path]:
+    return list(args.papers_dir) if getattr(args, "papers_dir", None) else [SHIPPED_PAPERS]
+
+
+def _library(settings: Settings):
+    from trainer.phrasebook.loader import library_from_settings
+
+    return library_from_settings(settings)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
+    library = _library(settings)
+    paper_set = load_papers(_dirs(args), library.scenarios)
+    if args.json:
+        _print_json({
+            "papers": [{**p.to_dict(), "file": str(p.source), "digest": p.digest} for p in paper_set.papers.values()],
+            "problems": [{"file": str(p.path), "line": p.line, "field": p.field, "message": p.message} for p in paper_set.problems],
+        })
+    else:
+        console = Console()
+        table = Table(title="试卷")
+        for column in ("编号", "名称", "题目", "时限/段", "次数", "及格线", "明细", "规则"):
+            table.add_column(column)
+        for p in paper_set.papers.values():
+            questions = f"从 {'、'.join(p.pool)} 中抽 {p.draw} 道" if p.is_drawn else "、".join(p.questions)
+            rules = ["一票否决" if p.rules.forbidden_fails else "忌语不否决"]
+            rules += [f"{DIMENSIONS.get(k, k)}≥{v:g}" for k, v in p.rules.min_dimension.items()]
+            table.add_row(
+                p.id, p.title, questions, f"{p.rules.time_limit_seconds:g} 秒", str(p.rules.attempts),
+                f"{p.rules.pass_mark:g}" if p.rules.pass_mark is not None else f"{settings.pass_mark:g}（配置）",
+                "隐藏" if p.rules.feedback_hidden else "交卷后显示", "，".join(rules),
+            )
+        console.print(table)
+        for problem in paper_set.problems:
+            print(f"错误：{problem}", file=sys.stderr)
+    return 1 if paper_set.problems else 0
+
+
+def cmd_draw(args: argparse.Namespace, settings: Settings) -> int:
+    library = _library(settings)
+    paper = resolve_paper(args.paper, _dirs(args), library.scenarios)
+    candidate, _ = check_candidate(args.candidate)
+    draw = draw_questions(paper, candidate, exam_key(settings))
+    if args.json:
+        _print_json(draw.to_dict())
+    else:
+        print(f"{paper.title}（{paper.id} 第 {paper.version} 版）考生 {candidate} 的题目：")
+        for i, scenario_id in enumerate(draw.scenarios, 1):
+            scenario = library.scenario(scenario_id)
+            print(f"  第 {i} 题  {scenario_id}  {scenario.title}（{len(scenario.steps)} 个步骤）")
+    return 0
+
+
+def _folder_turns(folder: Path) -> list[Path]:
+    audio = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    turns = [p for p in audio if p.name.lower().startswith("turn")]
+    chosen = turns or audio
+    if not chosen:
+        raise ExamError(f"文件夹 {folder} 中没有录音文件（{'、'.join(AUDIO_SUFFIXES)}）。", f"no audio in {folder}")
+    return chosen
+
+
+def group_audio(paths: list[Path], turns: list[int] | None) -> list[list[Path]]:
+    """The turn files of each question, as documented in this module."""
+    for path in paths:
+        if not path.exists():
+            raise ExamError(f"找不到录音 {path}。", f"{path} does not exist")
+    if turns is None:
+        return [_folder_turns(p) if p.is_dir() else [p] for p in paths]
+    if any(p.is_dir() for p in paths):
+        raise ExamError("使用 --turns 时请逐个列出每段录音文件，不要给文件夹。", "--turns with a folder")
+    if sum(turns) != len(paths):
+        raise ExamError(
+            f"--turns {','.join(map(str, turns))} 共 {sum(turns)} 段，但给出了 {len(paths)} 个录音文件。",
+            f"--turns sums to {sum(turns)}, {len(paths)} files given",
+        )
+    groups, start = [], 0
+    for n in turns:
+        groups.append(paths[start : start + n])
+        start += n
+    return groups
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.engine:
+        settings = dataclasses.replace(settings, engine=args.engine)
+    exam_key(settings)  # a missing key is reported before anything else
+    library = _library(settings)
+    paper = resolve_paper(args.paper, _dirs(args), library.scenarios)
+    groups = group_audio(list(args.audio), args.turns)
+    result = run_exam(paper, args.candidate, args.name, groups, settings, library)
+    if args.json:
+        _print_json(result.to_dict())
+        return 0
+    _print_result(result)
+    return 0
+
+
+def _print_result(result) -> None:
+    console = Console()
+    verdict = result.verdict
+    console.print(f"[bold]{result.paper.title}[/bold]  考生 {result.candidate_id} {result.candidate_name}  第 {result.attempt} 次")
+    table = Table()
+    table.add_column("题")
+    table.add_column("场景")
+    dims = list(dict.fromkeys(d for q in verdict.questions for d in q.dimensions))
+    for d in dims:
+        table.add_column(DIMENSIONS.get(d, d), justify="right")
+    table.add_column("总分", justify="right")
+    for q, qv in zip(result.questions, verdict.questions):
+        table.add_row(str(q.index), q.scenario_title, *[f"{qv.dimensions[d]:g}" if d in qv.dimensions else "" for d in dims], f"{qv.total:g}")
+    console.print(table)
+    colour = "green" if result.passed else "red"
+    console.print(f"总分 {result.total:g}（及格线 {verdict.pass_mark:g}）：[bold {colour}]{'通过' if result.passed else '未通过'}[/bold {colour}]")
+    for reason in verdict.reasons:
+        console.print(f"  [red]·[/red] {reason}")
+    for note in verdict.notes:
+        console.print(f"  · {note}")
+    console.print(f"考试编号 {result.exam_id}，账本第 {result.seq} 号，封印指纹 {result.fingerprint}")
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    store = SessionStore(settings.sessions_dir)
+    key = exam_key(settings) if settings.exam_key else None
+    rows = roster(store.root, args.paper, args.since, args.until, args.candidate, args.passed, key)
+    if args.export:
+        export_roster(rows, args.export)
+        print(f"已导出 {len(rows)} 条考试记录到 {args.export}")
+        return 0
+    if args.json:
+        _print_json([r.to_dict() for r in rows])
+        return 0
+    if not rows:
+        print("没有符合条件的考试记录。")
+        return 0
+    table = Table(title=f"考试成绩（{len(rows)} 条）")
+    for column in ("考试编号", "交卷时间", "考生", "试卷", "次", "总分", "结果", "封印"):
+        table.add_column(column)
+    for r in rows:
+        result = ("通过" if r.passed else "未通过") + ("（改判）" if r.overridden else "")
+        seal = {True: "完好", False: "不符", None: "未校验"}[r.seal_ok]
+        table.add_row(r.exam_id, local_time(r.finished_at), f"{r.candidate_id} {r.candidate_name}", r.paper_title,
+                      str(r.attempt), f"{r.total:g}", result, seal)
+    Console().print(table)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    result = load_result(SessionStore(settings.sessions_dir), args.exam_id)
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        _print_result(result)
+        for q in result.questions:
+            print(f"第 {q.index} 题会话：{q.session_id}（trainer sessions show {q.session_id}）")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    report = verify_all(SessionStore(settings.sessions_dir), exam_key(settings))
+    if args.json:
+        _print_json(report.to_dict())
+        return 0 if report.ok else 1
+    print(report.summary())
+    for problem in report.problems:
+        print(f"  ✗ {problem.message}")
+    if report.unfinished:
+        print(f"已开始但未交卷的考试（计入考试次数）：{'、'.join(report.unfinished)}")
+    if not report.ok:
+        print(f"涉及的记录：{'、'.join(report.named) or '（见上）'}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    result = load_result(SessionStore(settings.sessions_dir), args.exam_id)
+    path = write_report(result, args.out)
+    print(f"成绩单已写入 {path}（用浏览器打开后可打印或另存为 PDF）")
+    return 0
+
+
+def cmd_override(args: argparse.Namespace, settings: Settings) -> int:
+    override = override_exam(settings, args.exam_id, args.instructor, args.passed, args.comment, args.total)
+    print(f"已追加改判记录（账本第 {override.seq} 号）：考试 {args.exam_id} → {'通过' if override.passed else '未通过'}")
+    return 0
+
+
+def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
+    library = _library(settings)
+    paper = resolve_paper(args.paper, _dirs(args), library.scenarios)
+    entry = grant_attempt(settings, paper, args.candidate, args.instructor, args.reason, args.extra)
+    print(f"已登记补考机会（账本第 {entry['seq']} 号）：考生 {args.candidate} 可再参加“{paper.title}” {args.extra} 次")
+    return 0
