@@ -49,7 +49,7 @@ _ENTRY_KEYS = {"seq", "kind", "time", "exam_id", "key_id", "body", "prev", "seal
 
 KEY_HELP = (
     "请设置考试密钥（至少 16 个字符的随机字符串，由考核负责人保管）：\n"
-    "  方法一：设置环境变量，例如  export TRAINER_EXAM_KEY='$(python -c \"import secrets;print(secrets.token_hex(32))\")'\n"
+    "  方法一：设置环境变量，例如  export TRAINER_EXAM_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
     "  方法二：在 trainer.toml 中写入一行  exam_key = \"…\"\n"
     "密钥不要放在 sessions 目录里；验证考试记录（trainer exam verify）时必须使用同一个密钥。"
 )
