@@ -61,3 +61,45 @@ def vosk_ko_model_dir() -> Path:
     path = Path(spec.origin).parent / "model"  # type: ignore[union-attr, arg-type]
     require((path / "am" / "final.mdl").is_file(), f"Vosk Korean model files not found in {path}")
     return path
+
+
+# --- Korean speech for the Vosk adapter tests (espeak-ng; apt package espeak-ng) ---
+
+KOREAN_UTTERANCES = ("안녕하세요 만나서 반갑습니다", "오늘 날씨가 좋습니다")
+
+
+@pytest.fixture(scope="session")
+def korean_speech(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[float, float]]]:
+    """A 16 kHz mono WAV: 1 s silence, utterance, 1.5 s silence, utterance, 1 s silence.
+
+    Returns the file and the (start, end) seconds of the two utterances. The voice is
+    espeak-ng's Korean: robotic, so Vosk's words are not accurate, but they are real
+    Korean recognition output with real timings.
+    """
+    import shutil
+    import subprocess
+
+    import numpy as np
+
+    from trainer.audio import Audio, load_audio, save_wav
+
+    espeak = shutil.which("espeak-ng")
+    require(espeak is not None, "espeak-ng is not installed (apt-get install espeak-ng)")
+    tmp_dir = tmp_path_factory.mktemp("korean")
+    rate = 16000
+    parts = [np.zeros(rate, dtype=np.int16)]
+    regions = []
+    offset = 1.0
+    for i, text in enumerate(KOREAN_UTTERANCES):
+        raw = tmp_dir / f"espeak-{i}.wav"  # a file, not --stdout: piped WAV headers carry no length
+        subprocess.run([espeak, "-v", "ko", "-s", "130", "-w", str(raw), text], check=True, capture_output=True)
+        speech = load_audio(raw, require_speech=False).samples
+        parts.append(speech)
+        regions.append((offset, offset + len(speech) / rate))
+        offset += len(speech) / rate
+        gap = np.zeros(int(rate * (1.5 if i == 0 else 1.0)), dtype=np.int16)
+        parts.append(gap)
+        offset += len(gap) / rate
+    path = tmp_dir / "korean.wav"
+    save_wav(Audio(np.concatenate(parts)), path)
+    return path, regions
