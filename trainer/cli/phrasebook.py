@@ -85,10 +85,16 @@ def _slot_label(step: Step, text: str) -> str:
     return _SLOT.sub(label, text)
 
 
+def _unwrap(text: str) -> str:
+    """Join hard-wrapped lines of Chinese prose (YAML `|` blocks); keep blank-line paragraph breaks."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join("".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
 def render_scenario(scenario: Scenario, console: Console) -> None:
     """Print a scenario as a trainee reads it: the situation, then the dialogue step by step."""
     meta = f"{ROLE_LABELS.get(scenario.role, scenario.role)} · {DOMAIN_LABELS.get(scenario.domain, scenario.domain)} · 难度 {'★' * scenario.difficulty}{'☆' * (3 - scenario.difficulty)}"
-    console.print(Panel(f"[dim]{meta}[/dim]\n\n{escape(scenario.brief)}", title=f"[bold]{escape(scenario.title)}[/bold]（{scenario.id}）", title_align="left"))
+    console.print(Panel(f"[dim]{meta}[/dim]\n\n{escape(_unwrap(scenario.brief))}", title=f"[bold]{escape(scenario.title)}[/bold]（{scenario.id}）", title_align="left"))
     for number, step in enumerate(scenario.steps, start=1):
         if step.customer:
             console.print(f"  [cyan]客户：[/cyan]{escape(step.customer)}")
@@ -118,8 +124,10 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     library = library_from_settings(settings)
     _warn_problems(library)
     table = Table(title=f"场景（共 {len(library.scenarios)} 个，词库版本 {library.version or '-'}）")
-    for column in ("id", "标题", "岗位", "领域", "难度", "步骤"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True)
+    table.add_column("标题", overflow="fold")
+    for column in ("岗位", "领域", "难度", "步骤"):
+        table.add_column(column, no_wrap=True)
     for scenario in library.scenarios.values():
         table.add_row(
             scenario.id,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from trainer.phrasebook.model import ROLES, SEVERITIES, SLOT_KINDS, ForbiddenEntry, PhrasebookProblem, Scenario, Slot, Step
 from trainer.phrasebook.nodes import NodeReader, line_of
@@ -107,6 +107,15 @@ def _compose(reader: NodeReader, data: bytes) -> Node | None:
     return root
 
 
+def _peek_id(node: Node) -> str | None:
+    """The `id:` of a mapping node, to name its fields in problems before it is validated."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == "id" and isinstance(value, ScalarNode) and value.value.strip():
+                return value.value.strip()
+    return None
+
+
 def _syntax_hint(detail: str) -> str:
     if "\\t" in detail or "'\\t'" in detail or "tab" in detail.lower():
         return "不要用 Tab 缩进，请改用空格"
@@ -197,13 +206,11 @@ class _FileParser:
         return scenarios
 
     def _scenario(self, node: Node, index: int) -> Scenario | None:
-        fld = f"scenarios[{index}]"
+        fld = f"scenarios[{_peek_id(node) or index}]"
         values = self.r.mapping(node, fld, SCENARIO_REQUIRED, SCENARIO_OPTIONAL)
         if values is None:
             return None
         sid = self.r.identifier(values["id"], f"{fld}.id")
-        if sid is not None:
-            fld = f"scenarios[{sid}]"
         title = self._text(values["title"], f"{fld}.title")
         role = self.r.choice(values["role"], f"{fld}.role", ROLES, ROLE_LABELS)
         brief = self._text(values["brief"], f"{fld}.brief")
@@ -237,7 +244,7 @@ class _FileParser:
         seen: dict[str, int] = {}
         ok = True
         for i, item in enumerate(items):
-            step = self._step(item, f"{fld}[{i}]", fld)
+            step = self._step(item, f"{fld}[{_peek_id(item) or i}]")
             if step is None:
                 ok = False
                 continue
@@ -249,13 +256,11 @@ class _FileParser:
             steps.append(step)
         return steps if ok else None
 
-    def _step(self, node: Node, fld: str, parent: str) -> Step | None:
+    def _step(self, node: Node, fld: str) -> Step | None:
         values = self.r.mapping(node, fld, STEP_REQUIRED, STEP_OPTIONAL)
         if values is None:
             return None
         step_id = self.r.identifier(values["id"], f"{fld}.id")
-        if step_id is not None:
-            fld = f"{parent}[{step_id}]"
         title = self._text(values["title"], f"{fld}.title")
         slots = self._slots(values["slots"], f"{fld}.slots") if "slots" in values else []
         slot_names = frozenset(s.name for s in slots or ())
@@ -375,7 +380,7 @@ class _FileParser:
         seen: dict[str, int] = {}
         ok = True
         for i, item in enumerate(items):
-            entry = self._forbidden(item, f"{fld}[{i}]", fld, shared)
+            entry = self._forbidden(item, f"{fld}[{_peek_id(item) or i}]", shared)
             if entry is None:
                 ok = False
                 continue
@@ -387,14 +392,12 @@ class _FileParser:
             entries.append(entry)
         return entries if ok else None
 
-    def _forbidden(self, node: Node, fld: str, parent: str, shared: bool) -> ForbiddenEntry | None:
+    def _forbidden(self, node: Node, fld: str, shared: bool) -> ForbiddenEntry | None:
         optional = FORBIDDEN_OPTIONAL_SHARED if shared else FORBIDDEN_OPTIONAL_OWN
         values = self.r.mapping(node, fld, FORBIDDEN_REQUIRED, optional)
         if values is None:
             return None
         entry_id = self.r.identifier(values["id"], f"{fld}.id")
-        if entry_id is not None:
-            fld = f"{parent}[{entry_id}]"
         phrase = self._text(values["phrase"], f"{fld}.phrase")
         severity = self.r.choice(values["severity"], f"{fld}.severity", SEVERITIES, SEVERITY_LABELS)
         reason = self._text(values["reason"], f"{fld}.reason")
