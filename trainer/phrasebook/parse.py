@@ -93,9 +93,13 @@ def _compose(reader: NodeReader, data: bytes) -> Node | None:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "quoted scalar" in str(exc.context):
+            mark = exc.context_mark  # an unclosed quote: point at where it opens, not at the end of the file
         line = mark.line + 1 if mark is not None else 0
         detail = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         hint = _syntax_hint(detail)
+        if exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            hint += f"（相关位置：第 {exc.context_mark.line + 1} 行）"
         reader.problem(line, "", f"YAML 语法错误（{detail}）。{hint}")
         return None
     except yaml.YAMLError as exc:
@@ -302,6 +306,11 @@ class _FileParser:
     ) -> bool:
         """Every accepted wording must hold every keyword group and every declared slot."""
         ok = True
+        standard = {text: node for text, node in phrases}
+        for i, (text, node) in enumerate(variants):
+            if text in standard:
+                self.r.problem(node, f"{fld}.variants[{i}]", f"“{text}”已在 phrases 中（第 {line_of(standard[text])} 行），变体里不用再写")
+                ok = False
         wordings = [(f"{fld}.phrases[{i}]", text, node) for i, (text, node) in enumerate(phrases)]
         wordings += [(f"{fld}.variants[{i}]", text, node) for i, (text, node) in enumerate(variants)]
         for sub, text, node in wordings:
