@@ -238,7 +238,8 @@ def _print_result(result) -> None:
     table = Table()
     table.add_column("题")
     table.add_column("场景")
-    dims = list(dict.fromkeys(d for q in verdict.questions for d in q.dimensions))
+    seen = {d for q in verdict.questions for d in q.dimensions}
+    dims = [d for d in DIMENSIONS if d in seen] + sorted(seen - set(DIMENSIONS))
     for d in dims:
         table.add_column(DIMENSIONS.get(d, d), justify="right")
     table.add_column("总分", justify="right")
@@ -308,7 +309,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     result = load_result(SessionStore(settings.sessions_dir), args.exam_id)
-    path = write_report(result, args.out)
+    path = write_report(result, args.out, _library(settings))
     print(f"成绩单已写入 {path}（用浏览器打开后可打印或另存为 PDF）")
     return 0
 

@@ -11,6 +11,7 @@ from typing import Any
 from trainer.errors import ExamError
 from trainer.exam.paper import DIMENSIONS
 from trainer.exam.records import ROSTER_COLUMNS, ExamResult, RosterRow
+from trainer.phrasebook.model import Library
 from trainer.sessions.model import parse_utc
 
 STATUS_LABELS = {"hit": "✓ 做到", "partial": "△ 部分", "missed": "✗ 遗漏"}
@@ -28,7 +29,8 @@ tr { page-break-inside: avoid; }
 th, td { border: 1px solid #888; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; }
-.info td:nth-child(odd) { width: 16%; background: #f7f7f7; font-weight: 600; }
+.info td:nth-child(odd) { width: 14%; background: #f7f7f7; font-weight: 600; white-space: nowrap; }
+.info td:nth-child(even) { width: 36%; }
 .verdict { font-size: 16pt; font-weight: 700; text-align: center; padding: 3mm; border: 2px solid #111; margin: 4mm 0; }
 .pass { color: #0a6b2d; } .fail { color: #a8071a; }
 ul { margin: 1mm 0 1mm 6mm; padding: 0; }
@@ -53,12 +55,14 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def render_report(result: ExamResult) -> str:
-    """The printable report of one exam (instructor copy: always with the full breakdown)."""
+def render_report(result: ExamResult, library: Library | None = None) -> str:
+    """The printable report of one exam (instructor copy: always with the full breakdown).
+    With the phrase library, steps are shown by their titles rather than their ids."""
     e = escape
     verdict = result.verdict
     passed_text = "通过" if result.passed else "未通过"
-    dims = list(dict.fromkeys(d for q in verdict.questions for d in q.dimensions))
+    seen = {d for q in verdict.questions for d in q.dimensions}
+    dims = [d for d in DIMENSIONS if d in seen] + sorted(seen - set(DIMENSIONS))
     parts: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -98,11 +102,12 @@ def render_report(result: ExamResult) -> str:
         score = result.scores[q.index - 1] if result.scores else {}
         parts.append(f'<div class="question"><h2>第 {q.index} 题 · {e(q.scenario_title)}（{_num(qv.total)} 分）</h2>')
         steps = score.get("steps") or []
+        titles = _step_titles(library, q.scenario_id)
         if steps:
             parts.append("<table><tr><th>步骤</th><th>结果</th><th>标准用语</th><th>考生所说</th></tr>")
             for s in steps:
                 parts.append(
-                    f"<tr><td>{e(str(s.get('id', '')))}</td><td>{e(STATUS_LABELS.get(s.get('status', ''), str(s.get('status', ''))))}</td>"
+                    f"<tr><td>{e(titles.get(str(s.get('id', '')), str(s.get('id', ''))))}</td><td>{e(STATUS_LABELS.get(s.get('status', ''), str(s.get('status', ''))))}</td>"
                     f"<td>{e(str(s.get('expected', '')))}</td><td>{e(str(s.get('matched_text') or ''))}</td></tr>"
                 )
             parts.append("</table>")
@@ -125,13 +130,19 @@ def render_report(result: ExamResult) -> str:
     return "\n".join(parts)
 
 
-def write_report(result: ExamResult, path: Path) -> Path:
+def _step_titles(library: Library | None, scenario_id: str) -> dict[str, str]:
+    if library is None or scenario_id not in library.scenarios:
+        return {}
+    return {step.id: step.title for step in library.scenarios[scenario_id].steps}
+
+
+def write_report(result: ExamResult, path: Path, library: Library | None = None) -> Path:
     if not result.scores:
         raise ExamError("生成成绩单需要各题的评分明细，请用 load_result(..., with_scores=True) 读取考试记录。", "report without scores")
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_report(result), encoding="utf-8")
+        path.write_text(render_report(result, library), encoding="utf-8")
     except OSError as exc:
         raise ExamError(f"无法写入成绩单 {path}：{exc}", f"cannot write {path}: {exc}") from exc
     return path
