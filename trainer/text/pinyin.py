@@ -46,15 +46,16 @@ def split_syllable(syllable: str) -> tuple[str, str]:
     return "", syllable
 
 
-def fold_syllable(syllable: str) -> tuple[str, str]:
-    """(initial, final) with the confusable pairs folded."""
-    syllable = FOLD_SYLLABLES.get(syllable, syllable)
+def fold_syllable(syllable: str, *, strict: bool = False) -> tuple[str, str]:
+    """(initial, final) with the confusable pairs folded; `strict` keeps whole-syllable folds (您/你) apart."""
+    if not strict:
+        syllable = FOLD_SYLLABLES.get(syllable, syllable)
     initial, final = split_syllable(syllable)
     return FOLD_INITIALS.get(initial, initial), FOLD_FINALS.get(final, final)
 
 
-def _encode_syllable(syllable: str) -> str:
-    initial, final = fold_syllable(syllable)
+def _encode_syllable(syllable: str, strict: bool = False) -> str:
+    initial, final = fold_syllable(syllable, strict=strict)
     return _symbol("i:" + initial) + _symbol("f:" + final)
 
 
@@ -73,14 +74,18 @@ def syllables(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=16384)
-def encode(text: str) -> str:
-    """Folded pinyin of a normalised text, two symbols per character (see module docstring)."""
+def encode(text: str, strict: bool = False) -> str:
+    """Folded pinyin of a normalised text, two symbols per character (see module docstring).
+
+    `strict=True` does not fold whole syllables (您/你 stay different): used for
+    forbidden phrases, where 你找谁 must not be found in the polite 您找谁.
+    """
     out: list[str] = []
     for char, syllable in zip(text, syllables(text)):
         if syllable == char or not syllable.isascii() or not syllable.isalpha():
             out.append(_encode_other(char))
         else:
-            out.append(_encode_syllable(syllable))
+            out.append(_encode_syllable(syllable, strict))
     return "".join(out)
 
 

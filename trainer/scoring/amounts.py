@@ -1,0 +1,129 @@
+"""唱收唱付: the amounts said for the bill, the money received and the change, and whether they add up.
+
+Where the amounts come from, in order of trust:
+1. the slot of the step that says it (state_bill "{bill}", sing_receive
+   "{received}", sing_change "{change}"): the number aligned with the slot in the
+   matched span (rapidfuzz Indel alignment of the phrasing with the span);
+2. otherwise a cue word right before a number: 收您 48 → received, 找您 → change,
+   电费/一共/合计… → bill (characters, or the same folded pinyin: 说您/收您).
+
+Consistent = all three amounts known, bill + change = received, and both 收您…
+and 找您… were actually spoken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Indel
+
+from trainer.phrasebook.model import Scenario
+from trainer.scoring.document import NUMBER, Doc, NumberToken
+from trainer.scoring.match import StepCandidate, contains_word
+from trainer.scoring.result import AmountCheck
+
+ROLES = ("bill", "received", "change")
+CUES: dict[str, tuple[str, ...]] = {
+    "received": ("收您", "收你", "收到您", "收到", "实收", "收取您"),
+    "change": ("找您", "找你", "找零", "找回", "找给您", "找"),
+    "bill": ("电费是", "电费", "一共是", "一共", "合计", "总共", "应交", "应缴", "需交", "金额是", "费用是", "共计"),
+}
+CUE_REACH = 4  # characters between the end of a cue and the number
+TOLERANCE = 0.005
+
+
+@dataclass(frozen=True)
+class SaidAmount:
+    role: str
+    value: float
+    position: int  # NUMBER index in Doc.form
+    source: str  # "slot" | "cue"
+
+
+def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | None:
+    """The number in the matched span aligned with the phrasing's slot (nearest one if not aligned)."""
+    span_numbers = [doc.numbers[i] for i in range(sc.start, sc.end) if i in doc.numbers]
+    if not span_numbers:
+        return None
+    pattern_form = sc.candidate.pattern.form
+    window = doc.form[sc.start : sc.end]
+    for op in Indel.opcodes(pattern_form, window):
+        if op.tag == "equal" and op.src_start <= slot_index < op.src_end:
+            position = sc.start + op.dest_start + (slot_index - op.src_start)
+            if position in doc.numbers:
+                return doc.numbers[position]
+    relative = slot_index / max(1, len(pattern_form))
+    target = sc.start + relative * (sc.end - sc.start)
+    return min(span_numbers, key=lambda n: abs(n.position - target))
+
+
+def _cue_before(doc: Doc, position: int, role: str) -> bool:
+    lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
+    start = max(lo, position - CUE_REACH - 3)
+    return any(contains_word(doc, start, position, cue) for cue in CUES[role])
+
+
+def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | None]) -> dict[str, SaidAmount]:
+    """Bill, received and change as said (missing roles are absent)."""
+    said: dict[str, SaidAmount] = {}
+    used: set[int] = set()
+    for step, sc in zip(scenario.steps, chosen):
+        if sc is None:
+            continue
+        for index, name in sc.candidate.pattern.slots:
+            if name in ROLES and name not in said:
+                token = _slot_number(doc, sc, index)
+                if token is not None and token.position not in used:
+                    said[name] = SaidAmount(name, token.value, token.position, "slot")
+                    used.add(token.position)
+    for role in ("received", "change", "bill"):
+        if role in said:
+            continue
+        for position in sorted(doc.numbers):
+            if position in used:
+                continue
+            if _cue_before(doc, position, role):
+                said[role] = SaidAmount(role, doc.numbers[position].value, position, "cue")
+                used.add(position)
+                break
+    return said
+
+
+def _spoken(doc: Doc, amount: SaidAmount | None, role: str) -> bool:
+    return amount is not None and _cue_before(doc, amount.position, role)
+
+
+def check_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | None]) -> AmountCheck | None:
+    """The 唱收唱付 check, or None when the scenario does not handle money."""
+    if not scenario.checks_amounts:
+        return None
+    said = said_amounts(scenario, doc, chosen)
+    bill, received, change = (said[r].value if r in said else None for r in ROLES)
+    received_said = _spoken(doc, said.get("received"), "received")
+    change_said = _spoken(doc, said.get("change"), "change")
+    problems: list[str] = []
+    if bill is None:
+        problems.append("没有报出应交金额（四总）")
+    if received is None:
+        problems.append("没有唱收：应说出收到的金额，如“收您100元”")
+    elif not received_said:
+        problems.append("唱收时没有说“收您……元”")
+    if change is None:
+        problems.append("没有唱付：应说出找零金额，如“找您48元”")
+    elif not change_said:
+        problems.append("唱付时没有说“找您……元”")
+    adds_up = None not in (bill, received, change) and abs(bill + change - received) < TOLERANCE  # type: ignore[operator]
+    if None not in (bill, received, change) and not adds_up:
+        problems.insert(0, f"金额对不上：应交 {_yuan(bill)} 元 + 找零 {_yuan(change)} 元 ≠ 实收 {_yuan(received)} 元")
+    consistent = bool(adds_up and received_said and change_said)
+    return AmountCheck(bill, received, change, consistent, received_said, change_said, tuple(problems))
+
+
+def _yuan(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+__all__ = ["check_amounts", "said_amounts", "SaidAmount", "NUMBER"]

@@ -1,0 +1,244 @@
+"""A performance (one or more transcribed turns) prepared for matching.
+
+All turns are normalised (trainer.text.normalize) and laid end to end in one
+matching string, separated by TURN_SEPARATOR, with per-character maps back to
+the turn, the original transcript text and the time in seconds. Numbers are
+collapsed to NUMBER (one character, its value kept aside) so that a phrase
+with an amount slot matches whatever amount was said; 块 after a number is
+written 元 (48块 and 48元 are the same amount).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from trainer.asr.base import Transcript
+from trainer.text.normalize import Normalized, normalize
+from trainer.text.pinyin import encode
+
+NUMBER = "#"
+TURN_SEPARATOR = "|"
+CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new clause
+
+# An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(?:([元块])(?:(\d)[角毛]?(?:(\d)分)?)?)?")
+
+
+@dataclass(frozen=True)
+class TurnText:
+    """One turn to score: a transcript and the file it came from ("" for typed text)."""
+
+    transcript: Transcript
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class NumberToken:
+    position: int  # index of the NUMBER character in Doc.form
+    value: float
+    text: str  # as normalised, e.g. "48块5"
+    has_unit: bool  # followed by 元/块
+    turn: int  # 0-based
+
+
+@dataclass
+class DocTurn:
+    index: int  # 0-based
+    file: str
+    text: str  # transcript text as the recogniser wrote it
+    source: str  # the text the normalisation maps back to (words joined, or `text`)
+    norm: Normalized
+    char_times: list[tuple[float, float]] | None  # per source character
+    offset: float  # start of the turn on the performance timeline
+    duration: float
+    transcript: Transcript
+
+
+@dataclass
+class Doc:
+    form: str
+    pin: str
+    pin_strict: str
+    turn_of: list[int]  # per character; -1 for separators
+    norm_start: list[int]  # per character: [start, end) in the turn's normalised text
+    norm_end: list[int]
+    clause_start: list[bool]
+    turns: list[DocTurn]
+    numbers: dict[int, NumberToken]
+    timed: bool
+    turn_bounds: list[tuple[int, int]]
+    _windows: dict[tuple[int, bool], tuple[list[str], list[str]]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.form)
+
+    def turn_range(self, turn: int) -> tuple[int, int]:
+        """[start, end) of a turn's characters in `form`."""
+        return self.turn_bounds[turn]
+
+    def clamp_to_turn(self, start: int, end: int) -> tuple[int, int]:
+        """Shrink [start, end) to the turn that holds most of it."""
+        counts: dict[int, int] = {}
+        for t in self.turn_of[start:end]:
+            if t >= 0:
+                counts[t] = counts.get(t, 0) + 1
+        if not counts:
+            return start, start
+        turn = max(counts, key=lambda t: counts[t])
+        while start < end and self.turn_of[start] != turn:
+            start += 1
+        while end > start and self.turn_of[end - 1] != turn:
+            end -= 1
+        return start, end
+
+    def turn_at(self, start: int, end: int) -> int:
+        for t in self.turn_of[start:end]:
+            if t >= 0:
+                return t
+        return 0
+
+    def span_text(self, start: int, end: int) -> str:
+        """The transcript text behind form[start:end] (within one turn)."""
+        start, end = self.clamp_to_turn(start, end)
+        if end <= start:
+            return ""
+        turn = self.turns[self.turn_of[start]]
+        return turn.norm.source_text(self.norm_start[start], self.norm_end[end - 1])
+
+    def span_times(self, start: int, end: int) -> tuple[float | None, float | None]:
+        """Performance-timeline seconds of form[start:end], or (None, None) without timings."""
+        start, end = self.clamp_to_turn(start, end)
+        if end <= start:
+            return None, None
+        turn = self.turns[self.turn_of[start]]
+        if turn.char_times is None:
+            return None, None
+        s, e = turn.norm.source_span(self.norm_start[start], self.norm_end[end - 1])
+        if e <= s or s >= len(turn.char_times):
+            return None, None
+        return turn.offset + turn.char_times[s][0], turn.offset + turn.char_times[min(e, len(turn.char_times)) - 1][1]
+
+    def windows(self, length: int, strict: bool = False) -> tuple[list[str], list[str]]:
+        """All substrings of `length` characters (and their pinyin), one per start position."""
+        key = (length, strict)
+        cached = self._windows.get(key)
+        if cached is None:
+            pin = self.pin_strict if strict else self.pin
+            n = len(self.form)
+            if n <= length:
+                cached = ([self.form], [pin])
+            else:
+                cached = (
+                    [self.form[i : i + length] for i in range(n - length + 1)],
+                    [pin[2 * i : 2 * (i + length)] for i in range(n - length + 1)],
+                )
+            self._windows[key] = cached
+        return cached
+
+
+def _char_times(transcript: Transcript) -> tuple[str, list[tuple[float, float]] | None]:
+    """Source text for the turn and one (start, end) per character, from word timings."""
+    words = [w for w in transcript.words if w.text]
+    if not words:
+        return transcript.text, None
+    times: list[tuple[float, float]] = []
+    for word in words:
+        n = len(word.text)
+        step = max(0.0, word.end - word.start) / n
+        times.extend((word.start + k * step, word.start + (k + 1) * step) for k in range(n))
+    return "".join(w.text for w in words), times
+
+
+def _collapse_numbers(norm_text: str) -> list[tuple[str, int, int, float | None, str]]:
+    """(char, norm start, norm end, number value, number text) per matching-form character."""
+    out: list[tuple[str, int, int, float | None, str]] = []
+    pos = 0
+    for match in _AMOUNT.finditer(norm_text):
+        for k in range(pos, match.start()):
+            out.append((norm_text[k], k, k + 1, None, ""))
+        value = float(match.group(1))
+        if match.group(3):
+            value += int(match.group(3)) / 10
+        if match.group(4):
+            value += int(match.group(4)) / 100
+        digits_end = match.start(1) + len(match.group(1))
+        out.append((NUMBER, match.start(), digits_end, value, match.group(0)))
+        if match.group(2):
+            out.append(("元", digits_end, match.end(), None, ""))
+        pos = match.end()
+    for k in range(pos, len(norm_text)):
+        out.append((norm_text[k], k, k + 1, None, ""))
+    return out
+
+
+def matching_form(text: str, fillers: Sequence[str] = ()) -> str:
+    """The matching form of a plain text (normalised, numbers collapsed)."""
+    return "".join(c for c, *_ in _collapse_numbers(normalize(text, fillers=fillers).text))
+
+
+@lru_cache(maxsize=8192)
+def cached_form(text: str, fillers: tuple[str, ...] = ()) -> str:
+    """`matching_form`, cached (for phrasebook text)."""
+    return matching_form(text, fillers)
+
+
+def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
+    """Normalise every turn and lay them end to end on one timeline."""
+    form: list[str] = []
+    turn_of: list[int] = []
+    norm_start: list[int] = []
+    norm_end: list[int] = []
+    clause_start: list[bool] = []
+    numbers: dict[int, NumberToken] = {}
+    doc_turns: list[DocTurn] = []
+    offset = 0.0
+    timed = False
+    turn_bounds: list[tuple[int, int]] = []
+    for index, turn in enumerate(turns):
+        transcript = turn.transcript
+        source, char_times = _char_times(transcript)
+        timed = timed or char_times is not None
+        norm = normalize(source, fillers=fillers)
+        duration = transcript.duration or (char_times[-1][1] if char_times else 0.0)
+        doc_turns.append(DocTurn(index, turn.file, transcript.text, source, norm, char_times, offset, duration, transcript))
+        if form:
+            form.append(TURN_SEPARATOR)
+            turn_of.append(-1)
+            norm_start.append(0)
+            norm_end.append(0)
+            clause_start.append(True)
+        previous_end: float | None = None
+        first = len(form)
+        for char, ns, ne, value, text in _collapse_numbers(norm.text):
+            starts_clause = ns == 0 or norm.clause_starts[ns]
+            if char_times is not None and ns < len(norm.starts):
+                t0 = char_times[norm.starts[ns]][0]
+                if previous_end is not None and t0 - previous_end >= CLAUSE_PAUSE_SECONDS:
+                    starts_clause = True
+                previous_end = char_times[norm.ends[ne - 1] - 1][1]
+            if value is not None:
+                numbers[len(form)] = NumberToken(len(form), value, text, any(u in text for u in "元块"), index)
+            form.append(char)
+            turn_of.append(index)
+            norm_start.append(ns)
+            norm_end.append(ne)
+            clause_start.append(starts_clause)
+        turn_bounds.append((first, len(form)))
+        offset += duration
+    text = "".join(form)
+    return Doc(
+        form=text,
+        pin=encode(text),
+        pin_strict=encode(text, strict=True),
+        turn_of=turn_of,
+        norm_start=norm_start,
+        norm_end=norm_end,
+        clause_start=clause_start,
+        turns=doc_turns,
+        numbers=numbers,
+        timed=timed,
+        turn_bounds=turn_bounds,
+    )

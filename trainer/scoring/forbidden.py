@@ -1,0 +1,230 @@
+"""Find 服务忌语 (forbidden phrases): high recall without false alarms on polite speech.
+
+Rules, stricter than for standard phrases:
+- Similarity on characters and on *strict* pinyin (您/你 not folded: 你找谁 is
+  forbidden, 请问您找谁 is polite). Up to 2 characters: exact characters only;
+  3–4: exact characters, or identical pinyin with most characters right (the
+  recogniser wrote a homophone); longer: about one wrong character in five.
+- A short phrasing (<= 3 characters) must sit on word boundaries (jieba): 不行
+  is not found in 不行政; a one-character phrasing (喂) must open a clause.
+- Longer phrasings are also found with their words reordered (快点，该下班了
+  for 该下班了你快点): every content word present, close together, in one turn.
+- Exceptions: the entry's own `exceptions` (不知道您…), and any standard phrase
+  of the scenario or replacement phrase that contains the forbidden text, said
+  around the hit, cancel it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba
+
+from trainer.phrasebook.model import SEVERITIES, ForbiddenEntry
+from trainer.scoring.document import Doc
+from trainer.scoring.match import Candidate, _refine, find_candidates, similarity
+from trainer.scoring.patterns import Pattern, compile_phrasing, forbidden_thresholds, step_thresholds
+from trainer.text.pinyin import encode
+
+jieba.setLogLevel(60)
+
+# Words that carry no content for the reordered-words rule.
+FUNCTION_WORDS = frozenset("你 您 我 我们 你们 他 她 它 了 吧 啊 的 呢 吗 呀 嘛 就 也 都 还 又 得 地 着 过".split())
+EXCEPTION_SLACK = 2
+
+
+@dataclass(frozen=True)
+class ForbiddenMatch:
+    entry: ForbiddenEntry
+    start: int  # [start, end) in Doc.form
+    end: int
+    similarity: float
+    phrasing: str
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(jieba.lcut(text, HMM=False))
+
+
+def word_boundaries(doc: Doc) -> frozenset[int]:
+    """Indices in Doc.form where a jieba word starts or ends (per turn)."""
+    cached = getattr(doc, "_word_boundaries", None)
+    if cached is not None:
+        return cached
+    bounds: set[int] = set()
+    for lo, hi in doc.turn_bounds:
+        pos = lo
+        bounds.add(pos)
+        for token in _tokens(doc.form[lo:hi]):
+            pos += len(token)
+            bounds.add(pos)
+    result = frozenset(bounds)
+    doc._word_boundaries = result  # type: ignore[attr-defined]
+    return result
+
+
+def _accept(c: Candidate) -> bool:
+    char_min, pin_min = forbidden_thresholds(c.pattern.length)
+    if c.char_similarity >= char_min:
+        return True
+    return c.pinyin_similarity >= pin_min and c.char_similarity >= 0.6
+
+
+def _placed_well(c: Candidate, doc: Doc) -> bool:
+    length = c.pattern.length
+    if length <= 3:
+        bounds = word_boundaries(doc)
+        if c.start not in bounds or c.end not in bounds:
+            return False
+    if length == 1 and not doc.clause_start[c.start]:
+        return False
+    return True
+
+
+def _exception_phrases(entry: ForbiddenEntry, phrasing_form: str, polite: Sequence[str]) -> list[str]:
+    texts = list(entry.exceptions)
+    for text in (entry.replacement, *polite):
+        form = compile_phrasing(text).form if text else ""
+        if phrasing_form and phrasing_form in form and form != phrasing_form:
+            texts.append(text)
+    return texts
+
+
+def _part_said(doc: Doc, start: int, end: int, part: str) -> bool:
+    """Is `part` (a matching form) said exactly in Doc.form[start:end]? Short parts: exact; longer: 80%."""
+    lo, hi = doc.turn_range(doc.turn_at(max(start, 0), max(end, start + 1)))
+    if start < lo or end > hi:
+        return False
+    pattern = compile_phrasing(part)
+    char_sim, pin_sim = similarity(pattern, doc, start, end, strict=True)
+    return max(char_sim, pin_sim) >= (1.0 if len(part) <= 2 else 0.8)
+
+
+def _excepted(doc: Doc, start: int, end: int, phrasing_form: str, exceptions: Sequence[str]) -> bool:
+    """Is the hit [start, end) part of one of the exception phrases said around it?
+
+    An exception holding the forbidden text (不知道您 for 不知道) applies when its
+    other words are said right before/after the hit, in the same clause, with
+    strict pinyin (不知道你 is not 不知道您; 不知道，您… is two clauses). An
+    exception written differently (a variant) must be said nearly in full over
+    the hit.
+    """
+    lo, hi = doc.turn_range(doc.turn_at(start, end))
+    for text in exceptions:
+        pattern = compile_phrasing(text)
+        if not pattern.form:
+            continue
+        offset = pattern.form.find(phrasing_form)
+        if offset >= 0:
+            prefix, suffix = pattern.form[:offset], pattern.form[offset + len(phrasing_form) :]
+            if prefix and (doc.clause_start[start] or not _part_said(doc, start - len(prefix), start, prefix)):
+                continue
+            if suffix and (end >= len(doc.form) or doc.clause_start[end] or not _part_said(doc, end, end + len(suffix), suffix)):
+                continue
+            if any(doc.clause_start[k] for k in range(start - len(prefix) + 1, start)) or any(
+                doc.clause_start[k] for k in range(end + 1, end + len(suffix))
+            ):
+                continue
+            return True
+        s = max(lo, start - 1)
+        e = min(hi, s + pattern.length)
+        c = _refine(pattern, doc, s, e, strict=True)
+        covered = min(c.end, end) - max(c.start, start)
+        if c.similarity >= 0.85 and covered >= (end - start) * 0.8 and (c.end - c.start) >= 0.8 * pattern.length:
+            return True
+    return False
+
+
+def _content_words(form: str) -> list[str]:
+    return [t for t in _tokens(form) if t not in FUNCTION_WORDS and t.strip()]
+
+
+def _occurrences(doc: Doc, lo: int, hi: int, word: str) -> list[int]:
+    """Start indices of `word` (a matching form; exact characters or strict pinyin) within [lo, hi)."""
+    found: set[int] = set()
+    k = doc.form.find(word, lo, hi)
+    while k >= 0:
+        found.add(k)
+        k = doc.form.find(word, k + 1, hi)
+    pin = encode(word, strict=True)
+    k = doc.pin_strict.find(pin, 2 * lo, 2 * hi)
+    while k >= 0:
+        if k % 2 == 0:
+            found.add(k // 2)
+        k = doc.pin_strict.find(pin, k + 1, 2 * hi)
+    return sorted(found)
+
+
+def _reordered(doc: Doc, pattern: Pattern) -> list[tuple[int, int]]:
+    """Spans where all content words of a long phrasing are said close together, in any order."""
+    words = _content_words(pattern.form)
+    if len(words) < 2 or sum(len(w) for w in words) < 4:
+        return []
+    reach = pattern.length + 4
+    spans: list[tuple[int, int]] = []
+    for lo, hi in doc.turn_bounds:
+        found = [_occurrences(doc, lo, hi, w) for w in words]
+        if not all(found):
+            continue
+        anchor = min(range(len(words)), key=lambda k: len(found[k]))
+        for a in found[anchor]:
+            chosen = []
+            for k, occ in enumerate(found):
+                near = [i for i in occ if abs(i - a) <= reach]
+                if not near:
+                    break
+                chosen.append((min(near, key=lambda i: abs(i - a)), len(words[k])))
+            else:
+                s = min(i for i, _ in chosen)
+                e = max(i + n for i, n in chosen)
+                if e - s <= reach:
+                    spans.append((s, e))
+    return spans
+
+
+def find_forbidden(entries: Sequence[ForbiddenEntry], doc: Doc, polite_phrases: Sequence[str] = ()) -> list[ForbiddenMatch]:
+    """Forbidden phrases said in the performance, at most one per place (the longest phrasing wins)."""
+    patterns: list[Pattern] = []
+    owners: list[ForbiddenEntry] = []
+    for entry in entries:
+        seen: set[str] = set()
+        for text in entry.all_phrasings:
+            pattern = compile_phrasing(text)
+            if pattern.form and pattern.form not in seen:
+                seen.add(pattern.form)
+                patterns.append(pattern)
+                owners.append(entry)
+    floors = {p.form: min(forbidden_thresholds(p.length)) for p in patterns}
+    found = find_candidates(patterns, doc, lambda p: min(floors[p.form], 1.0), strict=True)
+    matches: list[ForbiddenMatch] = []
+    for pattern, entry, candidates in zip(patterns, owners, found):
+        exceptions = _exception_phrases(entry, pattern.form, polite_phrases)
+        spans = [(c.start, c.end, c.similarity) for c in candidates if _accept(c) and _placed_well(c, doc)]
+        if pattern.length >= 5:
+            spans += [(s, e, 0.9) for s, e in _reordered(doc, pattern) if not any(min(e, e2) > max(s, s2) for s2, e2, _ in spans)]
+        for s, e, sim in spans:
+            if not _excepted(doc, s, e, pattern.form, exceptions):
+                matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text))
+    return _dedupe(matches)
+
+
+def _severity_rank(entry: ForbiddenEntry) -> int:
+    return SEVERITIES.index(entry.severity) if entry.severity in SEVERITIES else 0
+
+
+def _dedupe(matches: list[ForbiddenMatch]) -> list[ForbiddenMatch]:
+    """Overlapping hits are one phrase said once: keep the longest, then most severe, then most similar."""
+    matches.sort(key=lambda m: (-(m.end - m.start), -_severity_rank(m.entry), -m.similarity))
+    kept: list[ForbiddenMatch] = []
+    for m in matches:
+        if all(min(m.end, k.end) <= max(m.start, k.start) for k in kept):
+            kept.append(m)
+        elif not any(k.entry.id == m.entry.id for k in kept) and all(
+            min(m.end, k.end) - max(m.start, k.start) < (m.end - m.start) / 2 for k in kept
+        ):
+            kept.append(m)
+    kept.sort(key=lambda m: m.start)
+    return kept

@@ -1,0 +1,276 @@
+"""Locate phrasings in a performance: fuzzy alignment on characters and on folded pinyin.
+
+For every pattern, all windows of the pattern's length are scored at once with
+rapidfuzz (`process.cdist`, normalised Indel similarity) on the characters and
+on the pinyin encoding; a window's similarity is the better of the two, so a
+homophone error (清/轻) costs nothing and a near homophone (收/说) half. The
+best windows (non-maximum suppression) are then refined: start and end move a
+few characters to fit the phrase (the recogniser may have dropped or added
+characters), never across a turn boundary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from trainer.phrasebook.model import Step
+from trainer.scoring.document import Doc, cached_form
+from trainer.scoring.patterns import Pattern, compile_phrasing, step_thresholds
+from trainer.scoring.result import HIT, MISSED, PARTIAL
+from trainer.text.pinyin import encode
+
+MAX_CANDIDATES = 4  # per pattern
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int  # [start, end) in Doc.form
+    end: int
+    similarity: float  # max(char, pinyin)
+    char_similarity: float
+    pinyin_similarity: float
+    pattern: Pattern
+
+    def overlap(self, other: "Candidate") -> int:
+        return max(0, min(self.end, other.end) - max(self.start, other.start))
+
+
+def similarity(pattern: Pattern, doc: Doc, start: int, end: int, *, strict: bool = False) -> tuple[float, float]:
+    """(character, pinyin) similarity of the pattern with Doc.form[start:end], 0..1."""
+    pin = doc.pin_strict if strict else doc.pin
+    pattern_pin = pattern.pin_strict if strict else pattern.pin
+    return fuzz.ratio(pattern.form, doc.form[start:end]) / 100.0, fuzz.ratio(pattern_pin, pin[2 * start : 2 * end]) / 100.0
+
+
+def _refine(pattern: Pattern, doc: Doc, start: int, end: int, strict: bool) -> Candidate:
+    """Move start/end a little (coordinate ascent) to the best-fitting span within one turn."""
+    start, end = doc.clamp_to_turn(start, end)
+    turn = doc.turn_at(start, end)
+    lo, hi = doc.turn_range(turn)
+    slack = max(1, pattern.length // 3)
+
+    def score(s: int, e: int) -> tuple[float, float, float]:
+        c, p = similarity(pattern, doc, s, e, strict=strict)
+        return max(c, p), c, p
+
+    best = (start, end, *score(start, end))
+    for _ in range(2):
+        s0, e0 = best[0], best[1]
+        for s in range(max(lo, s0 - slack), min(e0, s0 + slack + 1)):
+            if s != s0:
+                sc = score(s, e0)
+                if sc[0] > best[2] + 1e-9:
+                    best = (s, e0, *sc)
+        s0 = best[0]
+        for e in range(max(s0 + 1, e0 - slack), min(hi, e0 + slack) + 1):
+            if e != e0:
+                sc = score(s0, e)
+                if sc[0] > best[2] + 1e-9:
+                    best = (s0, e, *sc)
+        if (best[0], best[1]) == (s0, e0):
+            break
+    s, e, sim, c, p = best
+    return Candidate(s, e, sim, c, p, pattern)
+
+
+def find_candidates(
+    patterns: Sequence[Pattern],
+    doc: Doc,
+    min_similarity: Callable[[Pattern], float],
+    *,
+    strict: bool = False,
+    limit: int = MAX_CANDIDATES,
+) -> list[list[Candidate]]:
+    """For each pattern, up to `limit` non-overlapping spans with similarity >= min_similarity(pattern)."""
+    result: list[list[Candidate]] = [[] for _ in patterns]
+    if not doc.form or not patterns:
+        return result
+    by_length: dict[int, list[int]] = {}
+    for i, pattern in enumerate(patterns):
+        if pattern.length:
+            by_length.setdefault(pattern.length, []).append(i)
+    for length, indices in by_length.items():
+        windows, pin_windows = doc.windows(length, strict)
+        group = [patterns[i] for i in indices]
+        chars = process.cdist([p.form for p in group], windows, scorer=fuzz.ratio, dtype=np.uint8)
+        pins = process.cdist([p.pin_strict if strict else p.pin for p in group], pin_windows, scorer=fuzz.ratio, dtype=np.uint8)
+        scores = np.maximum(chars, pins)
+        radius = max(1, length // 2)
+        for row, i in enumerate(indices):
+            pattern = patterns[i]
+            floor = min_similarity(pattern)
+            prefilter = int(max(0.0, floor - 0.15) * 100)
+            line = scores[row]
+            hits = np.nonzero(line >= prefilter)[0]
+            if hits.size == 0:
+                continue
+            order = hits[np.argsort(-line[hits], kind="stable")]
+            taken: list[int] = []
+            found: list[Candidate] = []
+            for pos in order:
+                if len(taken) >= limit * 2:
+                    break
+                if any(abs(int(pos) - t) <= radius for t in taken):
+                    continue
+                taken.append(int(pos))
+                end = min(len(doc.form), int(pos) + length)
+                candidate = _refine(pattern, doc, int(pos), end, strict)
+                if candidate.similarity >= floor and candidate.end > candidate.start:
+                    if not any(c.overlap(candidate) > 0 for c in found):
+                        found.append(candidate)
+            found.sort(key=lambda c: -c.similarity)
+            result[i] = found[:limit]
+    return result
+
+
+def contains_word(doc: Doc, start: int, end: int, word: str, *, strict: bool = False, fuzzy: bool = False) -> bool:
+    """Is `word` said within Doc.form[start:end]? Exact characters or exact folded pinyin.
+
+    With `fuzzy`, a word of two or more characters also counts when one of its
+    pinyin symbols differs (收等 for 稍等) and at least one character is exact.
+    """
+    form = cached_form(word)
+    if not form:
+        return True
+    window = doc.form[start:end]
+    if form in window:
+        return True
+    pin_word = encode(form, strict=strict)
+    pin = (doc.pin_strict if strict else doc.pin)[2 * start : 2 * end]
+    k = pin.find(pin_word)
+    while k >= 0:
+        if k % 2 == 0:
+            return True
+        k = pin.find(pin_word, k + 1)
+    if fuzzy and len(form) >= 2:
+        n = len(form)
+        for i in range(0, len(window) - n + 1):
+            if any(a == b for a, b in zip(form, window[i : i + n])):
+                differing = sum(x != y for x, y in zip(pin_word, pin[2 * i : 2 * (i + n)]))
+                if differing <= 1:
+                    return True
+    return False
+
+
+@dataclass(frozen=True)
+class StepCandidate:
+    step_index: int
+    status: str  # hit | partial
+    candidate: Candidate
+    missing_keywords: tuple[str, ...] = ()
+
+    @property
+    def start(self) -> int:
+        return self.candidate.start
+
+    @property
+    def end(self) -> int:
+        return self.candidate.end
+
+    @property
+    def similarity(self) -> float:
+        return self.candidate.similarity
+
+
+KEYWORD_PAD = 2  # key words may sit this many characters outside the matched span
+
+
+def missing_keyword_groups(step: Step, doc: Doc, start: int, end: int) -> tuple[str, ...]:
+    """Key word groups of the step not heard around [start, end) (same turn)."""
+    lo, hi = doc.turn_range(doc.turn_at(start, end))
+    s, e = max(lo, start - KEYWORD_PAD), min(hi, end + KEYWORD_PAD)
+    missing = []
+    for group in step.keywords:
+        if not any(contains_word(doc, s, e, word, fuzzy=True) for word in group):
+            missing.append("/".join(group))
+    return tuple(missing)
+
+
+_CLAUSE_SPLIT = re.compile(r"[，。！？；：、,.!?;:…\s]+")
+
+
+def _has_all_keywords(step: Step, form: str) -> bool:
+    return all(any(cached_form(w) and cached_form(w) in form for w in group) for group in step.keywords)
+
+
+def step_patterns(step: Step, fillers: Sequence[str] = ()) -> list[tuple[Pattern, bool]]:
+    """(pattern, is_clause) for every phrasing of the step.
+
+    Besides whole phrasings, each clause of a phrasing that holds all the step's
+    key words is a pattern of its own: "您好" performs the greeting even when the
+    standard phrasing goes on with "请问有什么可以帮您".
+    """
+    seen: set[str] = set()
+    patterns: list[tuple[Pattern, bool]] = []
+    for text in step.all_phrasings:
+        pattern = compile_phrasing(text, step.slots, fillers)
+        if pattern.form and pattern.form not in seen:
+            seen.add(pattern.form)
+            patterns.append((pattern, False))
+    if step.keywords:
+        for text in step.all_phrasings:
+            clauses = [c for c in _CLAUSE_SPLIT.split(text) if c]
+            if len(clauses) < 2:
+                continue
+            for clause in clauses:
+                pattern = compile_phrasing(clause, step.slots, fillers)
+                if len(pattern.form) >= 2 and pattern.form not in seen and _has_all_keywords(step, pattern.form):
+                    seen.add(pattern.form)
+                    patterns.append((pattern, True))
+    return patterns
+
+
+NEAR_VERBATIM = 0.88  # a long phrasing this similar is a hit even if one key word group was misheard
+NEAR_VERBATIM_LENGTH = 8
+
+
+CLAUSE_HIT = 0.9  # a single clause of a phrasing must be said nearly verbatim to count as the step
+
+
+def _status(step: Step, candidate: Candidate, missing: tuple[str, ...], is_clause: bool) -> str:
+    hit_threshold = step_thresholds(candidate.pattern.length)[0]
+    if is_clause:
+        hit_threshold = max(hit_threshold, CLAUSE_HIT)
+    if candidate.similarity < hit_threshold:
+        return PARTIAL
+    if not missing:
+        return HIT
+    if (
+        len(missing) == 1
+        and candidate.pattern.length >= NEAR_VERBATIM_LENGTH
+        and candidate.similarity >= NEAR_VERBATIM
+    ):
+        return HIT
+    return PARTIAL
+
+
+def match_steps(steps: Sequence[Step], doc: Doc, fillers: Sequence[str] = ()) -> list[list[StepCandidate]]:
+    """Candidate performances of every step, best first (hit or partial; missed steps get [])."""
+    all_patterns: list[Pattern] = []
+    owner: list[int] = []
+    clause_flags: list[bool] = []
+    for index, step in enumerate(steps):
+        for pattern, is_clause in step_patterns(step, fillers):
+            all_patterns.append(pattern)
+            owner.append(index)
+            clause_flags.append(is_clause)
+    found = find_candidates(all_patterns, doc, lambda p: step_thresholds(p.length)[1])
+    per_step: list[list[StepCandidate]] = [[] for _ in steps]
+    for pattern, index, is_clause, candidates in zip(all_patterns, owner, clause_flags, found):
+        for candidate in candidates:
+            missing = missing_keyword_groups(steps[index], doc, candidate.start, candidate.end)
+            status = _status(steps[index], candidate, missing, is_clause)
+            per_step[index].append(StepCandidate(index, status, candidate, missing))
+    for index, candidates in enumerate(per_step):
+        candidates.sort(key=lambda c: (c.status != HIT, -c.similarity, -c.candidate.pattern.length))
+        kept: list[StepCandidate] = []
+        for c in candidates:  # phrasings of a step often find the same words: keep one per span
+            if all(c.candidate.overlap(k.candidate) < 0.8 * max(c.end - c.start, k.end - k.start) for k in kept):
+                kept.append(c)
+        per_step[index] = kept[: 2 * MAX_CANDIDATES]
+    return per_step

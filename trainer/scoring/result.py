@@ -1,0 +1,235 @@
+"""The result of scoring one performance, and its JSON form (the `trainer score --json` contract).
+
+`ScoreResult.to_dict()` returns exactly the keys of the contract in issue 4; other
+tools (sessions, exams, the web app) depend on it, so keep it stable. Extra
+details that are useful in reports (out-of-order flags, missing key words, the
+reason a forbidden phrase is wrong…) live on the dataclasses but not in the dict.
+
+Times are seconds on the performance timeline: turn files are laid end to end in
+order, `turns[k].start`/`end` give each file's place, so a step's time inside
+its own file is `step.start - turns[step.turn - 1].start`. Turns are 1-based.
+Times are None when the input was text without word timings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+HIT, PARTIAL, MISSED = "hit", "partial", "missed"
+STATUSES = (HIT, PARTIAL, MISSED)
+
+
+def _num(value: float | None) -> float | int | None:
+    """Amounts in yuan: 52 stays an integer in JSON, 48.5 a float."""
+    if value is None:
+        return None
+    value = round(float(value), 2)
+    return int(value) if value.is_integer() else value
+
+
+def _time(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+@dataclass(frozen=True)
+class TurnInfo:
+    file: str
+    text: str
+    start: float | None
+    end: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "text": self.text, "start": _time(self.start), "end": _time(self.end)}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    id: str
+    status: str  # hit | partial | missed
+    similarity: float  # 0..1, best similarity found (also for missed steps)
+    matched_text: str  # transcript text of the match ("" when missed)
+    turn: int | None  # 1-based
+    start: float | None
+    end: float | None
+    expected: str  # the standard phrasing shown to the trainee
+    title: str = ""
+    required: bool = True
+    out_of_order: bool = False  # performed, but not in the scenario's order
+    missing_keywords: tuple[str, ...] = ()  # key word groups not heard (shown as "a/b")
+    tip: str = ""
+
+    @property
+    def performed(self) -> bool:
+        return self.status == HIT
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "similarity": round(float(self.similarity), 3),
+            "matched_text": self.matched_text,
+            "turn": self.turn,
+            "start": _time(self.start),
+            "end": _time(self.end),
+            "expected": self.expected,
+        }
+
+
+@dataclass(frozen=True)
+class ForbiddenHit:
+    id: str
+    phrase: str  # canonical forbidden phrase
+    matched_text: str
+    turn: int
+    start: float | None
+    severity: str
+    suggestion: str  # the standard phrase to say instead
+    end: float | None = None
+    similarity: float = 1.0
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "phrase": self.phrase,
+            "matched_text": self.matched_text,
+            "turn": self.turn,
+            "start": _time(self.start),
+            "severity": self.severity,
+            "suggestion": self.suggestion,
+        }
+
+
+@dataclass(frozen=True)
+class AmountCheck:
+    """唱收唱付: what was said, and whether bill + change = received with 收您/找您 spoken."""
+
+    bill: float | None
+    received: float | None
+    change: float | None
+    consistent: bool
+    received_said: bool = False  # 收您… was spoken
+    change_said: bool = False  # 找您… was spoken
+    problems: tuple[str, ...] = ()  # Chinese, one line each
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bill": _num(self.bill),
+            "received": _num(self.received),
+            "change": _num(self.change),
+            "consistent": self.consistent,
+        }
+
+
+@dataclass(frozen=True)
+class Fluency:
+    chars_per_min: float  # 0.0 when there were no word timings
+    fillers: int
+    long_pauses: int
+    speaking_seconds: float = 0.0
+    filler_words: tuple[str, ...] = ()
+    timed: bool = False  # word timings were available
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"chars_per_min": round(float(self.chars_per_min), 1), "fillers": self.fillers, "long_pauses": self.long_pauses}
+
+
+@dataclass(frozen=True)
+class Score:
+    total: float  # 0..100
+    dimensions: dict[str, float] = field(default_factory=dict)  # each 0..100; only dimensions that apply
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": round(float(self.total), 1), "dimensions": {k: round(float(v), 1) for k, v in self.dimensions.items()}}
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    scenario: str
+    engine: str
+    transcript: str
+    turns: tuple[TurnInfo, ...]
+    steps: tuple[StepResult, ...]
+    forbidden: tuple[ForbiddenHit, ...]
+    amounts: AmountCheck | None
+    fluency: Fluency
+    score: Score
+    passed: bool
+    feedback: tuple[str, ...]
+    scenario_title: str = ""
+    library_version: str = ""
+    fail_reasons: tuple[str, ...] = ()  # Chinese: why `passed` is False despite the total, if so
+
+    def step(self, step_id: str) -> StepResult:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    @property
+    def performed_steps(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.steps if s.performed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the `trainer score --json` object."""
+        return {
+            "scenario": self.scenario,
+            "engine": self.engine,
+            "transcript": self.transcript,
+            "turns": [t.to_dict() for t in self.turns],
+            "steps": [s.to_dict() for s in self.steps],
+            "forbidden": [f.to_dict() for f in self.forbidden],
+            "amounts": self.amounts.to_dict() if self.amounts is not None else None,
+            "fluency": self.fluency.to_dict(),
+            "score": self.score.to_dict(),
+            "passed": self.passed,
+            "feedback": list(self.feedback),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ScoreResult":
+        """Rebuild a result from its JSON form (fields outside the contract get defaults)."""
+        amounts = data.get("amounts")
+        return cls(
+            scenario=data["scenario"],
+            engine=data.get("engine", ""),
+            transcript=data.get("transcript", ""),
+            turns=tuple(TurnInfo(t.get("file", ""), t.get("text", ""), t.get("start"), t.get("end")) for t in data.get("turns", ())),
+            steps=tuple(
+                StepResult(
+                    id=s["id"],
+                    status=s["status"],
+                    similarity=float(s.get("similarity", 0.0)),
+                    matched_text=s.get("matched_text", ""),
+                    turn=s.get("turn"),
+                    start=s.get("start"),
+                    end=s.get("end"),
+                    expected=s.get("expected", ""),
+                )
+                for s in data.get("steps", ())
+            ),
+            forbidden=tuple(
+                ForbiddenHit(
+                    id=f["id"],
+                    phrase=f.get("phrase", ""),
+                    matched_text=f.get("matched_text", ""),
+                    turn=int(f.get("turn", 1)),
+                    start=f.get("start"),
+                    severity=f.get("severity", ""),
+                    suggestion=f.get("suggestion", ""),
+                )
+                for f in data.get("forbidden", ())
+            ),
+            amounts=None
+            if amounts is None
+            else AmountCheck(amounts.get("bill"), amounts.get("received"), amounts.get("change"), bool(amounts.get("consistent"))),
+            fluency=Fluency(
+                float(data.get("fluency", {}).get("chars_per_min", 0.0)),
+                int(data.get("fluency", {}).get("fillers", 0)),
+                int(data.get("fluency", {}).get("long_pauses", 0)),
+            ),
+            score=Score(float(data.get("score", {}).get("total", 0.0)), dict(data.get("score", {}).get("dimensions", {}))),
+            passed=bool(data.get("passed", False)),
+            feedback=tuple(data.get("feedback", ())),
+        )

@@ -1,0 +1,199 @@
+"""Score a performance against a scenario: the pure core behind `trainer score`, the app and exams.
+
+Dimensions (0..100 each; weights from `settings.scoring_weights`, defaults below;
+a dimension that does not apply is left out and the weights renormalised):
+- coverage: required steps performed (hit = 1, partial = ½), by step weight;
+  optional steps performed add to it (never above 100);
+- order: share of performed steps that follow the scenario's order;
+- forbidden: 100 minus a penalty per 服务忌语 (minor 20, major 40, critical 100);
+- politeness: 您 rather than 你 and the 十字用语 (see politeness.py);
+- amounts: 唱收唱付 consistent (only for scenarios with bill/received/change);
+- fluency: rate band, fillers, long pauses (only with word timings).
+
+Passed = total >= pass mark, no critical forbidden phrase, no amount mismatch
+(and in exam mode, no forbidden phrase at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario
+from trainer.scoring.align import align_steps
+from trainer.scoring.amounts import check_amounts
+from trainer.scoring.document import Doc, TurnText, build_doc
+from trainer.scoring.feedback import build_feedback
+from trainer.scoring.fluency import fluency_score, measure_fluency
+from trainer.scoring.forbidden import find_forbidden
+from trainer.scoring.match import StepCandidate, match_steps
+from trainer.scoring.politeness import measure_politeness
+from trainer.scoring.result import HIT, MISSED, PARTIAL, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "coverage": 50.0,
+    "order": 10.0,
+    "forbidden": 15.0,
+    "politeness": 10.0,
+    "amounts": 10.0,
+    "fluency": 5.0,
+}
+SEVERITY_PENALTY = {"minor": 20.0, "major": 40.0, "critical": 100.0}
+PARTIAL_CREDIT = 0.5
+
+
+def _step_results(scenario: Scenario, doc: Doc, candidates: list[list[StepCandidate]]) -> tuple[list[StepResult], list[StepCandidate | None]]:
+    assignments = align_steps(candidates, [s.weight for s in scenario.steps])
+    results: list[StepResult] = []
+    chosen: list[StepCandidate | None] = []
+    for step, assignment in zip(scenario.steps, assignments):
+        sc = assignment.candidate
+        chosen.append(sc)
+        if sc is None:
+            results.append(
+                StepResult(step.id, MISSED, 0.0, "", None, None, None, step.expected, step.title, step.required, tip=step.tip)
+            )
+            continue
+        start, end = doc.span_times(sc.start, sc.end)
+        results.append(
+            StepResult(
+                id=step.id,
+                status=sc.status,
+                similarity=sc.similarity,
+                matched_text=doc.span_text(sc.start, sc.end),
+                turn=doc.turn_at(sc.start, sc.end) + 1,
+                start=start,
+                end=end,
+                expected=step.expected,
+                title=step.title,
+                required=step.required,
+                out_of_order=assignment.out_of_order,
+                missing_keywords=sc.missing_keywords,
+                tip=step.tip,
+            )
+        )
+    return results, chosen
+
+
+def _coverage(scenario: Scenario, steps: Sequence[StepResult]) -> float:
+    credit = {HIT: 1.0, PARTIAL: PARTIAL_CREDIT, MISSED: 0.0}
+    required = [(s, r) for s, r in zip(scenario.steps, steps) if s.required]
+    optional = [(s, r) for s, r in zip(scenario.steps, steps) if not s.required]
+    total = sum(s.weight for s, _ in required)
+    got = sum(s.weight * credit[r.status] for s, r in required) + sum(s.weight * credit[r.status] for s, r in optional)
+    if total <= 0:
+        return 100.0
+    return min(100.0, 100.0 * got / total)
+
+
+def _order(steps: Sequence[StepResult]) -> float:
+    performed = [s for s in steps if s.status == HIT]
+    if len(performed) <= 1:
+        return 100.0
+    return 100.0 * sum(not s.out_of_order for s in performed) / len(performed)
+
+
+def _forbidden_hits(entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scenario) -> list[ForbiddenHit]:
+    polite = [text for step in scenario.steps for text in step.all_phrasings]
+    hits = []
+    for m in find_forbidden(entries, doc, polite):
+        start, end = doc.span_times(m.start, m.end)
+        hits.append(
+            ForbiddenHit(
+                id=m.entry.id,
+                phrase=m.entry.phrase,
+                matched_text=doc.span_text(m.start, m.end),
+                turn=doc.turn_at(m.start, m.end) + 1,
+                start=start,
+                severity=m.entry.severity,
+                suggestion=m.entry.replacement,
+                end=end,
+                similarity=m.similarity,
+                reason=m.entry.reason,
+            )
+        )
+    return hits
+
+
+def score_doc(
+    doc: Doc,
+    scenario: Scenario,
+    forbidden: Sequence[ForbiddenEntry],
+    lexicon: Lexicon,
+    *,
+    weights: Mapping[str, float] | None = None,
+    pass_mark: float = 80.0,
+    exam: bool = False,
+    engine: str = "",
+    library_version: str = "",
+) -> ScoreResult:
+    candidates = match_steps(scenario.steps, doc, lexicon.fillers)
+    steps, chosen = _step_results(scenario, doc, candidates)
+    hits = _forbidden_hits(forbidden, doc, scenario)
+    amounts = check_amounts(scenario, doc, chosen)
+    fluency = measure_fluency(doc, lexicon)
+    politeness = measure_politeness(doc, lexicon)
+
+    dimensions: dict[str, float] = {
+        "coverage": _coverage(scenario, steps),
+        "order": _order(steps),
+        "forbidden": max(0.0, 100.0 - sum(SEVERITY_PENALTY.get(h.severity, 40.0) for h in hits)),
+        "politeness": politeness.score,
+    }
+    if amounts is not None:
+        dimensions["amounts"] = 100.0 if amounts.consistent else 0.0
+    fluency_value = fluency_score(fluency, lexicon)
+    if fluency_value is not None:
+        dimensions["fluency"] = fluency_value
+    all_weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    weight_sum = sum(max(0.0, all_weights.get(k, 0.0)) for k in dimensions)
+    total = sum(v * max(0.0, all_weights.get(k, 0.0)) for k, v in dimensions.items()) / weight_sum if weight_sum > 0 else 0.0
+
+    fail_reasons: list[str] = []
+    if total < pass_mark:
+        fail_reasons.append(f"总分 {total:.0f} 低于及格线 {pass_mark:.0f}")
+    critical = [h for h in hits if h.severity == "critical"]
+    if critical:
+        fail_reasons.append(f"使用了严重服务忌语「{critical[0].phrase}」")
+    elif exam and hits:
+        fail_reasons.append(f"考试中使用了服务忌语「{hits[0].phrase}」")
+    if amounts is not None and not amounts.consistent:
+        fail_reasons.append("唱收唱付金额不符或没有唱收唱付")
+
+    feedback = build_feedback(scenario, steps, hits, amounts, fluency, politeness, lexicon)
+    turns = tuple(
+        TurnInfo(
+            file=t.file,
+            text=t.text,
+            start=t.offset if doc.timed else None,
+            end=(t.offset + t.duration) if doc.timed else None,
+        )
+        for t in doc.turns
+    )
+    return ScoreResult(
+        scenario=scenario.id,
+        engine=engine,
+        transcript=" ".join(t.text.strip() for t in doc.turns if t.text.strip()),
+        turns=turns,
+        steps=tuple(steps),
+        forbidden=tuple(hits),
+        amounts=amounts,
+        fluency=fluency,
+        score=Score(total=total, dimensions=dimensions),
+        passed=not fail_reasons,
+        feedback=feedback,
+        scenario_title=scenario.title,
+        library_version=library_version,
+        fail_reasons=tuple(fail_reasons),
+    )
+
+
+def score_turn_texts(
+    turns: Sequence[TurnText],
+    scenario: Scenario,
+    forbidden: Sequence[ForbiddenEntry],
+    lexicon: Lexicon,
+    **options: object,
+) -> ScoreResult:
+    """Build the document from transcribed turns and score it (see `score_doc` for options)."""
+    doc = build_doc(turns, lexicon.fillers)
+    return score_doc(doc, scenario, forbidden, lexicon, **options)  # type: ignore[arg-type]
