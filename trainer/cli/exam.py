@@ -34,6 +34,17 @@ from trainer.exam.seal import exam_key
 from trainer.exam.verify import verify_all
 from trainer.sessions.store import SessionStore
 
+RUN_DESCRIPTION = """\
+按录音给一场考试阅卷并封存（适用于在别处录好的考试录音）。录音与题目的对应关系：
+  不加 --turns：每个 AUDIO 参数是一道题，按题目顺序排列。
+    · 文件：该题的全部回答录在一个文件里；
+    · 文件夹：一段回答一个文件，取其中 turn*.wav（turn01.wav、turn02.wav…）按文件名顺序；
+      没有 turn 开头的文件时取文件夹中全部录音文件。
+  加 --turns 10,4：AUDIO 逐个列出每段回答的文件，前 10 个是第 1 题的各段，后 4 个是第 2 题的各段。
+抽题试卷请先用 `trainer exam draw 试卷 --candidate 考生编号` 查看该考生抽到的题目和顺序。
+每位考生在每份试卷上的考试次数受试卷 attempts 限制；需要考试密钥（TRAINER_EXAM_KEY）。
+"""
+
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".webm", ".opus")
 
 
@@ -73,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = commands.add_parser(
         "run", parents=[dirs], help="按录音批量阅卷：完整考一场并封存",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=RUN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paper", metavar="PAPER", help="试卷编号或试卷文件")
     p.add_argument("audio", metavar="AUDIO", nargs="+", type=Path, help="各题录音（文件或文件夹，按题目顺序）")
