@@ -4,7 +4,7 @@ The pipeline is a list of small transforms over *units* (one output character
 each, remembering which characters of the original text it came from), in the
 spirit of jiwer's `Compose`:
 
-1. traditional -> simplified (OpenCC `t2s`);
+1. traditional -> simplified (OpenCC `tw2s`: also Taiwan forms such as 著急, 裡);
 2. full width -> half width and lower case (Unicode NFKC);
 3. filler words (嗯、啊、那个…) are recorded for fluency scoring; single-character
    interjections are dropped from the text, multi-character ones stay (they are
@@ -102,11 +102,11 @@ Transform = Callable[[list[_Unit]], list[_Unit]]
 
 @lru_cache(maxsize=1)
 def _opencc_t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC("tw2s")  # Taiwan-style text (Whisper) included: 著急 -> 着急
 
 
 def to_simplified(text: str) -> str:
-    """Traditional -> simplified Chinese (OpenCC t2s)."""
+    """Traditional -> simplified Chinese (OpenCC tw2s)."""
     return _opencc_t2s().convert(text)
 
 

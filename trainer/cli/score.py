@@ -1,0 +1,145 @@
+"""`trainer score AUDIO... --scenario ID [--engine E] [--model PATH] [--json]` and `trainer score --text "..." --scenario ID`.
+
+Several audio files are the turns of one performance, in order; one file is a
+whole performance. `--text` may be repeated, one turn each. `--json` prints
+exactly one JSON object (the contract in trainer.scoring.result); otherwise a
+readable report. Exit 0 when scoring ran, whatever the score; 2 with a one-line
+reason on bad input or an unknown scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from trainer.config import ENGINES, Settings
+from trainer.errors import TrainerError
+from trainer.evaluation.cache import TranscriptCache
+from trainer.pipeline import load_library, score_text, transcribe_and_score
+from trainer.scoring.result import HIT, MISSED, PARTIAL, ScoreResult
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "score",
+        help="给一段表演（录音或文字）评分",
+        description="按场景的标准用语、服务忌语、唱收唱付和语速给学员的表演评分。多个录音文件依次是同一次表演的各句。",
+    )
+    parser.add_argument("audio", nargs="*", type=Path, metavar="AUDIO", help="录音文件（按顺序，每个文件一句；只给一个文件时是整段表演）")
+    parser.add_argument("--scenario", metavar="ID", help="场景编号，例如 payment（见 trainer phrasebook list）")
+    parser.add_argument("--text", action="append", metavar="TEXT", help="直接给文字评分（可重复，每个一句）")
+    parser.add_argument("--engine", choices=ENGINES, help="识别引擎（默认取配置，否则 vosk）")
+    parser.add_argument("--model", type=Path, metavar="PATH", help="模型文件夹（默认取配置 / 环境变量）")
+    parser.add_argument("--exam", action="store_true", help="考试规则：出现任何服务忌语即不及格")
+    parser.add_argument("--cache", action="store_true", help="缓存转写结果（~/.cache/trainer），重复评分同一录音时更快")
+    parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.scenario:
+        raise TrainerError("请用 --scenario 指定场景编号（可用 trainer phrasebook list 查看）。", "--scenario is required")
+    if args.text and args.audio:
+        raise TrainerError("请只给录音文件或 --text 文字中的一种，不要同时给。", "both AUDIO and --text given")
+    if not args.text and not args.audio:
+        raise TrainerError("请给出录音文件，或用 --text 给出要评分的文字。", "neither AUDIO nor --text given")
+    library = load_library(settings)
+    library.scenario(args.scenario)
+    if args.text:
+        result = score_text(args.text, args.scenario, settings, library=library, exam=args.exam)
+    else:
+        for path in args.audio:
+            if not path.is_file():
+                raise TrainerError(f"找不到录音文件 {path}。请检查路径。", f"audio file {path} does not exist")
+        result = transcribe_and_score(
+            list(args.audio),
+            args.scenario,
+            settings,
+            args.engine,
+            model_path=args.model,
+            library=library,
+            exam=args.exam,
+            cache=TranscriptCache() if args.cache else None,
+        )
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print_report(result)
+    return 0
+
+
+_STATUS = {HIT: "[green]✓ 完成[/green]", PARTIAL: "[yellow]△ 不完整[/yellow]", MISSED: "[red]✗ 缺少[/red]"}
+
+
+def _seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}s"
+
+
+def print_report(result: ScoreResult, console: Console | None = None) -> None:
+    console = console or Console()
+    verdict = "[bold green]通过[/bold green]" if result.passed else "[bold red]未通过[/bold red]"
+    title = result.scenario_title or result.scenario
+    console.print(f"[bold]{title}[/bold]（{result.scenario}）  总分 [bold]{result.score.total:.0f}[/bold]  {verdict}")
+    if result.fail_reasons and not result.passed:
+        console.print("  " + "；".join(result.fail_reasons))
+    for turn_no, turn in enumerate(result.turns, 1):
+        name = f"{turn.file} " if turn.file else ""
+        console.print(f"  [dim]{turn_no}. {name}[/dim]{turn.text}")
+
+    steps = Table(title="标准用语步骤", show_lines=False)
+    for column in ("步骤", "结果", "相似度", "听到", "句", "时间", "标准说法"):
+        steps.add_column(column)
+    for step in result.steps:
+        status = _STATUS.get(step.status, step.status)
+        if step.out_of_order:
+            status += " [yellow](顺序)[/yellow]"
+        if not step.required:
+            status += " [dim](可选)[/dim]"
+        steps.add_row(
+            step.title or step.id,
+            status,
+            f"{step.similarity:.2f}" if step.status != MISSED else "",
+            step.matched_text,
+            str(step.turn or ""),
+            _seconds(step.start),
+            step.expected,
+        )
+    console.print(steps)
+
+    if result.forbidden:
+        table = Table(title="服务忌语")
+        for column in ("忌语", "听到", "句", "时间", "严重程度", "应改为"):
+            table.add_column(column)
+        for hit in result.forbidden:
+            table.add_row(hit.phrase, hit.matched_text, str(hit.turn), _seconds(hit.start), hit.severity, hit.suggestion)
+        console.print(table)
+    else:
+        console.print("服务忌语：[green]无[/green]")
+
+    if result.amounts is not None:
+        a = result.amounts
+        mark = "[green]一致[/green]" if a.consistent else "[red]不一致[/red]"
+        console.print(f"唱收唱付：应交 {a.bill}  实收 {a.received}  找零 {a.change}  {mark}")
+
+    f = result.fluency
+    rate = f"{f.chars_per_min:.0f} 字/分钟" if f.timed else "（文字输入，无语速）"
+    console.print(f"流利度：语速 {rate}，口头语 {f.fillers} 次，长停顿 {f.long_pauses} 处")
+    dims = "  ".join(f"{_DIMENSION_NAMES.get(k, k)} {v:.0f}" for k, v in result.score.dimensions.items())
+    console.print(f"分项：{dims}")
+    console.print("[bold]反馈：[/bold]")
+    for line in result.feedback:
+        console.print(f"  • {line}")
+
+
+_DIMENSION_NAMES = {
+    "coverage": "步骤完整",
+    "order": "顺序",
+    "forbidden": "忌语",
+    "politeness": "礼貌",
+    "amounts": "唱收唱付",
+    "fluency": "流利度",
+}

@@ -1,0 +1,1 @@
+"""Measured accuracy: labelled dev-set runner, transcript cache, recogniser-like noise injection."""

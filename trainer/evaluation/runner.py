@@ -1,0 +1,236 @@
+"""Run the scorer over labelled performances and measure how often it agrees with the labels.
+
+Two modes: "turns" scores each performance from its turn files (steps and
+forbidden phrases are compared turn by turn: the right step in the wrong turn
+counts as a miss and a false hit); "full" scores `full.wav` as one recording
+(compared as sets over the performance).
+
+Measured: step precision/recall (a step counts as detected when its status is
+"hit"), forbidden precision/recall, forbidden hits on clean units (turns, or
+whole performances in full mode, labelled without any forbidden phrase),
+pass/fail agreement and amount-check agreement where the labels state them,
+and every disagreement.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from trainer.asr.base import Transcript
+from trainer.phrasebook.model import Library
+from trainer.scoring.document import TurnText, cached_form
+from trainer.scoring.result import ScoreResult
+
+MODES = ("turns", "full")
+AMOUNT_TOLERANCE = 0.005
+
+# (paths) -> transcripts, one per path
+Transcriber = Callable[[Sequence[Path]], list[Transcript]]
+Scorer = Callable[[Sequence[TurnText], str], ScoreResult]
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    def add(self, expected: Counter, got: Counter) -> tuple[list[Any], list[Any]]:
+        missed = list((expected - got).elements())
+        extra = list((got - expected).elements())
+        self.tp += sum((expected & got).values())
+        self.fn += len(missed)
+        self.fp += len(extra)
+        return missed, extra
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4), "recall": round(self.recall, 4)}
+
+
+@dataclass
+class Agreement:
+    agree: int = 0
+    total: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.agree / self.total if self.total else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"agree": self.agree, "total": self.total, "rate": round(self.rate, 4)}
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    performance: str
+    mode: str
+    kind: str  # step_missed | step_extra | forbidden_missed | forbidden_extra | passed | amounts
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"performance": self.performance, "mode": self.mode, "kind": self.kind, "detail": self.detail}
+
+
+@dataclass
+class ModeReport:
+    mode: str
+    performances: int = 0
+    steps: Counts = field(default_factory=Counts)
+    forbidden: Counts = field(default_factory=Counts)
+    clean_units: int = 0
+    clean_false_hits: int = 0
+    passed: Agreement = field(default_factory=Agreement)
+    amounts: Agreement = field(default_factory=Agreement)
+    disagreements: list[Disagreement] = field(default_factory=list)
+
+    def meets_goals(self, *, step_recall: float = 0.95, step_precision: float = 0.95, forbidden_recall: float = 0.95) -> bool:
+        return (
+            self.steps.recall >= step_recall
+            and self.steps.precision >= step_precision
+            and self.forbidden.recall >= forbidden_recall
+            and self.clean_false_hits == 0
+            and self.passed.rate == 1.0
+            and self.amounts.rate == 1.0
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "performances": self.performances,
+            "steps": self.steps.to_dict(),
+            "forbidden": self.forbidden.to_dict(),
+            "clean_units": self.clean_units,
+            "clean_false_hits": self.clean_false_hits,
+            "passed": self.passed.to_dict(),
+            "amounts": self.amounts.to_dict(),
+            "disagreements": [d.to_dict() for d in self.disagreements],
+        }
+
+
+def forbidden_label_id(label: str, library: Library, scenario_id: str) -> str:
+    """The forbidden entry a label (canonical text or a variant) names; "?label" when none does."""
+    entries = library.forbidden_for(scenario_id)
+    form = cached_form(label)
+    for entry in entries:
+        if any(cached_form(p) == form for p in entry.all_phrasings):
+            return entry.id
+    best = max(
+        ((fuzz.ratio(form, cached_form(p)), entry.id) for entry in entries for p in entry.all_phrasings),
+        default=(0.0, ""),
+    )
+    return best[1] if best[0] >= 80 else f"?{label}"
+
+
+def _compare_amounts(perf_amounts: dict[str, float] | None, expect: dict[str, Any], result: ScoreResult) -> tuple[bool, str] | None:
+    if perf_amounts is None and "amounts_consistent" not in expect:
+        return None
+    got = result.amounts
+    problems = []
+    if got is None:
+        return False, "scenario has no amount check"
+    for role, value in (perf_amounts or {}).items():
+        said = getattr(got, role, None)
+        if said is None or abs(float(said) - value) > AMOUNT_TOLERANCE:
+            problems.append(f"{role}: expected {value:g}, got {said}")
+    if "amounts_consistent" in expect and bool(expect["amounts_consistent"]) != got.consistent:
+        problems.append(f"consistent: expected {expect['amounts_consistent']}, got {got.consistent}")
+    return (not problems), "; ".join(problems)
+
+
+def evaluate_performance(
+    perf: Any,
+    mode: str,
+    transcripts: Sequence[Transcript],
+    score: Scorer,
+    library: Library,
+    report: ModeReport,
+) -> ScoreResult:
+    """Score one performance in one mode and add the comparison to `report`."""
+    if mode == "turns":
+        turns = [TurnText(t, label.file) for t, label in zip(transcripts, perf.turns)]
+    else:
+        turns = [TurnText(transcripts[0], "full.wav")]
+    result = score(turns, perf.scenario)
+    report.performances += 1
+    hits = [(s.turn or 0, s.id) for s in result.steps if s.status == "hit"]
+    said = [(h.turn, h.id) for h in result.forbidden]
+    if mode == "turns":
+        expected_steps = Counter((i + 1, s) for i, t in enumerate(perf.turns) for s in t.steps)
+        got_steps = Counter(hits)
+        expected_forbidden = Counter(
+            (i + 1, forbidden_label_id(f, library, perf.scenario)) for i, t in enumerate(perf.turns) for f in t.forbidden
+        )
+        got_forbidden = Counter(said)
+        for i, t in enumerate(perf.turns):
+            if not t.forbidden:
+                report.clean_units += 1
+                false = [fid for turn, fid in said if turn == i + 1]
+                report.clean_false_hits += len(false)
+    else:
+        expected_steps = Counter(s for t in perf.turns for s in t.steps)
+        got_steps = Counter(s for _, s in hits)
+        expected_forbidden = Counter(forbidden_label_id(f, library, perf.scenario) for t in perf.turns for f in t.forbidden)
+        got_forbidden = Counter(fid for _, fid in said)
+        if not expected_forbidden:
+            report.clean_units += 1
+            report.clean_false_hits += len(said)
+    missed, extra = report.steps.add(expected_steps, got_steps)
+    for item in missed:
+        report.disagreements.append(Disagreement(perf.id, mode, "step_missed", str(item)))
+    for item in extra:
+        report.disagreements.append(Disagreement(perf.id, mode, "step_extra", str(item)))
+    missed, extra = report.forbidden.add(expected_forbidden, got_forbidden)
+    for item in missed:
+        report.disagreements.append(Disagreement(perf.id, mode, "forbidden_missed", str(item)))
+    for item in extra:
+        report.disagreements.append(Disagreement(perf.id, mode, "forbidden_extra", str(item)))
+    if "passed" in perf.expect:
+        report.passed.total += 1
+        if bool(perf.expect["passed"]) == result.passed:
+            report.passed.agree += 1
+        else:
+            why = "；".join(result.fail_reasons) or f"total {result.score.total:.1f}"
+            report.disagreements.append(
+                Disagreement(perf.id, mode, "passed", f"expected passed={perf.expect['passed']}, got {result.passed} ({why})")
+            )
+    amounts = _compare_amounts(perf.amounts, perf.expect, result)
+    if amounts is not None:
+        report.amounts.total += 1
+        if amounts[0]:
+            report.amounts.agree += 1
+        else:
+            report.disagreements.append(Disagreement(perf.id, mode, "amounts", amounts[1]))
+    return result
+
+
+def run_evaluation(
+    performances: Sequence[Any],
+    transcribe: Transcriber,
+    score: Scorer,
+    library: Library,
+    modes: Sequence[str] = MODES,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, ModeReport]:
+    reports = {mode: ModeReport(mode) for mode in modes}
+    for perf in performances:
+        for mode in modes:
+            paths = perf.turn_paths() if mode == "turns" else [perf.full_path]
+            transcripts = transcribe(paths)
+            evaluate_performance(perf, mode, transcripts, score, library, reports[mode])
+            if progress:
+                progress(f"{perf.id} [{mode}]")
+    return reports

@@ -1,0 +1,169 @@
+"""Audio or transcripts in, `ScoreResult` out: shared by the CLI, the web app, terminal practice and exams.
+
+- `score_turns(turns, scenario_id, settings)`: score transcripts you already have
+  (one `Transcript` per turn, in order; or `TurnText` to name the files).
+- `score_text(text, scenario_id, settings)`: score typed text (one string per
+  turn; no timings, so no fluency dimension).
+- `transcribe_turns(sources, settings, engine)`: load and transcribe audio files
+  (paths, bytes or `Audio`), optionally through a `TranscriptCache`.
+- `transcribe_and_score(sources, scenario_id, settings, engine)`: both.
+
+Several sources are the turns of one performance in order; one source is a whole
+performance. The scenario is checked before any audio is decoded, so an unknown
+scenario fails fast. Expected failures raise `TrainerError` subclasses.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from trainer.asr.base import Recognizer, Transcript
+from trainer.audio import Audio, load_audio
+from trainer.config import Settings, load_settings
+from trainer.errors import TrainerError
+from trainer.evaluation.cache import TranscriptCache
+from trainer.phrasebook.loader import library_from_settings, phrasebook_files
+from trainer.phrasebook.model import Library
+from trainer.scoring.document import TurnText
+from trainer.scoring.result import ScoreResult
+from trainer.scoring.score import score_turn_texts
+
+Source = str | Path | bytes | Audio
+
+_library_cache: dict[tuple, Library] = {}
+_library_lock = threading.Lock()
+
+
+def load_library(settings: Settings) -> Library:
+    """The phrase library for these settings, reloaded only when a phrasebook file changed."""
+    files = phrasebook_files(list(settings.all_phrasebook_dirs))
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+    key = (tuple(str(d) for d in settings.all_phrasebook_dirs), tuple(sorted(settings.placeholders.items())), stamp)
+    with _library_lock:
+        library = _library_cache.get(key)
+        if library is None:
+            library = library_from_settings(settings)
+            _library_cache.clear()
+            _library_cache[key] = library
+        return library
+
+
+def _as_turns(turns: Sequence[Transcript | TurnText]) -> list[TurnText]:
+    return [t if isinstance(t, TurnText) else TurnText(t, "") for t in turns]
+
+
+def score_turns(
+    turns: Sequence[Transcript | TurnText],
+    scenario_id: str,
+    settings: Settings | None = None,
+    *,
+    library: Library | None = None,
+    engine: str | None = None,
+    exam: bool = False,
+) -> ScoreResult:
+    """Score a performance given as transcribed turns (in order)."""
+    settings = settings or load_settings()
+    library = library or load_library(settings)
+    scenario = library.scenario(scenario_id)  # raises ScenarioNotFoundError
+    turn_texts = _as_turns(turns)
+    if engine is None:
+        engine = next((t.transcript.engine for t in turn_texts if t.transcript.engine), "")
+    return score_turn_texts(
+        turn_texts,
+        scenario,
+        library.forbidden_for(scenario_id),
+        library.lexicon,
+        weights=settings.scoring_weights,
+        pass_mark=settings.pass_mark,
+        exam=exam,
+        engine=engine,
+        library_version=library.version,
+    )
+
+
+def score_text(
+    text: str | Sequence[str],
+    scenario_id: str,
+    settings: Settings | None = None,
+    *,
+    library: Library | None = None,
+    exam: bool = False,
+) -> ScoreResult:
+    """Score typed text: one string per turn (a single string is one turn)."""
+    texts = [text] if isinstance(text, str) else list(text)
+    if not any(t.strip() for t in texts):
+        raise TrainerError("没有可评分的文字：请输入学员说的话。", "empty text given for scoring")
+    turns = [TurnText(Transcript(text=t), "") for t in texts]
+    return score_turns(turns, scenario_id, settings, library=library, engine="text", exam=exam)
+
+
+def _label(source: Source, index: int) -> str:
+    if isinstance(source, (str, Path)):
+        return Path(source).name
+    return f"turn{index + 1:02d}"
+
+
+def transcribe_turns(
+    sources: Sequence[Source],
+    settings: Settings,
+    engine: str | None = None,
+    *,
+    model_path: Path | None = None,
+    recognizer: Recognizer | None = None,
+    cache: TranscriptCache | None = None,
+    names: Sequence[str] | None = None,
+) -> list[TurnText]:
+    """Load (16 kHz mono, validated) and transcribe each source; one `TurnText` per source."""
+    if not sources:
+        raise TrainerError("没有录音文件：请至少给出一个录音。", "no audio sources given")
+    engine = engine or settings.engine
+    resolved_model = Path(model_path) if model_path else settings.model_path(engine)
+    audios: list[Audio] = []
+    for index, source in enumerate(sources):
+        if isinstance(source, Audio):
+            audios.append(source)
+        else:
+            name = names[index] if names and index < len(names) else None
+            audios.append(load_audio(source, max_seconds=settings.max_audio_seconds, name=name))
+    if recognizer is None:
+        from trainer.asr.factory import get_recognizer
+
+        recognizer = get_recognizer(settings, engine=engine, model_path=model_path)
+    turns: list[TurnText] = []
+    for index, (source, audio) in enumerate(zip(sources, audios)):
+        key = cache.key(audio.samples, recognizer.engine, resolved_model) if cache is not None else ""
+        transcript = cache.get(key) if cache is not None else None
+        if transcript is None:
+            transcript = recognizer.transcribe(audio)
+            if cache is not None:
+                cache.put(key, transcript)
+        label = names[index] if names and index < len(names) else _label(source, index)
+        turns.append(TurnText(transcript, label))
+    return turns
+
+
+def transcribe_and_score(
+    sources: Sequence[Source] | Source,
+    scenario_id: str,
+    settings: Settings | None = None,
+    engine: str | None = None,
+    *,
+    model_path: Path | None = None,
+    recognizer: Recognizer | None = None,
+    library: Library | None = None,
+    exam: bool = False,
+    cache: TranscriptCache | None = None,
+    names: Sequence[str] | None = None,
+) -> ScoreResult:
+    """Transcribe the turns of one performance and score them against the scenario."""
+    settings = settings or load_settings()
+    library = library or load_library(settings)
+    library.scenario(scenario_id)  # unknown scenario: fail before decoding any audio
+    if isinstance(sources, (str, Path, bytes, Audio)):
+        sources = [sources]
+    turns = transcribe_turns(
+        list(sources), settings, engine, model_path=model_path, recognizer=recognizer, cache=cache, names=names
+    )
+    return score_turns(turns, scenario_id, settings, library=library, engine=recognizer.engine if recognizer else engine or settings.engine, exam=exam)
