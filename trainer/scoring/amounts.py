@@ -5,7 +5,8 @@ Where the amounts come from, in order of trust:
    "{received}", sing_change "{change}"): the number aligned with the slot in the
    matched span (rapidfuzz Indel alignment of the phrasing with the span);
 2. otherwise a cue word right before a number: 收您 48 → received, 找您 → change,
-   电费/一共/合计… → bill (characters, or the same folded pinyin: 说您/收您).
+   电费/一共/合计… → bill (characters, or the same folded pinyin: 说您/收您);
+3. a bill still unknown is the last amount with a unit said before the received one.
 
 Consistent = all three amounts known, bill + change = received, and both 收您…
 and 找您… were actually spoken.
@@ -38,7 +39,7 @@ class SaidAmount:
     role: str
     value: float
     position: int  # NUMBER index in Doc.form
-    source: str  # "slot" | "cue"
+    source: str  # "slot" | "cue" | "before_receive"
 
 
 def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | None:
@@ -87,6 +88,11 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
                 said[role] = SaidAmount(role, doc.numbers[position].value, position, "cue")
                 used.add(position)
                 break
+    if "bill" not in said and "received" in said:
+        # A bare amount said before 唱收 ("五十二元。" … "收您100元") is the bill.
+        before = [p for p in sorted(doc.numbers) if p < said["received"].position and p not in used and doc.numbers[p].has_unit]
+        if before:
+            said["bill"] = SaidAmount("bill", doc.numbers[before[-1]].value, before[-1], "before_receive")
     return said
 
 

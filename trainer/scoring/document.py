@@ -4,8 +4,9 @@ All turns are normalised (trainer.text.normalize) and laid end to end in one
 matching string, separated by TURN_SEPARATOR, with per-character maps back to
 the turn, the original transcript text and the time in seconds. Numbers are
 collapsed to NUMBER (one character, its value kept aside) so that a phrase
-with an amount slot matches whatever amount was said; 块 after a number is
-written 元 (48块 and 48元 are the same amount).
+with an amount slot matches whatever amount was said; the currency unit after
+a number (元/块, 48块5) is part of it and does not appear in the matching form,
+so a misheard unit (找您48人) costs nothing.
 """
 
 from __future__ import annotations
@@ -164,10 +165,7 @@ def _collapse_numbers(norm_text: str) -> list[tuple[str, int, int, float | None,
             value += int(match.group(3)) / 10
         if match.group(4):
             value += int(match.group(4)) / 100
-        digits_end = match.start(1) + len(match.group(1))
-        out.append((NUMBER, match.start(), digits_end, value, match.group(0)))
-        if match.group(2):
-            out.append(("元", digits_end, match.end(), None, ""))
+        out.append((NUMBER, match.start(), match.end(), value, match.group(0)))
         pos = match.end()
     for k in range(pos, len(norm_text)):
         out.append((norm_text[k], k, k + 1, None, ""))

@@ -194,16 +194,21 @@ def missing_keyword_groups(step: Step, doc: Doc, start: int, end: int) -> tuple[
 _CLAUSE_SPLIT = re.compile(r"[，。！？；：、,.!?;:…\s]+")
 
 
-def _has_all_keywords(step: Step, form: str) -> bool:
-    return all(any(cached_form(w) and cached_form(w) in form for w in group) for group in step.keywords)
+def _holds_essentials(step: Step, pattern: Pattern, whole: Pattern) -> bool:
+    """A clause can stand for the step when it holds every key word group and every number slot of the phrasing."""
+    if not step.keywords and not whole.slots:
+        return False
+    has_keywords = all(any(cached_form(w) and cached_form(w) in pattern.form for w in group) for group in step.keywords)
+    return has_keywords and len(pattern.slots) == len(whole.slots)
 
 
 def step_patterns(step: Step, fillers: Sequence[str] = ()) -> list[tuple[Pattern, bool]]:
     """(pattern, is_clause) for every phrasing of the step.
 
     Besides whole phrasings, each clause of a phrasing that holds all the step's
-    key words is a pattern of its own: "您好" performs the greeting even when the
-    standard phrasing goes on with "请问有什么可以帮您".
+    key words (and its number slots) is a pattern of its own: "您好" performs the
+    greeting even when the standard phrasing goes on with "请问有什么可以帮您";
+    "找您48元" performs 唱付 without "这是您的发票".
     """
     seen: set[str] = set()
     patterns: list[tuple[Pattern, bool]] = []
@@ -212,16 +217,16 @@ def step_patterns(step: Step, fillers: Sequence[str] = ()) -> list[tuple[Pattern
         if pattern.form and pattern.form not in seen:
             seen.add(pattern.form)
             patterns.append((pattern, False))
-    if step.keywords:
-        for text in step.all_phrasings:
-            clauses = [c for c in _CLAUSE_SPLIT.split(text) if c]
-            if len(clauses) < 2:
-                continue
-            for clause in clauses:
-                pattern = compile_phrasing(clause, step.slots, fillers)
-                if len(pattern.form) >= 2 and pattern.form not in seen and _has_all_keywords(step, pattern.form):
-                    seen.add(pattern.form)
-                    patterns.append((pattern, True))
+    for text in step.all_phrasings:
+        clauses = [c for c in _CLAUSE_SPLIT.split(text) if c]
+        if len(clauses) < 2:
+            continue
+        whole = compile_phrasing(text, step.slots, fillers)
+        for clause in clauses:
+            pattern = compile_phrasing(clause, step.slots, fillers)
+            if len(pattern.form) >= 2 and pattern.form not in seen and _holds_essentials(step, pattern, whole):
+                seen.add(pattern.form)
+                patterns.append((pattern, True))
     return patterns
 
 

@@ -34,20 +34,30 @@ class Pattern:
         return len(self.form)
 
 
+def _segment(text: str, fillers: tuple[str, ...], after_number: bool) -> str:
+    """Matching form of the text between placeholders; a unit right after a number slot is part of the number."""
+    form = matching_form(text, fillers)
+    if after_number and form[:1] in ("元", "块"):
+        form = form[1:]
+    return form
+
+
 @lru_cache(maxsize=4096)
 def _compile(text: str, slot_kinds: tuple[tuple[str, str], ...], fillers: tuple[str, ...]) -> Pattern:
     kinds = dict(slot_kinds)
     form_parts: list[str] = []
     slots: list[tuple[int, str]] = []
     pos = 0
+    after_number = False
     for match in _PLACEHOLDER.finditer(text):
-        form_parts.append(matching_form(text[pos : match.start()], fillers))
+        form_parts.append(_segment(text[pos : match.start()], fillers, after_number))
         name = match.group(1)
-        if kinds.get(name) in NUMERIC_SLOT_KINDS:
+        after_number = kinds.get(name) in NUMERIC_SLOT_KINDS
+        if after_number:
             slots.append((sum(len(p) for p in form_parts), name))
             form_parts.append(NUMBER)
         pos = match.end()
-    form_parts.append(matching_form(text[pos:], fillers))
+    form_parts.append(_segment(text[pos:], fillers, after_number))
     form = "".join(form_parts)
     return Pattern(text=text, form=form, pin=encode(form), pin_strict=encode(form, strict=True), slots=tuple(slots))
 
