@@ -262,3 +262,17 @@ def test_catalogue_pins_match_the_published_table(shared_dir: Path) -> None:
     spec = CATALOGUE["vosk-small-cn"]
     assert {f.path: (f.size, f.sha256) for f in spec.files} == rows
     assert spec.url in readme and spec.folder == "vosk-model-small-cn-0.22"
+
+
+def test_ensure_default_model_fetches_only_when_needed(server: Server, tmp_path: Path) -> None:
+    from trainer.models import DEFAULT_MODEL, ensure_default_model
+
+    catalogue = {DEFAULT_MODEL: _spec(server, name=DEFAULT_MODEL)}
+    assert ensure_default_model(Settings(engine="whisper", models_dir=tmp_path), catalogue=catalogue) is None
+    assert ensure_default_model(Settings(models_dir=tmp_path, vosk_model=tmp_path / "own"), catalogue=catalogue) is None
+    assert _leftovers(tmp_path) == []
+    settings = Settings(models_dir=tmp_path)
+    assert ensure_default_model(settings, catalogue=catalogue) == tmp_path / FOLDER
+    before = len(server.requests)
+    assert ensure_default_model(settings, catalogue=catalogue) is None
+    assert len(server.requests) == before

@@ -328,3 +328,23 @@ def list_models(
             path = models_dir / spec.folder
             result.append(InstalledModel(spec.name, spec.engine, path, 0, "not-installed", path in in_use))
     return result
+
+
+DEFAULT_MODEL = "vosk-small-cn"
+
+
+def ensure_default_model(
+    settings: Settings, progress: Progress | None = None, *, catalogue: Mapping[str, ModelSpec] = CATALOGUE
+) -> Path | None:
+    """First run: fetch the default Vosk model if the settings rely on it and it is not installed.
+
+    Does nothing (returns None) when another engine or a custom model folder is
+    configured, or when the default model is already there; otherwise returns the
+    installed folder. Raises ModelFetchError like `fetch`.
+    """
+    spec = catalogue[DEFAULT_MODEL]
+    if settings.engine != spec.engine or settings.vosk_model is not None:
+        return None
+    if (settings.models_dir / spec.folder).is_dir() and not check_files(spec, settings.models_dir / spec.folder, hashes=False):
+        return None
+    return fetch(DEFAULT_MODEL, settings.models_dir, progress, catalogue=catalogue)
