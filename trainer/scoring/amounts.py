@@ -62,7 +62,7 @@ def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | 
 def _cue_before(doc: Doc, position: int, role: str) -> bool:
     lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
     start = max(lo, position - CUE_REACH - 3)
-    return any(contains_word(doc, start, position, cue) for cue in CUES[role])
+    return any(contains_word(doc, start, position, cue, fuzzy=len(cue) >= 2) for cue in CUES[role])
 
 
 def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | None]) -> dict[str, SaidAmount]:

@@ -7,6 +7,8 @@ Rules, stricter than for standard phrases:
   recogniser wrote a homophone); longer: about one wrong character in five.
 - A short phrasing (<= 3 characters) must sit on word boundaries (jieba): 不行
   is not found in 不行政; a one-character phrasing (喂) must open a clause.
+- A fuzzy match keeps the phrase's negations (不/没…) and drops at most one
+  character: 这是我的证件 is not 这不是我的事.
 - Longer phrasings are also found with their words reordered (快点，该下班了
   for 该下班了你快点): every content word present, close together, in one turn.
 - Exceptions: the entry's own `exceptions` (不知道您…), and any standard phrase
@@ -16,6 +18,7 @@ Rules, stricter than for standard phrases:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -103,6 +106,31 @@ def _part_said(doc: Doc, start: int, end: int, part: str) -> bool:
     return max(char_sim, pin_sim) >= (1.0 if len(part) <= 2 else 0.8)
 
 
+_CLAUSE_SPLIT = re.compile(r"[，。！？；：、,.!?;:…\s]+")
+
+
+def _clause_holding(text: str, phrasing_form: str) -> Pattern:
+    """The clause of an exception phrase that holds the forbidden text (else the whole phrase)."""
+    for clause in _CLAUSE_SPLIT.split(text):
+        pattern = compile_phrasing(clause)
+        if phrasing_form and phrasing_form in pattern.form:
+            return pattern
+    return compile_phrasing(text)
+
+
+NEGATIONS = "不没别无非未"
+
+
+def _keeps_negation(c: Candidate, doc: Doc) -> bool:
+    """A fuzzy match must say the phrase's negations: 这是我的 is not 这不是我的事."""
+    pin = doc.pin_strict[2 * c.start : 2 * c.end]
+    syllables = [pin[k : k + 2] for k in range(0, len(pin), 2)]
+    for n in NEGATIONS:
+        if n in c.pattern.form and syllables.count(encode(n, strict=True)) < c.pattern.form.count(n):
+            return False  # compared by sound: 布知道 still says 不
+    return True
+
+
 def _excepted(doc: Doc, start: int, end: int, phrasing_form: str, exceptions: Sequence[str]) -> bool:
     """Is the hit [start, end) part of one of the exception phrases said around it?
 
@@ -114,7 +142,7 @@ def _excepted(doc: Doc, start: int, end: int, phrasing_form: str, exceptions: Se
     """
     lo, hi = doc.turn_range(doc.turn_at(start, end))
     for text in exceptions:
-        pattern = compile_phrasing(text)
+        pattern = _clause_holding(text, phrasing_form)
         if not pattern.form:
             continue
         offset = pattern.form.find(phrasing_form)
@@ -202,7 +230,11 @@ def find_forbidden(entries: Sequence[ForbiddenEntry], doc: Doc, polite_phrases: 
     matches: list[ForbiddenMatch] = []
     for pattern, entry, candidates in zip(patterns, owners, found):
         exceptions = _exception_phrases(entry, pattern.form, polite_phrases)
-        spans = [(c.start, c.end, c.similarity) for c in candidates if _accept(c) and _placed_well(c, doc)]
+        spans = [
+            (c.start, c.end, c.similarity)
+            for c in candidates
+            if _accept(c) and _placed_well(c, doc) and _keeps_negation(c, doc) and c.end - c.start >= c.pattern.length - 1
+        ]
         if pattern.length >= 5:
             spans += [(s, e, 0.9) for s, e in _reordered(doc, pattern) if not any(min(e, e2) > max(s, s2) for s2, e2, _ in spans)]
         for s, e, sim in spans:

@@ -22,7 +22,7 @@ from trainer.phrasebook.model import Step
 from trainer.scoring.document import Doc, cached_form
 from trainer.scoring.patterns import Pattern, compile_phrasing, step_thresholds
 from trainer.scoring.result import HIT, MISSED, PARTIAL
-from trainer.text.pinyin import encode
+from trainer.text.pinyin import close_sounds, encode
 
 MAX_CANDIDATES = 4  # per pattern
 
@@ -131,8 +131,9 @@ def find_candidates(
 def contains_word(doc: Doc, start: int, end: int, word: str, *, strict: bool = False, fuzzy: bool = False) -> bool:
     """Is `word` said within Doc.form[start:end]? Exact characters or exact folded pinyin.
 
-    With `fuzzy`, a word of two or more characters also counts when one of its
-    pinyin symbols differs (收等 for 稍等) and at least one character is exact.
+    With `fuzzy`, a word also counts when it sounds close (说 for 收: same
+    initial, confusable final), or, for words of two or more characters, when
+    one pinyin symbol differs and one character is exactly right (收等 for 稍等).
     """
     form = cached_form(word)
     if not form:
@@ -147,12 +148,14 @@ def contains_word(doc: Doc, start: int, end: int, word: str, *, strict: bool = F
         if k % 2 == 0:
             return True
         k = pin.find(pin_word, k + 1)
-    if fuzzy and len(form) >= 2:
+    if fuzzy:
         n = len(form)
         for i in range(0, len(window) - n + 1):
-            if any(a == b for a, b in zip(form, window[i : i + n])):
-                differing = sum(x != y for x, y in zip(pin_word, pin[2 * i : 2 * (i + n)]))
-                if differing <= 1:
+            piece = pin[2 * i : 2 * (i + n)]
+            if close_sounds(pin_word, piece):
+                return True
+            if n >= 2 and any(a == b for a, b in zip(form, window[i : i + n])):
+                if sum(x != y for x, y in zip(pin_word, piece)) <= 1:
                     return True
     return False
 
@@ -230,7 +233,9 @@ def step_patterns(step: Step, fillers: Sequence[str] = ()) -> list[tuple[Pattern
     return patterns
 
 
-NEAR_VERBATIM = 0.88  # a long phrasing this similar is a hit even if one key word group was misheard
+# A long phrasing said this closely, with nothing left out, is a hit even if the
+# recogniser garbled the one key word it holds (交贴费 for 交电费).
+NEAR_VERBATIM = 0.88
 NEAR_VERBATIM_LENGTH = 8
 
 
@@ -249,9 +254,18 @@ def _status(step: Step, candidate: Candidate, missing: tuple[str, ...], is_claus
         len(missing) == 1
         and candidate.pattern.length >= NEAR_VERBATIM_LENGTH
         and candidate.similarity >= NEAR_VERBATIM
+        and candidate.end - candidate.start >= candidate.pattern.length
+        and _group_in_pattern(step, missing[0], candidate.pattern)
     ):
-        return HIT
+        return HIT  # the key word was said but misheard (replaced, not left out)
     return PARTIAL
+
+
+def _group_in_pattern(step: Step, group_label: str, pattern: Pattern) -> bool:
+    for group in step.keywords:
+        if "/".join(group) == group_label:
+            return any(cached_form(w) and cached_form(w) in pattern.form for w in group)
+    return False
 
 
 def match_steps(steps: Sequence[Step], doc: Doc, fillers: Sequence[str] = ()) -> list[list[StepCandidate]]:

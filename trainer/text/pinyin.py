@@ -89,6 +89,33 @@ def encode(text: str, strict: bool = False) -> str:
     return "".join(out)
 
 
+# Finals that recognisers confuse although they are not folded (收 shou / 说 shuo).
+CONFUSABLE_FINALS = frozenset({frozenset({"ou", "uo"}), frozenset({"o", "uo"})})
+
+
+def _name(symbol: str) -> str:
+    for name, code in _symbols.items():
+        if code == symbol:
+            return name
+    return ""
+
+
+def close_sounds(a: str, b: str) -> bool:
+    """Encoded texts of equal length that sound alike: every syllable the same, or
+    the same initial with a confusable final (see CONFUSABLE_FINALS)."""
+    if len(a) != len(b) or len(a) % 2:
+        return False
+    for k in range(0, len(a), 2):
+        if a[k : k + 2] == b[k : k + 2]:
+            continue
+        if a[k] != b[k]:
+            return False
+        finals = frozenset({_name(a[k + 1])[2:], _name(b[k + 1])[2:]})
+        if finals not in CONFUSABLE_FINALS:
+            return False
+    return True
+
+
 def same_sound(a: str, b: str) -> bool:
     """True when two normalised texts have the same folded pinyin."""
     return encode(a) == encode(b)

@@ -1,0 +1,97 @@
+"""Forbidden phrases: found with recogniser noise, never on polite speech, exceptions respected."""
+
+from __future__ import annotations
+
+from trainer.asr.base import Transcript, Word
+from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
+from trainer.scoring.document import TurnText, build_doc
+from trainer.scoring.forbidden import find_forbidden
+from trainer.scoring.score import score_turn_texts
+
+DONT_KNOW = ForbiddenEntry(
+    "dont_know", "不知道", "major", "推诿", "对不起，这个问题我帮您确认一下。",
+    variants=("我不知道",), exceptions=("不知道您", "不知道是否"),
+)
+WEI = ForbiddenEntry("wei", "喂", "major", "不礼貌", "您好，这里是供电服务热线。")
+WHO = ForbiddenEntry("who_do_you_want", "你找谁", "major", "生硬", "请问您找哪位？", exceptions=("请问您找谁",))
+WHATEVER = ForbiddenEntry("whatever", "随便", "major", "敷衍", "您可以根据需要选择。", exceptions=("不会随便",))
+CLOSING = ForbiddenEntry("closing_hurry", "该下班了你快点", "major", "催促", "请您稍等，我马上为您办理。")
+NOT_MY_BUSINESS = ForbiddenEntry("not_my_business", "这不是我的事情", "critical", "推诿", "这件事我帮您联系相关部门。")
+ENTRIES = (DONT_KNOW, WEI, WHO, WHATEVER, CLOSING, NOT_MY_BUSINESS)
+
+
+def found(*texts: str, polite: tuple[str, ...] = ()) -> list[str]:
+    doc = build_doc([TurnText(Transcript(text=t)) for t in texts])
+    return [m.entry.id for m in find_forbidden(ENTRIES, doc, polite)]
+
+
+def test_plain_forbidden_phrases_found() -> None:
+    assert found("不知道，你自己看。") == ["dont_know"]
+    assert found("喂，你找谁？") == ["wei", "who_do_you_want"]
+    assert found("随便。") == ["whatever"]
+    assert found("这不是我的事情。") == ["not_my_business"]
+
+
+def test_recogniser_noise_still_found() -> None:
+    assert found("不知到") == ["dont_know"]  # homophone 道/到
+    assert found("這不是我的事情") == ["not_my_business"]  # traditional characters
+    assert found("这不是我地事情") == ["not_my_business"]  # one wrong character in seven
+    assert found("喂 你 找 谁") == ["wei", "who_do_you_want"]  # Vosk spacing
+
+
+def test_reordered_words_found() -> None:
+    assert found("五十二元，快点，该下班了。") == ["closing_hurry"]
+
+
+def test_polite_speech_is_not_flagged() -> None:
+    assert found("不知道您方便留个电话吗？") == []  # exception 不知道您
+    assert found("我帮您确认一下，请稍等。") == []
+    assert found("请问您找谁？") == []  # 您, not 你
+    assert found("您找谁？我帮您转接。") == []
+    assert found("我们不会随便收费。") == []
+    assert found("您好，这里是供电服务热线，为您服务。") == []  # 为 is not 喂
+    assert found("知道了，我马上处理。") == []  # near miss of 不知道
+    assert found("喂养宠物要注意用电安全。") == []  # 喂 inside a word
+    assert found("随便宜") == ["whatever"] or found("随便宜") == []  # either is acceptable; never crashes
+
+
+def test_exception_needs_the_polite_words_in_the_same_clause() -> None:
+    assert found("不知道你是谁") == ["dont_know"]  # 你, not 您
+    assert found("不知道。您自己看吧") == ["dont_know"]  # 您 starts a new clause
+
+
+def test_standard_phrase_containing_the_text_is_not_flagged() -> None:
+    polite = ("如果您不知道户号，可以报姓名和地址。",)
+    assert found("如果您不知道户号，可以报姓名和地址。", polite=polite) == []
+    assert found("不知道。", polite=polite) == ["dont_know"]
+
+
+def test_hits_carry_turn_time_severity_and_suggestion() -> None:
+    step = Step("greet", "问候", ("您好",))
+    scenario = Scenario("t", "测试", "counter", "", (step,))
+    t1 = Transcript(text="您好", words=(Word("您好", 0.0, 0.5),), duration=1.0)
+    t2 = Transcript(text="这不是我的事情", words=(Word("这", 0.2, 0.3), Word("不是", 0.3, 0.6), Word("我的", 0.6, 0.9), Word("事情", 0.9, 1.3)), duration=1.5)
+    result = score_turn_texts([TurnText(t1, "1.wav"), TurnText(t2, "2.wav")], scenario, ENTRIES, Lexicon())
+    [hit] = result.forbidden
+    assert hit.id == "not_my_business" and hit.turn == 2 and hit.severity == "critical"
+    assert abs(hit.start - 1.2) < 0.01
+    assert hit.suggestion == NOT_MY_BUSINESS.replacement
+    assert hit.matched_text == "这不是我的事情"
+    assert not result.passed  # critical
+    assert any("这不是我的事情" in line and NOT_MY_BUSINESS.replacement in line for line in result.feedback)
+
+
+def test_shipped_forbidden_list_no_false_alarms_on_standard_phrases() -> None:
+    """No phrasing of any shipped scenario triggers a forbidden phrase of that scenario."""
+    from trainer.config import Settings
+    from trainer.pipeline import load_library
+
+    library = load_library(Settings())
+    for scenario in library.scenarios.values():
+        entries = library.forbidden_for(scenario.id)
+        polite = [p for s in scenario.steps for p in s.all_phrasings]
+        for step in scenario.steps:
+            for phrasing in step.all_phrasings:
+                doc = build_doc([TurnText(Transcript(text=phrasing.replace("{", "").replace("}", "")))])
+                hits = find_forbidden(entries, doc, polite)
+                assert not hits, f"{scenario.id}/{step.id}: {phrasing!r} flagged as {[h.entry.phrase for h in hits]}"
