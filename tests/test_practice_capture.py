@@ -3,7 +3,7 @@
 `FakeSoundDevice` stands in for the sounddevice module: query_devices,
 query_hostapis, default.device, PortAudioError and InputStream (callback +
 finished_callback). The stream plays a given int16 signal block by block from a
-thread, and can vanish after some blocks (a device pulled out), either announcing it
+thread (optionally only while a `gate` is open), and can vanish after some blocks (a device pulled out), either announcing it
 (finished callback) or silently (no more callbacks).
 """
 
@@ -50,6 +50,7 @@ class FakeSoundDevice:
         disconnect_after_blocks: int | None = None,
         announce_disconnect: bool = True,
         block_interval: float = 0.0,
+        gate: Any = None,
     ) -> None:
         self.signal = signal if signal is not None else np.zeros(16000 * 30, dtype=np.int16)
         self.devices = (
@@ -68,6 +69,7 @@ class FakeSoundDevice:
         self.disconnect_after_blocks = disconnect_after_blocks
         self.announce_disconnect = announce_disconnect
         self.block_interval = block_interval
+        self.gate = gate  # callable: blocks are produced only while it returns True (a speaker who waits for the prompt)
         self.opened: list[dict[str, Any]] = []
         fake = self
 
@@ -94,6 +96,8 @@ class FakeSoundDevice:
                 callback = self.kwargs["callback"]
                 blocks = 0
                 for start in range(0, len(fake.signal) - block + 1, block):
+                    while fake.gate is not None and not fake.gate() and not self._stop.is_set():
+                        time.sleep(0.002)
                     if self._stop.is_set():
                         return
                     if fake.disconnect_after_blocks is not None and blocks >= fake.disconnect_after_blocks:

@@ -37,8 +37,8 @@ from trainer.practice.endpoint import EndpointConfig, EndpointDetector, EndReaso
 from trainer.practice.keys import KeyWatcher
 from trainer.practice.source import AudioSource
 from trainer.practice.ui import FinalView, ForbiddenLine, LiveState, PracticeUI, StepLine, TurnView
-from trainer.text.normalize import to_simplified
 from trainer.sessions import SessionRecord, SessionStore, turn_records, utc_now
+from trainer.text.normalize import to_simplified
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ Scorer = Callable[[Scenario, Library, Sequence[Transcript], Settings], dict[str,
 def default_scorer(scenario: Scenario, library: Library, transcripts: Sequence[Transcript], settings: Settings) -> dict[str, Any]:
     from trainer.pipeline import score_turns
 
-    return score_turns(scenario, library, list(transcripts), settings).to_dict()
+    return score_turns(list(transcripts), scenario.id, settings, library=library).to_dict()
 
 
 # --------------------------------------------------------------------------- recognition worker
