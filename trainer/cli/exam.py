@@ -263,7 +263,7 @@ def _print_result(result) -> None:
         console.print(f"  [red]·[/red] {reason}")
     for note in verdict.notes:
         console.print(f"  · {note}")
-    console.print(f"考试编号 {result.exam_id}，账本第 {result.seq} 号，封印指纹 {result.fingerprint}")
+    console.print(f"考试编号 {result.exam_id}，账本第 {result.seq} 号，封印指纹 {result.fingerprint}", soft_wrap=True)
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -281,7 +281,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         print("没有符合条件的考试记录。")
         return 0
     table = Table(title=f"考试成绩（{len(rows)} 条）")
-    for column in ("考试编号", "交卷时间", "考生", "试卷", "次", "总分", "结果", "封印"):
+    table.add_column("考试编号", overflow="fold")  # the id is needed for `report`/`show`: never cut it
+    for column in ("交卷时间", "考生", "试卷", "次", "总分", "结果", "封印"):
         table.add_column(column)
     for r in rows:
         result = ("通过" if r.passed else "未通过") + ("（改判）" if r.overridden else "")
