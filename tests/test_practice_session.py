@@ -17,6 +17,7 @@ import pytest
 
 from trainer.cli import main
 from trainer.config import Settings
+from trainer.errors import RecognizerError
 from trainer.phrasebook.loader import library_from_settings
 from trainer.practice import capture, session
 from trainer.practice.source import AudioSource, FileSource
@@ -212,3 +213,57 @@ def test_microphone_disconnect_keeps_what_was_recorded(
     end = cut_block * 1600
     assert len(second) > 8000
     assert np.array_equal(second, signal[end - len(second) : end])  # kept up to the moment the device went away
+
+
+class FailingRecognizer:
+    """The real recogniser, whose stream breaks down during answer `at_turn` (e.g. the engine crashed)."""
+
+    def __init__(self, inner: Any, at_turn: int) -> None:
+        self.inner = inner
+        self.engine = inner.engine
+        self.model_name = inner.model_name
+        self.at_turn = at_turn
+        self.streams = 0
+
+    def transcribe(self, audio: Any) -> Any:
+        return self.inner.transcribe(audio)
+
+    def stream(self) -> Any:
+        self.streams += 1
+        stream = self.inner.stream()
+        if self.streams != self.at_turn:
+            return stream
+        outer = self
+
+        class Broken:
+            def feed(self, chunk: np.ndarray) -> Any:
+                raise RecognizerError("识别引擎出错了。", f"engine failure injected in turn {outer.at_turn}")
+
+            def finish(self) -> Any:
+                return stream.finish()
+
+        return Broken()
+
+
+def test_recogniser_failure_keeps_the_completed_turns(env: dict[str, Any], scenarios_audio_dir: Path, library: Any) -> None:
+    from rich.console import Console
+
+    from trainer.asr.factory import get_recognizer
+    from trainer.audio import load_audio
+    from trainer.config import load_settings
+    from trainer.practice.session import STATUS_FAILED, PracticeOptions, run_practice
+    from trainer.practice.ui import PracticeUI
+
+    settings = load_settings()
+    folder = scenarios_audio_dir / "dev_reception_full"
+    recordings = [load_audio(folder / name) for name in ("turn01.wav", "turn02.wav", "turn03.wav")]
+    console = Console(record=True, width=100)
+    recognizer = FailingRecognizer(get_recognizer(settings), at_turn=2)
+    result = run_practice(library.scenario("reception"), library, recognizer, FileSource(recordings, fast=True), PracticeUI(console),
+                          settings, PracticeOptions(trainee_id="T002"))  # fmt: skip
+    assert result.status == STATUS_FAILED
+    assert isinstance(result.error, RecognizerError)
+    assert "识别引擎出错了" in console.export_text()
+    record = only_session(env["store"])
+    assert len(record.turns) == 1 and record.extra["status"] == "failed"
+    assert record.steps[0]["status"] == "hit" and record.steps[0]["turn"] == 1

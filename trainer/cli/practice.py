@@ -7,7 +7,8 @@
 With one --input-file the recording is split into answers at pauses, exactly as a
 microphone recording would be; with several, each file is one answer. Exit code 0
 when the session ran, 130 after Ctrl-C (completed turns are saved), 2 on errors
-(a disconnected microphone: what was recorded is scored and saved first).
+(a disconnected microphone or a failing recogniser: what was recorded is scored and
+saved first).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 from trainer.phrasebook.loader import library_from_settings
 from trainer.practice.endpoint import EndpointConfig
-from trainer.practice.session import STATUS_DEVICE_LOST, STATUS_INTERRUPTED, PracticeOptions, run_practice
+from trainer.practice.session import STATUS_DEVICE_LOST, STATUS_FAILED, STATUS_INTERRUPTED, PracticeOptions, run_practice
 from trainer.practice.source import AudioSource, FileSource, MicrophoneSource
 from trainer.practice.ui import PracticeUI
 
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console | None = 
     result = run_practice(scenario, library, recognizer, source, PracticeUI(console), settings, options)
     if result.status == STATUS_INTERRUPTED:
         return 130
-    if result.status == STATUS_DEVICE_LOST:
+    if result.status in (STATUS_DEVICE_LOST, STATUS_FAILED):
         return 2
     return 0
 

@@ -13,6 +13,8 @@ at the end the full score and feedback are shown and the session is saved.
 - A microphone that disconnects ends the session: what was recorded of the current
   answer is kept as its last turn, then scoring and saving go on as usual.
 - A recording (file) that runs out ends the session; the missing steps count as missed.
+- Any other expected failure during an answer (`TrainerError`, e.g. the recogniser)
+  ends the session the same way: completed turns are scored and saved.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ STATUS_COMPLETED = "completed"  # every step got an answer
 STATUS_INTERRUPTED = "interrupted"  # Ctrl-C
 STATUS_DEVICE_LOST = "device_lost"  # the microphone went away
 STATUS_INPUT_ENDED = "input_ended"  # the recording ran out before the last step
+STATUS_FAILED = "failed"  # the recogniser (or another part) failed during an answer
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class PracticeResult:
     score: dict[str, Any] | None = None  # `trainer score --json` shape
     record: SessionRecord | None = None  # as saved (None: not saved)
     device_error: DeviceError | None = None
+    error: TrainerError | None = None  # what ended a failed session (device_error for a lost microphone)
     unused_seconds: float = 0.0  # audio left in the input file after the last step
 
 
@@ -342,6 +346,10 @@ def run_practice(
             except KeyboardInterrupt:
                 result.status = STATUS_INTERRUPTED
                 ui.notice(f"已中断：保存已完成的 {len(result.turns)} 轮。")
+            except TrainerError as exc:  # e.g. the recogniser failed: keep the completed turns
+                result.status = STATUS_FAILED
+                result.error = exc
+                ui.error(exc.user_message)
         remaining = getattr(source, "remaining_seconds", 0.0)
         result.unused_seconds = float(remaining) if result.status == STATUS_COMPLETED else 0.0
     finally:
@@ -354,14 +362,11 @@ def run_practice(
     if not result.turns:
         ui.notice("没有完成任何一轮，不评分也不保存。")
         return result
-    assert result.score is not None
+    # scored again over exactly the turns kept (Ctrl-C may have come between a turn and its score)
+    result.score = scorer(scenario, library, [t.transcript for t in result.turns], settings)
     ui.show_final(final_view(result.score, scenario, library, len(result.turns), settings.pass_mark))
     if options.save:
-        try:
-            result.record = _save(result, library, recognizer, settings, options, started_at, source)
-        except TrainerError as exc:
-            ui.error(exc.user_message)
-            raise
+        result.record = _save(result, library, recognizer, settings, options, started_at, source)
         ui.notice(f"已保存练习记录：{result.record.id}", style="green")
     return result
 
