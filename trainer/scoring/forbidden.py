@@ -87,10 +87,10 @@ def _placed_well(c: Candidate, doc: Doc) -> bool:
     return True
 
 
-def _exception_phrases(entry: ForbiddenEntry, phrasing_form: str, polite: Sequence[str]) -> list[str]:
+def _exception_phrases(entry: ForbiddenEntry, phrasing_form: str, polite: Sequence[str], fillers: Sequence[str]) -> list[str]:
     texts = list(entry.exceptions)
     for text in (entry.replacement, *polite):
-        form = compile_phrasing(text).form if text else ""
+        form = compile_phrasing(text, (), fillers).form if text else ""
         if phrasing_form and phrasing_form in form and form != phrasing_form:
             texts.append(text)
     return texts
@@ -109,13 +109,13 @@ def _part_said(doc: Doc, start: int, end: int, part: str) -> bool:
 _CLAUSE_SPLIT = re.compile(r"[，。！？；：、,.!?;:…\s]+")
 
 
-def _clause_holding(text: str, phrasing_form: str) -> Pattern:
+def _clause_holding(text: str, phrasing_form: str, fillers: Sequence[str]) -> Pattern:
     """The clause of an exception phrase that holds the forbidden text (else the whole phrase)."""
     for clause in _CLAUSE_SPLIT.split(text):
-        pattern = compile_phrasing(clause)
+        pattern = compile_phrasing(clause, (), fillers)
         if phrasing_form and phrasing_form in pattern.form:
             return pattern
-    return compile_phrasing(text)
+    return compile_phrasing(text, (), fillers)
 
 
 NEGATIONS = "不没别无非未"
@@ -131,7 +131,7 @@ def _keeps_negation(c: Candidate, doc: Doc) -> bool:
     return True
 
 
-def _excepted(doc: Doc, start: int, end: int, phrasing_form: str, exceptions: Sequence[str]) -> bool:
+def _excepted(doc: Doc, start: int, end: int, phrasing_form: str, exceptions: Sequence[str], fillers: Sequence[str] = ()) -> bool:
     """Is the hit [start, end) part of one of the exception phrases said around it?
 
     An exception holding the forbidden text (不知道您 for 不知道) applies when its
@@ -142,7 +142,7 @@ def _excepted(doc: Doc, start: int, end: int, phrasing_form: str, exceptions: Se
     """
     lo, hi = doc.turn_range(doc.turn_at(start, end))
     for text in exceptions:
-        pattern = _clause_holding(text, phrasing_form)
+        pattern = _clause_holding(text, phrasing_form, fillers)
         if not pattern.form:
             continue
         offset = pattern.form.find(phrasing_form)
@@ -213,14 +213,19 @@ def _reordered(doc: Doc, pattern: Pattern) -> list[tuple[int, int]]:
     return spans
 
 
-def find_forbidden(entries: Sequence[ForbiddenEntry], doc: Doc, polite_phrases: Sequence[str] = ()) -> list[ForbiddenMatch]:
-    """Forbidden phrases said in the performance, at most one per place (the longest phrasing wins)."""
+def find_forbidden(
+    entries: Sequence[ForbiddenEntry], doc: Doc, polite_phrases: Sequence[str] = (), fillers: Sequence[str] = ()
+) -> list[ForbiddenMatch]:
+    """Forbidden phrases said in the performance, at most one per place (the longest phrasing wins).
+
+    `fillers` must be the filler list the document was built with (they are left out on both sides).
+    """
     patterns: list[Pattern] = []
     owners: list[ForbiddenEntry] = []
     for entry in entries:
         seen: set[str] = set()
         for text in entry.all_phrasings:
-            pattern = compile_phrasing(text)
+            pattern = compile_phrasing(text, (), fillers)
             if pattern.form and pattern.form not in seen:
                 seen.add(pattern.form)
                 patterns.append(pattern)
@@ -229,7 +234,7 @@ def find_forbidden(entries: Sequence[ForbiddenEntry], doc: Doc, polite_phrases: 
     found = find_candidates(patterns, doc, lambda p: min(floors[p.form], 1.0), strict=True)
     matches: list[ForbiddenMatch] = []
     for pattern, entry, candidates in zip(patterns, owners, found):
-        exceptions = _exception_phrases(entry, pattern.form, polite_phrases)
+        exceptions = _exception_phrases(entry, pattern.form, polite_phrases, fillers)
         spans = [
             (c.start, c.end, c.similarity)
             for c in candidates
@@ -238,7 +243,7 @@ def find_forbidden(entries: Sequence[ForbiddenEntry], doc: Doc, polite_phrases: 
         if pattern.length >= 5:
             spans += [(s, e, 0.9) for s, e in _reordered(doc, pattern) if not any(min(e, e2) > max(s, s2) for s2, e2, _ in spans)]
         for s, e, sim in spans:
-            if not _excepted(doc, s, e, pattern.form, exceptions):
+            if not _excepted(doc, s, e, pattern.form, exceptions, fillers):
                 matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text))
     return _dedupe(matches)
 

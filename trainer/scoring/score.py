@@ -92,10 +92,10 @@ def _order(steps: Sequence[StepResult]) -> float:
     return 100.0 * sum(not s.out_of_order for s in performed) / len(performed)
 
 
-def _forbidden_hits(entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scenario) -> list[ForbiddenHit]:
+def _forbidden_hits(entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scenario, fillers: Sequence[str]) -> list[ForbiddenHit]:
     polite = [text for step in scenario.steps for text in step.all_phrasings]
     hits = []
-    for m in find_forbidden(entries, doc, polite):
+    for m in find_forbidden(entries, doc, polite, fillers):
         start, end = doc.span_times(m.start, m.end)
         hits.append(
             ForbiddenHit(
@@ -128,7 +128,7 @@ def score_doc(
 ) -> ScoreResult:
     candidates = match_steps(scenario.steps, doc, lexicon.fillers)
     steps, chosen = _step_results(scenario, doc, candidates)
-    hits = _forbidden_hits(forbidden, doc, scenario)
+    hits = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
     amounts = check_amounts(scenario, doc, chosen)
     fluency = measure_fluency(doc, lexicon)
     politeness = measure_politeness(doc, lexicon)

@@ -242,6 +242,10 @@ def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
             continue
         end = _numeral_run_end(units, i)
         run = "".join(u.char for u in units[i:end])
+        if len(run) > 1 and run[0] in "零〇" and any(c in CN_MULTIPLIERS for c in run):
+            out.append(units[i])  # 找零一百元: 零 belongs to 找零, the number starts after it
+            i += 1
+            continue
         digits = chinese_number_value(run) if _is_number_context(units, i, end) else None
         if digits is None:
             out.extend(units[i:end])
