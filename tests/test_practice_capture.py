@@ -262,3 +262,31 @@ def test_device_without_16k_is_recorded_at_its_own_rate_and_resampled(monkeypatc
     assert abs(len(out) - 32000) < 1600  # 2 s at 16 kHz (minus the resampler's delay)
     spectrum = np.abs(np.fft.rfft(out[4000:20000].astype(float)))
     assert np.argmax(spectrum) * 16000 / 16000 == pytest.approx(440, abs=2)  # 1 Hz bins over 16000 samples
+
+
+def test_trainer_devices_lists_input_devices(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from trainer.cli import main
+
+    monkeypatch.setenv("COLUMNS", "120")
+    use(monkeypatch, FakeSoundDevice(default_input=2))
+    assert main(["devices"]) == 0
+    out = capsys.readouterr().out
+    assert "USB Headset Mic" in out and "HDA Intel PCH" in out and "HDMI" not in out
+    assert "48000 Hz" in out and "✓" in out and "--device" in out
+
+
+def test_trainer_devices_errors(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from trainer.cli import main
+
+    use(monkeypatch, FakeSoundDevice(devices=[], default_input=-1))
+    assert main(["devices"]) == 2
+    assert "没有找到任何录音设备" in capsys.readouterr().err
+
+    def no_portaudio() -> Any:
+        raise OSError("PortAudio library not found")
+
+    monkeypatch.setattr(capture, "_import_sounddevice", no_portaudio)
+    assert main(["devices"]) == 2
+    assert "PortAudio" in capsys.readouterr().err
+    assert main(["practice", "--scenario", "reception"]) == 2  # the microphone path reports the same
+    assert "PortAudio" in capsys.readouterr().err

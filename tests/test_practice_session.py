@@ -267,3 +267,23 @@ def test_recogniser_failure_keeps_the_completed_turns(env: dict[str, Any], scena
     record = only_session(env["store"])
     assert len(record.turns) == 1 and record.extra["status"] == "failed"
     assert record.steps[0]["status"] == "hit" and record.steps[0]["turn"] == 1
+
+
+def test_an_answer_without_speech_is_empty_not_invented(whisper_model_dir: Path) -> None:
+    from rich.console import Console
+
+    from trainer.asr.factory import get_recognizer
+    from trainer.audio import Audio
+    from trainer.practice.endpoint import EndpointConfig, EndpointDetector, EndReason
+    from trainer.practice.session import record_answer
+    from trainer.practice.ui import LiveState, PracticeUI
+
+    recognizer = get_recognizer(Settings(), engine="whisper", model_path=whisper_model_dir)
+    room = (np.random.default_rng(3).standard_normal(16000 * 4) * 30).astype(np.int16)  # about -60 dBFS of hiss
+    source = FileSource([Audio(room)], fast=True)
+    assert source.begin_turn()
+    detector = EndpointDetector(EndpointConfig(no_speech_seconds=2.0))
+    answer = record_answer(source, recognizer, detector, LiveState(1, 1, live_input=False), PracticeUI(Console(record=True)))
+    assert answer.end_reason is EndReason.NO_SPEECH
+    assert answer.transcript.text == "" and answer.transcript.engine == "whisper"
+    assert len(answer.samples) == 20 * 1600

@@ -23,6 +23,7 @@ from trainer.audio import load_audio
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 from trainer.phrasebook.loader import library_from_settings
+from trainer.practice.capture import select_input_device
 from trainer.practice.endpoint import EndpointConfig
 from trainer.practice.session import STATUS_DEVICE_LOST, STATUS_FAILED, STATUS_INTERRUPTED, PracticeOptions, run_practice
 from trainer.practice.source import AudioSource, FileSource, MicrophoneSource
@@ -87,7 +88,7 @@ def build_source(args: argparse.Namespace, settings: Settings) -> AudioSource:
     if args.input_file:
         recordings = [load_audio(path, max_seconds=settings.max_audio_seconds) for path in args.input_file]
         return FileSource(recordings, names=[p.name for p in args.input_file], fast=args.fast)
-    return MicrophoneSource(args.device)
+    return MicrophoneSource(select_input_device(args.device))  # PortAudio and the device checked before the model loads
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Console | None = None) -> int:

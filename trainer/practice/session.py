@@ -161,7 +161,8 @@ def record_answer(
     """Record one answer until the detector, the source or the stop key ends it.
 
     KeyboardInterrupt propagates (the caller drops this answer). A `DeviceError` from
-    the source ends the answer with what was recorded so far.
+    the source ends the answer with what was recorded so far. When the detector heard
+    no speech at all, the transcript is empty and the recogniser is not asked.
     """
     worker = _RecognitionWorker(recognizer.stream())
     chunks: list[np.ndarray] = []
@@ -186,12 +187,17 @@ def record_answer(
                 verdict = detector.push(chunk)
                 partial = worker.partial
                 live.update(verdict, to_simplified(partial.final_text), to_simplified(partial.partial_text))
-            live.recognising()
-            transcript = worker.finish()
+            samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+            if detector.speech_started:
+                live.recognising()
+                transcript = worker.finish()
+            else:
+                # nobody spoke: an empty answer (recognisers, whisper above all, invent text in silence)
+                worker.abandon()
+                transcript = Transcript(text="", duration=len(samples) / SAMPLE_RATE, engine=recognizer.engine, model=recognizer.model_name)
     except BaseException:
         worker.abandon()
         raise
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
     assert detector.ended is not None
     return Answer(samples, transcript, detector.ended, device_error)
 
@@ -209,7 +215,7 @@ def _step_line(step_score: dict[str, Any], scenario: Scenario) -> StepLine:
         title=title,
         status=str(step_score.get("status", "missed")),
         expected=str(step_score.get("expected") or ""),
-        said=str(step_score.get("matched_text") or ""),
+        said=to_simplified(str(step_score.get("matched_text") or "")),
         tip=tip,
     )
 
@@ -222,7 +228,7 @@ def _forbidden_line(hit: dict[str, Any], library: Library) -> ForbiddenLine:
             break
     return ForbiddenLine(
         phrase=str(hit.get("phrase") or ""),
-        said=str(hit.get("matched_text") or ""),
+        said=to_simplified(str(hit.get("matched_text") or "")),
         severity=str(hit.get("severity") or ""),
         reason=reason,
         replacement=str(hit.get("suggestion") or ""),

@@ -73,11 +73,12 @@ class AudioSource(ABC):
 class MicrophoneSource(AudioSource):
     live = True
 
-    def __init__(self, device: str | int | None = None, chunk_seconds: float = 0.1, stall_seconds: float = 2.0) -> None:
+    def __init__(self, device: InputDevice | str | int | None = None, chunk_seconds: float = 0.1, stall_seconds: float = 2.0) -> None:
+        """`device`: a selected `InputDevice`, or `--device` text (index or part of the name; None: default)."""
         super().__init__(chunk_seconds)
         self.device_spec = device
         self.stall_seconds = stall_seconds
-        self.device: InputDevice | None = None
+        self.device: InputDevice | None = device if isinstance(device, InputDevice) else None
         self._capture: MicrophoneCapture | None = None
 
     @property
@@ -85,7 +86,8 @@ class MicrophoneSource(AudioSource):
         return f"麦克风：{self.device.name}" if self.device else "麦克风"
 
     def open(self) -> None:
-        self.device = select_input_device(self.device_spec)
+        if self.device is None:
+            self.device = select_input_device(self.device_spec)  # type: ignore[arg-type]
         capture = MicrophoneCapture(
             self.device, sample_rate=self.sample_rate, chunk_seconds=self.chunk_seconds, stall_seconds=self.stall_seconds
         )
