@@ -354,3 +354,23 @@ def test_roster_filters(env):
     assert [r.candidate_id for r in roster(store.root, paper_id="unit_fixed")] == ["E9601"]
     assert [r.candidate_id for r in roster(store.root, passed=False)] == ["E9602"]
     assert [r.candidate_id for r in roster(store.root, candidate="考生E9601")] == ["E9601"]
+
+
+def test_flipping_any_byte_of_a_sealed_session_or_the_ledger_is_detected(env):
+    settings, store, _ = env
+    result = run(env, "E9701")
+    key = exam_key(settings)
+    target = result.questions[0].session_id
+    files = [session_json(store, target), store.audio_path(target, 1), store.root / LEDGER_NAME]
+    for path in files:
+        original = path.read_bytes()
+        step = max(1, len(original) // 60)
+        for position in range(0, len(original), step):
+            data = bytearray(original)
+            data[position] ^= 0x04
+            path.write_bytes(bytes(data))
+            report = verify_all(store, key)
+            assert not report.ok, (path.name, position)
+            assert result.exam_id in report.named or any(p.kind == "broken" for p in report.problems), (path.name, position)
+        path.write_bytes(original)
+    assert verify_all(store, key).ok

@@ -3,6 +3,7 @@
 What an app page calls (all raise `TrainerError` subclasses with a Chinese `user_message`):
 
     papers = load_papers([SHIPPED_PAPERS], library.scenarios)      # PaperSet: .papers, .problems
+    check_answer(audio_bytes, settings)   # right after each recording: decodable, not too long (no score shown)
     plan = start_exam(paper, candidate_id, candidate_name, settings, library, store)
         # ExamPlan: .questions[i].title/.brief/.prompts/.time_limit_seconds; the attempt now counts
         # AttemptsExhaustedError when no attempt is left; ExamKeyError when no key is configured
@@ -20,6 +21,7 @@ What an app page calls (all raise `TrainerError` subclasses with a Chinese `user
 """
 
 from trainer.exam.draw import Draw, draw_questions
+from trainer.exam.marking import check_answer
 from trainer.exam.paper import SHIPPED_PAPERS, ExamRules, Paper, PaperError, PaperSet, load_paper, load_papers, resolve_paper
 from trainer.exam.records import ExamResult, Override, RosterRow, exam_results, load_result, roster
 from trainer.exam.report import export_roster, render_report, write_report
@@ -55,6 +57,7 @@ __all__ = [
     "PaperSet",
     "RosterRow",
     "Verdict",
+    "check_answer",
     "VerifyProblem",
     "VerifyReport",
     "draw_questions",
