@@ -374,3 +374,13 @@ def test_flipping_any_byte_of_a_sealed_session_or_the_ledger_is_detected(env):
             assert result.exam_id in report.named or any(p.kind == "broken" for p in report.problems), (path.name, position)
         path.write_bytes(original)
     assert verify_all(store, key).ok
+
+
+def test_check_answer_accepts_a_recording_and_names_a_broken_one(env):
+    from trainer.errors import AudioError
+    from trainer.exam.marking import check_answer
+
+    settings, _, _ = env
+    assert check_answer(wav_bytes(1, seconds=1.5), settings) == pytest.approx(1.5)
+    with pytest.raises(AudioError):
+        check_answer(b"RIFF\x00\x00garbage", settings, "第 3 段")

@@ -3,10 +3,10 @@
 What an app page calls (all raise `TrainerError` subclasses with a Chinese `user_message`):
 
     papers = load_papers([SHIPPED_PAPERS], library.scenarios)      # PaperSet: .papers, .problems
-    check_answer(audio_bytes, settings)   # right after each recording: decodable, not too long (no score shown)
     plan = start_exam(paper, candidate_id, candidate_name, settings, library, store)
         # ExamPlan: .questions[i].title/.brief/.prompts/.time_limit_seconds; the attempt now counts
         # AttemptsExhaustedError when no attempt is left; ExamKeyError when no key is configured
+    check_answer(audio_bytes, settings)   # after each recording: decodable, not too long -> seconds; no score
     result = submit_exam(plan, answers, settings, library, store=store)
         # answers[i] = the audio (bytes or Path) of question i+1's turns, in order
     result.candidate_view()    # what the candidate may see (pass/fail only with `feedback: hidden`)
