@@ -87,7 +87,8 @@ def _placed_well(c: Candidate, doc: Doc) -> bool:
     return True
 
 
-def _exception_phrases(entry: ForbiddenEntry, phrasing_form: str, polite: Sequence[str], fillers: Sequence[str]) -> list[str]:
+@lru_cache(maxsize=4096)
+def _exception_phrases(entry: ForbiddenEntry, phrasing_form: str, polite: tuple[str, ...], fillers: tuple[str, ...]) -> list[str]:
     texts = list(entry.exceptions)
     for text in (entry.replacement, *polite):
         form = compile_phrasing(text, (), fillers).form if text else ""
@@ -170,41 +171,49 @@ def _content_words(form: str) -> list[str]:
     return [t for t in _tokens(form) if t not in FUNCTION_WORDS and t.strip()]
 
 
-def _occurrences(doc: Doc, lo: int, hi: int, word: str) -> list[int]:
-    """Start indices of `word` (a matching form; exact characters or strict pinyin) within [lo, hi)."""
+@lru_cache(maxsize=4096)
+def _words_and_pins(form: str) -> tuple[tuple[str, str], ...]:
+    return tuple((w, encode(w, strict=True)) for w in _content_words(form))
+
+
+def _occurrences_by_turn(doc: Doc, word: str, pin: str) -> dict[int, list[int]]:
+    """Start indices of a word (exact characters or strict pinyin) in the whole document, grouped by turn."""
     found: set[int] = set()
-    k = doc.form.find(word, lo, hi)
+    k = doc.form.find(word)
     while k >= 0:
         found.add(k)
-        k = doc.form.find(word, k + 1, hi)
-    pin = encode(word, strict=True)
-    k = doc.pin_strict.find(pin, 2 * lo, 2 * hi)
+        k = doc.form.find(word, k + 1)
+    k = doc.pin_strict.find(pin)
     while k >= 0:
         if k % 2 == 0:
             found.add(k // 2)
-        k = doc.pin_strict.find(pin, k + 1, 2 * hi)
-    return sorted(found)
+        k = doc.pin_strict.find(pin, k + 1)
+    by_turn: dict[int, list[int]] = {}
+    for i in sorted(found):
+        if doc.turn_of[i] >= 0 and doc.turn_of[min(i + len(word), len(doc.form)) - 1] == doc.turn_of[i]:
+            by_turn.setdefault(doc.turn_of[i], []).append(i)
+    return by_turn
 
 
 def _reordered(doc: Doc, pattern: Pattern) -> list[tuple[int, int]]:
-    """Spans where all content words of a long phrasing are said close together, in any order."""
-    words = _content_words(pattern.form)
-    if len(words) < 2 or sum(len(w) for w in words) < 4:
+    """Spans where all content words of a long phrasing are said close together, in any order, in one turn."""
+    words = _words_and_pins(pattern.form)
+    if len(words) < 2 or sum(len(w) for w, _ in words) < 4:
         return []
     reach = pattern.length + 4
+    found = [_occurrences_by_turn(doc, w, p) for w, p in words]
+    turns = set(found[0]).intersection(*found[1:])
     spans: list[tuple[int, int]] = []
-    for lo, hi in doc.turn_bounds:
-        found = [_occurrences(doc, lo, hi, w) for w in words]
-        if not all(found):
-            continue
-        anchor = min(range(len(words)), key=lambda k: len(found[k]))
-        for a in found[anchor]:
+    for turn in sorted(turns):
+        per_word = [f[turn] for f in found]
+        anchor = min(range(len(words)), key=lambda k: len(per_word[k]))
+        for a in per_word[anchor]:
             chosen = []
-            for k, occ in enumerate(found):
+            for k, occ in enumerate(per_word):
                 near = [i for i in occ if abs(i - a) <= reach]
                 if not near:
                     break
-                chosen.append((min(near, key=lambda i: abs(i - a)), len(words[k])))
+                chosen.append((min(near, key=lambda i: abs(i - a)), len(words[k][0])))
             else:
                 s = min(i for i, _ in chosen)
                 e = max(i + n for i, n in chosen)
@@ -234,7 +243,7 @@ def find_forbidden(
     found = find_candidates(patterns, doc, lambda p: min(floors[p.form], 1.0), strict=True)
     matches: list[ForbiddenMatch] = []
     for pattern, entry, candidates in zip(patterns, owners, found):
-        exceptions = _exception_phrases(entry, pattern.form, polite_phrases, fillers)
+        exceptions = _exception_phrases(entry, pattern.form, tuple(polite_phrases), tuple(fillers))
         spans = [
             (c.start, c.end, c.similarity)
             for c in candidates

@@ -113,7 +113,7 @@ def find_candidates(
             taken: list[int] = []
             found: list[Candidate] = []
             for pos in order:
-                if len(taken) >= limit * 2:
+                if len(taken) >= limit + 1:
                     break
                 if any(abs(int(pos) - t) <= radius for t in taken):
                     continue

@@ -257,11 +257,16 @@ def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
     return out
 
 
+@lru_cache(maxsize=64)
+def _simplified_fillers(fillers: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f for f in (to_simplified(x) for x in fillers) if f)
+
+
 def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -> Normalized:
     """Normalise `text` for matching; see the module docstring for the steps."""
     found: list[Filler] = []
     transforms: list[Transform] = [_t2s, _width_and_case]
-    filler_list = tuple(f for f in (to_simplified(x) for x in fillers) if f)
+    filler_list = _simplified_fillers(tuple(fillers))
     if filler_list:
         transforms.append(_make_filler_transform(filler_list, found))
     transforms.append(_strip_punctuation)
