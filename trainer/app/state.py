@@ -1,0 +1,143 @@
+"""What the app keeps per browser session (st.session_state), as plain dataclasses.
+
+`PracticeRun` is the trainee's dialogue in progress: one `TurnAttempt` per answered
+step, in step order. A retry replaces a turn in place. The functions taking `state`
+accept any mutable mapping, so they work on `st.session_state` and on a dict in tests.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainer.sessions.model import utc_now
+
+TRAINEE_ID = "trainee_id"
+TRAINEE_NAME = "trainee_name"
+PRACTICE_RUN = "practice_run"
+INSTRUCTOR_OK = "instructor_ok"
+
+
+@dataclass(frozen=True)
+class Identity:
+    trainee_id: str  # 工号
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（{self.trainee_id}）" if self.name else self.trainee_id
+
+
+def identity(state: MutableMapping[str, Any]) -> Identity | None:
+    trainee_id = str(state.get(TRAINEE_ID) or "").strip()
+    return Identity(trainee_id, str(state.get(TRAINEE_NAME) or "").strip()) if trainee_id else None
+
+
+def set_identity(state: MutableMapping[str, Any], trainee_id: str, name: str) -> Identity:
+    """Store who is practising. Raises ValueError (Chinese) when the 工号 is empty or too long."""
+    trainee_id = trainee_id.strip()
+    name = name.strip()
+    if not trainee_id:
+        raise ValueError("请填写工号。")
+    if len(trainee_id) > 32 or len(name) > 40:
+        raise ValueError("工号最多 32 个字符，姓名最多 40 个字符。")
+    state[TRAINEE_ID] = trainee_id
+    state[TRAINEE_NAME] = name
+    return Identity(trainee_id, name)
+
+
+def clear_identity(state: MutableMapping[str, Any]) -> None:
+    for key in (TRAINEE_ID, TRAINEE_NAME, PRACTICE_RUN):
+        state.pop(key, None)
+
+
+@dataclass
+class TurnAttempt:
+    index: int  # 1-based: the step this answers
+    prompt: str  # the customer's line shown before it
+    audio: bytes  # exactly as recorded or uploaded
+    audio_name: str
+    source: str  # "microphone" | "upload"
+    transcript: dict[str, Any]  # Transcript.to_dict()
+    seconds: float
+    warnings: tuple[str, ...] = ()  # recording-quality hints (Chinese)
+    processing_seconds: float = 0.0  # decode + recognise + score
+
+
+@dataclass
+class PracticeRun:
+    scenario_id: str
+    scenario_title: str
+    steps_total: int
+    trainee_id: str
+    trainee_name: str
+    started_at: str = field(default_factory=utc_now)
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    turns: list[TurnAttempt] = field(default_factory=list)
+    redo: int | None = None  # a turn being recorded again (1-based), else None
+    score: dict[str, Any] | None = None  # score of all turns so far (`trainer score --json` shape)
+    last_turn: int | None = None  # the turn whose result is shown
+    finished: bool = False
+    saved_id: str = ""
+    error: str = ""  # the last recording's problem (Chinese), shown until the next recording
+    retries: int = 0
+    nonce: int = 0  # bumped after every processed recording: fresh, empty recorder widgets
+    processed: set[str] = field(default_factory=set)  # digests of recordings already handled
+
+    @property
+    def current(self) -> int:
+        """The turn to record next (1-based); steps_total + 1 when every step is answered."""
+        return self.redo if self.redo is not None else len(self.turns) + 1
+
+    @property
+    def all_answered(self) -> bool:
+        return len(self.turns) >= self.steps_total
+
+    @property
+    def recorder_key(self) -> str:
+        return f"rec-{self.run_id}-{self.current}-{self.nonce}"
+
+    @property
+    def uploader_key(self) -> str:
+        return f"upl-{self.run_id}-{self.current}-{self.nonce}"
+
+    def put_turn(self, turn: TurnAttempt, score: dict[str, Any] | None) -> None:
+        """Add the answer to the current step, or replace the turn being retried."""
+        if turn.index != self.current:
+            raise ValueError(f"turn {turn.index} given while turn {self.current} is expected")
+        if self.redo is not None:
+            self.turns[turn.index - 1] = turn
+            self.redo = None
+        else:
+            self.turns.append(turn)
+        self.score = score
+        self.last_turn = turn.index
+        self.nonce += 1
+
+    def start_retry(self, index: int) -> None:
+        """Record turn `index` again; its old answer stays until the new one is processed."""
+        if not 1 <= index <= len(self.turns) or self.finished:
+            raise ValueError(f"cannot retry turn {index}")
+        self.redo = index
+        self.retries += 1
+        self.nonce += 1
+
+    def cancel_retry(self) -> None:
+        self.redo = None
+        self.nonce += 1
+
+
+def practice_run(state: MutableMapping[str, Any]) -> PracticeRun | None:
+    run = state.get(PRACTICE_RUN)
+    return run if isinstance(run, PracticeRun) else None
+
+
+def start_practice(state: MutableMapping[str, Any], run: PracticeRun) -> PracticeRun:
+    state[PRACTICE_RUN] = run
+    return run
+
+
+def end_practice(state: MutableMapping[str, Any]) -> None:
+    state.pop(PRACTICE_RUN, None)

@@ -1,0 +1,190 @@
+"""Streamlit building blocks shared by the pages: cached resources, banners, result panels.
+
+Everything shown here is computed by `trainer.app.views` / `highlight`; these functions
+only lay it out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from trainer.app import state as app_state
+from trainer.app.highlight import legend_html
+from trainer.app.services import EngineStatus, engine_status
+from trainer.app.views import FinalResult, ForbiddenLine, StepLine, TurnResult
+from trainer.asr.base import Recognizer
+from trainer.config import Settings, load_settings
+from trainer.errors import TrainerError
+from trainer.phrasebook.model import Library
+
+log = logging.getLogger("trainer.app")
+T = TypeVar("T")
+
+PAGE_PRACTICE = "pages/1_练习.py"
+PAGE_HISTORY = "pages/2_我的记录.py"
+PAGE_INSTRUCTOR = "pages/3_教师.py"
+PAGE_PHRASEBOOK = "pages/4_话术库.py"
+
+
+def page_setup(title: str) -> None:
+    st.set_page_config(page_title=f"{title} · 文明服务用语训练", page_icon="🎧", layout="wide")
+
+
+# --------------------------------------------------------------------------- resources
+
+
+def settings_or_stop() -> Settings:
+    """The settings (re-read each run: cheap). A broken config file stops the page with its message."""
+    try:
+        return load_settings()
+    except TrainerError as exc:
+        st.error(exc.user_message)
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+@st.cache_resource(show_spinner="正在加载话术库……")
+def _library(key: tuple, _settings: Settings) -> Library:
+    from trainer.phrasebook.loader import library_from_settings
+
+    return library_from_settings(_settings)
+
+
+def library(settings: Settings) -> Library:
+    """The phrase library, loaded once per set of phrasebook files (reloaded when a file changes)."""
+    from trainer.phrasebook.loader import phrasebook_files
+
+    files = phrasebook_files(list(settings.all_phrasebook_dirs))
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+    key = (tuple(str(d) for d in settings.all_phrasebook_dirs), tuple(sorted(settings.placeholders.items())), stamp)
+    return _library(key, settings)
+
+
+@st.cache_resource(show_spinner="正在加载语音识别模型（只在第一次使用时加载）……")
+def _recognizer(engine: str, model_path: str) -> Recognizer:
+    from pathlib import Path
+
+    from trainer.asr.factory import get_recognizer
+
+    return get_recognizer(Settings(engine=engine), engine=engine, model_path=Path(model_path))
+
+
+def recognizer(settings: Settings) -> Recognizer:
+    """The recogniser for the configured engine and model, loaded once per process."""
+    return _recognizer(settings.engine, str(settings.model_path().expanduser().resolve()))
+
+
+def guarded(action: Callable[[], T], what: str = "操作") -> T | None:
+    """Run `action`; show a TrainerError as a Chinese st.error, anything else as a generic message (logged)."""
+    try:
+        return action()
+    except TrainerError as exc:
+        log.info("%s", exc.log_message)
+        st.error(exc.user_message)
+    except Exception:  # never show a traceback to a trainee
+        log.exception("unexpected error during %s", what)
+        st.error(f"{what}时出现意外错误，请重试；如果一直出现，请联系管理员查看日志。")
+    return None
+
+
+# --------------------------------------------------------------------------- banners
+
+
+def engine_banner(settings: Settings) -> EngineStatus:
+    status = engine_status(settings)
+    if not status.ready:
+        st.warning(f"**语音识别模型未安装，暂时无法识别录音。** {status.problem}。\n\n{status.howto}", icon="⚠️")
+    return status
+
+
+def identity_form(key: str = "identify") -> app_state.Identity | None:
+    """The 姓名/工号 form; returns the identity once stored (in session_state, shared by every page)."""
+    who = app_state.identity(st.session_state)
+    if who is not None:
+        cols = st.columns([4, 1])
+        cols[0].success(f"当前学员：{who.label}")
+        if cols[1].button("更换学员", key=f"{key}-switch"):
+            app_state.clear_identity(st.session_state)
+            st.rerun()
+        return who
+    with st.form(key):
+        st.markdown("**请先登记：**")
+        name = st.text_input("姓名", key=f"{key}-name")
+        trainee_id = st.text_input("工号", key=f"{key}-id")
+        if st.form_submit_button("确定", type="primary"):
+            try:
+                who = app_state.set_identity(st.session_state, trainee_id, name)
+            except ValueError as exc:
+                st.error(str(exc))
+                return None
+            st.rerun()
+    return None
+
+
+# --------------------------------------------------------------------------- result panels
+
+
+def highlighted(html: str) -> None:
+    st.markdown(f'<div style="font-size:1.15rem;line-height:2">{html}</div>', unsafe_allow_html=True)
+
+
+def legend() -> None:
+    st.markdown(f'<div style="font-size:0.85rem">图例：{legend_html()}（鼠标悬停查看说明）</div>', unsafe_allow_html=True)
+
+
+def step_lines(lines: tuple[StepLine, ...]) -> None:
+    for line in lines:
+        text = f"{line.icon} **{line.title}**：“{line.said}”"
+        if line.status == "partial":
+            text += f" —— 不完整，标准说法：“{line.expected}”"
+        st.markdown(text)
+
+
+def forbidden_lines(lines: tuple[ForbiddenLine, ...]) -> None:
+    for line in lines:
+        reason = f"（{line.reason}）" if line.reason else ""
+        st.error(f"服务忌语（{line.severity}）：“{line.said or line.phrase}”{reason}\n\n建议说：“{line.suggestion}”", icon="🚫")
+
+
+def turn_panel(result: TurnResult) -> None:
+    highlighted(result.html)
+    if result.steps:
+        step_lines(result.steps)
+    elif not result.forbidden:
+        st.info("这一轮没有对上任何标准用语。看看下方的标准说法，再试一次？")
+    forbidden_lines(result.forbidden)
+
+
+def final_panel(result: FinalResult) -> None:
+    cols = st.columns([1, 1, 3])
+    cols[0].metric("总分", f"{result.total:.1f}")
+    cols[1].metric("结果", result.verdict, delta=None)
+    if result.pass_mark is not None:
+        cols[2].caption(f"及格线 {result.pass_mark:g} 分")
+    left, right = st.columns([1, 2])
+    with left:
+        st.markdown("**各维度得分**")
+        st.dataframe(pd.DataFrame(result.dimensions), hide_index=True, width="stretch")
+    with right:
+        st.markdown("**步骤完成情况**")
+        st.dataframe(pd.DataFrame(result.checklist), hide_index=True, width="stretch")
+    if result.feedback:
+        st.markdown("**改进建议**")
+        st.markdown("\n".join(f"- {line}" for line in result.feedback))
+    if result.missed:
+        st.markdown("**没做到或不完整的步骤，标准说法：**")
+        for line in result.missed:
+            tip = f"　💡 {line.tip}" if line.tip else ""
+            st.markdown(f"- {line.icon} **{line.title}**：“{line.expected}”{tip}")
+    if result.forbidden:
+        st.markdown("**服务忌语**")
+        forbidden_lines(result.forbidden)
+
+
+def dataframe(rows: list[dict[str, Any]], **kwargs: Any) -> None:
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", **kwargs)

@@ -1,0 +1,376 @@
+"""What the pages show, built by pure functions from scores, scenarios and stored summaries.
+
+Nothing here imports Streamlit: every function takes plain data (the score dict in the
+`trainer score --json` shape, `Scenario`/`Library`, `SessionSummary`/`StepStat`) and
+returns dataclasses, row dicts for tables and charts, or strings. Pages only render them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from trainer.app.highlight import turn_html
+from trainer.phrasebook.model import ROLES, Library, Scenario
+from trainer.phrasebook.parse import DOMAIN_LABELS, ROLE_LABELS, SEVERITY_LABELS
+from trainer.scoring.feedback import fill_slots
+from trainer.scoring.result import AmountCheck
+from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, local_time
+from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
+from trainer.sessions.review import OVERALL_LABELS, Review, StepVerdict
+from trainer.text.normalize import to_simplified
+
+STATUS_ICONS = {"hit": "✅", "partial": "🟡", "missed": "❌"}
+DIMENSION_ORDER = ("coverage", "order", "forbidden", "politeness", "amounts", "fluency")
+DIFFICULTY_LABELS = {1: "★☆☆ 基础", 2: "★★☆ 进阶", 3: "★★★ 困难"}
+ALL = "全部"
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role)
+
+
+def domain_label(domain: str) -> str:
+    return DOMAIN_LABELS.get(domain, domain)
+
+
+def difficulty_label(level: int) -> str:
+    return DIFFICULTY_LABELS.get(level, f"难度 {level}")
+
+
+def filter_options(library: Library) -> tuple[list[str], list[str], list[int]]:
+    """The roles, domains and difficulties present in the library (for the filter widgets)."""
+    scenarios = list(library.scenarios.values())
+    roles = sorted({s.role for s in scenarios}, key=lambda r: ROLES.index(r) if r in ROLES else 99)
+    domains = sorted({s.domain for s in scenarios}, key=lambda d: list(DOMAIN_LABELS).index(d) if d in DOMAIN_LABELS else 99)
+    return roles, domains, sorted({s.difficulty for s in scenarios})
+
+
+def filter_scenarios(library: Library, role: str | None = None, domain: str | None = None, difficulty: int | None = None) -> list[Scenario]:
+    """Scenarios matching the filters (None: any), in library order."""
+    return [
+        s
+        for s in library.scenarios.values()
+        if (role is None or s.role == role) and (domain is None or s.domain == domain) and (difficulty is None or s.difficulty == difficulty)
+    ]
+
+
+def scenario_label(scenario: Scenario) -> str:
+    return f"{scenario.title}（{role_label(scenario.role)} · {domain_label(scenario.domain)} · {'★' * scenario.difficulty}）"
+
+
+def scenario_meta(scenario: Scenario) -> str:
+    return f"岗位：{role_label(scenario.role)}　领域：{domain_label(scenario.domain)}　难度：{difficulty_label(scenario.difficulty)}　共 {len(scenario.steps)} 轮"
+
+
+def customer_line(scenario: Scenario, index: int) -> str:
+    """What the simulated customer says before turn `index` (1-based)."""
+    step = scenario.steps[index - 1]
+    return step.customer or "（客户没有说话——请您主动开口。）"
+
+
+# --------------------------------------------------------------------------- one scored turn
+
+
+@dataclass(frozen=True)
+class StepLine:
+    step_id: str
+    title: str
+    status: str  # hit | partial | missed
+    said: str  # what the trainee said for it ("" when missed)
+    expected: str  # the standard phrase, slots filled with this performance's amounts or ××
+    tip: str = ""
+    turn: int | None = None
+
+    @property
+    def icon(self) -> str:
+        return STATUS_ICONS.get(self.status, "")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+@dataclass(frozen=True)
+class ForbiddenLine:
+    phrase: str
+    said: str
+    severity: str  # Chinese label
+    reason: str
+    suggestion: str
+    turn: int
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    index: int
+    html: str  # highlighted transcript
+    text: str  # plain transcript
+    steps: tuple[StepLine, ...]  # steps performed (hit or partial) in this turn
+    forbidden: tuple[ForbiddenLine, ...]
+
+
+def _amounts(score: Mapping[str, Any]) -> AmountCheck | None:
+    data = score.get("amounts")
+    if not isinstance(data, Mapping):
+        return None
+    return AmountCheck(data.get("bill"), data.get("received"), data.get("change"), bool(data.get("consistent")))
+
+
+def step_titles(scenario: Scenario | None) -> dict[str, str]:
+    return {s.id: s.title for s in scenario.steps} if scenario is not None else {}
+
+
+def step_line(step: Mapping[str, Any], scenario: Scenario | None, amounts: AmountCheck | None = None) -> StepLine:
+    step_id = str(step.get("id", ""))
+    title, tip = step_id, ""
+    if scenario is not None:
+        try:
+            found = scenario.step(step_id)
+            title, tip = found.title, found.tip
+        except KeyError:
+            pass
+    return StepLine(
+        step_id=step_id,
+        title=title,
+        status=str(step.get("status", "missed")),
+        said=to_simplified(str(step.get("matched_text") or "")),
+        expected=fill_slots(str(step.get("expected") or ""), amounts),
+        tip=tip,
+        turn=step.get("turn") if isinstance(step.get("turn"), int) else None,
+    )
+
+
+def forbidden_reasons(library: Library | None, scenario_id: str = "") -> dict[str, str]:
+    if library is None:
+        return {}
+    entries = library.forbidden_for(scenario_id) if scenario_id in library.scenarios else library.forbidden
+    return {e.id: e.reason for e in entries}
+
+
+def forbidden_line(hit: Mapping[str, Any], reasons: Mapping[str, str]) -> ForbiddenLine:
+    return ForbiddenLine(
+        phrase=str(hit.get("phrase") or ""),
+        said=to_simplified(str(hit.get("matched_text") or "")),
+        severity=SEVERITY_LABELS.get(str(hit.get("severity", "")), str(hit.get("severity", ""))),
+        reason=reasons.get(str(hit.get("id", "")), ""),
+        suggestion=str(hit.get("suggestion") or ""),
+        turn=int(hit.get("turn") or 0),
+    )
+
+
+def turn_text(score: Mapping[str, Any], index: int) -> str:
+    turns = score.get("turns") or []
+    return str(turns[index - 1].get("text", "")) if 0 < index <= len(turns) else ""
+
+
+def turn_result(score: Mapping[str, Any], index: int, scenario: Scenario | None = None, library: Library | None = None) -> TurnResult:
+    """Turn `index` (1-based) of a scored performance: its highlighted text, the steps it performed, its forbidden phrases."""
+    amounts = _amounts(score)
+    reasons = forbidden_reasons(library, str(score.get("scenario", "")))
+    text = turn_text(score, index)
+    return TurnResult(
+        index=index,
+        html=turn_html(score, index, text, step_titles(scenario)),
+        text=text,
+        steps=tuple(
+            step_line(s, scenario, amounts)
+            for s in score.get("steps") or []
+            if s.get("turn") == index and s.get("status") in ("hit", "partial")
+        ),
+        forbidden=tuple(forbidden_line(f, reasons) for f in score.get("forbidden") or [] if f.get("turn") == index),
+    )
+
+
+# --------------------------------------------------------------------------- the whole performance
+
+
+@dataclass(frozen=True)
+class FinalResult:
+    total: float
+    passed: bool
+    pass_mark: float | None
+    dimensions: list[dict[str, Any]]  # rows for the dimension table
+    checklist: list[dict[str, Any]]  # rows for the step checklist
+    steps: tuple[StepLine, ...]
+    missed: tuple[StepLine, ...]  # missed or partial steps with the standard phrase to say
+    forbidden: tuple[ForbiddenLine, ...]
+    feedback: tuple[str, ...]
+    fail_reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def verdict(self) -> str:
+        return "通过" if self.passed else "未通过"
+
+
+def dimension_rows(score: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per scored dimension, in a fixed order, with Chinese names."""
+    dims = dict((score.get("score") or {}).get("dimensions") or {})
+    keys = [k for k in DIMENSION_ORDER if k in dims] + sorted(k for k in dims if k not in DIMENSION_ORDER)
+    return [{"维度": DIMENSION_LABELS.get(k, k), "得分": round(float(dims[k]), 1)} for k in keys]
+
+
+def checklist_rows(steps: Sequence[StepLine]) -> list[dict[str, Any]]:
+    return [
+        {
+            "": s.icon,
+            "步骤": s.title,
+            "结果": s.status_label,
+            "学员说的": s.said,
+            "标准用语": s.expected,
+            "轮次": s.turn,
+        }
+        for s in steps
+    ]
+
+
+def final_result(score: Mapping[str, Any], scenario: Scenario | None = None, library: Library | None = None, pass_mark: float | None = None) -> FinalResult:
+    amounts = _amounts(score)
+    steps = tuple(step_line(s, scenario, amounts) for s in score.get("steps") or [])
+    reasons = forbidden_reasons(library, str(score.get("scenario", "")))
+    return FinalResult(
+        total=float((score.get("score") or {}).get("total") or 0.0),
+        passed=bool(score.get("passed")),
+        pass_mark=pass_mark,
+        dimensions=dimension_rows(score),
+        checklist=checklist_rows(steps),
+        steps=steps,
+        missed=tuple(s for s in steps if s.status != "hit"),
+        forbidden=tuple(forbidden_line(f, reasons) for f in score.get("forbidden") or []),
+        feedback=tuple(str(x) for x in score.get("feedback") or []),
+    )
+
+
+# --------------------------------------------------------------------------- stored sessions
+
+
+def passed_label(value: bool | None) -> str:
+    return "" if value is None else ("通过" if value else "未通过")
+
+
+def session_label(summary: SessionSummary) -> str:
+    total = "" if summary.effective_total is None else f"{summary.effective_total:.0f} 分"
+    return f"{local_time(summary.started_at)} · {summary.trainee_name or summary.trainee_id} · {summary.scenario_title or summary.scenario_id} · {total}"
+
+
+def session_rows(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
+    """Rows of a session list (effective = reviewed score when an instructor overrode it)."""
+    return [
+        {
+            "时间": local_time(s.started_at),
+            "工号": s.trainee_id,
+            "姓名": s.trainee_name,
+            "场景": s.scenario_title or s.scenario_id,
+            "得分": s.effective_total,
+            "结果": passed_label(s.effective_passed),
+            "机评": s.total,
+            "复核": OVERALL_LABELS.get(s.review_overall, "未复核") if s.review_count else "未复核",
+            "轮数": s.turns,
+            "编号": s.id,
+        }
+        for s in summaries
+    ]
+
+
+def history_points(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
+    """Chart rows (oldest first): one point per scored session, coloured by scenario."""
+    points = [
+        {"时间": local_time(s.started_at), "得分": s.effective_total, "场景": s.scenario_title or s.scenario_id}
+        for s in summaries
+        if s.effective_total is not None
+    ]
+    return sorted(points, key=lambda p: p["时间"])
+
+
+def weak_step_rows(stats: Iterable[StepStat], library: Library | None = None, limit: int = 12) -> list[dict[str, Any]]:
+    """The most often missed steps across the group: rows for a bar chart (percentages)."""
+    rows = []
+    for stat in stats:
+        if not stat.attempts:
+            continue
+        scenario = library.scenarios.get(stat.scenario_id) if library is not None else None
+        title = stat.step_id
+        if scenario is not None:
+            try:
+                title = scenario.step(stat.step_id).title
+            except KeyError:
+                pass
+        scenario_title = scenario.title if scenario is not None else stat.scenario_id
+        rows.append(
+            {
+                "步骤": f"{scenario_title} · {title}",
+                "遗漏率%": round(100 * stat.miss_rate, 1),
+                "不完整率%": round(100 * stat.partials / stat.attempts, 1),
+                "次数": stat.attempts,
+                "标准用语": stat.expected,
+            }
+        )
+    rows.sort(key=lambda r: (-(r["遗漏率%"] + r["不完整率%"]), -r["次数"], r["步骤"]))
+    return rows[:limit]
+
+
+def build_filter(
+    trainee: str = "",
+    scenario_id: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    score_range: tuple[float, float] = (0.0, 100.0),
+    passed: str = ALL,
+    kind: str | None = None,
+) -> SessionFilter:
+    """The store filter from the instructor's filter widgets (全部 / 通过 / 未通过 for `passed`)."""
+    low, high = score_range
+    return SessionFilter(
+        trainee=trainee.strip() or None,
+        scenario_id=scenario_id or None,
+        kind=kind,
+        since=since,
+        until=until,
+        min_total=low if low > 0 else None,
+        max_total=high if high < 100 else None,
+        passed={"通过": True, "未通过": False}.get(passed),
+    )
+
+
+def build_review(
+    session_id: str,
+    reviewer: str,
+    step_verdicts: Mapping[str, tuple[str, str]],
+    overall: str,
+    override_total: float | None,
+    override_passed: bool | None,
+    comment: str,
+) -> Review:
+    """A Review from the form: step_verdicts maps step id -> (agree|disagree|"" for no opinion, comment)."""
+    steps = {sid: StepVerdict(verdict, note.strip()) for sid, (verdict, note) in step_verdicts.items() if verdict}
+    override = overall == "override"
+    return Review(
+        session_id=session_id,
+        reviewer=reviewer.strip(),
+        overall=overall,
+        override_total=float(override_total) if override and override_total is not None else None,
+        override_passed=override_passed if override else None,
+        comment=comment.strip(),
+        steps=steps,
+    )
+
+
+def review_lines(reviews: Sequence[Review]) -> list[str]:
+    """Earlier reviews, newest first, one line each."""
+    lines = []
+    for review in reversed(reviews):
+        when = local_time(review.created_at.split(".")[0] + "Z") if review.created_at else ""
+        if review.overall == "override":
+            verdict = f"改判为 {review.override_total:g} 分（{passed_label(review.override_passed)}）"
+        else:
+            verdict = "同意机评"
+        disagreed = [sid for sid, v in review.steps.items() if v.verdict == "disagree"]
+        extra = f"；不同意步骤：{'、'.join(disagreed)}" if disagreed else ""
+        note = f"：{review.comment}" if review.comment else ""
+        lines.append(f"{when} {review.reviewer} {verdict}{extra}{note}")
+    return lines

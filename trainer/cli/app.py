@@ -1,0 +1,91 @@
+"""`trainer app [--port P] [--address A] [--no-fetch]`: start the web app (Streamlit).
+
+Before starting, the default speech model is checked; when it is missing, `trainer
+models fetch vosk-small-cn` is tried. If that fails (no internet), a clear message is
+printed and the app starts anyway: its pages then show how to install a model or
+switch engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from trainer.config import Settings
+from trainer.errors import TrainerError
+
+APP_HOME = Path(__file__).resolve().parent.parent / "app" / "Home.py"
+DEFAULT_PORT = 8501
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "app",
+        help="启动网页版（学员练习、我的记录、教师复核、话术库）",
+        description="启动网页版训练系统（Streamlit）。启动前检查默认语音模型，缺少时尝试自动下载。",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口（默认 {DEFAULT_PORT}）")
+    parser.add_argument(
+        "--address",
+        default="localhost",
+        help="监听地址（默认 localhost，只有本机可访问；局域网访问用 0.0.0.0，"
+        "注意：其他电脑的浏览器只有在 HTTPS 下才允许使用麦克风）",
+    )
+    parser.add_argument("--no-fetch", action="store_true", help="不自动下载缺少的默认模型")
+    parser.set_defaults(func=run_app)
+
+
+def streamlit_command(port: int, address: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_HOME),
+        "--server.headless=true",
+        f"--server.port={port}",
+        f"--server.address={address}",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]
+
+
+def launch_streamlit(command: Sequence[str]) -> int:
+    """Run Streamlit in the foreground until it exits (Ctrl-C stops it)."""
+    try:
+        return subprocess.call(list(command))
+    except KeyboardInterrupt:
+        return 130
+
+
+def check_model(settings: Settings, fetch_allowed: bool) -> str | None:
+    """Make sure a speech model is there. Returns a Chinese warning when the app will start without one."""
+    from trainer.app.services import engine_status
+    from trainer.models import ensure_default_model
+
+    status = engine_status(settings)
+    if status.ready:
+        return None
+    if fetch_allowed and settings.engine == "vosk" and settings.vosk_model is None:
+        print(f"首次使用：默认语音模型不在 {status.model_path}，正在下载（trainer models fetch vosk-small-cn）……", file=sys.stderr)
+        try:
+            path = ensure_default_model(settings)
+        except TrainerError as exc:
+            return f"默认模型下载失败：{exc.user_message}\n{status.howto}"
+        if path is not None or engine_status(settings).ready:
+            print(f"模型已安装：{path or status.model_path}", file=sys.stderr)
+            return None
+    return f"{status.problem}\n{status.howto}"
+
+
+def run_app(args: argparse.Namespace, settings: Settings) -> int:
+    if not APP_HOME.is_file():
+        raise TrainerError(f"找不到网页程序 {APP_HOME}。请重新安装 trainer。", f"{APP_HOME} missing")
+    warning = check_model(settings, fetch_allowed=not args.no_fetch)
+    if warning:
+        print(f"注意：{warning}\n网页仍会启动，但在安装模型之前无法识别录音。", file=sys.stderr)
+    print(f"网页地址：http://{'localhost' if args.address in ('0.0.0.0', '::') else args.address}:{args.port}  （按 Ctrl-C 停止）", file=sys.stderr)
+    return launch_streamlit(streamlit_command(args.port, args.address))
