@@ -284,6 +284,8 @@ def match_steps(steps: Sequence[Step], doc: Doc, fillers: Sequence[str] = ()) ->
         for candidate in candidates:
             missing = missing_keyword_groups(steps[index], doc, candidate.start, candidate.end)
             status = _status(steps[index], candidate, missing, is_clause)
+            if is_clause and status != HIT:
+                continue  # a fragment of a phrasing only counts when said nearly verbatim
             per_step[index].append(StepCandidate(index, status, candidate, missing))
     for index, candidates in enumerate(per_step):
         candidates.sort(key=lambda c: (c.status != HIT, -c.similarity, -c.candidate.pattern.length))

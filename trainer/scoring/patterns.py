@@ -77,9 +77,9 @@ def step_thresholds(length: int) -> tuple[float, float]:
     if length <= 2:
         return 0.99, 0.99
     if length == 3:
-        return 0.83, 0.66
+        return 0.83, 0.83  # too short for a meaningful "partial"
     if length == 4:
-        return 0.8, 0.7
+        return 0.8, 0.8
     if length <= 8:
         return 0.74, 0.6
     if length <= 12:
