@@ -17,7 +17,7 @@ from trainer.config import load_settings
 from trainer.errors import TrainerError
 
 # Modules under trainer.cli, in the order they appear in `trainer --help`.
-COMMANDS: tuple[str, ...] = ("phrasebook", "transcribe", "models", "sessions", "practice", "devices", "exam", "score", "eval")
+COMMANDS: tuple[str, ...] = ("phrasebook", "transcribe", "models", "sessions", "practice", "devices", "exam", "score", "eval", "app", "admin")
 
 log = logging.getLogger("trainer")
 
