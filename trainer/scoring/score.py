@@ -4,9 +4,9 @@ Dimensions (0..100 each; weights from `settings.scoring_weights`, defaults below
 a dimension that does not apply is left out and the weights renormalised):
 - coverage: required steps performed (hit = 1, partial = ½), by step weight;
   optional steps performed add to it (never above 100);
-- order: share of performed steps that follow the scenario's order;
+- order: share of performed steps that follow the scenario's order (needs two steps done);
 - forbidden: 100 minus a penalty per 服务忌语 (minor 20, major 40, critical 100);
-- politeness: 您 rather than 你 and the 十字用语 (see politeness.py);
+- politeness: 您 rather than 你 and the 十字用语 (see politeness.py; not for silence);
 - amounts: 唱收唱付 consistent (only for scenarios with bill/received/change);
 - fluency: rate band, fillers, long pauses (only with word timings).
 
@@ -135,12 +135,12 @@ def score_doc(
     fluency = measure_fluency(doc, lexicon)
     politeness = measure_politeness(doc, lexicon)
 
-    dimensions: dict[str, float] = {
-        "coverage": _coverage(scenario, steps),
-        "order": _order(steps),
-        "forbidden": max(0.0, 100.0 - sum(SEVERITY_PENALTY.get(h.severity, 40.0) for h in hits)),
-        "politeness": politeness.score,
-    }
+    dimensions: dict[str, float] = {"coverage": _coverage(scenario, steps)}
+    if sum(s.status == HIT for s in steps) >= 2:  # order means something only with two steps done
+        dimensions["order"] = _order(steps)
+    dimensions["forbidden"] = max(0.0, 100.0 - sum(SEVERITY_PENALTY.get(h.severity, 40.0) for h in hits))
+    if any(turn.norm.text for turn in doc.turns):
+        dimensions["politeness"] = politeness.score
     if amounts is not None:
         dimensions["amounts"] = 100.0 if amounts.consistent else 0.0
     fluency_value = fluency_score(fluency, lexicon)
