@@ -21,6 +21,7 @@ from trainer.asr.base import Recognizer
 from trainer.config import Settings, load_settings
 from trainer.errors import TrainerError
 from trainer.phrasebook.model import Library
+from trainer.sessions import SessionRecord, SessionStore
 
 log = logging.getLogger("trainer.app")
 T = TypeVar("T")
@@ -188,3 +189,104 @@ def final_panel(result: FinalResult) -> None:
 
 def dataframe(rows: list[dict[str, Any]], **kwargs: Any) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", **kwargs)
+
+
+def session_detail(record: SessionRecord, store: SessionStore, library: Library | None, pass_mark: float | None) -> None:
+    """One stored session: the score panel, then each turn's audio and highlighted transcript."""
+    from trainer.app import views
+    from trainer.app.services import audio_mime, turn_audio
+    from trainer.sessions.export import local_time
+
+    scenario = library.scenarios.get(record.scenario_id) if library is not None else None
+    st.markdown(f"### {record.scenario_title or record.scenario_id}")
+    st.caption(
+        f"{record.trainee_name}（{record.trainee_id}）· {local_time(record.started_at)} · "
+        f"识别引擎 {record.engine} / {record.model} · 话术库版本 {record.phrasebook_version} · 编号 {record.id}"
+    )
+    if scenario is None and library is not None:
+        st.caption("该场景已不在当前话术库中：步骤名称按编号显示。")
+    if record.score:
+        final_panel(views.final_result(record.score, scenario, library, pass_mark))
+    else:
+        st.info("该会话没有评分结果。")
+    st.markdown("#### 逐轮录音与识别文本")
+    legend()
+    for turn, (audio, problem) in zip(record.turns, turn_audio(store, record)):
+        with st.container(border=True):
+            st.markdown(f"**第 {turn.index} 轮** · 客户：{turn.prompt or '（无台词）'}")
+            if audio is not None:
+                st.audio(audio, format=audio_mime(turn.audio_file))
+            elif problem:
+                st.warning(problem)
+            if record.score:
+                highlighted(views.turn_result(record.score, turn.index, scenario, library).html)
+            else:
+                highlighted(views.plain_html(str(turn.transcript.get("text", ""))))
+
+
+def instructor_gate(settings: Settings) -> bool:
+    """The password form. True once this browser session has given the right password."""
+    from trainer.auth import SET_PASSWORD_HINT, AuthError, is_configured, verify_password
+
+    if st.session_state.get(app_state.INSTRUCTOR_OK):
+        if st.sidebar.button("退出教师模式", key="instructor-logout"):
+            st.session_state.pop(app_state.INSTRUCTOR_OK, None)
+            st.rerun()
+        return True
+    if not is_configured(settings.instructor_password_hash):
+        st.warning("尚未设置教师密码，教师页面暂不可用。", icon="🔒")
+        st.markdown(f"{SET_PASSWORD_HINT}在装有本系统的电脑上打开终端，运行：")
+        st.code("trainer admin set-password", language="bash")
+        st.markdown("按提示输入两次新密码后，刷新本页面即可登录。修改密码也用同一条命令。")
+        return False
+    with st.form("instructor-login"):
+        password = st.text_input("教师密码", type="password", key="instructor-password")
+        submitted = st.form_submit_button("登录", type="primary")
+    if submitted:
+        try:
+            ok = verify_password(password, settings.instructor_password_hash)
+        except AuthError as exc:
+            st.error(exc.user_message)
+            return False
+        if ok:
+            st.session_state[app_state.INSTRUCTOR_OK] = True
+            st.rerun()
+        st.error("密码不正确。忘记密码时，请在命令行运行 `trainer admin set-password` 重新设置。")
+    return False
+
+
+VERDICT_CHOICES = ("", "agree", "disagree")
+VERDICT_TEXT = {"": "—", "agree": "同意", "disagree": "不同意"}
+
+
+def review_form(record: SessionRecord, store: SessionStore, library: Library | None) -> None:
+    """Per-step agree/disagree with comments and an overall agree/override; saved as a new review."""
+    from trainer.app import views
+
+    scenario = library.scenarios.get(record.scenario_id) if library is not None else None
+    key = f"review-{record.id}"
+    with st.form(key):
+        st.markdown("#### 复核")
+        reviewer = st.text_input("复核人", value=st.session_state.get("reviewer_name", ""), key=f"{key}-reviewer")
+        verdicts: dict[str, tuple[str, str]] = {}
+        for n, step in enumerate(record.steps, start=1):
+            line = views.step_line(step, scenario)
+            cols = st.columns([3, 2, 3])
+            cols[0].markdown(f"{line.icon} **{line.title}**（机评：{line.status_label}）")
+            verdict = cols[1].radio(
+                "意见", VERDICT_CHOICES, format_func=VERDICT_TEXT.get, horizontal=True, key=f"{key}-v-{n}", label_visibility="collapsed"
+            )
+            note = cols[2].text_input("备注", key=f"{key}-c-{n}", label_visibility="collapsed", placeholder="备注（可选）")
+            verdicts[line.step_id] = (verdict or "", note)
+        overall = st.radio("总体意见", ("agree", "override"), format_func={"agree": "同意机评", "override": "改判"}.get, horizontal=True, key=f"{key}-overall")
+        cols = st.columns(2)
+        total = cols[0].number_input("改判分数（0–100，仅改判时填写）", min_value=0.0, max_value=100.0, value=float(record.total or 0.0), step=1.0, key=f"{key}-total")
+        passed = cols[1].radio("改判结果", (True, False), format_func=views.passed_label, horizontal=True, key=f"{key}-passed")
+        comment = st.text_area("复核意见（改判时必填）", key=f"{key}-comment")
+        submitted = st.form_submit_button("保存复核", type="primary")
+    if submitted:
+        st.session_state["reviewer_name"] = reviewer
+        review = views.build_review(record.id, reviewer, verdicts, overall, total, passed, comment)
+        path = guarded(lambda: store.add_review(record.id, review), "保存复核")
+        if path is not None:
+            st.success(f"复核已保存（{path.name}）。机评成绩保持不变，列表和导出中显示复核后的结果。")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from trainer.app.highlight import turn_html
+from trainer.app.highlight import highlight_html, turn_html
 from trainer.phrasebook.model import ROLES, Library, Scenario
 from trainer.phrasebook.parse import DOMAIN_LABELS, ROLE_LABELS, SEVERITY_LABELS
 from trainer.scoring.feedback import fill_slots
@@ -167,6 +167,11 @@ def forbidden_line(hit: Mapping[str, Any], reasons: Mapping[str, str]) -> Forbid
 def turn_text(score: Mapping[str, Any], index: int) -> str:
     turns = score.get("turns") or []
     return str(turns[index - 1].get("text", "")) if 0 < index <= len(turns) else ""
+
+
+def plain_html(text: str) -> str:
+    """A transcript without a score: escaped, simplified, nothing highlighted."""
+    return highlight_html(text, [])
 
 
 def turn_result(score: Mapping[str, Any], index: int, scenario: Scenario | None = None, library: Library | None = None) -> TurnResult:
@@ -374,3 +379,47 @@ def review_lines(reviews: Sequence[Review]) -> list[str]:
         note = f"：{review.comment}" if review.comment else ""
         lines.append(f"{when} {review.reviewer} {verdict}{extra}{note}")
     return lines
+
+
+# --------------------------------------------------------------------------- phrasebook browser
+
+
+def step_rows(scenario: Scenario) -> list[dict[str, Any]]:
+    """The steps of a scenario for the read-only phrasebook view."""
+    return [
+        {
+            "序号": n,
+            "步骤": step.title,
+            "客户说": step.customer,
+            "标准用语": "\n".join(step.phrases),
+            "其他说法": "\n".join(step.variants),
+            "关键词": "；".join("/".join(group) for group in step.keywords),
+            "必做": "是" if step.required else "否",
+            "提示": step.tip,
+        }
+        for n, step in enumerate(scenario.steps, start=1)
+    ]
+
+
+def forbidden_rows(library: Library, scenario_id: str | None = None) -> list[dict[str, Any]]:
+    """服务忌语 with what to say instead: the shared list, or (with scenario_id) the entries written for that scenario."""
+    if scenario_id:
+        own = library.scenarios[scenario_id].forbidden if scenario_id in library.scenarios else ()
+        entries = tuple(own) + tuple(e for e in library.forbidden if scenario_id in e.scenarios)
+    else:
+        entries = library.forbidden
+    return [
+        {
+            "忌语": entry.phrase,
+            "类似说法": "、".join(entry.variants),
+            "严重程度": SEVERITY_LABELS.get(entry.severity, entry.severity),
+            "原因": entry.reason,
+            "应该说": entry.replacement,
+            "适用场景": "、".join(library.scenarios[s].title if s in library.scenarios else s for s in entry.scenarios) or "全部",
+        }
+        for entry in entries
+    ]
+
+
+def problem_lines(library: Library) -> list[str]:
+    return [str(problem) for problem in library.problems]

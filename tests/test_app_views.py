@@ -1,0 +1,258 @@
+"""Pure view helpers of the web app: highlighting, step checklist, dimensions, charts, filters, reviews, run state."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from trainer.app import highlight, views
+from trainer.app.state import PracticeRun, TurnAttempt, identity, set_identity
+from trainer.phrasebook.model import ForbiddenEntry, Library, Scenario, Slot, Step
+from trainer.sessions import SessionSummary, StepStat
+from trainer.sessions.review import Review
+
+
+def _scenario() -> Scenario:
+    return Scenario(
+        id="payment",
+        title="柜台收费",
+        role="counter",
+        brief="按收费六步完成服务。",
+        domain="power",
+        difficulty=1,
+        steps=(
+            Step("greet", "一笑：问候", ("您好！",), customer="（客户走到柜台前）"),
+            Step("ask", "二问：问明业务", ("请问您办理什么业务？",), customer="你好。", tip="主动询问"),
+            Step("change", "唱付", ("找您{change}元，请收好。",), slots=(Slot("change", "amount"),), tip="说出找零金额"),
+        ),
+    )
+
+
+def _library() -> Library:
+    rude = ForbiddenEntry("f-suibian", "随便", "major", "敷衍客户", "请您根据需要选择，我可以给您介绍。")
+    own = ForbiddenEntry("f-own", "快点", "minor", "催促客户", "请您稍等。")
+    scenario = _scenario()
+    scenario = Scenario(**{**scenario.__dict__, "forbidden": (own,)})
+    other = Scenario("hotline", "热线", "hotline", "接电话。", (Step("hello", "问候", ("您好",)),), domain="gas", difficulty=2)
+    return Library(scenarios={"payment": scenario, "hotline": other}, forbidden=(rude,), version="v1")
+
+
+SCORE = {
+    "scenario": "payment",
+    "engine": "whisper",
+    "transcript": "你好 請問您辦理什麼業務 隨便",
+    "turns": [
+        {"file": "turn01.wav", "text": "你好", "start": 0.0, "end": 1.0},
+        {"file": "turn02.wav", "text": "請問您辦理什麼業務? 隨便<b>", "start": 1.0, "end": 4.0},
+    ],
+    "steps": [
+        {"id": "greet", "status": "hit", "similarity": 1.0, "matched_text": "你好", "turn": 1, "start": 0.0, "end": 0.5, "expected": "您好！"},
+        {"id": "ask", "status": "partial", "similarity": 0.8, "matched_text": "請問您辦理什麼業務", "turn": 2, "start": 1.0, "end": 2.0, "expected": "请问您办理什么业务？"},
+        {"id": "change", "status": "missed", "similarity": 0.0, "matched_text": "", "turn": None, "start": None, "end": None, "expected": "找您{change}元，请收好。"},
+    ],
+    "forbidden": [
+        {"id": "f-suibian", "phrase": "随便", "matched_text": "隨便", "turn": 2, "start": 3.0, "severity": "major", "suggestion": "请您根据需要选择"},
+    ],
+    "amounts": {"bill": 52, "received": 100, "change": None, "consistent": False},
+    "fluency": {"chars_per_min": 200.0, "fillers": 0, "long_pauses": 0},
+    "score": {"total": 55.5, "dimensions": {"fluency": 90.0, "coverage": 40.0, "forbidden": 50.0, "custom": 10.0}},
+    "passed": False,
+    "feedback": ["缺少步骤「唱付」"],
+}
+
+
+# --------------------------------------------------------------------------- highlight
+
+
+def test_find_span_exact_and_ignoring_spaces_punctuation_and_script() -> None:
+    assert highlight.find_span("你好 请问", "请问") == (3, 5)
+    # Vosk puts spaces between words; the match text may not have them
+    assert highlight.find_span("收 您 一百 元", "收您一百元") == (0, 8)
+    # traditional transcript, simplified needle
+    assert highlight.find_span("請問您", "请问") == (0, 2)
+    assert highlight.find_span("你好", "再见") is None
+    assert highlight.find_span("你好", "  ") is None
+
+
+def test_find_span_prefers_occurrence_after_cursor() -> None:
+    assert highlight.find_span("您好您好", "您好", 1) == (2, 4)
+    assert highlight.find_span("您好再见", "您好", 3) == (0, 2)  # falls back to anywhere
+
+
+def test_turn_spans_kinds_and_tooltips() -> None:
+    text = SCORE["turns"][1]["text"]
+    spans = highlight.turn_spans(text, 2, SCORE, {"ask": "二问：问明业务"})
+    kinds = {s.kind: s for s in spans}
+    assert set(kinds) == {"partial", "forbidden"}
+    assert text[kinds["partial"].start : kinds["partial"].end] == "請問您辦理什麼業務"
+    assert "二问：问明业务" in kinds["partial"].tooltip and "请问您办理什么业务？" in kinds["partial"].tooltip
+    assert text[kinds["forbidden"].start : kinds["forbidden"].end] == "隨便"
+    assert "请您根据需要选择" in kinds["forbidden"].tooltip and "严重" in kinds["forbidden"].tooltip
+    assert highlight.turn_spans("你好", 1, SCORE)[0].kind == "hit"
+    assert highlight.turn_spans("你好", 3, SCORE) == []
+    assert highlight.turn_spans("你好", 1, None) == []
+
+
+def test_highlight_html_escapes_simplifies_and_colours() -> None:
+    html = highlight.turn_html(SCORE, 2, step_titles={"ask": "二问"})
+    assert "<b>" not in html and "&lt;b&gt;" in html  # transcript text is escaped
+    assert "请问您办理什么业务" in html  # shown simplified
+    assert 'class="hl-partial"' in html and 'class="hl-forbidden"' in html
+    assert "#ffc9c9" in html  # red for forbidden
+    assert 'title="服务忌语“随便”（严重），建议说：请您根据需要选择"' in html
+    assert "没有识别到文字" in highlight.highlight_html("  ", [])
+
+
+def test_overlapping_spans_forbidden_wins() -> None:
+    spans = [highlight.Span(0, 4, "hit", "step"), highlight.Span(2, 4, "forbidden", "bad")]
+    pieces = highlight.segments("abcdef", spans)
+    assert [(p, s.kind if s else None) for p, s in pieces] == [("ab", "hit"), ("cd", "forbidden"), ("ef", None)]
+
+
+# --------------------------------------------------------------------------- turn and final views
+
+
+def test_turn_result_lists_this_turns_steps_and_forbidden() -> None:
+    result = views.turn_result(SCORE, 2, _scenario(), _library())
+    assert [s.step_id for s in result.steps] == ["ask"]
+    assert result.steps[0].title == "二问：问明业务" and result.steps[0].said == "请问您办理什么业务"
+    assert result.steps[0].icon == "🟡"
+    assert len(result.forbidden) == 1
+    hit = result.forbidden[0]
+    assert (hit.said, hit.severity, hit.reason, hit.turn) == ("随便", "严重", "敷衍客户", 2)
+    assert views.turn_result(SCORE, 1, _scenario(), _library()).steps[0].status == "hit"
+
+
+def test_final_result_checklist_dimensions_missed_with_standard_phrase() -> None:
+    final = views.final_result(SCORE, _scenario(), _library(), pass_mark=80)
+    assert final.total == 55.5 and final.verdict == "未通过" and final.pass_mark == 80
+    assert [r["维度"] for r in final.dimensions] == ["用语覆盖", "服务忌语", "流利度", "custom"]
+    assert [r["结果"] for r in final.checklist] == ["命中", "部分", "遗漏"]
+    assert final.checklist[2]["轮次"] is None
+    missed = {s.step_id: s for s in final.missed}
+    assert set(missed) == {"ask", "change"}
+    # the slot is filled with the change that should have been given: 100 - 52
+    assert missed["change"].expected == "找您48元，请收好。"
+    assert missed["change"].tip == "说出找零金额"
+    assert final.feedback == ("缺少步骤「唱付」",)
+
+
+def test_unknown_step_ids_fall_back_to_ids() -> None:
+    final = views.final_result({**SCORE, "amounts": None}, None, None)
+    assert [s.title for s in final.steps] == ["greet", "ask", "change"]
+    assert final.missed[1].expected == "找您××元，请收好。"
+
+
+def test_scenario_filters_and_labels() -> None:
+    library = _library()
+    assert views.filter_options(library) == (["counter", "hotline"], ["power", "gas"], [1, 2])
+    assert [s.id for s in views.filter_scenarios(library, role="hotline")] == ["hotline"]
+    assert [s.id for s in views.filter_scenarios(library, domain="power", difficulty=1)] == ["payment"]
+    assert views.filter_scenarios(library, role="counter", difficulty=3) == []
+    assert "柜台" in views.scenario_label(library.scenarios["payment"])
+    assert views.customer_line(library.scenarios["payment"], 3).startswith("（客户没有说话")
+
+
+def test_phrasebook_rows() -> None:
+    library = _library()
+    rows = views.step_rows(library.scenarios["payment"])
+    assert rows[1]["步骤"] == "二问：问明业务" and rows[1]["客户说"] == "你好。"
+    assert [r["忌语"] for r in views.forbidden_rows(library)] == ["随便"]
+    assert [r["忌语"] for r in views.forbidden_rows(library, "payment")] == ["快点"]
+
+
+# --------------------------------------------------------------------------- sessions, charts, filters, reviews
+
+
+def _summary(sid: str, started: str, total: float | None, scenario: str = "payment", **kw) -> SessionSummary:
+    base = dict(
+        id=sid, kind="practice", trainee_id="E1", trainee_name="张三", scenario_id=scenario, scenario_title="柜台收费",
+        phrasebook_version="v1", engine="whisper", model="whisper-base", started_at=started, finished_at=started,
+        turns=3, total=total, passed=bool(total and total >= 80),
+    )
+    base.update(kw)
+    return SessionSummary(**base)
+
+
+def test_history_points_use_reviewed_score_and_skip_unscored() -> None:
+    rows = [
+        _summary("b", "2026-11-02T08:00:00Z", 70.0, review_count=1, review_overall="override", override_total=85.0, override_passed=True),
+        _summary("a", "2026-11-01T08:00:00Z", 60.0),
+        _summary("c", "2026-11-03T08:00:00Z", None),
+    ]
+    points = views.history_points(rows)
+    assert [p["得分"] for p in points] == [60.0, 85.0]
+    table = views.session_rows(rows)
+    assert table[0]["得分"] == 85.0 and table[0]["机评"] == 70.0 and table[0]["复核"] == "改判"
+    assert table[1]["复核"] == "未复核"
+
+
+def test_weak_step_rows_most_missed_first_with_titles() -> None:
+    stats = [
+        StepStat("payment", "greet", "您好！", attempts=4, hits=4, partials=0, misses=0),
+        StepStat("payment", "change", "找您", attempts=4, hits=1, partials=1, misses=2),
+        StepStat("gone", "x", "", attempts=0, hits=0, partials=0, misses=0),
+    ]
+    rows = views.weak_step_rows(stats, _library())
+    assert [r["步骤"] for r in rows] == ["柜台收费 · 唱付", "柜台收费 · 一笑：问候"]
+    assert rows[0]["遗漏率%"] == 50.0 and rows[0]["不完整率%"] == 25.0
+
+
+def test_build_filter_from_widgets() -> None:
+    flt = views.build_filter(" 张 ", "payment", date(2026, 11, 1), date(2026, 11, 30), (0.0, 100.0), "未通过")
+    assert (flt.trainee, flt.scenario_id, flt.since, flt.until, flt.passed) == ("张", "payment", date(2026, 11, 1), date(2026, 11, 30), False)
+    assert flt.min_total is None and flt.max_total is None
+    flt = views.build_filter(score_range=(60.0, 90.0))
+    assert (flt.trainee, flt.min_total, flt.max_total, flt.passed) == (None, 60.0, 90.0, None)
+
+
+def test_build_review_keeps_only_given_verdicts_and_override_fields() -> None:
+    review = views.build_review("sid", " 李老师 ", {"greet": ("agree", ""), "ask": ("disagree", " 说得对 "), "change": ("", "x")}, "agree", 70.0, True, "")
+    assert review.reviewer == "李老师" and set(review.steps) == {"greet", "ask"}
+    assert review.steps["ask"].comment == "说得对"
+    assert review.override_total is None and review.override_passed is None
+    override = views.build_review("sid", "李老师", {}, "override", 88.0, True, "识别错误")
+    assert (override.override_total, override.override_passed) == (88.0, True)
+    lines = views.review_lines([review, override])
+    assert "改判为 88 分（通过）" in lines[0] and "不同意步骤：ask" in lines[1]
+
+
+# --------------------------------------------------------------------------- state
+
+
+def _turn(index: int, text: str) -> TurnAttempt:
+    return TurnAttempt(index, "", b"RIFF", "t.wav", "upload", {"text": text}, 1.0)
+
+
+def test_practice_run_turns_and_retry() -> None:
+    run = PracticeRun("payment", "柜台收费", 3, "E1", "张三")
+    assert run.current == 1 and not run.all_answered
+    key = run.recorder_key
+    run.put_turn(_turn(1, "a"), {"s": 1})
+    run.put_turn(_turn(2, "b"), {"s": 2})
+    assert run.current == 3 and run.recorder_key != key and run.last_turn == 2
+    with pytest.raises(ValueError):
+        run.put_turn(_turn(1, "x"), None)
+    run.start_retry(1)
+    assert run.current == 1 and run.retries == 1
+    run.put_turn(_turn(1, "a2"), {"s": 3})
+    assert [t.transcript["text"] for t in run.turns] == ["a2", "b"] and run.redo is None and run.current == 3
+    run.start_retry(2)
+    run.cancel_retry()
+    assert run.current == 3
+    with pytest.raises(ValueError):
+        run.start_retry(3)
+
+
+def test_identity_validation() -> None:
+    state: dict = {}
+    assert identity(state) is None
+    with pytest.raises(ValueError):
+        set_identity(state, "  ", "张三")
+    who = set_identity(state, " E1024 ", " 张三 ")
+    assert who.label == "张三（E1024）" and identity(state) == who
+
+
+def test_review_type_is_the_store_type() -> None:
+    assert isinstance(views.build_review("s", "r", {}, "agree", None, None, ""), Review)

@@ -1,0 +1,46 @@
+"""A trainee's own sessions: score over time, the list, and one session opened."""
+
+import pandas as pd
+import streamlit as st
+
+from trainer.app import ui, views
+from trainer.sessions import SessionStore
+
+ui.page_setup("我的记录")
+settings = ui.settings_or_stop()
+st.title("📈 我的记录")
+who = ui.identity_form("history-identify")
+if who is None:
+    st.stop()
+
+store = SessionStore(settings.sessions_dir)
+history = ui.guarded(lambda: store.score_history(who.trainee_id), "读取练习记录")
+if history is None:
+    st.stop()
+if not history:
+    st.info("还没有练习记录。到“练习”页面完成一次练习后，成绩会显示在这里。")
+    st.page_link(ui.PAGE_PRACTICE, label="去练习", icon="🎙️")
+    st.stop()
+
+points = views.history_points(history)
+st.subheader("成绩变化")
+if points:
+    st.line_chart(pd.DataFrame(points), x="时间", y="得分", color="场景", height=320)
+scenario_ids = sorted({s.scenario_id for s in history})
+st.caption(f"共 {len(history)} 次练习，{len(scenario_ids)} 个场景。")
+
+st.subheader("练习列表")
+newest = list(reversed(history))
+ui.dataframe(views.session_rows(newest))
+
+chosen = st.selectbox("查看某次练习", [s.id for s in newest], format_func=lambda sid: views.session_label(next(s for s in newest if s.id == sid)), key="history-open")
+if chosen:
+    library = ui.guarded(lambda: ui.library(settings), "加载话术库")
+    record = ui.guarded(lambda: store.load(chosen, check_audio=False), "读取练习")
+    if record is not None:
+        ui.session_detail(record, store, library, settings.pass_mark)
+        reviews = ui.guarded(lambda: store.reviews(chosen), "读取复核意见") or []
+        if reviews:
+            st.markdown("#### 教师复核")
+            for line in views.review_lines(reviews):
+                st.markdown(f"- {line}")

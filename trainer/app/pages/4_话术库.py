@@ -1,0 +1,37 @@
+"""Read-only phrasebook browser: scenarios with their steps and phrases, and the forbidden-phrase list."""
+
+import streamlit as st
+
+from trainer.app import ui, views
+
+ui.page_setup("话术库")
+settings = ui.settings_or_stop()
+st.title("📖 话术库")
+library = ui.guarded(lambda: ui.library(settings), "加载话术库")
+if library is None:
+    st.stop()
+
+problems = views.problem_lines(library)
+if problems:
+    st.error("以下话术库文件有错误，已跳过（请修改后刷新本页）：\n\n" + "\n".join(f"- {line}" for line in problems))
+st.caption(f"共 {len(library.scenarios)} 个场景、{len(library.forbidden)} 条通用服务忌语 · 话术库版本 {library.version} · 本页只读，修改请编辑 phrasebooks/ 中的 YAML 文件。")
+
+tab_scenarios, tab_forbidden = st.tabs(["场景与标准用语", "服务忌语"])
+with tab_scenarios:
+    roles, domains, levels = views.filter_options(library)
+    cols = st.columns(3)
+    role = cols[0].selectbox("岗位", [None, *roles], format_func=lambda r: views.ALL if r is None else views.role_label(r), key="pb-role")
+    domain = cols[1].selectbox("领域", [None, *domains], format_func=lambda d: views.ALL if d is None else views.domain_label(d), key="pb-domain")
+    level = cols[2].selectbox("难度", [None, *levels], format_func=lambda n: views.ALL if n is None else views.difficulty_label(n), key="pb-level")
+    for scenario in views.filter_scenarios(library, role, domain, level):
+        with st.expander(views.scenario_label(scenario)):
+            st.caption(f"编号 {scenario.id} · {views.scenario_meta(scenario)}")
+            st.markdown(scenario.brief)
+            ui.dataframe(views.step_rows(scenario))
+            own = views.forbidden_rows(library, scenario.id)
+            if own:
+                st.markdown("**本场景适用的服务忌语**")
+                ui.dataframe(own)
+
+with tab_forbidden:
+    ui.dataframe(views.forbidden_rows(library))
