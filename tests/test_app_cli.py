@@ -1,0 +1,146 @@
+"""`trainer app`: model check with first-run fetch, the Streamlit command line, and a real start on localhost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from trainer.cli import app as app_cli
+from trainer.cli import main
+from trainer.models import ModelFetchError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def no_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = tmp_path / "trainer.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TRAINER_CONFIG", str(config))
+    monkeypatch.setenv("TRAINER_ENGINE", "vosk")
+    monkeypatch.setenv("TRAINER_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.delenv("TRAINER_VOSK_MODEL", raising=False)
+    monkeypatch.delenv("TRAINER_WHISPER_MODEL", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def launched(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    commands: list[list[str]] = []
+
+    def fake_launch(command: list[str]) -> int:
+        commands.append(list(command))
+        return 0
+
+    monkeypatch.setattr(app_cli, "launch_streamlit", fake_launch)
+    return commands
+
+
+def test_streamlit_command_line() -> None:
+    command = app_cli.streamlit_command(8765, "localhost")
+    assert command[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert Path(command[4]).name == "Home.py" and Path(command[4]).is_file()
+    assert "--server.headless=true" in command and "--server.port=8765" in command and "--server.address=localhost" in command
+
+
+def test_fetch_failure_still_starts_with_a_clear_message(
+    no_model: Path, launched: list[list[str]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = []
+
+    def offline(settings, progress=None):  # type: ignore[no-untyped-def]
+        calls.append(settings.models_dir)
+        raise ModelFetchError("无法连接下载服务器（没有网络）。", "network unreachable")
+
+    monkeypatch.setattr("trainer.models.ensure_default_model", offline)
+    assert main(["app", "--port", "8765"]) == 0
+    err = capsys.readouterr().err
+    assert calls == [no_model / "models"]
+    assert "默认模型下载失败：无法连接下载服务器" in err
+    assert "TRAINER_ENGINE=whisper" in err and "trainer models fetch vosk-small-cn" in err
+    assert "网页仍会启动" in err and "http://localhost:8765" in err
+    assert len(launched) == 1 and "--server.port=8765" in launched[0]
+
+
+def test_successful_first_run_fetch(no_model: Path, launched: list[list[str]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def fetch_ok(settings, progress=None):  # type: ignore[no-untyped-def]
+        folder = settings.models_dir / "vosk-model-small-cn-0.22"
+        for name in ("am/final.mdl", "conf/mfcc.conf", "graph/HCLr.fst"):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(b"x")
+        return folder
+
+    monkeypatch.setattr("trainer.models.ensure_default_model", fetch_ok)
+    assert main(["app"]) == 0
+    err = capsys.readouterr().err
+    assert "模型已安装" in err and "注意" not in err
+    assert "--server.port=8501" in launched[0]
+
+
+def test_no_fetch_and_whisper_engine(no_model: Path, launched: list[list[str]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("trainer.models.ensure_default_model", lambda *a, **k: pytest.fail("must not fetch"))
+    assert main(["app", "--no-fetch"]) == 0
+    assert "找不到语音识别模型（vosk）" in capsys.readouterr().err
+    monkeypatch.setenv("TRAINER_ENGINE", "whisper")
+    monkeypatch.setenv("TRAINER_WHISPER_MODEL", str(no_model / "missing-whisper"))
+    assert main(["app"]) == 0  # whisper models are never fetched automatically
+    assert "找不到语音识别模型（whisper）" in capsys.readouterr().err
+    assert len(launched) == 2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_health(port: int, process: subprocess.Popen, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the app exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"the app did not answer on port {port} within {seconds:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+def test_trainer_app_serves_on_localhost(no_model: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "app", "--port", str(port), "--no-fetch"],
+        cwd=no_model,
+        env={**os.environ, "TRAINER_SESSIONS_DIR": str(no_model / "sessions")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        wait_for_health(port, process)
+        with urllib.request.urlopen(f"http://localhost:{port}/", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        stop(process)
+        err = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+    assert "找不到语音识别模型" in err and f"http://localhost:{port}" in err
