@@ -75,6 +75,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 _STATUS = {HIT: "[green]✓ 完成[/green]", PARTIAL: "[yellow]△ 不完整[/yellow]", MISSED: "[red]✗ 缺少[/red]"}
 
 
+def _yuan(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}s"
 
@@ -123,7 +129,7 @@ def print_report(result: ScoreResult, console: Console | None = None) -> None:
     if result.amounts is not None:
         a = result.amounts
         mark = "[green]一致[/green]" if a.consistent else "[red]不一致[/red]"
-        console.print(f"唱收唱付：应交 {a.bill}  实收 {a.received}  找零 {a.change}  {mark}")
+        console.print(f"唱收唱付：应交 {_yuan(a.bill)}  实收 {_yuan(a.received)}  找零 {_yuan(a.change)}  {mark}")
 
     f = result.fluency
     rate = f"{f.chars_per_min:.0f} 字/分钟" if f.timed else "（文字输入，无语速）"

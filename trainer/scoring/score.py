@@ -16,13 +16,14 @@ Passed = total >= pass mark, no critical forbidden phrase, no amount mismatch
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario
 from trainer.scoring.align import align_steps
 from trainer.scoring.amounts import check_amounts
 from trainer.scoring.document import Doc, TurnText, build_doc
-from trainer.scoring.feedback import build_feedback
+from trainer.scoring.feedback import build_feedback, fill_slots
 from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden
 from trainer.scoring.match import StepCandidate, match_steps
@@ -132,6 +133,8 @@ def score_doc(
     steps, chosen = _step_results(scenario, doc, candidates)
     hits = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
     amounts = check_amounts(scenario, doc, chosen)
+    # show the standard phrase with this performance's amounts in its slots (找您{change}元 -> 找您48元)
+    steps = [dataclasses.replace(s, expected=fill_slots(s.expected, amounts)) for s in steps]
     fluency = measure_fluency(doc, lexicon)
     politeness = measure_politeness(doc, lexicon)
 
