@@ -7,7 +7,6 @@ per-question breakdown of one result, the turn-by-turn timing notes and the seal
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -372,7 +371,3 @@ def unfinished_line(report: VerifyReport) -> str:
     if not report.unfinished:
         return ""
     return f"已开始但未交卷的考试（计入考试次数，不属于篡改）：{'、'.join(report.unfinished)}"
-
-
-def escape(text: str) -> str:
-    return html.escape(text)
