@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -16,6 +13,8 @@ import pytest
 from trainer.cli import app as app_cli
 from trainer.cli import main
 from trainer.models import ModelFetchError
+
+from app_support import free_port, stop, wait_for_health
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,36 +93,6 @@ def test_no_fetch_and_whisper_engine(no_model: Path, launched: list[list[str]], 
     assert main(["app"]) == 0  # whisper models are never fetched automatically
     assert "找不到语音识别模型（whisper）" in capsys.readouterr().err
     assert len(launched) == 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_health(port: int, process: subprocess.Popen, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the app exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"the app did not answer on port {port} within {seconds:.0f} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
 
 
 def test_trainer_app_serves_on_localhost(no_model: Path) -> None:

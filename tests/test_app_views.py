@@ -117,7 +117,7 @@ def test_turn_result_lists_this_turns_steps_and_forbidden() -> None:
     result = views.turn_result(SCORE, 2, _scenario(), _library())
     assert [s.step_id for s in result.steps] == ["ask"]
     assert result.steps[0].title == "二问：问明业务" and result.steps[0].said == "请问您办理什么业务"
-    assert result.steps[0].icon == "🟡"
+    assert result.steps[0].icon == "△"
     assert len(result.forbidden) == 1
     hit = result.forbidden[0]
     assert (hit.said, hit.severity, hit.reason, hit.turn) == ("随便", "严重", "敷衍客户", 2)
@@ -129,7 +129,7 @@ def test_final_result_checklist_dimensions_missed_with_standard_phrase() -> None
     assert final.total == 55.5 and final.verdict == "未通过" and final.pass_mark == 80
     assert [r["维度"] for r in final.dimensions] == ["用语覆盖", "服务忌语", "流利度", "custom"]
     assert [r["结果"] for r in final.checklist] == ["命中", "部分", "遗漏"]
-    assert final.checklist[2]["轮次"] is None
+    assert final.checklist[2]["轮次"] == "—" and final.checklist[0]["轮次"] == "1"
     missed = {s.step_id: s for s in final.missed}
     assert set(missed) == {"ask", "change"}
     # the slot is filled with the change that should have been given: 100 - 52

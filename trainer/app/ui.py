@@ -33,7 +33,7 @@ PAGE_PHRASEBOOK = "pages/4_话术库.py"
 
 
 def page_setup(title: str) -> None:
-    st.set_page_config(page_title=f"{title} · 文明服务用语训练", page_icon="🎧", layout="wide")
+    st.set_page_config(page_title=f"{title} · 文明服务用语训练", page_icon=":material/record_voice_over:", layout="wide")
 
 
 # --------------------------------------------------------------------------- resources
@@ -99,7 +99,7 @@ def guarded(action: Callable[[], T], what: str = "操作") -> T | None:
 def engine_banner(settings: Settings) -> EngineStatus:
     status = engine_status(settings)
     if not status.ready:
-        st.warning(f"**语音识别模型未安装，暂时无法识别录音。** {status.problem}。\n\n{status.howto}", icon="⚠️")
+        st.warning(f"**语音识别模型未安装，暂时无法识别录音。** {status.problem}。\n\n{status.howto}", icon=":material/warning:")
     return status
 
 
@@ -149,7 +149,7 @@ def step_lines(lines: tuple[StepLine, ...]) -> None:
 def forbidden_lines(lines: tuple[ForbiddenLine, ...]) -> None:
     for line in lines:
         reason = f"（{line.reason}）" if line.reason else ""
-        st.error(f"服务忌语（{line.severity}）：“{line.said or line.phrase}”{reason}\n\n建议说：“{line.suggestion}”", icon="🚫")
+        st.error(f"服务忌语（{line.severity}）：“{line.said or line.phrase}”{reason}\n\n建议说：“{line.suggestion}”", icon=":material/block:")
 
 
 def turn_panel(result: TurnResult) -> None:
@@ -167,20 +167,20 @@ def final_panel(result: FinalResult) -> None:
     cols[1].metric("结果", result.verdict, delta=None)
     if result.pass_mark is not None:
         cols[2].caption(f"及格线 {result.pass_mark:g} 分")
-    left, right = st.columns([1, 2])
+    left, right = st.columns([1, 3])
     with left:
         st.markdown("**各维度得分**")
-        st.dataframe(pd.DataFrame(result.dimensions), hide_index=True, width="stretch")
+        static_table(result.dimensions)
     with right:
         st.markdown("**步骤完成情况**")
-        st.dataframe(pd.DataFrame(result.checklist), hide_index=True, width="stretch")
+        static_table(result.checklist)
     if result.feedback:
         st.markdown("**改进建议**")
         st.markdown("\n".join(f"- {line}" for line in result.feedback))
     if result.missed:
         st.markdown("**没做到或不完整的步骤，标准说法：**")
         for line in result.missed:
-            tip = f"　💡 {line.tip}" if line.tip else ""
+            tip = f"　提示：{line.tip}" if line.tip else ""
             st.markdown(f"- {line.icon} **{line.title}**：“{line.expected}”{tip}")
     if result.forbidden:
         st.markdown("**服务忌语**")
@@ -234,7 +234,7 @@ def instructor_gate(settings: Settings) -> bool:
             st.rerun()
         return True
     if not is_configured(settings.instructor_password_hash):
-        st.warning("尚未设置教师密码，教师页面暂不可用。", icon="🔒")
+        st.warning("尚未设置教师密码，教师页面暂不可用。", icon=":material/lock:")
         st.markdown(f"{SET_PASSWORD_HINT}在装有本系统的电脑上打开终端，运行：")
         st.code("trainer admin set-password", language="bash")
         st.markdown("按提示输入两次新密码后，刷新本页面即可登录。修改密码也用同一条命令。")
@@ -290,3 +290,12 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
         path = guarded(lambda: store.add_review(record.id, review), "保存复核")
         if path is not None:
             st.success(f"复核已保存（{path.name}）。机评成绩保持不变，列表和导出中显示复核后的结果。")
+
+
+def static_table(rows: list[dict[str, Any]]) -> None:
+    """A small table rendered as HTML (wraps long Chinese text; prints and screenshots reliably)."""
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        st.caption("（无）")
+        return
+    st.table(frame.set_index(frame.columns[0]))

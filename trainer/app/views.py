@@ -22,7 +22,7 @@ from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
 from trainer.sessions.review import OVERALL_LABELS, Review, StepVerdict
 from trainer.text.normalize import to_simplified
 
-STATUS_ICONS = {"hit": "✅", "partial": "🟡", "missed": "❌"}
+STATUS_ICONS = {"hit": "√", "partial": "△", "missed": "×"}  # glyphs every CJK font has
 DIMENSION_ORDER = ("coverage", "order", "forbidden", "politeness", "amounts", "fluency")
 DIFFICULTY_LABELS = {1: "★☆☆ 基础", 2: "★★☆ 进阶", 3: "★★★ 困难"}
 ALL = "全部"
@@ -217,7 +217,7 @@ def dimension_rows(score: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per scored dimension, in a fixed order, with Chinese names."""
     dims = dict((score.get("score") or {}).get("dimensions") or {})
     keys = [k for k in DIMENSION_ORDER if k in dims] + sorted(k for k in dims if k not in DIMENSION_ORDER)
-    return [{"维度": DIMENSION_LABELS.get(k, k), "得分": round(float(dims[k]), 1)} for k in keys]
+    return [{"维度": DIMENSION_LABELS.get(k, k), "得分": f"{float(dims[k]):.1f}"} for k in keys]
 
 
 def checklist_rows(steps: Sequence[StepLine]) -> list[dict[str, Any]]:
@@ -228,7 +228,7 @@ def checklist_rows(steps: Sequence[StepLine]) -> list[dict[str, Any]]:
             "结果": s.status_label,
             "学员说的": s.said,
             "标准用语": s.expected,
-            "轮次": s.turn,
+            "轮次": str(s.turn) if s.turn is not None else "—",
         }
         for s in steps
     ]

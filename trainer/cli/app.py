@@ -50,6 +50,7 @@ def streamlit_command(port: int, address: str) -> list[str]:
         f"--server.address={address}",
         "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
+        "--client.toolbarMode=viewer",
     ]
 
 

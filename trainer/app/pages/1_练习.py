@@ -7,7 +7,7 @@ from trainer.app import state as app_state
 
 ui.page_setup("练习")
 settings = ui.settings_or_stop()
-st.title("🎙️ 练习")
+st.title(":material/mic: 练习")
 status = ui.engine_banner(settings)
 library = ui.guarded(lambda: ui.library(settings), "加载话术库")
 if library is None:
@@ -33,13 +33,19 @@ if run is None:
     if not choices:
         st.info("没有符合条件的场景，请放宽筛选条件。")
         st.stop()
+    ids = [s.id for s in choices]
+    wanted = st.query_params.get("scenario")  # a link such as ?scenario=payment preselects a scenario
     scenario_id = st.selectbox(
-        "场景", [s.id for s in choices], format_func=lambda sid: views.scenario_label(library.scenarios[sid]), key="f-scenario"
+        "场景",
+        ids,
+        index=ids.index(wanted) if wanted in ids else 0,
+        format_func=lambda sid: views.scenario_label(library.scenarios[sid]),
+        key="f-scenario",
     )
     scenario = library.scenarios[scenario_id]
     st.markdown(f"### {scenario.title}")
     st.caption(views.scenario_meta(scenario))
-    st.info(scenario.brief, icon="📋")
+    st.info(scenario.brief, icon=":material/assignment:")
     if st.button("开始练习", type="primary", key="start", disabled=not status.ready):
         app_state.start_practice(
             st.session_state,
@@ -82,9 +88,9 @@ if run.finished and run.score:
 
 ui.legend()
 for turn in run.turns:
-    with st.chat_message("客户", avatar="🧑‍💼"):
+    with st.chat_message("客户", avatar=":material/support_agent:"):
         st.markdown(f"**第 {turn.index} 轮** · {views.customer_line(scenario, turn.index)}")
-    with st.chat_message("学员", avatar="🎧"):
+    with st.chat_message("学员", avatar=":material/record_voice_over:"):
         result = views.turn_result(run.score or {}, turn.index, scenario, library)
         if turn.index == run.last_turn:
             ui.turn_panel(result)
@@ -102,7 +108,7 @@ for turn in run.turns:
 
 if run.redo is not None or not run.all_answered:
     index = run.current
-    with st.chat_message("客户", avatar="🧑‍💼"):
+    with st.chat_message("客户", avatar=":material/support_agent:"):
         st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {views.customer_line(scenario, index)}")
     if run.redo is not None:
         cols = st.columns([4, 1])

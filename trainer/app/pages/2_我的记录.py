@@ -8,7 +8,7 @@ from trainer.sessions import SessionStore
 
 ui.page_setup("我的记录")
 settings = ui.settings_or_stop()
-st.title("📈 我的记录")
+st.title(":material/show_chart: 我的记录")
 who = ui.identity_form("history-identify")
 if who is None:
     st.stop()
@@ -19,7 +19,7 @@ if history is None:
     st.stop()
 if not history:
     st.info("还没有练习记录。到“练习”页面完成一次练习后，成绩会显示在这里。")
-    st.page_link(ui.PAGE_PRACTICE, label="去练习", icon="🎙️")
+    st.page_link(ui.PAGE_PRACTICE, label="去练习", icon=":material/mic:")
     st.stop()
 
 points = views.history_points(history)

@@ -8,7 +8,7 @@ from trainer.sessions import KIND_LABELS, SessionStore
 
 ui.page_setup("教师")
 settings = ui.settings_or_stop()
-st.title("🧑‍🏫 教师")
+st.title(":material/school: 教师")
 if not ui.instructor_gate(settings):
     st.stop()
 

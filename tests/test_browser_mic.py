@@ -1,0 +1,137 @@
+"""One real-browser test: headless Debian Chromium, its fake microphone playing a shared recording,
+`st.audio_input` on the practice page, and a score on the page.
+
+Chromium is driven by Playwright's Python package with executable_path (no browser download).
+The app is served by `streamlit run` on a free localhost port. A screenshot is saved to
+test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import pytest
+
+from app_support import free_port, stop, wait_for_health
+from conftest import require
+from trainer.audio import load_audio
+from trainer.sessions import SessionStore
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HOME = REPO_ROOT / "trainer" / "app" / "Home.py"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("TRAINER_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _wav_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as wav:
+        return wav.getnframes() / wav.getframerate()
+
+
+@pytest.fixture
+def served_app(tmp_path: Path, whisper_model_dir: Path):  # type: ignore[no-untyped-def]
+    config = tmp_path / "trainer.toml"
+    config.write_text("", encoding="utf-8")
+    port = free_port()
+    env = {
+        **os.environ,
+        "TRAINER_CONFIG": str(config),
+        "TRAINER_ENGINE": "whisper",
+        "TRAINER_WHISPER_MODEL": str(whisper_model_dir),
+        "TRAINER_SESSIONS_DIR": str(tmp_path / "sessions"),
+    }
+    env.pop("TRAINER_PHRASEBOOK_DIRS", None)
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(HOME),
+            "--server.headless=true", f"--server.port={port}", "--server.address=localhost",
+            "--browser.gatherUsageStats=false", "--server.fileWatcherType=none", "--client.toolbarMode=viewer",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_health(port, process)
+        yield port, tmp_path / "sessions"
+    finally:
+        stop(process)
+
+
+def test_fake_microphone_answer_is_scored_in_the_browser(served_app, scenarios_audio_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    require(Path(CHROMIUM).is_file() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed (pip install playwright)")
+    from playwright.sync_api import expect, sync_playwright
+
+    port, sessions_dir = served_app
+    recording = scenarios_audio_dir / "dev_payment_full" / "turn01.wav"  # 您好！
+    seconds = _wav_seconds(recording)
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "browser_mic_practice.png"
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
+            headless=True,
+            args=[
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={recording}%noloop",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
+            page.set_default_timeout(60_000)
+            page.goto(f"http://localhost:{port}/练习?scenario=payment")
+            page.get_by_label("姓名").fill("张三")
+            page.get_by_label("工号").fill("E1024")
+            page.get_by_role("button", name="确定").click()
+            expect(page.get_by_text("当前学员：张三（E1024）")).to_be_visible()
+            expect(page.get_by_text("柜台收费（收费六步 · 唱收唱付）").first).to_be_visible()
+            page.get_by_role("button", name="开始练习").click()
+
+            widget = page.get_by_test_id("stAudioInput")
+            expect(widget).to_be_visible()
+            widget.get_by_role("button", name="Record", exact=True).click()
+            stop_button = widget.get_by_role("button", name="Stop recording")
+            expect(stop_button).to_be_visible()
+            page.wait_for_timeout(int((seconds + 0.6) * 1000))
+            stop_button.click()
+
+            # the turn is recognised and scored: highlighted step and timing line
+            expect(page.locator("mark.hl-hit").first).to_be_visible(timeout=90_000)
+            expect(page.get_by_text("识别和评分用时")).to_be_visible()
+            page.screenshot(path=str(screenshot), full_page=True)
+
+            page.get_by_role("button", name="提前结束并评分").click()
+            expect(page.get_by_text("练习已保存")).to_be_visible(timeout=60_000)
+            expect(page.get_by_test_id("stMetric").first).to_contain_text("总分")
+            page.screenshot(path=str(ARTIFACTS / "browser_mic_final.png"), full_page=True)
+        finally:
+            browser.close()
+
+    # what the browser recorded went through st.audio_input and was stored as recorded: real speech
+    store = SessionStore(sessions_dir)
+    [summary] = store.list()
+    record = store.load(summary.id)
+    audio = load_audio(store.audio_path(record.id, 1), require_speech=True)
+    assert abs(audio.duration - seconds) < 2.0
+    greet = next(s for s in record.steps if s["id"] == "greet")
+    assert greet["status"] == "hit" and greet["turn"] == 1
+    assert screenshot.stat().st_size > 10_000
