@@ -80,6 +80,19 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def warm_up(settings: Settings, library: Library) -> None:
+    """Score one short typed line so that the first real turn does not pay for loading the
+    text tools (word segmentation, pinyin, OpenCC: about half a second)."""
+    from trainer.pipeline import score_turns
+
+    if not library.scenarios:
+        return
+    try:
+        score_turns([Transcript(text="您好")], next(iter(library.scenarios)), settings, library=library)
+    except TrainerError as exc:  # never block the page on a warm-up
+        log.info("warm-up scoring failed: %s", exc.log_message)
+
+
 def score_run(run: PracticeRun, transcripts: list[Transcript], settings: Settings, library: Library) -> dict:
     from trainer.pipeline import score_turns
 

@@ -51,9 +51,12 @@ def settings_or_stop() -> Settings:
 
 @st.cache_resource(show_spinner="正在加载话术库……")
 def _library(key: tuple, _settings: Settings) -> Library:
+    from trainer.app.services import warm_up
     from trainer.phrasebook.loader import library_from_settings
 
-    return library_from_settings(_settings)
+    loaded = library_from_settings(_settings)
+    warm_up(_settings, loaded)
+    return loaded
 
 
 def library(settings: Settings) -> Library:
