@@ -158,6 +158,7 @@ def test_phrasebook_rows() -> None:
     library = _library()
     rows = views.step_rows(library.scenarios["payment"])
     assert rows[1]["步骤"] == "二问：问明业务" and rows[1]["客户说"] == "你好。"
+    assert rows[2]["标准用语"] == "找您〔金额〕元，请收好。"
     assert [r["忌语"] for r in views.forbidden_rows(library)] == ["随便"]
     assert [r["忌语"] for r in views.forbidden_rows(library, "payment")] == ["快点"]
 
@@ -195,7 +196,7 @@ def test_weak_step_rows_most_missed_first_with_titles() -> None:
         StepStat("gone", "x", "", attempts=0, hits=0, partials=0, misses=0),
     ]
     rows = views.weak_step_rows(stats, _library())
-    assert [r["步骤"] for r in rows] == ["柜台收费 · 唱付", "柜台收费 · 一笑：问候"]
+    assert [r["步骤"] for r in rows] == ["唱付（柜台收费）", "一笑：问候（柜台收费）"]
     assert rows[0]["遗漏率%"] == 50.0 and rows[0]["不完整率%"] == 25.0
 
 

@@ -302,3 +302,23 @@ def static_table(rows: list[dict[str, Any]]) -> None:
         st.caption("（无）")
         return
     st.table(frame.set_index(frame.columns[0]))
+
+
+def weak_steps_chart(rows: list[dict[str, Any]]) -> None:
+    """Horizontal stacked bars: missed and partial rates per step (full step names on the axis)."""
+    import altair as alt
+
+    frame = pd.DataFrame(rows).melt(id_vars=["步骤"], value_vars=["遗漏率%", "不完整率%"], var_name="情况", value_name="比例")
+    frame["情况"] = frame["情况"].map({"遗漏率%": "遗漏", "不完整率%": "不完整"})
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("步骤:N", sort=[r["步骤"] for r in rows], title=None, axis=alt.Axis(labelLimit=420)),
+            x=alt.X("比例:Q", title="比例（%）", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("情况:N", scale=alt.Scale(domain=["遗漏", "不完整"], range=["#dc2626", "#f59e0b"]), title=None),
+            tooltip=["步骤", "情况", "比例"],
+        )
+        .properties(height=32 * len(rows) + 40)
+    )
+    st.altair_chart(chart, width="stretch")

@@ -7,14 +7,15 @@ returns dataclasses, row dicts for tables and charts, or strings. Pages only ren
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from trainer.app.highlight import highlight_html, turn_html
-from trainer.phrasebook.model import ROLES, Library, Scenario
-from trainer.phrasebook.parse import DOMAIN_LABELS, ROLE_LABELS, SEVERITY_LABELS
+from trainer.phrasebook.model import ROLES, Library, Scenario, Step
+from trainer.phrasebook.parse import DOMAIN_LABELS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.feedback import fill_slots
 from trainer.scoring.result import AmountCheck
 from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, local_time
@@ -308,11 +309,11 @@ def weak_step_rows(stats: Iterable[StepStat], library: Library | None = None, li
         scenario_title = scenario.title if scenario is not None else stat.scenario_id
         rows.append(
             {
-                "步骤": f"{scenario_title} · {title}",
+                "步骤": f"{title}（{scenario_title}）",
                 "遗漏率%": round(100 * stat.miss_rate, 1),
                 "不完整率%": round(100 * stat.partials / stat.attempts, 1),
                 "次数": stat.attempts,
-                "标准用语": stat.expected,
+                "标准用语": fill_slots(stat.expected, None),
             }
         )
     rows.sort(key=lambda r: (-(r["遗漏率%"] + r["不完整率%"]), -r["次数"], r["步骤"]))
@@ -384,6 +385,20 @@ def review_lines(reviews: Sequence[Review]) -> list[str]:
 # --------------------------------------------------------------------------- phrasebook browser
 
 
+_SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def show_slots(step: Step, text: str) -> str:
+    """'收您{received}元' -> '收您〔收到的金额〕元': slots named by their description or kind."""
+    slots = {slot.name: slot for slot in step.slots}
+
+    def label(match: re.Match[str]) -> str:
+        slot = slots.get(match.group(1))
+        return match.group(0) if slot is None else f"〔{slot.description or SLOT_KIND_LABELS.get(slot.kind, slot.kind)}〕"
+
+    return _SLOT.sub(label, text)
+
+
 def step_rows(scenario: Scenario) -> list[dict[str, Any]]:
     """The steps of a scenario for the read-only phrasebook view."""
     return [
@@ -391,8 +406,8 @@ def step_rows(scenario: Scenario) -> list[dict[str, Any]]:
             "序号": n,
             "步骤": step.title,
             "客户说": step.customer,
-            "标准用语": "\n".join(step.phrases),
-            "其他说法": "\n".join(step.variants),
+            "标准用语": "\n".join(show_slots(step, p) for p in step.phrases),
+            "其他说法": "\n".join(show_slots(step, p) for p in step.variants),
             "关键词": "；".join("/".join(group) for group in step.keywords),
             "必做": "是" if step.required else "否",
             "提示": step.tip,

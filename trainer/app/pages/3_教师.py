@@ -71,7 +71,7 @@ with tab_weak:
     rows = views.weak_step_rows(stats, library)
     if rows:
         st.markdown("按筛选条件统计：各场景中最常被遗漏或做得不完整的步骤。")
-        st.bar_chart(pd.DataFrame(rows), x="步骤", y=["遗漏率%", "不完整率%"], horizontal=True, stack=True, height=40 * len(rows) + 80)
+        ui.weak_steps_chart(rows)
         ui.dataframe(rows)
     else:
         st.info("没有可统计的步骤。")

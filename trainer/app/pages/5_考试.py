@@ -112,7 +112,10 @@ if run is not None:
         st.markdown(f"**第 {t_index} 轮（共 {len(question.prompts)} 轮）** · {question.prompts[t_index - 1] or '（客户没有说话——请您主动开口。）'}")
     elapsed = run.show_turn()
     st.iframe(exam_views.timer_html(run.time_limit, elapsed), height=70)
-    st.caption(exam_views.timer_text(run.time_limit, elapsed))
+    if elapsed >= run.time_limit:
+        st.warning(exam_views.timer_text(run.time_limit, elapsed))
+    else:
+        st.caption("计时从本轮客户的话出现时开始；超时提交的录音不予采用。")
 
     recording = st.audio_input("点击麦克风开始录音，说完再点一次结束（只能提交一次）", key=run.recorder_key)
     upload = st.file_uploader("或者上传录音文件", type=None, key=run.uploader_key)
