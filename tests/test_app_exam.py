@@ -136,7 +136,7 @@ def test_candidate_exam_end_to_end(exam_env: Path, whisper_model_dir: Path, scen
     _no_exception(at)
     assert "没有检测到说话声" in _texts(at) and "本轮尚未作答" in _texts(at)
     assert at.session_state[exam_flow.EXAM_RUN].answered_per_question == [0]
-    assert "剩余" in _texts(at) and "第 1 轮（共 4 轮）" in _texts(at)
+    assert "计时从本轮客户的话出现时开始" in _texts(at) and "第 1 轮（共 4 轮）" in _texts(at)
     # no standard phrase is shown during the exam
     assert "欢迎光临" not in _texts(at)
 
@@ -181,6 +181,30 @@ def test_candidate_exam_end_to_end(exam_env: Path, whisper_model_dir: Path, scen
     _to_confirmation(again, "reception_check", "E2001", "李四")
     assert "不能再次参加" in _texts(again)
     assert "exam_pending" not in again.session_state
+
+
+def test_time_limit_is_enforced_when_the_recording_arrives(exam_env: Path, whisper_model_dir: Path, scenarios_audio_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TRAINER_ENGINE", "whisper")  # the model must be installed to start; it is not loaded here
+    monkeypatch.setenv("TRAINER_WHISPER_MODEL", str(whisper_model_dir))
+    at = _app(EXAM)
+    _to_confirmation(at, "reception_check", "E2101", "钱二")
+    at.checkbox(key="exam-agree").check().run()
+    at.button(key="exam-start").click().run()
+    next(b for b in at.button if b.label == "开始作答").click().run()
+    run = at.session_state[exam_flow.EXAM_RUN]
+    run.shown_at -= 65  # the customer's line appeared 65 s ago (limit 60 s)
+    at.run()
+    assert any("时间到" in w.value for w in at.warning)
+    run.shown_at -= exam_flow.ACCEPT_GRACE_SECONDS  # and the recording comes in after the allowance too
+    turn = scenarios_audio_dir / "dev_reception_full" / "turn01.wav"
+    at.audio_input[0].set_value(("turn01.wav", turn.read_bytes(), "audio/wav")).run()
+    _no_exception(at)
+    assert "第 1 轮超时" in _texts(at) and "本轮按未作答计" in _texts(at)
+    assert [s.status for s in run.answers[0]] == ["late"]
+    assert "第 2 轮（共 4 轮）" in _texts(at) and at.audio_input[0].value is None
+    # skipping a turn is explicit and final
+    next(b for b in at.button if b.label.startswith("本轮不作答")).click().run()
+    assert [s.status for s in run.answers[0]] == ["late", "skipped"] and "第 3 轮（共 4 轮）" in _texts(at)
 
 
 def test_second_attempt_is_refused(exam_env: Path) -> None:
