@@ -69,6 +69,8 @@ if run is not None and run.result is not None:
 # --------------------------------------------------------------------------- the exam in progress
 if run is not None:
     plan = run.plan
+    # No way to the phrase library or practice pages from the exam (a deterrent: pages are still reachable by URL).
+    st.html("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}</style>")
     head = st.columns([4, 2])
     head[0].subheader(plan.paper.title)
     head[1].caption(f"考生 {plan.candidate_name}（{plan.candidate_id}）· 第 {plan.attempt} 次")
