@@ -15,6 +15,7 @@ models/README.md.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import json
@@ -147,6 +148,11 @@ def _download(spec: ModelSpec, dest: Path, models_dir: Path, progress: Progress 
                 if progress:
                     progress(done, total)
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise ModelFetchError(
+                f"磁盘空间不足，无法下载 {spec.name} 到 {models_dir}。请清理磁盘，或用 --dir 指定其他位置。",
+                f"no space left while downloading {spec.url}: {exc!r}",
+            ) from exc
         reason = getattr(exc, "reason", None) or exc
         raise ModelFetchError(
             f"无法下载 {spec.name}（{reason}）。{_manual_hint(spec, models_dir)}",
