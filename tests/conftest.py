@@ -103,3 +103,16 @@ def korean_speech(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
     path = tmp_dir / "korean.wav"
     save_wav(Audio(np.concatenate(parts)), path)
     return path, regions
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_transcript_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never read or write the developer's transcript cache (~/.cache/trainer):
+    a warm cache would let a recognition test pass without recognising anything."""
+    previous = os.environ.get("TRAINER_CACHE_DIR")
+    os.environ["TRAINER_CACHE_DIR"] = str(tmp_path_factory.mktemp("transcript-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("TRAINER_CACHE_DIR", None)
+    else:
+        os.environ["TRAINER_CACHE_DIR"] = previous

@@ -213,10 +213,12 @@ def test_data_truncated_after_valid_header(tmp_path: Path) -> None:
     assert "declares 96000 bytes, file holds 32000" in err.log_message
 
 
-def test_streamed_wav_with_unknown_length_loads(tmp_path: Path) -> None:
-    """Writers that cannot seek (ffmpeg to a pipe, browsers) leave 0xFFFFFFFF sizes: not truncation."""
+@pytest.mark.parametrize("placeholder", [0xFFFFFFFF, 0x7FFFF000])
+def test_streamed_wav_with_unknown_length_loads(tmp_path: Path, placeholder: int) -> None:
+    """Writers that cannot seek leave placeholder sizes: 0xFFFFFFFF (ffmpeg to a pipe, browsers),
+    0x7FFFF000 (sox, espeak-ng --stdout). That is not truncation."""
     data = bytearray(write_wav(tmp_path / "s.wav", bursts(SPEECHLIKE), SAMPLE_RATE).read_bytes())
-    data[4:8] = data[40:44] = struct.pack("<I", 0xFFFFFFFF)
+    data[4:8] = data[40:44] = struct.pack("<I", placeholder)
     audio = load_audio(bytes(data))
     assert abs(audio.duration - sum(s for s, _ in SPEECHLIKE)) < 0.001
 

@@ -479,11 +479,15 @@ def _load_with_soundfile(src: _Source, kind: str, max_seconds: float) -> np.ndar
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
 
 
+# Writers that stream a WAV to a pipe put a placeholder this large (or 0) in the length fields.
+STREAMED_WAV_LENGTH = 0x7FFF0000
+
+
 def _check_wav_truncated(src: _Source, f: object, frames: int) -> None:
     """A WAV whose data chunk is shorter than its header says was cut off (interrupted copy/upload)."""
     _, declared, offset = _wav_header(src.head)
-    if declared is None or offset is None or declared in (0, 0xFFFFFFFF):  # 0 / 0xFFFFFFFF: length unknown (streamed)
-        return
+    if declared is None or offset is None or declared == 0 or declared >= STREAMED_WAV_LENGTH:
+        return  # length unknown: written to a pipe (0, 0xFFFFFFFF from ffmpeg, 0x7FFFF000 from sox/espeak-ng)
     total = src.path.stat().st_size if src.path is not None else len(src.data or b"")
     present = total - offset
     if present >= declared:
