@@ -46,7 +46,7 @@ def launched(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 def test_streamlit_command_line() -> None:
     command = app_cli.streamlit_command(8765, "localhost")
     assert command[:4] == [sys.executable, "-m", "streamlit", "run"]
-    assert Path(command[4]).name == "Home.py" and Path(command[4]).is_file()
+    assert Path(command[4]).name == "首页.py" and Path(command[4]).is_file()
     assert "--server.headless=true" in command and "--server.port=8765" in command and "--server.address=localhost" in command
 
 

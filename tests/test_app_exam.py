@@ -25,7 +25,7 @@ from trainer.sessions import SessionStore
 from exam_support import FakeMarker, score_dict
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
-HOME = APP_DIR / "Home.py"
+HOME = APP_DIR / "首页.py"
 EXAM = APP_DIR / "pages" / "5_考试.py"
 ADMIN = APP_DIR / "pages" / "6_考试管理.py"
 KEY = "app-exam-key-0123456789abcdef"

@@ -21,7 +21,7 @@ from trainer.config import load_settings
 from trainer.sessions import SessionRecord, SessionStore, turn_records, utc_now
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
-HOME = APP_DIR / "Home.py"
+HOME = APP_DIR / "首页.py"
 PRACTICE = APP_DIR / "pages" / "1_练习.py"
 HISTORY = APP_DIR / "pages" / "2_我的记录.py"
 INSTRUCTOR = APP_DIR / "pages" / "3_教师.py"
@@ -49,7 +49,7 @@ def whisper_env(app_env: Path, whisper_model_dir: Path, monkeypatch: pytest.Monk
 
 
 def _app(page: Path, trainee: tuple[str, str] | None = ("E1024", "张三"), timeout: float = 180) -> AppTest:
-    """The app as served (Home.py is the entry point, so page links resolve), switched to `page`."""
+    """The app as served (首页.py is the entry point, so page links resolve), switched to `page`."""
     at = AppTest.from_file(str(HOME), default_timeout=timeout)
     if page != HOME:
         at.switch_page(str(page.relative_to(APP_DIR)))

@@ -24,7 +24,7 @@ from trainer.audio import load_audio
 from trainer.sessions import SessionStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HOME = REPO_ROOT / "trainer" / "app" / "Home.py"
+HOME = REPO_ROOT / "trainer" / "app" / "首页.py"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("TRAINER_CHROMIUM", "/usr/bin/chromium")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from trainer.config import Settings
 from trainer.errors import TrainerError
 
-APP_HOME = Path(__file__).resolve().parent.parent / "app" / "Home.py"
+APP_HOME = Path(__file__).resolve().parent.parent / "app" / "首页.py"
 DEFAULT_PORT = 8501
 
 
