@@ -391,3 +391,18 @@ def test_record_from_dict_round_trip_is_exact() -> None:
     record = replace(record, turns=tuple(replace(t, audio_file=f"turn{t.index:02d}.wav", audio_sha256="0" * 64) for t in record.turns))
     again = SessionRecord.from_dict(json.loads(record.canonical_bytes()))
     assert again == record and again.canonical_bytes() == record.canonical_bytes()
+
+
+def test_exam_sessions_refuse_plain_override_and_casual_delete(store: SessionStore) -> None:
+    """Exam results are changed only by sealed ledger entries (trainer exam override), never by a review."""
+    exam = store.save(make_record("X1", kind="exam"), audio_for(make_record()))
+    override = Review(session_id=exam.id, reviewer="王老师", overall="override", override_total=90.0, override_passed=True, comment="复核")
+    with pytest.raises(SessionStoreError, match="考试成绩不能在这里改判"):
+        store.add_review(exam.id, override)
+    store.add_review(exam.id, Review(session_id=exam.id, reviewer="王老师", comment="同意"))  # an agreeing note is fine
+    assert store.summary(exam.id).effective_total == exam.total
+
+    with pytest.raises(SessionStoreError, match="--force"):
+        store.delete(exam.id)
+    assert store.load(exam.id).kind == "exam"
+    assert store.delete(exam.id, allow_exam=True).parent == store.trash_dir

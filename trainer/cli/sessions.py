@@ -87,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = commands.add_parser("delete", help="删除一次会话（移入回收目录 .trash）")
     p.add_argument("id", metavar="ID", help="会话编号")
     p.add_argument("--yes", action="store_true", help="不再询问确认")
+    p.add_argument("--force", action="store_true", help="也删除密封的考试记录（之后 exam verify 会报告缺失）")
     p.set_defaults(func=cmd_delete)
 
     p = commands.add_parser("reindex", help="根据会话文件夹重建索引")
@@ -210,7 +211,7 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
         if answer.strip().lower() not in ("y", "yes", "是"):
             print("已取消。")
             return 1
-    target = store.delete(args.id)
+    target = store.delete(args.id, allow_exam=args.force)
     print(f"已删除会话 {args.id}（已移入 {target}，需要时可移回原处并运行 `trainer sessions reindex` 恢复）。")
     return 0
 

@@ -417,12 +417,22 @@ class SessionStore:
         return self._ready_index().step_stats(flt or SessionFilter())
 
     # --- delete ------------------------------------------------------------------------------
-    def delete(self, session_id: str) -> Path:
-        """Move a session folder into .trash (recoverable by moving it back and reindexing)."""
+    def delete(self, session_id: str, *, allow_exam: bool = False) -> Path:
+        """Move a session folder into .trash (recoverable by moving it back and reindexing).
+
+        Exam sessions are sealed in the exam ledger: deleting one makes `trainer exam verify`
+        report it missing, so it takes `allow_exam=True`.
+        """
         folder = self.session_dir(session_id)
         if not folder.is_dir():
             raise SessionStoreError(
                 f"找不到会话 {session_id}。请用 `trainer sessions list` 查看已保存的会话。", f"no session folder {folder}"
+            )
+        if not allow_exam and self.load(session_id, check_audio=False).kind == "exam":
+            raise SessionStoreError(
+                f"会话 {session_id} 是密封的考试记录，删除后 `trainer exam verify` 会报告它缺失。"
+                "确需删除（例如按档案制度到期清理）请加 --force。",
+                f"refusing to delete exam session {session_id} without allow_exam",
             )
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         target = self.trash_dir / f"{session_id}.deleted-{stamp}-{secrets.token_hex(2)}"
@@ -443,6 +453,11 @@ class SessionStore:
         """Store a review as a new file beside the record. The record and earlier reviews are never touched."""
         record = self.load(session_id, check_audio=False)
         review.validate(record)
+        if record.kind == "exam" and review.overall == "override":
+            raise SessionStoreError(
+                "考试成绩不能在这里改判：请在“考试管理”页面或用 `trainer exam override` 改判，改判会作为新的密封记录保存。",
+                f"override of exam session {session_id} refused: exam overrides are sealed ledger entries",
+            )
         folder = self.session_dir(session_id) / REVIEWS_DIR
         data = review.canonical_bytes()
         try:
