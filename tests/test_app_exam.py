@@ -56,7 +56,7 @@ def exam_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     papers.mkdir()
     (papers / "reception_check.yaml").write_text(PAPER, encoding="utf-8")
     (papers / "reception_hidden.yaml").write_text(HIDDEN_PAPER, encoding="utf-8")
-    monkeypatch.setattr(trainer.exam, "SHIPPED_PAPERS", papers)
+    monkeypatch.setenv("TRAINER_EXAM_PAPER_DIRS", str(papers))  # a centre's own papers, beside the shipped ones
     monkeypatch.setenv("TRAINER_CONFIG", str(config))
     monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
     monkeypatch.setenv("TRAINER_EXAM_KEY", KEY)

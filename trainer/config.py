@@ -12,6 +12,7 @@ Environment variables:
   TRAINER_MODELS_DIR       where `trainer models fetch` installs models
   TRAINER_SESSIONS_DIR     where sessions are stored
   TRAINER_PHRASEBOOK_DIRS  extra phrasebook folders, separated by os.pathsep
+  TRAINER_EXAM_PAPER_DIRS  extra exam-paper folders, separated by os.pathsep
   TRAINER_EXAM_KEY         secret key that seals exam records (HMAC)
 """
 
@@ -28,6 +29,7 @@ from trainer.errors import TrainerError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_PHRASEBOOKS = PROJECT_ROOT / "phrasebooks"
+SHIPPED_EXAM_PAPERS = PROJECT_ROOT / "exam_papers"
 ENGINES = ("vosk", "whisper")
 
 
@@ -43,6 +45,7 @@ class Settings:
     whisper_model: Path | None = None  # None: <models_dir>/whisper-base
     sessions_dir: Path = PROJECT_ROOT / "sessions"
     phrasebook_dirs: tuple[Path, ...] = ()  # extra folders, loaded after the shipped one
+    exam_paper_dirs: tuple[Path, ...] = ()  # extra exam-paper folders, after the shipped one
     placeholders: dict[str, str] = field(default_factory=lambda: {"company": "国网供电公司", "hotline": "95598"})
     max_audio_seconds: float = 600.0
     scoring_weights: dict[str, float] = field(default_factory=dict)  # empty: scoring defaults
@@ -66,6 +69,10 @@ class Settings:
     @property
     def all_phrasebook_dirs(self) -> tuple[Path, ...]:
         return (SHIPPED_PHRASEBOOKS, *self.phrasebook_dirs)
+
+    @property
+    def all_exam_paper_dirs(self) -> tuple[Path, ...]:
+        return (SHIPPED_EXAM_PAPERS, *self.exam_paper_dirs)
 
 
 def find_config_file(environ: dict[str, str] | None = None) -> Path | None:
@@ -111,8 +118,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir"):
             if key in data:
                 values[key] = _path(data[key], base)
-        if "phrasebook_dirs" in data:
-            values["phrasebook_dirs"] = tuple(_path(p, base) for p in data["phrasebook_dirs"])
+        for key in ("phrasebook_dirs", "exam_paper_dirs"):
+            if key in data:
+                values[key] = tuple(_path(p, base) for p in data[key])
         for key in ("engine", "instructor_password_hash", "exam_key"):
             if key in data:
                 values[key] = str(data[key])
@@ -136,8 +144,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for var, key in env_paths.items():
         if env.get(var):
             values[key] = _path(env[var], cwd)
-    if env.get("TRAINER_PHRASEBOOK_DIRS"):
-        values["phrasebook_dirs"] = tuple(_path(p, cwd) for p in env["TRAINER_PHRASEBOOK_DIRS"].split(os.pathsep) if p)
+    for var, key in (("TRAINER_PHRASEBOOK_DIRS", "phrasebook_dirs"), ("TRAINER_EXAM_PAPER_DIRS", "exam_paper_dirs")):
+        if env.get(var):
+            values[key] = tuple(_path(p, cwd) for p in env[var].split(os.pathsep) if p)
     if env.get("TRAINER_ENGINE"):
         values["engine"] = env["TRAINER_ENGINE"]
     if env.get("TRAINER_EXAM_KEY"):

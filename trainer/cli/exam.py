@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="exam_command", metavar="ACTION")
     parser.set_defaults(func=lambda args, settings: (parser.print_help(), 2)[1])
     dirs = argparse.ArgumentParser(add_help=False)
-    dirs.add_argument("--papers-dir", type=Path, action="append", help=f"试卷目录（默认 {SHIPPED_PAPERS}），可重复")
+    dirs.add_argument("--papers-dir", type=Path, action="append", help=f"试卷目录（默认 {SHIPPED_PAPERS} 及配置 exam_paper_dirs），可重复")
 
     p = commands.add_parser("papers", parents=[dirs], help="列出并校验试卷（有错误时退出码非 0）")
     p.add_argument("--json", action="store_true")
@@ -140,8 +140,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_grant)
 
 
-def _dirs(args: argparse.Namespace) -> list[Path]:
-    return list(args.papers_dir) if getattr(args, "papers_dir", None) else [SHIPPED_PAPERS]
+def _dirs(args: argparse.Namespace, settings: Settings) -> list[Path]:
+    return list(args.papers_dir) if getattr(args, "papers_dir", None) else list(settings.all_exam_paper_dirs)
 
 
 def _library(settings: Settings):
@@ -156,7 +156,7 @@ def _print_json(data: Any) -> None:
 
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     library = _library(settings)
-    paper_set = load_papers(_dirs(args), library.scenarios)
+    paper_set = load_papers(_dirs(args, settings), library.scenarios)
     if args.json:
         _print_json({
             "papers": [{**p.to_dict(), "file": str(p.source), "digest": p.digest} for p in paper_set.papers.values()],
@@ -184,7 +184,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_draw(args: argparse.Namespace, settings: Settings) -> int:
     library = _library(settings)
-    paper = resolve_paper(args.paper, _dirs(args), library.scenarios)
+    paper = resolve_paper(args.paper, _dirs(args, settings), library.scenarios)
     candidate, _ = check_candidate(args.candidate)
     draw = draw_questions(paper, candidate, exam_key(settings))
     if args.json:
@@ -232,7 +232,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         settings = dataclasses.replace(settings, engine=args.engine)
     exam_key(settings)  # a missing key is reported before anything else
     library = _library(settings)
-    paper = resolve_paper(args.paper, _dirs(args), library.scenarios)
+    paper = resolve_paper(args.paper, _dirs(args, settings), library.scenarios)
     groups = group_audio(list(args.audio), args.turns)
     result = run_exam(paper, args.candidate, args.name, groups, settings, library)
     if args.json:
@@ -334,7 +334,7 @@ def cmd_override(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
     library = _library(settings)
-    paper = resolve_paper(args.paper, _dirs(args), library.scenarios)
+    paper = resolve_paper(args.paper, _dirs(args, settings), library.scenarios)
     entry = grant_attempt(settings, paper, args.candidate, args.instructor, args.reason, args.extra)
     print(f"已登记补考机会（账本第 {entry['seq']} 号）：考生 {args.candidate} 可再参加“{paper.title}” {args.extra} 次")
     return 0

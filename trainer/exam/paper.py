@@ -34,10 +34,10 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from trainer.config import PROJECT_ROOT
+from trainer.config import SHIPPED_EXAM_PAPERS
 from trainer.errors import ExamError
 
-SHIPPED_PAPERS = PROJECT_ROOT / "exam_papers"
+SHIPPED_PAPERS = SHIPPED_EXAM_PAPERS
 FEEDBACK_MODES = ("end", "hidden")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 MAX_TIME_LIMIT = 600.0

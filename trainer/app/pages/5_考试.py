@@ -8,7 +8,7 @@ import streamlit as st
 from trainer.app import exam_flow, exam_views, ui
 from trainer.app import state as app_state
 from trainer.errors import TrainerError
-from trainer.exam import SHIPPED_PAPERS, exam_key, load_papers, plan_exam, start_exam, submit_exam
+from trainer.exam import exam_key, load_papers, plan_exam, start_exam, submit_exam
 from trainer.sessions import SessionStore
 
 PENDING = "exam_pending"
@@ -160,7 +160,7 @@ if run is not None:
 key_ok = ui.guarded(lambda: exam_key(settings), "检查考试密钥") is not None
 if not key_ok:
     st.stop()
-papers = load_papers([SHIPPED_PAPERS], library.scenarios)
+papers = load_papers(settings.all_exam_paper_dirs, library.scenarios)
 if papers.problems:
     st.caption(f"有 {len(papers.problems)} 处试卷文件错误，相关试卷已跳过。请考核负责人运行 `trainer exam papers` 检查。")
 if not papers.papers:

@@ -8,7 +8,6 @@ import streamlit as st
 
 from trainer.app import exam_views, services, ui, views
 from trainer.exam import (
-    SHIPPED_PAPERS,
     ExamKeyError,
     exam_key,
     export_roster,
@@ -35,7 +34,7 @@ try:
     key = exam_key(settings)
 except ExamKeyError as exc:  # the roster still shows; seals cannot be checked
     st.warning(f"{exc.user_message}\n\n没有考试密钥时仍可查看成绩，但不能校验封印、改判或登记补考。", icon="🔑")
-papers = load_papers([SHIPPED_PAPERS], library.scenarios if library is not None else None).papers
+papers = load_papers(settings.all_exam_paper_dirs, library.scenarios if library is not None else None).papers
 
 tab_roster, tab_verify, tab_grant = st.tabs(["成绩名单与记录", "封印校验", "登记补考"])
 

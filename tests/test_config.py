@@ -1,0 +1,68 @@
+"""Configuration: defaults < trainer.toml < environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from trainer import config
+from trainer.config import SHIPPED_EXAM_PAPERS, SHIPPED_PHRASEBOOKS, ConfigError, load_settings
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no ./trainer.toml unless a test writes one
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "project")  # nor a developer's <repo>/trainer.toml
+    return tmp_path
+
+
+def test_defaults_without_any_file(workdir: Path) -> None:
+    settings = load_settings({})
+    assert settings.engine == "vosk"
+    assert settings.vosk_model_path.name == "vosk-model-small-cn-0.22"
+    assert settings.all_phrasebook_dirs == (SHIPPED_PHRASEBOOKS,)
+    assert settings.all_exam_paper_dirs == (SHIPPED_EXAM_PAPERS,)
+    assert settings.max_audio_seconds == 600.0
+
+
+def test_file_then_environment_win(workdir: Path) -> None:
+    (workdir / "trainer.toml").write_text(
+        'engine = "whisper"\nwhisper_model = "m/whisper"\nsessions_dir = "data/sessions"\n'
+        'phrasebook_dirs = ["ours"]\nexam_paper_dirs = ["papers"]\npass_mark = 85\n'
+        '[placeholders]\ncompany = "国网某某供电公司"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings({})
+    assert settings.engine == "whisper"
+    assert settings.whisper_model_path == (workdir / "m" / "whisper").resolve()  # relative to the file
+    assert settings.sessions_dir == (workdir / "data" / "sessions").resolve()
+    assert settings.all_phrasebook_dirs == (SHIPPED_PHRASEBOOKS, (workdir / "ours").resolve())
+    assert settings.all_exam_paper_dirs == (SHIPPED_EXAM_PAPERS, (workdir / "papers").resolve())
+    assert settings.pass_mark == 85.0
+    assert settings.placeholders["company"] == "国网某某供电公司"
+    assert settings.placeholders["hotline"] == "95598"  # defaults kept for keys the file does not set
+
+    env = {"TRAINER_ENGINE": "vosk", "TRAINER_EXAM_PAPER_DIRS": os.pathsep.join(["a", "b"]), "TRAINER_EXAM_KEY": "k"}
+    settings = load_settings(env)
+    assert settings.engine == "vosk"
+    assert settings.exam_paper_dirs == ((workdir / "a").resolve(), (workdir / "b").resolve())
+    assert settings.exam_key == "k"
+
+
+def test_unknown_engine_is_named(workdir: Path) -> None:
+    with pytest.raises(ConfigError, match="未知的识别引擎“kaldi”"):
+        load_settings({"TRAINER_ENGINE": "kaldi"})
+
+
+def test_broken_toml_names_the_file(workdir: Path) -> None:
+    (workdir / "trainer.toml").write_text('engine = "vosk\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="格式错误") as info:
+        load_settings({})
+    assert "trainer.toml" in info.value.user_message
+
+
+def test_missing_config_named_by_env(workdir: Path) -> None:
+    with pytest.raises(ConfigError, match="TRAINER_CONFIG"):
+        load_settings({"TRAINER_CONFIG": str(workdir / "nope.toml")})
