@@ -142,6 +142,48 @@ def test_broken_file_reports_line_and_field(tmp_path: Path, text: str, field: st
     assert problem.message and not problem.message.isascii(), "messages are Chinese"
 
 
+GREET_TIP = "        tip: 先问好。"
+RECEIVE_KEYWORDS = "        keywords:\n          - 收\n"
+
+
+def with_cues(step_anchor: str, *lines: str) -> str:
+    """VALID with a `cues:` list added after `step_anchor` (one YAML line per item)."""
+    block = "\n        cues:" + "".join("\n          - " + line for line in lines)
+    return VALID.replace(step_anchor, step_anchor + block, 1)
+
+
+def test_cues_load_with_placeholders_filled(tmp_path: Path) -> None:
+    write(tmp_path, "book.yaml", with_cues(GREET_TIP, "您好", "欢迎+来到+{company}", '" 办 + 什么 "'))
+    library = load_library([tmp_path], PLACEHOLDERS)
+    assert library.problems == ()
+    greet = library.scenario("demo").step("greet")
+    assert greet.cues == ("您好", "欢迎+来到+测试供电公司", "办+什么")
+    assert greet.cue_words[2] == ("办", "什么")
+    assert library.scenario("demo").step("sing_receive").cues == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "needle"),
+    [
+        pytest.param(VALID.replace(GREET_TIP, GREET_TIP + "\n        cues: 办+什么 #<"), "scenarios[demo].steps[greet].cues", "列表", id="cues-not-list"),
+        pytest.param(with_cues(GREET_TIP, "[办, 什么] #<"), "scenarios[demo].steps[greet].cues[0]", "文字", id="cue-not-text"),
+        pytest.param(with_cues(GREET_TIP, '"" #<'), "scenarios[demo].steps[greet].cues[0]", "空", id="empty-cue"),
+        pytest.param(with_cues(GREET_TIP, "办++什么 #<"), "scenarios[demo].steps[greet].cues[0]", "空词", id="cue-empty-word"),
+        pytest.param(with_cues(GREET_TIP, "+办+什么 #<"), "scenarios[demo].steps[greet].cues[0]", "空词", id="cue-leading-plus"),
+        pytest.param(with_cues(GREET_TIP, "办+什么+ #<"), "scenarios[demo].steps[greet].cues[0]", "空词", id="cue-trailing-plus"),
+        pytest.param(with_cues(GREET_TIP, "请问您今天来办理什么业务 #<"), "scenarios[demo].steps[greet].cues[0]", "太长", id="cue-word-too-long"),
+        pytest.param(with_cues(RECEIVE_KEYWORDS.rstrip("\n"), "收您+{received} #<"), "scenarios[demo].steps[sing_receive].cues[0]", "空位", id="cue-slot-placeholder"),
+        pytest.param(with_cues(GREET_TIP, "欢迎+{compnay} #<"), "scenarios[demo].steps[greet].cues[0]", "未知的占位符", id="cue-unknown-placeholder"),
+        pytest.param(with_cues(GREET_TIP, "办+什么", "办 + 什么 #<"), "scenarios[demo].steps[greet].cues[1]", "重复", id="duplicate-cue"),
+    ],
+)
+def test_broken_cues_report_line_and_field(tmp_path: Path, text: str, field: str, needle: str) -> None:
+    text, line = marked(text)
+    problem = only_problem(tmp_path, text)
+    assert (problem.line, problem.field) == (line, field), str(problem)
+    assert needle in problem.message, problem.message
+
+
 def test_missing_required_field_is_reported_at_the_mapping(tmp_path: Path) -> None:
     text, line = marked(VALID.replace("  - id: demo\n    title: 演示收费\n", "  - id: demo #<\n"))
     problem = only_problem(tmp_path, text)

@@ -16,6 +16,9 @@ from trainer.errors import ScenarioNotFoundError
 ROLES = ("counter", "hotline", "guide", "field")
 SEVERITIES = ("minor", "major", "critical")
 SLOT_KINDS = ("amount", "number", "digits", "name", "days", "time", "text")
+CUE_SEPARATOR = "+"  # joins the words of one cue: "办+什么"
+CUE_GAP = 12  # max characters between the end of one cue word and the start of the next
+CUE_WORD_MAX = 8  # a cue word is a short word, not a phrasing
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,18 @@ class Step:
     tip: str = ""  # coaching tip shown when the step is missed
     source: Path | None = None
     line: int = 0
+    cues: tuple[str, ...] = ()
+    """Short word sequences that alone prove the step was performed, e.g. "办+什么" or "请+坐".
+
+    One cue is one or more words joined by "+" (config placeholders already filled, no
+    slot placeholders). It is found when all its words are said in one turn, in that
+    order, each starting within `CUE_GAP` characters after the end of the previous one
+    (so "办+什么" matches 是要办什么呀 and 您今天来办理什么业务). A cue found is sufficient
+    for status "hit", independent of `phrases` and `keywords`, which keep their role
+    for similarity matches. Words are compared after transcript normalisation; words of
+    two or more characters tolerate homophones like phrasings do, 1-character words
+    must match exactly.
+    """
 
     @property
     def expected(self) -> str:
@@ -49,6 +64,11 @@ class Step:
     @property
     def all_phrasings(self) -> tuple[str, ...]:
         return self.phrases + self.variants
+
+    @property
+    def cue_words(self) -> tuple[tuple[str, ...], ...]:
+        """Each cue split into its words: "办+什么" → ("办", "什么")."""
+        return tuple(tuple(cue.split(CUE_SEPARATOR)) for cue in self.cues)
 
 
 @dataclass(frozen=True)

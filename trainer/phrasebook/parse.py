@@ -16,9 +16,20 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from trainer.phrasebook.model import ROLES, SEVERITIES, SLOT_KINDS, ForbiddenEntry, PhrasebookProblem, Scenario, Slot, Step
+from trainer.phrasebook.model import (
+    CUE_SEPARATOR,
+    CUE_WORD_MAX,
+    ROLES,
+    SEVERITIES,
+    SLOT_KINDS,
+    ForbiddenEntry,
+    PhrasebookProblem,
+    Scenario,
+    Slot,
+    Step,
+)
 from trainer.phrasebook.nodes import NodeReader, line_of
-from trainer.phrasebook.placeholders import fill
+from trainer.phrasebook.placeholders import fill, placeholder_names
 
 DOMAINS = ("power", "gas", "water", "general")
 ROLE_LABELS = {"counter": "柜台", "hotline": "热线", "guide": "引导", "field": "上门/现场"}
@@ -38,7 +49,7 @@ TOP_KEYS = ("scenarios", "forbidden", "lexicon")
 SCENARIO_REQUIRED = ("id", "title", "role", "brief", "steps")
 SCENARIO_OPTIONAL = ("domain", "difficulty", "forbidden")
 STEP_REQUIRED = ("id", "title", "phrases")
-STEP_OPTIONAL = ("required", "weight", "customer", "variants", "keywords", "slots", "tip")
+STEP_OPTIONAL = ("required", "weight", "customer", "variants", "keywords", "cues", "slots", "tip")
 SLOT_REQUIRED = ("name", "kind")
 SLOT_OPTIONAL = ("description",)
 FORBIDDEN_REQUIRED = ("id", "phrase", "severity", "reason", "replacement")
@@ -271,11 +282,12 @@ class _FileParser:
         phrases = self._texts(values["phrases"], f"{fld}.phrases", slot_names)
         variants = self._texts(values["variants"], f"{fld}.variants", slot_names, allow_empty_list=True) if "variants" in values else []
         keywords = self._keywords(values["keywords"], f"{fld}.keywords") if "keywords" in values else []
+        cues = self._cues(values["cues"], f"{fld}.cues", slot_names) if "cues" in values else []
         customer = self._text(values["customer"], f"{fld}.customer", allow_empty=True) if "customer" in values else ""
         tip = self._text(values["tip"], f"{fld}.tip", allow_empty=True) if "tip" in values else ""
         required = self.r.boolean(values["required"], f"{fld}.required") if "required" in values else True
         weight = self.r.positive(values["weight"], f"{fld}.weight") if "weight" in values else 1.0
-        parts = (step_id, title, slots, phrases, variants, keywords, customer, tip, required, weight)
+        parts = (step_id, title, slots, phrases, variants, keywords, cues, customer, tip, required, weight)
         if any(p is None for p in parts):
             return None
         assert phrases is not None and variants is not None and keywords is not None and slots is not None
@@ -294,6 +306,7 @@ class _FileParser:
             tip=tip,  # type: ignore[arg-type]
             source=self.parsed.path,
             line=line_of(node),
+            cues=tuple(cues),  # type: ignore[arg-type]
         )
 
     def _consistent(
@@ -354,6 +367,60 @@ class _FileParser:
             seen.add(name)
             slots.append(Slot(name=name, kind=kind, description=description))
         return slots if ok else None
+
+    def _cues(self, node: Node, fld: str, slot_names: frozenset[str]) -> list[str] | None:
+        """`cues:` — a list of "word+word" texts; config placeholders filled, slot placeholders refused."""
+        items = self.r.sequence(node, fld, allow_empty=True)
+        if items is None:
+            return None
+        cues: list[str] = []
+        seen: dict[str, int] = {}
+        ok = True
+        for i, item in enumerate(items):
+            cue = self._cue(item, f"{fld}[{i}]", slot_names)
+            if cue is None:
+                ok = False
+                continue
+            if cue in seen:
+                self.r.problem(item, f"{fld}[{i}]", f"线索“{cue}”重复（第 {seen[cue]} 行已写过）；请删掉一条")
+                ok = False
+                continue
+            seen[cue] = line_of(item)
+            cues.append(cue)
+        return cues if ok else None
+
+    def _cue(self, node: Node, fld: str, slot_names: frozenset[str]) -> str | None:
+        raw = self.r.text(node, fld)
+        if raw is None:
+            return None
+        words = [w.strip() for w in raw.split(CUE_SEPARATOR)]
+        if any(not w for w in words):
+            self.r.problem(node, fld, f"线索“{raw}”里有空词：词与词之间只用一个“{CUE_SEPARATOR}”连接，开头和结尾不要写“{CUE_SEPARATOR}”，例如 办+什么")
+            return None
+        filled_words: list[str] = []
+        for word in words:
+            try:
+                names = placeholder_names(word)
+            except ValueError:
+                names = []
+            slots_used = [n for n in names if n in slot_names]
+            if slots_used:
+                self.r.problem(node, fld, f"线索里不能用空位占位符 {{{slots_used[0]}}}：线索只写固定的词，数值由 phrases 里的空位检查")
+                return None
+            filled, errors = fill(word, self.config, ())
+            if errors:
+                for message in errors:
+                    self.r.problem(node, fld, message)
+                return None
+            filled = filled.strip()
+            if not names and len(filled) > CUE_WORD_MAX:
+                self.r.problem(node, fld, f"线索词“{filled}”有 {len(filled)} 个字，太长（最多 {CUE_WORD_MAX} 个字）：线索是几个短词，整句请写进 phrases 或 variants")
+                return None
+            if not filled:
+                self.r.problem(node, fld, "填入占位符后为空")
+                return None
+            filled_words.append(filled)
+        return CUE_SEPARATOR.join(filled_words)
 
     def _keywords(self, node: Node, fld: str) -> list[tuple[tuple[str, ...], Node]] | None:
         items = self.r.sequence(node, fld, allow_empty=True)
