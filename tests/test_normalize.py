@@ -28,6 +28,8 @@ FILLERS = ("嗯", "啊", "呃", "那个", "就是说", "然后呢")
         ("请稍等一下，我们一定改进", "请稍等一下我们一定改进"),  # lone numerals inside words stay
         ("万一", "万一"),  # not a number: cn2an refuses, text kept
         ("1 3 1 1 5", "13115"),
+        ("您要办什么？怎么了", "您要办什么怎么了"),  # simplified 么 stays (OpenCC tw2s would write 幺)
+        ("您要辦什麼", "您要办什么"),  # and Whisper's traditional 麼 meets it
     ],
 )
 def test_normalize_text(raw: str, expected: str) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from trainer.phrasebook.model import Step
+from trainer.scoring.cues import find_cues
 from trainer.scoring.document import Doc, cached_form
 from trainer.scoring.patterns import Pattern, compile_phrasing, step_thresholds
 from trainer.scoring.result import HIT, MISSED, PARTIAL
@@ -166,6 +167,7 @@ class StepCandidate:
     status: str  # hit | partial
     candidate: Candidate
     missing_keywords: tuple[str, ...] = ()
+    cue: str = ""  # the cue found ("办+什么") when the candidate comes from `Step.cues`
 
     @property
     def start(self) -> int:
@@ -268,8 +270,28 @@ def _group_in_pattern(step: Step, group_label: str, pattern: Pattern) -> bool:
     return False
 
 
+# Reported similarity of a cue match: the trainee performed the step in their own
+# words, so the standard phrasing was not said verbatim. Set at the level of a
+# clear phrase hit, below a near-verbatim one, so where a step is both cued and
+# said in its standard phrasing elsewhere, the alignment prefers the standard one.
+CUE_SIMILARITY = 0.8
+
+
+def cue_candidates(step: Step, index: int, doc: Doc, fillers: Sequence[str] = ()) -> list[StepCandidate]:
+    """Hits from the step's cues (sufficient evidence on their own: no keyword check)."""
+    out = []
+    for cue, start, end in find_cues(step.cues, doc, fillers):
+        candidate = Candidate(start, end, CUE_SIMILARITY, CUE_SIMILARITY, CUE_SIMILARITY, cue.pattern)
+        out.append(StepCandidate(index, HIT, candidate, (), cue.text))
+    return out
+
+
 def match_steps(steps: Sequence[Step], doc: Doc, fillers: Sequence[str] = ()) -> list[list[StepCandidate]]:
-    """Candidate performances of every step, best first (hit or partial; missed steps get [])."""
+    """Candidate performances of every step, best first (hit or partial; missed steps get []).
+
+    Candidates come from the step's phrasings (fuzzy similarity, key words
+    required for a hit) and from its cues (a cue said is a hit on its own).
+    """
     all_patterns: list[Pattern] = []
     owner: list[int] = []
     clause_flags: list[bool] = []
@@ -287,6 +309,9 @@ def match_steps(steps: Sequence[Step], doc: Doc, fillers: Sequence[str] = ()) ->
             if is_clause and status != HIT:
                 continue  # a fragment of a phrasing only counts when said nearly verbatim
             per_step[index].append(StepCandidate(index, status, candidate, missing))
+    for index, step in enumerate(steps):
+        if step.cues:
+            per_step[index].extend(cue_candidates(step, index, doc, fillers))
     for index, candidates in enumerate(per_step):
         candidates.sort(key=lambda c: (c.status != HIT, -c.similarity, -c.candidate.pattern.length))
         kept: list[StepCandidate] = []

@@ -106,8 +106,16 @@ def _opencc_t2s() -> opencc.OpenCC:
 
 
 def to_simplified(text: str) -> str:
-    """Traditional -> simplified Chinese (OpenCC tw2s)."""
-    return _opencc_t2s().convert(text)
+    """Traditional -> simplified Chinese (OpenCC tw2s; simplified 么 kept, see _KEEP_SIMPLIFIED)."""
+    converted = _opencc_t2s().convert(text)
+    if len(converted) == len(text):
+        converted = "".join(o if _KEEP_SIMPLIFIED.get(o) == c else c for o, c in zip(text, converted))
+    return converted
+
+
+# tw2s maps the simplified 么 to 幺 (Taiwan variant table): 什么 would become 什幺 and no
+# longer equal 什麼 -> 什么 said elsewhere. A 么 in the input stays 么.
+_KEEP_SIMPLIFIED = {"么": "幺"}
 
 
 def _t2s(units: list[_Unit]) -> list[_Unit]:
@@ -115,7 +123,8 @@ def _t2s(units: list[_Unit]) -> list[_Unit]:
     converted = to_simplified(text)
     if len(converted) == len(text):
         for unit, char in zip(units, converted):
-            unit.char = char
+            if _KEEP_SIMPLIFIED.get(unit.char) != char:
+                unit.char = char
         return units
     # Phrase-level conversion changed the length: fall back to character by character.
     for unit in units:

@@ -1,0 +1,110 @@
+"""Cues (`Step.cues`): a short word sequence said in the trainee's own sentence proves the step."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from trainer.asr.base import Transcript, Word
+from trainer.phrasebook.model import CUE_GAP, Lexicon, Scenario, Step
+from trainer.scoring.cues import compile_cue, find_cue
+from trainer.scoring.document import TurnText, build_doc
+from trainer.scoring.match import CUE_SIMILARITY
+from trainer.scoring.result import HIT, MISSED, PARTIAL
+from trainer.scoring.score import score_turn_texts
+
+GREET = Step("greet", "问候", ("您好！",), keywords=(("您好", "你好"),))
+SEAT = Step("offer_seat", "请坐", ("您请坐。",), keywords=(("坐",),), cues=("这边+坐", "请+坐"))
+ASK_NEED = Step("ask_need", "问需求", ("请问您需要办理什么业务？",), keywords=(("办理",), ("业务",)), cues=("办+什么",))
+WAIT = Step("ask_wait", "请稍候", ("请您稍等，我马上为您办理。",), keywords=(("稍等", "稍候"),), cues=("稍等+一下",))
+FAREWELL = Step("farewell", "道别", ("请您慢走，再见！",), keywords=(("再见", "慢走"),))
+
+
+def run(texts: list[str], *steps: Step):
+    turns = [TurnText(Transcript(text=t), f"turn{i + 1:02d}.wav") for i, t in enumerate(texts)]
+    return score_turn_texts(turns, Scenario("test", "测试", "counter", "", tuple(steps)), (), Lexicon())
+
+
+def spans(cue: str, text: str) -> list[str]:
+    compiled = compile_cue(cue)
+    assert compiled is not None
+    doc = build_doc([TurnText(Transcript(text=text))])
+    return [doc.span_text(s, e) for s, e in find_cue(compiled, doc, 0)]
+
+
+def test_cue_words_in_order_with_other_words_between() -> None:
+    assert spans("办+什么", "是要办什么呀？") == ["办什么"]
+    assert spans("办+什么", "您今天来办理什么业务") == ["办理什么"]
+    assert spans("办+什么", "什么事情要办？") == []  # wrong order
+
+
+def test_cue_gap_is_limited_to_the_window() -> None:
+    inside = "办" + "啦" * CUE_GAP + "什么"
+    outside = "办" + "啦" * (CUE_GAP + 1) + "什么"
+    assert spans("办+什么", inside) != []
+    assert spans("办+什么", outside) == []
+
+
+def test_cue_words_must_be_in_the_same_turn() -> None:
+    result = run(["您好，您来办", "什么业务？"], GREET, dataclasses.replace(ASK_NEED, phrases=("请问您办啥",), keywords=()))
+    assert result.step("ask_need").status != HIT
+
+
+def test_long_words_tolerate_homophones_one_character_words_do_not() -> None:
+    assert spans("稍等+一下", "请您烧等一下") == ["烧等一下"]  # 稍/烧 same folded pinyin
+    assert spans("这边+坐", "这遍坐") == ["这遍坐"]
+    assert spans("请+坐", "轻坐") == []  # 1-character words: exact characters only
+    assert spans("办+什么", "伴什么") == []
+
+
+def test_cue_hit_without_the_standard_phrasing_or_its_keywords() -> None:
+    result = run(["您好，是要办什么呀？"], GREET, ASK_NEED)
+    step = result.step("ask_need")
+    assert step.status == HIT
+    assert step.matched_text == "办什么"
+    assert step.turn == 1
+    assert step.similarity == CUE_SIMILARITY
+
+
+def test_several_steps_in_one_utterance() -> None:
+    result = run(["您好，这边请坐，是要办什么呀？"], GREET, SEAT, ASK_NEED)
+    assert [s.status for s in result.steps] == [HIT, HIT, HIT]
+    assert not any(s.out_of_order for s in result.steps)
+
+
+def test_no_cue_falls_back_to_phrasings() -> None:
+    plain = dataclasses.replace(ASK_NEED, cues=())
+    assert run(["您好，是要办什么呀？"], GREET, plain).step("ask_need").status != HIT
+    assert run(["您好，今天天气不错。"], GREET, ASK_NEED).step("ask_need").status == MISSED
+    assert run(["您好，请问您需要办理什么业务？"], GREET, ASK_NEED).step("ask_need").status == HIT
+    # without its cue, a weak phrasing match stays what it was
+    said = "您好，请问您需要办业务吗？"
+    assert run([said], GREET, plain).step("ask_need").status in (PARTIAL, MISSED)
+
+
+def test_cue_beats_a_weaker_partial_phrase_match() -> None:
+    weak = dataclasses.replace(ASK_NEED, keywords=(("办理",), ("业务",)))
+    said = ["您好，您想办点什么业务呢？"]
+    assert run(said, GREET, dataclasses.replace(weak, cues=())).step("ask_need").status != HIT
+    assert run(said, GREET, weak).step("ask_need").status == HIT
+
+
+def test_cue_span_has_times_from_word_timings() -> None:
+    words = tuple(Word(ch, 0.2 * i, 0.2 * (i + 1)) for i, ch in enumerate("您好请问要办什么"))
+    turns = [TurnText(Transcript("您好请问要办什么", words=words, duration=2.0), "t1.wav")]
+    result = score_turn_texts(turns, Scenario("test", "测试", "counter", "", (GREET, ASK_NEED)), (), Lexicon())
+    step = result.step("ask_need")
+    assert step.status == HIT
+    assert step.start is not None and abs(step.start - 1.0) < 1e-6 and abs(step.end - 1.6) < 1e-6
+
+
+def test_out_of_order_cue_is_reported() -> None:
+    result = run(["请您稍等一下。", "您好，这边请坐。"], GREET, SEAT, WAIT)
+    assert result.step("ask_wait").status == HIT
+    assert result.step("greet").status == HIT and result.step("offer_seat").status == HIT
+    assert result.step("ask_wait").out_of_order
+
+
+def test_cue_word_with_normalised_text() -> None:
+    # traditional characters (Whisper) and spaces (Vosk) are normalised like the transcript
+    assert spans("办+什么", "是 要 辦 什 麼") == ["辦 什 麼"]
+    assert spans("办+什么", "是要办什么") == ["办什么"]
