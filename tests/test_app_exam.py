@@ -73,6 +73,7 @@ def _app(page: Path, timeout: float = 240) -> AppTest:
 def _texts(at: AppTest) -> str:
     parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.info]
     parts += [e.value for e in at.success] + [e.value for e in at.warning] + [e.value for e in at.error]
+    parts += [e.value for e in at.text]
     return "\n".join(str(p) for p in parts)
 
 
@@ -228,6 +229,7 @@ def test_missing_exam_key_is_explained(exam_env: Path, monkeypatch: pytest.Monke
     at.run()
     _no_exception(at)
     assert "未配置考试密钥" in _texts(at) and not at.text_input
+    assert "请联系考核负责人" in at.error[0].value  # the candidate is told whom to ask, not how to set a key
 
 
 def test_hidden_feedback_result_shows_pass_or_fail_only(exam_env: Path) -> None:
@@ -327,7 +329,7 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
     _no_exception(at)
     table = at.dataframe[0].value
     assert list(table["考生编号"]) == ["E6002", "E6001"]  # newest first
-    assert list(table["结果"]) == ["未通过", "通过"] and set(table["封印"]) == {"✅ 完好"}
+    assert list(table["结果"]) == ["未通过", "通过"] and set(table["封印"]) == {"√ 完好"}
     labels = {b.label for b in at.get("download_button")}
     assert {"导出 Excel", "导出 CSV"} <= labels
 
@@ -393,4 +395,4 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
     assert list(at.dataframe[-1].value["考试编号"]) == [failed.exam_id]
     # the roster's seal column checks the ledger entry; the audio change is found by the full check above
     at.text_input(key="x-candidate").input("").run()
-    assert set(at.dataframe[0].value["封印"]) == {"✅ 完好"}
+    assert set(at.dataframe[0].value["封印"]) == {"√ 完好"}

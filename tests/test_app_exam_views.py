@@ -63,8 +63,8 @@ def test_format_clock_rounds_up(seconds: float, text: str) -> None:
 
 
 def test_timer_text_and_html() -> None:
-    assert ev.timer_text(45, 10.5) == "⏱️ 剩余 0:35（时限 45 秒）"
-    assert ev.timer_text(45, 50).startswith("⏰ 时间到")
+    assert ev.timer_text(45, 10.5) == "剩余 0:35（时限 45 秒）"
+    assert ev.timer_text(45, 50).startswith("时间到")
     assert ev.remaining_seconds(45, 50) == 0
     html = ev.timer_html(45, 10.5)
     assert '"left": 34.5' in html and '"limit": "45"' in html and "<script>" in html
@@ -99,7 +99,7 @@ def test_candidate_result_with_breakdown(tmp_path: Path) -> None:
     assert any("一票否决" in r for r in shown.reasons) and any("用语覆盖" in r for r in shown.reasons)
     assert [r["场景"] for r in shown.questions] == ["柜台收费", "引导迎送"]
     assert list(shown.questions[0]) == ["题号", "场景", "本题总分", "用语覆盖", "顺序", "礼貌用语"]
-    assert shown.questions[1]["礼貌用语"] is None
+    assert shown.questions[1]["礼貌用语"] == "—"  # not applicable: a dash, never the word None
     assert [d["维度"] for d in shown.dimensions] == ["用语覆盖", "顺序", "礼貌用语"]
     assert shown.forbidden == ["第 2 题第 1 轮：“喂”，应说：“您好”"]
     assert shown.feedback[0] == ("第 1 题 · 柜台收费", ["总分 92"])
@@ -119,7 +119,7 @@ def test_roster_rows_breakdown_and_labels(tmp_path: Path) -> None:
     settings, result = _sealed(tmp_path, PAPER, "E3", {"payment": score_dict(92), "reception": score_dict(88)})
     rows = roster(settings.sessions_dir, key=settings.exam_key.encode())
     table = ev.roster_rows(rows)
-    assert table[0]["考生编号"] == "E3" and table[0]["结果"] == "通过" and table[0]["封印"] == "✅ 完好"
+    assert table[0]["考生编号"] == "E3" and table[0]["结果"] == "通过" and table[0]["封印"] == "√ 完好"
     assert table[0]["总分"] == 90.0 and table[0]["改判"] == "" and table[0]["考试编号"] == result.exam_id
     assert ev.roster_rows(roster(settings.sessions_dir))[0]["封印"] == ""  # no key given: not checked
     assert ev.roster_label(rows[0]).endswith("王小明（E3） · 收费上岗考核 · 90 分 通过")

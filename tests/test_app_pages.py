@@ -382,5 +382,5 @@ def test_phrasebook_browser_and_problems(app_env: Path, monkeypatch: pytest.Monk
     assert any("柜台收费" in label for label in labels)
     at.selectbox(key="pb-role").set_value("hotline").run()
     assert all("热线" in e.label for e in at.expander)
-    forbidden = at.dataframe[-1].value
+    forbidden = at.table[-1].value  # static (wrapping) tables: every phrase and replacement readable in full
     assert {"忌语", "应该说"} <= set(forbidden.columns) and len(forbidden) > 5

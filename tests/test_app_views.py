@@ -124,6 +124,22 @@ def test_turn_result_lists_this_turns_steps_and_forbidden() -> None:
     assert views.turn_result(SCORE, 1, _scenario(), _library()).steps[0].status == "hit"
 
 
+def test_turn_result_gives_the_standard_phrase_of_the_step_this_turn_asked_for_when_missed() -> None:
+    # turn 3's customer line opens the "change" step, which the performance has missed
+    missed = views.turn_result(SCORE, 3, _scenario(), _library()).expected_here
+    assert missed is not None and missed.step_id == "change" and missed.title == "唱付"
+    assert missed.expected == "找您48元，请收好。" and missed.tip == "说出找零金额"  # slot filled from this performance
+    # done (hit or partial) or no scenario: nothing to add
+    assert views.turn_result(SCORE, 1, _scenario(), _library()).expected_here is None
+    assert views.turn_result(SCORE, 2, _scenario(), _library()).expected_here is None
+    assert views.turn_result(SCORE, 3).expected_here is None
+
+
+def test_final_feedback_is_simplified_like_the_transcript() -> None:
+    score = {**SCORE, "feedback": ["步骤「二问」不完整：听到“請問您辦理什麼業務”"]}
+    assert views.final_result(score, _scenario()).feedback == ("步骤「二问」不完整：听到“请问您办理什么业务”",)
+
+
 def test_final_result_checklist_dimensions_missed_with_standard_phrase() -> None:
     final = views.final_result(SCORE, _scenario(), _library(), pass_mark=80)
     assert final.total == 55.5 and final.verdict == "未通过" and final.pass_mark == 80
@@ -196,8 +212,10 @@ def test_weak_step_rows_most_missed_first_with_titles() -> None:
         StepStat("gone", "x", "", attempts=0, hits=0, partials=0, misses=0),
     ]
     rows = views.weak_step_rows(stats, _library())
-    assert [r["步骤"] for r in rows] == ["唱付（柜台收费）", "一笑：问候（柜台收费）"]
+    assert [r["步骤"] for r in rows] == ["唱付（柜台收费）"]  # a step nobody missed is not a weak step
     assert rows[0]["遗漏率%"] == 50.0 and rows[0]["不完整率%"] == 25.0
+    partial_only = [StepStat("payment", "greet", "您好！", attempts=2, hits=1, partials=1, misses=0)]
+    assert [r["不完整率%"] for r in views.weak_step_rows(partial_only, _library())] == [50.0]
 
 
 def test_build_filter_from_widgets() -> None:

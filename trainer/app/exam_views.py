@@ -41,6 +41,11 @@ def ordered_dimensions(keys: Iterable[str]) -> list[str]:
     return [d for d in DIMENSION_ORDER if d in seen] + sorted(seen - set(DIMENSION_ORDER))
 
 
+def cell(value: Any) -> Any:
+    """A table cell: "—" for a dimension that does not apply (never the word None)."""
+    return "—" if value is None else value
+
+
 def num(value: float | None) -> str:
     """55.0 -> "55", 55.25 -> "55.2"; None -> ""."""
     return "" if value is None else f"{float(value):.1f}".rstrip("0").rstrip(".")
@@ -129,8 +134,8 @@ def remaining_seconds(limit: float, elapsed: float) -> float:
 def timer_text(limit: float, elapsed: float) -> str:
     left = remaining_seconds(limit, elapsed)
     if left <= 0:
-        return f"⏰ 时间到（时限 {num(limit)} 秒）。请立即停止录音并提交。"
-    return f"⏱️ 剩余 {format_clock(left)}（时限 {num(limit)} 秒）"
+        return f"时间到（时限 {num(limit)} 秒）。请立即停止录音并提交。"
+    return f"剩余 {format_clock(left)}（时限 {num(limit)} 秒）"
 
 
 def timer_html(limit: float, elapsed: float) -> str:
@@ -145,8 +150,8 @@ def timer_html(limit: float, elapsed: float) -> str:
         "const t=document.getElementById('t'),s=document.getElementById('s');"
         "function f(x){x=Math.max(0,Math.ceil(x));return Math.floor(x/60)+':'+String(x%60).padStart(2,'0');}"
         "function tick(){const x=(end-Date.now())/1000;"
-        "if(x<=0){t.textContent='⏰ 时间到';t.style.color='#cf222e';s.textContent='请立即停止录音并提交；超时提交的录音不予采用。';return;}"
-        "t.textContent='⏱️ 剩余 '+f(x);t.style.color=x<=10?'#cf222e':'#1a7f37';"
+        "if(x<=0){t.textContent='时间到';t.style.color='#cf222e';s.textContent='请立即停止录音并提交；超时提交的录音不予采用。';return;}"
+        "t.textContent='剩余 '+f(x);t.style.color=x<=10?'#cf222e':'#1a7f37';"
         "s.textContent='本轮时限 '+d.limit+' 秒';setTimeout(tick,250);}"
         "tick();</script>"
     )
@@ -195,9 +200,9 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
     q_dims = ordered_dimensions(k for q in questions for k in (q.get("dimensions") or {}))
     question_rows = []
     for q in questions:
-        row: dict[str, Any] = {"题号": q.get("index"), "场景": q.get("title", ""), "本题总分": q.get("total")}
+        row: dict[str, Any] = {"题号": q.get("index"), "场景": q.get("title", ""), "本题总分": cell(q.get("total"))}
         for d in q_dims:
-            row[dimension_label(d)] = (q.get("dimensions") or {}).get(d)
+            row[dimension_label(d)] = cell((q.get("dimensions") or {}).get(d))
         question_rows.append(row)
     forbidden = [
         f"第 {q.get('index')} 题第 {hit.get('turn') or '?'} 轮：“{hit.get('phrase', '')}”，应说：“{hit.get('suggestion', '')}”"
@@ -260,7 +265,7 @@ def roster_rows(rows: Sequence[RosterRow]) -> list[dict[str, Any]]:
             "结果": verdict_label(r.passed),
             "改判": "是（机评 " + verdict_label(r.machine_passed) + f" {num(r.machine_total)} 分）" if r.overridden else "",
             "未通过原因": r.reasons,
-            "封印": "" if r.seal_ok is None else ("✅ 完好" if r.seal_ok else "❌ 不符"),
+            "封印": "" if r.seal_ok is None else ("√ 完好" if r.seal_ok else "× 不符"),  # glyphs every CJK font has
             "考试编号": r.exam_id,
         })
     return out
@@ -303,7 +308,7 @@ def breakdown_rows(result: ExamResult) -> list[dict[str, Any]]:
     for q, qv in zip(result.questions, verdict.questions):
         row: dict[str, Any] = {"题号": str(q.index), "场景": q.scenario_title}
         for d in dims:
-            row[dimension_label(d)] = qv.dimensions.get(d)
+            row[dimension_label(d)] = cell(qv.dimensions.get(d))
         row["本题总分"] = qv.total
         row["服务忌语"] = len(qv.forbidden)
         row["低于单项要求"] = "、".join(dimension_label(d) for d in qv.below_minimum)
@@ -311,7 +316,7 @@ def breakdown_rows(result: ExamResult) -> list[dict[str, Any]]:
         rows.append(row)
     average: dict[str, Any] = {"题号": "平均", "场景": ""}
     for d in dims:
-        average[dimension_label(d)] = verdict.dimensions.get(d)
+        average[dimension_label(d)] = cell(verdict.dimensions.get(d))
     average.update({"本题总分": verdict.total, "服务忌语": sum(len(q.forbidden) for q in verdict.questions), "低于单项要求": "", "超时轮次": ""})
     rows.append(average)
     return rows

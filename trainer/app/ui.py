@@ -32,8 +32,18 @@ PAGE_INSTRUCTOR = "pages/3_教师.py"
 PAGE_PHRASEBOOK = "pages/4_话术库.py"
 
 
+# Streamlit's file uploader has fixed English texts ("Upload", "200MB per file"); show Chinese instead.
+LOCALIZE_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button p::after { content: "选择文件"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after { content: "或把文件拖到这里"; font-size: 0.875rem; }
+</style>"""
+
+
 def page_setup(title: str) -> None:
     st.set_page_config(page_title=f"{title} · 文明服务用语训练", page_icon=":material/record_voice_over:", layout="wide")
+    st.html(LOCALIZE_CSS)
 
 
 # --------------------------------------------------------------------------- resources
@@ -99,6 +109,14 @@ def guarded(action: Callable[[], T], what: str = "操作") -> T | None:
 # --------------------------------------------------------------------------- banners
 
 
+def admin_problem(headline: str, detail: str) -> None:
+    """A problem only the administrator can fix: one plain line for whoever is at the page (a
+    trainee, a candidate), then the administrator's instructions with their line breaks kept."""
+    st.error(headline, icon=":material/error:")
+    with st.expander("给管理员 / 考核负责人的处理方法"):
+        st.text(detail)
+
+
 def engine_banner(settings: Settings) -> EngineStatus:
     status = engine_status(settings)
     if not status.ready:
@@ -159,8 +177,13 @@ def turn_panel(result: TurnResult) -> None:
     highlighted(result.html)
     if result.steps:
         step_lines(result.steps)
-    elif not result.forbidden:
-        st.info("这一轮没有对上任何标准用语。看看下方的标准说法，再试一次？")
+    missing = result.expected_here
+    if missing is not None:
+        lead = "" if result.steps or result.forbidden else "这一轮没有对上任何标准用语。"
+        tip = f"\n\n提示：{missing.tip}" if missing.tip else ""
+        st.info(f"{lead}本轮应做到「{missing.title}」，标准说法：“{missing.expected}”{tip}\n\n可以点“重录这一轮”再试一次。", icon=":material/lightbulb:")
+    elif not result.steps and not result.forbidden:
+        st.info("这一轮没有对上任何标准用语。可以点“重录这一轮”再试一次。")
     forbidden_lines(result.forbidden)
 
 
@@ -170,13 +193,11 @@ def final_panel(result: FinalResult) -> None:
     cols[1].metric("结果", result.verdict, delta=None)
     if result.pass_mark is not None:
         cols[2].caption(f"及格线 {result.pass_mark:g} 分")
-    left, right = st.columns([1, 3])
-    with left:
-        st.markdown("**各维度得分**")
-        static_table(result.dimensions)
-    with right:
-        st.markdown("**步骤完成情况**")
-        static_table(result.checklist)
+    st.markdown("**各维度得分**")
+    if result.dimensions:  # one row across the page: the checklist below gets the full width
+        static_table([{row["维度"]: row["得分"] for row in result.dimensions}])
+    st.markdown("**步骤完成情况**")
+    static_table(result.checklist)
     if result.feedback:
         st.markdown("**改进建议**")
         st.markdown("\n".join(f"- {line}" for line in result.feedback))
@@ -259,7 +280,8 @@ def instructor_gate(settings: Settings) -> bool:
 
 
 VERDICT_CHOICES = ("", "agree", "disagree")
-VERDICT_TEXT = {"": "—", "agree": "同意", "disagree": "不同意"}
+VERDICT_TEXT = {"": "不评", "agree": "同意", "disagree": "不同意"}
+REVIEW_SAVED = "review_saved"  # session_state: the confirmation shown after the rerun that follows a save
 
 
 def review_form(record: SessionRecord, store: SessionStore, library: Library | None) -> None:
@@ -268,13 +290,15 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
 
     scenario = library.scenarios.get(record.scenario_id) if library is not None else None
     key = f"review-{record.id}"
+    if st.session_state.get(REVIEW_SAVED, (None, ""))[0] == record.id:
+        st.success(st.session_state.pop(REVIEW_SAVED)[1], icon=":material/check_circle:")
     with st.form(key):
         st.markdown("#### 复核")
         reviewer = st.text_input("复核人", value=st.session_state.get("reviewer_name", ""), key=f"{key}-reviewer")
         verdicts: dict[str, tuple[str, str]] = {}
         for n, step in enumerate(record.steps, start=1):
             line = views.step_line(step, scenario)
-            cols = st.columns([3, 2, 3])
+            cols = st.columns([3, 3, 3])
             cols[0].markdown(f"{line.icon} **{line.title}**（机评：{line.status_label}）")
             verdict = cols[1].radio(
                 "意见", VERDICT_CHOICES, format_func=VERDICT_TEXT.get, horizontal=True, key=f"{key}-v-{n}", label_visibility="collapsed"
@@ -292,7 +316,9 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
         review = views.build_review(record.id, reviewer, verdicts, overall, total, passed, comment)
         path = guarded(lambda: store.add_review(record.id, review), "保存复核")
         if path is not None:
-            st.success(f"复核已保存（{path.name}）。机评成绩保持不变，列表和导出中显示复核后的结果。")
+            # rerun so the list, the review lines above the form and the charts show the new review at once
+            st.session_state[REVIEW_SAVED] = (record.id, "复核已保存。机评成绩保持不变，列表和导出中显示复核后的结果。")
+            st.rerun()
 
 
 def static_table(rows: list[dict[str, Any]]) -> None:
@@ -301,7 +327,27 @@ def static_table(rows: list[dict[str, Any]]) -> None:
     if frame.empty:
         st.caption("（无）")
         return
-    st.table(frame.set_index(frame.columns[0]))
+    st.table(frame, hide_index=True)
+
+
+def score_history_chart(points: list[dict[str, Any]], pass_mark: float | None = None) -> None:
+    """Scores over time (rows from views.history_points): a point per session, lines per scenario,
+    the pass mark as a dashed rule. Points stay visible when a scenario has a single session."""
+    import altair as alt
+
+    frame = pd.DataFrame(points)
+    frame["时间"] = pd.to_datetime(frame["时间"])
+    base = alt.Chart(frame).encode(
+        x=alt.X("时间:T", title=None, axis=alt.Axis(format="%m-%d %H:%M", labelAngle=0)),
+        y=alt.Y("得分:Q", title="得分", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("场景:N", title="场景", legend=alt.Legend(orient="bottom", labelLimit=400)),
+        tooltip=[alt.Tooltip("时间:T", format="%Y-%m-%d %H:%M"), "场景", "得分"],
+    )
+    chart = base.mark_line(opacity=0.6) + base.mark_point(filled=True, size=70)
+    if pass_mark is not None:
+        rule = alt.Chart(pd.DataFrame({"及格线": [pass_mark]})).mark_rule(strokeDash=[6, 4], color="#888").encode(y="及格线:Q")
+        chart = chart + rule
+    st.altair_chart(chart.properties(height=320), width="stretch")
 
 
 def weak_steps_chart(rows: list[dict[str, Any]]) -> None:

@@ -114,6 +114,7 @@ class TurnResult:
     text: str  # plain transcript
     steps: tuple[StepLine, ...]  # steps performed (hit or partial) in this turn
     forbidden: tuple[ForbiddenLine, ...]
+    expected_here: StepLine | None = None  # the step this turn's customer line asks for, when not done yet
 
 
 def _amounts(score: Mapping[str, Any]) -> AmountCheck | None:
@@ -190,7 +191,20 @@ def turn_result(score: Mapping[str, Any], index: int, scenario: Scenario | None 
             if s.get("turn") == index and s.get("status") in ("hit", "partial")
         ),
         forbidden=tuple(forbidden_line(f, reasons) for f in score.get("forbidden") or [] if f.get("turn") == index),
+        expected_here=_expected_here(score, index, scenario, amounts),
     )
+
+
+def _expected_here(score: Mapping[str, Any], index: int, scenario: Scenario | None, amounts: AmountCheck | None) -> StepLine | None:
+    """The step whose customer line opens turn `index`, with its standard phrase, when the performance
+    so far has missed it (so the trainee sees right away what to say)."""
+    if scenario is None or not 0 < index <= len(scenario.steps):
+        return None
+    wanted = scenario.steps[index - 1].id
+    for step in score.get("steps") or []:
+        if step.get("id") == wanted and step.get("status") == "missed":
+            return step_line(step, scenario, amounts)
+    return None
 
 
 # --------------------------------------------------------------------------- the whole performance
@@ -248,7 +262,7 @@ def final_result(score: Mapping[str, Any], scenario: Scenario | None = None, lib
         steps=steps,
         missed=tuple(s for s in steps if s.status != "hit"),
         forbidden=tuple(forbidden_line(f, reasons) for f in score.get("forbidden") or []),
-        feedback=tuple(str(x) for x in score.get("feedback") or []),
+        feedback=tuple(to_simplified(str(x)) for x in score.get("feedback") or []),  # quotes the transcript: simplified like the rest
     )
 
 
@@ -297,7 +311,7 @@ def weak_step_rows(stats: Iterable[StepStat], library: Library | None = None, li
     """The most often missed steps across the group: rows for a bar chart (percentages)."""
     rows = []
     for stat in stats:
-        if not stat.attempts:
+        if not stat.attempts or not (stat.misses or stat.partials):  # never missed: not a weak step
             continue
         scenario = library.scenarios.get(stat.scenario_id) if library is not None else None
         title = stat.step_id

@@ -1,6 +1,5 @@
 """A trainee's own sessions: score over time, the list, and one session opened."""
 
-import pandas as pd
 import streamlit as st
 
 from trainer.app import ui, views
@@ -25,7 +24,7 @@ if not history:
 points = views.history_points(history)
 st.subheader("成绩变化")
 if points:
-    st.line_chart(pd.DataFrame(points), x="时间", y="得分", color="场景", height=320)
+    ui.score_history_chart(points, settings.pass_mark)
 scenario_ids = sorted({s.scenario_id for s in history})
 st.caption(f"共 {len(history)} 次练习，{len(scenario_ids)} 个场景。")
 

@@ -1,6 +1,5 @@
 """Instructor pages (password-gated): list and filter sessions, review one, progress and weak-step charts, export."""
 
-import pandas as pd
 import streamlit as st
 
 from trainer.app import services, ui, views
@@ -25,7 +24,7 @@ with st.expander("筛选", expanded=True):
     kind = cols[2].selectbox("类型", [None, *KIND_LABELS], format_func=lambda k: views.ALL if k is None else KIND_LABELS[k], key="t-kind")
     cols = st.columns(3)
     days = cols[0].date_input("日期范围", value=(), key="t-dates")
-    score_range = cols[1].slider("分数范围", 0.0, 100.0, (0.0, 100.0), step=1.0, key="t-score")
+    score_range = cols[1].slider("分数范围", 0.0, 100.0, (0.0, 100.0), step=1.0, format="%d 分", key="t-score")
     passed = cols[2].radio("结果", (views.ALL, "通过", "未通过"), horizontal=True, key="t-passed")
 since = days[0] if len(days) >= 1 else None
 until = days[1] if len(days) >= 2 else since
@@ -61,7 +60,7 @@ with tab_progress:
         history = ui.guarded(lambda: store.score_history(who, scenario_id), "读取成绩") or []
         points = views.history_points(history)
         if points:
-            st.line_chart(pd.DataFrame(points), x="时间", y="得分", color="场景", height=320)
+            ui.score_history_chart(points, settings.pass_mark)
             st.caption(f"{len(points)} 次有成绩的练习/考试（复核改判后的分数优先）。")
         else:
             st.info("该学员还没有有成绩的会话。")
@@ -74,7 +73,7 @@ with tab_weak:
         ui.weak_steps_chart(rows)
         ui.dataframe(rows)
     else:
-        st.info("没有可统计的步骤。")
+        st.info("按当前筛选条件，没有被遗漏或做得不完整的步骤。")
 
 with tab_export:
     st.markdown("按当前筛选条件导出（每次练习一行，以及每个步骤一行），供培训中心存档。")

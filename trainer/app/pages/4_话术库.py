@@ -27,11 +27,11 @@ with tab_scenarios:
         with st.expander(views.scenario_label(scenario)):
             st.caption(f"编号 {scenario.id} · {views.scenario_meta(scenario)}")
             st.markdown(scenario.brief)
-            ui.dataframe(views.step_rows(scenario))
+            ui.static_table(views.step_rows(scenario))  # wrapped, so whole phrases can be read
             own = views.forbidden_rows(library, scenario.id)
             if own:
                 st.markdown("**本场景适用的服务忌语**")
-                ui.dataframe(own)
+                ui.static_table(own)
 
 with tab_forbidden:
-    ui.dataframe(views.forbidden_rows(library))
+    ui.static_table(views.forbidden_rows(library))

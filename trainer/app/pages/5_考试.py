@@ -15,7 +15,7 @@ PENDING = "exam_pending"
 
 ui.page_setup("考试")
 settings = ui.settings_or_stop()
-st.title("📝 考试")
+st.title(":material/assignment: 考试")
 status = ui.engine_banner(settings)
 library = ui.guarded(lambda: ui.library(settings), "加载话术库")
 if library is None:
@@ -29,11 +29,11 @@ if run is not None and run.result is not None:
     st.subheader(run.plan.paper.title)
     st.caption(f"考生 {run.plan.candidate_name}（{run.plan.candidate_id}）· 考试编号 {shown.exam_id}")
     if shown.passed:
-        st.success(f"## 考试结果：{shown.verdict}", icon="✅")
+        st.success(f"## 考试结果：{shown.verdict}", icon=":material/check_circle:")
     else:
-        st.error(f"## 考试结果：{shown.verdict}", icon="❌")
+        st.error(f"## 考试结果：{shown.verdict}", icon=":material/cancel:")
     if shown.hidden:
-        st.info(shown.message, icon="🔒")
+        st.info(shown.message, icon=":material/lock:")
     else:
         cols = st.columns(3)
         cols[0].metric("总分", exam_views.num(shown.total))
@@ -53,7 +53,7 @@ if run is not None and run.result is not None:
             st.markdown("**各维度平均分**")
             ui.dataframe(shown.dimensions)
         for line in shown.forbidden:
-            st.error(f"服务忌语 · {line}", icon="🚫")
+            st.error(f"服务忌语 · {line}", icon=":material/block:")
         for title, lines in shown.feedback:
             st.markdown(f"**改进意见 · {title}**")
             st.markdown("\n".join(f"- {x}" for x in lines))
@@ -96,7 +96,7 @@ if run is not None:
     q_index, t_index = run.position
     question = plan.questions[q_index - 1]
     st.markdown(f"### 第 {q_index} 题 · {question.title}")
-    st.info(question.brief, icon="📋")
+    st.info(question.brief, icon=":material/assignment:")
     if run.needs_opening():
         st.markdown(f"本题共 {len(question.prompts)} 轮，每轮时限 {exam_views.num(question.time_limit_seconds)} 秒。读完场景说明后点击“开始作答”，第 1 轮随即开始计时。")
         if st.button("开始作答", type="primary", key=f"exam-open-{run.run_id}-{q_index}"):
@@ -105,12 +105,12 @@ if run is not None:
         st.stop()
 
     for done in range(1, t_index):
-        with st.chat_message("客户", avatar="🧑‍💼"):
+        with st.chat_message("客户", avatar=":material/support_agent:"):
             st.markdown(f"**第 {done} 轮** · {question.prompts[done - 1] or '（客户没有说话——请您主动开口。）'}")
         slot = run.answers[q_index - 1][done - 1]
-        st.caption(f"✅ 已提交 · {exam_views.TURN_STATUS_LABELS.get(slot.status, slot.status)}")
+        st.caption(f":material/check: 已提交 · {exam_views.TURN_STATUS_LABELS.get(slot.status, slot.status)}")
 
-    with st.chat_message("客户", avatar="🧑‍💼"):
+    with st.chat_message("客户", avatar=":material/support_agent:"):
         st.markdown(f"**第 {t_index} 轮（共 {len(question.prompts)} 轮）** · {question.prompts[t_index - 1] or '（客户没有说话——请您主动开口。）'}")
     elapsed = run.show_turn()
     st.iframe(exam_views.timer_html(run.time_limit, elapsed), height=70)
@@ -157,8 +157,11 @@ if run is not None:
     st.stop()
 
 # --------------------------------------------------------------------------- confirm the rules
-key_ok = ui.guarded(lambda: exam_key(settings), "检查考试密钥") is not None
-if not key_ok:
+try:
+    exam_key(settings)
+except TrainerError as exc:  # the candidate cannot fix this: say whom to ask, keep the how-to for the admin
+    ui.log.info("exam page: %s", exc.log_message)
+    ui.admin_problem("考试暂时不能开始：考试系统的密钥没有设置好。请联系考核负责人处理。", exc.user_message)
     st.stop()
 papers = load_papers(settings.all_exam_paper_dirs, library.scenarios)
 if papers.problems:
@@ -178,7 +181,7 @@ if pending is not None:
     if paper.description:
         st.caption(paper.description)
     st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(exam_views.rules_lines(paper, settings.pass_mark), 1)))
-    st.warning(exam_views.attempt_line(pending["attempt"], pending["allowed"]), icon="⚠️")
+    st.warning(exam_views.attempt_line(pending["attempt"], pending["allowed"]), icon=":material/warning:")
     agreed = st.checkbox("我已阅读并遵守以上考试规则", key="exam-agree")
     cols = st.columns(2)
     if cols[0].button("开始考试", type="primary", key="exam-start", disabled=not (agreed and status.ready)):

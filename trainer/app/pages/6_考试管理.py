@@ -23,7 +23,7 @@ from trainer.sessions import SessionStore
 
 ui.page_setup("考试管理")
 settings = ui.settings_or_stop()
-st.title("🗂️ 考试管理")
+st.title(":material/fact_check: 考试管理")
 if not ui.instructor_gate(settings):
     st.stop()
 
@@ -33,7 +33,7 @@ key: bytes | None = None
 try:
     key = exam_key(settings)
 except ExamKeyError as exc:  # the roster still shows; seals cannot be checked
-    st.warning(f"{exc.user_message}\n\n没有考试密钥时仍可查看成绩，但不能校验封印、改判或登记补考。", icon="🔑")
+    st.warning(f"{exc.user_message}\n\n没有考试密钥时仍可查看成绩，但不能校验封印、改判或登记补考。", icon=":material/key:")
 papers = load_papers(settings.all_exam_paper_dirs, library.scenarios if library is not None else None).papers
 
 tab_roster, tab_verify, tab_grant = st.tabs(["成绩名单与记录", "封印校验", "登记补考"])
@@ -144,9 +144,9 @@ with tab_verify:
         report = ui.guarded(lambda: verify_all(store, key), "校验封印")
         if report is not None:
             if report.ok:
-                st.success(exam_views.verify_headline(report), icon="✅")
+                st.success(exam_views.verify_headline(report), icon=":material/verified:")
             else:
-                st.error(exam_views.verify_headline(report), icon="🚨")
+                st.error(exam_views.verify_headline(report), icon=":material/gpp_bad:")
                 for problem in report.problems:
                     st.markdown(f"- {problem.message}")
                 ui.dataframe(exam_views.verify_rows(report))
