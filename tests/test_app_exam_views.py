@@ -128,6 +128,11 @@ def test_roster_rows_breakdown_and_labels(tmp_path: Path) -> None:
     breakdown = ev.breakdown_rows(result)
     assert [r["题号"] for r in breakdown] == ["1", "2", "平均"]
     assert breakdown[0]["用语覆盖"] == 92 and breakdown[-1]["本题总分"] == 90.0
+    assert breakdown[0]["忌语次数"] == 0
+    # the forbidden-phrase dimension score is not overwritten by the count of forbidden phrases
+    _, with_forbidden = _sealed(tmp_path / "f", PAPER, "E4", {"payment": score_dict(60, ["随便"], {"coverage": 90, "forbidden": 40}), "reception": score_dict(88)})
+    rows = ev.breakdown_rows(with_forbidden)
+    assert rows[0]["服务忌语"] == 40 and rows[0]["忌语次数"] == 1 and rows[1]["服务忌语"] == "—"
     header = dict(ev.result_header(result))
     assert header["考生"] == "王小明（E3）" and "及格线 85 分" in header["结果"] and result.fingerprint in header["封印指纹"]
 

@@ -41,6 +41,9 @@ def ordered_dimensions(keys: Iterable[str]) -> list[str]:
     return [d for d in DIMENSION_ORDER if d in seen] + sorted(seen - set(DIMENSION_ORDER))
 
 
+FORBIDDEN_COUNT = "忌语次数"
+
+
 def cell(value: Any) -> Any:
     """A table cell: "—" for a dimension that does not apply (never the word None)."""
     return "—" if value is None else value
@@ -310,14 +313,14 @@ def breakdown_rows(result: ExamResult) -> list[dict[str, Any]]:
         for d in dims:
             row[dimension_label(d)] = cell(qv.dimensions.get(d))
         row["本题总分"] = qv.total
-        row["服务忌语"] = len(qv.forbidden)
+        row[FORBIDDEN_COUNT] = len(qv.forbidden)  # not "服务忌语": that is the dimension's score column
         row["低于单项要求"] = "、".join(dimension_label(d) for d in qv.below_minimum)
         row["超时轮次"] = "、".join(map(str, qv.overtime_turns))
         rows.append(row)
     average: dict[str, Any] = {"题号": "平均", "场景": ""}
     for d in dims:
         average[dimension_label(d)] = cell(verdict.dimensions.get(d))
-    average.update({"本题总分": verdict.total, "服务忌语": sum(len(q.forbidden) for q in verdict.questions), "低于单项要求": "", "超时轮次": ""})
+    average.update({"本题总分": verdict.total, FORBIDDEN_COUNT: sum(len(q.forbidden) for q in verdict.questions), "低于单项要求": "", "超时轮次": ""})
     rows.append(average)
     return rows
 
