@@ -233,7 +233,8 @@ def test_missing_exam_key_is_explained(exam_env: Path, monkeypatch: pytest.Monke
 
 
 def test_hidden_feedback_result_shows_pass_or_fail_only(exam_env: Path) -> None:
-    result = _sealed_exam(exam_env, "reception_hidden", "E4001", "孙七", total=55.0, forbidden=("喂",))
+    # 55.5: a total that cannot show up inside the exam id's timestamp (55 did at hh:55 and mm:55)
+    result = _sealed_exam(exam_env, "reception_hidden", "E4001", "孙七", total=55.5, forbidden=("喂",))
     settings = load_settings()
     library = library_from_settings(settings)
     paper = load_papers([exam_env / "papers"], library.scenarios).get("reception_hidden")
@@ -247,7 +248,7 @@ def test_hidden_feedback_result_shows_pass_or_fail_only(exam_env: Path) -> None:
     text = _texts(at)
     assert "考试结果：未通过" in text and "不向考生显示评分明细" in text
     assert not at.metric and not at.dataframe
-    for hidden in ("55", "喂", "一票否决", "各题得分", "改进意见"):
+    for hidden in ("55.5", "喂", "一票否决", "各题得分", "改进意见"):
         assert hidden not in text, hidden
 
 
