@@ -95,3 +95,65 @@ def test_shipped_forbidden_list_no_false_alarms_on_standard_phrases() -> None:
                 doc = build_doc([TurnText(Transcript(text=phrasing.replace("{", "").replace("}", "")))])
                 hits = find_forbidden(entries, doc, polite)
                 assert not hits, f"{scenario.id}/{step.id}: {phrasing!r} flagged as {[h.entry.phrase for h in hits]}"
+
+
+NOT_MY_PROBLEM = ForbiddenEntry("not_my_problem", "不是我的问题", "major", "推诿", "这件事我帮您查一下。")
+CONCESSIVE = ForbiddenEntry(
+    "dont_know", "不知道", "major", "推诿", "我帮您确认一下。",
+    variants=("我不知道",), exceptions=("不知道…没关系", "不知道…也可以", "不知道……不要紧"),
+)
+
+
+def found_in(entries: tuple[ForbiddenEntry, ...], *texts: str) -> list[str]:
+    doc = build_doc([TurnText(Transcript(text=t)) for t in texts])
+    return [m.entry.id for m in find_forbidden(entries, doc)]
+
+
+def test_fuzzy_match_keeps_the_personal_pronouns() -> None:
+    # 我 -> 您/你 changes who is meant: one character off, but not the forbidden phrase
+    assert found("这不是您的问题，我马上帮您处理。") == []
+    assert found("这不是你的事情") == []
+    assert found_in((NOT_MY_PROBLEM,), "不是您的问题") == []
+    assert found_in((NOT_MY_PROBLEM,), "不是他的问题") == []
+    # the pronoun said (even misheard as its homophone) still counts; other words may be off
+    assert found_in((NOT_MY_PROBLEM,), "不是我的问题") == ["not_my_problem"]
+    assert found_in((NOT_MY_PROBLEM,), "不是卧的问题") == ["not_my_problem"]
+    assert found("这不是我的事清") == ["not_my_business"]
+
+
+def test_concessive_dont_know_is_reassurance() -> None:
+    entries = (CONCESSIVE,)
+    assert found_in(entries, "您不知道户号也没关系，报身份证号就行。") == []
+    assert found_in(entries, "您要是不知道具体地址，也没关系。") == []  # across a comma, gap of 6
+    assert found_in(entries, "不知道户号也可以办。") == []
+    assert found_in(entries, "不知道户号不要紧。") == []  # "……" is one gap
+    # the rest must follow within GAP_REACH characters, in the same turn
+    assert found_in(entries, "不知道，这些事情我一概都不清楚，反正没关系") == ["dont_know"]
+    assert found_in(entries, "不知道。", "没关系。") == ["dont_know"]
+    # the bare answer and the first-person variant are still forbidden
+    assert found_in(entries, "不知道。") == ["dont_know"]
+    assert found_in(entries, "我不知道，也没关系。") == ["dont_know"]
+
+
+def test_gap_exception_validation(tmp_path) -> None:
+    from trainer.phrasebook import load_library
+
+    text = (
+        "forbidden:\n  - id: dont_know\n    phrase: 不知道\n    severity: major\n    reason: 推诿\n"
+        "    replacement: 我帮您确认一下\n    exceptions:\n      - 不知道…也没关系\n      - …不知道\n"
+    )
+    (tmp_path / "f.yaml").write_text(text, encoding="utf-8")
+    library = load_library([tmp_path], {})
+    [problem] = library.problems
+    assert (problem.line, problem.field) == (9, "forbidden[dont_know].exceptions[1]")
+    assert "…" in problem.message
+
+
+def test_wait_with_its_purpose_is_guidance_not_the_curt_command() -> None:
+    from trainer.config import Settings
+    from trainer.pipeline import load_library
+
+    entries = load_library(Settings()).forbidden
+    assert found_in(entries, "您先在那边等着叫号。") == []
+    assert found_in(entries, "在那儿等着！") == ["just_wait"]
+    assert found_in(entries, "等着吧。") == ["just_wait"]

@@ -81,7 +81,9 @@ class ForbiddenEntry:
     reason: str  # why it is wrong
     replacement: str  # the standard phrase to say instead
     variants: tuple[str, ...] = ()
-    exceptions: tuple[str, ...] = ()  # polite phrases that contain the text and are fine, e.g. "不知道您"
+    # polite phrases that contain the text and are fine, e.g. "不知道您"; "…" marks a short gap:
+    # "不知道…也没关系" = the text, then within a few characters (same turn) 也没关系
+    exceptions: tuple[str, ...] = ()
     scenarios: tuple[str, ...] = ()  # empty: applies to every scenario
     source: Path | None = None
     line: int = 0

@@ -8,6 +8,7 @@ across files (duplicate ids, forbidden entries naming unknown scenarios) are in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -500,7 +501,12 @@ class _FileParser:
             return None
         ok = True
         for i, (text, item) in enumerate(exceptions):
-            if not any(w in text for w in wordings):
+            parts = re.split("…+", text)
+            if len(parts) > 1 and any(not part.strip(" ，,。") for part in parts):
+                self.r.problem(item, f"{fld}.exceptions[{i}]", f"例外“{text}”里的省略号“…”表示“中间隔几个字”，只能写在两段文字之间，例如 不知道…也没关系")
+                ok = False
+                continue
+            if not any(w in part for part in parts for w in wordings):
                 self.r.problem(item, f"{fld}.exceptions[{i}]", f"例外“{text}”不包含这条忌语的原文或变体，写了也不起作用。例外应是含有忌语文字、但本身礼貌的说法")
                 ok = False
         if not ok:

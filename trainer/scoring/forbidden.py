@@ -7,13 +7,17 @@ Rules, stricter than for standard phrases:
   recogniser wrote a homophone); longer: about one wrong character in five.
 - A short phrasing (<= 3 characters) must sit on word boundaries (jieba): 不行
   is not found in 不行政; a one-character phrasing (喂) must open a clause.
-- A fuzzy match keeps the phrase's negations (不/没…) and drops at most one
-  character: 这是我的证件 is not 这不是我的事.
+- A fuzzy match keeps the phrase's negations (不/没…) and its personal
+  pronouns (我 / 你·您 / 他·她), and drops at most one character: 这是我的证件
+  is not 这不是我的事, 这不是您的问题 is not 这不是我的事情.
 - Longer phrasings are also found with their words reordered (快点，该下班了
   for 该下班了你快点): every content word present, close together, in one turn.
 - Exceptions: the entry's own `exceptions` (不知道您…), and any standard phrase
   of the scenario or replacement phrase that contains the forbidden text, said
-  around the hit, cancel it.
+  around the hit, cancel it. An exception may hold the gap mark "…"
+  (`EXCEPTION_GAP`): "不知道…也没关系" is the forbidden text, then, within
+  `GAP_REACH` characters of the same turn (across commas), 也没关系 — the
+  concessive "您不知道户号也没关系" reassures; it does not answer "不知道".
 """
 
 from __future__ import annotations
@@ -120,6 +124,26 @@ def _clause_holding(text: str, phrasing_form: str, fillers: Sequence[str]) -> Pa
 
 
 NEGATIONS = "不没别无非未"
+# Personal pronouns by person, compared by sound like negations: 我 vs 您/你 changes who is meant.
+PRONOUN_PERSONS = ("我咱", "你您", "他她它")
+
+
+def _keeps_pronouns(form: str, doc: Doc, start: int, end: int) -> bool:
+    """Doc.form[start:end] does not swap the phrase's person: 不是您的问题 is not 不是我的问题.
+
+    For each person the phrase names (我 / 你·您 / 他·她), the span must say it
+    (compared by sound), unless it names no other person either: a dropped
+    pronoun (该下班了，快点) keeps the meaning, a replaced one does not.
+    """
+    pin = doc.pin_strict[2 * start : 2 * end]
+    said = [pin[k : k + 2] for k in range(0, len(pin), 2)]
+    counts = [sum(said.count(sound) for sound in {encode(p, strict=True) for p in person}) for person in PRONOUN_PERSONS]
+    for index, person in enumerate(PRONOUN_PERSONS):
+        needed = sum(form.count(p) for p in person)
+        others = sum(c for k, c in enumerate(counts) if k != index)
+        if needed and counts[index] < needed and others:
+            return False
+    return True
 
 
 def _keeps_negation(c: Candidate, doc: Doc) -> bool:
@@ -132,32 +156,79 @@ def _keeps_negation(c: Candidate, doc: Doc) -> bool:
     return True
 
 
+EXCEPTION_GAP = "…"  # in an exception: "the rest follows within GAP_REACH characters"
+GAP_REACH = 8
+_GAP_SPLIT = re.compile(r"…+")
+
+
+def _around(doc: Doc, start: int, end: int, phrasing_form: str, form: str) -> tuple[int, int] | None:
+    """The span of `form` (which holds `phrasing_form`) when its other words are said right around the hit.
+
+    Prefix and suffix must be said adjacent to the hit, in the same clause, with strict pinyin.
+    """
+    offset = form.find(phrasing_form)
+    prefix, suffix = form[:offset], form[offset + len(phrasing_form) :]
+    if prefix and (doc.clause_start[start] or not _part_said(doc, start - len(prefix), start, prefix)):
+        return None
+    if suffix and (end >= len(doc.form) or doc.clause_start[end] or not _part_said(doc, end, end + len(suffix), suffix)):
+        return None
+    if any(doc.clause_start[k] for k in range(start - len(prefix) + 1, start)) or any(
+        doc.clause_start[k] for k in range(end + 1, end + len(suffix))
+    ):
+        return None
+    return start - len(prefix), end + len(suffix)
+
+
+def _gap_excepted(doc: Doc, start: int, end: int, phrasing_form: str, text: str, fillers: Sequence[str]) -> bool:
+    """An exception with gaps ("不知道…也没关系"): the part holding the forbidden text said around the hit,
+    each later part starting within GAP_REACH characters after the previous one (earlier parts: before),
+    all in the hit's turn; commas in between are allowed."""
+    parts = [_clause_holding(part, phrasing_form, fillers).form for part in _GAP_SPLIT.split(text)]
+    anchor = next((i for i, form in enumerate(parts) if phrasing_form in form), None)
+    if anchor is None or not all(parts):
+        return False
+    span = _around(doc, start, end, phrasing_form, parts[anchor])
+    if span is None:
+        return False
+    lo, hi = doc.turn_range(doc.turn_at(start, end))
+    position = span[1]
+    for part in parts[anchor + 1 :]:
+        found = next((k for k in range(position, min(position + GAP_REACH, hi - len(part)) + 1) if _part_said(doc, k, k + len(part), part)), None)
+        if found is None:
+            return False
+        position = found + len(part)
+    position = span[0]
+    for part in reversed(parts[:anchor]):
+        found = next((k for k in range(position - len(part), max(lo, position - len(part) - GAP_REACH) - 1, -1) if _part_said(doc, k, k + len(part), part)), None)
+        if found is None:
+            return False
+        position = found
+    return True
+
+
 def _excepted(doc: Doc, start: int, end: int, phrasing_form: str, exceptions: Sequence[str], fillers: Sequence[str] = ()) -> bool:
     """Is the hit [start, end) part of one of the exception phrases said around it?
 
     An exception holding the forbidden text (不知道您 for 不知道) applies when its
     other words are said right before/after the hit, in the same clause, with
     strict pinyin (不知道你 is not 不知道您; 不知道，您… is two clauses). An
-    exception written differently (a variant) must be said nearly in full over
-    the hit.
+    exception with a gap mark (不知道…也没关系) lets the rest follow a little later
+    (see `_gap_excepted`); it only applies to phrasings it holds. An exception
+    written differently (a variant) must be said nearly in full over the hit.
     """
     lo, hi = doc.turn_range(doc.turn_at(start, end))
     for text in exceptions:
+        if EXCEPTION_GAP in text:
+            if _gap_excepted(doc, start, end, phrasing_form, text, fillers):
+                return True
+            continue
         pattern = _clause_holding(text, phrasing_form, fillers)
         if not pattern.form:
             continue
-        offset = pattern.form.find(phrasing_form)
-        if offset >= 0:
-            prefix, suffix = pattern.form[:offset], pattern.form[offset + len(phrasing_form) :]
-            if prefix and (doc.clause_start[start] or not _part_said(doc, start - len(prefix), start, prefix)):
-                continue
-            if suffix and (end >= len(doc.form) or doc.clause_start[end] or not _part_said(doc, end, end + len(suffix), suffix)):
-                continue
-            if any(doc.clause_start[k] for k in range(start - len(prefix) + 1, start)) or any(
-                doc.clause_start[k] for k in range(end + 1, end + len(suffix))
-            ):
-                continue
-            return True
+        if phrasing_form in pattern.form:
+            if _around(doc, start, end, phrasing_form, pattern.form) is not None:
+                return True
+            continue
         s = max(lo, start - 1)
         e = min(hi, s + pattern.length)
         c = _refine(pattern, doc, s, e, strict=True)
@@ -247,10 +318,18 @@ def find_forbidden(
         spans = [
             (c.start, c.end, c.similarity)
             for c in candidates
-            if _accept(c) and _placed_well(c, doc) and _keeps_negation(c, doc) and c.end - c.start >= c.pattern.length - 1
+            if _accept(c)
+            and _placed_well(c, doc)
+            and _keeps_negation(c, doc)
+            and _keeps_pronouns(c.pattern.form, doc, c.start, c.end)
+            and c.end - c.start >= c.pattern.length - 1
         ]
         if pattern.length >= 5:
-            spans += [(s, e, 0.9) for s, e in _reordered(doc, pattern) if not any(min(e, e2) > max(s, s2) for s2, e2, _ in spans)]
+            spans += [
+                (s, e, 0.9)
+                for s, e in _reordered(doc, pattern)
+                if _keeps_pronouns(pattern.form, doc, s, e) and not any(min(e, e2) > max(s, s2) for s2, e2, _ in spans)
+            ]
         for s, e, sim in spans:
             if not _excepted(doc, s, e, pattern.form, exceptions, fillers):
                 matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text))
