@@ -111,9 +111,9 @@ def found_in(entries: tuple[ForbiddenEntry, ...], *texts: str) -> list[str]:
 
 def test_fuzzy_match_keeps_the_personal_pronouns() -> None:
     # 我 -> 您/你 changes who is meant: one character off, but not the forbidden phrase
-    assert found("这不是您的问题，我马上帮您处理。") == []
+    assert found("这不是您的事情，是系统的原因。") == []
     assert found("这不是你的事情") == []
-    assert found_in((NOT_MY_PROBLEM,), "不是您的问题") == []
+    assert found_in((NOT_MY_PROBLEM,), "这个不是您的问题呀") == []
     assert found_in((NOT_MY_PROBLEM,), "不是他的问题") == []
     # the pronoun said (even misheard as its homophone) still counts; other words may be off
     assert found_in((NOT_MY_PROBLEM,), "不是我的问题") == ["not_my_problem"]
@@ -123,7 +123,7 @@ def test_fuzzy_match_keeps_the_personal_pronouns() -> None:
 
 def test_concessive_dont_know_is_reassurance() -> None:
     entries = (CONCESSIVE,)
-    assert found_in(entries, "您不知道户号也没关系，报身份证号就行。") == []
+    assert found_in(entries, "您不知道账号也没关系，说地址也能查。") == []
     assert found_in(entries, "您要是不知道具体地址，也没关系。") == []  # across a comma, gap of 6
     assert found_in(entries, "不知道户号也可以办。") == []
     assert found_in(entries, "不知道户号不要紧。") == []  # "……" is one gap
@@ -154,6 +154,7 @@ def test_wait_with_its_purpose_is_guidance_not_the_curt_command() -> None:
     from trainer.pipeline import load_library
 
     entries = load_library(Settings()).forbidden
-    assert found_in(entries, "您先在那边等着叫号。") == []
+    assert found_in(entries, "您就在那儿等着，叫到您的号再过来。") == []
+    assert found_in(entries, "一边等着叫号就行。") == []
     assert found_in(entries, "在那儿等着！") == ["just_wait"]
     assert found_in(entries, "等着吧。") == ["just_wait"]

@@ -50,7 +50,7 @@ class Step:
     One cue is one or more words joined by "+" (config placeholders already filled, no
     slot placeholders). It is found when all its words are said in one turn, in that
     order, each starting within `CUE_GAP` characters after the end of the previous one
-    (so "办+什么" matches 是要办什么呀 and 您今天来办理什么业务). A cue found is sufficient
+    (so "办+什么" matches 想办点什么 and 今天过来办理什么手续). A cue found is sufficient
     for status "hit", independent of `phrases` and `keywords`, which keep their role
     for similarity matches. Words are compared after transcript normalisation; words of
     two or more characters tolerate homophones like phrasings do, 1-character words

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from bisect import bisect_left
 from functools import lru_cache
 
 from trainer.phrasebook.model import CUE_GAP, CUE_SEPARATOR
-from trainer.scoring.document import Doc, cached_form
+from trainer.scoring.document import TURN_SEPARATOR, Doc, cached_form
 from trainer.scoring.patterns import Pattern
 from trainer.text.pinyin import encode
 
@@ -52,56 +53,62 @@ def compile_cue(text: str, fillers: tuple[str, ...] = ()) -> CompiledCue | None:
     return CompiledCue(text, tuple(words), pattern)
 
 
-def _occurrences(word: CueWord, doc: Doc, lo: int, hi: int) -> list[int]:
-    """Start positions of `word` in Doc.form[lo:hi] (characters, or folded pinyin for 2+ characters)."""
+def _occurrences(word: CueWord, doc: Doc) -> list[int]:
+    """Start positions of `word` in Doc.form (characters, or folded pinyin for 2+ characters), within one turn."""
     n = len(word.form)
     found: set[int] = set()
-    k = doc.form.find(word.form, lo, hi)
+    k = doc.form.find(word.form)
     while k >= 0:
         found.add(k)
-        k = doc.form.find(word.form, k + 1, hi)
+        k = doc.form.find(word.form, k + 1)
     if word.pin:
-        k = doc.pin.find(word.pin, 2 * lo, 2 * hi)
+        k = doc.pin.find(word.pin)
         while k >= 0:
-            if k % 2 == 0 and k // 2 + n <= hi:
+            if k % 2 == 0 and doc.turn_of[k // 2] == doc.turn_of[k // 2 + n - 1]:
                 found.add(k // 2)
-            k = doc.pin.find(word.pin, k + 1, 2 * hi)
+            k = doc.pin.find(word.pin, k + 1)
     return sorted(found)
 
 
-def find_cue(cue: CompiledCue, doc: Doc, turn: int) -> list[tuple[int, int]]:
-    """Non-overlapping [start, end) spans in Doc.form where the cue is said within `turn`, leftmost first.
+def _spans(words: Sequence[CueWord], occurrences: Sequence[list[int]], doc: Doc) -> list[tuple[int, int]]:
+    """Non-overlapping [start, end) spans where the words are said in order within one turn, leftmost first.
 
     For each start of the first word, the shortest completion is kept: each later
     word is placed at the earliest occurrence that keeps the rest reachable.
     """
-    lo, hi = doc.turn_range(turn)
-    if hi <= lo:
-        return []
-    occurrences = [_occurrences(w, doc, lo, hi) for w in cue.words]
-    if any(not o for o in occurrences):
-        return []
     spans: list[tuple[int, int]] = []
-    last_end = lo
+    last_end = -1
+    per_turn: dict[int, int] = {}
     for first in occurrences[0]:
-        if first < last_end:
+        turn = doc.turn_of[first]
+        if first < last_end or per_turn.get(turn, 0) >= MAX_CUE_SPANS:
             continue
-        end = _complete(cue.words, occurrences, 1, first + len(cue.words[0].form))
-        if end is not None:
+        end = _complete(words, occurrences, 1, first + len(words[0].form))
+        if end is not None and doc.turn_of[end - 1] == turn and TURN_SEPARATOR not in doc.form[first:end]:
             spans.append((first, end))
             last_end = end
-            if len(spans) >= MAX_CUE_SPANS:
-                break
+            per_turn[turn] = per_turn.get(turn, 0) + 1
     return spans
+
+
+def find_cue(cue: CompiledCue, doc: Doc, turn: int | None = None) -> list[tuple[int, int]]:
+    """Spans in Doc.form where the cue is said (within one turn; only in `turn` when given)."""
+    occurrences = []
+    for word in cue.words:
+        found = _occurrences(word, doc)
+        if not found:
+            return []
+        occurrences.append(found)
+    spans = _spans(cue.words, occurrences, doc)
+    return spans if turn is None else [(s, e) for s, e in spans if doc.turn_of[s] == turn]
 
 
 def _complete(words: Sequence[CueWord], occurrences: Sequence[list[int]], k: int, previous_end: int) -> int | None:
     """End of the earliest placement of words[k:] after `previous_end` (None if impossible)."""
     if k == len(words):
         return previous_end
-    for start in occurrences[k]:
-        if start < previous_end:
-            continue
+    occ = occurrences[k]
+    for start in occ[bisect_left(occ, previous_end) :]:
         if start - previous_end > CUE_GAP:
             break
         end = _complete(words, occurrences, k + 1, start + len(words[k].form))
@@ -111,11 +118,11 @@ def _complete(words: Sequence[CueWord], occurrences: Sequence[list[int]], k: int
 
 
 def find_cues(cues: Sequence[str], doc: Doc, fillers: Sequence[str] = ()) -> list[tuple[CompiledCue, int, int]]:
-    """Every (cue, start, end) found in the performance, turn by turn."""
+    """Every (cue, start, end) found in the performance."""
     out: list[tuple[CompiledCue, int, int]] = []
-    compiled = [c for c in (compile_cue(text, tuple(fillers)) for text in cues) if c is not None]
-    for turn in range(len(doc.turns)):
-        for cue in compiled:
-            for start, end in find_cue(cue, doc, turn):
-                out.append((cue, start, end))
+    key = tuple(fillers)
+    for text in cues:
+        cue = compile_cue(text, key)
+        if cue is not None:
+            out.extend((cue, s, e) for s, e in find_cue(cue, doc))
     return out

@@ -17,7 +17,7 @@ Rules, stricter than for standard phrases:
   around the hit, cancel it. An exception may hold the gap mark "…"
   (`EXCEPTION_GAP`): "不知道…也没关系" is the forbidden text, then, within
   `GAP_REACH` characters of the same turn (across commas), 也没关系 — the
-  concessive "您不知道户号也没关系" reassures; it does not answer "不知道".
+  concessive "您不知道账号也没关系" reassures; it does not answer "不知道".
 """
 
 from __future__ import annotations
