@@ -97,3 +97,16 @@ def test_cli_set_password_without_config_writes_cwd_file(tmp_path: Path, monkeyp
     monkeypatch.setattr("sys.stdin", io.StringIO("secret-xyz\n"))
     assert main(["admin", "set-password", "--password-stdin"]) == 0
     assert verify_password("secret-xyz", tomllib.loads((tmp_path / "trainer.toml").read_text(encoding="utf-8"))["instructor_password_hash"])
+
+
+def test_cli_set_password_creates_the_file_trainer_config_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """First-time setup: TRAINER_CONFIG points at a file that does not exist yet."""
+    target = tmp_path / "conf" / "trainer.toml"
+    target.parent.mkdir()
+    monkeypatch.setenv("TRAINER_CONFIG", str(target))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-secret-1\n"))
+    assert main(["admin", "set-password", "--password-stdin"]) == 0
+    assert verify_password("a-long-secret-1", load_settings().instructor_password_hash)
+    # other commands still refuse a TRAINER_CONFIG that names a missing file
+    monkeypatch.setenv("TRAINER_CONFIG", str(tmp_path / "missing.toml"))
+    assert main(["phrasebook", "list"]) == 2

@@ -275,3 +275,14 @@ def test_identity_validation() -> None:
 
 def test_review_type_is_the_store_type() -> None:
     assert isinstance(views.build_review("s", "r", {}, "agree", None, None, ""), Review)
+
+
+def test_scenarios_listed_power_first_then_easier_first() -> None:
+    from trainer.config import Settings
+    from trainer.phrasebook import library_from_settings
+
+    shipped = views.filter_scenarios(library_from_settings(Settings()))
+    domains = [s.domain for s in shipped]
+    assert domains[0] == "power" and domains.index("gas") > domains.index("power") and "power" not in domains[domains.index("gas"):]
+    power = [s.difficulty for s in shipped if s.domain == "power"]
+    assert power == sorted(power) and shipped[0].difficulty == 1

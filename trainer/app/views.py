@@ -15,7 +15,7 @@ from typing import Any
 
 from trainer.app.highlight import highlight_html, turn_html
 from trainer.phrasebook.model import ROLES, Library, Scenario, Step
-from trainer.phrasebook.parse import DOMAIN_LABELS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
+from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.feedback import fill_slots
 from trainer.scoring.result import AmountCheck
 from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, local_time
@@ -53,12 +53,18 @@ def filter_options(library: Library) -> tuple[list[str], list[str], list[int]]:
 
 
 def filter_scenarios(library: Library, role: str | None = None, domain: str | None = None, difficulty: int | None = None) -> list[Scenario]:
-    """Scenarios matching the filters (None: any), in library order."""
-    return [
+    """Scenarios matching the filters (None: any): power first (the main audience), then gas, water,
+    general; easier first; otherwise in library order."""
+    chosen = [
         s
         for s in library.scenarios.values()
         if (role is None or s.role == role) and (domain is None or s.domain == domain) and (difficulty is None or s.difficulty == difficulty)
     ]
+    return sorted(chosen, key=lambda s: (_domain_rank(s.domain), s.difficulty))
+
+
+def _domain_rank(domain: str) -> int:
+    return DOMAINS.index(domain) if domain in DOMAINS else len(DOMAINS)
 
 
 def scenario_label(scenario: Scenario) -> str:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from trainer import __version__
-from trainer.config import load_settings
+from trainer.config import ConfigError, Settings, find_config_file, load_settings
 from trainer.errors import TrainerError
 
 # Modules under trainer.cli, in the order they appear in `trainer --help`.
@@ -32,6 +32,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settings_for(args: argparse.Namespace) -> Settings:
+    """The settings. A command that creates the config file (`set_defaults(creates_config=True)`)
+    also runs when TRAINER_CONFIG names a file that does not exist yet; a broken file still fails."""
+    try:
+        return load_settings()
+    except ConfigError:
+        if getattr(args, "creates_config", False) and not _config_file_exists():
+            return Settings()
+        raise
+
+
+def _config_file_exists() -> bool:
+    try:
+        return find_config_file() is not None
+    except ConfigError:  # TRAINER_CONFIG names a missing file
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -40,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        settings = load_settings()
+        settings = _settings_for(args)
         return int(args.func(args, settings) or 0)
     except TrainerError as exc:
         log.info("%s", exc.log_message)

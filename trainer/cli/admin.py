@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="写入哪个配置文件（默认：正在使用的配置文件；没有时为当前文件夹下的 trainer.toml）",
     )
     setpw.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码（用于脚本）")
-    setpw.set_defaults(func=run_set_password)
+    setpw.set_defaults(func=run_set_password, creates_config=True)
 
 
 def config_target(args_config: Path | None, settings: Settings) -> Path:
@@ -35,6 +36,8 @@ def config_target(args_config: Path | None, settings: Settings) -> Path:
         return args_config.expanduser().resolve()
     if settings.config_path is not None:
         return settings.config_path
+    if os.environ.get("TRAINER_CONFIG"):  # named but not created yet
+        return Path(os.environ["TRAINER_CONFIG"]).expanduser().resolve()
     return (Path.cwd() / "trainer.toml").resolve()
 
 
