@@ -158,3 +158,16 @@ def test_wait_with_its_purpose_is_guidance_not_the_curt_command() -> None:
     assert found_in(entries, "一边等着叫号就行。") == []
     assert found_in(entries, "在那儿等着！") == ["just_wait"]
     assert found_in(entries, "等着吧。") == ["just_wait"]
+
+
+def test_reordered_words_each_in_their_own_place() -> None:
+    # 这不是我的事 reordered needs 这, 不是 and 事: the 是 of 不是 sounds like 事 but is not a word of its own
+    entries = (dataclasses_replace(NOT_MY_BUSINESS, variants=("这不是我的事",)),)
+    assert found_in(entries, "这不是您操作的问题，是线路故障。") == []
+    assert found_in(entries, "事情？这不是我的。") == ["not_my_business"]
+
+
+def dataclasses_replace(entry: ForbiddenEntry, **changes: object) -> ForbiddenEntry:
+    import dataclasses
+
+    return dataclasses.replace(entry, **changes)  # type: ignore[arg-type]

@@ -11,7 +11,9 @@ Rules, stricter than for standard phrases:
   pronouns (我 / 你·您 / 他·她), and drops at most one character: 这是我的证件
   is not 这不是我的事, 这不是您的问题 is not 这不是我的事情.
 - Longer phrasings are also found with their words reordered (快点，该下班了
-  for 该下班了你快点): every content word present, close together, in one turn.
+  for 该下班了你快点): every content word present, close together, in one turn,
+  each in its own place (不是 does not also say 事); one-character words by
+  their exact character.
 - Exceptions: the entry's own `exceptions` (不知道您…), and any standard phrase
   of the scenario or replacement phrase that contains the forbidden text, said
   around the hit, cancel it. An exception may hold the gap mark "…"
@@ -254,11 +256,12 @@ def _occurrences_by_turn(doc: Doc, word: str, pin: str) -> dict[int, list[int]]:
     while k >= 0:
         found.add(k)
         k = doc.form.find(word, k + 1)
-    k = doc.pin_strict.find(pin)
-    while k >= 0:
-        if k % 2 == 0:
-            found.add(k // 2)
-        k = doc.pin_strict.find(pin, k + 1)
+    if len(word) >= 2:  # one syllable alone is too easy to hear by chance (事 in 不是): exact characters only
+        k = doc.pin_strict.find(pin)
+        while k >= 0:
+            if k % 2 == 0:
+                found.add(k // 2)
+            k = doc.pin_strict.find(pin, k + 1)
     by_turn: dict[int, list[int]] = {}
     for i in sorted(found):
         if doc.turn_of[i] >= 0 and doc.turn_of[min(i + len(word), len(doc.form)) - 1] == doc.turn_of[i]:
@@ -288,7 +291,9 @@ def _reordered(doc: Doc, pattern: Pattern) -> list[tuple[int, int]]:
             else:
                 s = min(i for i, _ in chosen)
                 e = max(i + n for i, n in chosen)
-                if e - s <= reach:
+                placed = sorted(chosen)
+                disjoint = all(i + n <= j for (i, n), (j, _) in zip(placed, placed[1:]))
+                if e - s <= reach and disjoint:  # each word said in its own place
                     spans.append((s, e))
     return spans
 
