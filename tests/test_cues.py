@@ -108,3 +108,26 @@ def test_cue_word_with_normalised_text() -> None:
     # traditional characters (Whisper) and spaces (Vosk) are normalised like the transcript
     assert spans("办+什么", "想 要 辦 什 麼") == ["辦 什 麼"]
     assert spans("办+什么", "想要办什么") == ["办什么"]
+
+
+def test_amount_of_a_cued_step_comes_from_its_slot_phrasing_in_the_same_turn() -> None:
+    from trainer.phrasebook.model import Slot
+
+    bill = Step("state_bill", "四总", ("您本月的电费是{bill}元。",), keywords=(("电费",),), slots=(Slot("bill", "amount"),), cues=("读数",))
+    receive = Step("sing_receive", "唱收", ("收您{received}元。",), keywords=(("收",),), slots=(Slot("received", "amount"),))
+    change = Step("sing_change", "唱付", ("找您{change}元。",), keywords=(("找",),), slots=(Slot("change", "amount"),))
+    said = ["读数一千二百，两个月一共一百零四元，您本月要交的是五十二元。", "收您一百元。", "找您四十八元。"]
+    result = run(said, bill, receive, change)
+    assert result.step("state_bill").status == HIT and result.step("state_bill").matched_text == "读数"
+    assert result.amounts is not None
+    assert (result.amounts.bill, result.amounts.received, result.amounts.change) == (52, 100, 48)
+    assert result.amounts.consistent
+
+
+def test_a_phrasing_hit_is_preferred_to_a_cue_hit_of_the_same_step() -> None:
+    from trainer.phrasebook.model import Slot
+
+    bill = Step("state_bill", "四总", ("您本月的电费是{bill}元。",), keywords=(("电费",),), slots=(Slot("bill", "amount"),), cues=("读数",))
+    result = run(["读数一千二百，您这月的电费是五十二元。"], bill)
+    step = result.step("state_bill")
+    assert step.status == HIT and step.matched_text.startswith("您这月的电费") and step.similarity > CUE_SIMILARITY

@@ -270,11 +270,12 @@ def _group_in_pattern(step: Step, group_label: str, pattern: Pattern) -> bool:
     return False
 
 
-# Reported similarity of a cue match: the trainee performed the step in their own
-# words, so the standard phrasing was not said verbatim. Set at the level of a
-# clear phrase hit, below a near-verbatim one, so where a step is both cued and
-# said in its standard phrasing elsewhere, the alignment prefers the standard one.
-CUE_SIMILARITY = 0.8
+# Reported similarity of a cue match (and its value in the alignment): the trainee
+# performed the step in their own words, not the standard phrasing. Just below the
+# lowest hit threshold of a phrasing (`step_thresholds`), so where a phrasing of
+# the step is also a hit in a place that fits the order, that one is chosen (its
+# slots give the amounts); a cue hit still beats any partial match.
+CUE_SIMILARITY = 0.65
 
 
 def cue_candidates(step: Step, index: int, doc: Doc, fillers: Sequence[str] = ()) -> list[StepCandidate]:

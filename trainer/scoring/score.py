@@ -77,6 +77,24 @@ def _step_results(scenario: Scenario, doc: Doc, candidates: list[list[StepCandid
     return results, chosen
 
 
+def _amount_sources(doc: Doc, candidates: list[list[StepCandidate]], chosen: list[StepCandidate | None]) -> list[StepCandidate | None]:
+    """The candidate to read each step's amounts from.
+
+    A step performed by a cue (底码, 一共…) has no slot to align the amount with:
+    its amount is read from the step's best phrasing candidate in the same turn
+    that has the slot (even a partial one), else left to the cue-word fallback.
+    """
+    sources: list[StepCandidate | None] = []
+    for per_step, sc in zip(candidates, chosen):
+        if sc is not None and sc.cue:
+            turn = doc.turn_at(sc.start, sc.end)
+            with_slots = [c for c in per_step if c.candidate.pattern.slots and doc.turn_at(c.start, c.end) == turn]
+            if with_slots:
+                sc = max(with_slots, key=lambda c: c.similarity)
+        sources.append(sc)
+    return sources
+
+
 def _coverage(scenario: Scenario, steps: Sequence[StepResult]) -> float:
     credit = {HIT: 1.0, PARTIAL: PARTIAL_CREDIT, MISSED: 0.0}
     required = [(s, r) for s, r in zip(scenario.steps, steps) if s.required]
@@ -132,7 +150,7 @@ def score_doc(
     candidates = match_steps(scenario.steps, doc, lexicon.fillers)
     steps, chosen = _step_results(scenario, doc, candidates)
     hits = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
-    amounts = check_amounts(scenario, doc, chosen)
+    amounts = check_amounts(scenario, doc, _amount_sources(doc, candidates, chosen))
     # show the standard phrase with this performance's amounts in its slots (找您{change}元 -> 找您48元)
     steps = [dataclasses.replace(s, expected=fill_slots(s.expected, amounts)) for s in steps]
     fluency = measure_fluency(doc, lexicon)
