@@ -174,3 +174,29 @@ def test_shipped_library_payment_performance() -> None:
     assert [s.status for s in result.steps] == [HIT] * len(result.steps)
     assert result.passed
     assert result.amounts is not None and result.amounts.consistent
+
+
+ASK_NEED = Step(
+    "ask_need",
+    "询问业务",
+    ("请问您要办理什么业务？",),
+    variants=("您好，请问您办理什么业务？",),
+    keywords=(("业务", "帮您"),),
+)
+
+
+def test_narrower_candidate_survives_when_a_wider_one_overlaps_another_step() -> None:
+    # the variant with 您好 matches word for word, but the greeting owns 您好:
+    # its clause without 您好 must remain a candidate and be chosen
+    result = run(["您好，请问您办理什么业务。"], GREET, ASK_NEED)
+    assert status(result, "greet") == HIT
+    assert status(result, "ask_need") == HIT
+    assert result.step("ask_need").matched_text == "请问您办理什么业务"
+
+
+def test_candidate_trimmed_where_it_runs_into_a_neighbouring_step() -> None:
+    # the refined span of ask_need grows over 请坐; without those words it still counts
+    result = run(["您好，请坐，办什么业务？"], GREET, SEAT, ASK_NEED)
+    assert status(result, "offer_seat") == HIT
+    assert status(result, "ask_need") != MISSED
+    assert result.step("ask_need").matched_text == "办什么业务"

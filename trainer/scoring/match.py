@@ -303,6 +303,7 @@ def match_steps(steps: Sequence[Step], doc: Doc, fillers: Sequence[str] = ()) ->
             clause_flags.append(is_clause)
     found = find_candidates(all_patterns, doc, lambda p: step_thresholds(p.length)[1])
     per_step: list[list[StepCandidate]] = [[] for _ in steps]
+    clause_of = {p.form: is_clause for p, is_clause in zip(all_patterns, clause_flags)}
     for pattern, index, is_clause, candidates in zip(all_patterns, owner, clause_flags, found):
         for candidate in candidates:
             missing = missing_keyword_groups(steps[index], doc, candidate.start, candidate.end)
@@ -313,11 +314,72 @@ def match_steps(steps: Sequence[Step], doc: Doc, fillers: Sequence[str] = ()) ->
     for index, step in enumerate(steps):
         if step.cues:
             per_step[index].extend(cue_candidates(step, index, doc, fillers))
+    _add_trimmed(steps, doc, per_step, clause_of)
     for index, candidates in enumerate(per_step):
         candidates.sort(key=lambda c: (c.status != HIT, -c.similarity, -c.candidate.pattern.length))
         kept: list[StepCandidate] = []
         for c in candidates:  # phrasings of a step often find the same words: keep one per span
-            if all(c.candidate.overlap(k.candidate) < 0.8 * max(c.end - c.start, k.end - k.start) for k in kept):
+            if not any(_redundant(c, k) for k in kept):
                 kept.append(c)
         per_step[index] = kept[: 2 * MAX_CANDIDATES]
     return per_step
+
+
+def _redundant(c: StepCandidate, kept: StepCandidate) -> bool:
+    """`c` adds nothing to `kept`: (nearly) the same words and no narrower.
+
+    A narrower span is kept as an alternative even when a better candidate
+    covers it: "您好，请问您办理什么业务" matches a variant with 您好 whole, but the
+    greeting claims 您好, and only the clause without it fits the order.
+    """
+    width, kept_width = c.end - c.start, kept.end - kept.start
+    near_same = c.candidate.overlap(kept.candidate) >= 0.8 * max(width, kept_width)
+    return near_same and (width >= kept_width or kept.status == HIT and c.status != HIT)
+
+
+def _trim_options(c: StepCandidate, other: StepCandidate) -> list[tuple[int, int]]:
+    """Spans of `c` without the words `other` overlaps at its head or tail (none if nested)."""
+    if c.candidate.overlap(other.candidate) == 0:
+        return []
+    if other.start <= c.start < other.end < c.end:
+        return [(other.end, c.end)]
+    if c.start < other.start < c.end <= other.end:
+        return [(c.start, other.start)]
+    return []
+
+
+def _add_trimmed(steps: Sequence[Step], doc: Doc, per_step: list[list[StepCandidate]], clause_of: dict[str, bool]) -> None:
+    """Add, for phrasing candidates that run into another step's hit, the same candidate without those words.
+
+    The refinement lets a span grow over a neighbour's words when that raises the
+    similarity a little ("请坐办什么业务" for 请问您要办理什么业务); without the
+    neighbour's words the step may still be matched, and then both fit the order.
+    """
+    hits = [c for per in per_step for c in per if c.status == HIT]
+    for index, candidates in enumerate(per_step):
+        extra: list[StepCandidate] = []
+        seen = {(c.start, c.end, c.candidate.pattern.form) for c in candidates}
+        for c in candidates:
+            if c.cue:
+                continue
+            pattern = c.candidate.pattern
+            floor = step_thresholds(pattern.length)[1]
+            for other in hits:
+                if other.step_index == index:
+                    continue
+                for start, end in _trim_options(c, other):
+                    if (start, end, pattern.form) in seen or end - start < 2:
+                        continue
+                    seen.add((start, end, pattern.form))
+                    chars, pin = similarity(pattern, doc, start, end)
+                    sim = max(chars, pin)
+                    if sim < floor:
+                        continue
+                    trimmed = Candidate(start, end, sim, chars, pin, pattern)
+                    missing = missing_keyword_groups(steps[index], doc, start, end)
+                    is_clause = clause_of.get(pattern.form, False)
+                    status = _status(steps[index], trimmed, missing, is_clause)
+                    if is_clause and status != HIT:
+                        continue
+                    extra.append(StepCandidate(index, status, trimmed, missing))
+        candidates.extend(extra)
