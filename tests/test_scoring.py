@@ -146,3 +146,23 @@ def test_pass_mark_from_settings() -> None:
     strict = dataclasses.replace(Settings(), pass_mark=99.5)
     result = score_text(["您好！", "您别着急，请慢慢说。"], "complaint", strict)
     assert not result.passed
+
+
+def test_missed_required_step_fails_even_with_total_above_pass_mark() -> None:
+    lenient = score_turn_texts(
+        [TurnText(Transcript(text=t)) for t in ("您好！", "请慢走，再见！")], SCENARIO, (), LEX, pass_mark=10.0
+    )
+    assert lenient.score.total >= 10.0
+    assert not lenient.passed
+    assert "漏掉必做步骤「问需求」" in lenient.fail_reasons
+    # a missed optional step, or a partial required one, does not fail on its own
+    ok = score_turn_texts(
+        [TurnText(Transcript(text=t)) for t in ("您好！", "请问有什么可以帮您？", "请慢走，再见！")], SCENARIO, (), LEX, pass_mark=10.0
+    )
+    assert ok.step("more").status == "missed" and ok.passed
+    keyed = Scenario("k", "测试场景", "counter", "", (GREET, dataclasses.replace(ASK, keywords=(("帮您",),)), BYE))
+    partial = score_turn_texts(
+        [TurnText(Transcript(text=t)) for t in ("您好！", "请问有什么可以", "请慢走，再见！")], keyed, (), LEX, pass_mark=10.0
+    )
+    assert partial.step("ask_need").status == "partial"
+    assert partial.passed

@@ -30,7 +30,7 @@ def fill_slots(text: str, amounts: AmountCheck | None) -> str:
     return _PLACEHOLDER.sub(lambda m: _yuan(values[m.group(1)]) if m.group(1) in values else "××", text)
 
 
-def _short_title(title: str) -> str:
+def short_title(title: str) -> str:
     """'五处：唱付——找零并递交发票' -> '唱付'; titles without a prefix stay as they are."""
     if "：" in title:
         title = title.split("：", 1)[1]
@@ -39,7 +39,7 @@ def _short_title(title: str) -> str:
 
 def step_feedback(steps: Sequence[StepResult], scenario: Scenario, amounts: AmountCheck | None) -> list[str]:
     lines: list[str] = []
-    titles = {s.id: _short_title(s.title) for s in scenario.steps}
+    titles = {s.id: short_title(s.title) for s in scenario.steps}
     order = [s.id for s in scenario.steps]
     for result in steps:
         title = titles.get(result.id, result.id)

@@ -10,7 +10,8 @@ a dimension that does not apply is left out and the weights renormalised):
 - amounts: 唱收唱付 consistent (only for scenarios with bill/received/change);
 - fluency: rate band, fillers, long pauses (only with word timings).
 
-Passed = total >= pass mark, no critical forbidden phrase, no amount mismatch
+Passed = total >= pass mark, no required step missed (a partial one does not
+fail: it costs coverage), no critical forbidden phrase, no amount mismatch
 (and in exam mode, no forbidden phrase at all).
 """
 
@@ -23,7 +24,7 @@ from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario
 from trainer.scoring.align import align_steps
 from trainer.scoring.amounts import check_amounts
 from trainer.scoring.document import Doc, TurnText, build_doc
-from trainer.scoring.feedback import build_feedback, fill_slots
+from trainer.scoring.feedback import short_title, build_feedback, fill_slots
 from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden
 from trainer.scoring.match import StepCandidate, match_steps
@@ -174,6 +175,9 @@ def score_doc(
     fail_reasons: list[str] = []
     if total < pass_mark:
         fail_reasons.append(f"总分 {total:.0f} 低于及格线 {pass_mark:.0f}")
+    for step, result in zip(scenario.steps, steps):
+        if step.required and result.status == MISSED:
+            fail_reasons.append(f"漏掉必做步骤「{short_title(step.title) or step.id}」")
     critical = [h for h in hits if h.severity == "critical"]
     if critical:
         fail_reasons.append(f"使用了严重服务忌语「{critical[0].phrase}」")
