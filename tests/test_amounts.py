@@ -87,3 +87,20 @@ def test_no_amount_check_outside_payment() -> None:
 def test_missing_step_feedback_fills_the_expected_change() -> None:
     result, _ = check("本月电费是五十二元。", "收您一百元。")
     assert any("找您的48元" in line for line in result.feedback)
+
+
+def test_energy_and_readings_are_never_money() -> None:
+    # 电费 misheard: the only cue left is 一共, and it precedes the kWh used
+    _, amounts = check("底码是三千四百二十，这个月是三千五百九十三，一共用了一百七十三度，编分八十六块五。", "收您一百元。", "找您十三块五。")
+    assert amounts.bill != 173
+    assert amounts.bill in (None, 86.5)
+    _, amounts = check("本月用水十二方，一共是三十六元。", "收您五十元。", "找您十四元。")
+    assert (amounts.bill, amounts.received, amounts.change) == (36, 50, 14) and amounts.consistent
+    # a reading right after 底码 without 元 is not the bill, even when it is the last number before 唱收
+    _, amounts = check("您这个月的读数是二百五十。", "收您一百元。", "找您四十八元。")
+    assert amounts.bill is None
+
+
+def test_money_with_yuan_stays_money_next_to_a_reading() -> None:
+    _, amounts = check("止码三千三百，电费五十二元。", "收您一百元。", "找您四十八元。")
+    assert amounts.bill == 52 and amounts.consistent

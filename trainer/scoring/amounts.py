@@ -31,6 +31,11 @@ CUES: dict[str, tuple[str, ...]] = {
     "bill": ("电费是", "电费", "一共是", "一共", "合计", "总共", "应交", "应缴", "需交", "金额是", "费用是", "共计"),
 }
 CUE_REACH = 4  # characters between the end of a cue and the number
+# A number followed by one of these units is a quantity (electricity, gas, water), never money.
+QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升")
+# Words that make the unit-less numbers after them meter readings (底码是3420，这个月是3593).
+READING_WORDS = ("底码", "止码", "起码", "读数", "示数", "表码", "表底", "行码")
+READING_REACH = 10  # characters from the end of a reading word to the number (same turn)
 TOLERANCE = 0.005
 
 
@@ -44,7 +49,7 @@ class SaidAmount:
 
 def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | None:
     """The number in the matched span aligned with the phrasing's slot (nearest one if not aligned)."""
-    span_numbers = [doc.numbers[i] for i in range(sc.start, sc.end) if i in doc.numbers]
+    span_numbers = [doc.numbers[i] for i in range(sc.start, sc.end) if i in doc.numbers and not is_quantity(doc, i)]
     if not span_numbers:
         return None
     pattern_form = sc.candidate.pattern.form
@@ -52,7 +57,7 @@ def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | 
     for op in Indel.opcodes(pattern_form, window):
         if op.tag == "equal" and op.src_start <= slot_index < op.src_end:
             position = sc.start + op.dest_start + (slot_index - op.src_start)
-            if position in doc.numbers:
+            if position in doc.numbers and not is_quantity(doc, position):
                 return doc.numbers[position]
     relative = slot_index / max(1, len(pattern_form))
     target = sc.start + relative * (sc.end - sc.start)
@@ -65,6 +70,24 @@ def _cue_before(doc: Doc, position: int, role: str) -> bool:
     return any(contains_word(doc, start, position, cue, fuzzy=len(cue) >= 2) for cue in CUES[role])
 
 
+def is_quantity(doc: Doc, position: int) -> bool:
+    """Is the number at `position` a quantity or a meter reading rather than money?
+
+    Money is said with 元/块 (then it is money whatever surrounds it). A number
+    followed by 度/方/吨… is energy, gas or water used; a unit-less number
+    shortly after 底码/止码/读数 in the same turn is a meter reading.
+    """
+    token = doc.numbers.get(position)
+    if token is None or token.has_unit:
+        return False
+    after = doc.form[position + 1 : position + 4]
+    if any(after.startswith(unit) for unit in QUANTITY_UNITS):
+        return True
+    lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
+    before = doc.form[max(lo, position - READING_REACH - 2) : position]
+    return any(word in before for word in READING_WORDS)
+
+
 def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | None]) -> dict[str, SaidAmount]:
     """Bill, received and change as said (missing roles are absent)."""
     said: dict[str, SaidAmount] = {}
@@ -75,14 +98,14 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
         for index, name in sc.candidate.pattern.slots:
             if name in ROLES and name not in said:
                 token = _slot_number(doc, sc, index)
-                if token is not None and token.position not in used:
+                if token is not None and token.position not in used and not is_quantity(doc, token.position):
                     said[name] = SaidAmount(name, token.value, token.position, "slot")
                     used.add(token.position)
     for role in ("received", "change", "bill"):
         if role in said:
             continue
         for position in sorted(doc.numbers):
-            if position in used:
+            if position in used or is_quantity(doc, position):
                 continue
             if _cue_before(doc, position, role):
                 said[role] = SaidAmount(role, doc.numbers[position].value, position, "cue")
