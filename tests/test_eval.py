@@ -59,6 +59,24 @@ def test_metrics_count_hits_misses_and_false_alarms(tmp_path: Path, capsys: pyte
     assert kinds == ["forbidden_extra", "step_extra", "step_missed"]
 
 
+def test_step_labelled_on_two_turns_counts_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the farewell is labelled on two turns (said, then repeated): the scorer reports it once
+    write_performance(
+        tmp_path,
+        "p1",
+        "payment",
+        [
+            {"file": "turn01.wav", "text": "您好！", "steps": ["greet"], "forbidden": []},
+            {"file": "turn02.wav", "text": "请慢走，再见！", "steps": ["farewell"], "forbidden": []},
+            {"file": "turn03.wav", "text": "请慢走，再见！", "steps": ["farewell"], "forbidden": []},
+        ],
+    )
+    data = eval_json(capsys, str(tmp_path), "--oracle")
+    for mode in ("turns", "full"):
+        report = data["modes"][mode]
+        assert (report["steps"]["tp"], report["steps"]["fn"], report["steps"]["fp"]) == (2, 0, 0), mode
+
+
 def test_dataset_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(DatasetError):
         load_dataset(tmp_path / "nope")

@@ -3,7 +3,9 @@
 Two modes: "turns" scores each performance from its turn files (steps and
 forbidden phrases are compared turn by turn: the right step in the wrong turn
 counts as a miss and a false hit); "full" scores `full.wav` as one recording
-(compared as sets over the performance).
+(compared as sets over the performance). A step labelled on several turns of
+one performance (a read-back) counts once per performance, and in "turns" mode
+a hit on any of its labelled turns is correct (see `_step_units`).
 
 Measured: step precision/recall (a step counts as detected when its status is
 "hit"), forbidden precision/recall, forbidden hits on clean units (turns, or
@@ -151,6 +153,30 @@ def _compare_amounts(perf_amounts: dict[str, float] | None, expect: dict[str, An
     return (not problems), "; ".join(problems)
 
 
+def _step_units(perf: Any, hits: Sequence[tuple[int, str]]) -> tuple[Counter, Counter]:
+    """Expected and detected (turn, step) units for turn-by-turn comparison.
+
+    A step counts once per performance even when it is labelled on several turns
+    (a read-back: the address said, then confirmed): the scorer reports one span
+    per step, and a hit on ANY of the labelled turns is correct. The expected unit
+    is then the turn of the hit; a hit elsewhere, or none, is a miss of the first
+    labelled turn (plus a false hit for the wrong turn).
+    """
+    labelled: dict[str, list[int]] = {}
+    for i, t in enumerate(perf.turns):
+        for step in t.steps:
+            turns = labelled.setdefault(step, [])
+            if i + 1 not in turns:
+                turns.append(i + 1)
+    got = Counter(hits)
+    expected: Counter = Counter()
+    for step, turns in labelled.items():
+        hit_turns = [turn for turn, s in hits if s == step]
+        right = next((turn for turn in hit_turns if turn in turns), None)
+        expected[(right if right is not None else turns[0], step)] += 1
+    return expected, got
+
+
 def evaluate_performance(
     perf: Any,
     mode: str,
@@ -169,8 +195,7 @@ def evaluate_performance(
     hits = [(s.turn or 0, s.id) for s in result.steps if s.status == "hit"]
     said = [(h.turn, h.id) for h in result.forbidden]
     if mode == "turns":
-        expected_steps = Counter((i + 1, s) for i, t in enumerate(perf.turns) for s in t.steps)
-        got_steps = Counter(hits)
+        expected_steps, got_steps = _step_units(perf, hits)
         expected_forbidden = Counter(
             (i + 1, forbidden_label_id(f, library, perf.scenario)) for i, t in enumerate(perf.turns) for f in t.forbidden
         )
@@ -181,8 +206,8 @@ def evaluate_performance(
                 false = [fid for turn, fid in said if turn == i + 1]
                 report.clean_false_hits += len(false)
     else:
-        expected_steps = Counter(s for t in perf.turns for s in t.steps)
-        got_steps = Counter(s for _, s in hits)
+        expected_steps = Counter(set(s for t in perf.turns for s in t.steps))  # a step counts once per performance
+        got_steps = Counter(set(s for _, s in hits))
         expected_forbidden = Counter(forbidden_label_id(f, library, perf.scenario) for t in perf.turns for f in t.forbidden)
         got_forbidden = Counter(fid for _, fid in said)
         if not expected_forbidden:
