@@ -79,7 +79,7 @@ def test_exam_mode_fails_on_any_forbidden_phrase() -> None:
 
 
 def test_weights_from_settings_change_the_total() -> None:
-    texts = ["您好！", "请慢走，再见！"]
+    texts = ["您好！", "你说什么？", "请慢走，再见！"]  # a minor forbidden phrase: conduct below coverage
     default = score(texts)
     coverage_only = score(texts, weights={"coverage": 1.0, "order": 0, "forbidden": 0, "politeness": 0})
     assert coverage_only.score.total == pytest.approx(coverage_only.score.dimensions["coverage"])
@@ -166,3 +166,17 @@ def test_missed_required_step_fails_even_with_total_above_pass_mark() -> None:
     )
     assert partial.step("ask_need").status == "partial"
     assert partial.passed
+
+
+def test_silence_and_a_lone_greeting_earn_no_conduct_points() -> None:
+    silent = score_turn_texts([TurnText(Transcript(text=""))], SCENARIO, (MINOR,), LEX)
+    assert silent.score.total == 0
+    assert silent.score.dimensions["forbidden"] == 0
+    hello = score(["你好"])
+    assert hello.step("greet").status == "hit"
+    coverage = hello.score.dimensions["coverage"]
+    assert coverage < 40
+    assert hello.score.dimensions["forbidden"] == pytest.approx(coverage)  # 100 × coverage share
+    assert hello.score.total <= coverage + 1e-9
+    full = score(["您好！", "请问有什么可以帮您？", "请慢走，再见！"])
+    assert full.score.dimensions["forbidden"] == 100 and full.score.total >= 95

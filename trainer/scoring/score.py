@@ -10,6 +10,10 @@ a dimension that does not apply is left out and the weights renormalised):
 - amounts: 唱收唱付 consistent (only for scenarios with bill/received/change);
 - fluency: rate band, fillers, long pauses (only with word timings).
 
+The conduct dimensions (order, forbidden, politeness, fluency) are multiplied by
+coverage/100: they are earned in proportion to what was performed, so an
+unanswered question or a lone 你好 scores (nearly) 0, not the 服务忌语 points.
+
 Passed = total >= pass mark, no required step missed (a partial one does not
 fail: it costs coverage), no critical forbidden phrase, no amount mismatch
 (and in exam mode, no forbidden phrase at all).
@@ -41,6 +45,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "amounts": 10.0,
     "fluency": 5.0,
 }
+# Dimensions about how the steps were performed, scaled by coverage (nothing performed -> 0).
+CONDUCT_DIMENSIONS = ("order", "forbidden", "politeness", "fluency")
 SEVERITY_PENALTY = {"minor": 20.0, "major": 40.0, "critical": 100.0}
 PARTIAL_CREDIT = 0.5
 
@@ -168,6 +174,12 @@ def score_doc(
     fluency_value = fluency_score(fluency, lexicon)
     if fluency_value is not None:
         dimensions["fluency"] = fluency_value
+    # Conduct is earned by performing: silence or a lone 你好 must not collect the
+    # forbidden/politeness/fluency/order points, so they count in proportion to coverage.
+    performed = min(1.0, dimensions["coverage"] / 100.0)
+    for key in CONDUCT_DIMENSIONS:
+        if key in dimensions:
+            dimensions[key] *= performed
     all_weights = {**DEFAULT_WEIGHTS, **(weights or {})}
     weight_sum = sum(max(0.0, all_weights.get(k, 0.0)) for k in dimensions)
     total = sum(v * max(0.0, all_weights.get(k, 0.0)) for k, v in dimensions.items()) / weight_sum if weight_sum > 0 else 0.0
