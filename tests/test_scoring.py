@@ -180,3 +180,17 @@ def test_silence_and_a_lone_greeting_earn_no_conduct_points() -> None:
     assert hello.score.total <= coverage + 1e-9
     full = score(["您好！", "请问有什么可以帮您？", "请慢走，再见！"])
     assert full.score.dimensions["forbidden"] == 100 and full.score.total >= 95
+
+
+def test_user_facing_text_is_simplified_raw_turn_text_kept() -> None:
+    # Whisper writes traditional characters: quotes in feedback, matched_text and transcript are simplified
+    result = score(["您好！", "請問有什麼需要幫忙", "請慢走，再見！"])
+    assert result.step("farewell").matched_text == "请慢走，再见"
+    assert result.transcript == "您好！ 请问有什么需要帮忙 请慢走，再见！"
+    assert result.turns[2].text == "請慢走，再見！"
+    partial = result.step("ask_need")
+    if partial.status == "partial":
+        assert any("请问有什么" in line for line in result.feedback)
+    assert not any(ch in line for line in result.feedback for ch in "請問麼幫見")
+    hit = score(["您好！", "请问有什么可以帮您？", "你說什麼？", "请慢走，再见！"]).forbidden[0]
+    assert hit.matched_text == "你说什么"

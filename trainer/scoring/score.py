@@ -25,6 +25,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario
+from trainer.text.normalize import to_simplified
 from trainer.scoring.align import align_steps
 from trainer.scoring.amounts import check_amounts
 from trainer.scoring.document import Doc, TurnText, build_doc
@@ -69,7 +70,7 @@ def _step_results(scenario: Scenario, doc: Doc, candidates: list[list[StepCandid
                 id=step.id,
                 status=sc.status,
                 similarity=sc.similarity,
-                matched_text=doc.span_text(sc.start, sc.end),
+                matched_text=to_simplified(doc.span_text(sc.start, sc.end)),
                 turn=doc.turn_at(sc.start, sc.end) + 1,
                 start=start,
                 end=end,
@@ -129,7 +130,7 @@ def _forbidden_hits(entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scena
             ForbiddenHit(
                 id=m.entry.id,
                 phrase=m.entry.phrase,
-                matched_text=doc.span_text(m.start, m.end),
+                matched_text=to_simplified(doc.span_text(m.start, m.end)),
                 turn=doc.turn_at(m.start, m.end) + 1,
                 start=start,
                 severity=m.entry.severity,
@@ -211,7 +212,8 @@ def score_doc(
     return ScoreResult(
         scenario=scenario.id,
         engine=engine,
-        transcript=" ".join(t.text.strip() for t in doc.turns if t.text.strip()),
+        # user-facing text in simplified characters (Whisper writes traditional); turns[].text stays raw
+        transcript=to_simplified(" ".join(t.text.strip() for t in doc.turns if t.text.strip())),
         turns=turns,
         steps=tuple(steps),
         forbidden=tuple(hits),
