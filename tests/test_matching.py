@@ -200,3 +200,20 @@ def test_candidate_trimmed_where_it_runs_into_a_neighbouring_step() -> None:
     assert status(result, "offer_seat") == HIT
     assert status(result, "ask_need") != MISSED
     assert result.step("ask_need").matched_text == "办什么业务"
+
+
+SIGN = Step("request_signature", "签字", ("麻烦您在这里签一下字。",), keywords=(("签",),))
+
+
+def test_keyword_next_to_the_fuzzy_span_counts() -> None:
+    # the span that fits the phrasing best may stop before the key word said right after it
+    from trainer.scoring.match import missing_keyword_groups
+
+    doc = build_doc([TurnText(Transcript(text="麻烦您在这张表上，签个名"), "")])
+    assert missing_keyword_groups(SIGN, doc, 0, 5) == ()  # 签 in the next clause, within reach
+    clause = build_doc([TurnText(Transcript(text="麻烦您在这张申请表的右下角那里签个名"), "")])
+    assert missing_keyword_groups(SIGN, clause, 0, 5) == ()  # same clause
+    far = build_doc([TurnText(Transcript(text="麻烦您在这张申请表上面，填写清楚所有的内容，然后签"), "")])
+    assert missing_keyword_groups(SIGN, far, 0, 5) == ("签",)  # other clauses, too far
+    other_turn = build_doc([TurnText(Transcript(text="麻烦您在这"), ""), TurnText(Transcript(text="签"), "")])
+    assert missing_keyword_groups(SIGN, other_turn, 0, 5) == ("签",)

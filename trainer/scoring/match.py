@@ -182,13 +182,27 @@ class StepCandidate:
         return self.candidate.similarity
 
 
-KEYWORD_PAD = 2  # key words may sit this many characters outside the matched span
+KEYWORD_PAD = 6  # key words may sit this many characters outside the matched span
+
+
+def _clause_bounds(doc: Doc, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
+    """[start, end) widened to the clauses it touches (punctuation or a pause), within [lo, hi)."""
+    s = start
+    while s > lo and not doc.clause_start[s]:
+        s -= 1
+    e = end
+    while e < hi and not doc.clause_start[e]:
+        e += 1
+    return s, e
 
 
 def missing_keyword_groups(step: Step, doc: Doc, start: int, end: int) -> tuple[str, ...]:
-    """Key word groups of the step not heard around [start, end) (same turn)."""
+    """Key word groups of the step not heard around [start, end): same turn, and in the
+    same clause or within `KEYWORD_PAD` characters ("麻烦您在这张表上签个名": the fuzzy
+    span may stop before 签)."""
     lo, hi = doc.turn_range(doc.turn_at(start, end))
-    s, e = max(lo, start - KEYWORD_PAD), min(hi, end + KEYWORD_PAD)
+    cs, ce = _clause_bounds(doc, start, end, lo, hi)
+    s, e = max(lo, min(cs, start - KEYWORD_PAD)), min(hi, max(ce, end + KEYWORD_PAD))
     missing = []
     for group in step.keywords:
         if not any(contains_word(doc, s, e, word, fuzzy=True) for word in group):
