@@ -1,13 +1,17 @@
-"""Helpers for tests that serve the web app on localhost (no tests here)."""
+"""Helpers for the web-app tests: AppTest page text, silent recordings, serving on localhost (no tests here)."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
 import subprocess
 import time
 import urllib.request
+import wave
+
+import numpy as np
 
 
 def free_port() -> int:
@@ -38,3 +42,25 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+def page_text(at) -> str:  # type: ignore[no-untyped-def]
+    """All the text an AppTest page shows (markdown, captions, alerts, plain text), one block."""
+    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.info]
+    parts += [e.value for e in at.success] + [e.value for e in at.warning] + [e.value for e in at.error]
+    parts += [e.value for e in at.text]
+    return "\n".join(str(p) for p in parts)
+
+
+def no_exception(at) -> None:  # type: ignore[no-untyped-def]
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def silence_wav(seconds: float = 1.5) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(np.zeros(int(16000 * seconds), dtype="<i2").tobytes())
+    return buf.getvalue()

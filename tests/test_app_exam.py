@@ -5,11 +5,8 @@ override, extra attempt and seal verification (a flipped byte is named)."""
 from __future__ import annotations
 
 import dataclasses
-import io
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -23,6 +20,7 @@ from trainer.phrasebook.loader import library_from_settings
 from trainer.sessions import SessionStore
 
 from exam_support import FakeMarker, score_dict
+from app_support import no_exception, page_text, silence_wav
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 HOME = APP_DIR / "首页.py"
@@ -70,35 +68,14 @@ def _app(page: Path, timeout: float = 240) -> AppTest:
     return at
 
 
-def _texts(at: AppTest) -> str:
-    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.info]
-    parts += [e.value for e in at.success] + [e.value for e in at.warning] + [e.value for e in at.error]
-    parts += [e.value for e in at.text]
-    return "\n".join(str(p) for p in parts)
-
-
-def _no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def _silence_wav(seconds: float = 1.5) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes(np.zeros(int(16000 * seconds), dtype="<i2").tobytes())
-    return buf.getvalue()
-
-
 def _to_confirmation(at: AppTest, paper_id: str, candidate_id: str, name: str) -> None:
     at.run()
-    _no_exception(at)
+    no_exception(at)
     at.selectbox(key="exam-paper").set_value(paper_id).run()
     at.text_input(key="exam-cid").input(candidate_id)
     at.text_input(key="exam-name").input(name)
     next(b for b in at.button if b.label.startswith("下一步")).click().run()
-    _no_exception(at)
+    no_exception(at)
 
 
 def _sealed_exam(env: Path, paper_id: str, candidate_id: str, name: str, total: float = 88.0, forbidden: tuple[str, ...] = ()):
@@ -107,7 +84,7 @@ def _sealed_exam(env: Path, paper_id: str, candidate_id: str, name: str, total: 
     library = library_from_settings(settings)
     paper = load_papers([env / "papers"], library.scenarios).get(paper_id)
     marker = FakeMarker({"reception": score_dict(total, forbidden)})
-    answers = [[_silence_wav(0.5) for _ in library.scenarios["reception"].steps]]
+    answers = [[silence_wav(0.5) for _ in library.scenarios["reception"].steps]]
     return run_exam(paper, candidate_id, name, answers, settings, library, marker=marker, store=SessionStore(settings.sessions_dir))
 
 
@@ -122,44 +99,44 @@ def test_candidate_exam_end_to_end(exam_env: Path, whisper_model_dir: Path, scen
     assert len(turns) == 4
     at = _app(EXAM)
     _to_confirmation(at, "reception_check", "E2001", "李四")
-    rules = _texts(at)
+    rules = page_text(at)
     assert "只录一次" in rules and "时限为 60 秒" in rules and "一票否决" in rules and "第 1 次参加" in rules
     assert at.button(key="exam-start").disabled  # rules not yet confirmed
     at.checkbox(key="exam-agree").check().run()
     at.button(key="exam-start").click().run()
-    _no_exception(at)
-    assert "引导迎送" in _texts(at)
+    no_exception(at)
+    assert "引导迎送" in page_text(at)
     next(b for b in at.button if b.label == "开始作答").click().run()
-    _no_exception(at)
+    no_exception(at)
 
     # A silent recording is not an answer: refused with the reason, the turn stays open.
-    at.audio_input[0].set_value(("silence.wav", _silence_wav(), "audio/wav")).run()
-    _no_exception(at)
-    assert "没有检测到说话声" in _texts(at) and "本轮尚未作答" in _texts(at)
+    at.audio_input[0].set_value(("silence.wav", silence_wav(), "audio/wav")).run()
+    no_exception(at)
+    assert "没有检测到说话声" in page_text(at) and "本轮尚未作答" in page_text(at)
     assert at.session_state[exam_flow.EXAM_RUN].answered_per_question == [0]
-    assert "计时从本轮客户的话出现时开始" in _texts(at) and "第 1 轮（共 4 轮）" in _texts(at)
+    assert "计时从本轮客户的话出现时开始" in page_text(at) and "第 1 轮（共 4 轮）" in page_text(at)
     # no standard phrase is shown during the exam
-    assert "欢迎光临" not in _texts(at)
+    assert "欢迎光临" not in page_text(at)
 
     for index, path in enumerate(turns, 1):
         if index == 2:
             at.file_uploader[0].set_value((path.name, path.read_bytes(), "audio/wav")).run()
         else:
             at.audio_input[0].set_value((path.name, path.read_bytes(), "audio/wav")).run()
-        _no_exception(at)
-        assert f"第 {index} 轮已提交" in _texts(at)
+        no_exception(at)
+        assert f"第 {index} 轮已提交" in page_text(at)
         run = at.session_state[exam_flow.EXAM_RUN]
         assert run.answered_per_question == [index]
         if index < len(turns):
             # the accepted turn is replaced by its "submitted" state; a fresh recorder for the next turn
-            assert "已提交" in _texts(at) and at.audio_input[0].value is None
+            assert "已提交" in page_text(at) and at.audio_input[0].value is None
     assert [s.status for s in run.answers[0]] == ["answered"] * 4
     assert [s.source for s in run.answers[0]] == ["microphone", "upload", "microphone", "microphone"]
     assert not at.audio_input  # nothing left to record
 
     at.button(key="exam-submit").click().run()
-    _no_exception(at)
-    text = _texts(at)
+    no_exception(at)
+    text = page_text(at)
     assert "考试结果：通过" in text, text
     assert "各题得分" in text and "封印指纹" in text
     assert at.metric[0].label == "总分" and float(at.metric[0].value) >= 70
@@ -174,13 +151,13 @@ def test_candidate_exam_end_to_end(exam_env: Path, whisper_model_dir: Path, scen
     assert verify_all(store, exam_key(settings)).ok
 
     at.button(key="exam-done").click().run()
-    _no_exception(at)
+    no_exception(at)
     assert exam_flow.EXAM_RUN not in at.session_state
 
     # The same candidate cannot take the paper again (one attempt).
     again = _app(EXAM)
     _to_confirmation(again, "reception_check", "E2001", "李四")
-    assert "不能再次参加" in _texts(again)
+    assert "不能再次参加" in page_text(again)
     assert "exam_pending" not in again.session_state
 
 
@@ -199,13 +176,13 @@ def test_time_limit_is_enforced_when_the_recording_arrives(exam_env: Path, whisp
     run.shown_at -= exam_flow.ACCEPT_GRACE_SECONDS  # and the recording comes in after the allowance too
     turn = scenarios_audio_dir / "dev_reception_full" / "turn01.wav"
     at.audio_input[0].set_value(("turn01.wav", turn.read_bytes(), "audio/wav")).run()
-    _no_exception(at)
-    assert "第 1 轮超时" in _texts(at) and "本轮按未作答计" in _texts(at)
+    no_exception(at)
+    assert "第 1 轮超时" in page_text(at) and "本轮按未作答计" in page_text(at)
     assert [s.status for s in run.answers[0]] == ["late"]
-    assert "第 2 轮（共 4 轮）" in _texts(at) and at.audio_input[0].value is None
+    assert "第 2 轮（共 4 轮）" in page_text(at) and at.audio_input[0].value is None
     # skipping a turn is explicit and final
     next(b for b in at.button if b.label.startswith("本轮不作答")).click().run()
-    assert [s.status for s in run.answers[0]] == ["late", "skipped"] and "第 3 轮（共 4 轮）" in _texts(at)
+    assert [s.status for s in run.answers[0]] == ["late", "skipped"] and "第 3 轮（共 4 轮）" in page_text(at)
 
 
 def test_second_attempt_is_refused(exam_env: Path) -> None:
@@ -215,20 +192,20 @@ def test_second_attempt_is_refused(exam_env: Path) -> None:
     start_exam(paper, "E3001", "王五", settings, library)  # first attempt (abandoned: it still counts)
     at = _app(EXAM)
     _to_confirmation(at, "reception_check", "E3001", "王五")
-    text = _texts(at)
+    text = page_text(at)
     assert "已参加过“引导迎送单项考核”考试 1 次" in text and "不能再次参加" in text
     assert not any(b.key == "exam-start" for b in at.button)
     # another candidate may start
     _to_confirmation(at, "reception_check", "E3002", "赵六")
-    assert any(b.key == "exam-start" for b in at.button) and "第 1 次参加" in _texts(at)
+    assert any(b.key == "exam-start" for b in at.button) and "第 1 次参加" in page_text(at)
 
 
 def test_missing_exam_key_is_explained(exam_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRAINER_EXAM_KEY")
     at = _app(EXAM)
     at.run()
-    _no_exception(at)
-    assert "未配置考试密钥" in _texts(at) and not at.text_input
+    no_exception(at)
+    assert "未配置考试密钥" in page_text(at) and not at.text_input
     assert "请联系考核负责人" in at.error[0].value  # the candidate is told whom to ask, not how to set a key
 
 
@@ -244,8 +221,8 @@ def test_hidden_feedback_result_shows_pass_or_fail_only(exam_env: Path) -> None:
     at = _app(EXAM)
     at.session_state[exam_flow.EXAM_RUN] = exam_flow.ExamRun(plan, result=load_result(SessionStore(settings.sessions_dir), result.exam_id))
     at.run()
-    _no_exception(at)
-    text = _texts(at)
+    no_exception(at)
+    text = page_text(at)
     assert "考试结果：未通过" in text and "不向考生显示评分明细" in text
     assert not at.metric and not at.dataframe
     for hidden in ("55.5", "喂", "一票否决", "各题得分", "改进意见"):
@@ -277,7 +254,7 @@ def test_late_and_skipped_turns_are_not_scored_and_their_timing_is_sealed(exam_e
     plan = start_exam(paper, "E5001", "周八", settings, library)
     run = exam_flow.ExamRun(plan)
     run.open_question()
-    speech, later, last = _silence_wav(2.0), _silence_wav(2.5), _silence_wav(3.0)  # the stand-in recogniser decides what was "said"
+    speech, later, last = silence_wav(2.0), silence_wav(2.5), silence_wav(3.0)  # the stand-in recogniser decides what was "said"
     run.show_turn(now=1000.0)
     assert run.accept(speech, "t1.wav", "microphone", 2.0, now=1012.0).status == "answered"
     run.show_turn(now=1020.0)
@@ -318,7 +295,7 @@ def test_admin_requires_the_instructor_password(exam_env: Path) -> None:
     set_password_in_config(exam_env / "trainer.toml", "教师密码-2026")
     at = _app(ADMIN)
     at.run()
-    _no_exception(at)
+    no_exception(at)
     assert at.text_input(key="instructor-password") is not None and not at.tabs
 
 
@@ -327,7 +304,7 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
     failed = _sealed_exam(exam_env, "reception_hidden", "E6002", "郑十", total=62.0)
     at = _admin(exam_env)
     at.run()
-    _no_exception(at)
+    no_exception(at)
     table = at.dataframe[0].value
     assert list(table["考生编号"]) == ["E6002", "E6001"]  # newest first
     assert list(table["结果"]) == ["未通过", "通过"] and set(table["封印"]) == {"√ 完好"}
@@ -346,8 +323,8 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
 
     # open a record: breakdown, per-turn audio, printable report
     at.selectbox(key="x-open").set_value(passed.exam_id).run()
-    _no_exception(at)
-    text = _texts(at)
+    no_exception(at)
+    text = page_text(at)
     assert "吴九（E6001）" in text and passed.fingerprint in text
     breakdown = at.dataframe[1].value
     assert list(breakdown["题号"]) == ["1", "平均"] and float(breakdown["本题总分"][0]) == 91.0
@@ -360,11 +337,11 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
     at.radio(key="x-ov-passed").set_value(False)
     at.text_area(key="x-ov-comment").input("复听录音：第 3 轮未引导取号")
     next(b for b in at.button if b.label == "封存改判").click().run()
-    _no_exception(at)
+    no_exception(at)
     row = roster(load_settings().sessions_dir)[1]
     assert row.exam_id == passed.exam_id and row.overridden and not row.passed and row.machine_passed
     assert row.override_comment == "复听录音：第 3 轮未引导取号"
-    assert "陈老师" in _texts(at)
+    assert "陈老师" in page_text(at)
 
     # extra attempt for the failed candidate
     at.selectbox(key="x-g-paper").set_value("reception_hidden")
@@ -372,8 +349,8 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
     at.text_input(key="x-g-instructor").input("陈老师")
     at.text_area(key="x-g-reason").input("设备故障")
     next(b for b in at.button if b.label == "登记补考").click().run()
-    _no_exception(at)
-    assert "已登记：考生 E6002" in _texts(at)
+    no_exception(at)
+    assert "已登记：考生 E6002" in page_text(at)
     settings = load_settings()
     library = library_from_settings(settings)
     paper = load_papers([exam_env / "papers"], library.scenarios).get("reception_hidden")
@@ -381,7 +358,7 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
 
     # seals: all fine, then one flipped byte in the failed exam's audio is named
     at.button(key="x-verify").click().run()
-    _no_exception(at)
+    no_exception(at)
     assert any("全部通过" in s.value for s in at.success)
     store = SessionStore(settings.sessions_dir)
     audio = store.audio_path(failed.questions[0].session_id, 2)
@@ -389,10 +366,10 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
     data[100] ^= 0x01
     audio.write_bytes(bytes(data))
     at.button(key="x-verify").click().run()
-    _no_exception(at)
+    no_exception(at)
     errors = "\n".join(e.value for e in at.error)
     assert "发现 1 处问题" in errors and failed.exam_id in errors and passed.exam_id not in errors
-    assert "第 2 段录音" in _texts(at) and "被改动" in _texts(at)
+    assert "第 2 段录音" in page_text(at) and "被改动" in page_text(at)
     assert list(at.dataframe[-1].value["考试编号"]) == [failed.exam_id]
     # the roster's seal column checks the ledger entry; the audio change is found by the full check above
     at.text_input(key="x-candidate").input("").run()

@@ -19,6 +19,7 @@ from trainer.asr.base import Transcript
 from trainer.auth import set_password_in_config
 from trainer.config import load_settings
 from trainer.sessions import SessionRecord, SessionStore, turn_records, utc_now
+from app_support import no_exception, page_text, silence_wav
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 HOME = APP_DIR / "首页.py"
@@ -56,26 +57,6 @@ def _app(page: Path, trainee: tuple[str, str] | None = ("E1024", "张三"), time
     if trainee is not None:
         at.session_state["trainee_id"], at.session_state["trainee_name"] = trainee
     return at
-
-
-def _texts(at: AppTest) -> str:
-    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.info]
-    parts += [e.value for e in at.success] + [e.value for e in at.warning] + [e.value for e in at.error]
-    return "\n".join(str(p) for p in parts)
-
-
-def _no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def _silence_wav(seconds: float = 1.5) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes(np.zeros(int(16000 * seconds), dtype="<i2").tobytes())
-    return buf.getvalue()
 
 
 def _saved_session(root: Path, trainee: tuple[str, str] = ("E1024", "张三"), texts: tuple[str, ...] = ("您好！", "请问您是来交电费的吗？"), started: str | None = None) -> SessionRecord:
@@ -121,21 +102,21 @@ def test_home_identify_and_missing_model_banner(app_env: Path, monkeypatch: pyte
     monkeypatch.setenv("TRAINER_MODELS_DIR", str(app_env / "no-models"))
     at = _app(HOME, trainee=None)
     at.run()
-    _no_exception(at)
+    no_exception(at)
     banner = "\n".join(w.value for w in at.warning)
     assert "语音识别模型未安装" in banner and "trainer models fetch vosk-small-cn" in banner
     assert "TRAINER_ENGINE=whisper" in banner and "TRAINER_WHISPER_MODEL" in banner
     at.text_input(key="home-identify-name").input("张三")
     at.text_input(key="home-identify-id").input("E1024")
     next(b for b in at.button if b.label == "确定").click().run()
-    _no_exception(at)
+    no_exception(at)
     assert at.session_state["trainee_id"] == "E1024" and at.session_state["trainee_name"] == "张三"
-    assert "当前学员：张三（E1024）" in _texts(at)
+    assert "当前学员：张三（E1024）" in page_text(at)
 
     # the practice page cannot start without a model
     practice = _app(PRACTICE)
     practice.run()
-    _no_exception(practice)
+    no_exception(practice)
     assert practice.button(key="start").disabled
 
 
@@ -144,7 +125,7 @@ def test_home_requires_a_trainee_id(app_env: Path) -> None:
     at.run()
     at.text_input(key="home-identify-name").input("张三")
     next(b for b in at.button if b.label == "确定").click().run()
-    assert "请填写工号" in _texts(at)
+    assert "请填写工号" in page_text(at)
     assert "trainee_id" not in at.session_state
 
 
@@ -154,7 +135,7 @@ def test_home_requires_a_trainee_id(app_env: Path) -> None:
 def test_choose_scenario_with_filters(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = _app(PRACTICE)
     at.run()
-    _no_exception(at)
+    no_exception(at)
     every = at.selectbox(key="f-scenario").options
     at.selectbox(key="f-role").set_value("hotline").run()
     hotline = at.selectbox(key="f-scenario").options
@@ -162,7 +143,7 @@ def test_choose_scenario_with_filters(app_env: Path, monkeypatch: pytest.MonkeyP
     at.selectbox(key="f-role").set_value("counter").run()
     at.selectbox(key="f-domain").set_value("water").run()
     at.selectbox(key="f-scenario").set_value("water_payment").run()
-    assert "供水窗口收取水费" in _texts(at)  # the brief of the chosen scenario is shown
+    assert "供水窗口收取水费" in page_text(at)  # the brief of the chosen scenario is shown
     at.selectbox(key="f-level").set_value(3).run()
     hard = at.selectbox(key="f-scenario").options
     assert hard and all("供水" in o and "★★★" in o for o in hard)
@@ -176,19 +157,19 @@ def test_practice_turns_retry_errors_and_finish(whisper_env: Path, scenarios_aud
     at.run()
     at.selectbox(key="f-scenario").set_value("payment").run()
     at.button(key="start").click().run()
-    _no_exception(at)
+    no_exception(at)
     run = at.session_state["practice_run"]
     assert run.scenario_id == "payment" and run.current == 1
-    assert "（客户走到收费柜台前）" in _texts(at)
+    assert "（客户走到收费柜台前）" in page_text(at)
 
     # turn 1 through the browser microphone widget
     turn1 = (folder / "turn01.wav").read_bytes()
     at.audio_input[0].set_value(("turn01.wav", turn1, "audio/wav")).run()
-    _no_exception(at)
+    no_exception(at)
     assert not at.error, [e.value for e in at.error]
     run = at.session_state["practice_run"]
     assert len(run.turns) == 1 and run.turns[0].audio == turn1 and run.turns[0].source == "microphone"
-    page = _texts(at)
+    page = page_text(at)
     assert 'class="hl-hit"' in page and "一笑" in page  # this turn's step, highlighted
     greet = next(s for s in run.score["steps"] if s["id"] == "greet")
     assert greet["status"] == "hit" and greet["turn"] == 1
@@ -197,17 +178,17 @@ def test_practice_turns_retry_errors_and_finish(whisper_env: Path, scenarios_aud
     # turn 2 as an uploaded file
     turn2 = (folder / "turn02.wav").read_bytes()
     at.file_uploader[0].set_value(("turn02.wav", turn2, "audio/wav")).run()
-    _no_exception(at)
+    no_exception(at)
     run = at.session_state["practice_run"]
     assert len(run.turns) == 2 and run.turns[1].source == "upload" and run.current == 3
-    assert "二问" in _texts(at)
+    assert "二问" in page_text(at)
 
     # silence and an unknown format: friendly Chinese errors, nothing recorded
-    at.audio_input[0].set_value(("silence.wav", _silence_wav(), "audio/wav")).run()
-    _no_exception(at)
+    at.audio_input[0].set_value(("silence.wav", silence_wav(), "audio/wav")).run()
+    no_exception(at)
     assert at.error and "没有" in at.error[0].value
     at.file_uploader[0].set_value(("notes.wav", b"this is not audio at all" * 20, "audio/wav")).run()
-    _no_exception(at)
+    no_exception(at)
     assert at.error and "Traceback" not in at.error[0].value
     assert len(at.session_state["practice_run"].turns) == 2
 
@@ -216,13 +197,13 @@ def test_practice_turns_retry_errors_and_finish(whisper_env: Path, scenarios_aud
     assert at.session_state["practice_run"].current == 1
     retry = (scenarios_audio_dir / "dev_payment_fast" / "turn01.wav").read_bytes()
     at.audio_input[0].set_value(("retry.wav", retry, "audio/wav")).run()
-    _no_exception(at)
+    no_exception(at)
     run = at.session_state["practice_run"]
     assert [t.audio for t in run.turns] == [retry, turn2] and run.retries == 1 and run.current == 3
 
     # finish early: the whole performance is scored and saved with each turn's audio as recorded
     at.button(key="finish").click().run()
-    _no_exception(at)
+    no_exception(at)
     run = at.session_state["practice_run"]
     assert run.finished and run.saved_id
     store = SessionStore(whisper_env / "sessions")
@@ -234,7 +215,7 @@ def test_practice_turns_retry_errors_and_finish(whisper_env: Path, scenarios_aud
     assert store.audio_path(record.id, 2).read_bytes() == turn2
     assert record.extra["inputs"] == ["microphone", "upload"] and record.extra["retries"] == 1
     assert len(record.steps) == 10 and sum(s["status"] == "missed" for s in record.steps) >= 7
-    page = _texts(at)
+    page = page_text(at)
     assert "练习已保存" in page and "没做到或不完整的步骤" in page and "收您××元。" in page
     assert [m.label for m in at.metric] == ["总分", "结果"]
     assert at.metric[0].value == f"{record.total:.1f}"
@@ -249,12 +230,12 @@ def test_history_lists_own_sessions_with_chart(app_env: Path) -> None:
     _saved_session(app_env, trainee=("E2048", "李四"))
     at = _app(HISTORY)
     at.run()
-    _no_exception(at)
+    no_exception(at)
     assert len(at.get("vega_lite_chart")) == 1
     table = at.dataframe[0].value
     assert list(table["工号"]) == ["E1024", "E1024"]  # only this trainee's sessions
     assert at.selectbox(key="history-open").value == latest.id  # newest first
-    page = _texts(at)
+    page = page_text(at)
     assert "逐轮录音与识别文本" in page and 'class="hl-hit"' in page
     assert len(at.get("audio")) == 2
 
@@ -262,8 +243,8 @@ def test_history_lists_own_sessions_with_chart(app_env: Path) -> None:
 def test_history_empty(app_env: Path) -> None:
     at = _app(HISTORY, trainee=("E9", ""))
     at.run()
-    _no_exception(at)
-    assert "还没有练习记录" in _texts(at)
+    no_exception(at)
+    assert "还没有练习记录" in page_text(at)
 
 
 # --------------------------------------------------------------------------- instructor
@@ -272,8 +253,8 @@ def test_history_empty(app_env: Path) -> None:
 def test_instructor_page_explains_how_to_set_the_password(app_env: Path) -> None:
     at = _app(INSTRUCTOR, trainee=None)
     at.run()
-    _no_exception(at)
-    assert "尚未设置教师密码" in _texts(at)
+    no_exception(at)
+    assert "尚未设置教师密码" in page_text(at)
     assert any("trainer admin set-password" in c.value for c in at.code)
     assert not at.get("tabs") and not at.dataframe
 
@@ -289,17 +270,17 @@ def test_instructor_password_gate_and_review_saved(app_env: Path) -> None:
     at.run()
     at.text_input(key="instructor-password").input("wrong-password")
     next(b for b in at.button if b.label == "登录").click().run()
-    _no_exception(at)
-    assert "密码不正确" in _texts(at) and not at.dataframe
+    no_exception(at)
+    assert "密码不正确" in page_text(at) and not at.dataframe
 
     at.text_input(key="instructor-password").input(PASSWORD)
     next(b for b in at.button if b.label == "登录").click().run()
-    _no_exception(at)
+    no_exception(at)
     assert at.session_state["instructor_ok"] is True
     assert list(at.dataframe[0].value["编号"]) == [record.id]
 
     at.selectbox(key="t-open").set_value(record.id).run()
-    _no_exception(at)
+    no_exception(at)
     key = f"review-{record.id}"
     at.text_input(key=f"{key}-reviewer").input("王老师")
     at.radio(key=f"{key}-v-1").set_value("agree")
@@ -310,8 +291,8 @@ def test_instructor_password_gate_and_review_saved(app_env: Path) -> None:
     at.radio(key=f"{key}-passed").set_value(False)
     at.text_area(key=f"{key}-comment").input("识别漏字，按录音改判")
     next(b for b in at.button if b.label == "保存复核").click().run()
-    _no_exception(at)
-    assert "复核已保存" in _texts(at), _texts(at)
+    no_exception(at)
+    assert "复核已保存" in page_text(at), page_text(at)
 
     files = list((store.session_dir(record.id) / "reviews").glob("*.json"))
     assert len(files) == 1
@@ -325,7 +306,7 @@ def test_instructor_password_gate_and_review_saved(app_env: Path) -> None:
     # the trainee sees the review on their history page
     history = _app(HISTORY)
     history.run()
-    assert "王老师 改判为 72 分（未通过）" in _texts(history)
+    assert "王老师 改判为 72 分（未通过）" in page_text(history)
 
 
 def test_instructor_override_without_comment_is_refused(app_env: Path) -> None:
@@ -339,7 +320,7 @@ def test_instructor_override_without_comment_is_refused(app_env: Path) -> None:
     at.text_input(key=f"{key}-reviewer").input("王老师")
     at.radio(key=f"{key}-overall").set_value("override")
     next(b for b in at.button if b.label == "保存复核").click().run()
-    _no_exception(at)
+    no_exception(at)
     assert any("改判时必须填写理由" in e.value for e in at.error)
     assert not (SessionStore(app_env / "sessions").session_dir(record.id) / "reviews").exists()
 
@@ -351,7 +332,7 @@ def test_instructor_filters_charts_and_export(app_env: Path) -> None:
     at = _app(INSTRUCTOR, trainee=None)
     at.session_state["instructor_ok"] = True
     at.run()
-    _no_exception(at)
+    no_exception(at)
     assert len(at.dataframe[0].value) == 2
     at.text_input(key="t-trainee").input("张").run()
     assert list(at.dataframe[0].value["编号"]) == [good.id]
@@ -361,7 +342,7 @@ def test_instructor_filters_charts_and_export(app_env: Path) -> None:
     weak = at.dataframe[-1].value
     assert "遗漏率%" in weak.columns and len(weak) > 0
     at.button(key="t-export").click().run()
-    _no_exception(at)
+    no_exception(at)
     names = [d.proto.label for d in at.get("download_button")]
     assert names == ["导出 Excel", "导出 CSV（每次练习一行）", "导出 CSV（每个步骤一行）"]
 
@@ -376,7 +357,7 @@ def test_phrasebook_browser_and_problems(app_env: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("TRAINER_PHRASEBOOK_DIRS", str(extra))
     at = _app(PHRASEBOOK, trainee=None)
     at.run()
-    _no_exception(at)
+    no_exception(at)
     assert at.error and "broken.yaml" in at.error[0].value
     labels = [e.label for e in at.expander]
     assert any("柜台收费" in label for label in labels)
