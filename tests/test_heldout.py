@@ -1,17 +1,18 @@
 """Held-out text performances (tests/data/heldout): the matcher's generalisation, measured with `--oracle`.
 
-The set is a measurement set: nothing in the engine or the phrasebooks is tuned
-to its sentences (see tests/data/heldout/README.md). This test only keeps the
+Set A was written independently of the phrasebook and matcher; since this session it is the
+development set for general mechanisms (never sentence-specific rules) — set B
+(tests/data/heldout_b) is the measurement set and has no test. This test only keeps the
 measured figures from sliding back. Floors = figure measured at the time of
 writing − 0.05:
 
-| figure (36 performances, turns) | before cues (b5e8fda) | cues + forbidden rules (07be16a) | candidate pruning, read-backs counted once, pass rule, keyword reach | floor |
-| --- | --- | --- | --- | --- |
-| step recall | 0.591 | 0.827 | 0.927 | 0.87 |
-| step precision | 0.993 | 0.989 | 0.995 | 0.94 |
-| forbidden recall | 1.0 | 1.0 | 1.0 | 0.95 |
-| forbidden precision | 0.696 (6 hits on clean turns) | 1.0 (0) | 1.0 (0) | 0.95 |
-| pass/fail agreement | 0.722 | 0.889 | 0.972 | 0.92 |
+| figure (36 performances, turns) | before cues (b5e8fda) | cues + forbidden rules (07be16a) | candidate pruning, read-backs counted once, pass rule, keyword reach | major 忌语 fails | floor |
+| --- | --- | --- | --- | --- | --- |
+| step recall | 0.591 | 0.827 | 0.927 | 0.927 | 0.87 |
+| step precision | 0.993 | 0.989 | 0.995 | 0.995 | 0.94 |
+| forbidden recall | 1.0 | 1.0 | 1.0 | 1.0 | 0.95 |
+| forbidden precision | 0.696 (6 hits on clean turns) | 1.0 (0) | 1.0 (0) | 1.0 (0) | 0.95 |
+| pass/fail agreement | 0.722 | 0.889 | 0.972 | 1.0 | 0.95 |
 
 Measured with `trainer eval DIR --oracle --mode turns` (the label texts as transcripts).
 """
@@ -32,7 +33,7 @@ FLOORS = {
     "step_precision": 0.94,
     "forbidden_recall": 0.95,
     "forbidden_precision": 0.95,
-    "passed_agreement": 0.92,
+    "passed_agreement": 0.95,
 }
 
 

@@ -23,10 +23,11 @@ OPTIONAL = Step("more", "其他业务", ("请问还需要办理其他业务吗�
 SCENARIO = Scenario("s", "测试场景", "counter", "", (GREET, ASK, OPTIONAL, BYE))
 MINOR = ForbiddenEntry("say_what", "你说什么", "minor", "生硬", "对不起，请您再说一遍。")
 CRITICAL = ForbiddenEntry("enough", "有完没完", "critical", "顶撞", "请您慢慢说。")
+MAJOR = ForbiddenEntry("hurry", "着什么急", "major", "不耐烦", "请您别着急，我马上为您办理。")
 LEX = Lexicon()
 
 
-def score(texts, *, exam=False, weights=None, entries=(MINOR, CRITICAL), lexicon=LEX):  # type: ignore[no-untyped-def]
+def score(texts, *, exam=False, weights=None, entries=(MINOR, MAJOR, CRITICAL), lexicon=LEX):  # type: ignore[no-untyped-def]
     turns = [TurnText(t if isinstance(t, Transcript) else Transcript(text=t)) for t in texts]
     return score_turn_texts(turns, SCENARIO, entries, lexicon, exam=exam, weights=weights, pass_mark=80.0)
 
@@ -71,6 +72,14 @@ def test_minor_forbidden_costs_points_critical_fails() -> None:
     critical = score(["您好！", "有完没完！", "请问有什么可以帮您？", "请慢走，再见！"])
     assert not critical.passed and critical.score.total > 80
     assert any("严重" in r for r in critical.fail_reasons)
+
+
+def test_major_forbidden_fails_even_in_practice() -> None:
+    """An instructor does not pass a trainee who said a major 服务忌语 to a customer, whatever the total."""
+    major = score(["您好！", "着什么急？", "请问有什么可以帮您？", "请慢走，再见！"])
+    assert [h.id for h in major.forbidden] == ["hurry"]
+    assert not major.passed and major.score.total >= 80
+    assert "使用了服务忌语「着什么急」" in major.fail_reasons
 
 
 def test_exam_mode_fails_on_any_forbidden_phrase() -> None:

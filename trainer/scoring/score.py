@@ -15,8 +15,8 @@ coverage/100: they are earned in proportion to what was performed, so an
 unanswered question or a lone 你好 scores (nearly) 0, not the 服务忌语 points.
 
 Passed = total >= pass mark, no required step missed (a partial one does not
-fail: it costs coverage), no critical forbidden phrase, no amount mismatch
-(and in exam mode, no forbidden phrase at all).
+fail: it costs coverage), no major or critical forbidden phrase (a minor one costs
+points), no amount mismatch (and in exam mode, no forbidden phrase at all).
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 # Dimensions about how the steps were performed, scaled by coverage (nothing performed -> 0).
 CONDUCT_DIMENSIONS = ("order", "forbidden", "politeness", "fluency")
 SEVERITY_PENALTY = {"minor": 20.0, "major": 40.0, "critical": 100.0}
+# A 服务忌语 of these severities fails the performance even in practice (an instructor would not
+# pass a trainee who said it to a customer); a minor one costs points only, except in exams.
+FAILING_SEVERITIES = frozenset({"major", "critical"})
 PARTIAL_CREDIT = 0.5
 
 
@@ -191,9 +194,10 @@ def score_doc(
     for step, result in zip(scenario.steps, steps):
         if step.required and result.status == MISSED:
             fail_reasons.append(f"漏掉必做步骤「{short_title(step.title) or step.id}」")
-    critical = [h for h in hits if h.severity == "critical"]
-    if critical:
-        fail_reasons.append(f"使用了严重服务忌语「{critical[0].phrase}」")
+    failing = [h for h in hits if h.severity in FAILING_SEVERITIES]
+    if failing:
+        worst = max(failing, key=lambda h: SEVERITY_PENALTY.get(h.severity, 0.0))
+        fail_reasons.append(f"使用了{'严重' if worst.severity == 'critical' else ''}服务忌语「{worst.phrase}」")
     elif exam and hits:
         fail_reasons.append(f"考试中使用了服务忌语「{hits[0].phrase}」")
     if amounts is not None and not amounts.consistent:
