@@ -6,7 +6,7 @@ import dataclasses
 
 from trainer.asr.base import Transcript, Word
 from trainer.phrasebook.model import CUE_GAP, Lexicon, Scenario, Step
-from trainer.scoring.cues import compile_cue, find_cue
+from trainer.scoring.cues import compile_cue, find_cue, find_cues
 from trainer.scoring.document import TurnText, build_doc
 from trainer.scoring.match import CUE_SIMILARITY
 from trainer.scoring.result import HIT, MISSED, PARTIAL
@@ -131,3 +131,15 @@ def test_a_phrasing_hit_is_preferred_to_a_cue_hit_of_the_same_step() -> None:
     result = run(["读数一千二百，您这月的电费是五十二元。"], bill)
     step = result.step("state_bill")
     assert step.status == HIT and step.matched_text.startswith("您这月的电费") and step.similarity > CUE_SIMILARITY
+
+
+def test_cue_tries_a_later_word_when_the_first_belongs_to_another_step() -> None:
+    doc = build_doc([TurnText(Transcript(text="您好，这边您要办什么"))])
+    found = [doc.span_text(s, e) for _, s, e in find_cues(("您+办+什么",), doc, avoid=((0, 2),))]
+    assert "您要办什么" in found  # the 您 of 您好 (avoided) is not the only anchor tried
+    assert [doc.span_text(s, e) for _, s, e in find_cues(("您+办+什么",), doc)] == ["您好，这边您要办什么"]
+    ask = Step("ask_need", "问需求", ("请问您需要办理什么业务？",), keywords=(("业务",),), cues=("您+办+什么",))
+    result = run(["您好，这边您要办什么"], GREET, ask)
+    assert result.step("greet").status == HIT
+    step = result.step("ask_need")
+    assert step.status == HIT and step.matched_text == "您要办什么" and step.similarity == CUE_SIMILARITY

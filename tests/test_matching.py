@@ -217,3 +217,20 @@ def test_keyword_next_to_the_fuzzy_span_counts() -> None:
     assert missing_keyword_groups(SIGN, far, 0, 5) == ("签",)  # other clauses, too far
     other_turn = build_doc([TurnText(Transcript(text="麻烦您在这"), ""), TurnText(Transcript(text="签"), "")])
     assert missing_keyword_groups(SIGN, other_turn, 0, 5) == ("签",)
+
+
+ASK_NEED = Step("ask_need", "问需求", ("请问您要办理什么业务？",), keywords=(("业务", "办什么"),))
+
+
+def test_close_paraphrase_with_every_key_word_is_a_hit() -> None:
+    # 办什么业务 vs 请问您要办理什么业务: 0.667, just under the 0.7 hit threshold, key word said
+    step = run(["办什么业务？"], ASK_NEED).step("ask_need")
+    assert step.status == HIT and step.matched_text == "办什么业务"
+    assert status(run(["您要办业务吗"], ASK_NEED), "ask_need") == HIT
+
+
+def test_close_paraphrase_needs_key_words_and_a_near_similarity() -> None:
+    assert status(run(["要办理什么？"], ASK_NEED), "ask_need") == PARTIAL  # 0.667 but no key word
+    assert status(run(["什么业务"], ASK_NEED), "ask_need") == PARTIAL  # key word, but 0.571: too far
+    without_keywords = Step("ask_need", "问需求", ("请问您要办理什么业务？",))
+    assert status(run(["办什么业务？"], without_keywords), "ask_need") == PARTIAL  # strict threshold kept

@@ -91,11 +91,21 @@ def _spans(words: Sequence[CueWord], occurrences: Sequence[list[int]], doc: Doc)
     return spans
 
 
-def find_cue(cue: CompiledCue, doc: Doc, turn: int | None = None) -> list[tuple[int, int]]:
-    """Spans in Doc.form where the cue is said (within one turn; only in `turn` when given)."""
+def _overlaps(start: int, end: int, avoid: Sequence[tuple[int, int]]) -> bool:
+    return any(min(end, e) > max(start, s) for s, e in avoid)
+
+
+def find_cue(
+    cue: CompiledCue, doc: Doc, turn: int | None = None, avoid: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int]]:
+    """Spans in Doc.form where the cue is said (within one turn; only in `turn` when given).
+
+    Word occurrences overlapping an `avoid` span (words another step already
+    claims) are not used, so a later occurrence of the word can anchor the cue.
+    """
     occurrences = []
     for word in cue.words:
-        found = _occurrences(word, doc)
+        found = [k for k in _occurrences(word, doc) if not _overlaps(k, k + len(word.form), avoid)]
         if not found:
             return []
         occurrences.append(found)
@@ -117,12 +127,23 @@ def _complete(words: Sequence[CueWord], occurrences: Sequence[list[int]], k: int
     return None
 
 
-def find_cues(cues: Sequence[str], doc: Doc, fillers: Sequence[str] = ()) -> list[tuple[CompiledCue, int, int]]:
-    """Every (cue, start, end) found in the performance."""
+def find_cues(
+    cues: Sequence[str], doc: Doc, fillers: Sequence[str] = (), avoid: Sequence[tuple[int, int]] = ()
+) -> list[tuple[CompiledCue, int, int]]:
+    """Every (cue, start, end) found in the performance.
+
+    Where a span found overlaps an `avoid` span (another step's hit: "您好，您要办什么"
+    anchors 您+办+什么 on the 您 of the greeting), the cue is also looked for
+    without the avoided words, and those spans are added as alternatives.
+    """
     out: list[tuple[CompiledCue, int, int]] = []
     key = tuple(fillers)
     for text in cues:
         cue = compile_cue(text, key)
-        if cue is not None:
-            out.extend((cue, s, e) for s, e in find_cue(cue, doc))
+        if cue is None:
+            continue
+        spans = find_cue(cue, doc)
+        if avoid and any(_overlaps(s, e, avoid) for s, e in spans):
+            spans = spans + [span for span in find_cue(cue, doc, avoid=avoid) if span not in spans]
+        out.extend((cue, s, e) for s, e in spans)
     return out

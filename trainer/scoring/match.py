@@ -263,6 +263,8 @@ def _status(step: Step, candidate: Candidate, missing: tuple[str, ...], is_claus
     if is_clause:
         hit_threshold = max(hit_threshold, CLAUSE_HIT)
     if candidate.similarity < hit_threshold:
+        if not is_clause and not missing and _close_paraphrase(step, candidate, hit_threshold):
+            return HIT
         return PARTIAL
     if not missing:
         return HIT
@@ -275,6 +277,17 @@ def _status(step: Step, candidate: Candidate, missing: tuple[str, ...], is_claus
     ):
         return HIT  # the key word was said but misheard (replaced, not left out)
     return PARTIAL
+
+
+# A phrasing said in other words but holding every key word group, just under the
+# hit threshold ("办什么业务" for 请问您要办理什么业务, 0.667 < 0.7), is a hit: the
+# key words carry the step. Steps without key words keep the strict threshold.
+CLOSE_PARAPHRASE_MARGIN = 0.08
+CLOSE_PARAPHRASE_FLOOR = 0.55
+
+
+def _close_paraphrase(step: Step, candidate: Candidate, hit_threshold: float) -> bool:
+    return bool(step.keywords) and candidate.similarity >= max(CLOSE_PARAPHRASE_FLOOR, hit_threshold - CLOSE_PARAPHRASE_MARGIN) - 1e-9
 
 
 def _group_in_pattern(step: Step, group_label: str, pattern: Pattern) -> bool:
@@ -292,10 +305,15 @@ def _group_in_pattern(step: Step, group_label: str, pattern: Pattern) -> bool:
 CUE_SIMILARITY = 0.65
 
 
-def cue_candidates(step: Step, index: int, doc: Doc, fillers: Sequence[str] = ()) -> list[StepCandidate]:
-    """Hits from the step's cues (sufficient evidence on their own: no keyword check)."""
+def cue_candidates(
+    step: Step, index: int, doc: Doc, fillers: Sequence[str] = (), avoid: Sequence[tuple[int, int]] = ()
+) -> list[StepCandidate]:
+    """Hits from the step's cues (sufficient evidence on their own: no keyword check).
+
+    `avoid`: spans of other steps' hits; a cue overlapping one is also tried on later words.
+    """
     out = []
-    for cue, start, end in find_cues(step.cues, doc, fillers):
+    for cue, start, end in find_cues(step.cues, doc, fillers, avoid):
         candidate = Candidate(start, end, CUE_SIMILARITY, CUE_SIMILARITY, CUE_SIMILARITY, cue.pattern)
         out.append(StepCandidate(index, HIT, candidate, (), cue.text))
     return out
@@ -327,7 +345,8 @@ def match_steps(steps: Sequence[Step], doc: Doc, fillers: Sequence[str] = ()) ->
             per_step[index].append(StepCandidate(index, status, candidate, missing))
     for index, step in enumerate(steps):
         if step.cues:
-            per_step[index].extend(cue_candidates(step, index, doc, fillers))
+            others = [(c.start, c.end) for j, per in enumerate(per_step) if j != index for c in per if c.status == HIT]
+            per_step[index].extend(cue_candidates(step, index, doc, fillers, others))
     _add_trimmed(steps, doc, per_step, clause_of)
     for index, candidates in enumerate(per_step):
         candidates.sort(key=lambda c: (c.status != HIT, -c.similarity, -c.candidate.pattern.length))
