@@ -9,7 +9,7 @@ across files (duplicate ids, forbidden entries naming unknown scenarios) are in
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,19 +183,33 @@ class _FileParser:
         return filled
 
     def _texts(self, node: Node, fld: str, slots: frozenset[str] = frozenset(), allow_empty_list: bool = False) -> list[tuple[str, Node]] | None:
-        items = self.r.sequence(node, fld, allow_empty=allow_empty_list)
+        return self._unique_items(
+            node, fld, lambda item, f: self._text(item, f, slots), "“{value}”重复（第 {line} 行已有）", allow_empty_list
+        )
+
+    def _unique_items(
+        self,
+        node: Node,
+        fld: str,
+        parse_item: Callable[[Node, str], str | None],
+        duplicate: str,
+        allow_empty: bool,
+    ) -> list[tuple[str, Node]] | None:
+        """A list whose items are parsed by `parse_item` and must not repeat; None when any item is bad.
+        `duplicate` is the message for a repeat, with {value} and {line} (where it was first written)."""
+        items = self.r.sequence(node, fld, allow_empty=allow_empty)
         if items is None:
             return None
         out: list[tuple[str, Node]] = []
         seen: dict[str, int] = {}
         ok = True
         for i, item in enumerate(items):
-            value = self._text(item, f"{fld}[{i}]", slots)
+            value = parse_item(item, f"{fld}[{i}]")
             if value is None:
                 ok = False
                 continue
             if value in seen:
-                self.r.problem(item, f"{fld}[{i}]", f"“{value}”重复（第 {seen[value]} 行已有）")
+                self.r.problem(item, f"{fld}[{i}]", duplicate.format(value=value, line=seen[value]))
                 ok = False
                 continue
             seen[value] = line_of(item)
@@ -371,24 +385,14 @@ class _FileParser:
 
     def _cues(self, node: Node, fld: str, slot_names: frozenset[str]) -> list[str] | None:
         """`cues:` — a list of "word+word" texts; config placeholders filled, slot placeholders refused."""
-        items = self.r.sequence(node, fld, allow_empty=True)
-        if items is None:
-            return None
-        cues: list[str] = []
-        seen: dict[str, int] = {}
-        ok = True
-        for i, item in enumerate(items):
-            cue = self._cue(item, f"{fld}[{i}]", slot_names)
-            if cue is None:
-                ok = False
-                continue
-            if cue in seen:
-                self.r.problem(item, f"{fld}[{i}]", f"线索“{cue}”重复（第 {seen[cue]} 行已写过）；请删掉一条")
-                ok = False
-                continue
-            seen[cue] = line_of(item)
-            cues.append(cue)
-        return cues if ok else None
+        items = self._unique_items(
+            node,
+            fld,
+            lambda item, f: self._cue(item, f, slot_names),
+            "线索“{value}”重复（第 {line} 行已写过）；请删掉一条",
+            allow_empty=True,
+        )
+        return None if items is None else [cue for cue, _ in items]
 
     def _cue(self, node: Node, fld: str, slot_names: frozenset[str]) -> str | None:
         raw = self.r.text(node, fld)
