@@ -284,6 +284,17 @@ VERDICT_TEXT = {"": "不评", "agree": "同意", "disagree": "不同意"}
 REVIEW_SAVED = "review_saved"  # session_state: the confirmation shown after the rerun that follows a save
 
 
+def review_list(store: SessionStore, session_id: str, heading: str) -> None:
+    """The instructor reviews stored beside a session, newest last, under `heading` (nothing if none)."""
+    from trainer.app import views
+
+    reviews = guarded(lambda: store.reviews(session_id), "读取复核意见") or []
+    if reviews:
+        st.markdown(f"#### {heading}")
+        for line in views.review_lines(reviews):
+            st.markdown(f"- {line}")
+
+
 def review_form(record: SessionRecord, store: SessionStore, library: Library | None) -> None:
     """Per-step agree/disagree with comments and an overall agree/override; saved as a new review."""
     from trainer.app import views

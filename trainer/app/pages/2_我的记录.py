@@ -38,8 +38,4 @@ if chosen:
     record = ui.guarded(lambda: store.load(chosen, check_audio=False), "读取练习")
     if record is not None:
         ui.session_detail(record, store, library, settings.pass_mark)
-        reviews = ui.guarded(lambda: store.reviews(chosen), "读取复核意见") or []
-        if reviews:
-            st.markdown("#### 教师复核")
-            for line in views.review_lines(reviews):
-                st.markdown(f"- {line}")
+        ui.review_list(store, chosen, "教师复核")

@@ -43,11 +43,7 @@ with tab_list:
             record = ui.guarded(lambda: store.load(chosen, check_audio=False), "读取会话")
             if record is not None:
                 ui.session_detail(record, store, library, settings.pass_mark)
-                reviews = ui.guarded(lambda: store.reviews(chosen), "读取复核意见") or []
-                if reviews:
-                    st.markdown("#### 已有复核")
-                    for line in views.review_lines(reviews):
-                        st.markdown(f"- {line}")
+                ui.review_list(store, chosen, "已有复核")
                 ui.review_form(record, store, library)
 
 with tab_progress:
