@@ -59,6 +59,14 @@ def settings_or_stop() -> Settings:
         raise  # unreachable: st.stop() raises
 
 
+def library_or_stop(settings: Settings) -> Library:
+    """The phrase library; if it cannot be loaded, the page shows why and stops."""
+    loaded = guarded(lambda: library(settings), "加载话术库")
+    if loaded is None:
+        st.stop()
+    return loaded  # type: ignore[return-value]  # st.stop() raised otherwise
+
+
 @st.cache_resource(show_spinner="正在加载话术库……")
 def _library(key: tuple, _settings: Settings) -> Library:
     from trainer.app.services import warm_up

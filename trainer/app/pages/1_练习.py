@@ -9,9 +9,7 @@ ui.page_setup("练习")
 settings = ui.settings_or_stop()
 st.title(":material/mic: 练习")
 status = ui.engine_banner(settings)
-library = ui.guarded(lambda: ui.library(settings), "加载话术库")
-if library is None:
-    st.stop()
+library = ui.library_or_stop(settings)
 who = ui.identity_form("practice-identify")
 if who is None:
     st.stop()

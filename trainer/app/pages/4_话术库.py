@@ -7,9 +7,7 @@ from trainer.app import ui, views
 ui.page_setup("话术库")
 settings = ui.settings_or_stop()
 st.title(":material/menu_book: 话术库")
-library = ui.guarded(lambda: ui.library(settings), "加载话术库")
-if library is None:
-    st.stop()
+library = ui.library_or_stop(settings)
 
 problems = views.problem_lines(library)
 if problems:

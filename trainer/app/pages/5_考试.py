@@ -17,9 +17,7 @@ ui.page_setup("考试")
 settings = ui.settings_or_stop()
 st.title(":material/assignment: 考试")
 status = ui.engine_banner(settings)
-library = ui.guarded(lambda: ui.library(settings), "加载话术库")
-if library is None:
-    st.stop()
+library = ui.library_or_stop(settings)
 store = SessionStore(settings.sessions_dir)
 run: exam_flow.ExamRun | None = st.session_state.get(exam_flow.EXAM_RUN)
 
