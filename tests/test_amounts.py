@@ -104,3 +104,34 @@ def test_energy_and_readings_are_never_money() -> None:
 def test_money_with_yuan_stays_money_next_to_a_reading() -> None:
     _, amounts = check("止码三千三百，电费五十二元。", "收您一百元。", "找您四十八元。")
     assert amounts.bill == 52 and amounts.consistent
+
+
+def test_unit_written_as_homophone_is_the_unit() -> None:
+    _, amounts = check("本月电费是五十二圆。", "收您100快。", "找您四十八原，这是您的发票。")
+    assert (amounts.bill, amounts.received, amounts.change) == (52, 100, 48)
+    assert amounts.consistent
+
+
+def test_garbled_digit_after_the_unit_is_read_when_it_makes_the_amounts_add_up() -> None:
+    # 一百二十七块六 / 一百五十 / 二十二块四, with 四 heard as 死.
+    _, amounts = check("您这个月电费是127块6毛。", "好的，收您150元。", "这是您的发票，找您22块死，请您点清收好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (127.6, 150, 22.4)
+    assert amounts.consistent
+    # 四十五块八 heard as 45块吧, 四块二 as 四块儿, bare 收 and 找.
+    _, amounts = check("45块吧，现金还是扫码。", "收五十。", "找四块儿，票拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (45.8, 50, 4.2)
+
+
+def test_spurious_leading_one_is_dropped_only_when_that_adds_up() -> None:
+    # 电费是八十六块五: 是 heard as 十 -> 186块5.
+    _, amounts = check("这个月电费186块5。", "收您一百元。", "找您十三块五，这是您的发票。")
+    assert (amounts.bill, amounts.change) == (86.5, 13.5) and amounts.consistent
+    # A real 唱付 error is not explained away: no reading of the text adds up.
+    result, amounts = check("这个月电费186块5。", "收您两百元。", "找您十三块死，这是您的发票。")
+    assert not amounts.consistent and amounts.bill == 186.5 and amounts.change == 13
+    assert not result.passed
+
+
+def test_meter_reading_word_heard_as_homophone_is_still_a_reading() -> None:
+    _, amounts = check("您上月抵马是三千二百一十五，本月电费是五十二元。", "收您一百元。", "找您四十八元，这是您的发票。")
+    assert amounts.bill == 52 and amounts.consistent

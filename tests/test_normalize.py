@@ -98,3 +98,10 @@ def test_pinyin_half_credit_for_near_homophones() -> None:
 
     assert fuzz.ratio(encode("收"), encode("说")) == 50.0  # same initial, other final
     assert fuzz.ratio(encode("收"), encode("找")) == 0.0
+
+
+def test_money_unit_homophone_after_a_number() -> None:
+    assert normalize_text("找您22快4") == "找您22块4"
+    assert normalize_text("收您六十圆") == "收您60元"
+    assert normalize_text("七元七脚") == "7元7角"
+    assert normalize_text("快点，不快") == "快点不快"  # no number before it: unchanged

@@ -8,14 +8,23 @@ Where the amounts come from, in order of trust:
    电费/一共/合计… → bill (characters, or the same folded pinyin: 说您/收您);
 3. a bill still unknown is the last amount with a unit said before the received one.
 
+Recognisers garble spoken amounts (二十二块四 -> 22块死, 是八十六块五 -> 186块5). When
+the three amounts as written do not add up, the readings the recogniser may
+have garbled (`NumberToken.alternatives`), and for the bill the other amounts
+said before the money was received, are tried; the first combination that adds
+up, with the fewest departures from the text, is taken. A trainee who really
+sings a wrong amount is still caught: that needs a coincidence between the
+garbled text and the correct amount.
+
 Consistent = all three amounts known, bill + change = received, and both 收您…
 and 找您… were actually spoken.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz.distance import Indel
 
@@ -30,6 +39,7 @@ CUES: dict[str, tuple[str, ...]] = {
     "change": ("找您", "找你", "找零", "找回", "找给您", "找"),
     "bill": ("电费是", "电费", "一共是", "一共", "合计", "总共", "应交", "应缴", "需交", "金额是", "费用是", "共计"),
 }
+BARE_CUES = {"received": "收", "change": "找", "bill": "共"}  # only right before the number
 CUE_REACH = 4  # characters between the end of a cue and the number
 # A number followed by one of these units is a quantity (electricity, gas, water), never money.
 QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升")
@@ -67,7 +77,10 @@ def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | 
 def _cue_before(doc: Doc, position: int, role: str) -> bool:
     lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
     start = max(lo, position - CUE_REACH - 3)
-    return any(contains_word(doc, start, position, cue, fuzzy=len(cue) >= 2) for cue in CUES[role])
+    if any(contains_word(doc, start, position, cue, fuzzy=len(cue) >= 2) for cue in CUES[role]):
+        return True
+    # A bare verb right before the number: 收五十 / 找四块二.
+    return position > lo and contains_word(doc, position - 1, position, BARE_CUES[role])
 
 
 def is_quantity(doc: Doc, position: int) -> bool:
@@ -84,8 +97,8 @@ def is_quantity(doc: Doc, position: int) -> bool:
     if any(after.startswith(unit) for unit in QUANTITY_UNITS):
         return True
     lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
-    before = doc.form[max(lo, position - READING_REACH - 2) : position]
-    return any(word in before for word in READING_WORDS)
+    start = max(lo, position - READING_REACH - 2)
+    return any(contains_word(doc, start, position, word) for word in READING_WORDS)  # 抵马 = 底码 by sound
 
 
 def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | None]) -> dict[str, SaidAmount]:
@@ -119,6 +132,33 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
     return said
 
 
+def _reconcile(doc: Doc, said: dict[str, SaidAmount]) -> dict[str, SaidAmount]:
+    """Amounts that add up, read from garbled text where the literal reading does not (see module doc)."""
+    if any(role not in said for role in ROLES) or _adds_up(*(said[r].value for r in ROLES)):
+        return said
+    options: dict[str, list[float]] = {}
+    for role in ROLES:
+        token = doc.numbers[said[role].position]
+        options[role] = [said[role].value, *token.alternatives]
+    used = {a.position for a in said.values()}
+    received_at = said["received"].position
+    for position in sorted(doc.numbers, reverse=True):
+        if position < received_at and position not in used and not is_quantity(doc, position):
+            token = doc.numbers[position]
+            options["bill"] += [token.value, *token.alternatives]
+    choices = itertools.product(*(enumerate(dict.fromkeys(options[r])) for r in ROLES))
+    ranked = sorted(choices, key=lambda combo: sum(k > 0 for k, _ in combo))
+    for combo in ranked:
+        values = [value for _, value in combo]
+        if _adds_up(*values):
+            return {role: replace(said[role], value=value) for role, value in zip(ROLES, values)}
+    return said
+
+
+def _adds_up(bill: float | None, received: float | None, change: float | None) -> bool:
+    return None not in (bill, received, change) and abs(bill + change - received) < TOLERANCE  # type: ignore[operator]
+
+
 def _spoken(doc: Doc, amount: SaidAmount | None, role: str) -> bool:
     return amount is not None and _cue_before(doc, amount.position, role)
 
@@ -127,7 +167,7 @@ def check_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate |
     """The 唱收唱付 check, or None when the scenario does not handle money."""
     if not scenario.checks_amounts:
         return None
-    said = said_amounts(scenario, doc, chosen)
+    said = _reconcile(doc, said_amounts(scenario, doc, chosen))
     bill, received, change = (said[r].value if r in said else None for r in ROLES)
     received_said = _spoken(doc, said.get("received"), "received")
     change_said = _spoken(doc, said.get("change"), "change")
@@ -142,7 +182,7 @@ def check_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate |
         problems.append("没有唱付：应说出找零金额，如“找您48元”")
     elif not change_said:
         problems.append("唱付时没有说“找您……元”")
-    adds_up = None not in (bill, received, change) and abs(bill + change - received) < TOLERANCE  # type: ignore[operator]
+    adds_up = _adds_up(bill, received, change)
     if None not in (bill, received, change) and not adds_up:
         problems.insert(0, f"金额对不上：应交 {_yuan(bill)} 元 + 找零 {_yuan(change)} 元 ≠ 实收 {_yuan(received)} 元")
     consistent = bool(adds_up and received_said and change_said)

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from trainer.asr.base import Transcript
 from trainer.text.normalize import Normalized, normalize
-from trainer.text.pinyin import encode
+from trainer.text.pinyin import encode, syllables
 
 NUMBER = "#"
 TURN_SEPARATOR = "|"
@@ -43,6 +43,9 @@ class NumberToken:
     text: str  # as normalised, e.g. "48块5"
     has_unit: bool  # followed by 元/块
     turn: int  # 0-based
+    # Other values the recogniser may have garbled into this one (see misheard_values);
+    # used only to explain amounts that do not add up.
+    alternatives: tuple[float, ...] = ()
 
 
 @dataclass
@@ -153,6 +156,41 @@ def _char_times(transcript: Transcript) -> tuple[str, list[tuple[float, float]] 
     return "".join(w.text for w in words), times
 
 
+_DIGIT_SYLLABLES = {"yi": 1, "er": 2, "san": 3, "si": 4, "wu": 5, "liu": 6, "qi": 7, "ba": 8, "jiu": 9}
+
+
+@lru_cache(maxsize=4096)
+def _digit_sounding(char: str) -> int | None:
+    """The digit `char` sounds like (死 -> 4, 吧 -> 8, 儿 -> 2), if any."""
+    if not ("\u4e00" <= char <= "\u9fff"):
+        return None
+    names = syllables(char)
+    return _DIGIT_SYLLABLES.get(names[0]) if names else None
+
+
+def misheard_values(number_text: str, value: float, following: str) -> tuple[float, ...]:
+    """Values a recogniser may have garbled into `number_text`, most likely first.
+
+    - A digit after the unit written as a same-sounding character: 22块死 -> 22.4,
+      45块吧 -> 45.8, 4块儿 -> 4.2 (`following` is the character after the number).
+    - A spurious leading 1 in a number of three or more digits: 是/十 before the
+      number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5).
+    Only `check_amounts` uses these, and only to explain amounts that otherwise
+    do not add up; the number as written stays the reading shown.
+    """
+    found: list[float] = []
+    match = _AMOUNT.fullmatch(number_text)
+    if match and match.group(2) and not match.group(3) and "." not in match.group(1):
+        digit = _digit_sounding(following[:1])
+        if digit is not None:
+            found.append(round(value + digit / 10, 2))
+    digits = re.match(r"\d+", number_text)
+    if digits and len(digits.group(0)) >= 3 and digits.group(0)[0] == "1" and digits.group(0)[1] != "0":
+        drop = 10 ** (len(digits.group(0)) - 1)
+        found += [round(v - drop, 2) for v in (value, *found)]
+    return tuple(dict.fromkeys(v for v in found if v != value))
+
+
 def _collapse_numbers(norm_text: str) -> list[tuple[str, int, int, float | None, str]]:
     """(char, norm start, norm end, number value, number text) per matching-form character."""
     out: list[tuple[str, int, int, float | None, str]] = []
@@ -218,7 +256,9 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
                     starts_clause = True
                 previous_end = char_times[norm.ends[ne - 1] - 1][1]
             if value is not None:
-                numbers[len(form)] = NumberToken(len(form), value, text, any(u in text for u in "元块"), index)
+                has_unit = any(u in text for u in "元块")
+                alternatives = misheard_values(text, value, norm.text[ne : ne + 1])
+                numbers[len(form)] = NumberToken(len(form), value, text, has_unit, index, alternatives)
             form.append(char)
             turn_of.append(index)
             norm_start.append(ns)

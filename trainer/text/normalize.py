@@ -15,7 +15,8 @@ spirit of jiwer's `Compose`:
    幺三幺幺五 / 一三一一五 -> 13115 (digit strings), 两个 -> 2个. Values go through
    cn2an; digit-by-digit readings are mapped here because cn2an reads them as
    one number only in some modes. A lone numeral stays a character unless a
-   measure word follows (一下、一定 stay; 一个 -> 1个, 块五 -> 块5).
+   measure word follows (一下、一定 stay; 一个 -> 1个, 块五 -> 块5). A money
+   unit written as a homophone right after a number is the unit (48快 -> 48块).
 
 Every output character keeps the [start, end) range of the original characters
 it came from, so a span found in the normalised text maps back to the
@@ -50,6 +51,9 @@ MEASURE_PREFIXES = ("小时", "工作日", "星期", "钟头")
 # ... or when it follows one of these (四十八块五 = 48.5 元, 三点五).
 AMOUNT_CONTEXT_BEFORE = set("元块角毛")
 CLAUSE_PUNCTUATION = set("，。！？；：、,.!?;:…—\n")
+# Recognisers write a money unit as a same-sounding character (48快, 六十圆, 七角 -> 七脚).
+# Right after a numeral or digit, these are read as the unit they sound like.
+MONEY_UNIT_HOMOPHONES = {"快": "块", "筷": "块", "圆": "元", "园": "元", "原": "元", "脚": "角", "饺": "角", "猫": "毛"}
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,15 @@ def _make_filler_transform(fillers: Sequence[str], found: list[Filler]) -> Trans
     return transform
 
 
+def _money_unit_homophones(units: list[_Unit]) -> list[_Unit]:
+    """48快 -> 48块, 六十圆 -> 六十元: a unit's homophone right after a number is the unit."""
+    for previous, unit in zip(units, units[1:]):
+        replacement = MONEY_UNIT_HOMOPHONES.get(unit.char)
+        if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()):
+            unit.char = replacement
+    return units
+
+
 def _strip_punctuation(units: list[_Unit]) -> list[_Unit]:
     out: list[_Unit] = []
     pending_clause = True
@@ -280,7 +293,7 @@ def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -
         transforms.append(_make_filler_transform(filler_list, found))
     transforms.append(_strip_punctuation)
     if numbers:
-        transforms.append(_numbers_to_digits)
+        transforms += [_money_unit_homophones, _numbers_to_digits]
     units = [_Unit(char, i, i + 1) for i, char in enumerate(text)]
     for transform in transforms:
         units = transform(units)
