@@ -171,3 +171,21 @@ def dataclasses_replace(entry: ForbiddenEntry, **changes: object) -> ForbiddenEn
     import dataclasses
 
     return dataclasses.replace(entry, **changes)  # type: ignore[arg-type]
+
+
+def test_wei_written_as_a_homophone_opening_a_short_question() -> None:
+    # The recogniser heard "wèi" with no pause and wrote a more frequent character.
+    assert found("為交什麼") == ["wei"]
+    assert found("位你找谁？") == ["wei", "who_do_you_want"] or found("位你找谁？") == ["who_do_you_want", "wei"]
+    assert found("户号。", "为，干嘛呢？") == ["wei"]
+    # Polite 为 / 位 / 未 never: a word (为什么), addressed with 您, a longer clause, not a question.
+    for text in (
+        "为什么要交这么多呢？",
+        "为您办什么呢？",
+        "为方便您办理，请问您带身份证了吗？",
+        "为您查询一下，请稍等。",
+        "为确保用电安全，请问您家里有人吗",
+        "位置在哪？",
+        "未交的费用是多少？",
+    ):
+        assert found(text) == [], text

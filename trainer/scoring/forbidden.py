@@ -14,6 +14,13 @@ Rules, stricter than for standard phrases:
   for 该下班了你快点): every content word present, close together, in one turn,
   each in its own place (不是 does not also say 事); one-character words by
   their exact character.
+- A one-character phrasing (the interjection 喂) written as a homophone (为交什么,
+  位你找谁: the recogniser heard "wei" but chose a more frequent character)
+  counts only where the interjection reading is the only sensible one: the
+  character stands alone as a word, opens the clause, and is either a clause of
+  its own (为，干嘛呢) or followed in it by a short question (`INTERJECTION_QUESTION_REACH` characters at
+  most, with 什么/谁/哪/啥/吗…) not addressed with 您. A polite 为 opens a longer
+  clause (为方便您办理，请问…) or forms a word (为什么, 为了).
 - Exceptions: the entry's own `exceptions` (不知道您…), and any standard phrase
   of the scenario or replacement phrase that contains the forbidden text, said
   around the hit, cancel it. An exception may hold the gap mark "…"
@@ -42,6 +49,8 @@ jieba.setLogLevel(60)
 # Words that carry no content for the reordered-words rule.
 FUNCTION_WORDS = frozenset("你 您 我 我们 你们 他 她 它 了 吧 啊 的 呢 吗 呀 嘛 就 也 都 还 又 得 地 着 过".split())
 EXCEPTION_SLACK = 2
+INTERJECTION_QUESTION_REACH = 5
+QUESTION_WORDS = ("什么", "谁", "哪", "啥", "吗", "呢", "嘛", "怎么", "干嘛")
 
 
 @dataclass(frozen=True)
@@ -338,7 +347,42 @@ def find_forbidden(
         for s, e, sim in spans:
             if not _excepted(doc, s, e, pattern.form, exceptions, fillers):
                 matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text))
+    matches += _interjection_homophones(entries, doc, fillers)
     return _dedupe(matches)
+
+
+def _clause_end(doc: Doc, start: int) -> int:
+    _, hi = doc.turn_range(doc.turn_at(start, start + 1))
+    end = start + 1
+    while end < hi and not doc.clause_start[end]:
+        end += 1
+    return end
+
+
+def _interjection_homophones(entries: Sequence[ForbiddenEntry], doc: Doc, fillers: Sequence[str]) -> list[ForbiddenMatch]:
+    """One-character phrasings (喂) written as a homophone, opening a short question (see module doc)."""
+    matches: list[ForbiddenMatch] = []
+    bounds = word_boundaries(doc)
+    for entry in entries:
+        for text in entry.all_phrasings:
+            form = compile_phrasing(text, (), fillers).form
+            if len(form) != 1:
+                continue
+            sound = encode(form, strict=True)
+            for start, char in enumerate(doc.form):
+                if char == form or not doc.clause_start[start] or encode(char, strict=True) != sound:
+                    continue
+                end = _clause_end(doc, start)
+                rest = doc.form[start + 1 : end]
+                alone = not rest  # "为，干嘛呢？": a clause of its own
+                short_question = (
+                    len(rest) <= INTERJECTION_QUESTION_REACH
+                    and any(word in rest for word in QUESTION_WORDS)
+                    and not rest.startswith("您")
+                )
+                if start + 1 in bounds and (alone or short_question):
+                    matches.append(ForbiddenMatch(entry, start, start + 1, 0.9, text))
+    return matches
 
 
 def _severity_rank(entry: ForbiddenEntry) -> int:
