@@ -189,3 +189,9 @@ def test_wei_written_as_a_homophone_opening_a_short_question() -> None:
         "未交的费用是多少？",
     ):
         assert found(text) == [], text
+
+
+def test_wei_homophone_before_the_greeting_word() -> None:
+    assert found("为您好,这里是供电营业厅") == ["wei"]
+    assert found("为您好好查一下，请稍等。") == []
+    assert found("这是为您好，请您理解。") == []

@@ -18,7 +18,8 @@ Rules, stricter than for standard phrases:
   位你找谁: the recogniser heard "wei" but chose a more frequent character)
   counts only where the interjection reading is the only sensible one: the
   character stands alone as a word, opens the clause, and is either a clause of
-  its own (为，干嘛呢) or followed in it by a short question (`INTERJECTION_QUESTION_REACH` characters at
+  its own (为，干嘛呢), or followed by the greeting word 您好/你好 (为您好，这里是…;
+  not 为您好好服务), or followed in its clause by a short question (`INTERJECTION_QUESTION_REACH` characters at
   most, with 什么/谁/哪/啥/吗…) not addressed with 您. A polite 为 opens a longer
   clause (为方便您办理，请问…) or forms a word (为什么, 为了).
 - Exceptions: the entry's own `exceptions` (不知道您…), and any standard phrase
@@ -380,7 +381,8 @@ def _interjection_homophones(entries: Sequence[ForbiddenEntry], doc: Doc, filler
                     and any(word in rest for word in QUESTION_WORDS)
                     and not rest.startswith("您")
                 )
-                if start + 1 in bounds and (alone or short_question):
+                greeting = _tokens(doc.form[start:end])[1:2] in (("您好",), ("你好",))  # 为您好，这里是…
+                if start + 1 in bounds and (alone or short_question or greeting):
                     matches.append(ForbiddenMatch(entry, start, start + 1, 0.9, text))
     return matches
 
