@@ -105,3 +105,6 @@ def test_money_unit_homophone_after_a_number() -> None:
     assert normalize_text("收您六十圆") == "收您60元"
     assert normalize_text("七元七脚") == "7元7角"
     assert normalize_text("快点，不快") == "快点不快"  # no number before it: unchanged
+    assert normalize_text("收您两擺快") == "收您200块"  # 两百块, with 百 and 块 misheard
+    assert normalize_text("收您三钱五百元") == "收您3500元"
+    assert normalize_text("一白天，明白") == "一白天明白"  # not inside an amount: unchanged

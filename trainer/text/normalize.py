@@ -16,7 +16,8 @@ spirit of jiwer's `Compose`:
    cn2an; digit-by-digit readings are mapped here because cn2an reads them as
    one number only in some modes. A lone numeral stays a character unless a
    measure word follows (一下、一定 stay; 一个 -> 1个, 块五 -> 块5). A money
-   unit written as a homophone right after a number is the unit (48快 -> 48块).
+   unit or 百/千/万 written as a homophone inside an amount is read as what it
+   sounds like (48快 -> 48块, 两摆快 -> 两百块).
 
 Every output character keeps the [start, end) range of the original characters
 it came from, so a span found in the normalised text maps back to the
@@ -54,6 +55,8 @@ CLAUSE_PUNCTUATION = set("，。！？；：、,.!?;:…—\n")
 # Recognisers write a money unit as a same-sounding character (48快, 六十圆, 七角 -> 七脚).
 # Right after a numeral or digit, these are read as the unit they sound like.
 MONEY_UNIT_HOMOPHONES = {"快": "块", "筷": "块", "圆": "元", "园": "元", "原": "元", "脚": "角", "饺": "角", "猫": "毛"}
+# ... and 百/千/万 between a numeral and a unit or numeral (两摆快 -> 两百块, 三钱五百 -> 三千五百).
+MULTIPLIER_HOMOPHONES = {"摆": "百", "拜": "百", "败": "百", "白": "百", "柏": "百", "钱": "千", "前": "千", "签": "千", "完": "万", "晚": "万"}
 
 
 @dataclass(frozen=True)
@@ -180,8 +183,17 @@ def _make_filler_transform(fillers: Sequence[str], found: list[Filler]) -> Trans
     return transform
 
 
-def _money_unit_homophones(units: list[_Unit]) -> list[_Unit]:
-    """48快 -> 48块, 六十圆 -> 六十元: a unit's homophone right after a number is the unit."""
+def _money_homophones(units: list[_Unit]) -> list[_Unit]:
+    """两摆快 -> 两百块, 48快 -> 48块: homophones of 百/千/万 and of money units inside an amount."""
+    for k in range(1, len(units) - 1):
+        replacement = MULTIPLIER_HOMOPHONES.get(units[k].char)
+        following = units[k + 1].char
+        if (
+            replacement
+            and units[k - 1].char in CN_DIGITS
+            and (following in _NUMERAL_CHARS or following in AMOUNT_CONTEXT_BEFORE or following in MONEY_UNIT_HOMOPHONES)
+        ):
+            units[k].char = replacement
     for previous, unit in zip(units, units[1:]):
         replacement = MONEY_UNIT_HOMOPHONES.get(unit.char)
         if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()):
@@ -293,7 +305,7 @@ def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -
         transforms.append(_make_filler_transform(filler_list, found))
     transforms.append(_strip_punctuation)
     if numbers:
-        transforms += [_money_unit_homophones, _numbers_to_digits]
+        transforms += [_money_homophones, _numbers_to_digits]
     units = [_Unit(char, i, i + 1) for i, char in enumerate(text)]
     for transform in transforms:
         units = transform(units)
