@@ -11,7 +11,7 @@ from trainer.cli import main
 from trainer.config import Settings
 from trainer.evaluation.cache import TranscriptCache
 from trainer.evaluation.dataset import DatasetError, load_dataset
-from trainer.evaluation.runner import run_evaluation
+from trainer.evaluation.runner import resolve_forbidden_label, run_evaluation
 from trainer.pipeline import load_library, score_turns, transcribe_turns
 
 
@@ -101,10 +101,11 @@ def test_oracle_transcripts_meet_the_goals(scenarios_audio_dir: Path, capsys: py
 def test_whisper_base_dev_set_goals(whisper_model_dir: Path, scenarios_audio_dir: Path) -> None:
     """Goals (issue 4) with whisper-base, per turn files and on full.wav.
 
-    Forbidden recall is asserted at 0.75, not 0.95: whisper-base turns two dev
-    forbidden phrases into other words (随便 -> 飞翡 alone in a turn, 喂 -> 为 before
-    交什么), which no text matcher can recover without flagging polite speech
-    (为您服务). Every other goal is asserted as stated.
+    Forbidden recall on the turn files is asserted at 0.85, not 0.95: whisper-base
+    hears the one-word turn 随便 as 飞翡 whatever the decoding options (beam,
+    greedy, prompts, silence padding), which no text matcher can recover. On
+    full.wav it is heard, and every goal is asserted as stated (喂 heard as 为
+    before 交什么 is found by the interjection-homophone rule).
     """
     settings = Settings()
     library = load_library(settings)
@@ -123,7 +124,17 @@ def test_whisper_base_dev_set_goals(whisper_model_dir: Path, scenarios_audio_dir
         problems = [d.to_dict() for d in r.disagreements]
         assert r.steps.recall >= 0.95, (mode, r.steps.to_dict(), problems)
         assert r.steps.precision >= 0.95, (mode, r.steps.to_dict(), problems)
-        assert r.forbidden.recall >= 0.75, (mode, r.forbidden.to_dict(), problems)
+        assert r.forbidden.recall >= (0.95 if mode == "full" else 0.85), (mode, r.forbidden.to_dict(), problems)
         assert r.clean_false_hits == 0, (mode, problems)
         assert r.passed.rate == 1.0, (mode, problems)
         assert r.amounts.rate == 1.0, (mode, problems)
+
+
+def test_label_naming_a_seed_entry_with_alternatives() -> None:
+    library = load_library(Settings())
+    assert resolve_forbidden_label("你找谁", library, "wrong_number") == "who_do_you_want"
+    # "你是谁/你找谁" is one seed entry: the alternative the scorer detected is taken, else the first known.
+    assert resolve_forbidden_label("你是谁/你找谁", library, "wrong_number", {"who_do_you_want"}) == "who_do_you_want"
+    first = resolve_forbidden_label("你是谁/你找谁", library, "wrong_number")
+    assert not first.startswith("?") and first == resolve_forbidden_label("你是谁", library, "wrong_number")
+    assert resolve_forbidden_label("完全不存在的话/也不存在", library, "wrong_number").startswith("?")

@@ -195,3 +195,18 @@ def test_wei_homophone_before_the_greeting_word() -> None:
     assert found("为您好,这里是供电营业厅") == ["wei"]
     assert found("为您好好查一下，请稍等。") == []
     assert found("这是为您好，请您理解。") == []
+
+
+def test_an_added_negation_flips_the_meaning() -> None:
+    internal = ForbiddenEntry("internal", "这是你家里的问题", "major", "推开客户", "这可能是您家里的线路问题，我先教您检查一下。")
+    cannot = ForbiddenEntry("cannot_solve", "这事解决不了", "major", "不回应", "我马上向相关部门反映。")
+    assert found_in((internal, cannot), "这是你家里的问题。") == ["internal"]
+    assert found_in((internal, cannot), "这不是您家里内部的问题，是外面线路的故障。") == []
+    assert found_in((internal, cannot), "您放心，这事不会解决不了的。") == []
+    assert found_in((internal, cannot), "这事解决不了。") == ["cannot_solve"]
+
+
+def test_two_parts_of_one_entry_said_together_are_one_hit() -> None:
+    cannot = ForbiddenEntry("we_cannot_help", "我们也没有办法", "major", "推诿", "我帮您想想办法。", variants=("要不就这样吧",))
+    assert found_in((cannot,), "我们也没有办法，要不就这样吧。") == ["we_cannot_help"]
+    assert found_in((cannot,), "我们也没有办法。", "要不就这样吧。") == ["we_cannot_help", "we_cannot_help"]  # two turns

@@ -16,8 +16,9 @@ and every disagreement.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,21 @@ def forbidden_label_id(label: str, library: Library, scenario_id: str) -> str:
     return best[1] if best[0] >= 80 else f"?{label}"
 
 
+def resolve_forbidden_label(label: str, library: Library, scenario_id: str, detected: Collection[str] = ()) -> str:
+    """`forbidden_label_id` for labels that name a seed entry with alternatives ("你是谁/你找谁").
+
+    The whole label is tried first; then each alternative: one the scorer
+    detected (in `detected`) is preferred, else the first one that names an entry.
+    """
+    whole = forbidden_label_id(label, library, scenario_id)
+    parts = [part.strip() for part in re.split(r"[/／]", label) if part.strip()]
+    if not whole.startswith("?") or len(parts) < 2:
+        return whole
+    ids = [forbidden_label_id(part, library, scenario_id) for part in parts]
+    known = [i for i in ids if not i.startswith("?")]
+    return next((i for i in known if i in detected), known[0] if known else whole)
+
+
 def _compare_amounts(perf_amounts: dict[str, float] | None, expect: dict[str, Any], result: ScoreResult) -> tuple[bool, str] | None:
     if perf_amounts is None and "amounts_consistent" not in expect:
         return None
@@ -197,7 +213,9 @@ def evaluate_performance(
     if mode == "turns":
         expected_steps, got_steps = _step_units(perf, hits)
         expected_forbidden = Counter(
-            (i + 1, forbidden_label_id(f, library, perf.scenario)) for i, t in enumerate(perf.turns) for f in t.forbidden
+            (i + 1, resolve_forbidden_label(f, library, perf.scenario, {fid for turn, fid in said if turn == i + 1}))
+            for i, t in enumerate(perf.turns)
+            for f in t.forbidden
         )
         got_forbidden = Counter(said)
         for i, t in enumerate(perf.turns):
@@ -208,7 +226,8 @@ def evaluate_performance(
     else:
         expected_steps = Counter(set(s for t in perf.turns for s in t.steps))  # a step counts once per performance
         got_steps = Counter(set(s for _, s in hits))
-        expected_forbidden = Counter(forbidden_label_id(f, library, perf.scenario) for t in perf.turns for f in t.forbidden)
+        detected = {fid for _, fid in said}
+        expected_forbidden = Counter(resolve_forbidden_label(f, library, perf.scenario, detected) for t in perf.turns for f in t.forbidden)
         got_forbidden = Counter(fid for _, fid in said)
         if not expected_forbidden:
             report.clean_units += 1

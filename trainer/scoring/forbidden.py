@@ -7,7 +7,7 @@ Rules, stricter than for standard phrases:
   recogniser wrote a homophone); longer: about one wrong character in five.
 - A short phrasing (<= 3 characters) must sit on word boundaries (jieba): 不行
   is not found in 不行政; a one-character phrasing (喂) must open a clause.
-- A fuzzy match keeps the phrase's negations (不/没…) and its personal
+- A fuzzy match keeps the phrase's negations (不/没…), adds none, and keeps its personal
   pronouns (我 / 你·您 / 他·她), and drops at most one character: 这是我的证件
   is not 这不是我的事, 这不是您的问题 is not 这不是我的事情.
 - Longer phrasings are also found with their words reordered (快点，该下班了
@@ -159,13 +159,25 @@ def _keeps_pronouns(form: str, doc: Doc, start: int, end: int) -> bool:
 
 
 def _keeps_negation(c: Candidate, doc: Doc) -> bool:
-    """A fuzzy match must say the phrase's negations: 这是我的 is not 这不是我的事."""
+    """A fuzzy match says the phrase's negations and adds none.
+
+    这是我的 is not 这不是我的事; 这不是您家里的问题 is not 这是你家里的问题, and
+    这事不会解决不了 (a double negation: a promise) is not 这事解决不了. Added
+    negations are counted by their characters only (a homophone of 无 is often 五).
+    """
+    if _adds_negation(c.pattern.form, doc, c.start, c.end):
+        return False
     pin = doc.pin_strict[2 * c.start : 2 * c.end]
     syllables = [pin[k : k + 2] for k in range(0, len(pin), 2)]
     for n in NEGATIONS:
         if n in c.pattern.form and syllables.count(encode(n, strict=True)) < c.pattern.form.count(n):
             return False  # compared by sound: 布知道 still says 不
     return True
+
+
+def _adds_negation(form: str, doc: Doc, start: int, end: int) -> bool:
+    span = doc.form[start:end]
+    return sum(span.count(n) for n in NEGATIONS) > sum(form.count(n) for n in NEGATIONS)
 
 
 EXCEPTION_GAP = "…"  # in an exception: "the rest follows within GAP_REACH characters"
@@ -343,13 +355,15 @@ def find_forbidden(
             spans += [
                 (s, e, 0.9)
                 for s, e in _reordered(doc, pattern)
-                if _keeps_pronouns(pattern.form, doc, s, e) and not any(min(e, e2) > max(s, s2) for s2, e2, _ in spans)
+                if _keeps_pronouns(pattern.form, doc, s, e)
+                and not _adds_negation(pattern.form, doc, s, e)
+                and not any(min(e, e2) > max(s, s2) for s2, e2, _ in spans)
             ]
         for s, e, sim in spans:
             if not _excepted(doc, s, e, pattern.form, exceptions, fillers):
                 matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text))
     matches += _interjection_homophones(entries, doc, fillers)
-    return _dedupe(matches)
+    return _merge_same_entry(_dedupe(matches), doc)
 
 
 def _clause_end(doc: Doc, start: int) -> int:
@@ -404,3 +418,24 @@ def _dedupe(matches: list[ForbiddenMatch]) -> list[ForbiddenMatch]:
             kept.append(m)
     kept.sort(key=lambda m: m.start)
     return kept
+
+
+SAME_ENTRY_GAP = 4  # characters between two hits of one entry that are one saying of it
+
+
+def _merge_same_entry(matches: list[ForbiddenMatch], doc: Doc) -> list[ForbiddenMatch]:
+    """Two parts of one entry said together (我们也没有办法，要不就这样吧) are one hit, not two."""
+    merged: list[ForbiddenMatch] = []
+    for m in matches:  # sorted by start
+        previous = next((k for k in reversed(merged) if k.entry.id == m.entry.id), None)
+        if (
+            previous is not None
+            and 0 <= m.start - previous.end <= SAME_ENTRY_GAP
+            and doc.turn_at(previous.start, previous.end) == doc.turn_at(m.start, m.end)
+        ):
+            merged[merged.index(previous)] = ForbiddenMatch(
+                previous.entry, previous.start, m.end, max(previous.similarity, m.similarity), previous.phrasing
+            )
+        else:
+            merged.append(m)
+    return merged
