@@ -135,3 +135,10 @@ def test_spurious_leading_one_is_dropped_only_when_that_adds_up() -> None:
 def test_meter_reading_word_heard_as_homophone_is_still_a_reading() -> None:
     _, amounts = check("您上月抵马是三千二百一十五，本月电费是五十二元。", "收您一百元。", "找您四十八元，这是您的发票。")
     assert amounts.bill == 52 and amounts.consistent
+
+
+def test_change_under_one_yuan() -> None:
+    _, amounts = check("您这个月电费是九十九块八。", "收您一百元。", "找您两毛，这是您的发票。")
+    assert (amounts.bill, amounts.received, amounts.change) == (99.8, 100, 0.2) and amounts.consistent
+    _, amounts = check("本月电费是四十九元五角五分。", "收您五十元。", "找您四角五分，这是您的发票。")
+    assert (amounts.bill, amounts.change) == (49.55, 0.45) and amounts.consistent

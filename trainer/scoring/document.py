@@ -24,8 +24,21 @@ NUMBER = "#"
 TURN_SEPARATOR = "|"
 CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new clause
 
-# An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分
-_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(?:([元块])(?:(\d)[角毛]?(?:(\d)分)?)?)?")
+# An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分,
+# and change under one yuan: 2毛 (两毛), 4角5分.
+_AMOUNT = re.compile(
+    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)分)?"
+    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:(?P<jiao>\d)[角毛]?(?:(?P<fen>\d)分)?)?)?"
+)
+MONEY_UNITS = "元块角毛"
+
+
+def _amount_value(match: re.Match[str]) -> float:
+    if match.group("jiao_only"):
+        return round(int(match.group("jiao_only")) / 10 + int(match.group("fen_only") or 0) / 100, 2)
+    value = float(match.group("yuan"))
+    value += int(match.group("jiao") or 0) / 10 + int(match.group("fen") or 0) / 100
+    return round(value, 2)
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,7 @@ class NumberToken:
     position: int  # index of the NUMBER character in Doc.form
     value: float
     text: str  # as normalised, e.g. "48块5"
-    has_unit: bool  # followed by 元/块
+    has_unit: bool  # said with a money unit (元/块/角/毛)
     turn: int  # 0-based
     # Other values the recogniser may have garbled into this one (see misheard_values);
     # used only to explain amounts that do not add up.
@@ -180,7 +193,7 @@ def misheard_values(number_text: str, value: float, following: str) -> tuple[flo
     """
     found: list[float] = []
     match = _AMOUNT.fullmatch(number_text)
-    if match and match.group(2) and not match.group(3) and "." not in match.group(1):
+    if match and match.group("unit") and not match.group("jiao") and "." not in match.group("yuan"):
         digit = _digit_sounding(following[:1])
         if digit is not None:
             found.append(round(value + digit / 10, 2))
@@ -198,12 +211,7 @@ def _collapse_numbers(norm_text: str) -> list[tuple[str, int, int, float | None,
     for match in _AMOUNT.finditer(norm_text):
         for k in range(pos, match.start()):
             out.append((norm_text[k], k, k + 1, None, ""))
-        value = float(match.group(1))
-        if match.group(3):
-            value += int(match.group(3)) / 10
-        if match.group(4):
-            value += int(match.group(4)) / 100
-        out.append((NUMBER, match.start(), match.end(), value, match.group(0)))
+        out.append((NUMBER, match.start(), match.end(), _amount_value(match), match.group(0)))
         pos = match.end()
     for k in range(pos, len(norm_text)):
         out.append((norm_text[k], k, k + 1, None, ""))
@@ -256,7 +264,7 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
                     starts_clause = True
                 previous_end = char_times[norm.ends[ne - 1] - 1][1]
             if value is not None:
-                has_unit = any(u in text for u in "元块")
+                has_unit = any(u in text for u in MONEY_UNITS)
                 alternatives = misheard_values(text, value, norm.text[ne : ne + 1])
                 numbers[len(form)] = NumberToken(len(form), value, text, has_unit, index, alternatives)
             form.append(char)
