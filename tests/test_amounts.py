@@ -142,3 +142,13 @@ def test_change_under_one_yuan() -> None:
     assert (amounts.bill, amounts.received, amounts.change) == (99.8, 100, 0.2) and amounts.consistent
     _, amounts = check("本月电费是四十九元五角五分。", "收您五十元。", "找您四角五分，这是您的发票。")
     assert (amounts.bill, amounts.change) == (49.55, 0.45) and amounts.consistent
+
+
+def test_stating_the_bill_in_any_words_performs_the_step() -> None:
+    result, amounts = check("您这个月一百三十四块五。", "收您一百五十元。", "找您十五块五，这是您的发票。")
+    step = next(s for s in result.steps if s.id == "state_bill")
+    assert amounts.bill == 134.5 and step.status == "hit" and step.turn == 1
+    assert step.matched_text == "您这个月一百三十四块五"
+    # No bill said: the step stays missed.
+    result, _ = check("您好。", "收您一百五十元。", "找您十五块五，这是您的发票。")
+    assert next(s for s in result.steps if s.id == "state_bill").status == "missed"

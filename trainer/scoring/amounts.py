@@ -186,7 +186,8 @@ def check_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate |
     if None not in (bill, received, change) and not adds_up:
         problems.insert(0, f"金额对不上：应交 {_yuan(bill)} 元 + 找零 {_yuan(change)} 元 ≠ 实收 {_yuan(received)} 元")
     consistent = bool(adds_up and received_said and change_said)
-    return AmountCheck(bill, received, change, consistent, received_said, change_said, tuple(problems))
+    positions = tuple((role, said[role].position) for role in ROLES if role in said)
+    return AmountCheck(bill, received, change, consistent, received_said, change_said, tuple(problems), positions)
 
 
 def _yuan(value: float | None) -> str:

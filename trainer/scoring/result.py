@@ -112,6 +112,8 @@ class AmountCheck:
     received_said: bool = False  # 收您… was spoken
     change_said: bool = False  # 找您… was spoken
     problems: tuple[str, ...] = ()  # Chinese, one line each
+    # (role, index in Doc.form) of each amount read; only meaningful with the scored Doc, not stored
+    positions: tuple[tuple[str, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {

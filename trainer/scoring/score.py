@@ -34,7 +34,7 @@ from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden
 from trainer.scoring.match import StepCandidate, match_steps
 from trainer.scoring.politeness import measure_politeness
-from trainer.scoring.result import HIT, MISSED, PARTIAL, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
+from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
 
 # Coverage dominates: a performance that leaves out a required step of a short
 # scenario (one of three) falls below the default pass mark of 80.
@@ -106,6 +106,39 @@ def _amount_sources(doc: Doc, candidates: list[list[StepCandidate]], chosen: lis
     return sources
 
 
+AMOUNT_STATED_SIMILARITY = 0.9
+
+
+def _bill_stated(scenario: Scenario, doc: Doc, steps: list[StepResult], amounts: AmountCheck | None) -> list[StepResult]:
+    """四总 is performed by saying the bill, however it is worded: "您这个月一百三十四块五。"
+
+    A missed step whose slot is the bill counts as hit when the amount check read
+    a bill amount (said with 元/块, before the money was received, or after 电费/一共…).
+    """
+    where = dict(amounts.positions) if amounts is not None else {}
+    if "bill" not in where:
+        return steps
+    out = []
+    for step, result in zip(scenario.steps, steps):
+        if result.status == MISSED and any(slot.name == "bill" for slot in step.slots):
+            lo, hi = doc.turn_range(doc.turn_at(where["bill"], where["bill"] + 1))
+            start = max((k for k in range(lo, where["bill"] + 1) if doc.clause_start[k]), default=lo)
+            end = next((k for k in range(where["bill"] + 1, hi) if doc.clause_start[k]), hi)
+            t0, t1 = doc.span_times(start, end)
+            result = dataclasses.replace(
+                result,
+                status=HIT,
+                similarity=max(result.similarity, AMOUNT_STATED_SIMILARITY),
+                matched_text=to_simplified(doc.span_text(start, end)),
+                turn=doc.turn_at(start, end) + 1,
+                start=t0,
+                end=t1,
+                missing_keywords=(),
+            )
+        out.append(result)
+    return out
+
+
 def _coverage(scenario: Scenario, steps: Sequence[StepResult]) -> float:
     credit = {HIT: 1.0, PARTIAL: PARTIAL_CREDIT, MISSED: 0.0}
     required = [(s, r) for s, r in zip(scenario.steps, steps) if s.required]
@@ -162,6 +195,7 @@ def score_doc(
     steps, chosen = _step_results(scenario, doc, candidates)
     hits = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
     amounts = check_amounts(scenario, doc, _amount_sources(doc, candidates, chosen))
+    steps = _bill_stated(scenario, doc, steps, amounts)
     # show the standard phrase with this performance's amounts in its slots (找您{change}元 -> 找您48元)
     steps = [dataclasses.replace(s, expected=fill_slots(s.expected, amounts)) for s in steps]
     fluency = measure_fluency(doc, lexicon)
