@@ -152,3 +152,16 @@ def test_stating_the_bill_in_any_words_performs_the_step() -> None:
     # No bill said: the step stays missed.
     result, _ = check("您好。", "收您一百五十元。", "找您十五块五，这是您的发票。")
     assert next(s for s in result.steps if s.id == "state_bill").status == "missed"
+
+
+def test_garbled_nin_digits_and_units_in_sung_amounts() -> None:
+    # 九块八 / 收您十块整 / 找您两毛, as whisper-base wrote them.
+    _, amounts = check("这俩月就用了四方水，酒快吧。", "收泥石筷整。", "找你两毛，这是收据发票。")
+    assert (amounts.bill, amounts.received, amounts.change) == (9.8, 10, 0.2) and amounts.consistent
+    _, amounts = check("您这个月是62块钱。", "收音一百。", "找您三十八，发票拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (62, 100, 38) and amounts.consistent
+
+
+def test_decimal_number_before_receiving_is_the_bill() -> None:
+    _, amounts = check("这个月134.5", "收您200块。", "找您75块5，这是发票。")
+    assert amounts.bill == 134.5 and not amounts.consistent  # 134.5 + 75.5 = 210: a real 唱付 error

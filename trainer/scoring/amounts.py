@@ -32,6 +32,7 @@ from trainer.phrasebook.model import Scenario
 from trainer.scoring.document import NUMBER, Doc, NumberToken
 from trainer.scoring.match import StepCandidate, contains_word
 from trainer.scoring.result import AmountCheck
+from trainer.text.pinyin import syllables
 
 ROLES = ("bill", "received", "change")
 CUES: dict[str, tuple[str, ...]] = {
@@ -80,7 +81,23 @@ def _cue_before(doc: Doc, position: int, role: str) -> bool:
     if any(contains_word(doc, start, position, cue, fuzzy=len(cue) >= 2) for cue in CUES[role]):
         return True
     # A bare verb right before the number: 收五十 / 找四块二.
-    return position > lo and contains_word(doc, position - 1, position, BARE_CUES[role])
+    if position > lo and contains_word(doc, position - 1, position, BARE_CUES[role]):
+        return True
+    # 收您/找您 with 您 garbled (收音一百, 找年七块七, 收泥一百): the verb, then one 您-like syllable.
+    return (
+        role in ("received", "change")
+        and position - 2 >= lo
+        and doc.form[position - 2] == BARE_CUES[role]
+        and _sounds_like_nin(doc.form[position - 1])
+    )
+
+
+NIN_LIKE_SYLLABLES = frozenset({"nin", "ni", "nian", "ning", "yin", "lin", "li", "lian", "ling", "nen", "neng"})
+
+
+def _sounds_like_nin(char: str) -> bool:
+    names = syllables(char)
+    return bool(names) and names[0] in NIN_LIKE_SYLLABLES
 
 
 def is_quantity(doc: Doc, position: int) -> bool:
@@ -126,7 +143,7 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
                 break
     if "bill" not in said and "received" in said:
         # A bare amount said before 唱收 ("五十二元。" … "收您100元") is the bill.
-        before = [p for p in sorted(doc.numbers) if p < said["received"].position and p not in used and doc.numbers[p].has_unit]
+        before = [p for p in sorted(doc.numbers) if p < said["received"].position and p not in used and _money_like(doc, p)]
         if before:
             said["bill"] = SaidAmount("bill", doc.numbers[before[-1]].value, before[-1], "before_receive")
     return said
@@ -157,6 +174,13 @@ def _reconcile(doc: Doc, said: dict[str, SaidAmount]) -> dict[str, SaidAmount]:
 
 def _adds_up(bill: float | None, received: float | None, change: float | None) -> bool:
     return None not in (bill, received, change) and abs(bill + change - received) < TOLERANCE  # type: ignore[operator]
+
+
+def _money_like(doc: Doc, position: int) -> bool:
+    """Said with a money unit, or written with 1–2 decimals (Whisper writes 一百三十四块五 as 134.5)."""
+    token = doc.numbers[position]
+    decimals = token.text.partition(".")[2]
+    return token.has_unit or (0 < len(decimals) <= 2 and decimals.isdigit() and not is_quantity(doc, position))
 
 
 def _spoken(doc: Doc, amount: SaidAmount | None, role: str) -> bool:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from trainer.asr.base import Transcript
-from trainer.text.normalize import Normalized, normalize
-from trainer.text.pinyin import encode, syllables
+from trainer.text.normalize import Normalized, chinese_number_value, digit_homophone, normalize
+from trainer.text.pinyin import encode
 
 NUMBER = "#"
 TURN_SEPARATOR = "|"
@@ -169,16 +169,11 @@ def _char_times(transcript: Transcript) -> tuple[str, list[tuple[float, float]] 
     return "".join(w.text for w in words), times
 
 
-_DIGIT_SYLLABLES = {"yi": 1, "er": 2, "san": 3, "si": 4, "wu": 5, "liu": 6, "qi": 7, "ba": 8, "jiu": 9}
-
-
-@lru_cache(maxsize=4096)
 def _digit_sounding(char: str) -> int | None:
-    """The digit `char` sounds like (死 -> 4, 吧 -> 8, 儿 -> 2), if any."""
-    if not ("\u4e00" <= char <= "\u9fff"):
-        return None
-    names = syllables(char)
-    return _DIGIT_SYLLABLES.get(names[0]) if names else None
+    """The digit 1–9 `char` sounds like (死 -> 4, 吧 -> 8, 儿 -> 2), if any."""
+    numeral = digit_homophone(char) if char else None
+    value = chinese_number_value(numeral) if numeral and numeral != "十" else None
+    return int(value) if value else None
 
 
 def misheard_values(number_text: str, value: float, following: str) -> tuple[float, ...]:
