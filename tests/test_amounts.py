@@ -165,3 +165,12 @@ def test_garbled_nin_digits_and_units_in_sung_amounts() -> None:
 def test_decimal_number_before_receiving_is_the_bill() -> None:
     _, amounts = check("这个月134.5", "收您200块。", "找您75块5，这是发票。")
     assert amounts.bill == 134.5 and not amounts.consistent  # 134.5 + 75.5 = 210: a real 唱付 error
+
+
+def test_more_garbled_change_readings_only_when_they_add_up() -> None:
+    _, amounts = check("您这个月电费76块3。", "收您100块。", "找您23块去，发票您拿好。")  # 二十三块七
+    assert amounts.change == 23.7 and amounts.consistent
+    _, amounts = check("本期燃气费是86.5元。", "收您一百元。", "找您是3.5元，发票在这儿。")  # 十三块五
+    assert amounts.change == 13.5 and amounts.consistent
+    _, amounts = check("本期燃气费是86.5元。", "收您一百元。", "找您是2.5元，发票在这儿。")
+    assert amounts.change == 2.5 and not amounts.consistent

@@ -176,26 +176,35 @@ def _digit_sounding(char: str) -> int | None:
     return int(value) if value else None
 
 
-def misheard_values(number_text: str, value: float, following: str) -> tuple[float, ...]:
+# Characters whisper-base writes for 七 after 块 that are not homophones (二十三块七 -> 23块钱 / 23块去).
+NEAR_SEVEN_AFTER_UNIT = "钱去"
+SHI_SYLLABLE_CHARS = "是十事时实市式"
+
+
+def misheard_values(number_text: str, value: float, following: str, preceding: str = "") -> tuple[float, ...]:
     """Values a recogniser may have garbled into `number_text`, most likely first.
 
     - A digit after the unit written as a same-sounding character: 22块死 -> 22.4,
-      45块吧 -> 45.8, 4块儿 -> 4.2 (`following` is the character after the number).
+      45块吧 -> 45.8, 4块儿 -> 4.2 (`following` is the character after the number);
+      七 written as 钱/去 (23块去 -> 23.7).
     - A spurious leading 1 in a number of three or more digits: 是/十 before the
       number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5).
+    - The other way round: 十 heard as 是 before a one-digit number (找您是3.5元 -> 13.5).
     Only `check_amounts` uses these, and only to explain amounts that otherwise
     do not add up; the number as written stays the reading shown.
     """
     found: list[float] = []
     match = _AMOUNT.fullmatch(number_text)
     if match and match.group("unit") and not match.group("jiao") and "." not in match.group("yuan"):
-        digit = _digit_sounding(following[:1])
+        digit = 7 if following[:1] and following[0] in NEAR_SEVEN_AFTER_UNIT else _digit_sounding(following[:1])
         if digit is not None:
             found.append(round(value + digit / 10, 2))
     digits = re.match(r"\d+", number_text)
     if digits and len(digits.group(0)) >= 3 and digits.group(0)[0] == "1" and digits.group(0)[1] != "0":
         drop = 10 ** (len(digits.group(0)) - 1)
         found += [round(v - drop, 2) for v in (value, *found)]
+    if digits and len(digits.group(0)) == 1 and preceding[-1:] and preceding[-1] in SHI_SYLLABLE_CHARS:
+        found += [round(v + 10, 2) for v in (value, *found)]
     return tuple(dict.fromkeys(v for v in found if v != value))
 
 
@@ -260,7 +269,7 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
                 previous_end = char_times[norm.ends[ne - 1] - 1][1]
             if value is not None:
                 has_unit = any(u in text for u in MONEY_UNITS)
-                alternatives = misheard_values(text, value, norm.text[ne : ne + 1])
+                alternatives = misheard_values(text, value, norm.text[ne : ne + 1], norm.text[max(0, ns - 1) : ns])
                 numbers[len(form)] = NumberToken(len(form), value, text, has_unit, index, alternatives)
             form.append(char)
             turn_of.append(index)
