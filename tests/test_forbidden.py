@@ -210,3 +210,29 @@ def test_two_parts_of_one_entry_said_together_are_one_hit() -> None:
     cannot = ForbiddenEntry("we_cannot_help", "我们也没有办法", "major", "推诿", "我帮您想想办法。", variants=("要不就这样吧",))
     assert found_in((cannot,), "我们也没有办法，要不就这样吧。") == ["we_cannot_help"]
     assert found_in((cannot,), "我们也没有办法。", "要不就这样吧。") == ["we_cannot_help", "we_cannot_help"]  # two turns
+
+
+def test_wei_homophone_calling_someone_or_answering_with_the_unit() -> None:
+    assert found("為那位大姐，进门先取号啊") == ["wei"]
+    assert found("為公電所") == ["wei"]
+    assert found("为供电所全体同事争光。") == []  # a longer clause: the preposition 为
+    assert found("为那位大姐办好了。") == []
+
+
+def test_shipped_list_polite_lookalikes_from_recogniser_text() -> None:
+    from trainer.config import Settings
+    from trainer.pipeline import load_library
+
+    library = load_library(Settings())
+    entries = library.forbidden
+
+    def ids(text: str) -> list[str]:
+        return [m.entry.id for m in find_forbidden(entries, build_doc([TurnText(Transcript(text=text))]))]
+
+    # 您 written as 你 in a polite question; the A-not-A question keeps it polite.
+    assert "dont_know" not in ids("不知道你要播的是不是书店的门市部")
+    assert "dont_know" not in ids("不知道你手上有没有物业缴费单")
+    assert "dont_know" in ids("不知道你自己看")
+    assert "dont_know" in ids("不知道，你自己看看有没有")
+    assert ids("那边有饮水机和老花镜，您随便用") == []
+    assert "whatever" in ids("您随便吧")

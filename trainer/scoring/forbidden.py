@@ -17,11 +17,13 @@ Rules, stricter than for standard phrases:
 - A one-character phrasing (the interjection 喂) written as a homophone (为交什么,
   位你找谁: the recogniser heard "wei" but chose a more frequent character)
   counts only where the interjection reading is the only sensible one: the
-  character stands alone as a word, opens the clause, and is either a clause of
-  its own (为，干嘛呢), or followed by the greeting word 您好/你好 (为您好，这里是…;
-  not 为您好好服务), or followed in its clause by a short question (`INTERJECTION_QUESTION_REACH` characters at
-  most, with 什么/谁/哪/啥/吗…) not addressed with 您. A polite 为 opens a longer
-  clause (为方便您办理，请问…) or forms a word (为什么, 为了).
+  character stands alone as a word, opens the clause, and the clause is
+  (a) that character alone (为，干嘛呢), (b) followed by the greeting word 您好/你好
+  (为您好，这里是…; not 为您好好服务), or, within `INTERJECTION_QUESTION_REACH`
+  characters, (c) a short question with 什么/谁/哪/啥/吗… not addressed with 您,
+  or (d) nothing but whom it calls (为那位大姐, 位公电所: calling out, or
+  answering the phone with the unit). A polite 为 opens a longer clause
+  (为方便您办理，请问…) or forms a word (为什么, 为了).
 - Exceptions: the entry's own `exceptions` (不知道您…), and any standard phrase
   of the scenario or replacement phrase that contains the forbidden text, said
   around the hit, cancel it. An exception may hold the gap mark "…"
@@ -52,6 +54,9 @@ FUNCTION_WORDS = frozenset("你 您 我 我们 你们 他 她 它 了 吧 啊 �
 EXCEPTION_SLACK = 2
 INTERJECTION_QUESTION_REACH = 5
 QUESTION_WORDS = ("什么", "谁", "哪", "啥", "吗", "呢", "嘛", "怎么", "干嘛")
+# 喂 also calls someone (喂，那位大姐) or answers the phone with the unit (喂？供电所。)
+CALLED_WORDS = ("大姐", "大哥", "师傅", "阿姨", "大爷", "大妈", "先生", "女士", "小姐", "同志", "那位", "这位")
+UNIT_WORDS = ("所", "公司", "中心", "营业厅", "热线", "局", "站")
 
 
 @dataclass(frozen=True)
@@ -396,7 +401,8 @@ def _interjection_homophones(entries: Sequence[ForbiddenEntry], doc: Doc, filler
                     and not rest.startswith("您")
                 )
                 greeting = _tokens(doc.form[start:end])[1:2] in (("您好",), ("你好",))  # 为您好，这里是…
-                if start + 1 in bounds and (alone or short_question or greeting):
+                calling = len(rest) <= INTERJECTION_QUESTION_REACH and rest.endswith(CALLED_WORDS + UNIT_WORDS)
+                if start + 1 in bounds and (alone or short_question or greeting or calling):
                     matches.append(ForbiddenMatch(entry, start, start + 1, 0.9, text))
     return matches
 
