@@ -174,3 +174,8 @@ def test_more_garbled_change_readings_only_when_they_add_up() -> None:
     assert amounts.change == 13.5 and amounts.consistent
     _, amounts = check("本期燃气费是86.5元。", "收您一百元。", "找您是2.5元，发票在这儿。")
     assert amounts.change == 2.5 and not amounts.consistent
+
+
+def test_bill_stated_after_a_near_miss_phrase_counts() -> None:
+    result, _ = check("好，查到了，这个月是一百零五块。", "收您两百元。", "找您九十五元，这是您的发票。")
+    assert next(s for s in result.steps if s.id == "state_bill").status == "hit"

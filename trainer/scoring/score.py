@@ -112,7 +112,7 @@ AMOUNT_STATED_SIMILARITY = 0.9
 def _bill_stated(scenario: Scenario, doc: Doc, steps: list[StepResult], amounts: AmountCheck | None) -> list[StepResult]:
     """四总 is performed by saying the bill, however it is worded: "您这个月一百三十四块五。"
 
-    A missed step whose slot is the bill counts as hit when the amount check read
+    A missed or partial step whose slot is the bill counts as hit when the amount check read
     a bill amount (said with 元/块, before the money was received, or after 电费/一共…).
     """
     where = dict(amounts.positions) if amounts is not None else {}
@@ -120,7 +120,7 @@ def _bill_stated(scenario: Scenario, doc: Doc, steps: list[StepResult], amounts:
         return steps
     out = []
     for step, result in zip(scenario.steps, steps):
-        if result.status == MISSED and any(slot.name == "bill" for slot in step.slots):
+        if result.status != HIT and any(slot.name == "bill" for slot in step.slots):
             lo, hi = doc.turn_range(doc.turn_at(where["bill"], where["bill"] + 1))
             start = max((k for k in range(lo, where["bill"] + 1) if doc.clause_start[k]), default=lo)
             end = next((k for k in range(where["bill"] + 1, hi) if doc.clause_start[k]), hi)
