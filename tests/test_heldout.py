@@ -15,6 +15,11 @@ writing − 0.05:
 | pass/fail agreement | 0.722 | 0.889 | 0.972 | 1.0 | 0.95 |
 
 Measured with `trainer eval DIR --oracle --mode turns` (the label texts as transcripts).
+
+Set C (tests/data/heldout_c, 48 performances) was measured once independently (its README),
+then used for development in the same session (disclosed there); it gets the same kind of
+floors from the figures after that development (step R 0.898, P 0.990, forbidden R 1.0, P 0.875,
+pass/fail 43/48).
 """
 
 from __future__ import annotations
@@ -26,22 +31,31 @@ import pytest
 
 from trainer.cli import main
 
-HELDOUT = Path(__file__).parent / "data" / "heldout" / "performances.json"
+DATA = Path(__file__).parent / "data"
 
 FLOORS = {
-    "step_recall": 0.87,
-    "step_precision": 0.94,
-    "forbidden_recall": 0.95,
-    "forbidden_precision": 0.95,
-    "passed_agreement": 0.95,
+    "heldout": {
+        "step_recall": 0.87,
+        "step_precision": 0.94,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.95,
+        "passed_agreement": 0.95,
+    },
+    "heldout_c": {
+        "step_recall": 0.85,
+        "step_precision": 0.94,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.82,
+        "passed_agreement": 0.85,
+    },
 }
+SIZES = {"heldout": 36, "heldout_c": 48}
 
 
-@pytest.fixture(scope="module")
-def heldout_dir(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """`trainer eval DIR --oracle --mode turns --json` on the held-out set laid out as eval folders."""
-    root = tmp_path_factory.mktemp("heldout")
-    for performance in json.loads(HELDOUT.read_text(encoding="utf-8")):
+def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A held-out set laid out as `trainer eval` folders (labels.json only)."""
+    root = tmp_path_factory.mktemp(name)
+    for performance in json.loads((DATA / name / "performances.json").read_text(encoding="utf-8")):
         folder = root / performance["id"]
         folder.mkdir()
         for number, turn in enumerate(performance["turns"], start=1):
@@ -50,12 +64,15 @@ def heldout_dir(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return root
 
 
-def test_heldout_oracle_figures_stay_above_their_floors(heldout_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["eval", str(heldout_dir), "--oracle", "--mode", "turns", "--json"])
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_heldout_oracle_figures_stay_above_their_floors(
+    name: str, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["eval", str(eval_folders(tmp_path_factory, name)), "--oracle", "--mode", "turns", "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     turns = json.loads(out)["modes"]["turns"]
-    assert turns["performances"] == 36
+    assert turns["performances"] == SIZES[name]
     got = {
         "step_recall": turns["steps"]["recall"],
         "step_precision": turns["steps"]["precision"],
@@ -63,5 +80,5 @@ def test_heldout_oracle_figures_stay_above_their_floors(heldout_dir: Path, capsy
         "forbidden_precision": turns["forbidden"]["precision"],
         "passed_agreement": turns["passed"]["rate"],
     }
-    low = {name: value for name, value in got.items() if value < FLOORS[name]}
-    assert not low, f"below the floor: {low} (floors {FLOORS}); disagreements: {turns['disagreements']}"
+    low = {figure: value for figure, value in got.items() if value < FLOORS[name][figure]}
+    assert not low, f"{name} below the floor: {low} (floors {FLOORS[name]}); disagreements: {turns['disagreements']}"
