@@ -120,6 +120,30 @@ def test_home_identify_and_missing_model_banner(app_env: Path, monkeypatch: pyte
     assert practice.button(key="start").disabled
 
 
+def test_identity_survives_a_reload_through_the_page_address(app_env: Path) -> None:
+    at = _app(HOME, trainee=None)
+    at.run()
+    at.text_input(key="home-identify-name").input("张三")
+    at.text_input(key="home-identify-id").input("E1024")
+    next(b for b in at.button if b.label == "确定").click().run()
+    assert at.query_params["trainee"] == "E1024" and at.query_params["name"] == "张三"
+
+    # F5 starts a new session with the same address: the trainee is still registered.
+    reloaded = _app(PRACTICE, trainee=None)
+    reloaded.query_params.update({"trainee": "E1024", "name": "张三"})
+    reloaded.run()
+    no_exception(reloaded)
+    assert reloaded.session_state["trainee_id"] == "E1024" and "当前学员：张三（E1024）" in page_text(reloaded)
+
+    # 更换学员 clears it from the address too; an invalid address value asks for the form.
+    next(b for b in reloaded.button if b.label == "更换学员").click().run()
+    assert "trainee" not in reloaded.query_params and "trainee_id" not in reloaded.session_state
+    bad = _app(HOME, trainee=None)
+    bad.query_params.update({"trainee": "x" * 40})
+    bad.run()
+    assert "trainee_id" not in bad.session_state and "请先登记" in page_text(bad)
+
+
 def test_home_requires_a_trainee_id(app_env: Path) -> None:
     at = _app(HOME, trainee=None)
     at.run()

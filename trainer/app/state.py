@@ -8,7 +8,7 @@ accept any mutable mapping, so they work on `st.session_state` and on a dict in 
 from __future__ import annotations
 
 import secrets
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,27 @@ def set_identity(state: MutableMapping[str, Any], trainee_id: str, name: str) ->
     state[TRAINEE_ID] = trainee_id
     state[TRAINEE_NAME] = name
     return Identity(trainee_id, name)
+
+
+# The identity is also kept in the page address (?trainee=…&name=…) so that reloading the
+# page (F5), which starts a new Streamlit session, does not ask the trainee to register again.
+PARAM_TRAINEE = "trainee"
+PARAM_NAME = "name"
+
+
+def restore_identity(state: MutableMapping[str, Any], params: Mapping[str, str]) -> Identity | None:
+    """The identity from session state, else from the page address (validated like the form)."""
+    who = identity(state)
+    if who is not None or not params.get(PARAM_TRAINEE):
+        return who
+    try:
+        return set_identity(state, str(params.get(PARAM_TRAINEE, "")), str(params.get(PARAM_NAME, "")))
+    except ValueError:
+        return None
+
+
+def identity_params(who: Identity) -> dict[str, str]:
+    return {PARAM_TRAINEE: who.trainee_id, **({PARAM_NAME: who.name} if who.name else {})}
 
 
 def clear_identity(state: MutableMapping[str, Any]) -> None:

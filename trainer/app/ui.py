@@ -133,13 +133,20 @@ def engine_banner(settings: Settings) -> EngineStatus:
 
 
 def identity_form(key: str = "identify") -> app_state.Identity | None:
-    """The 姓名/工号 form; returns the identity once stored (in session_state, shared by every page)."""
-    who = app_state.identity(st.session_state)
+    """The 姓名/工号 form; returns the identity once stored (in session_state, shared by every
+    page, and in the page address so that a reload keeps it)."""
+    who = app_state.restore_identity(st.session_state, st.query_params.to_dict())
     if who is not None:
+        params = st.query_params
+        if params.get(app_state.PARAM_TRAINEE) != who.trainee_id or params.get(app_state.PARAM_NAME, "") != who.name:
+            params.pop(app_state.PARAM_NAME, None)
+            params.update(app_state.identity_params(who))
         cols = st.columns([4, 1])
         cols[0].success(f"当前学员：{who.label}")
         if cols[1].button("更换学员", key=f"{key}-switch"):
             app_state.clear_identity(st.session_state)
+            for param in (app_state.PARAM_TRAINEE, app_state.PARAM_NAME):
+                st.query_params.pop(param, None)
             st.rerun()
         return who
     with st.form(key):
