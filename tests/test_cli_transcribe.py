@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from trainer.cli import main
 
@@ -74,18 +76,32 @@ def test_missing_file(vosk_ko_model_dir: Path, tmp_path: Path, capsys: pytest.Ca
     assert error.startswith("错误：") and "nope.wav" in error
 
 
+def _tone_wav(path: Path) -> Path:
+    """Syllable-like tone bursts with pauses: passes the audio checks (unlike a steady tone)."""
+    t = np.arange(3200) / 16000
+    bursts = [np.concatenate([0.3 * np.sin(2 * np.pi * f * t) * np.hanning(len(t)), np.zeros(1600)]) for f in (180, 240, 210, 260, 200)]
+    sf.write(path, np.concatenate([np.zeros(4000), *bursts, np.zeros(4000)]).astype(np.float32), 16000, subtype="PCM_16")
+    return path
+
+
 def test_missing_default_model_names_the_fetch_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    wav = tmp_path / "a.wav"
-    wav.write_bytes(b"RIFF")
-    assert main(["transcribe", str(wav)]) == 2
+    assert main(["transcribe", str(_tone_wav(tmp_path / "a.wav"))]) == 2
     [error] = _error_lines(capsys.readouterr().err)
     assert "trainer models fetch vosk-small-cn" in error
 
 
 def test_missing_whisper_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["transcribe", "--engine", "whisper", str(tmp_path / "a.wav")]) == 2
+    assert main(["transcribe", "--engine", "whisper", str(_tone_wav(tmp_path / "a.wav"))]) == 2
     [error] = _error_lines(capsys.readouterr().err)
     assert "TRAINER_WHISPER_MODEL" in error
+
+
+def test_bad_file_is_reported_before_a_missing_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stub = tmp_path / "a.wav"
+    stub.write_bytes(b"RIFF")
+    assert main(["transcribe", str(stub)]) == 2
+    [error] = _error_lines(capsys.readouterr().err)
+    assert "a.wav" in error and "trainer models fetch" not in error
 
 
 def test_unknown_engine_is_rejected_by_argparse(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from trainer.asr.base import Recognizer
 from trainer.asr.factory import get_recognizer
 from trainer.audio import load_audio
 from trainer.config import ENGINES, Settings
@@ -28,13 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    recognizer = get_recognizer(settings, engine=args.engine, model_path=args.model)
+    # Each file is read before the model is loaded, so a bad file is reported as such
+    # (not hidden behind a missing model) and no model is loaded for nothing.
+    recognizer: Recognizer | None = None
     results: list[dict[str, Any]] = []
     failed = 0
     for path in args.files:
         try:
             audio = load_audio(path, max_seconds=settings.max_audio_seconds)
-            transcript = recognizer.transcribe(audio)
         except TrainerError as exc:
             if len(args.files) == 1:
                 raise
@@ -42,6 +44,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"错误：{path}：{exc.user_message}", file=sys.stderr)
             results.append({"file": str(path), "error": exc.user_message})
             continue
+        if recognizer is None:
+            recognizer = get_recognizer(settings, engine=args.engine, model_path=args.model)  # a model problem stops everything
+        transcript = recognizer.transcribe(audio)
         if args.json:
             results.append({"file": str(path), **transcript.to_dict()})
         elif len(args.files) == 1:
@@ -50,6 +55,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{path}\t{transcript.text}")
         sys.stdout.flush()
     if args.json:
-        document = {"engine": recognizer.engine, "model": recognizer.model_name, "files": results}
-        print(json.dumps(document, ensure_ascii=False, indent=1))
+        engine = recognizer.engine if recognizer else (args.engine or settings.engine)
+        model = recognizer.model_name if recognizer else ""
+        print(json.dumps({"engine": engine, "model": model, "files": results}, ensure_ascii=False, indent=1))
     return 2 if failed else 0
