@@ -117,6 +117,13 @@ class Doc:
                 return t
         return 0
 
+    def clause_bounds(self, position: int) -> tuple[int, int]:
+        """[start, end) of the clause (within its turn) that holds form[position]."""
+        lo, hi = self.turn_range(self.turn_at(position, position + 1))
+        start = max((k for k in range(lo, position + 1) if self.clause_start[k]), default=lo)
+        end = next((k for k in range(position + 1, hi) if self.clause_start[k]), hi)
+        return start, end
+
     def span_text(self, start: int, end: int) -> str:
         """The transcript text behind form[start:end] (within one turn)."""
         start, end = self.clamp_to_turn(start, end)

@@ -371,14 +371,6 @@ def find_forbidden(
     return _merge_same_entry(_dedupe(matches), doc)
 
 
-def _clause_end(doc: Doc, start: int) -> int:
-    _, hi = doc.turn_range(doc.turn_at(start, start + 1))
-    end = start + 1
-    while end < hi and not doc.clause_start[end]:
-        end += 1
-    return end
-
-
 def _interjection_homophones(entries: Sequence[ForbiddenEntry], doc: Doc, fillers: Sequence[str]) -> list[ForbiddenMatch]:
     """One-character phrasings (喂) written as a homophone, opening a short question (see module doc)."""
     matches: list[ForbiddenMatch] = []
@@ -390,9 +382,9 @@ def _interjection_homophones(entries: Sequence[ForbiddenEntry], doc: Doc, filler
                 continue
             sound = encode(form, strict=True)
             for start, char in enumerate(doc.form):
-                if char == form or not doc.clause_start[start] or encode(char, strict=True) != sound:
+                if char == form or not doc.clause_start[start] or doc.pin_strict[2 * start : 2 * start + 2] != sound:
                     continue
-                end = _clause_end(doc, start)
+                _, end = doc.clause_bounds(start)
                 rest = doc.form[start + 1 : end]
                 alone = not rest  # "为，干嘛呢？": a clause of its own
                 short_question = (

@@ -121,9 +121,7 @@ def _bill_stated(scenario: Scenario, doc: Doc, steps: list[StepResult], amounts:
     out = []
     for step, result in zip(scenario.steps, steps):
         if result.status != HIT and any(slot.name == "bill" for slot in step.slots):
-            lo, hi = doc.turn_range(doc.turn_at(where["bill"], where["bill"] + 1))
-            start = max((k for k in range(lo, where["bill"] + 1) if doc.clause_start[k]), default=lo)
-            end = next((k for k in range(where["bill"] + 1, hi) if doc.clause_start[k]), hi)
+            start, end = doc.clause_bounds(where["bill"])
             t0, t1 = doc.span_times(start, end)
             result = dataclasses.replace(
                 result,

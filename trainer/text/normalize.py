@@ -36,7 +36,8 @@ from functools import lru_cache
 
 import cn2an
 import opencc
-from pypinyin import Style, lazy_pinyin
+
+from trainer.text.pinyin import DIGIT_READINGS, syllables
 
 CN_DIGITS = "零〇一二两三四五六七八九幺壹贰叁肆伍陆柒捌玖"
 CN_MULTIPLIERS = "十百千万亿拾佰仟"
@@ -63,7 +64,10 @@ MONEY_UNIT_HOMOPHONES = {
 }
 # A digit written as a same-sounding character right before a money unit (酒快吧 -> 九块八,
 # 收泥石筷 -> 收您十块). 是 is left alone: 这是块… is a sentence, not an amount.
-DIGIT_SYLLABLES = {"yi": "一", "er": "二", "san": "三", "si": "四", "wu": "五", "liu": "六", "qi": "七", "ba": "八", "jiu": "九", "shi": "十"}
+DIGIT_SYLLABLES = {
+    **{reading: "〇一二三四五六七八九"[int(digit)] for digit, reading in DIGIT_READINGS.items() if digit != "0"},
+    "shi": "十",
+}
 NOT_DIGIT_HOMOPHONES = set("是")
 # ... and 百/千/万 between a numeral and a unit or numeral (两摆快 -> 两百块, 三钱五百 -> 三千五百).
 MULTIPLIER_HOMOPHONES = {"摆": "百", "拜": "百", "败": "百", "白": "百", "柏": "百", "钱": "千", "前": "千", "签": "千", "完": "万", "晚": "万"}
@@ -193,12 +197,15 @@ def _make_filler_transform(fillers: Sequence[str], found: list[Filler]) -> Trans
     return transform
 
 
+_UNITS_AND_HOMOPHONES = AMOUNT_CONTEXT_BEFORE | set("元") | set(MONEY_UNIT_HOMOPHONES)
+
+
 @lru_cache(maxsize=4096)
 def digit_homophone(char: str) -> str | None:
     """The numeral a character sounds like (酒 -> 九, 期 -> 七, 石 -> 十), if any."""
     if char in _NUMERAL_CHARS or char in NOT_DIGIT_HOMOPHONES or not ("\u4e00" <= char <= "\u9fff"):
         return None
-    return DIGIT_SYLLABLES.get(lazy_pinyin(char, style=Style.NORMAL)[0])
+    return DIGIT_SYLLABLES.get(syllables(char)[0])
 
 
 def _money_homophones(units: list[_Unit]) -> list[_Unit]:
@@ -208,10 +215,9 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
     百/千/万's between a numeral and a unit or numeral; a unit's right after a
     numeral or digit.
     """
-    units_and_homophones = AMOUNT_CONTEXT_BEFORE | set("元") | set(MONEY_UNIT_HOMOPHONES)
     for k in range(len(units) - 1):
         before = units[k - 1].char if k else ""
-        if units[k + 1].char in units_and_homophones and not before.isdigit() and before not in _NUMERAL_CHARS:
+        if units[k + 1].char in _UNITS_AND_HOMOPHONES and not before.isdigit() and before not in _NUMERAL_CHARS:
             digit = digit_homophone(units[k].char)
             if digit:
                 units[k].char = digit
