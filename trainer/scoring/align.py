@@ -1,12 +1,19 @@
-"""Monotonic alignment of steps across the whole performance.
+"""Assign each step its words in the performance: every step is found wherever it was said.
 
-Each step may have several candidate spans. We pick, by dynamic programming,
-the set of candidates with the highest total value whose spans follow the
-scenario's order (a weighted longest increasing subsequence): step i before
-step j in the scenario means its span ends (nearly) before step j's begins.
-Two steps can share an utterance (您好，请坐 performs greet and offer_seat) but
-not the same words. A step performed outside that order is kept and marked
-out of order, as long as its words are not already claimed by an in-order step.
+Each step may have several candidate spans. Three passes:
+1. the in-order chain: by dynamic programming, the candidates with the highest
+   total value whose spans follow the scenario's order (a weighted longest
+   increasing subsequence). It only chooses *among* a step's candidates, so
+   that, say, the 找您 that follows 收您 is the one taken for 唱付;
+2. every step the chain left without a hit takes its best hit elsewhere, as long
+   as those words are not another step's hit; it may take words the chain gave
+   to another step's *partial* match (a step said out of order is performed and
+   is never lost to a partial guess of a later step), and is marked out of order;
+3. steps still without a hit take their best partial candidate on free words.
+
+Two steps can share an utterance (您好，请坐 performs greet and offer_seat) but not
+the same words. Order is reported, never used to drop a step: `out_of_order` marks
+the performed steps outside the longest run that follows the scenario's order.
 """
 
 from __future__ import annotations
@@ -56,28 +63,49 @@ def align_steps(candidates: Sequence[Sequence[StepCandidate]], weights: Sequence
                 total = best[j] + _value(c, weights[c.step_index])
                 if total > best[i]:
                     best[i], back[i] = total, j
-    result = [Assignment(None) for _ in range(n)]
     chain: list[StepCandidate] = []
     if flat:
         i = max(range(len(flat)), key=lambda k: best[k])
         while i >= 0:
             chain.append(flat[i])
             i = back[i]
+    chosen: list[StepCandidate | None] = [None] * n
     for c in chain:
-        result[c.step_index] = Assignment(c)
-    # Steps left out of the ordered chain: performed elsewhere (out of order) if their words are free.
-    claimed = list(chain)
-    leftovers = [c for c in flat if result[c.step_index].candidate is None and c.status == HIT]
-    leftovers.sort(key=lambda c: -_value(c, weights[c.step_index]))
-    for c in leftovers:
-        if result[c.step_index].candidate is None and not _clashes(c, claimed):
-            result[c.step_index] = Assignment(c, out_of_order=True)
-            claimed.append(c)
-    # Still unassigned: the best partial candidate anywhere that does not steal claimed words.
+        if c.status == HIT:
+            chosen[c.step_index] = c
+    # Pass 2: hits anywhere, best first, on words no other hit holds.
+    hits = [c for c in flat if chosen[c.step_index] is None and c.status == HIT]
+    hits.sort(key=lambda c: -_value(c, weights[c.step_index]))
+    for c in hits:
+        if chosen[c.step_index] is None and not _clashes(c, [x for x in chosen if x is not None]):
+            chosen[c.step_index] = c
+    # Pass 3: partial matches (the chain's first, then the best) on words no hit holds.
+    in_chain = {id(c) for c in chain}
     for index, per_step in enumerate(candidates):
-        if result[index].candidate is None:
-            for c in per_step:
-                if not _clashes(c, claimed):
-                    result[index] = Assignment(c, out_of_order=False)
+        if chosen[index] is None:
+            ordered = sorted(per_step, key=lambda c: (id(c) not in in_chain,))
+            for c in ordered:
+                if not _clashes(c, [x for x in chosen if x is not None]):
+                    chosen[index] = c
                     break
-    return result
+    late = _out_of_order([c for c in chosen if c is not None and c.status == HIT])
+    return [Assignment(c, out_of_order=c is not None and c.step_index in late) for c in chosen]
+
+
+def _out_of_order(performed: Sequence[StepCandidate]) -> set[int]:
+    """Step indices of the performed steps outside the longest run that follows the scenario's order."""
+    ordered = sorted(performed, key=lambda c: c.step_index)
+    if not ordered:
+        return set()
+    length = [1] * len(ordered)
+    back = [-1] * len(ordered)
+    for i, c in enumerate(ordered):
+        for j in range(i):
+            if _compatible(ordered[j], c) and length[j] + 1 > length[i]:
+                length[i], back[i] = length[j] + 1, j
+    i = max(range(len(ordered)), key=lambda k: length[k])
+    keep: set[int] = set()
+    while i >= 0:
+        keep.add(ordered[i].step_index)
+        i = back[i]
+    return {c.step_index for c in ordered} - keep
