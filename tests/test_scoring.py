@@ -120,9 +120,11 @@ def test_fluency_rate_fillers_and_long_pauses() -> None:
 def test_json_contract_keys_and_types() -> None:
     result = score([timed("您好", 0.6), timed("请问有什么可以帮您", 2.5), timed("请慢走再见", 1.5)])
     data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
-    assert list(data) == ["scenario", "engine", "transcript", "turns", "steps", "forbidden", "amounts", "fluency", "score", "passed", "feedback"]
+    assert list(data) == ["scenario", "engine", "transcript", "turns", "steps", "forbidden", "amounts", "fluency", "score", "passed", "verdict", "feedback"]
+    assert data["verdict"] in ("pass", "fail", "review")
     assert list(data["turns"][0]) == ["file", "text", "start", "end"]
-    assert list(data["steps"][0]) == ["id", "status", "similarity", "matched_text", "turn", "start", "end", "expected"]
+    assert list(data["steps"][0]) == ["id", "status", "similarity", "matched_text", "turn", "start", "end", "expected", "certain"]
+    assert all(isinstance(s["certain"], bool) for s in data["steps"])
     assert list(data["fluency"]) == ["chars_per_min", "fillers", "long_pauses"]
     assert list(data["score"]) == ["total", "dimensions"]
     assert 0 <= data["score"]["total"] <= 100

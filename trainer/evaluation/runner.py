@@ -98,6 +98,9 @@ class ModeReport:
     clean_false_hits: int = 0
     passed: Agreement = field(default_factory=Agreement)
     amounts: Agreement = field(default_factory=Agreement)
+    # three-way verdicts: how many were sent to review, and agreement on the ones the machine decided alone
+    review: int = 0
+    decided: Agreement = field(default_factory=Agreement)
     disagreements: list[Disagreement] = field(default_factory=list)
 
     def meets_goals(self, *, step_recall: float = 0.95, step_precision: float = 0.95, forbidden_recall: float = 0.95) -> bool:
@@ -120,6 +123,8 @@ class ModeReport:
             "clean_false_hits": self.clean_false_hits,
             "passed": self.passed.to_dict(),
             "amounts": self.amounts.to_dict(),
+            "review": {"count": self.review, "rate": round(self.review / self.passed.total, 4) if self.passed.total else 0.0},
+            "decided": self.decided.to_dict(),
             "disagreements": [d.to_dict() for d in self.disagreements],
         }
 
@@ -251,6 +256,13 @@ def evaluate_performance(
             report.disagreements.append(
                 Disagreement(perf.id, mode, "passed", f"expected passed={perf.expect['passed']}, got {result.passed} ({why})")
             )
+        if result.decision == "review":
+            report.review += 1
+            doubtful = ", ".join(s.id for s in result.steps if not s.certain)
+            report.disagreements.append(Disagreement(perf.id, mode, "review", f"sent to review (uncertain: {doubtful})"))
+        else:
+            report.decided.total += 1
+            report.decided.agree += int(bool(perf.expect["passed"]) == (result.decision == "pass"))
     amounts = _compare_amounts(perf.amounts, perf.expect, result)
     if amounts is not None:
         report.amounts.total += 1

@@ -47,6 +47,9 @@ class TurnText:
 
     transcript: Transcript
     file: str = ""
+    # Step ids whose customer line this turn answers (practice and exams: turn i answers step i);
+    # empty when unknown (typed text, a whole-performance recording).
+    expects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -416,3 +416,40 @@ def _add_trimmed(steps: Sequence[Step], doc: Doc, per_step: list[list[StepCandid
                         continue
                     extra.append(StepCandidate(index, status, trimmed, missing))
         candidates.extend(extra)
+
+
+def _free_clauses(doc: Doc, taken: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    clauses: list[tuple[int, int]] = []
+    for turn in range(len(doc.turns)):
+        lo, hi = doc.turn_range(turn)
+        k = lo
+        while k < hi:
+            start, end = doc.clause_bounds(k)
+            k = max(end, k + 1)
+            if end > start and not any(min(end, e) > max(start, s) for s, e in taken):
+                clauses.append((start, end))
+    return clauses
+
+
+def trace_spans(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Clauses, on words no other step holds, where some (not necessarily all) of the step's key words were said."""
+    return [
+        (start, end)
+        for start, end in _free_clauses(doc, taken)
+        if any(contains_word(doc, start, end, word) for group in step.keywords for word in group)
+    ]
+
+
+def content_spans(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Clauses that hold every key word group of the step, in exact words, on words no other step holds.
+
+    The purpose of the step carried in the trainee's own words ("服务卡有吗", "坐这儿"), without a
+    phrasing or a cue: weaker evidence than either (see decide.py for how sure it makes us).
+    """
+    if not step.keywords:
+        return []
+    return [
+        (start, end)
+        for start, end in _free_clauses(doc, taken)
+        if all(any(contains_word(doc, start, end, word) for word in group) for group in step.keywords)
+    ]

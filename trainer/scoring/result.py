@@ -58,6 +58,11 @@ class StepResult:
     out_of_order: bool = False  # performed, but not in the scenario's order
     missing_keywords: tuple[str, ...] = ()  # key word groups not heard (shown as "a/b")
     tip: str = ""
+    certain: bool = True  # sure enough to decide alone (see scoring/decide.py)
+    confidence: float = 1.0  # probability that `status` is right
+    evidence: str = ""  # kind of evidence behind `status` (decide.EVIDENCE_KINDS)
+    doubt: str = ""  # why not certain: "asr" (may have been misheard) or "weak"
+    manner: str = ""  # Chinese: a politeness finding about how a performed step was said
 
     @property
     def performed(self) -> bool:
@@ -73,6 +78,7 @@ class StepResult:
             "start": _time(self.start),
             "end": _time(self.end),
             "expected": self.expected,
+            "certain": self.certain,
         }
 
 
@@ -162,6 +168,12 @@ class ScoreResult:
     scenario_title: str = ""
     library_version: str = ""
     fail_reasons: tuple[str, ...] = ()  # Chinese: why `passed` is False despite the total, if so
+    verdict: str = ""  # pass | fail | review (decide.py); "" = derived from `passed`
+
+    @property
+    def decision(self) -> str:
+        """pass | fail | review: review means an instructor decides (the machine is not sure enough)."""
+        return self.verdict or ("pass" if self.passed else "fail")
 
     def step(self, step_id: str) -> StepResult:
         for step in self.steps:
@@ -186,6 +198,7 @@ class ScoreResult:
             "fluency": self.fluency.to_dict(),
             "score": self.score.to_dict(),
             "passed": self.passed,
+            "verdict": self.decision,
             "feedback": list(self.feedback),
         }
 
@@ -208,6 +221,7 @@ class ScoreResult:
                     start=s.get("start"),
                     end=s.get("end"),
                     expected=s.get("expected", ""),
+                    certain=bool(s.get("certain", True)),
                 )
                 for s in data.get("steps", ())
             ),
@@ -234,4 +248,5 @@ class ScoreResult:
             score=Score(float(data.get("score", {}).get("total", 0.0)), dict(data.get("score", {}).get("dimensions", {}))),
             passed=bool(data.get("passed", False)),
             feedback=tuple(data.get("feedback", ())),
+            verdict=str(data.get("verdict", "")),
         )

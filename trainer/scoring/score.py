@@ -14,9 +14,8 @@ The conduct dimensions (order, forbidden, politeness, fluency) are multiplied by
 coverage/100: they are earned in proportion to what was performed, so an
 unanswered question or a lone 你好 scores (nearly) 0, not the 服务忌语 points.
 
-Passed = total >= pass mark, no required step missed (a partial one does not
-fail: it costs coverage), no major or critical forbidden phrase (a minor one costs
-points), no amount mismatch (and in exam mode, no forbidden phrase at all).
+How the evidence for each step becomes a decision (hit / partial / missed, with how sure
+it is) and how the decisions become a verdict (pass / fail / review) is in decide.py.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario
+from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
 from trainer.text.normalize import to_simplified
 from trainer.scoring.align import align_steps
 from trainer.scoring.amounts import check_amounts
@@ -32,7 +31,9 @@ from trainer.scoring.document import Doc, TurnText, build_doc
 from trainer.scoring.feedback import short_title, build_feedback, fill_slots
 from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden
-from trainer.scoring.match import StepCandidate, match_steps
+from trainer.scoring import decide
+from trainer.scoring.decide import StepEvidence
+from trainer.scoring.match import StepCandidate, contains_word, content_spans, match_steps, trace_spans
 from trainer.scoring.politeness import measure_politeness
 from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
 
@@ -109,7 +110,7 @@ def _amount_sources(doc: Doc, candidates: list[list[StepCandidate]], chosen: lis
 AMOUNT_STATED_SIMILARITY = 0.9
 
 
-def _bill_stated(scenario: Scenario, doc: Doc, steps: list[StepResult], amounts: AmountCheck | None) -> list[StepResult]:
+def _bill_stated(scenario: Scenario, doc: Doc, steps: list[StepResult], amounts: AmountCheck | None) -> tuple[list[StepResult], list[bool]]:
     """四总 is performed by saying the bill, however it is worded: "您这个月一百三十四块五。"
 
     A missed or partial step whose slot is the bill counts as hit when the amount check read
@@ -117,10 +118,13 @@ def _bill_stated(scenario: Scenario, doc: Doc, steps: list[StepResult], amounts:
     """
     where = dict(amounts.positions) if amounts is not None else {}
     if "bill" not in where:
-        return steps
+        return steps, [False] * len(steps)
     out = []
+    flags = []
     for step, result in zip(scenario.steps, steps):
-        if result.status != HIT and any(slot.name == "bill" for slot in step.slots):
+        stated = result.status != HIT and any(slot.name == "bill" for slot in step.slots)
+        flags.append(stated)
+        if stated:
             start, end = doc.clause_bounds(where["bill"])
             t0, t1 = doc.span_times(start, end)
             result = dataclasses.replace(
@@ -133,6 +137,115 @@ def _bill_stated(scenario: Scenario, doc: Doc, steps: list[StepResult], amounts:
                 end=t1,
                 missing_keywords=(),
             )
+        out.append(result)
+    return out, flags
+
+
+def _evidence_kind(result: StepResult, candidate: StepCandidate | None, bill_stated: bool) -> str:
+    if result.status == HIT:
+        if bill_stated:
+            return decide.AMOUNT
+        return decide.CUE if candidate is not None and candidate.cue else decide.PHRASING
+    return decide.PARTIAL_MATCH if result.status == PARTIAL else decide.NONE
+
+
+def _turn_confidence(doc: Doc, turn: int) -> float:
+    """Mean word confidence of a 0-based turn (1.0 for typed text or a recogniser without confidences)."""
+    words = doc.turns[turn].transcript.words if 0 <= turn < len(doc.turns) else ()
+    return sum(w.confidence for w in words) / len(words) if words else 1.0
+
+
+def _near_homophone(step: Step, doc: Doc, start: int, end: int) -> bool:
+    """A key word heard only as a near-homophone in form[start:end] (交贴费 for 交电费)."""
+    for group in step.keywords:
+        if any(contains_word(doc, start, end, w) for w in group):
+            continue
+        if any(contains_word(doc, start, end, w, fuzzy=True) for w in group):
+            return True
+    return False
+
+
+def _decide_steps(
+    scenario: Scenario,
+    doc: Doc,
+    steps: list[StepResult],
+    chosen: list[StepCandidate | None],
+    bill_stated: list[bool],
+    expected_turns: Mapping[str, int],
+    brush_offs: Sequence[tuple[int, int]],
+) -> list[StepResult]:
+    """Attach to every step its evidence and decision (decide.py), adding own-words (content) evidence.
+
+    Words serve one step: a clause already holding another step's hit (or own-words evidence,
+    in the scenario's order) is not evidence again, nor is a clause that says a 服务忌语.
+    """
+    taken = [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == HIT] + list(brush_offs)
+    out: list[StepResult] = []
+    for step, result, candidate, by_amount in zip(scenario.steps, steps, chosen, bill_stated):
+        kind = _evidence_kind(result, candidate, by_amount)
+        expected = expected_turns.get(step.id)  # 0-based
+        if kind in (decide.PARTIAL_MATCH, decide.NONE):
+            own = [c for c in taken if candidate is None or (c[0], c[1]) != (candidate.start, candidate.end)]
+            spans = content_spans(step, doc, own)
+            if spans:
+                spans.sort(key=lambda sp: doc.turn_at(*sp) != expected)  # the answering turn first
+                start, end = spans[0]
+                taken.append((start, end))
+                t0, t1 = doc.span_times(start, end)
+                result = dataclasses.replace(
+                    result,
+                    status=HIT,
+                    matched_text=to_simplified(doc.span_text(start, end)),
+                    turn=doc.turn_at(start, end) + 1,
+                    start=t0,
+                    end=t1,
+                    missing_keywords=(),
+                )
+                kind = decide.CONTENT
+            elif kind == decide.NONE and trace_spans(step, doc, own):
+                kind = decide.TRACE
+        if kind in (decide.NONE, decide.TRACE):
+            where = [expected] if expected is not None else []
+        else:
+            where = [result.turn - 1] if result.turn else []
+        heard = min((_turn_confidence(doc, t) for t in where), default=1.0)
+        near = False
+        if kind in (decide.PARTIAL_MATCH, decide.NONE, decide.TRACE) and where:
+            lo, hi = doc.turn_range(where[0])
+            near = _near_homophone(step, doc, lo, hi)
+        evidence = StepEvidence(
+            kind,
+            expected_turn=expected + 1 if expected is not None else None,
+            turn=result.turn,
+            heard=heard,
+            near_homophone=near,
+        )
+        decision = decide.decide_step(evidence)
+        out.append(
+            dataclasses.replace(
+                result,
+                status=decision.status,
+                certain=decision.certain,
+                confidence=decision.confidence,
+                evidence=kind,
+                doubt=decision.doubt,
+            )
+        )
+    return out
+
+
+COURTESY_MARKS = ("您", "请", "麻烦", "劳驾", "谢谢")
+
+
+def _manner(scenario: Scenario, doc: Doc, steps: list[StepResult]) -> list[StepResult]:
+    """A step performed without 请/您 although its standard phrasing has them: a politeness finding, not a miss."""
+    out = []
+    for step, result in zip(scenario.steps, steps):
+        wanted = [m for m in ("请", "您") if m in step.expected]
+        said = to_simplified(doc.turns[result.turn - 1].text) if result.turn else ""
+        if result.status == HIT and wanted and said and not any(m in said for m in COURTESY_MARKS):
+            marks = "/".join(f"‘{m}’" for m in wanted)
+            result = dataclasses.replace(result, manner=f"做到了「{short_title(step.title) or step.id}」，但没有用{marks}")
         out.append(result)
     return out
 
@@ -155,10 +268,15 @@ def _order(steps: Sequence[StepResult]) -> float:
     return 100.0 * sum(not s.out_of_order for s in performed) / len(performed)
 
 
-def _forbidden_hits(entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scenario, fillers: Sequence[str]) -> list[ForbiddenHit]:
+def _forbidden_hits(
+    entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scenario, fillers: Sequence[str]
+) -> tuple[list[ForbiddenHit], list[tuple[int, int]]]:
+    """The 服务忌语 said, and the clauses that say them (no step is performed by a brush-off)."""
     polite = [text for step in scenario.steps for text in step.all_phrasings]
     hits = []
+    clauses = []
     for m in find_forbidden(entries, doc, polite, fillers):
+        clauses.append((doc.clause_bounds(m.start)[0], doc.clause_bounds(max(m.start, m.end - 1))[1]))
         start, end = doc.span_times(m.start, m.end)
         hits.append(
             ForbiddenHit(
@@ -174,7 +292,7 @@ def _forbidden_hits(entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scena
                 reason=m.entry.reason,
             )
         )
-    return hits
+    return hits, clauses
 
 
 def score_doc(
@@ -188,52 +306,59 @@ def score_doc(
     exam: bool = False,
     engine: str = "",
     library_version: str = "",
+    expected_turns: Mapping[str, int] | None = None,
 ) -> ScoreResult:
+    """Score one performance. `expected_turns`: step id -> 0-based turn that answers its customer line."""
     candidates = match_steps(scenario.steps, doc, lexicon.fillers)
     steps, chosen = _step_results(scenario, doc, candidates)
-    hits = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
+    hits, brush_offs = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
     amounts = check_amounts(scenario, doc, _amount_sources(doc, candidates, chosen))
-    steps = _bill_stated(scenario, doc, steps, amounts)
+    steps, by_amount = _bill_stated(scenario, doc, steps, amounts)
+    steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs)
+    steps = _manner(scenario, doc, steps)
     # show the standard phrase with this performance's amounts in its slots (找您{change}元 -> 找您48元)
     steps = [dataclasses.replace(s, expected=fill_slots(s.expected, amounts)) for s in steps]
     fluency = measure_fluency(doc, lexicon)
     politeness = measure_politeness(doc, lexicon)
-
-    dimensions: dict[str, float] = {"coverage": _coverage(scenario, steps)}
-    if sum(s.status == HIT for s in steps) >= 2:  # order means something only with two steps done
-        dimensions["order"] = _order(steps)
-    dimensions["forbidden"] = max(0.0, 100.0 - sum(SEVERITY_PENALTY.get(h.severity, 40.0) for h in hits))
-    if any(turn.norm.text for turn in doc.turns):
-        dimensions["politeness"] = politeness.score
-    if amounts is not None:
-        dimensions["amounts"] = 100.0 if amounts.consistent else 0.0
-    fluency_value = fluency_score(fluency, lexicon)
-    if fluency_value is not None:
-        dimensions["fluency"] = fluency_value
-    # Conduct is earned by performing: silence or a lone 你好 must not collect the
-    # forbidden/politeness/fluency/order points, so they count in proportion to coverage.
-    performed = min(1.0, dimensions["coverage"] / 100.0)
-    for key in CONDUCT_DIMENSIONS:
-        if key in dimensions:
-            dimensions[key] *= performed
     all_weights = {**DEFAULT_WEIGHTS, **(weights or {})}
-    weight_sum = sum(max(0.0, all_weights.get(k, 0.0)) for k in dimensions)
-    total = sum(v * max(0.0, all_weights.get(k, 0.0)) for k, v in dimensions.items()) / weight_sum if weight_sum > 0 else 0.0
 
-    fail_reasons: list[str] = []
-    if total < pass_mark:
-        fail_reasons.append(f"总分 {total:.0f} 低于及格线 {pass_mark:.0f}")
-    for step, result in zip(scenario.steps, steps):
-        if step.required and result.status == MISSED:
-            fail_reasons.append(f"漏掉必做步骤「{short_title(step.title) or step.id}」")
-    failing = [h for h in hits if h.severity in FAILING_SEVERITIES]
-    if failing:
-        worst = max(failing, key=lambda h: SEVERITY_PENALTY.get(h.severity, 0.0))
-        fail_reasons.append(f"使用了{'严重' if worst.severity == 'critical' else ''}服务忌语「{worst.phrase}」")
-    elif exam and hits:
-        fail_reasons.append(f"考试中使用了服务忌语「{hits[0].phrase}」")
-    if amounts is not None and not amounts.consistent:
-        fail_reasons.append("唱收唱付金额不符或没有唱收唱付")
+    def dimensions_of(statuses: Sequence[StepResult]) -> tuple[dict[str, float], float]:
+        dims: dict[str, float] = {"coverage": _coverage(scenario, statuses)}
+        if sum(s.status == HIT for s in statuses) >= 2:  # order means something only with two steps done
+            dims["order"] = _order(statuses)
+        dims["forbidden"] = max(0.0, 100.0 - sum(SEVERITY_PENALTY.get(h.severity, 40.0) for h in hits))
+        if any(turn.norm.text for turn in doc.turns):
+            dims["politeness"] = politeness.score
+        if amounts is not None:
+            dims["amounts"] = 100.0 if amounts.consistent else 0.0
+        fluency_value = fluency_score(fluency, lexicon)
+        if fluency_value is not None:
+            dims["fluency"] = fluency_value
+        # Conduct is earned by performing: silence or a lone 你好 must not collect the
+        # forbidden/politeness/fluency/order points, so they count in proportion to coverage.
+        performed = min(1.0, dims["coverage"] / 100.0)
+        for key in CONDUCT_DIMENSIONS:
+            if key in dims:
+                dims[key] *= performed
+        weight_sum = sum(max(0.0, all_weights.get(k, 0.0)) for k in dims)
+        total = sum(v * max(0.0, all_weights.get(k, 0.0)) for k, v in dims.items()) / weight_sum if weight_sum > 0 else 0.0
+        return dims, total
+
+    def judge(statuses: Sequence[StepResult]) -> tuple[str, ...]:
+        return decide.fail_reasons(
+            statuses,
+            dimensions_of(statuses)[1],
+            pass_mark,
+            hits,
+            amounts,
+            exam=exam,
+            failing_severities=FAILING_SEVERITIES,
+            severity_penalty=SEVERITY_PENALTY,
+            title_of=lambda r: short_title(r.title) or r.id,
+        )
+
+    dimensions, total = dimensions_of(steps)
+    verdict = decide.decide_verdict(steps, judge)
 
     feedback = build_feedback(scenario, steps, hits, amounts, fluency, politeness, lexicon)
     turns = tuple(
@@ -256,11 +381,12 @@ def score_doc(
         amounts=amounts,
         fluency=fluency,
         score=Score(total=total, dimensions=dimensions),
-        passed=not fail_reasons,
+        passed=verdict.passed,
         feedback=feedback,
         scenario_title=scenario.title,
         library_version=library_version,
-        fail_reasons=tuple(fail_reasons),
+        fail_reasons=verdict.fail_reasons,
+        verdict=verdict.verdict,
     )
 
 
@@ -273,4 +399,5 @@ def score_turn_texts(
 ) -> ScoreResult:
     """Build the document from transcribed turns and score it (see `score_doc` for options)."""
     doc = build_doc(turns, lexicon.fillers)
-    return score_doc(doc, scenario, forbidden, lexicon, **options)  # type: ignore[arg-type]
+    expected_turns = {step_id: index for index, turn in reversed(list(enumerate(turns))) for step_id in turn.expects}
+    return score_doc(doc, scenario, forbidden, lexicon, expected_turns=expected_turns, **options)  # type: ignore[arg-type]

@@ -1,0 +1,76 @@
+"""How often each kind of step evidence is right, on labelled text performances (label text, no recogniser).
+
+For every labelled performance and every step of its scenario, the scorer's evidence kind
+(trainer/scoring/decide.py) is compared with the label: was the step performed anywhere in the
+performance? Prints, per kind (and per similarity band for partial matches), how many decisions
+there were and the share in which the step was labelled performed. These shares are the
+`EVIDENCE_CONFIDENCE` figures in decide.py: for hit kinds P(performed), for `none` and `trace` P(not performed),
+smoothed by Laplace's rule of succession.
+
+    python benchmarks/evidence_calibration.py tests/data/heldout tests/data/heldout_b ../shared/audio/scenarios
+
+Each argument is a folder with performances.json (a held-out set) or a folder of labels.json folders
+(the dev set). Use development sets only: a set used here is no longer a measurement set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from trainer.asr.base import Transcript  # noqa: E402
+from trainer.pipeline import load_library, score_turns  # noqa: E402
+from trainer.config import load_settings  # noqa: E402
+from trainer.scoring.document import TurnText  # noqa: E402
+
+
+def performances(folder: Path) -> list[dict]:
+    if (folder / "performances.json").exists():
+        return json.loads((folder / "performances.json").read_text(encoding="utf-8"))
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*/labels.json"))]
+
+
+MISS_KINDS = ("none", "trace")  # evidence whose best guess is "missed": right when the step was not performed
+
+
+def band(similarity: float) -> str:
+    low = int(similarity * 20) / 20
+    return f"{low:.2f}-{low + 0.05:.2f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sets", nargs="+", type=Path)
+    args = parser.parse_args()
+    settings = load_settings()
+    library = load_library(settings)
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # kind -> [n, labelled performed]
+    for folder in args.sets:
+        for perf in performances(folder):
+            turns = [TurnText(Transcript(text=t["text"], engine="oracle")) for t in perf["turns"]]
+            result = score_turns(turns, perf["scenario"], settings, library=library)
+            labelled = {s for t in perf["turns"] for s in t["steps"]}
+            for step in result.steps:
+                keys = [step.evidence]
+                if step.evidence == "partial":
+                    keys.append(f"partial {band(step.similarity)}")
+                for key in keys:
+                    tally[key][0] += 1
+                    tally[key][1] += step.id in labelled
+    print(f"{'evidence':<20}{'n':>6}{'labelled performed':>20}{'confidence':>12}")
+    for key in sorted(tally):
+        n, performed = tally[key]
+        right = n - performed if key.split()[0] in MISS_KINDS else performed
+        # Laplace's rule of succession: (right + 1) / (n + 2), so a small count is not read as certainty
+        print(f"{key:<20}{n:>6}{performed / n:>20.3f}{(right + 1) / (n + 2):>12.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
