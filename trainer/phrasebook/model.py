@@ -42,7 +42,7 @@ class Step:
     slots: tuple[Slot, ...] = ()
     customer: str = ""  # what the simulated customer says before this step ("" = nothing)
     tip: str = ""  # coaching tip shown when the step is missed
-    source: Path | None = None
+    file: Path | None = None  # the phrasebook file the step was read from
     line: int = 0
     cues: tuple[str, ...] = ()
     """Short word sequences that alone prove the step was performed, e.g. "办+什么" or "请+坐".
@@ -56,6 +56,11 @@ class Step:
     two or more characters tolerate homophones like phrasings do, 1-character words
     must match exactly.
     """
+    source: str = ""
+    """Where the service norms require (or, for an optional step, recommend) this step, in Chinese:
+    the document and its clause, e.g. 供电营业厅窗口服务礼仪实训·收费六步“二问”：问明客户要办理的业务.
+    Every required step of the shipped library has one (tests/test_phrasebook_sources.py). Not to be
+    confused with `Scenario.source`/`ForbiddenEntry.source`, the file path; a step's file is `file`."""
 
     @property
     def expected(self) -> str:

@@ -50,7 +50,7 @@ TOP_KEYS = ("scenarios", "forbidden", "lexicon")
 SCENARIO_REQUIRED = ("id", "title", "role", "brief", "steps")
 SCENARIO_OPTIONAL = ("domain", "difficulty", "forbidden")
 STEP_REQUIRED = ("id", "title", "phrases")
-STEP_OPTIONAL = ("required", "weight", "customer", "variants", "keywords", "cues", "slots", "tip")
+STEP_OPTIONAL = ("required", "source", "weight", "customer", "variants", "keywords", "cues", "slots", "tip")
 SLOT_REQUIRED = ("name", "kind")
 SLOT_OPTIONAL = ("description",)
 FORBIDDEN_REQUIRED = ("id", "phrase", "severity", "reason", "replacement")
@@ -300,9 +300,10 @@ class _FileParser:
         cues = self._cues(values["cues"], f"{fld}.cues", slot_names) if "cues" in values else []
         customer = self._text(values["customer"], f"{fld}.customer", allow_empty=True) if "customer" in values else ""
         tip = self._text(values["tip"], f"{fld}.tip", allow_empty=True) if "tip" in values else ""
+        source = self._text(values["source"], f"{fld}.source") if "source" in values else ""
         required = self.r.boolean(values["required"], f"{fld}.required") if "required" in values else True
         weight = self.r.positive(values["weight"], f"{fld}.weight") if "weight" in values else 1.0
-        parts = (step_id, title, slots, phrases, variants, keywords, cues, customer, tip, required, weight)
+        parts = (step_id, title, slots, phrases, variants, keywords, cues, customer, tip, source, required, weight)
         if any(p is None for p in parts):
             return None
         assert phrases is not None and variants is not None and keywords is not None and slots is not None
@@ -319,7 +320,8 @@ class _FileParser:
             slots=tuple(slots),
             customer=customer,  # type: ignore[arg-type]
             tip=tip,  # type: ignore[arg-type]
-            source=self.parsed.path,
+            source=source,  # type: ignore[arg-type]
+            file=self.parsed.path,
             line=line_of(node),
             cues=tuple(cues),  # type: ignore[arg-type]
         )
