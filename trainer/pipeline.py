@@ -62,12 +62,22 @@ def score_turns(
     library: Library | None = None,
     engine: str | None = None,
     exam: bool = False,
+    dialogue: bool = False,
 ) -> ScoreResult:
-    """Score a performance given as transcribed turns (in order)."""
+    """Score a performance given as transcribed turns (in order).
+
+    `dialogue`: the turns answer the scenario's customer lines one by one (practice and exams:
+    turn i answers step i's line), which makes own-words evidence in the answering turn strong.
+    """
     settings = settings or load_settings()
     library = library or load_library(settings)
     scenario = library.scenario(scenario_id)  # raises ScenarioNotFoundError
     turn_texts = _as_turns(turns)
+    if dialogue:
+        turn_texts = [
+            TurnText(t.transcript, t.file, (scenario.steps[i].id,)) if i < len(scenario.steps) else t
+            for i, t in enumerate(turn_texts)
+        ]
     if engine is None:
         engine = next((t.transcript.engine for t in turn_texts if t.transcript.engine), "")
     return score_turn_texts(

@@ -24,6 +24,9 @@ from trainer.sessions.review import OVERALL_LABELS, Review, StepVerdict
 from trainer.text.normalize import to_simplified
 
 STATUS_ICONS = {"hit": "√", "partial": "△", "missed": "×"}  # glyphs every CJK font has
+UNSURE_ICON = "？"
+UNSURE_LABEL = "可能没听清"
+VERDICT_LABELS = {"pass": "通过", "fail": "未通过", "review": "待复核"}
 DIMENSION_ORDER = ("coverage", "order", "forbidden", "politeness", "amounts", "fluency")
 DIFFICULTY_LABELS = {1: "★☆☆ 基础", 2: "★★☆ 进阶", 3: "★★★ 困难"}
 ALL = "全部"
@@ -93,14 +96,15 @@ class StepLine:
     expected: str  # the standard phrase, slots filled with this performance's amounts or ××
     tip: str = ""
     turn: int | None = None
+    certain: bool = True  # False: the machine is not sure (可能没听清): replay, re-record or an instructor decides
 
     @property
     def icon(self) -> str:
-        return STATUS_ICONS.get(self.status, "")
+        return STATUS_ICONS.get(self.status, "") if self.certain else UNSURE_ICON
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return STATUS_LABELS.get(self.status, self.status) if self.certain else UNSURE_LABEL
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class TurnResult:
     steps: tuple[StepLine, ...]  # steps performed (hit or partial) in this turn
     forbidden: tuple[ForbiddenLine, ...]
     expected_here: StepLine | None = None  # the step this turn's customer line asks for, when not done yet
+    unsure_here: StepLine | None = None  # that step, when the machine cannot tell whether it was done (可能没听清)
 
 
 def _amounts(score: Mapping[str, Any]) -> AmountCheck | None:
@@ -151,6 +156,7 @@ def step_line(step: Mapping[str, Any], scenario: Scenario | None, amounts: Amoun
         expected=fill_slots(str(step.get("expected") or ""), amounts),
         tip=tip,
         turn=step.get("turn") if isinstance(step.get("turn"), int) else None,
+        certain=bool(step.get("certain", True)),
     )
 
 
@@ -198,6 +204,7 @@ def turn_result(score: Mapping[str, Any], index: int, scenario: Scenario | None 
         ),
         forbidden=tuple(forbidden_line(f, reasons) for f in score.get("forbidden") or [] if f.get("turn") == index),
         expected_here=_expected_here(score, index, scenario, amounts),
+        unsure_here=_unsure_here(score, index, scenario, amounts),
     )
 
 
@@ -208,7 +215,18 @@ def _expected_here(score: Mapping[str, Any], index: int, scenario: Scenario | No
         return None
     wanted = scenario.steps[index - 1].id
     for step in score.get("steps") or []:
-        if step.get("id") == wanted and step.get("status") == "missed":
+        if step.get("id") == wanted and step.get("status") == "missed" and step.get("certain", True):
+            return step_line(step, scenario, amounts)
+    return None
+
+
+def _unsure_here(score: Mapping[str, Any], index: int, scenario: Scenario | None, amounts: AmountCheck | None) -> StepLine | None:
+    """The step this turn answers, when the machine is not sure whether it was done (never taught as a mistake)."""
+    if scenario is None or not 0 < index <= len(scenario.steps):
+        return None
+    wanted = scenario.steps[index - 1].id
+    for step in score.get("steps") or []:
+        if step.get("id") == wanted and step.get("status") != "hit" and not step.get("certain", True):
             return step_line(step, scenario, amounts)
     return None
 
@@ -228,10 +246,12 @@ class FinalResult:
     forbidden: tuple[ForbiddenLine, ...]
     feedback: tuple[str, ...]
     fail_reasons: tuple[str, ...] = field(default=())
+    decision: str = ""  # pass | fail | review ("" = from `passed`)
+    unsure: tuple[StepLine, ...] = ()  # steps the machine could not decide alone (可能没听清)
 
     @property
     def verdict(self) -> str:
-        return "通过" if self.passed else "未通过"
+        return VERDICT_LABELS.get(self.decision or ("pass" if self.passed else "fail"), "")
 
 
 def dimension_rows(score: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -266,9 +286,11 @@ def final_result(score: Mapping[str, Any], scenario: Scenario | None = None, lib
         dimensions=dimension_rows(score),
         checklist=checklist_rows(steps),
         steps=steps,
-        missed=tuple(s for s in steps if s.status != "hit"),
+        missed=tuple(s for s in steps if s.status != "hit" and s.certain),
         forbidden=tuple(forbidden_line(f, reasons) for f in score.get("forbidden") or []),
         feedback=tuple(to_simplified(str(x)) for x in score.get("feedback") or []),  # quotes the transcript: simplified like the rest
+        decision=str(score.get("verdict") or ""),
+        unsure=tuple(s for s in steps if not s.certain),
     )
 
 

@@ -96,7 +96,7 @@ Scorer = Callable[[Scenario, Library, Sequence[Transcript], Settings], dict[str,
 def default_scorer(scenario: Scenario, library: Library, transcripts: Sequence[Transcript], settings: Settings) -> dict[str, Any]:
     from trainer.pipeline import score_turns
 
-    return score_turns(list(transcripts), scenario.id, settings, library=library).to_dict()
+    return score_turns(list(transcripts), scenario.id, settings, library=library, dialogue=True).to_dict()
 
 
 # --------------------------------------------------------------------------- recognition worker

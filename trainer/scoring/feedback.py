@@ -44,7 +44,9 @@ def step_feedback(steps: Sequence[StepResult], scenario: Scenario, amounts: Amou
     for result in steps:
         title = titles.get(result.id, result.id)
         expected = fill_slots(result.expected, amounts)
-        if result.status == MISSED and result.required:
+        if not result.certain and (result.required or result.status == HIT):
+            lines.append(_doubt_line(result, title))
+        elif result.status == MISSED and result.required:
             lines.append(f"缺少步骤「{title}」：应说“{expected}”")
         elif result.status == PARTIAL:
             line = f"步骤「{title}」不完整：听到“{result.matched_text}”，标准说法是“{expected}”"
@@ -56,7 +58,19 @@ def step_feedback(steps: Sequence[StepResult], scenario: Scenario, amounts: Amou
             previous = titles.get(order[index - 1], "") if index > 0 else ""
             where = f"应在「{previous}」之后" if previous else "应放在最前面"
             lines.append(f"步骤「{title}」顺序不对：{where}")
+        if result.status == HIT and result.manner:
+            lines.append(f"礼貌：{result.manner}")
     return lines
+
+
+def _doubt_line(result: StepResult, title: str) -> str:
+    """An uncertain step: never taught as a mistake (the machine may have misheard); replay, re-record or ask an instructor."""
+    heard = f"听到“{result.matched_text}”，" if result.matched_text else ""
+    if result.doubt == "asr":
+        return f"步骤「{title}」可能没听清：识别结果不可靠，{heard}请回放录音确认，需要时重录这一句"
+    if result.status == HIT:
+        return f"步骤「{title}」可能没听清：{heard}看起来做到了，但机器不能确定，请教师复核"
+    return f"步骤「{title}」可能没听清：{heard}机器不能确定是否做到，请回放录音或请教师复核"
 
 
 def forbidden_feedback(hits: Sequence[ForbiddenHit]) -> list[str]:
