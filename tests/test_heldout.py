@@ -20,6 +20,10 @@ Set C (tests/data/heldout_c, 48 performances) was measured once independently (i
 then used for development in the same session (disclosed there); it gets the same kind of
 floors from the figures after that development (step R 0.898, P 0.990, forbidden R 1.0, P 0.875,
 pass/fail 43/48).
+
+Set D (tests/data/heldout_d, 54 performances with customer lines) was measured once independently
+(its README) and gets floors from that first use (step R 0.899, P 0.966, forbidden R 0.75, P 0.56,
+pass/fail 44/54); from then on it is a development set too.
 """
 
 from __future__ import annotations
@@ -48,8 +52,16 @@ FLOORS = {
         "forbidden_precision": 0.82,
         "passed_agreement": 0.85,
     },
+    # set D: floors from its first (independent) use with the three-way verdict (its README)
+    "heldout_d": {
+        "step_recall": 0.85,
+        "step_precision": 0.92,
+        "forbidden_recall": 0.70,
+        "forbidden_precision": 0.51,
+        "passed_agreement": 0.76,
+    },
 }
-SIZES = {"heldout": 36, "heldout_c": 48}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
