@@ -1,8 +1,9 @@
 """What the exam pages show, built by pure functions (no Streamlit, no I/O).
 
 Candidate side: the rules to confirm, the question/turn progress, the answer timer, the result
-(only what `ExamResult.candidate_view()` allows). Instructor side: roster table rows, the
-per-question breakdown of one result, the turn-by-turn timing notes and the seal check report.
+(only what `ExamResult.candidate_view()` allows; 待复核 instead of pass/fail until an instructor
+decides). Instructor side: roster table rows (with the 待复核 queue), the per-question breakdown
+of one result, the turn-by-turn timing notes and the seal check report.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from datetime import date
 from typing import Any
 
 from trainer.exam.paper import DIMENSIONS, Paper
-from trainer.exam.records import ExamResult, RosterRow
+from trainer.exam.records import ExamResult, Override, RosterRow, state_label
 from trainer.exam.rules import effective_pass_mark
 from trainer.exam.verify import VerifyReport
 from trainer.sessions.export import local_time
 
 DIMENSION_ORDER = tuple(DIMENSIONS)
 TURN_STATUS_LABELS = {"answered": "已作答", "late": "超时提交（未评分）", "skipped": "未作答"}
-PASSED_FILTERS = {"全部": None, "通过": True, "未通过": False}
+STATE_FILTERS = {"全部": None, "通过": "pass", "未通过": "fail", "待复核": "review"}
+PASSED_FILTERS = STATE_FILTERS  # the roster's result filter (label -> state); kept under its old name
+CANDIDATE_REVIEW_LABEL = "待复核（等待教师复核）"
 
 
 def yes_no(value: bool | None) -> str:
@@ -30,6 +33,10 @@ def yes_no(value: bool | None) -> str:
 
 def verdict_label(passed: bool) -> str:
     return "通过" if passed else "未通过"
+
+
+def row_state(row: RosterRow) -> str:
+    return row.state or ("pass" if row.passed else "fail")
 
 
 def dimension_label(key: str) -> str:
@@ -176,8 +183,8 @@ def accepted_message(turn: int, seconds: float) -> str:
 
 @dataclass(frozen=True)
 class CandidateResult:
-    passed: bool
-    verdict: str
+    passed: bool  # False while 待复核: look at `state`
+    verdict: str  # 通过 / 未通过 / 待复核（等待教师复核）
     hidden: bool
     message: str  # the hidden-feedback note ("" when the breakdown is shown)
     total: float | None
@@ -192,6 +199,12 @@ class CandidateResult:
     exam_id: str
     fingerprint: str
     override: str  # "" when not overridden
+    state: str = "pass"  # "pass" | "fail" | "review" (待复核: no pass/fail shown)
+    review_message: str = ""  # what 待复核 means for the candidate ("" otherwise)
+
+    @property
+    def pending_review(self) -> bool:
+        return self.state == "review"
 
 
 def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
@@ -216,15 +229,20 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
     override_text = ""
     if override:
         total = f"，{num(override.get('total'))} 分" if override.get("total") is not None else ""
-        override_text = f"考评员改判为“{verdict_label(bool(override.get('passed')))}”{total}。说明：{override.get('comment', '')}"
+        if override.get("decides") == "review":
+            override_text = f"考评员复核结论为“{verdict_label(bool(override.get('passed')))}”{total}。理由：{override.get('comment', '')}"
+        else:
+            override_text = f"考评员改判为“{verdict_label(bool(override.get('passed')))}”{total}。说明：{override.get('comment', '')}"
+    state = str(view.get("state") or ("pass" if view.get("passed") else "fail"))
+    pending = state == "review"
     return CandidateResult(
-        passed=bool(view.get("passed")),
-        verdict=verdict_label(bool(view.get("passed"))),
+        passed=bool(view.get("passed")) and not pending,
+        verdict=CANDIDATE_REVIEW_LABEL if pending else verdict_label(bool(view.get("passed"))),
         hidden=hidden,
         message=str(view.get("message", "")) if hidden else "",
         total=None if hidden else view.get("total"),
         pass_mark=None if hidden else view.get("pass_mark"),
-        reasons=tuple(view.get("reasons") or ()),
+        reasons=() if pending else tuple(view.get("reasons") or ()),
         notes=tuple(view.get("notes") or ()),
         dimensions=[{"维度": dimension_label(d), "平均分": view["dimensions"][d]} for d in dims],
         questions=question_rows,
@@ -238,6 +256,8 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
         exam_id=str(view.get("exam_id", "")),
         fingerprint=str(view.get("seal_fingerprint", "")),
         override=override_text,
+        state=state,
+        review_message=str(view.get("review_message", "")) if pending else "",
     )
 
 
@@ -265,8 +285,9 @@ def roster_rows(rows: Sequence[RosterRow]) -> list[dict[str, Any]]:
             "试卷": r.paper_title,
             "第几次": r.attempt,
             "总分": r.total,
-            "结果": verdict_label(r.passed),
-            "改判": "是（机评 " + verdict_label(r.machine_passed) + f" {num(r.machine_total)} 分）" if r.overridden else "",
+            "结果": state_label(row_state(r)),
+            "改判": "是（机评 " + machine_label(r) + f" {num(r.machine_total)} 分）" if r.overridden else "",
+            "复核": review_cell(r),
             "未通过原因": r.reasons,
             "封印": "" if r.seal_ok is None else ("√ 完好" if r.seal_ok else "× 不符"),  # glyphs every CJK font has
             "考试编号": r.exam_id,
@@ -274,16 +295,43 @@ def roster_rows(rows: Sequence[RosterRow]) -> list[dict[str, Any]]:
     return out
 
 
+def machine_label(row: RosterRow) -> str:
+    guess = verdict_label(row.machine_passed)
+    return f"待复核（倾向{guess}）" if row.machine_state == "review" else guess
+
+
+def review_cell(row: RosterRow) -> str:
+    """The roster's 复核 column: the reasons while pending, the decision once made, "" otherwise."""
+    if row.pending_review:
+        return f"待复核：{row.review_reasons}" if row.review_reasons else "待复核"
+    if row.reviewer:
+        return f"{row.reviewer}：{row.review_comment}"
+    return ""
+
+
 def roster_label(row: RosterRow) -> str:
     who = f"{row.candidate_name}（{row.candidate_id}）" if row.candidate_name else row.candidate_id
-    return f"{local_time(row.finished_at)} · {who} · {row.paper_title} · {num(row.total)} 分 {verdict_label(row.passed)}"
+    return f"{local_time(row.finished_at)} · {who} · {row.paper_title} · {num(row.total)} 分 {state_label(row_state(row))}"
 
 
 def roster_summary(rows: Sequence[RosterRow]) -> str:
     if not rows:
         return "没有符合条件的考试记录。"
-    passed = sum(1 for r in rows if r.passed)
-    return f"共 {len(rows)} 场考试，通过 {passed} 场，未通过 {len(rows) - passed} 场（通过率 {passed / len(rows):.0%}）。"
+    states = [row_state(r) for r in rows]
+    passed, failed, pending = states.count("pass"), states.count("fail"), states.count("review")
+    decided = passed + failed
+    rate = f"通过率 {passed / decided:.0%}" if decided else "尚无结论"
+    if not pending:
+        return f"共 {len(rows)} 场考试，通过 {passed} 场，未通过 {failed} 场（{rate}）。"
+    return f"共 {len(rows)} 场考试，通过 {passed} 场，未通过 {failed} 场，待复核 {pending} 场（{rate}，不含待复核）。"
+
+
+def pending_summary(rows: Sequence[RosterRow]) -> str:
+    """A line for the instructors' queue ("" when nothing waits)."""
+    pending = [r for r in rows if r.pending_review]
+    if not pending:
+        return ""
+    return f"有 {len(pending)} 场考试待复核：机器无法确定结果，请打开记录，听录音后作出复核结论。"
 
 
 def result_header(result: ExamResult) -> list[tuple[str, str]]:
@@ -293,8 +341,8 @@ def result_header(result: ExamResult) -> list[tuple[str, str]]:
         ("试卷", f"{result.paper.title}（{result.paper.id} 第 {result.paper.version} 版）"),
         ("第几次参加", f"第 {result.attempt} 次"),
         ("开始 / 交卷", f"{local_time(result.started_at)} / {local_time(result.finished_at)}"),
-        ("结果", f"{verdict_label(result.passed)}，总分 {num(result.total)} 分（及格线 {num(result.verdict.pass_mark)} 分）"),
-        ("机评", f"{verdict_label(result.verdict.passed)}，{num(result.verdict.total)} 分"),
+        ("结果", f"{state_label(result.state)}，总分 {num(result.total)} 分（及格线 {num(result.verdict.pass_mark)} 分）"),
+        ("机评", f"{machine_state_label(result)}，{num(result.verdict.total)} 分"),
         ("识别引擎", f"{result.engine} {result.model}".strip()),
         ("考试编号", result.exam_id),
         ("封印指纹", f"{result.fingerprint}（账本第 {result.seq} 号记录）"),
@@ -302,11 +350,25 @@ def result_header(result: ExamResult) -> list[tuple[str, str]]:
     return pairs
 
 
+def machine_state_label(result: ExamResult) -> str:
+    guess = verdict_label(result.verdict.passed)
+    return f"待复核（倾向{guess}，仅供参考）" if result.verdict.under_review else guess
+
+
+def result_banner(result: ExamResult) -> tuple[str, str]:
+    """(kind, text) of the record's headline: kind is "success" | "error" | "warning" (待复核)."""
+    text = f"结果：{state_label(result.state)}，总分 {num(result.total)} 分"
+    if result.pending_review:
+        return "warning", text + "。机器无法确定结果，请复核后作出结论。"
+    return ("success" if result.state == "pass" else "error"), text
+
+
 def breakdown_rows(result: ExamResult) -> list[dict[str, Any]]:
     """One row per question: scenario, each dimension, total, forbidden count, below-minimum dimensions,
     then an average row."""
     verdict = result.verdict
     dims = ordered_dimensions(d for q in verdict.questions for d in q.dimensions)
+    review = any(q.under_review for q in verdict.questions)  # the column only when some question was unsure
     rows = []
     for q, qv in zip(result.questions, verdict.questions):
         row: dict[str, Any] = {"题号": str(q.index), "场景": q.scenario_title}
@@ -316,21 +378,30 @@ def breakdown_rows(result: ExamResult) -> list[dict[str, Any]]:
         row[FORBIDDEN_COUNT] = len(qv.forbidden)  # not "服务忌语": that is the dimension's score column
         row["低于单项要求"] = "、".join(dimension_label(d) for d in qv.below_minimum)
         row["超时轮次"] = "、".join(map(str, qv.overtime_turns))
+        if review:
+            row["机评把握"] = "待复核" if qv.under_review else "确定"
         rows.append(row)
     average: dict[str, Any] = {"题号": "平均", "场景": ""}
     for d in dims:
         average[dimension_label(d)] = cell(verdict.dimensions.get(d))
     average.update({"本题总分": verdict.total, FORBIDDEN_COUNT: sum(len(q.forbidden) for q in verdict.questions), "低于单项要求": "", "超时轮次": ""})
+    if review:
+        average["机评把握"] = ""
     rows.append(average)
     return rows
 
 
 def override_lines(result: ExamResult) -> list[str]:
+    """Overrides (改判) and the review decision, in ledger order."""
     return [
-        f"{local_time(o.time)} · {o.instructor} 改判为“{verdict_label(o.passed)}”"
-        f"{'，' + num(o.total) + ' 分' if o.total is not None else ''}。说明：{o.comment}（账本第 {o.seq} 号记录）"
+        f"{local_time(o.time)} · {o.instructor} {'复核为' if o.is_review_decision else '改判为'}“{verdict_label(o.passed)}”"
+        f"{'，' + num(o.total) + ' 分' if o.total is not None else ''}。{'理由' if o.is_review_decision else '说明'}：{o.comment}（账本第 {o.seq} 号记录）"
         for o in result.overrides
     ]
+
+
+def override_kind(o: Override) -> str:
+    return "复核结论" if o.is_review_decision else "改判"
 
 
 def turn_notes(score: Mapping[str, Any]) -> dict[int, str]:
@@ -379,3 +450,9 @@ def unfinished_line(report: VerifyReport) -> str:
     if not report.unfinished:
         return ""
     return f"已开始但未交卷的考试（计入考试次数，不属于篡改）：{'、'.join(report.unfinished)}"
+
+
+def pending_review_line(report: VerifyReport) -> str:
+    if not report.pending_review:
+        return ""
+    return f"待复核、尚未作出结论的考试（不属于篡改）：{'、'.join(report.pending_review)}"

@@ -8,6 +8,10 @@ How audio files map to questions in `trainer exam run PAPER --candidate ID AUDIO
   turns, the next 4 question 2's, and so on.
 For a paper that draws questions, `trainer exam draw PAPER --candidate ID` tells which
 scenarios the candidate gets, in order (the same draw `run` uses).
+
+An exam the machine cannot decide is 待复核 (see trainer.exam.rules): `trainer exam list --pending`
+lists the queue, `trainer exam decide EXAM_ID --pass|--fail --reason … --reviewer NAME [--total N]`
+seals the decision (an override entry marked as the decision of the review).
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from trainer.config import ENGINES, Settings
 from trainer.errors import ExamError
 from trainer.exam.draw import draw_questions
 from trainer.exam.paper import SHIPPED_PAPERS, DIMENSIONS, load_papers, resolve_paper
-from trainer.exam.records import load_result, roster
+from trainer.exam.records import load_result, roster, state_label
 from trainer.exam.report import export_roster, local_time, write_report
-from trainer.exam.runner import check_candidate, grant_attempt, override_exam, run_exam
+from trainer.exam.runner import check_candidate, decide_review, grant_attempt, override_exam, run_exam
 from trainer.exam.seal import exam_key
 from trainer.exam.verify import verify_all
 from trainer.sessions.store import SessionStore
@@ -101,8 +105,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--since", type=_date, help="从这一天起（含），如 2026-11-01")
     p.add_argument("--until", type=_date, help="到这一天止（含）")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--passed", dest="passed", action="store_const", const=True, help="只看通过的")
-    group.add_argument("--failed", dest="passed", action="store_const", const=False, help="只看未通过的")
+    group.add_argument("--passed", dest="state", action="store_const", const="pass", help="只看通过的")
+    group.add_argument("--failed", dest="state", action="store_const", const="fail", help="只看未通过的")
+    group.add_argument("--pending", dest="state", action="store_const", const="review", help="只看待复核的（等待考评员复核）")
     p.add_argument("--export", type=Path, metavar="FILE", help="导出为 .csv 或 .xlsx")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
@@ -130,6 +135,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--total", type=float, help="改判分数（0–100，可选）")
     p.add_argument("--comment", required=True, help="改判说明")
     p.set_defaults(func=cmd_override)
+
+    p = commands.add_parser("decide", help="复核待复核的考试：作出通过/未通过的结论（作为新的封存记录追加）")
+    p.add_argument("exam_id", metavar="EXAM_ID")
+    p.add_argument("--reviewer", required=True, help="复核教师姓名")
+    decision = p.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--pass", dest="passed", action="store_const", const=True, help="复核为通过")
+    decision.add_argument("--fail", dest="passed", action="store_const", const=False, help="复核为未通过")
+    p.add_argument("--reason", required=True, help="复核理由（必填）")
+    p.add_argument("--total", type=float, help="复核后的总分（0–100，可选；不填则保留机评总分）")
+    p.set_defaults(func=cmd_decide)
 
     p = commands.add_parser("grant", parents=[dirs], help="登记补考机会（作为新的封存记录追加）")
     p.add_argument("paper", metavar="PAPER")
@@ -255,21 +270,31 @@ def _print_result(result) -> None:
         table.add_column(DIMENSIONS.get(d, d), justify="right")
     table.add_column("总分", justify="right")
     for q, qv in zip(result.questions, verdict.questions):
-        table.add_row(str(q.index), q.scenario_title, *[f"{qv.dimensions[d]:g}" if d in qv.dimensions else "" for d in dims], f"{qv.total:g}")
+        title = q.scenario_title + ("（待复核）" if qv.under_review else "")
+        table.add_row(str(q.index), title, *[f"{qv.dimensions[d]:g}" if d in qv.dimensions else "" for d in dims], f"{qv.total:g}")
     console.print(table)
-    colour = "green" if result.passed else "red"
-    console.print(f"总分 {result.total:g}（及格线 {verdict.pass_mark:g}）：[bold {colour}]{'通过' if result.passed else '未通过'}[/bold {colour}]")
+    colour = {"pass": "green", "fail": "red"}.get(result.state, "yellow")
+    console.print(f"总分 {result.total:g}（及格线 {verdict.pass_mark:g}）：[bold {colour}]{state_label(result.state)}[/bold {colour}]")
+    if result.pending_review:
+        console.print(f"机器无法确定结果，等待考评员复核（机评倾向：{'通过' if verdict.passed else '未通过'}，仅供参考）。"
+                      f"复核：trainer exam decide {result.exam_id} --pass|--fail --reason … --reviewer 姓名", soft_wrap=True)
+    for reason in verdict.review_reasons:
+        console.print(f"  [yellow]?[/yellow] {reason}")
     for reason in verdict.reasons:
         console.print(f"  [red]·[/red] {reason}")
     for note in verdict.notes:
         console.print(f"  · {note}")
+    for o in result.overrides:
+        what = "复核为" if o.is_review_decision else "改判为"
+        total = f"，{o.total:g} 分" if o.total is not None else ""
+        console.print(f"  {local_time(o.time)} {o.instructor} {what}“{state_label('pass' if o.passed else 'fail')}”{total}：{o.comment}（账本第 {o.seq} 号）", soft_wrap=True)
     console.print(f"考试编号 {result.exam_id}，账本第 {result.seq} 号，封印指纹 {result.fingerprint}", soft_wrap=True)
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     store = SessionStore(settings.sessions_dir)
     key = exam_key(settings) if settings.exam_key else None
-    rows = roster(store.root, args.paper, args.since, args.until, args.candidate, args.passed, key)
+    rows = roster(store.root, args.paper, args.since, args.until, args.candidate, key=key, state=args.state)
     if args.export:
         export_roster(rows, args.export)
         print(f"已导出 {len(rows)} 条考试记录到 {args.export}")
@@ -278,18 +303,25 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         _print_json([r.to_dict() for r in rows])
         return 0
     if not rows:
-        print("没有符合条件的考试记录。")
+        print("没有待复核的考试。" if args.state == "review" else "没有符合条件的考试记录。")
         return 0
-    table = Table(title=f"考试成绩（{len(rows)} 条）")
-    table.add_column("考试编号", overflow="fold")  # the id is needed for `report`/`show`: never cut it
+    pending = sum(1 for r in rows if r.pending_review)
+    title = f"待复核的考试（{len(rows)} 条）" if args.state == "review" else f"考试成绩（{len(rows)} 条{f'，其中待复核 {pending} 条' if pending else ''}）"
+    table = Table(title=title)
+    table.add_column("考试编号", overflow="fold")  # the id is needed for `report`/`show`/`decide`: never cut it
     for column in ("交卷时间", "考生", "试卷", "次", "总分", "结果", "封印"):
         table.add_column(column)
     for r in rows:
-        result = ("通过" if r.passed else "未通过") + ("（改判）" if r.overridden else "")
+        result = state_label(r.state) + ("（改判）" if r.overridden else "（已复核）" if r.reviewer else "")
         seal = {True: "完好", False: "不符", None: "未校验"}[r.seal_ok]
         table.add_row(r.exam_id, local_time(r.finished_at), f"{r.candidate_id} {r.candidate_name}", r.paper_title,
                       str(r.attempt), f"{r.total:g}", result, seal)
     Console().print(table)
+    for r in rows:
+        if r.pending_review:
+            print(f"待复核 {r.exam_id}（{r.candidate_id} {r.candidate_name}）：{r.review_reasons or '机器无法确定结果'}")
+    if pending:
+        print("复核：trainer exam decide 考试编号 --pass 或 --fail --reason \"理由\" --reviewer 姓名")
     return 0
 
 
@@ -314,6 +346,8 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  ✗ {problem.message}")
     if report.unfinished:
         print(f"已开始但未交卷的考试（计入考试次数）：{'、'.join(report.unfinished)}")
+    if report.pending_review:
+        print(f"待复核、尚未作出结论的考试（不属于篡改）：{'、'.join(report.pending_review)}")
     if not report.ok:
         print(f"涉及的记录：{'、'.join(report.named) or '（见上）'}", file=sys.stderr)
     return 0 if report.ok else 1
@@ -329,6 +363,13 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_override(args: argparse.Namespace, settings: Settings) -> int:
     override = override_exam(settings, args.exam_id, args.instructor, args.passed, args.comment, args.total)
     print(f"已追加改判记录（账本第 {override.seq} 号）：考试 {args.exam_id} → {'通过' if override.passed else '未通过'}")
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace, settings: Settings) -> int:
+    decision = decide_review(settings, args.exam_id, args.reviewer, args.passed, args.reason, args.total)
+    total = f"，{decision.total:g} 分" if decision.total is not None else ""
+    print(f"已封存复核结论（账本第 {decision.seq} 号）：考试 {args.exam_id} → {state_label('pass' if decision.passed else 'fail')}{total}")
     return 0
 
 

@@ -9,13 +9,17 @@ What an app page calls (all raise `TrainerError` subclasses with a Chinese `user
     check_answer(audio_bytes, settings)   # after each recording: decodable, not too long -> seconds; no score
     result = submit_exam(plan, answers, settings, library, store=store)
         # answers[i] = the audio (bytes or Path) of question i+1's turns, in order
-    result.candidate_view()    # what the candidate may see (pass/fail only with `feedback: hidden`)
-    rows = roster(store.root, paper_id, since, until, candidate, passed, key)      # instructor list
+    result.candidate_view()    # what the candidate may see (pass/fail only with `feedback: hidden`;
+                               # 待复核 and no pass/fail while result.state == "review")
+    rows = roster(store.root, paper_id, since, until, candidate, passed, key, state)  # instructor list
+    queue = pending_reviews(store.root)                  # 待复核 exams not yet decided
     result = load_result(store, exam_id)                 # full record with each question's score
     store.load(result.questions[i].session_id)           # audio / transcript of a question
     html = render_report(result, library)                # printable report
     export_roster(rows, Path("成绩.xlsx"))
     override_exam(settings, exam_id, instructor, passed, comment, total)
+    decide_review(settings, exam_id, reviewer, passed, reason, total)   # decides a 待复核 exam (sealed)
+    question_verdict(score)    # a score dict's "pass" | "fail" | "review" (old scores: from "passed")
     grant_attempt(settings, paper, candidate_id, instructor, reason)
     report = verify_all(store, exam_key(settings))       # VerifyReport: .ok, .problems, .named
 """
@@ -23,16 +27,18 @@ What an app page calls (all raise `TrainerError` subclasses with a Chinese `user
 from trainer.exam.draw import Draw, draw_questions
 from trainer.exam.marking import check_answer
 from trainer.exam.paper import SHIPPED_PAPERS, ExamRules, Paper, PaperError, PaperSet, load_paper, load_papers, resolve_paper
-from trainer.exam.records import ExamResult, Override, RosterRow, exam_results, load_result, roster
+from trainer.exam.records import ExamResult, Override, RosterRow, exam_results, load_result, roster, state_label
 from trainer.exam.report import export_roster, render_report, write_report
-from trainer.exam.rules import Verdict, judge
+from trainer.exam.rules import Verdict, judge, question_verdict
 from trainer.exam.runner import (
     AttemptsExhaustedError,
     ExamPlan,
     ExamQuestion,
     MarkedAnswer,
+    decide_review,
     grant_attempt,
     override_exam,
+    pending_reviews,
     plan_exam,
     run_exam,
     start_exam,
@@ -58,6 +64,7 @@ __all__ = [
     "RosterRow",
     "Verdict",
     "check_answer",
+    "decide_review",
     "VerifyProblem",
     "VerifyReport",
     "draw_questions",
@@ -70,12 +77,15 @@ __all__ = [
     "load_papers",
     "load_result",
     "override_exam",
+    "pending_reviews",
     "plan_exam",
+    "question_verdict",
     "render_report",
     "resolve_paper",
     "roster",
     "run_exam",
     "start_exam",
+    "state_label",
     "submit_exam",
     "verify_all",
     "write_report",

@@ -3,6 +3,11 @@
 An exam result lives in its sealed ledger entry (paper, draw, verdict, digests of each question's
 session); each question's audio, transcript and score live in the session store as a session of
 kind "exam". Instructor overrides and extra attempts are new sealed entries; nothing is edited.
+
+An exam's state is "pass", "fail" or "review" (待复核: the machine could not decide it, see
+`trainer.exam.rules`). A 待复核 exam stays in the instructors' queue until an instructor decides
+it: the decision is an "override" entry whose body says `"decides": "review"` (sealed, chained and
+verified like any override). After that, the latest override or decision gives the result.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from trainer.sessions.model import parse_utc
 from trainer.sessions.store import SessionStore
 
 HIDDEN_MESSAGE = "考试已完成并封存。本试卷不向考生显示评分明细，成绩由考核负责人通知。"
+REVIEW_MESSAGE = "部分回答机器无法确定评分，已提交教师复核。复核完成前没有考试结果，最终结果以教师复核为准，由考核负责人通知。"
+STATE_LABELS = {"pass": "通过", "fail": "未通过", "review": "待复核"}
+REVIEW_DECISION = "review"  # the `decides` value of an override entry that decides a 待复核 exam
+
+
+def state_label(state: str) -> str:
+    """"pass" -> 通过, "fail" -> 未通过, "review" -> 待复核."""
+    return STATE_LABELS.get(state, state)
 
 
 @dataclass(frozen=True)
@@ -33,7 +46,9 @@ class QuestionRecord:
 
 @dataclass(frozen=True)
 class Override:
-    """An instructor's sealed change of an exam verdict (the machine verdict stays in the record)."""
+    """An instructor's sealed change of an exam verdict (the machine verdict stays in the record),
+    or, with `decides == "review"`, the decision of a 待复核 exam (`instructor` is the reviewer,
+    `comment` the reason)."""
 
     seq: int
     time: str
@@ -41,6 +56,14 @@ class Override:
     passed: bool
     total: float | None
     comment: str
+    decides: str = ""  # "review": the decision of a 待复核 exam; "": an override (改判)
+
+    @property
+    def is_review_decision(self) -> bool:
+        return self.decides == REVIEW_DECISION
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -69,8 +92,37 @@ class ExamResult:
 
     @property
     def passed(self) -> bool:
-        """The effective result: the latest override, else the machine verdict."""
+        """The effective result: the latest override, else the machine verdict (for a 待复核 exam
+        not yet decided: the machine's best guess, never to be shown as a result; see `state`)."""
         return self.override.passed if self.override else self.verdict.passed
+
+    @property
+    def machine_state(self) -> str:
+        """The machine's "pass" | "fail" | "review"."""
+        return self.verdict.state
+
+    @property
+    def state(self) -> str:
+        """The effective "pass" | "fail" | "review": the latest override or review decision, else the machine's."""
+        if self.override:
+            return "pass" if self.override.passed else "fail"
+        return self.verdict.state
+
+    @property
+    def pending_review(self) -> bool:
+        """待复核 and not yet decided by an instructor."""
+        return self.state == "review"
+
+    @property
+    def decision(self) -> Override | None:
+        """The instructor's decision of this 待复核 exam, if any."""
+        decisions = [o for o in self.overrides if o.is_review_decision]
+        return decisions[-1] if decisions else None
+
+    @property
+    def changes(self) -> tuple[Override, ...]:
+        """The overrides (改判) proper, without the review decision."""
+        return tuple(o for o in self.overrides if not o.is_review_decision)
 
     @property
     def total(self) -> float:
@@ -103,26 +155,33 @@ class ExamResult:
             "engine": self.engine,
             "model": self.model,
             "passed": self.passed,
+            "state": self.state,
+            "machine_state": self.machine_state,
             "total": self.total,
             "machine": self.verdict.to_dict(),
-            "overrides": [o.__dict__ for o in self.overrides],
+            "overrides": [o.to_dict() for o in self.overrides],
             "questions": [
                 {**q.__dict__, "score": self.scores[q.index - 1] if self.scores else None} for q in self.questions
             ],
         }
 
     def candidate_view(self) -> dict[str, Any]:
-        """What the candidate may see after submitting. With `feedback: hidden` only pass/fail."""
+        """What the candidate may see after submitting. With `feedback: hidden` only pass/fail.
+        While 待复核 (`state` "review"), no pass/fail at all (`passed` is None) and no reasons."""
+        pending = self.pending_review
         view: dict[str, Any] = {
             "exam_id": self.exam_id,
             "paper_title": self.paper.title,
             "candidate_id": self.candidate_id,
             "candidate_name": self.candidate_name,
             "finished_at": self.finished_at,
-            "passed": self.passed,
+            "state": self.state,
+            "passed": None if pending else self.passed,
             "seal_fingerprint": self.fingerprint,
             "feedback_hidden": self.feedback_hidden,
         }
+        if pending:
+            view["review_message"] = REVIEW_MESSAGE
         if self.feedback_hidden:
             view["message"] = HIDDEN_MESSAGE
             return view
@@ -147,12 +206,17 @@ class ExamResult:
             "total": self.total,
             "pass_mark": self.verdict.pass_mark,
             "dimensions": self.verdict.dimensions,
-            "reasons": list(self.verdict.reasons),
+            "reasons": [] if pending else list(self.verdict.reasons),  # while pending they are only a guess
             "notes": list(self.verdict.notes),
             "questions": questions,
         })
         if self.override:
-            view["override"] = {"passed": self.override.passed, "total": self.override.total, "comment": self.override.comment}
+            view["override"] = {
+                "passed": self.override.passed,
+                "total": self.override.total,
+                "comment": self.override.comment,
+                "decides": self.override.decides,
+            }
         return view
 
 
@@ -181,20 +245,29 @@ def result_from_entry(entry: dict[str, Any], overrides: tuple[Override, ...] = (
     )
 
 
+def override_from_entry(entry: dict[str, Any]) -> Override:
+    b = entry["body"]
+    return Override(
+        entry["seq"], entry["time"], b.get("instructor", ""), bool(b.get("passed")), b.get("total"), b.get("comment", ""),
+        str(b.get("decides", "")),
+    )
+
+
 def _overrides(entries: list[dict[str, Any]]) -> dict[str, tuple[Override, ...]]:
     found: dict[str, list[Override]] = {}
     for e in entries:
         if e["kind"] == "override":
-            b = e["body"]
-            found.setdefault(e["exam_id"], []).append(
-                Override(e["seq"], e["time"], b.get("instructor", ""), bool(b.get("passed")), b.get("total"), b.get("comment", ""))
-            )
+            found.setdefault(e["exam_id"], []).append(override_from_entry(e))
     return {k: tuple(v) for k, v in found.items()}
 
 
 def exam_results(root: Path) -> list[ExamResult]:
     """Every exam result in the ledger, in ledger order, with its overrides (unreadable lines skipped)."""
-    entries = Ledger(root).entries()
+    return results_from_entries(Ledger(root).entries())
+
+
+def results_from_entries(entries: list[dict[str, Any]]) -> list[ExamResult]:
+    """`exam_results` from ledger entries already read (e.g. while the ledger is locked)."""
     overrides = _overrides(entries)
     results = []
     for e in entries:
@@ -242,15 +315,24 @@ class RosterRow:
     finished_at: str
     scenarios: str  # "payment、complaint"
     machine_total: float
-    machine_passed: bool
+    machine_passed: bool  # the machine's best guess (also when it sent the exam to review)
     total: float  # effective (after override)
-    passed: bool  # effective (after override)
-    overridden: bool
+    passed: bool  # effective (after override); while 待复核 only the machine's best guess: see `state`
+    overridden: bool  # changed by an override (改判); a review decision is not an override
     override_comment: str
     reasons: str
     seq: int
     seal_fingerprint: str
-    seal_ok: bool | None = None  # None: not checked (no key given)
+    seal_ok: bool | None = None  # None: not checked (no key given); covers the result and its overrides/decision
+    state: str = ""  # effective "pass" | "fail" | "review" (待复核, not yet decided)
+    machine_state: str = ""  # the machine's "pass" | "fail" | "review"
+    review_reasons: str = ""  # why the machine sent it to review
+    reviewer: str = ""  # who decided the review
+    review_comment: str = ""  # the reviewer's reason
+
+    @property
+    def pending_review(self) -> bool:
+        return self.state == "review"
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -270,7 +352,10 @@ ROSTER_COLUMNS = {
     "machine_total": "机评总分",
     "machine_passed": "机评是否通过",
     "total": "最终总分",
-    "passed": "最终是否通过",
+    "passed": "最终是否通过",  # 通过 / 未通过 / 待复核
+    "review_reasons": "待复核原因",
+    "reviewer": "复核人",
+    "review_comment": "复核理由",
     "overridden": "是否改判",
     "override_comment": "改判说明",
     "reasons": "未通过原因",
@@ -288,12 +373,22 @@ def roster(
     candidate: str | None = None,
     passed: bool | None = None,
     key: bytes | None = None,
+    state: str | None = None,
 ) -> list[RosterRow]:
     """Exam results, newest first, filtered by paper, local date range (inclusive), candidate
-    (id, or part of the name) and effective pass/fail. With `key`, each row's seal is checked."""
-    entries = {e["exam_id"]: e for e in Ledger(root).entries() if e["kind"] == "result"}
+    (id, or part of the name) and effective state ("pass" | "fail" | "review"; `passed=True/False`
+    is the same as state "pass"/"fail": a 待复核 exam is neither). With `key`, each row's seal
+    (its result entry and every override or decision of it) is checked."""
+    all_entries = Ledger(root).entries()
+    entries = {e["exam_id"]: e for e in all_entries if e["kind"] == "result"}
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for e in all_entries:
+        if e["kind"] == "override":
+            changes.setdefault(e["exam_id"], []).append(e)
+    if passed is not None and state is None:
+        state = "pass" if passed else "fail"
     rows = []
-    for result in reversed(exam_results(root)):
+    for result in reversed(results_from_entries(all_entries)):
         if paper_id and result.paper.id != paper_id:
             continue
         day = parse_utc(result.finished_at).astimezone().date()
@@ -301,8 +396,10 @@ def roster(
             continue
         if candidate and candidate != result.candidate_id and candidate not in result.candidate_name:
             continue
-        if passed is not None and result.passed != passed:
+        if state is not None and result.state != state:
             continue
+        last_change = result.changes[-1] if result.changes else None
+        decision = result.decision
         rows.append(RosterRow(
             exam_id=result.exam_id,
             paper_id=result.paper.id,
@@ -318,12 +415,20 @@ def roster(
             machine_passed=result.verdict.passed,
             total=result.total,
             passed=result.passed,
-            overridden=result.override is not None,
-            override_comment=result.override.comment if result.override else "",
+            overridden=last_change is not None,
+            override_comment=last_change.comment if last_change else "",
             reasons="；".join(result.verdict.reasons),
             seq=result.seq,
             seal_fingerprint=result.fingerprint,
-            seal_ok=seal_matches(entries[result.exam_id], key) if key is not None else None,
+            seal_ok=(
+                all(seal_matches(e, key) for e in [entries[result.exam_id], *changes.get(result.exam_id, ())])
+                if key is not None else None
+            ),
+            state=result.state,
+            machine_state=result.machine_state,
+            review_reasons="；".join(result.verdict.review_reasons),
+            reviewer=decision.instructor if decision else "",
+            review_comment=decision.comment if decision else "",
         ))
     return rows
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from trainer.errors import ExamError
 from trainer.exam.paper import DIMENSIONS
-from trainer.exam.records import ROSTER_COLUMNS, ExamResult, RosterRow
+from trainer.exam.records import ROSTER_COLUMNS, ExamResult, RosterRow, state_label
 from trainer.phrasebook.model import Library
 from trainer.sessions.model import parse_utc
 
@@ -32,7 +32,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .info td:nth-child(odd) { width: 14%; background: #f7f7f7; font-weight: 600; white-space: nowrap; }
 .info td:nth-child(even) { width: 36%; }
 .verdict { font-size: 16pt; font-weight: 700; text-align: center; padding: 3mm; border: 2px solid #111; margin: 4mm 0; }
-.pass { color: #0a6b2d; } .fail { color: #a8071a; }
+.pass { color: #0a6b2d; } .fail { color: #a8071a; } .review { color: #ad6800; }
 ul { margin: 1mm 0 1mm 6mm; padding: 0; }
 .seal { font-family: "DejaVu Sans Mono", monospace; font-size: 9.5pt; }
 .foot { margin-top: 10mm; display: flex; justify-content: space-between; }
@@ -60,7 +60,7 @@ def render_report(result: ExamResult, library: Library | None = None) -> str:
     With the phrase library, steps are shown by their titles rather than their ids."""
     e = escape
     verdict = result.verdict
-    passed_text = "通过" if result.passed else "未通过"
+    passed_text = state_label(result.state)
     seen = {d for q in verdict.questions for d in q.dimensions}
     dims = [d for d in DIMENSIONS if d in seen] + sorted(seen - set(DIMENSIONS))
     parts: list[str] = [
@@ -76,26 +76,40 @@ def render_report(result: ExamResult, library: Library | None = None) -> str:
         f"<tr><td>考试题目</td><td>{e('、'.join(q.scenario_title for q in result.questions))}</td>"
         f"<td>识别引擎</td><td>{e(result.engine)} {e(result.model)}</td></tr>",
         "</table>",
-        f'<div class="verdict {"pass" if result.passed else "fail"}">总分 {_num(result.total)} 分 · {passed_text}'
+        f'<div class="verdict {result.state}">总分 {_num(result.total)} 分 · {passed_text}'
         f'<span class="small">（及格线 {_num(verdict.pass_mark)} 分）</span></div>',
     ]
-    if result.override:
-        o = result.override
+    if result.pending_review:
         parts.append(
-            f"<p><b>考评员改判：</b>{e(o.instructor)} 于 {e(local_time(o.time))} 改判为“{'通过' if o.passed else '未通过'}”"
-            f"{'，' + _num(o.total) + ' 分' if o.total is not None else ''}。说明：{e(o.comment)}。"
-            f"机评结果：{_num(verdict.total)} 分，{'通过' if verdict.passed else '未通过'}。</p>"
+            "<p><b>待复核：</b>机器无法确定本场考试的结果，须由考评员复核后作出结论（trainer exam decide）。"
+            f"机评倾向：{'通过' if verdict.passed else '未通过'}（仅供复核参考）。</p>"
         )
+    if verdict.review_reasons:
+        parts.append("<h2>待复核原因</h2><ul>" + "".join(f"<li>{e(r)}</li>" for r in verdict.review_reasons) + "</ul>")
+    for o in result.overrides:
+        machine = f"{'待复核，倾向' if verdict.under_review else ''}{'通过' if verdict.passed else '未通过'}"
+        total = f"，{_num(o.total)} 分" if o.total is not None else ""
+        if o.is_review_decision:
+            parts.append(
+                f"<p><b>考评员复核结论：</b>{e(o.instructor)} 于 {e(local_time(o.time))} 复核为“{state_label('pass' if o.passed else 'fail')}”"
+                f"{total}。理由：{e(o.comment)}。机评结果：{_num(verdict.total)} 分，{machine}（账本第 {o.seq} 号记录）。</p>"
+            )
+        else:
+            parts.append(
+                f"<p><b>考评员改判：</b>{e(o.instructor)} 于 {e(local_time(o.time))} 改判为“{state_label('pass' if o.passed else 'fail')}”"
+                f"{total}。说明：{e(o.comment)}。机评结果：{_num(verdict.total)} 分，{machine}（账本第 {o.seq} 号记录）。</p>"
+            )
     parts.append("<h2>各题得分</h2><table><tr><th>题号</th><th>场景</th>")
     parts.extend(f'<th class="num">{e(_label(d))}</th>' for d in dims)
     parts.append('<th class="num">本题总分</th></tr>')
     for q, qv in zip(result.questions, verdict.questions):
         cells = "".join(f'<td class="num">{_num(qv.dimensions.get(d))}</td>' for d in dims)
-        parts.append(f"<tr><td>{q.index}</td><td>{e(q.scenario_title)}</td>{cells}<td class=\"num\"><b>{_num(qv.total)}</b></td></tr>")
+        flag = "（待复核）" if qv.under_review else ""
+        parts.append(f"<tr><td>{q.index}</td><td>{e(q.scenario_title)}{flag}</td>{cells}<td class=\"num\"><b>{_num(qv.total)}</b></td></tr>")
     mean = "".join(f'<td class="num">{_num(verdict.dimensions.get(d))}</td>' for d in dims)
     parts.append(f"<tr><th colspan=\"2\">平均</th>{mean}<th class=\"num\">{_num(verdict.total)}</th></tr></table>")
     if verdict.reasons:
-        parts.append("<h2>未通过原因</h2><ul>" + "".join(f"<li>{e(r)}</li>" for r in verdict.reasons) + "</ul>")
+        parts.append(f"<h2>{'机评未通过的依据（机器无法确定，仅供复核参考）' if verdict.under_review else '未通过原因'}</h2><ul>" + "".join(f"<li>{e(r)}</li>" for r in verdict.reasons) + "</ul>")
     if verdict.notes:
         parts.append("<h2>备注</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in verdict.notes) + "</ul>")
     for q, qv in zip(result.questions, verdict.questions):
@@ -106,8 +120,9 @@ def render_report(result: ExamResult, library: Library | None = None) -> str:
         if steps:
             parts.append("<table><tr><th>步骤</th><th>结果</th><th>标准用语</th><th>考生所说</th></tr>")
             for s in steps:
+                unsure = "（机器无把握）" if s.get("certain") is False else ""
                 parts.append(
-                    f"<tr><td>{e(titles.get(str(s.get('id', '')), str(s.get('id', ''))))}</td><td>{e(STATUS_LABELS.get(s.get('status', ''), str(s.get('status', ''))))}</td>"
+                    f"<tr><td>{e(titles.get(str(s.get('id', '')), str(s.get('id', ''))))}</td><td>{e(STATUS_LABELS.get(s.get('status', ''), str(s.get('status', ''))))}{unsure}</td>"
                     f"<td>{e(str(s.get('expected', '')))}</td><td>{e(str(s.get('matched_text') or ''))}</td></tr>"
                 )
             parts.append("</table>")
@@ -164,8 +179,11 @@ def _roster_table(rows: Sequence[RosterRow]) -> tuple[list[str], list[list[Any]]
         data = row.to_dict()
         values = [_cell(data[k]) for k in keys]
         for i, k in enumerate(keys):
-            if k in ("machine_passed", "passed") and isinstance(data[k], bool):
-                values[i] = "通过" if data[k] else "未通过"
+            if k == "passed":
+                values[i] = state_label(row.state or ("pass" if row.passed else "fail"))
+            if k == "machine_passed":
+                guess = "通过" if row.machine_passed else "未通过"
+                values[i] = f"待复核（倾向{guess}）" if row.machine_state == "review" else guess
             if k in ("started_at", "finished_at"):
                 values[i] = local_time(data[k])
             if k == "seal_ok" and data[k] is None:

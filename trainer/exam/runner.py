@@ -26,7 +26,17 @@ from trainer.config import Settings
 from trainer.errors import ExamError
 from trainer.exam.draw import Draw, draw_questions
 from trainer.exam.paper import Paper
-from trainer.exam.records import ExamResult, Override, attempts_used, exam_results, result_from_entry
+from trainer.exam.records import (
+    REVIEW_DECISION,
+    ExamResult,
+    Override,
+    attempts_used,
+    exam_results,
+    override_from_entry,
+    result_from_entry,
+    results_from_entries,
+    state_label,
+)
 from trainer.exam.rules import judge, overtime_turns
 from trainer.exam.seal import Ledger, exam_key, session_digests
 from trainer.phrasebook.model import Library, Scenario
@@ -330,6 +340,36 @@ def run_exam(
     return _finish(plan, marked, settings, library, store, key)
 
 
+def _find_result(entries: list[dict[str, Any]], exam_id: str) -> ExamResult:
+    for result in results_from_entries(entries):
+        if result.exam_id == exam_id:
+            return result
+    raise ExamError(f"找不到考试记录 {exam_id}。请用 `trainer exam list` 查看考试记录编号。", f"no exam result {exam_id}")
+
+
+def _append_override(
+    settings: Settings,
+    exam_id: str,
+    body: dict[str, Any],
+    check: Callable[[ExamResult], None],
+    store: SessionStore | None,
+) -> Override:
+    """Seal an override entry after `check(result)` passed on the ledger as it is, under its lock."""
+    key = exam_key(settings)
+    store = store or SessionStore(settings.sessions_dir)
+    _find_result(Ledger(store.root).entries(), exam_id)  # a clear error before taking the lock
+    entry = Ledger(store.root).append("override", exam_id, body, key, check=lambda entries: check(_find_result(entries, exam_id)))
+    return override_from_entry(entry)
+
+
+def _check_total(total: float | None, what: str) -> float | None:
+    if total is None:
+        return None
+    if not 0 <= float(total) <= 100:
+        raise ExamError(f"{what}分数应在 0 到 100 之间。", f"{what} total {total} out of range")
+    return float(total)
+
+
 def override_exam(
     settings: Settings,
     exam_id: str,
@@ -339,20 +379,70 @@ def override_exam(
     total: float | None = None,
     store: SessionStore | None = None,
 ) -> Override:
-    """An instructor's change of an exam verdict, appended as a new sealed entry (never an edit)."""
-    key = exam_key(settings)
-    store = store or SessionStore(settings.sessions_dir)
+    """An instructor's change of an exam verdict, appended as a new sealed entry (never an edit).
+    A 待复核 exam not yet decided is decided with `decide_review`, not overridden."""
     if not instructor.strip():
         raise ExamError("请填写改判的考评员姓名。", "override without instructor")
     if not comment.strip():
         raise ExamError("改判必须填写说明（为什么改判）。", "override without comment")
-    if total is not None and not 0 <= float(total) <= 100:
-        raise ExamError("改判分数应在 0 到 100 之间。", f"override total {total} out of range")
-    if not any(r.exam_id == exam_id for r in exam_results(store.root)):
-        raise ExamError(f"找不到考试记录 {exam_id}。请用 `trainer exam list` 查看考试记录编号。", f"no exam result {exam_id}")
-    body = {"instructor": instructor.strip(), "passed": bool(passed), "total": None if total is None else float(total), "comment": comment.strip()}
-    entry = Ledger(store.root).append("override", exam_id, body, key)
-    return Override(entry["seq"], entry["time"], body["instructor"], body["passed"], body["total"], body["comment"])
+    body = {"instructor": instructor.strip(), "passed": bool(passed), "total": _check_total(total, "改判"), "comment": comment.strip()}
+
+    def check(result: ExamResult) -> None:
+        if result.pending_review:
+            raise ExamError(
+                f"考试 {exam_id} 待复核，请先作出复核结论（trainer exam decide 或“考试管理”页面的复核），不能改判。",
+                f"override of exam {exam_id} pending review",
+            )
+
+    return _append_override(settings, exam_id, body, check, store)
+
+
+def decide_review(
+    settings: Settings,
+    exam_id: str,
+    reviewer: str,
+    passed: bool,
+    reason: str,
+    total: float | None = None,
+    store: SessionStore | None = None,
+) -> Override:
+    """An instructor's decision of a 待复核 exam: an override entry with `"decides": "review"`,
+    sealed and chained like any override. Only a pending exam can be decided, once (checked with
+    the ledger locked, so two reviewers cannot both decide it); a decided result is changed with
+    `override_exam`."""
+    if not reviewer.strip():
+        raise ExamError("请填写复核教师姓名。", "review decision without reviewer")
+    if not reason.strip():
+        raise ExamError("复核结论必须填写理由。", "review decision without reason")
+    body = {
+        "instructor": reviewer.strip(),
+        "passed": bool(passed),
+        "total": _check_total(total, "复核"),
+        "comment": reason.strip(),
+        "decides": REVIEW_DECISION,
+    }
+
+    def check(result: ExamResult) -> None:
+        if result.pending_review:
+            return
+        if result.decision is not None:
+            d = result.decision
+            raise ExamError(
+                f"考试 {exam_id} 已由 {d.instructor} 复核为“{state_label('pass' if d.passed else 'fail')}”（账本第 {d.seq} 号记录）。"
+                "如需改变结果，请使用改判（trainer exam override）。",
+                f"exam {exam_id} already decided (seq {d.seq})",
+            )
+        raise ExamError(
+            f"考试 {exam_id} 不是待复核状态（当前结果：{state_label(result.state)}），不需要复核。如需改变结果，请使用改判（trainer exam override）。",
+            f"exam {exam_id} is not pending review (state {result.state})",
+        )
+
+    return _append_override(settings, exam_id, body, check, store)
+
+
+def pending_reviews(root: Path) -> list[ExamResult]:
+    """The 待复核 exams no instructor has decided yet, oldest first (the instructors' queue)."""
+    return [r for r in exam_results(root) if r.pending_review]
 
 
 def grant_attempt(

@@ -15,6 +15,14 @@ The ledger is one file, `<sessions root>/exam_ledger.jsonl`, one canonical-JSON 
   the entry number and seal fingerprint so that a shorter ledger can be proven.)
 - Entries are only ever appended (with an exclusive file lock, flush and fsync), never edited.
   Instructor overrides and extra attempts are new entries.
+- The decision of a 待复核 exam (the machine could not decide it) is an "override" entry too, its
+  body marked `"decides": "review"`:
+
+    {"seq": 9, "kind": "override", "exam_id": "...", "body": {"instructor": "<reviewer>",
+     "passed": true, "total": 82.0 | null, "comment": "<reason>", "decides": "review"}, ...}
+
+  so it is sealed, chained and verified exactly like an override, and ledgers written before it
+  existed (overrides without `decides`) read and verify as before.
 
 The key comes from the settings (env TRAINER_EXAM_KEY or `exam_key` in trainer.toml) and is
 never written to the sessions folder; entries hold only a key id (an HMAC of a fixed text), so a

@@ -6,7 +6,11 @@
 - a question's stored session that is missing, or whose audio, transcript, score or any other
   byte of session.json differs from what was sealed;
 - exam sessions that no sealed result covers (their result entry was deleted, or the exam was
-  interrupted before it was sealed).
+  interrupted before it was sealed);
+- an override or review decision for an exam with no sealed result, and a review decision
+  (`"decides": "review"`) for an exam the machine did not send to review.
+A review decision is an override entry: changing, deleting or reordering it is found like for any
+entry. Exams still 待复核 are listed in `pending_review` (not a fault).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from trainer.errors import SessionStoreError
+from trainer.exam.records import REVIEW_DECISION
 from trainer.exam.seal import GENESIS, Ledger, fingerprint, key_id, seal_matches, session_digests, sha256_hex
 from trainer.sessions.model import SessionFilter
 from trainer.sessions.store import SessionStore
@@ -42,6 +47,7 @@ class VerifyReport:
     head_seq: int = 0  # number of the last entry (write it down: a shorter ledger later means entries were cut off)
     head_seal: str = ""
     unfinished: tuple[str, ...] = field(default=())  # exams started but never submitted (not a fault by itself)
+    pending_review: tuple[str, ...] = field(default=())  # 待复核 exams not yet decided (not a fault)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +72,7 @@ class VerifyReport:
             "head_seq": self.head_seq,
             "head_fingerprint": self.head_fingerprint,
             "unfinished": list(self.unfinished),
+            "pending_review": list(self.pending_review),
             "problems": [asdict(p) for p in self.problems],
             "named": self.named,
         }
@@ -156,12 +163,26 @@ def verify_all(store: SessionStore, key: bytes) -> VerifyReport:
             covered.add(question["session_id"])
             sessions_checked += 1
             problems.extend(_check_question(store, line, entry, question))
+    decided: set[str] = set()
     for line, entry in trusted:
-        if entry["kind"] == "override" and entry["exam_id"] not in results:
+        if entry["kind"] != "override":
+            continue
+        is_decision = entry["body"].get("decides") == REVIEW_DECISION
+        what = "复核结论" if is_decision else "改判"
+        if entry["exam_id"] not in results:
             problems.append(VerifyProblem(
-                "dangling", f"账本第 {line} 行的改判针对考试 {entry['exam_id']}，但找不到该考试的封存结果。",
+                "dangling", f"账本第 {line} 行的{what}针对考试 {entry['exam_id']}，但找不到该考试的封存结果。",
                 line=line, seq=entry["seq"], exam_id=entry["exam_id"],
             ))
+            continue
+        decided.add(entry["exam_id"])
+        if is_decision and _machine_state(results[entry["exam_id"]][1]) != "review":
+            problems.append(VerifyProblem(
+                "dangling", f"账本第 {line} 行的复核结论针对考试 {entry['exam_id']}，但该考试的机评结果不是待复核。",
+                line=line, seq=entry["seq"], exam_id=entry["exam_id"],
+                candidate_id=str(results[entry["exam_id"]][1]["body"].get("candidate_id", "")),
+            ))
+    pending = tuple(sorted(e for e, (_, entry) in results.items() if e not in decided and _machine_state(entry) == "review"))
     # Sessions named by an entry already reported (forged, rewritten) are not reported again as unsealed.
     for ln in lines:
         if ln.entry is not None and ln.entry["kind"] == "result":
@@ -170,7 +191,12 @@ def verify_all(store: SessionStore, key: bytes) -> VerifyReport:
                     covered.add(question["session_id"])
     problems.extend(_unsealed_sessions(store, covered))
     unfinished = tuple(sorted(starts - set(results)))
-    return VerifyReport(len(lines), len(results), sessions_checked, tuple(problems), head_seq, head_seal, unfinished)
+    return VerifyReport(len(lines), len(results), sessions_checked, tuple(problems), head_seq, head_seal, unfinished, pending)
+
+
+def _machine_state(result_entry: dict[str, Any]) -> str:
+    verdict = result_entry["body"].get("verdict")
+    return str(verdict.get("state", "")) if isinstance(verdict, dict) else ""
 
 
 def _check_question(store: SessionStore, line: int, entry: dict[str, Any], sealed: dict[str, Any]) -> list[VerifyProblem]:

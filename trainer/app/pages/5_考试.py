@@ -26,7 +26,10 @@ if run is not None and run.result is not None:
     shown = exam_views.candidate_result(run.result.candidate_view())
     st.subheader(run.plan.paper.title)
     st.caption(f"考生 {run.plan.candidate_name}（{run.plan.candidate_id}）· 考试编号 {shown.exam_id}")
-    if shown.passed:
+    if shown.pending_review:
+        st.warning(f"## 考试结果：{shown.verdict}", icon=":material/hourglass_top:")
+        st.info(shown.review_message, icon=":material/rate_review:")
+    elif shown.passed:
         st.success(f"## 考试结果：{shown.verdict}", icon=":material/check_circle:")
     else:
         st.error(f"## 考试结果：{shown.verdict}", icon=":material/cancel:")
@@ -36,7 +39,7 @@ if run is not None and run.result is not None:
         cols = st.columns(3)
         cols[0].metric("总分", exam_views.num(shown.total))
         cols[1].metric("及格线", exam_views.num(shown.pass_mark))
-        cols[2].metric("结果", shown.verdict)
+        cols[2].metric("结果", "待复核" if shown.pending_review else shown.verdict)
         if shown.override:
             st.warning(shown.override)
         if shown.reasons:

@@ -1,5 +1,6 @@
-"""Exam administration (password-gated): roster with filters, one record (audio, transcript, scores),
-seal verification, override, extra attempt, roster export and the printable report."""
+"""Exam administration (password-gated): roster with filters (and the 待复核 queue), one record
+(audio, transcript, scores), the decision of a 待复核 exam, seal verification, override, extra
+attempt, roster export and the printable report."""
 
 import tempfile
 from pathlib import Path
@@ -9,6 +10,7 @@ import streamlit as st
 from trainer.app import exam_views, services, ui, views
 from trainer.exam import (
     ExamKeyError,
+    decide_review,
     exam_key,
     export_roster,
     grant_attempt,
@@ -33,7 +35,7 @@ key: bytes | None = None
 try:
     key = exam_key(settings)
 except ExamKeyError as exc:  # the roster still shows; seals cannot be checked
-    st.warning(f"{exc.user_message}\n\n没有考试密钥时仍可查看成绩，但不能校验封印、改判或登记补考。", icon=":material/key:")
+    st.warning(f"{exc.user_message}\n\n没有考试密钥时仍可查看成绩，但不能校验封印、复核、改判或登记补考。", icon=":material/key:")
 papers = load_papers(settings.all_exam_paper_dirs, library.scenarios if library is not None else None).papers
 
 tab_roster, tab_verify, tab_grant = st.tabs(["成绩名单与记录", "封印校验", "登记补考"])
@@ -49,12 +51,15 @@ with tab_roster:
         )
         days = cols[1].date_input("交卷日期", value=(), key="x-dates")
         candidate = cols[2].text_input("考生（编号或姓名）", key="x-candidate")
-        passed_label = cols[3].radio("结果", tuple(exam_views.PASSED_FILTERS), horizontal=True, key="x-passed")
+        passed_label = cols[3].radio("结果", tuple(exam_views.STATE_FILTERS), horizontal=True, key="x-passed")
     since, until = exam_views.date_range(days)
     rows = ui.guarded(
-        lambda: roster(store.root, paper_id, since, until, candidate.strip() or None, exam_views.PASSED_FILTERS[passed_label], key),
+        lambda: roster(store.root, paper_id, since, until, candidate.strip() or None,
+                       key=key, state=exam_views.STATE_FILTERS[passed_label]),
         "读取考试记录",
     ) or []
+    if waiting := exam_views.pending_summary(every):
+        st.warning(waiting, icon=":material/rate_review:")
     st.caption(exam_views.roster_summary(rows))
     if rows:
         ui.dataframe(exam_views.roster_rows(rows))
@@ -78,11 +83,15 @@ with tab_roster:
             st.markdown(f"### {result.candidate_name or result.candidate_id} · {result.paper.title}")
             for label, value in exam_views.result_header(result):
                 st.markdown(f"**{label}**：{value}")
-            (st.success if result.passed else st.error)(f"结果：{exam_views.verdict_label(result.passed)}，总分 {exam_views.num(result.total)} 分")
-            for line in exam_views.override_lines(result):
-                st.warning(f"改判 · {line}")
+            kind, banner = exam_views.result_banner(result)
+            {"success": st.success, "error": st.error, "warning": st.warning}[kind](banner)
+            if result.verdict.review_reasons:
+                st.markdown("**待复核原因（机评）**\n" + "\n".join(f"- {r}" for r in result.verdict.review_reasons))
+            for o, line in zip(result.overrides, exam_views.override_lines(result)):
+                st.warning(f"{exam_views.override_kind(o)} · {line}")
             if result.verdict.reasons:
-                st.markdown("**未通过原因（机评）**\n" + "\n".join(f"- {r}" for r in result.verdict.reasons))
+                heading = "机评未通过的依据（机器无法确定，仅供复核参考）" if result.verdict.under_review else "未通过原因（机评）"
+                st.markdown(f"**{heading}**\n" + "\n".join(f"- {r}" for r in result.verdict.reasons))
             if result.verdict.notes:
                 st.markdown("**备注**\n" + "\n".join(f"- {n}" for n in result.verdict.notes))
             st.markdown("**各题各维度得分**")
@@ -117,7 +126,28 @@ with tab_roster:
                                 st.warning(problem)
                             ui.highlighted(views.turn_result(score, turn.index, scenario, library).html)
 
-            if key is not None:
+            if key is not None and result.pending_review:
+                with st.form(f"x-review-{result.exam_id}"):
+                    st.markdown("#### 复核结论（作为新的封存记录追加，原机评结果保留）")
+                    st.caption("机器无法确定这场考试的结果。请听录音、看识别文字后作出结论；结论封存前这场考试没有结果（考生看到的是“待复核”）。")
+                    cols = st.columns(3)
+                    reviewer = cols[0].text_input("复核教师", key="x-rv-reviewer")
+                    decided = cols[1].radio("复核结论", (True, False), index=None, format_func=exam_views.verdict_label, horizontal=True, key="x-rv-passed")
+                    set_total = cols[2].checkbox("同时给出总分", key="x-rv-change-total")
+                    decided_total = st.number_input("复核后的总分", 0.0, 100.0, float(result.total), step=1.0, key="x-rv-total")
+                    reason = st.text_area("复核理由（必填）", key="x-rv-reason")
+                    if st.form_submit_button("封存复核结论", type="primary"):
+                        if decided is None:
+                            st.error("请选择复核结论：通过或未通过。")
+                        else:
+                            done = ui.guarded(
+                                lambda: decide_review(settings, result.exam_id, reviewer, decided, reason, decided_total if set_total else None, store),
+                                "复核",
+                            )
+                            if done is not None:
+                                st.success(f"复核结论已封存（账本第 {done.seq} 号记录）。")
+                                st.rerun()
+            elif key is not None:
                 with st.form(f"x-override-{result.exam_id}"):
                     st.markdown("#### 改判（作为新的封存记录追加，原机评结果保留）")
                     cols = st.columns(3)
@@ -151,6 +181,8 @@ with tab_verify:
                     st.markdown(f"- {problem.message}")
                 ui.dataframe(exam_views.verify_rows(report))
             if line := exam_views.unfinished_line(report):
+                st.caption(line)
+            if line := exam_views.pending_review_line(report):
                 st.caption(line)
 
 # --------------------------------------------------------------------------- extra attempt
