@@ -12,6 +12,7 @@ Environment variables:
   TRAINER_MODELS_DIR       where `trainer models fetch` installs models
   TRAINER_SESSIONS_DIR     where sessions are stored
   TRAINER_PHRASEBOOK_DIRS  extra phrasebook folders, separated by os.pathsep
+  TRAINER_PHRASEBOOK_OVERLAY_DIR  the centre's phrasebook overlay (instructor-approved phrasings)
   TRAINER_EXAM_PAPER_DIRS  extra exam-paper folders, separated by os.pathsep
   TRAINER_EXAM_KEY         secret key that seals exam records (HMAC)
 """
@@ -45,6 +46,10 @@ class Settings:
     whisper_model: Path | None = None  # None: <models_dir>/whisper-base
     sessions_dir: Path = PROJECT_ROOT / "sessions"
     phrasebook_dirs: tuple[Path, ...] = ()  # extra folders, loaded after the shipped one
+    # Phrasings proposed from instructor reviews and approved for this centre (one JSON file per
+    # proposal, see trainer/phrasebook/overlay.py); never written into phrasebooks/.
+    # None: a folder "phrasebook_overlay" beside the sessions folder (<sessions_dir>/../phrasebook_overlay).
+    phrasebook_overlay_dir: Path | None = None
     exam_paper_dirs: tuple[Path, ...] = ()  # extra exam-paper folders, after the shipped one
     placeholders: dict[str, str] = field(default_factory=lambda: {"company": "国网供电公司", "hotline": "95598"})
     max_audio_seconds: float = 600.0
@@ -65,6 +70,11 @@ class Settings:
     def model_path(self, engine: str | None = None) -> Path:
         engine = engine or self.engine
         return self.vosk_model_path if engine == "vosk" else self.whisper_model_path
+
+    @property
+    def overlay_dir(self) -> Path:
+        """Where phrasing proposals and approved phrasings of this centre are kept."""
+        return self.phrasebook_overlay_dir or self.sessions_dir.parent / "phrasebook_overlay"
 
     @property
     def all_phrasebook_dirs(self) -> tuple[Path, ...]:
@@ -115,7 +125,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if config_path is not None:
         data = _read_toml(config_path)
         base = config_path.parent
-        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir"):
+        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir", "phrasebook_overlay_dir"):
             if key in data:
                 values[key] = _path(data[key], base)
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
@@ -140,6 +150,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         "TRAINER_VOSK_MODEL": "vosk_model",
         "TRAINER_WHISPER_MODEL": "whisper_model",
         "TRAINER_SESSIONS_DIR": "sessions_dir",
+        "TRAINER_PHRASEBOOK_OVERLAY_DIR": "phrasebook_overlay_dir",
     }
     for var, key in env_paths.items():
         if env.get(var):

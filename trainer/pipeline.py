@@ -24,7 +24,7 @@ from trainer.audio import Audio, load_audio
 from trainer.config import Settings, load_settings
 from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
-from trainer.phrasebook.loader import library_from_settings, phrasebook_files
+from trainer.phrasebook.loader import library_cache_key, library_from_settings
 from trainer.phrasebook.model import Library
 from trainer.scoring.document import TurnText
 from trainer.scoring.result import ScoreResult
@@ -38,9 +38,7 @@ _library_lock = threading.Lock()
 
 def load_library(settings: Settings) -> Library:
     """The phrase library for these settings, reloaded only when a phrasebook file changed."""
-    files = phrasebook_files(list(settings.all_phrasebook_dirs))
-    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
-    key = (tuple(str(d) for d in settings.all_phrasebook_dirs), tuple(sorted(settings.placeholders.items())), stamp)
+    key = library_cache_key(settings)  # phrasebook and approved-overlay files: an approval applies at once
     with _library_lock:
         library = _library_cache.get(key)
         if library is None:

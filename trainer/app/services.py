@@ -96,7 +96,7 @@ def warm_up(settings: Settings, library: Library) -> None:
 def score_run(run: PracticeRun, transcripts: list[Transcript], settings: Settings, library: Library) -> dict:
     from trainer.pipeline import score_turns
 
-    return score_turns(transcripts, run.scenario_id, settings, library=library).to_dict()
+    return score_turns(transcripts, run.scenario_id, settings, library=library, dialogue=True).to_dict()
 
 
 def process_recording(
@@ -259,3 +259,173 @@ def export_files(store: SessionStore, flt: SessionFilter | None, stem: str = "�
         for path, label in zip(report.paths, ("导出 CSV（每次练习一行）", "导出 CSV（每个步骤一行）")):
             files.append(ExportFile(path.name, path.read_bytes(), "text/csv", label))
     return files, warnings
+
+
+# --------------------------------------------------------------------------- learning from instructors
+
+
+@dataclass(frozen=True)
+class ProposalNote:
+    """One flipped step of a reviewed session and what became of it (Chinese), for the instructor page."""
+
+    step_id: str
+    text: str  # the proposed phrasing ("" when none)
+    status: str  # "" (not proposed) | pending | approved | rejected
+    message: str
+
+
+def _overlay(settings: Settings):  # type: ignore[no-untyped-def]
+    from trainer.phrasebook.overlay import Overlay
+
+    return Overlay(settings.overlay_dir)
+
+
+def propose_from_session(settings: Settings, store: SessionStore, record: SessionRecord, library: Library | None) -> list[ProposalNote]:
+    """Propose the words of every step of `record` its reviews flipped from missed/partial to
+    performed (idempotent: an already proposed step keeps its proposal)."""
+    from trainer.phrasebook.overlay import STATUS_LABELS
+    from trainer.sessions.proposals import review_candidates
+
+    candidates, skipped = review_candidates(record, store.reviews(record.id))
+    notes = [ProposalNote(s.step_id, "", "", f"没有提交新说法：{s.reason}") for s in skipped]
+    for outcome in _overlay(settings).propose_all(candidates, library):
+        p = outcome.proposal
+        if p is None:
+            notes.append(ProposalNote(outcome.step_id, "", "", f"没有提交新说法：{outcome.reason}"))
+        else:
+            label = STATUS_LABELS.get(p.status, p.status)
+            where = "，请到“话术库”页面审核" if p.status == "pending" else ""
+            notes.append(ProposalNote(outcome.step_id, p.phrasing, p.status, f"“{p.phrasing}”已作为新说法提交（{label}{where}）"))
+    return notes
+
+
+def sync_proposals(settings: Settings, library: Library | None) -> int:
+    """Collect proposals from every reviewed session not proposed yet; the number of new proposals."""
+    from trainer.sessions.proposals import store_candidates
+
+    overlay = _overlay(settings)
+    known = {(p.session_id, p.step_id) for p in overlay.read().proposals}
+    candidates, _ = store_candidates(SessionStore(settings.sessions_dir), lambda sid, step: (sid, step) in known)
+    return sum(1 for outcome in overlay.propose_all(candidates, library) if outcome.created)
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    """A proposal as the 话术库 page shows it."""
+
+    id: str
+    text: str  # proposed (pending/rejected) or approved phrasing
+    status: str
+    where: str  # 场景 · 步骤
+    expected: str  # the step's standard phrase ("" when the step is gone)
+    origin: str  # Chinese: machine status, session and turn, reviewer and comment
+    warning: str  # Chinese: missing key words ("" when none)
+
+
+def proposal_views(settings: Settings, library: Library | None, status: str = "pending") -> tuple[list[ProposalView], list[str]]:
+    """The proposals with `status`, newest first, and the overlay's problems (Chinese lines)."""
+    from trainer.phrasebook.overlay import MACHINE_STATUS_LABELS, keyword_gaps
+
+    state = _overlay(settings).read()
+    views_: list[ProposalView] = []
+    for p in reversed(state.by_status(status)):
+        scenario = library.scenarios.get(p.scenario_id) if library is not None else None
+        step = next((s for s in scenario.steps if s.id == p.step_id), None) if scenario is not None else None
+        where = f"{scenario.title} · {step.title}" if scenario is not None and step is not None else f"{p.scenario_id} · {p.step_id}（已不在话术库中）"
+        origin = f"机评：{MACHINE_STATUS_LABELS.get(p.machine_status, p.machine_status)} · 会话 {p.session_id} 第 {p.turn} 轮"
+        if p.reviewer:
+            origin += f" · 复核人 {p.reviewer}"
+        if p.review_comment:
+            origin += f" · 备注：{p.review_comment}"
+        if p.decided_by:
+            origin += f" · {p.status_label}：{p.decided_by}"
+        gaps = keyword_gaps(step, p.phrasing) if step is not None else []
+        warning = f"这个说法缺少本步骤的关键词 {'、'.join(gaps)}：学员照此说只能判为“不完整”。可以在采用前修改。" if gaps else ""
+        views_.append(ProposalView(p.id, p.phrasing, p.status, where, step.expected if step is not None else "", origin, warning))
+    return views_, [str(problem) for problem in state.problems]
+
+
+def approve_proposal(settings: Settings, proposal_id: str, by: str, text: str, library: Library | None) -> str:
+    """Approve (with the possibly edited text); the Chinese confirmation."""
+    p = _overlay(settings).approve(proposal_id, by, text=text, library=library)
+    return f"已采用“{p.phrasing}”：从现在起，这一步也接受这个说法（标记为本中心新增）。"
+
+
+def reject_proposal(settings: Settings, proposal_id: str, by: str) -> str:
+    p = _overlay(settings).reject(proposal_id, by)
+    return f"已不采用“{p.text}”。"
+
+
+def overlay_phrasings(settings: Settings, library: Library) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(scenario id, step id) -> the approved overlay phrasings the library carries (本中心新增)."""
+    from trainer.phrasebook.overlay import overlay_phrasings_of
+
+    return dict(overlay_phrasings_of(library, _overlay(settings).read()))
+
+
+def phrasebook_step_rows(scenario: Scenario, new: dict[tuple[str, str], tuple[str, ...]]) -> list[dict]:
+    """`views.step_rows` with the centre's approved phrasings marked 本中心新增 and, when the
+    library gives one, where the norms require the step (依据)."""
+    from trainer.app import views
+    from trainer.phrasebook.overlay import SOURCE_LABEL
+
+    rows = views.step_rows(scenario)
+    for row, step in zip(rows, scenario.steps):
+        added = set(new.get((scenario.id, step.id), ()))
+        if added:
+            row["其他说法"] = "\n".join(
+                views.show_slots(step, v) + (f"（{SOURCE_LABEL}）" if v in added else "") for v in step.variants
+            )
+        source = getattr(step, "source", "")
+        if isinstance(source, str) and source and "依据" not in row:
+            row["依据"] = source
+    return rows
+
+
+# --------------------------------------------------------------------------- machine vs. instructor agreement
+
+
+def agreement(store: SessionStore, flt: SessionFilter | None):  # type: ignore[no-untyped-def]
+    """The agreement report over the reviewed sessions the filter selects; score and pass/fail
+    conditions are dropped (they would select on the very results being compared)."""
+    import dataclasses
+
+    from trainer.sessions.agreement import agreement_from_store
+
+    base = dataclasses.replace(flt, min_total=None, max_total=None, passed=None) if flt is not None else None
+    return agreement_from_store(store, base)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def kappa_label(value: float | None) -> str:
+    return "无法计算" if value is None else f"{value:.2f}"
+
+
+def agreement_rows(report, library: Library | None) -> list[dict]:  # type: ignore[no-untyped-def]
+    """One row per scenario step for the agreement table."""
+    rows = []
+    for s in report.steps:
+        scenario = library.scenarios.get(s.scenario_id) if library is not None else None
+        step = next((x for x in scenario.steps if x.id == s.step_id), None) if scenario is not None else None
+        a = s.agreement
+        rows.append({
+            "场景": scenario.title if scenario is not None else s.scenario_id,
+            "步骤": step.title if step is not None else s.step_id,
+            "样本数": a.n,
+            "一致率": _pct(a.percent),
+            "kappa": kappa_label(a.kappa),
+            "机评完成、教师否定": a.machine_only,
+            "机评未完成、教师认可": a.instructor_only,
+        })
+    return rows
+
+
+AGREEMENT_RULE = (
+    "统计规则：机评“完成”指步骤判为命中（不完整、遗漏都算未完成）；教师意见“同意”则与机评相同，“不同意”则相反，"
+    "以最近一次对该步骤给出意见的复核为准；复核时没有对某步骤给出意见的，若总体意见为“同意机评”计为同意，为“改判”则不计入。"
+    "及格一致性比较机评的通过/未通过与复核后的结果。kappa（Cohen's kappa）扣除了偶然一致的部分：1 为完全一致，0 相当于随机；"
+    "双方对所有样本给出同一结论时无法计算。"
+)

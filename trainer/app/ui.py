@@ -78,13 +78,11 @@ def _library(key: tuple, _settings: Settings) -> Library:
 
 
 def library(settings: Settings) -> Library:
-    """The phrase library, loaded once per set of phrasebook files (reloaded when a file changes)."""
-    from trainer.phrasebook.loader import phrasebook_files
+    """The phrase library, loaded once per set of phrasebook files (reloaded when a file changes,
+    including the centre's overlay: an approved phrasing applies at once)."""
+    from trainer.phrasebook.loader import library_cache_key
 
-    files = phrasebook_files(list(settings.all_phrasebook_dirs))
-    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
-    key = (tuple(str(d) for d in settings.all_phrasebook_dirs), tuple(sorted(settings.placeholders.items())), stamp)
-    return _library(key, settings)
+    return _library(library_cache_key(settings), settings)
 
 
 @st.cache_resource(show_spinner="正在加载语音识别模型（只在第一次使用时加载）……")
@@ -193,7 +191,13 @@ def turn_panel(result: TurnResult) -> None:
     if result.steps:
         step_lines(result.steps)
     missing = result.expected_here
-    if missing is not None:
+    if result.unsure_here is not None:
+        st.warning(
+            f"「{result.unsure_here.title}」可能没听清：机器对这一轮的识别没有把握，这不算你的错。"
+            "请播放上面的录音听一听；确实说到了就不用改，没录清楚可以点“重录这一轮”。",
+            icon=":material/hearing:",
+        )
+    elif missing is not None:
         lead = "" if result.steps or result.forbidden else "这一轮没有对上任何标准用语。"
         tip = f"\n\n提示：{missing.tip}" if missing.tip else ""
         st.info(f"{lead}本轮应做到「{missing.title}」，标准说法：“{missing.expected}”{tip}\n\n可以点“重录这一轮”再试一次。", icon=":material/lightbulb:")
@@ -216,6 +220,13 @@ def final_panel(result: FinalResult) -> None:
     if result.feedback:
         st.markdown("**改进建议**")
         st.markdown("\n".join(f"- {line}" for line in result.feedback))
+    if result.unsure:
+        st.markdown("**可能没听清（机器不能确定，不算作错误）：**")
+        for line in result.unsure:
+            said = f"听到“{line.said}”" if line.said else "没有识别出相关的话"
+            st.markdown(f"- {line.icon} **{line.title}**：{said}。请回放录音确认，或由教师复核。")
+        if result.decision == "review":
+            st.info("结果待复核：是否通过取决于上面这些机器没有把握的步骤，将由教师听录音后决定。", icon=":material/rate_review:")
     if result.missed:
         st.markdown("**没做到或不完整的步骤，标准说法：**")
         for line in result.missed:
@@ -394,3 +405,89 @@ def weak_steps_chart(rows: list[dict[str, Any]]) -> None:
         .properties(height=32 * len(rows) + 40)
     )
     st.altair_chart(chart, width="stretch")
+
+
+# --------------------------------------------------------------------------- learning from instructors
+
+PROPOSAL_DONE = "proposal_done"  # session_state: the confirmation shown after the rerun that follows a decision
+
+
+def session_proposals(settings: Settings, store: SessionStore, record: SessionRecord, library: Library | None) -> None:
+    """Under the review form: the phrasings this session's reviews proposed to the phrasebook."""
+    from trainer.app.services import propose_from_session
+
+    notes = guarded(lambda: propose_from_session(settings, store, record, library), "提交新说法") or []
+    if notes:
+        st.markdown("#### 提交到话术库的新说法")
+        st.caption("复核时把“遗漏/不完整”的步骤判为“不同意”（学员其实做到了），该轮的原话会作为这一步的新说法提交，由教师在“话术库”页面审核。")
+        for note in notes:
+            st.markdown(f"- {note.message}")
+
+
+def overlay_panel(settings: Settings, library: Library) -> None:
+    """The 话术库 page's review of proposed phrasings (instructors only): approve (with edits) or reject."""
+    from trainer.app.services import approve_proposal, proposal_views, reject_proposal, sync_proposals
+
+    st.markdown("教师复核时认为学员其实做到了的步骤，学员的原话会提交到这里。采用后立即作为该步骤的说法生效（标记为“本中心新增”），"
+                "保存在本中心话术文件夹中，不会改动内置的 phrasebooks/ 文件。")
+    st.caption(f"本中心话术文件夹：{settings.overlay_dir}")
+    if not instructor_gate(settings):
+        return
+    done = st.session_state.pop(PROPOSAL_DONE, "")
+    if done:
+        st.success(done, icon=":material/check_circle:")
+    guarded(lambda: sync_proposals(settings, library), "收集新说法")
+    loaded = guarded(lambda: proposal_views(settings, library, "pending"), "读取新说法")
+    pending = loaded[0] if loaded is not None else []  # malformed files: listed at the top of the page
+    by = st.text_input("审核人", value=st.session_state.get("reviewer_name", ""), key="ov-by")
+    if not pending:
+        st.info("没有待审核的新说法。")
+    for view in pending:
+        with st.container(border=True):
+            st.markdown(f"**{view.where}**")
+            st.caption(view.origin)
+            if view.expected:
+                st.markdown(f"标准用语：“{view.expected}”")
+            if view.warning:
+                st.warning(view.warning)
+            text = st.text_input("新说法（可修改后采用）", value=view.text, key=f"ov-text-{view.id}")
+            cols = st.columns([1, 1, 4])
+            if cols[0].button("采用", key=f"ov-approve-{view.id}", type="primary"):
+                _decide(lambda: approve_proposal(settings, view.id, by, text, library), by)
+            if cols[1].button("不采用", key=f"ov-reject-{view.id}"):
+                _decide(lambda: reject_proposal(settings, view.id, by), by)
+    loaded = guarded(lambda: proposal_views(settings, library, "approved"), "读取新说法")
+    approved = loaded[0] if loaded is not None else []
+    if approved:
+        st.markdown("**已采用的本中心新增说法**")
+        for view in approved:
+            cols = st.columns([5, 1])
+            cols[0].markdown(f"- {view.where}：“{view.text}”  \n  <small>{view.origin}</small>", unsafe_allow_html=True)
+            if cols[1].button("撤销", key=f"ov-withdraw-{view.id}"):
+                _decide(lambda: reject_proposal(settings, view.id, by), by)
+
+
+def _decide(action: Callable[[], str], by: str) -> None:
+    message = guarded(action, "保存审核结果")
+    if message is not None:
+        st.session_state["reviewer_name"] = by
+        st.session_state[PROPOSAL_DONE] = message
+        st.rerun()  # the library reloads (its cache key includes the overlay files)
+
+
+def agreement_panel(report: Any, library: Library | None) -> None:
+    """Machine vs. instructor agreement: overall metrics, then one row per scenario step."""
+    from trainer.app.services import AGREEMENT_RULE, agreement_rows, kappa_label
+
+    if not report.sessions:
+        st.info("按当前筛选条件还没有复核过的会话。复核会话后，这里显示机评与教师意见的一致程度。")
+        return
+    o, p = report.overall, report.passed
+    cols = st.columns(4)
+    cols[0].metric("已复核的会话", report.sessions)
+    cols[1].metric("步骤一致率", "—" if o.percent is None else f"{o.percent:.1f}%", help=f"{o.agree}/{o.n} 个步骤一致")
+    cols[2].metric("步骤 kappa", kappa_label(o.kappa))
+    cols[3].metric("及格一致率", "—" if p.percent is None else f"{p.percent:.1f}%", help=f"{p.agree}/{p.n} 个会话一致，kappa {kappa_label(p.kappa)}")
+    st.caption(f"及格/不及格：{p.agree}/{p.n} 一致，kappa {kappa_label(p.kappa)}。" + (f"另有 {report.skipped_steps} 个步骤未计入（改判且未给步骤意见）。" if report.skipped_steps else ""))
+    static_table(agreement_rows(report, library))
+    st.caption(AGREEMENT_RULE)

@@ -6,6 +6,10 @@ precision/recall, forbidden hits on clean turns, pass/fail and amount
 agreement, and the disagreements. Transcripts are cached (see
 trainer.evaluation.cache; `--no-cache` turns it off). `--oracle` uses the label
 texts instead of audio: it measures the matcher alone.
+
+`trainer eval --reviews [--sessions DIR] [--json]` instead reports how often the machine and
+the instructors agree over reviewed sessions (per step and overall, % and Cohen's kappa, and
+pass/fail); the rule is in trainer/sessions/agreement.py.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from rich.table import Table
 
 from trainer.asr.base import Transcript
 from trainer.config import ENGINES, Settings
+from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
 from trainer.evaluation.dataset import load_dataset
 from trainer.evaluation.runner import MODES, ModeReport, run_evaluation
@@ -34,17 +39,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="在标注好的录音上测量评分准确率",
         description="对 DIR 下每个带 labels.json 的表演评分，并与标注比较（步骤、忌语、及格、唱收唱付）。",
     )
-    parser.add_argument("dir", type=Path, metavar="DIR", help="评测文件夹，例如 ../shared/audio/scenarios")
+    parser.add_argument("dir", type=Path, nargs="?", metavar="DIR", help="评测文件夹，例如 ../shared/audio/scenarios（用 --reviews 时不需要）")
     parser.add_argument("--engine", choices=ENGINES, help="识别引擎（默认取配置，否则 vosk）")
     parser.add_argument("--model", type=Path, metavar="PATH", help="模型文件夹")
     parser.add_argument("--mode", choices=("turns", "full", "both"), default="both", help="逐句文件、整段 full.wav，或两者（默认）")
     parser.add_argument("--oracle", action="store_true", help="不识别录音，直接用标注文字（只测匹配本身）")
     parser.add_argument("--no-cache", action="store_true", help="不使用转写缓存")
     parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    parser.add_argument("--reviews", action="store_true", help="改为统计机评与教师复核的一致性（一致率、Cohen's kappa）")
+    parser.add_argument("--sessions", type=Path, metavar="DIR", help="与 --reviews 一起用：会话目录（默认取配置 sessions_dir）")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "reviews", False):
+        return run_reviews(args, settings)
+    if args.dir is None:
+        raise TrainerError(
+            "请给出评测文件夹 DIR（例如 ../shared/audio/scenarios），或用 --reviews 统计机评与教师复核的一致性。",
+            "eval without DIR and without --reviews",
+        )
     performances = load_dataset(args.dir)
     library = load_library(settings)
     for perf in performances:
@@ -91,7 +105,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def print_reports(reports: dict[str, ModeReport], engine: str, console: Console | None = None) -> None:
     console = console or Console()
     table = Table(title=f"评测结果（引擎 {engine}）")
-    for column in ("模式", "表演数", "步骤 P", "步骤 R", "忌语 P", "忌语 R", "干净句误报", "及格一致", "金额一致"):
+    for column in ("模式", "表演数", "步骤 P", "步骤 R", "忌语 P", "忌语 R", "干净句误报", "及格一致", "待复核", "机判一致", "金额一致"):
         table.add_column(column)
     for mode, r in reports.items():
         table.add_row(
@@ -103,6 +117,8 @@ def print_reports(reports: dict[str, ModeReport], engine: str, console: Console 
             f"{r.forbidden.recall:.3f}",
             f"{r.clean_false_hits}/{r.clean_units}",
             f"{r.passed.agree}/{r.passed.total}",
+            f"{r.review}/{r.passed.total}",
+            f"{r.decided.agree}/{r.decided.total}",
             f"{r.amounts.agree}/{r.amounts.total}",
         )
     console.print(table)
@@ -111,3 +127,63 @@ def print_reports(reports: dict[str, ModeReport], engine: str, console: Console 
             console.print(f"[bold]不一致（{mode}）：[/bold]")
             for d in r.disagreements:
                 console.print(f"  {d.performance}  {d.kind}  {d.detail}")
+
+
+# --- machine vs. instructor agreement over reviewed sessions (--reviews) ---------------------------
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def _kappa(value: float | None) -> str:
+    return "无法计算" if value is None else f"{value:.3f}"
+
+
+def run_reviews(args: argparse.Namespace, settings: Settings) -> int:
+    from trainer.sessions import SessionStore
+    from trainer.sessions.agreement import agreement_from_store
+
+    root = args.sessions or settings.sessions_dir
+    if not Path(root).is_dir():
+        raise TrainerError(f"会话目录 {root} 不存在。请用 --sessions 指定，或检查配置项 sessions_dir。", f"sessions dir {root} missing")
+    if args.dir is not None:
+        print(f"注意：使用 --reviews 时忽略评测文件夹 {args.dir}。", file=sys.stderr)
+    report = agreement_from_store(SessionStore(Path(root)))
+    if args.json:
+        print(json.dumps({"sessions_dir": str(root), **report.to_dict()}, ensure_ascii=False))
+        return 0
+    print_agreement(report, load_library(settings))
+    return 0
+
+
+def print_agreement(report, library=None, console: Console | None = None) -> None:  # type: ignore[no-untyped-def]
+    console = console or Console(highlight=False)
+    if not report.sessions:
+        console.print("还没有复核过的会话：请先在“教师”页面复核会话，再统计一致性。")
+        return
+    titles = {
+        (sid, step.id): f"{scenario.title} · {step.title}"
+        for sid, scenario in (library.scenarios.items() if library is not None else ())
+        for step in scenario.steps
+    }
+    table = Table(title=f"机评与教师复核的一致性（{report.sessions} 个已复核的会话）")
+    for column in ("场景 · 步骤", "样本数", "一致", "一致率", "kappa", "机评完成、教师否定", "机评未完成、教师认可"):
+        table.add_column(column, overflow="fold")
+    for s in report.steps:
+        a = s.agreement
+        table.add_row(
+            titles.get((s.scenario_id, s.step_id), f"{s.scenario_id} · {s.step_id}"),
+            str(a.n), str(a.agree), _percent(a.percent), _kappa(a.kappa),
+            str(a.machine_only), str(a.instructor_only),
+        )
+    console.print(table)
+    o, p = report.overall, report.passed
+    console.print(f"全部步骤：{o.agree}/{o.n} 一致（{_percent(o.percent)}），kappa {_kappa(o.kappa)}")
+    console.print(f"及格/不及格：{p.agree}/{p.n} 一致（{_percent(p.percent)}），kappa {_kappa(p.kappa)}")
+    if report.skipped_steps:
+        console.print(f"[dim]另有 {report.skipped_steps} 个步骤未计入：复核为“改判”且没有对这些步骤给出意见。[/dim]")
+    console.print(
+        "[dim]规则：机评“完成”= 步骤判为命中；教师意见“同意”则与机评相同，“不同意”则相反；"
+        "未给意见的步骤在总体意见为“同意机评”时计为同意，“改判”时不计入。kappa 在两方对所有样本给出同一结论时无法计算。[/dim]"
+    )

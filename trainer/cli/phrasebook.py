@@ -35,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     listing = actions.add_parser("list", help="列出全部场景")
     listing.set_defaults(func=_list)
 
+    from trainer.cli.phrasebook_proposals import register_actions  # proposals / approve / reject
+
+    register_actions(actions)
+
     def _usage(args: argparse.Namespace, settings: Settings) -> int:
         parser.print_help()
         return 2
@@ -106,6 +110,8 @@ def render_scenario(scenario: Scenario, console: Console) -> None:
             console.print(f"   [dim]也可以说：{escape(' / '.join(others))}[/dim]")
         if step.tip:
             console.print(f"   [yellow]提示：[/yellow]{escape(step.tip)}")
+        if step.source:
+            console.print(f"   [dim]依据：{escape(step.source)}[/dim]")
     if scenario.forbidden:
         console.print("[bold red]本场景特别注意（服务忌语）[/bold red]")
         for entry in scenario.forbidden:

@@ -8,6 +8,10 @@ rest loads. Across files:
   the later file (a later folder may ADD scenarios, not silently replace shipped ones);
 - a shared forbidden entry's `scenarios:` must name loaded scenarios (checked last);
 - `lexicon:` values of later files override earlier ones, field by field.
+
+`library_from_settings` then merges the centre's overlay (`trainer.phrasebook.overlay`):
+every approved phrasing becomes an extra variant of its step, the version changes with the
+merged set, and malformed overlay files are listed in `Library.problems` and skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 from trainer.config import Settings
 from trainer.phrasebook.model import Lexicon, Library, PhrasebookProblem
+from trainer.phrasebook.overlay import Overlay, merge_approved
 from trainer.phrasebook.parse import ParsedFile, parse_file
 from trainer.phrasebook.placeholders import DEFAULT_PLACEHOLDERS
 
@@ -36,8 +41,38 @@ def load_library(dirs: Sequence[Path], placeholders: Mapping[str, str]) -> Libra
 
 
 def library_from_settings(settings: Settings) -> Library:
-    """The shipped phrasebooks plus the configured extra folders, with the configured placeholders."""
-    return load_library(settings.all_phrasebook_dirs, settings.placeholders)
+    """The shipped phrasebooks plus the configured extra folders, with the configured placeholders,
+    plus the phrasings approved in the centre's overlay (`settings.overlay_dir`)."""
+    return apply_overlay(load_library(settings.all_phrasebook_dirs, settings.placeholders), settings.overlay_dir)
+
+
+def apply_overlay(library: Library, overlay_dir: Path | None) -> Library:
+    """`library` with the approved phrasings of the overlay folder merged in (None: unchanged)."""
+    if overlay_dir is None:
+        return library
+    overlay = Overlay(overlay_dir)
+    return merge_approved(library, overlay.read(), overlay.root)
+
+
+def library_cache_key(settings: Settings) -> tuple:
+    """Changes whenever `library_from_settings(settings)` may load something else: the folders,
+    the placeholders, and the name, time and size of every phrasebook and overlay file."""
+    files = phrasebook_files(list(settings.all_phrasebook_dirs))
+    stamp = []
+    for file in files:
+        try:
+            info = file.stat()
+        except OSError:
+            continue
+        stamp.append((str(file), info.st_mtime_ns, info.st_size))
+    overlay = Overlay(settings.overlay_dir).stamp()
+    return (
+        tuple(str(d) for d in settings.all_phrasebook_dirs),
+        tuple(sorted(settings.placeholders.items())),
+        tuple(stamp),
+        str(settings.overlay_dir),
+        overlay,
+    )
 
 
 def check_paths(paths: Sequence[Path], placeholders: Mapping[str, str], context: Sequence[Path] = ()) -> list[PhrasebookProblem]:

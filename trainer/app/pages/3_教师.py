@@ -1,4 +1,5 @@
-"""Instructor pages (password-gated): list and filter sessions, review one, progress and weak-step charts, export."""
+"""Instructor pages (password-gated): list and filter sessions, review one, progress and weak-step charts,
+machine vs. instructor agreement, export."""
 
 import streamlit as st
 
@@ -30,7 +31,7 @@ since = days[0] if len(days) >= 1 else None
 until = days[1] if len(days) >= 2 else since
 flt = views.build_filter(trainee, scenario_id, since, until, score_range, passed, kind)
 
-tab_list, tab_progress, tab_weak, tab_export = st.tabs(["会话与复核", "学员进度", "薄弱步骤", "导出"])
+tab_list, tab_progress, tab_weak, tab_agree, tab_export = st.tabs(["会话与复核", "学员进度", "薄弱步骤", "机评一致性", "导出"])
 
 with tab_list:
     summaries = ui.guarded(lambda: store.list(flt), "读取会话列表") or []
@@ -45,6 +46,7 @@ with tab_list:
                 ui.session_detail(record, store, library, settings.pass_mark)
                 ui.review_list(store, chosen, "已有复核")
                 ui.review_form(record, store, library)
+                ui.session_proposals(settings, store, record, library)
 
 with tab_progress:
     everyone = ui.guarded(lambda: store.list(views.build_filter(scenario_id=scenario_id, kind=kind)), "读取会话列表") or []
@@ -70,6 +72,12 @@ with tab_weak:
         ui.dataframe(rows)
     else:
         st.info("按当前筛选条件，没有被遗漏或做得不完整的步骤。")
+
+with tab_agree:
+    st.markdown("机评与教师复核意见的一致程度（按筛选条件中的学员、场景、类型和日期；不按分数和结果筛选）。")
+    report = ui.guarded(lambda: services.agreement(store, flt), "统计一致性")
+    if report is not None:
+        ui.agreement_panel(report, library)
 
 with tab_export:
     st.markdown("按当前筛选条件导出（每次练习一行，以及每个步骤一行），供培训中心存档。")

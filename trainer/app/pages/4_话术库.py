@@ -1,8 +1,9 @@
-"""Read-only phrasebook browser: scenarios with their steps and phrases, and the forbidden-phrase list."""
+"""Phrasebook browser: scenarios with their steps and phrases (the centre's approved phrasings marked
+本中心新增), the forbidden-phrase list, and the instructors' review of proposed phrasings."""
 
 import streamlit as st
 
-from trainer.app import ui, views
+from trainer.app import services, ui, views
 
 ui.page_setup("话术库")
 settings = ui.settings_or_stop()
@@ -12,9 +13,13 @@ library = ui.library_or_stop(settings)
 problems = views.problem_lines(library)
 if problems:
     st.error("以下话术库文件有错误，已跳过（请修改后刷新本页）：\n\n" + "\n".join(f"- {line}" for line in problems))
-st.caption(f"共 {len(library.scenarios)} 个场景、{len(library.forbidden)} 条通用服务忌语 · 话术库版本 {library.version} · 本页只读，修改请编辑 phrasebooks/ 中的 YAML 文件。")
+st.caption(
+    f"共 {len(library.scenarios)} 个场景、{len(library.forbidden)} 条通用服务忌语 · 话术库版本 {library.version} · "
+    "修改标准用语请编辑 phrasebooks/ 中的 YAML 文件；教师复核中提出的新说法在“本中心新增说法”中审核。"
+)
+new_phrasings = ui.guarded(lambda: services.overlay_phrasings(settings, library), "读取本中心新增说法") or {}
 
-tab_scenarios, tab_forbidden = st.tabs(["场景与标准用语", "服务忌语"])
+tab_scenarios, tab_forbidden, tab_overlay = st.tabs(["场景与标准用语", "服务忌语", "本中心新增说法"])
 with tab_scenarios:
     roles, domains, levels = views.filter_options(library)
     cols = st.columns(3)
@@ -25,7 +30,7 @@ with tab_scenarios:
         with st.expander(views.scenario_label(scenario)):
             st.caption(f"编号 {scenario.id} · {views.scenario_meta(scenario)}")
             st.markdown(scenario.brief)
-            ui.static_table(views.step_rows(scenario))  # wrapped, so whole phrases can be read
+            ui.static_table(services.phrasebook_step_rows(scenario, new_phrasings))  # wrapped, so whole phrases can be read
             own = views.forbidden_rows(library, scenario.id)
             if own:
                 st.markdown("**本场景适用的服务忌语**")
@@ -33,3 +38,6 @@ with tab_scenarios:
 
 with tab_forbidden:
     ui.static_table(views.forbidden_rows(library))
+
+with tab_overlay:
+    ui.overlay_panel(settings, library)
