@@ -138,3 +138,26 @@ def test_label_naming_a_seed_entry_with_alternatives() -> None:
     first = resolve_forbidden_label("你是谁/你找谁", library, "wrong_number")
     assert not first.startswith("?") and first == resolve_forbidden_label("你是谁", library, "wrong_number")
     assert resolve_forbidden_label("完全不存在的话/也不存在", library, "wrong_number").startswith("?")
+
+
+def test_a_silent_labelled_turn_is_scored_as_nothing_said_not_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare 嗯 synthesised as near-silence is data in an evaluation set: the run goes on."""
+    import numpy as np
+    import soundfile as sf
+
+    from trainer.asr import factory
+    from trainer.asr.base import Transcript
+
+    class Deaf:
+        engine = "fake"
+
+        def transcribe(self, audio):  # type: ignore[no-untyped-def]
+            return Transcript(text="", engine="fake")
+
+    monkeypatch.setattr(factory, "get_recognizer", lambda *a, **k: Deaf())
+    write_performance(tmp_path, "p1", "payment", [{"file": "turn01.wav", "text": "嗯。", "steps": [], "forbidden": []}])
+    sf.write(tmp_path / "p1" / "turn01.wav", np.zeros(8000, dtype=np.int16), 16000, subtype="PCM_16")
+    report = eval_json(capsys, str(tmp_path), "--engine", "vosk", "--mode", "turns", "--no-cache")
+    assert report["modes"]["turns"]["performances"] == 1

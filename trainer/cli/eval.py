@@ -29,6 +29,7 @@ from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
 from trainer.evaluation.dataset import load_dataset
 from trainer.evaluation.runner import MODES, ModeReport, run_evaluation
+from trainer.audio import load_audio
 from trainer.pipeline import load_library, score_turns, transcribe_turns
 from trainer.scoring.document import TurnText
 
@@ -80,7 +81,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         cache = None if args.no_cache else TranscriptCache()
 
         def transcribe(paths: Sequence[Path]) -> list[Transcript]:
-            turns = transcribe_turns(list(paths), settings, engine, model_path=args.model, recognizer=recognizer, cache=cache)
+            # A labelled turn may be (nearly) silent — a bare 嗯 — which is data here, not a recording to refuse.
+            audios = [load_audio(p, max_seconds=settings.max_audio_seconds, require_speech=False, name=p.name) for p in paths]
+            turns = transcribe_turns(
+                audios, settings, engine, model_path=args.model, recognizer=recognizer, cache=cache, names=[p.name for p in paths]
+            )
             return [t.transcript for t in turns]
 
     def score(turns: Sequence[TurnText], scenario_id: str):  # type: ignore[no-untyped-def]
