@@ -17,7 +17,7 @@ from trainer.app.highlight import highlight_html, turn_html
 from trainer.phrasebook.model import ROLES, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.feedback import fill_slots
-from trainer.scoring.result import AmountCheck
+from trainer.scoring.result import VERDICT_LABELS, AmountCheck, verdict_of
 from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
 from trainer.sessions.review import OVERALL_LABELS, Review, StepVerdict
@@ -26,7 +26,6 @@ from trainer.text.normalize import to_simplified
 STATUS_ICONS = {"hit": "√", "partial": "△", "missed": "×"}  # glyphs every CJK font has
 UNSURE_ICON = "？"
 UNSURE_LABEL = "可能没听清"
-VERDICT_LABELS = {"pass": "通过", "fail": "未通过", "review": "待复核"}
 DIMENSION_ORDER = ("coverage", "order", "forbidden", "politeness", "amounts", "fluency")
 DIFFICULTY_LABELS = {1: "★☆☆ 基础", 2: "★★☆ 进阶", 3: "★★★ 困难"}
 ALL = "全部"
@@ -251,7 +250,7 @@ class FinalResult:
 
     @property
     def verdict(self) -> str:
-        return VERDICT_LABELS.get(self.decision or ("pass" if self.passed else "fail"), "")
+        return VERDICT_LABELS.get(self.decision or verdict_of({"passed": self.passed}), "")
 
 
 def dimension_rows(score: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -289,7 +288,7 @@ def final_result(score: Mapping[str, Any], scenario: Scenario | None = None, lib
         missed=tuple(s for s in steps if s.status != "hit" and s.certain),
         forbidden=tuple(forbidden_line(f, reasons) for f in score.get("forbidden") or []),
         feedback=tuple(to_simplified(str(x)) for x in score.get("feedback") or []),  # quotes the transcript: simplified like the rest
-        decision=str(score.get("verdict") or ""),
+        decision=verdict_of(score),
         unsure=tuple(s for s in steps if not s.certain),
     )
 

@@ -22,12 +22,13 @@ from trainer.exam.draw import Draw
 from trainer.exam.paper import Paper
 from trainer.exam.rules import Verdict, verdict_from_dict
 from trainer.exam.seal import Ledger, fingerprint, seal_matches
+from trainer.scoring.result import VERDICT_LABELS
 from trainer.sessions.model import parse_utc
 from trainer.sessions.store import SessionStore
 
 HIDDEN_MESSAGE = "考试已完成并封存。本试卷不向考生显示评分明细，成绩由考核负责人通知。"
 REVIEW_MESSAGE = "部分回答机器无法确定评分，已提交教师复核。复核完成前没有考试结果，最终结果以教师复核为准，由考核负责人通知。"
-STATE_LABELS = {"pass": "通过", "fail": "未通过", "review": "待复核"}
+STATE_LABELS = VERDICT_LABELS  # one vocabulary for pass / fail / 待复核 on every screen
 REVIEW_DECISION = "review"  # the `decides` value of an override entry that decides a 待复核 exam
 
 

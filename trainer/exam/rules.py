@@ -48,24 +48,16 @@ from typing import Any
 
 from trainer.errors import ExamError
 from trainer.exam.paper import DIMENSIONS, ExamRules
+from trainer.scoring.result import verdict_of
 
 OVERTIME_GRACE_SECONDS = 1.0
-VERDICTS = ("pass", "fail", "review")
 FULL_MARKS = 100.0
 UNCERTAIN_QUESTION = "（该题待复核，此项不能确定）"
 UNCERTAIN_TOTAL = "（含待复核的题目，此项不能确定）"
 
 
-def question_verdict(score: Mapping[str, Any]) -> str:
-    """The scorer's three-way verdict of one score dict: "pass" | "fail" | "review".
-
-    Scores stored before the scorer gave a verdict have none: "pass" if `passed` else "fail".
-    Any other value counts as "review" (a result is never decided silently on what is not understood).
-    """
-    verdict = score.get("verdict")
-    if verdict is None:
-        return "pass" if score.get("passed") else "fail"
-    return verdict if verdict in VERDICTS else "review"
+# The scorer's three-way verdict of one question's score dict (old scores without one: from "passed").
+question_verdict = verdict_of
 
 
 def uncertain_steps(score: Mapping[str, Any]) -> tuple[str, ...]:

@@ -33,10 +33,12 @@ amounts that add up.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, ForbiddenHit, StepResult
+from trainer.scoring.feedback import short_title
+from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
 
 PHRASING, CUE, AMOUNT, CONTENT = "phrasing", "cue", "amount", "content"
 PARTIAL_MATCH, TRACE, NONE = "partial", "trace", "none"
@@ -61,8 +63,11 @@ CERTAIN = 0.9  # decide alone at or above this probability; below it an instruct
 LOW_HEARD = 0.6  # mean word confidence below which the recogniser may have misheard
 ASR_DOUBT = 0.6  # confidence of a miss or partial when the recogniser may have misheard
 
-WHY_ASR = "asr"  # the recogniser may have misheard
-WHY_WEAK = "weak"  # the evidence is weak either way
+# 服务忌语: points off the 忌语 dimension per hit, and the severities that fail a performance even in
+# practice (an instructor would not pass a trainee who said it to a customer); a minor one costs
+# points only, except in exams.
+SEVERITY_PENALTY = {"minor": 20.0, "major": 40.0, "critical": 100.0}
+FAILING_SEVERITIES = frozenset({"major", "critical"})
 
 
 @dataclass(frozen=True)
@@ -97,10 +102,6 @@ def decide_step(evidence: StepEvidence) -> StepDecision:
 
 # ---------------------------------------------------------------------------------------- verdict
 
-PASS, FAIL, REVIEW = "pass", "fail", "review"
-VERDICTS = (PASS, FAIL, REVIEW)
-
-
 @dataclass(frozen=True)
 class Verdict:
     verdict: str  # pass | fail | review
@@ -117,9 +118,6 @@ def fail_reasons(
     amounts: AmountCheck | None,
     *,
     exam: bool,
-    failing_severities: frozenset[str],
-    severity_penalty: dict[str, float],
-    title_of: Callable[[StepResult], str],
 ) -> tuple[str, ...]:
     """Why a performance with these step statuses fails (empty: it passes)."""
     reasons: list[str] = []
@@ -127,10 +125,10 @@ def fail_reasons(
         reasons.append(f"总分 {total:.0f} 低于及格线 {pass_mark:.0f}")
     for result in steps:
         if result.required and result.status == MISSED:
-            reasons.append(f"漏掉必做步骤「{title_of(result)}」")
-    failing = [h for h in hits if h.severity in failing_severities]
+            reasons.append(f"漏掉必做步骤「{short_title(result.title) or result.id}」")
+    failing = [h for h in hits if h.severity in FAILING_SEVERITIES]
     if failing:
-        worst = max(failing, key=lambda h: severity_penalty.get(h.severity, 0.0))
+        worst = max(failing, key=lambda h: SEVERITY_PENALTY.get(h.severity, 0.0))
         reasons.append(f"使用了{'严重' if worst.severity == 'critical' else ''}服务忌语「{worst.phrase}」")
     elif exam and hits:
         reasons.append(f"考试中使用了服务忌语「{hits[0].phrase}」")
@@ -148,8 +146,6 @@ def decide_verdict(
     `steps` carry their best-guess status and `certain`. The rule is applied to the best guess, to
     the best case (uncertain steps performed) and to the worst case (uncertain steps missed).
     """
-    import dataclasses
-
     best_reasons = judge(steps)
     doubtful = [s for s in steps if not s.certain]
     if not doubtful:

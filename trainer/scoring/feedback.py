@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from trainer.phrasebook.model import Lexicon, Scenario
 from trainer.scoring.politeness import Politeness
-from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, Fluency, ForbiddenHit, StepResult
+from trainer.scoring.result import HIT, MISSED, PARTIAL, WHY_ASR, AmountCheck, Fluency, ForbiddenHit, StepResult
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_FILLER_PER_MINUTE = 4.0
@@ -66,7 +66,7 @@ def step_feedback(steps: Sequence[StepResult], scenario: Scenario, amounts: Amou
 def _doubt_line(result: StepResult, title: str) -> str:
     """An uncertain step: never taught as a mistake (the machine may have misheard); replay, re-record or ask an instructor."""
     heard = f"听到“{result.matched_text}”，" if result.matched_text else ""
-    if result.doubt == "asr":
+    if result.doubt == WHY_ASR:
         return f"步骤「{title}」可能没听清：识别结果不可靠，{heard}请回放录音确认，需要时重录这一句"
     if result.status == HIT:
         return f"步骤「{title}」可能没听清：{heard}看起来做到了，但机器不能确定，请教师复核"

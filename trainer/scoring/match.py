@@ -431,25 +431,19 @@ def _free_clauses(doc: Doc, taken: Sequence[tuple[int, int]]) -> list[tuple[int,
     return clauses
 
 
-def trace_spans(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
-    """Clauses, on words no other step holds, where some (not necessarily all) of the step's key words were said."""
-    return [
-        (start, end)
-        for start, end in _free_clauses(doc, taken)
-        if any(contains_word(doc, start, end, word) for group in step.keywords for word in group)
-    ]
-
-
-def content_spans(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
-    """Clauses that hold every key word group of the step, in exact words, on words no other step holds.
-
-    The purpose of the step carried in the trainee's own words ("服务卡有吗", "坐这儿"), without a
-    phrasing or a cue: weaker evidence than either (see decide.py for how sure it makes us).
-    """
+def keyword_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(content, trace): clauses on words no other step holds that say every key word group of the
+    step in exact words (its purpose carried in the trainee's own words: "服务卡有吗", "坐这儿"), and
+    clauses that say at least one of its key words. Weaker evidence than a phrasing or a cue (see
+    decide.py for how sure each makes us)."""
+    content: list[tuple[int, int]] = []
+    trace: list[tuple[int, int]] = []
     if not step.keywords:
-        return []
-    return [
-        (start, end)
-        for start, end in _free_clauses(doc, taken)
-        if all(any(contains_word(doc, start, end, word) for word in group) for group in step.keywords)
-    ]
+        return content, trace
+    for start, end in _free_clauses(doc, taken):
+        said = [any(contains_word(doc, start, end, word) for word in group) for group in step.keywords]
+        if all(said):
+            content.append((start, end))
+        if any(said):
+            trace.append((start, end))
+    return content, trace

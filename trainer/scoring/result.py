@@ -13,11 +13,30 @@ Times are None when the input was text without word timings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 HIT, PARTIAL, MISSED = "hit", "partial", "missed"
 STATUSES = (HIT, PARTIAL, MISSED)
+# The three-way verdict of a performance (scoring/decide.py) and its one Chinese vocabulary on every screen.
+PASS, FAIL, REVIEW = VERDICTS = ("pass", "fail", "review")
+VERDICT_LABELS = {PASS: "通过", FAIL: "未通过", REVIEW: "待复核"}
+# Why a step decision is not certain (StepResult.doubt).
+WHY_ASR = "asr"  # the recogniser may have misheard
+WHY_WEAK = "weak"  # the evidence is weak either way
+
+
+def verdict_of(score: Mapping[str, Any]) -> str:
+    """The three-way verdict of a score dict ("pass" | "fail" | "review").
+
+    Scores stored before the scorer gave a verdict have none: "pass" if `passed` else "fail".
+    Any other value counts as "review" (a result is never decided silently on what is not understood).
+    """
+    verdict = score.get("verdict")
+    if verdict is None:
+        return PASS if score.get("passed") else FAIL
+    return verdict if verdict in VERDICTS else REVIEW
 
 
 def _num(value: float | None) -> float | int | None:
@@ -61,7 +80,7 @@ class StepResult:
     certain: bool = True  # sure enough to decide alone (see scoring/decide.py)
     confidence: float = 1.0  # probability that `status` is right
     evidence: str = ""  # kind of evidence behind `status` (decide.EVIDENCE_KINDS)
-    doubt: str = ""  # why not certain: "asr" (may have been misheard) or "weak"
+    doubt: str = ""  # why not certain: WHY_ASR (may have been misheard) or WHY_WEAK
     manner: str = ""  # Chinese: a politeness finding about how a performed step was said
 
     @property
@@ -173,7 +192,7 @@ class ScoreResult:
     @property
     def decision(self) -> str:
         """pass | fail | review: review means an instructor decides (the machine is not sure enough)."""
-        return self.verdict or ("pass" if self.passed else "fail")
+        return verdict_of({"verdict": self.verdict or None, "passed": self.passed})
 
     def step(self, step_id: str) -> StepResult:
         for step in self.steps:

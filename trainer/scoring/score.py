@@ -28,12 +28,12 @@ from trainer.text.normalize import to_simplified
 from trainer.scoring.align import align_steps
 from trainer.scoring.amounts import check_amounts
 from trainer.scoring.document import Doc, TurnText, build_doc
-from trainer.scoring.feedback import short_title, build_feedback, fill_slots
+from trainer.scoring.feedback import build_feedback, fill_slots, short_title
 from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden
 from trainer.scoring import decide
-from trainer.scoring.decide import StepEvidence
-from trainer.scoring.match import StepCandidate, contains_word, content_spans, match_steps, trace_spans
+from trainer.scoring.decide import SEVERITY_PENALTY, StepEvidence
+from trainer.scoring.match import StepCandidate, contains_word, keyword_clauses, match_steps
 from trainer.scoring.politeness import measure_politeness
 from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
 
@@ -49,10 +49,6 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 # Dimensions about how the steps were performed, scaled by coverage (nothing performed -> 0).
 CONDUCT_DIMENSIONS = ("order", "forbidden", "politeness", "fluency")
-SEVERITY_PENALTY = {"minor": 20.0, "major": 40.0, "critical": 100.0}
-# A 服务忌语 of these severities fails the performance even in practice (an instructor would not
-# pass a trainee who said it to a customer); a minor one costs points only, except in exams.
-FAILING_SEVERITIES = frozenset({"major", "critical"})
 PARTIAL_CREDIT = 0.5
 
 
@@ -185,8 +181,7 @@ def _decide_steps(
         kind = _evidence_kind(result, candidate, by_amount)
         expected = expected_turns.get(step.id)  # 0-based
         if kind in (decide.PARTIAL_MATCH, decide.NONE):
-            own = [c for c in taken if candidate is None or (c[0], c[1]) != (candidate.start, candidate.end)]
-            spans = content_spans(step, doc, own)
+            spans, traces = keyword_clauses(step, doc, taken)
             if spans:
                 spans.sort(key=lambda sp: doc.turn_at(*sp) != expected)  # the answering turn first
                 start, end = spans[0]
@@ -202,17 +197,14 @@ def _decide_steps(
                     missing_keywords=(),
                 )
                 kind = decide.CONTENT
-            elif kind == decide.NONE and trace_spans(step, doc, own):
+            elif kind == decide.NONE and traces:
                 kind = decide.TRACE
-        if kind in (decide.NONE, decide.TRACE):
-            where = [expected] if expected is not None else []
-        else:
-            where = [result.turn - 1] if result.turn else []
-        heard = min((_turn_confidence(doc, t) for t in where), default=1.0)
+        # the turn whose words matter: the evidence's, or for a miss the one that answers the step
+        where = expected if kind in (decide.NONE, decide.TRACE) else (result.turn - 1 if result.turn else None)
+        heard = _turn_confidence(doc, where) if where is not None else 1.0
         near = False
-        if kind in (decide.PARTIAL_MATCH, decide.NONE, decide.TRACE) and where:
-            lo, hi = doc.turn_range(where[0])
-            near = _near_homophone(step, doc, lo, hi)
+        if kind in (decide.PARTIAL_MATCH, decide.NONE, decide.TRACE) and where is not None:
+            near = _near_homophone(step, doc, *doc.turn_range(where))
         evidence = StepEvidence(
             kind,
             expected_turn=expected + 1 if expected is not None else None,
@@ -352,9 +344,6 @@ def score_doc(
             hits,
             amounts,
             exam=exam,
-            failing_severities=FAILING_SEVERITIES,
-            severity_penalty=SEVERITY_PENALTY,
-            title_of=lambda r: short_title(r.title) or r.id,
         )
 
     dimensions, total = dimensions_of(steps)
