@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainer.config import Settings
+from trainer.durable import fsync_dir
 from trainer.errors import ExamError
 from trainer.sessions.model import canonical_json, utc_now
 
@@ -216,7 +217,7 @@ class Ledger:
                 fh.flush()
                 os.fsync(fh.fileno())
             if created:
-                _fsync_dir(self.root)
+                fsync_dir(self.root)
         except OSError as exc:
             raise ExamError(
                 f"无法写入考试记录账本 {self.path}：{exc}。请检查磁盘空间和目录权限。",
@@ -246,16 +247,6 @@ def _locked_append(path: Path) -> Iterator[Any]:
                 yield fh
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if sys.platform == "win32":  # pragma: no cover
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- what a result entry seals about each question's stored session ---------------------------

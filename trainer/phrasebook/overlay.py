@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
@@ -35,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from trainer.durable import fsync_dir, synced_temp
 from trainer.errors import PhrasebookError
 from trainer.phrasebook.model import Library, PhrasebookProblem, Step
 
@@ -336,25 +336,7 @@ class Overlay:
     # --- write -------------------------------------------------------------------------------
     def _temp(self, data: bytes) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.root)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        return Path(name)
-
-    def _fsync_dir(self) -> None:
-        if os.name != "posix":
-            return
-        fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        return synced_temp(self.root, data)
 
     def _create(self, proposal: Proposal) -> bool:
         """Write a new proposal file; False (nothing written) when the file already exists."""
@@ -367,7 +349,7 @@ class Overlay:
         finally:
             tmp.unlink(missing_ok=True)
         if created:
-            self._fsync_dir()
+            fsync_dir(self.root)
         return created
 
     def _replace(self, proposal: Proposal) -> None:
@@ -377,7 +359,7 @@ class Overlay:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        self._fsync_dir()
+        fsync_dir(self.root)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from trainer.durable import fsync_dir, synced_temp
 from trainer.errors import SessionStoreError
 from trainer.sessions.index import SessionIndex
 from trainer.sessions.model import (
@@ -117,16 +118,6 @@ def _oserror(exc: OSError, action_zh: str, action_en: str) -> SessionStoreError:
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":  # directories cannot be opened for fsync on Windows
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_synced(path: Path, data: bytes) -> None:
@@ -236,7 +227,7 @@ class SessionStore:
             for attempt in range(MAX_ID_ATTEMPTS):
                 _write_synced(tmp / RECORD_FILE, record.canonical_bytes())
                 _hook("record-written", tmp)
-                _fsync_dir(tmp)
+                fsync_dir(tmp)
                 target = self.session_dir(record.id)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 pending = self.pending_dir / record.id
@@ -259,7 +250,7 @@ class SessionStore:
             raise _oserror(exc, "保存会话", f"saving session {record.id}") from exc
         _hook("after-rename", target)
         try:
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         except OSError as exc:  # the rename happened; durability of the directory entry is best effort
             log.warning("fsync of %s failed: %s", target.parent, exc)
         if self._index_upsert(record, lambda: []):
@@ -462,13 +453,8 @@ class SessionStore:
         data = review.canonical_bytes()
         try:
             folder.mkdir(exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-            tmp = Path(tmp_name)
+            tmp = synced_temp(folder, data)
             try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
                 while True:
                     target = folder / review.file_name(secrets.token_hex(3))
                     try:
@@ -478,7 +464,7 @@ class SessionStore:
                         continue
             finally:
                 tmp.unlink(missing_ok=True)
-            _fsync_dir(folder)
+            fsync_dir(folder)
         except OSError as exc:
             raise _oserror(exc, "保存复核意见", f"saving review for {session_id}") from exc
         self._index_upsert(record, lambda: self.reviews(session_id))
