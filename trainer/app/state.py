@@ -17,6 +17,7 @@ from trainer.sessions.model import utc_now
 TRAINEE_ID = "trainee_id"
 TRAINEE_NAME = "trainee_name"
 PRACTICE_RUN = "practice_run"
+PENDING_TURN = "pending_turn"  # services.PendingTurn: a recording in the recognition queue
 INSTRUCTOR_OK = "instructor_ok"
 
 
