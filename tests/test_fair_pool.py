@@ -205,3 +205,39 @@ def test_owner_is_the_trainee_else_the_session() -> None:
     assert owner_key("", "s1") != owner_key("", "s2")
     with pytest.raises(ValueError):
         FairPool(0)
+
+
+def test_queued_recognizer_waits_its_turn_on_the_pool(started) -> None:  # type: ignore[no-untyped-def]
+    from trainer.recognition import QueuedRecognizer
+
+    log, lock = started
+
+    class Inner:
+        engine = "fake"
+        model_name = "m"
+
+        def transcribe(self, audio):  # type: ignore[no-untyped-def]
+            with lock:
+                log.append(("transcribe", threading.current_thread().name))
+            return f"text of {audio}"
+
+        def stream(self):  # type: ignore[no-untyped-def]
+            return "stream"
+
+    pool = FairPool(1, name="asr-test")
+    try:
+        blocker = Gate("practice", log, lock)
+        pool.submit("trainee:A", blocker)
+        assert blocker.started.wait(WAIT)
+        queued = QueuedRecognizer(Inner(), pool, "trainee:B")
+        assert (queued.engine, queued.model_name, queued.stream()) == ("fake", "m", "stream")
+        answer: list[str] = []
+        caller = threading.Thread(target=lambda: answer.append(queued.transcribe("clip")))
+        caller.start()
+        _until(lambda: pool.waiting == 1)  # waits behind the running practice turn
+        assert answer == []
+        blocker.release.set()
+        caller.join(WAIT)
+        assert answer == ["text of clip"] and log[-1] == ("transcribe", "asr-test-1")
+    finally:
+        pool.shutdown()
