@@ -53,6 +53,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _burn(seconds: float) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -141,11 +146,13 @@ def simulate(args: argparse.Namespace) -> dict:
         for i, result in enumerate(results)
     ]
     run_started = time.perf_counter()
+    cpu_started = _cpu_seconds()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - run_started
+    cpu = _cpu_seconds() - cpu_started
     load_after = os.getloadavg()
 
     store = SessionStore(sessions_dir)
@@ -188,6 +195,10 @@ def simulate(args: argparse.Namespace) -> dict:
         "queue_wait_p95": round(percentile(queued, 95), 2) if queued else None,
         "wall_seconds": round(wall, 1),
         "throughput_turns_per_minute": round(len(latencies) / wall * 60, 1),
+        # CPU this process used per processed turn (recognition, scoring, saving): with C free
+        # cores the pool can serve at most C / cpu_seconds_per_turn turns a second
+        "cpu_seconds_per_turn": round(cpu / len(latencies), 2) if latencies else None,
+        "cpu_share_of_cores": round(cpu / wall / len(os.sched_getaffinity(0)), 2),
         "errors": len(errors),
         "error_samples": errors[:5],
         "sessions_saved": len(listed),
@@ -250,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(figures)
             print(
                 f"users {users:>3}: p50 {figures['latency_p50']} s, p95 {figures['latency_p95']} s, max {figures['latency_max']} s "
-                f"(queue p95 {figures['queue_wait_p95']} s); {figures['throughput_turns_per_minute']} turns/min; "
+                f"(queue p95 {figures['queue_wait_p95']} s); {figures['throughput_turns_per_minute']} turns/min, "
+                f"{figures['cpu_seconds_per_turn']} CPU s/turn; "
                 f"errors {figures['errors']}, lost sessions {figures['lost_sessions']}, peak RSS {figures['peak_rss_mb']} MB; "
                 f"load {figures['load_before'][0]} → {figures['load_after'][0]}",
                 flush=True,
