@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from trainer.app import state as app_state
+from trainer.app import views
 from trainer.app.highlight import legend_html
 from trainer.app.services import EngineStatus, engine_status
 from trainer.app.views import FinalResult, ForbiddenLine, StepLine, TurnResult
@@ -121,6 +122,22 @@ def admin_problem(headline: str, detail: str) -> None:
     st.error(headline, icon=":material/error:")
     with st.expander("给管理员 / 考核负责人的处理方法"):
         st.text(detail)
+
+
+def skipped_phrasebooks(library: Library, whom: str) -> None:
+    """A warning when phrasebook files (e.g. the centre's own) were skipped: their scenarios are
+    missing from this page, and whoever is at it should know why and whom to tell. The details
+    (file, line, problem) go in an expander as plain text."""
+    if not library.problems:
+        return
+    files = sorted({p.path.name for p in library.problems})
+    st.warning(
+        f"有 {len(files)} 个话术库文件有错误，已跳过（{'、'.join(files[:3])}{'等' if len(files) > 3 else ''}），"
+        f"其中的场景暂时不能使用。请告诉{whom}。",
+        icon=":material/warning:",
+    )
+    with st.expander("给管理员的处理方法"):
+        st.text("\n".join(views.problem_lines(library)) + "\n\n按上面的行号修改文件，运行 trainer phrasebook check 检查，然后刷新本页。")
 
 
 def engine_banner(settings: Settings) -> EngineStatus:

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from trainer.cli.phrasebook import _warn_problems
+from trainer.cli.phrasebook import warn_problems
 from trainer.config import Settings
 from trainer.phrasebook.loader import library_from_settings
 from trainer.phrasebook.model import Library
@@ -66,7 +66,7 @@ def _step_title(library: Library, scenario_id: str, step_id: str) -> str:
 
 def _proposals(args: argparse.Namespace, settings: Settings) -> int:
     library = library_from_settings(settings)
-    _warn_problems(library)
+    warn_problems(library)
     overlay = Overlay(settings.overlay_dir)
     known = {(p.session_id, p.step_id) for p in overlay.read().proposals}
     candidates, skipped = store_candidates(SessionStore(settings.sessions_dir), lambda sid, step: (sid, step) in known)

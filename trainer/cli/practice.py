@@ -22,6 +22,7 @@ from trainer.asr.factory import get_recognizer
 from trainer.audio import load_audio
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
+from trainer.cli.phrasebook import warn_problems
 from trainer.phrasebook.loader import library_from_settings
 from trainer.practice.capture import select_input_device
 from trainer.practice.endpoint import EndpointConfig
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console | None = 
         raise TrainerError("--fast 只能与 --input-file 一起使用（麦克风总是实时的）。", "--fast given without --input-file")
     console = console or Console()
     library = library_from_settings(settings)
+    warn_problems(library)
     scenario = library.scenario(args.scenario)
     source = build_source(args, settings)
     with console.status("正在加载语音识别模型…"):

@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from trainer.cli.phrasebook import warn_problems
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.text and not args.audio:
         raise TrainerError("请给出录音文件，或用 --text 给出要评分的文字。", "neither AUDIO nor --text given")
     library = load_library(settings)
+    warn_problems(library)
     library.scenario(args.scenario)
     if args.text:
         result = score_text(args.text, args.scenario, settings, library=library, exam=args.exam)

@@ -264,6 +264,8 @@ def _parse(path: Path, size: int | None = None) -> Proposal:
         raise ValueError("不是 UTF-8 文本") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）") from None
+    except RecursionError:
+        raise ValueError("嵌套层数过多，不是本软件写出的文件") from None
     except TypeError as exc:
         raise ValueError(f"字段有误（{exc}）") from None
     if path.stem != proposal.id:

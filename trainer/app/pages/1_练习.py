@@ -10,6 +10,7 @@ settings = ui.settings_or_stop()
 st.title(":material/mic: 练习")
 status = ui.engine_banner(settings)
 library = ui.library_or_stop(settings)
+ui.skipped_phrasebooks(library, "培训管理员")
 who = ui.identity_form("practice-identify")
 if who is None:
     st.stop()

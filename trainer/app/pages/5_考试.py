@@ -201,6 +201,7 @@ if pending is not None:
     st.stop()
 
 # --------------------------------------------------------------------------- choose the paper, identify
+ui.skipped_phrasebooks(library, "考核负责人")
 st.subheader("选择试卷并登记")
 ids = sorted(papers.papers)
 paper_id = st.selectbox("试卷", ids, format_func=lambda pid: exam_views.paper_label(papers.papers[pid]), key="exam-paper")
