@@ -24,6 +24,7 @@ from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 from trainer.cli.phrasebook import warn_problems
 from trainer.phrasebook.loader import library_from_settings
+from trainer.sessions.model import trainee_problem
 from trainer.practice.capture import select_input_device
 from trainer.practice.endpoint import EndpointConfig
 from trainer.practice.session import STATUS_DEVICE_LOST, STATUS_FAILED, STATUS_INTERRUPTED, PracticeOptions, run_practice
@@ -95,6 +96,8 @@ def build_source(args: argparse.Namespace, settings: Settings) -> AudioSource:
 def run(args: argparse.Namespace, settings: Settings, console: Console | None = None) -> int:
     if args.fast and not args.input_file:
         raise TrainerError("--fast 只能与 --input-file 一起使用（麦克风总是实时的）。", "--fast given without --input-file")
+    if problem := trainee_problem(args.trainee, args.name):
+        raise TrainerError(problem, "unprintable --trainee/--name")
     console = console or Console()
     library = library_from_settings(settings)
     warn_problems(library)
