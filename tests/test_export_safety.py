@@ -215,3 +215,22 @@ def test_practice_cli_refuses_the_name_before_recording(tmp_path: Path, monkeypa
     wav.write_bytes(wav_bytes(1))
     assert main(["practice", "--scenario", "payment", "--input-file", str(wav), "--trainee", "E1", "--name", "张\x1b[31m三"]) == 2
     assert "控制字符" in capsys.readouterr().err
+
+
+def test_overlay_decider_with_control_characters_is_refused(tmp_path: Path) -> None:
+    from trainer.phrasebook.overlay import Overlay, OverlayError
+
+    with pytest.raises(OverlayError, match="控制字符"):
+        Overlay(tmp_path / "overlay").reject("0123abcd", "王\x1b[2J老师")
+
+
+@pytest.mark.parametrize("field", ["instructor", "comment"])
+def test_exam_override_with_control_characters_is_refused(exam_rows, field: str) -> None:
+    from trainer.config import load_settings
+    from trainer.exam.runner import override_exam
+
+    root, rows = exam_rows
+    args = {"instructor": "王老师", "comment": "复核"}
+    args[field] = args[field][0] + "\x01" + args[field][1:]
+    with pytest.raises(ExamError, match="控制字符"):
+        override_exam(load_settings(), rows[0].exam_id, args["instructor"], True, args["comment"], store=SessionStore(root))
