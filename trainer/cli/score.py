@@ -10,12 +10,12 @@ reason on bad input or an unknown scenario.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from trainer.cli.console import print_json
 from trainer.cli.phrasebook import warn_problems
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             cache=TranscriptCache() if args.cache else None,
         )
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        print_json(result.to_dict())
     else:
         print_report(result)
     return 0
