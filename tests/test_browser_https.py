@@ -208,6 +208,7 @@ def test_recording_needs_https_on_the_lan_and_works_with_the_generated_ca(
             page.get_by_role("button", name="开始练习").click()
             widget = page.get_by_test_id("stAudioInput")
             expect(widget).to_be_visible()
+            expect(page.get_by_text("浏览器不允许在这里使用麦克风")).to_be_visible()  # the page says why, in Chinese
             widget.get_by_role("button", name="Record", exact=True).click()
             expect(widget.get_by_text("An error has occurred")).to_be_visible()
             expect(widget.get_by_role("button", name="Stop recording")).to_have_count(0)
@@ -231,6 +232,7 @@ def test_recording_needs_https_on_the_lan_and_works_with_the_generated_ca(
             stop_button.click()
             expect(page.locator("mark.hl-hit").first).to_be_visible(timeout=90_000)
             expect(page.get_by_text("识别和评分用时")).to_be_visible()
+            expect(page.get_by_text("浏览器不允许在这里使用麦克风")).to_have_count(0)
             page.get_by_role("button", name="提前结束并评分").click()
             expect(page.get_by_text("练习已保存")).to_be_visible(timeout=60_000)
             expect(page.get_by_test_id("stMetric").first).to_contain_text("总分")

@@ -31,6 +31,7 @@ from app_support import free_port, no_exception, page_text, stop
 from trainer.cli import app as app_cli
 from trainer.cli import main
 from trainer.tls import ServerNames, TlsError, certs, init_tls, load_tls, machine_names, parse_host
+from trainer.tls import guide
 from trainer.tls import names as tls_names
 from trainer.tls.names import HostNameError
 from trainer.tls.store import read_ca
@@ -284,6 +285,32 @@ def test_machine_names_from_the_interfaces(monkeypatch: pytest.MonkeyPatch) -> N
     assert names.dns == ("localhost", "room-pc_01", "room-pc_01.corp.example")
     assert [str(ip) for ip in names.ips] == ["10.0.0.5", "127.0.0.1", "::1", "2001:db8::5"]
     assert names.lan_hosts() == ["room-pc_01", "room-pc_01.corp.example", "10.0.0.5", "2001:db8::5"]
+
+
+@pytest.mark.parametrize(
+    ("url", "secure"),
+    [
+        ("https://training.test:8501/练习", True),
+        ("https://192.168.1.10:8501/", True),
+        ("http://localhost:8501/练习", True),
+        ("http://app.localhost:8501/", True),
+        ("http://127.0.0.2:8501/", True),
+        ("http://[::1]:8501/", True),
+        ("http://training.test:8501/练习", False),
+        ("http://192.168.1.10:8501/", False),
+        ("http://[fd00::2]:8501/", False),
+    ],
+)
+def test_which_addresses_may_record(url: str, secure: bool) -> None:
+    assert guide.is_secure_origin(url) is secure
+    hint = guide.microphone_blocked_hint(url)
+    assert (hint is None) is secure
+    if hint:
+        assert "https://" in hint and "上传" in hint
+
+
+def test_unknown_address_gives_no_hint() -> None:
+    assert guide.microphone_blocked_hint(None) is None and guide.microphone_blocked_hint("") is None
 
 
 # --------------------------------------------------------------------------- reading: show, warnings
