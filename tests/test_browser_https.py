@@ -237,6 +237,14 @@ def test_recording_needs_https_on_the_lan_and_works_with_the_generated_ca(
             expect(page.get_by_text("练习已保存")).to_be_visible(timeout=60_000)
             expect(page.get_by_test_id("stMetric").first).to_contain_text("总分")
             page.screenshot(path=str(ARTIFACTS / "browser_https_lan_scored.png"), full_page=True)
+
+            # the 证书 page hands out ca.crt (what a trainee's PC downloads before installing it)
+            page.goto(f"https://{HOST}:{https_port}/证书")
+            with page.expect_download() as download_info:
+                page.get_by_role("button", name="下载根证书 ca.crt").click()
+            download = download_info.value
+            assert download.suggested_filename == "ca.crt"
+            assert Path(download.path()).read_bytes() == (tls_dir / "ca.crt").read_bytes()
         finally:
             browser.close()
 
