@@ -386,6 +386,23 @@ def test_app_https_serves_with_the_certificate_and_explains_ca_install(tls_dir: 
     assert certs.thumbprint_sha1(_cert(tls_dir / "ca.crt")) in err
 
 
+def test_app_https_warns_about_an_address_the_certificate_lacks(tls_dir: Path, launched: list, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[type-arg]
+    assert main(["app", "--https", "--tls-dir", str(tls_dir), "--address", "training.test"]) == 0
+    assert "监听地址" not in capsys.readouterr().err
+    assert main(["app", "--https", "--tls-dir", str(tls_dir), "--address", "10.99.99.99"]) == 0
+    err = capsys.readouterr().err
+    assert "监听地址 10.99.99.99 不在服务器证书中" in err and "trainer tls init --host 10.99.99.99" in err
+
+
+def test_unwritable_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def denied(folder: Path, data: bytes, **kwargs: str) -> Path:
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr("trainer.tls.store.synced_temp", denied)  # as for a folder owned by another user
+    with pytest.raises(TlsError, match="无法写入证书文件夹 .*Permission denied"):
+        init_tls(tmp_path / "tls", machine=ROOM, now=NOW)
+
+
 def test_app_over_plain_http_on_the_lan_points_to_https(config_env: Path, launched: list, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[type-arg]
     assert main(["app", "--address", "0.0.0.0"]) == 0
     [(command, env)] = launched

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from trainer.config import Settings
 from trainer.errors import TrainerError
-from trainer.tls import TlsPaths, TlsStatus
+from trainer.tls import TlsPaths, TlsStatus, parse_host
+from trainer.tls.names import HostNameError
 from trainer.tls.guide import ANY_ADDRESS, install_guide, server_urls
 
 APP_HOME = Path(__file__).resolve().parent.parent / "app" / "首页.py"
@@ -113,12 +114,25 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
         if args.address not in ("localhost", "127.0.0.1", "::1"):
             print("注意：其他电脑的浏览器只有在 HTTPS 下才允许使用麦克风。请先运行 trainer tls init，再加 --https 启动。", file=sys.stderr)
         return launch_streamlit(streamlit_command(args.port, args.address))
-    for problem in tls.warnings:
+    for problem in [*tls.warnings, *address_warning(tls, args.address)]:
         print(f"注意：{problem}", file=sys.stderr)
     print(install_guide(tls, server_urls(tls.names, args.port, args.address)), file=sys.stderr)
     print("（按 Ctrl-C 停止）", file=sys.stderr)
     env = {**os.environ, "TRAINER_TLS_DIR": str(tls.paths.folder)}
     return launch_streamlit(streamlit_command(args.port, args.address, tls.paths), env=env)
+
+
+def address_warning(tls: TlsStatus, address: str) -> list[str]:
+    """A listening address the certificate does not name: browsers would refuse it."""
+    if address in ANY_ADDRESS:
+        return []
+    try:
+        wanted = parse_host(address)
+    except HostNameError:
+        return []
+    if tls.names.covers(wanted):
+        return []
+    return [f"监听地址 {address} 不在服务器证书中，用它访问会提示不安全。请运行 trainer tls init --host {address}。"]
 
 
 def https_status(args: argparse.Namespace, settings: Settings) -> TlsStatus:
