@@ -158,6 +158,31 @@ def test_a_changed_phrasebook_is_announced_and_the_stored_transcripts_are_scored
     assert draft is not None and draft.phrasebook_version == library.version  # said once, not on every reload
 
 
+def test_a_phrasebook_edited_since_the_draft_changes_the_score_on_resume(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The centre adds a 忌语 after the trainee left: the resumed run is scored with it, not with the old list."""
+    extra = app_env / "ours"
+    extra.mkdir()
+    monkeypatch.setenv("TRAINER_PHRASEBOOK_DIRS", str(extra))
+    seeded = _seed(texts=("您好！", "赶紧掏钱"))
+    assert not seeded.score["forbidden"]
+    (extra / "forbidden_local.yaml").write_text(
+        "forbidden:\n  - id: local_test\n    phrase: 赶紧掏钱\n    severity: major\n"
+        "    reason: 测试用\n    replacement: 请您出示缴费单据。\n",
+        encoding="utf-8",
+    )
+    at = practice_page()
+    at.run()
+    no_exception(at)
+    assert "话术库在那之后已更新" in "\n".join(e.value for e in at.info)
+    at.button(key="draft-resume").click().run()
+    no_exception(at)
+    run = at.session_state["practice_run"]
+    assert [f["phrase"] for f in run.score["forbidden"]] == ["赶紧掏钱"]
+    assert run.score["score"]["total"] < seeded.score["score"]["total"]
+    assert [t.transcript for t in run.turns] == [t.transcript for t in seeded.turns]
+    assert "已按新的话术库重新评分" in "\n".join(e.value for e in at.info)
+
+
 def test_a_draft_whose_scenario_is_gone_can_only_be_discarded(app_env: Path) -> None:
     _seed(scenario="no_such_scenario")
     at = practice_page()
