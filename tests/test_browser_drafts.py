@@ -21,6 +21,7 @@ from trainer.sessions.drafts import DraftStore, drafts_dir
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 TRAINEE = ("张三", "E1024")
+PAGE_LOAD_MS = 60_000  # a page's first run on a busy 2-core machine (the phrase library loads)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,19 +35,19 @@ def open_practice(page, port: int, scenario: str = "payment") -> None:  # type: 
     page.goto(f"http://localhost:{port}/练习?scenario={scenario}")
     name, trainee_id = TRAINEE
     form = page.get_by_label("工号")
-    expect(form.or_(page.get_by_text("当前学员：")).first).to_be_visible()
+    expect(form.or_(page.get_by_text("当前学员：")).first).to_be_visible(timeout=PAGE_LOAD_MS)
     if form.count():
         page.get_by_label("姓名").fill(name)
         form.fill(trainee_id)
         page.get_by_role("button", name="确定").click()
-    expect(page.get_by_text(f"当前学员：{name}（{trainee_id}）")).to_be_visible()
+    expect(page.get_by_text(f"当前学员：{name}（{trainee_id}）")).to_be_visible(timeout=PAGE_LOAD_MS)
 
 
 def _record(page, seconds: float) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
     widget = page.get_by_test_id("stAudioInput")
-    expect(widget).to_be_visible()
+    expect(widget).to_be_visible(timeout=PAGE_LOAD_MS)
     widget.get_by_role("button", name="Record", exact=True).click()
     stop_button = widget.get_by_role("button", name="Stop recording")
     expect(stop_button).to_be_visible()
@@ -103,6 +104,7 @@ def test_a_recorded_turn_survives_a_reload_and_a_closed_tab(served_app, scenario
             context.set_default_timeout(60_000)
             page = context.new_page()
             open_practice(page, port)
+            expect(page.get_by_role("button", name="开始练习")).to_be_enabled(timeout=PAGE_LOAD_MS)
             page.get_by_role("button", name="开始练习").click()
             _record(page, seconds)
             expect(page.locator("mark.hl-hit").first).to_be_visible(timeout=90_000)
@@ -112,10 +114,10 @@ def test_a_recorded_turn_survives_a_reload_and_a_closed_tab(served_app, scenario
             # F5: a new Streamlit session; the run is offered and resumed as it was
             page.reload()
             notice = page.get_by_text("你有一次未完成的练习：柜台收费（收费六步 · 唱收唱付），已答 1/10 轮")
-            expect(notice).to_be_visible()
+            expect(notice).to_be_visible(timeout=PAGE_LOAD_MS)
             page.screenshot(path=str(ARTIFACTS / "browser_draft_notice.png"), full_page=True)
             page.get_by_role("button", name="继续", exact=True).click()
-            expect(page.locator("mark.hl-hit").first).to_have_text(said)
+            expect(page.locator("mark.hl-hit").first).to_have_text(said, timeout=PAGE_LOAD_MS)
             expect(page.get_by_text("第 2 轮（共 10 轮）")).to_be_visible()
             expect(page.get_by_text("识别和评分用时")).to_be_visible()
             assert abs(_audio_seconds(page) - seconds) < 1.0  # the recording plays again
@@ -125,9 +127,9 @@ def test_a_recorded_turn_survives_a_reload_and_a_closed_tab(served_app, scenario
             page.close()
             page = context.new_page()
             open_practice(page, port)
-            expect(page.get_by_text("已答 1/10 轮")).to_be_visible()
+            expect(page.get_by_text("已答 1/10 轮")).to_be_visible(timeout=PAGE_LOAD_MS)
             page.get_by_role("button", name="继续", exact=True).click()
-            expect(page.locator("mark.hl-hit").first).to_have_text(said)
+            expect(page.locator("mark.hl-hit").first).to_have_text(said, timeout=PAGE_LOAD_MS)
 
             page.get_by_role("button", name="提前结束并评分").click()
             expect(page.get_by_text("练习已保存")).to_be_visible(timeout=60_000)
