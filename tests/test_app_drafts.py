@@ -243,6 +243,7 @@ def test_two_recorded_turns_survive_a_reload_and_finishing_removes_the_draft(whi
     at.audio_input[0].set_value(("retry.wav", retry, "audio/wav")).run()
     no_exception(at)
     before = at.session_state["practice_run"]
+    assert before.last_turn == 1
     assert [t.audio for t in _store(whisper_env).load(TRAINEE[0]).turns] == [retry, turn2]  # type: ignore[union-attr]
 
     # F5: a new session of the same trainee
@@ -256,7 +257,7 @@ def test_two_recorded_turns_survive_a_reload_and_finishing_removes_the_draft(whi
     assert [t.audio for t in run.turns] == [retry, turn2]
     assert [t.transcript for t in run.turns] == [t.transcript for t in before.turns]  # not transcribed again
     assert [t.source for t in run.turns] == ["microphone", "upload"] and run.retries == 1
-    assert run.score == before.score and run.current == 3
+    assert run.score == before.score and run.current == 3 and run.last_turn == 1  # the retried turn's feedback, as before
     assert len(reloaded.get("audio")) == 2 and "识别和评分用时" in page_text(reloaded)
 
     # finishing saves the session and removes the draft

@@ -55,6 +55,7 @@ def _draft(owner: str = "E1024", turns: int = 2, run_id: str = "run1") -> Draft:
         turns=tuple(_turn(n) for n in range(1, turns + 1)),
         score={"total": 20.0, "steps": [{"id": "greet", "status": "hit", "turn": 1}]},
         retries=1,
+        last_turn=1,
     )
 
 
@@ -155,8 +156,9 @@ def test_killed_between_audio_and_draft_file_still_reads_the_previous_draft(stor
         lambda folder: _edit(folder, lambda d: d["turns"][0].update(audio_file="../../x.wav")),
         lambda folder: _edit(folder, lambda d: d.update(steps_total="ten")),
         lambda folder: _edit(folder, lambda d: d.update(turns=[])),
+        lambda folder: _edit(folder, lambda d: d.update(last_turn=3)),
     ],
-    ids=["truncated", "not-utf8", "format", "not-object", "audio-missing", "audio-changed", "index", "path", "type", "no-turns"],
+    ids=["truncated", "not-utf8", "format", "not-object", "audio-missing", "audio-changed", "index", "path", "type", "no-turns", "last-turn"],
 )
 def test_a_corrupt_draft_is_moved_aside_with_a_chinese_message_and_sessions_untouched(store: DraftStore, damage) -> None:  # type: ignore[no-untyped-def]
     saved = _stored_session(store.root.parent)

@@ -45,6 +45,7 @@ def draft_of(run: PracticeRun, owner: str, library_version: str) -> Draft:
         ),
         score=run.score,
         retries=run.retries,
+        last_turn=run.last_turn or 0,
         updated_at=utc_now(),
     )
 
@@ -128,7 +129,7 @@ def resume(draft: Draft, library: Library, settings: Settings) -> tuple[Practice
             for t in draft.turns
         ],
         score=draft.score,
-        last_turn=draft.turns[-1].index,
+        last_turn=draft.last_turn or draft.turns[-1].index,
         retries=draft.retries,
         processed={digest(t.audio) for t in draft.turns},
     )

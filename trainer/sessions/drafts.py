@@ -101,6 +101,7 @@ class Draft:
     turns: tuple[DraftTurn, ...]
     score: dict[str, Any] | None = None  # of all turns, `trainer score --json` shape
     retries: int = 0
+    last_turn: int = 0  # the turn whose full feedback was on screen (0: the last one)
     updated_at: str = field(default_factory=utc_now)
 
     @property
@@ -186,6 +187,9 @@ def _parse(raw: bytes, folder: Path) -> Draft:
     steps_total = _get(data, "steps_total", int)
     if not 0 < len(turns) <= steps_total:
         raise _Bad(f"{len(turns)} turns for {steps_total} steps")
+    last_turn = data.get("last_turn", 0)
+    if not isinstance(last_turn, int) or isinstance(last_turn, bool) or not 0 <= last_turn <= len(turns):
+        raise _Bad(f"last_turn {last_turn!r}")
     return Draft(
         owner=_get(data, "owner", str),
         run_id=_get(data, "run_id", str),
@@ -199,6 +203,7 @@ def _parse(raw: bytes, folder: Path) -> Draft:
         turns=tuple(turns),
         score=score,
         retries=_get(data, "retries", int),
+        last_turn=last_turn,
         updated_at=_get(data, "updated_at", str),
     )
 
