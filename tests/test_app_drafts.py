@@ -273,3 +273,17 @@ def test_two_recorded_turns_survive_a_reload_and_finishing_removes_the_draft(whi
     again = practice_page()
     again.run()
     assert "未完成的练习" not in page_text(again)
+
+
+def test_a_second_tab_does_not_overwrite_the_first_tabs_run(app_env: Path) -> None:
+    first = _seed()
+    settings = load_settings()
+    library = library_from_settings(settings)
+    second = PracticeRun("payment", "柜台收费", 10, *TRAINEE)
+    second.turns.append(TurnAttempt(1, "客户", silence_wav(0.7), "a.wav", "upload", Transcript(text="您好").to_dict(), 0.7))
+    problem = app_drafts.keep(settings, TRAINEE[0], second, library)
+    assert "另一个浏览器窗口" in problem and second.draft_problem == problem
+    assert _store(app_env).load(TRAINEE[0]).run_id == first.run_id  # type: ignore[union-attr]
+    first.turns.pop()
+    assert app_drafts.keep(settings, TRAINEE[0], first, library) == "" and not first.draft_problem
+    assert _store(app_env).load(TRAINEE[0]).answered == 1  # type: ignore[union-attr]

@@ -247,9 +247,11 @@ def test_concurrent_saves_of_one_owner_always_leave_a_readable_draft(store: Draf
     assert store.load("E1024") in drafts
 
 
-def test_an_empty_draft_is_refused(store: DraftStore) -> None:
-    with pytest.raises(DraftError):
-        store.save(_draft(turns=0))
+def test_an_empty_or_inconsistent_draft_is_refused(store: DraftStore) -> None:
+    for bad in (_draft(turns=0), replace(_draft(turns=2), last_turn=3), replace(_draft(turns=2), turns=(_turn(2), _turn(1)))):
+        with pytest.raises(DraftError):
+            store.save(bad)
+    assert store.load("E1024") is None
 
 
 def test_cleanup_removes_drafts_older_than_the_limit_only(store: DraftStore) -> None:

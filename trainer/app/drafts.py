@@ -45,7 +45,7 @@ def draft_of(run: PracticeRun, owner: str, library_version: str) -> Draft:
         ),
         score=run.score,
         retries=run.retries,
-        last_turn=run.last_turn or 0,
+        last_turn=run.last_turn if run.last_turn is not None and 0 < run.last_turn <= len(run.turns) else 0,
         updated_at=utc_now(),
     )
 

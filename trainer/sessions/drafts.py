@@ -256,6 +256,8 @@ class DraftStore:
         """
         if not draft.turns:
             raise DraftError("还没有回答任何一轮，无需保存进度。", "draft without turns")
+        if [t.index for t in draft.turns] != list(range(1, draft.answered + 1)) or not 0 <= draft.last_turn <= draft.answered:
+            raise DraftError("练习进度不完整，未保存。请继续答题或结束并评分。", f"inconsistent draft turns/last_turn of {draft.owner!r}")
         folder = self.folder(draft.owner)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
