@@ -206,3 +206,10 @@ def test_a_card_number_read_out_is_never_money() -> None:
     assert amounts.bill == 300 and amounts.received == 300
     _, long_digits = check("户号 3 5 7 2 2 1 9 0 6 6，收您一百元。")
     assert long_digits.received == 100 and long_digits.bill is None
+
+
+def test_digits_read_one_by_one_are_an_identifier_even_in_short_groups() -> None:
+    _, amounts = check("卡号是 4 4 0 1，2 3 6 7。本月电费是三百块整。", "收您三百块，刚刚好，不用找了。")
+    assert (amounts.bill, amounts.received, amounts.change) == (300, 300, 0) and amounts.consistent
+    _, spoken = check("户号零三五七，二二一九。本月电费是八十元。", "收您一百元。", "找您二十元，这是您的发票，请收好。")
+    assert (spoken.bill, spoken.received, spoken.change) == (80, 100, 20)

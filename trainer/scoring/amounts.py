@@ -29,6 +29,7 @@ and 找您… (or the exact-payment words) were actually spoken.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -55,6 +56,9 @@ READING_WORDS = ("底码", "止码", "起码", "读数", "示数", "表码", "�
 READING_REACH = 10  # characters from the end of a reading word to the number (same turn)
 TOLERANCE = 0.005
 IDENTIFIER_DIGITS = 6  # a unit-less whole number this long is a card/account/phone number
+# Words after which unit-less numbers in the same turn are identifiers read out (卡号是 4401，2367).
+IDENTIFIER_WORDS = ("卡号", "户号", "号码", "电话", "手机", "编号", "账号", "尾号")
+DIGIT_CHARS = "0-9零〇一二两三四五六七八九幺"  # digits without place words (十百千万)
 # Said when the money received is exactly the bill: the change is 0 and that is the 唱付.
 EXACT_PAYMENT_WORDS = ("不用找", "不找零", "无需找零", "没有找零", "刚刚好", "刚好", "正好", "不多不少")
 
@@ -119,14 +123,24 @@ def is_quantity(doc: Doc, position: int) -> bool:
     token = doc.numbers.get(position)
     if token is None or token.has_unit:
         return False
-    if token.text.isdigit() and len(token.text) >= IDENTIFIER_DIGITS:
-        return True  # an identifier read out (卡号 4401 2367…), not money
+    if token.text.isdigit() and (len(token.text) >= IDENTIFIER_DIGITS or _read_digit_by_digit(doc, position)):
+        return True  # an identifier read out (卡号 4401 2367…, 零三五七), not money
     after = doc.form[position + 1 : position + 4]
     if any(after.startswith(unit) for unit in QUANTITY_UNITS):
         return True
     lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
     start = max(lo, position - READING_REACH - 2)
-    return any(contains_word(doc, start, position, word) for word in READING_WORDS)  # 抵马 = 底码 by sound
+    words = READING_WORDS + IDENTIFIER_WORDS
+    return any(contains_word(doc, start, position, word) for word in words)  # 抵马 = 底码 by sound
+
+
+def _read_digit_by_digit(doc: Doc, position: int) -> bool:
+    """Three or more digits said one by one (零三五七 / 4 4 0 1), not as a quantity (三百五十七 / 357)."""
+    raw = doc.span_text(position, position + 1).strip()
+    said = re.sub(r"\s+", "", raw)
+    if len(said) < 3 or not re.fullmatch(f"[{DIGIT_CHARS}]+", said):
+        return False
+    return bool(re.fullmatch(f"[{DIGIT_CHARS}](\\s+[{DIGIT_CHARS}])+", raw)) or not said.isdigit()
 
 
 def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | None]) -> dict[str, SaidAmount]:
