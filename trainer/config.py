@@ -59,6 +59,9 @@ class Settings:
     max_audio_seconds: float = 600.0
     scoring_weights: dict[str, float] = field(default_factory=dict)  # empty: scoring defaults
     pass_mark: float = 80.0
+    # Unfinished practice runs kept on the server (<sessions_dir>/drafts) are removed at start-up
+    # when not saved for this many days; 0 keeps them until they are resumed or discarded.
+    draft_max_age_days: float = 14.0
     instructor_password_hash: str = ""  # see README: `trainer admin set-password`
     exam_key: str = ""
     config_path: Path | None = None
@@ -125,6 +128,19 @@ def _path(value: Any, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
+def _non_negative(value: Any, key: str, path: Path) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not number >= 0:  # also rejects NaN
+        raise ConfigError(
+            f"配置文件 {path} 中 {key} 的值“{value}”无效：应为不小于 0 的数字。请修正后重试。",
+            f"{key} = {value!r} in {path} is not a non-negative number",
+        )
+    return number
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build the settings from defaults, the config file and the environment."""
     env = os.environ if environ is None else environ
@@ -147,6 +163,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             values["max_audio_seconds"] = float(data["max_audio_seconds"])
         if "pass_mark" in data:
             values["pass_mark"] = float(data["pass_mark"])
+        if "draft_max_age_days" in data:
+            values["draft_max_age_days"] = _non_negative(data["draft_max_age_days"], "draft_max_age_days", config_path)
         if "placeholders" in data:
             values["placeholders"] = {**settings.placeholders, **{k: str(v) for k, v in data["placeholders"].items()}}
         if "scoring_weights" in data:
