@@ -13,6 +13,7 @@ Environment variables:
   TRAINER_SESSIONS_DIR     where sessions are stored
   TRAINER_PHRASEBOOK_DIRS  extra phrasebook folders, separated by os.pathsep
   TRAINER_PHRASEBOOK_OVERLAY_DIR  the centre's phrasebook overlay (instructor-approved phrasings)
+  TRAINER_TLS_DIR          HTTPS certificates folder (`trainer tls init`)
   TRAINER_EXAM_PAPER_DIRS  extra exam-paper folders, separated by os.pathsep
   TRAINER_EXAM_KEY         secret key that seals exam records (HMAC)
 """
@@ -50,11 +51,17 @@ class Settings:
     # proposal, see trainer/phrasebook/overlay.py); never written into phrasebooks/.
     # None: a folder "phrasebook_overlay" beside the sessions folder (<sessions_dir>/../phrasebook_overlay).
     phrasebook_overlay_dir: Path | None = None
+    # HTTPS certificates (`trainer tls init`, `trainer app --https`). None: a folder "tls" beside the
+    # sessions folder (<sessions_dir>/../tls).
+    tls_dir: Path | None = None
     exam_paper_dirs: tuple[Path, ...] = ()  # extra exam-paper folders, after the shipped one
     placeholders: dict[str, str] = field(default_factory=lambda: {"company": "国网供电公司", "hotline": "95598"})
     max_audio_seconds: float = 600.0
     scoring_weights: dict[str, float] = field(default_factory=dict)  # empty: scoring defaults
     pass_mark: float = 80.0
+    # Unfinished practice runs kept on the server (<sessions_dir>/drafts) are removed at start-up
+    # when not saved for this many days; 0 keeps them until they are resumed or discarded.
+    draft_max_age_days: float = 14.0
     instructor_password_hash: str = ""  # see README: `trainer admin set-password`
     exam_key: str = ""
     config_path: Path | None = None
@@ -75,6 +82,11 @@ class Settings:
     def overlay_dir(self) -> Path:
         """Where phrasing proposals and approved phrasings of this centre are kept."""
         return self.phrasebook_overlay_dir or self.sessions_dir.parent / "phrasebook_overlay"
+
+    @property
+    def tls_folder(self) -> Path:
+        """Where the local CA and the server certificate are kept."""
+        return self.tls_dir or self.sessions_dir.parent / "tls"
 
     @property
     def all_phrasebook_dirs(self) -> tuple[Path, ...]:
@@ -116,6 +128,19 @@ def _path(value: Any, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
+def _non_negative(value: Any, key: str, path: Path) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not number >= 0:  # also rejects NaN
+        raise ConfigError(
+            f"配置文件 {path} 中 {key} 的值“{value}”无效：应为不小于 0 的数字。请修正后重试。",
+            f"{key} = {value!r} in {path} is not a non-negative number",
+        )
+    return number
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build the settings from defaults, the config file and the environment."""
     env = os.environ if environ is None else environ
@@ -125,7 +150,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if config_path is not None:
         data = _read_toml(config_path)
         base = config_path.parent
-        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir", "phrasebook_overlay_dir"):
+        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir", "phrasebook_overlay_dir", "tls_dir"):
             if key in data:
                 values[key] = _path(data[key], base)
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
@@ -138,6 +163,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             values["max_audio_seconds"] = float(data["max_audio_seconds"])
         if "pass_mark" in data:
             values["pass_mark"] = float(data["pass_mark"])
+        if "draft_max_age_days" in data:
+            values["draft_max_age_days"] = _non_negative(data["draft_max_age_days"], "draft_max_age_days", config_path)
         if "placeholders" in data:
             values["placeholders"] = {**settings.placeholders, **{k: str(v) for k, v in data["placeholders"].items()}}
         if "scoring_weights" in data:
@@ -151,6 +178,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         "TRAINER_WHISPER_MODEL": "whisper_model",
         "TRAINER_SESSIONS_DIR": "sessions_dir",
         "TRAINER_PHRASEBOOK_OVERLAY_DIR": "phrasebook_overlay_dir",
+        "TRAINER_TLS_DIR": "tls_dir",
     }
     for var, key in env_paths.items():
         if env.get(var):

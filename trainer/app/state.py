@@ -73,6 +73,14 @@ def identity_params(who: Identity) -> dict[str, str]:
     return {PARAM_TRAINEE: who.trainee_id, **({PARAM_NAME: who.name} if who.name else {})}
 
 
+def draft_owner(state: MutableMapping[str, Any]) -> str | None:
+    """Whose unfinished practice run the server keeps (trainer.sessions.drafts): the one place
+    that says who owns a draft. Today the trainee's 工号 from the page's identity; with accounts,
+    the logged-in user's id."""
+    who = identity(state)
+    return who.trainee_id if who is not None else None
+
+
 def clear_identity(state: MutableMapping[str, Any]) -> None:
     for key in (TRAINEE_ID, TRAINEE_NAME, PRACTICE_RUN):
         state.pop(key, None)
@@ -107,6 +115,7 @@ class PracticeRun:
     finished: bool = False
     saved_id: str = ""
     error: str = ""  # the last recording's problem (Chinese), shown until the next recording
+    draft_problem: str = ""  # why the progress could not be kept on the server (Chinese), "" when kept
     retries: int = 0
     nonce: int = 0  # bumped after every processed recording: fresh, empty recorder widgets
     processed: set[str] = field(default_factory=set)  # digests of recordings already handled

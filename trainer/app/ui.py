@@ -133,12 +133,21 @@ def skipped_phrasebooks(library: Library, whom: str) -> None:
         return
     files = sorted({p.path.name for p in library.problems})
     st.warning(
-        f"有 {len(files)} 个话术库文件有错误，已跳过（{'、'.join(files[:3])}{'等' if len(files) > 3 else ''}），"
+        f"有 {len(files)} 个话术库文件有错误，已跳过（{'、'.join(md(f) for f in files[:3])}{'等' if len(files) > 3 else ''}），"
         f"其中的场景暂时不能使用。请告诉{whom}。",
         icon=":material/warning:",
     )
     with st.expander("给管理员的处理方法"):
         st.text("\n".join(views.problem_lines(library)) + "\n\n按上面的行号修改文件，运行 trainer phrasebook check 检查，然后刷新本页。")
+
+
+def microphone_origin_warning() -> None:
+    """Beside a record button: warn when this page's address (plain http on a LAN name) rules out the microphone."""
+    from trainer.tls.guide import microphone_blocked_hint
+
+    hint = microphone_blocked_hint(st.context.url)
+    if hint:
+        st.warning(hint, icon=":material/mic_off:")
 
 
 def engine_banner(settings: Settings) -> EngineStatus:
@@ -177,6 +186,69 @@ def identity_form(key: str = "identify") -> app_state.Identity | None:
                 return None
             st.rerun()
     return None
+
+
+# --------------------------------------------------------------------------- unfinished practice runs
+
+DRAFT_NOTE = "draft_note"  # session_state: a one-off message shown after the rerun that follows resume/discard
+
+
+@st.cache_resource(show_spinner=False)
+def _drafts_cleaned(sessions_dir: str, max_age_days: float) -> tuple[str, ...]:
+    from pathlib import Path
+
+    from trainer.app import drafts
+
+    return tuple(drafts.cleanup(Path(sessions_dir), max_age_days))
+
+
+def clean_old_drafts(settings: Settings) -> None:
+    """Remove practice drafts older than settings.draft_max_age_days, once per server process."""
+    _drafts_cleaned(str(settings.sessions_dir), settings.draft_max_age_days)
+
+
+def unfinished_run_panel(settings: Settings, library: Library, owner: str) -> bool:
+    """When `owner` has an unfinished practice run on the server: the notice with 继续 / 放弃.
+    True when the notice is shown (the page waits for the choice); a corrupt draft is reported
+    and skipped."""
+    from trainer.app import drafts
+    from trainer.sessions.drafts import DraftError
+
+    try:
+        draft = drafts.store(settings).load(owner)
+    except DraftError as exc:
+        log.warning("%s", exc.log_message)
+        st.warning(exc.user_message, icon=":material/warning:")
+        return False
+    if draft is None:
+        return False
+    st.subheader("未完成的练习")
+    st.info(drafts.notice_text(draft, library), icon=":material/history:")
+    problem = drafts.resume_problem(draft, library)
+    if problem:
+        st.warning(problem)
+    cols = st.columns([1, 1, 4])
+    if cols[0].button("继续", type="primary", key="draft-resume", disabled=bool(problem)):
+        resumed = guarded(lambda: drafts.resume(draft, library, settings), "继续练习")
+        if resumed is not None:
+            run, note = resumed
+            app_state.start_practice(st.session_state, run)
+            if note:
+                drafts.keep(settings, owner, run, library)  # scored with this library now: say it once
+                st.session_state[DRAFT_NOTE] = note
+            st.rerun()
+    if cols[1].button("放弃", key="draft-discard"):
+        if guarded(lambda: drafts.store(settings).delete(owner, draft.run_id), "放弃练习") is not None:
+            st.session_state[DRAFT_NOTE] = "已放弃上次未完成的练习。"
+            st.rerun()
+    return True
+
+
+def draft_note() -> None:
+    """The message left by resuming or discarding an unfinished run, shown once."""
+    note = st.session_state.pop(DRAFT_NOTE, "")
+    if note:
+        st.info(note, icon=":material/info:")
 
 
 # --------------------------------------------------------------------------- result panels
