@@ -22,7 +22,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from trainer.cli.console import print_json
 from trainer.asr.base import Transcript
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
@@ -30,6 +29,7 @@ from trainer.evaluation.cache import TranscriptCache
 from trainer.evaluation.dataset import load_dataset
 from trainer.evaluation.runner import MODES, ModeReport, run_evaluation
 from trainer.audio import load_audio
+from trainer.cli.console import print_json
 from trainer.pipeline import load_library, score_turns, transcribe_turns
 from trainer.scoring.document import TurnText
 

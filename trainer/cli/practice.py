@@ -20,16 +20,16 @@ from rich.console import Console
 
 from trainer.asr.factory import get_recognizer
 from trainer.audio import load_audio
+from trainer.cli.phrasebook import warn_problems
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
-from trainer.cli.phrasebook import warn_problems
 from trainer.phrasebook.loader import library_from_settings
-from trainer.sessions.model import trainee_problem
 from trainer.practice.capture import select_input_device
 from trainer.practice.endpoint import EndpointConfig
 from trainer.practice.session import STATUS_DEVICE_LOST, STATUS_FAILED, STATUS_INTERRUPTED, PracticeOptions, run_practice
 from trainer.practice.source import AudioSource, FileSource, MicrophoneSource
 from trainer.practice.ui import PracticeUI
+from trainer.sessions.model import trainee_problem
 
 
 def _positive_seconds(text: str) -> float:

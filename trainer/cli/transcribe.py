@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trainer.cli.console import print_json
 from trainer.asr.base import Recognizer
 from trainer.asr.factory import get_recognizer
 from trainer.audio import load_audio
+from trainer.cli.console import print_json
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 
