@@ -31,6 +31,7 @@ verification with the wrong key is told apart from tampering.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -43,8 +44,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainer.config import Settings
-from trainer.durable import fsync_dir
-from trainer.errors import ExamError
+from trainer.durable import PRIVATE_FILE_MODE, fsync_dir, private_file
+from trainer.errors import ExamError, TrainerError
+from trainer.exam.anchor import LedgerHead, anchor_ref, check_head, raise_anchor, read_anchor
 from trainer.sessions.model import canonical_json, utc_now
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 LEDGER_NAME = "exam_ledger.jsonl"
 GENESIS = "0" * 64
 MIN_KEY_LENGTH = 16
-ENTRY_KINDS = ("start", "result", "override", "grant")
+ENTRY_KINDS = ("start", "result", "override", "grant", "repair")
 _ENTRY_KEYS = {"seq", "kind", "time", "exam_id", "key_id", "body", "prev", "seal"}
 
 KEY_HELP = (
@@ -150,28 +152,93 @@ def parse_line(number: int, raw: bytes) -> LedgerLine:
     return LedgerLine(number, raw, entry)
 
 
+@dataclass(frozen=True)
+class TornTail:
+    """The end of a ledger file after its last newline that is not a complete sealed entry: a write
+    cut short (full disk, crash, power loss). Never counted as an entry."""
+
+    line: int  # 1-based line number it would have had
+    offset: int  # byte offset where it starts (the file is cut back to this length by a repair)
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class LedgerScan:
+    lines: list[LedgerLine]
+    torn: TornTail | None = None
+    unterminated: bool = False  # the last line is a complete entry whose newline was not written
+
+
+def split_ledger(data: bytes) -> LedgerScan:
+    """The lines of a ledger file. Every append ends its entry with a newline, so text after the last
+    newline is either a complete entry that lost only its newline, or a torn write (`torn`)."""
+    parts = data.split(b"\n")
+    tail = parts.pop()  # b"" when the file ends with a newline
+    lines = [parse_line(n, raw) for n, raw in enumerate(parts, 1)]
+    if not tail:
+        return LedgerScan(lines)
+    last = parse_line(len(parts) + 1, tail)
+    if last.entry is not None and not last.error:
+        return LedgerScan([*lines, last], unterminated=True)
+    return LedgerScan(lines, TornTail(len(parts) + 1, len(data) - len(tail), tail))
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What `Ledger.repair` did: "none" (nothing torn), "newline" (a complete last entry got its
+    newline back) or "truncated" (a torn tail was cut off and a "repair" entry records it)."""
+
+    action: str
+    removed_bytes: int = 0
+    entry: dict[str, Any] | None = None
+
+
+REPAIR_EXAM_ID = "ledger-repair"
+_KEEP_TORN_BYTES = 65536  # a repair entry keeps at most this much of the removed bytes (base64)
+
+
+def repair_body(torn: TornTail, after_seq: int) -> dict[str, Any]:
+    """The sealed record of a torn tail cut off the ledger."""
+    return {
+        "reason": "torn_tail",
+        "line": torn.line,
+        "offset": torn.offset,
+        "after_seq": after_seq,
+        "removed_bytes": len(torn.raw),
+        "removed_sha256": sha256_hex(torn.raw),
+        "removed_base64": base64.b64encode(torn.raw[:_KEEP_TORN_BYTES]).decode("ascii"),
+    }
+
+
 class Ledger:
-    """The append-only chain of sealed exam entries in a sessions root."""
+    """The append-only chain of sealed exam entries in a sessions root (the file I/O; the chain
+    rules are the pure functions above and in `trainer.exam.anchor`)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.path = self.root / LEDGER_NAME
 
-    def lines(self) -> list[LedgerLine]:
+    def scan(self) -> LedgerScan:
         if not self.path.exists():
-            return []
+            return LedgerScan([])
         try:
             data = self.path.read_bytes()
         except OSError as exc:
             raise ExamError(f"无法读取考试记录账本 {self.path}：{exc}", f"cannot read ledger {self.path}: {exc}") from exc
-        parts = data.split(b"\n")
-        if parts and parts[-1] == b"":
-            parts.pop()
-        return [parse_line(n, raw) for n, raw in enumerate(parts, 1)]
+        return split_ledger(data)
+
+    def lines(self) -> list[LedgerLine]:
+        """The complete lines (a torn tail is not one: see `scan`)."""
+        return self.scan().lines
 
     def entries(self) -> list[dict[str, Any]]:
         """Parsed entries (unreadable lines skipped; `verify` reports them)."""
         return [ln.entry for ln in self.lines() if ln.entry is not None]
+
+    def head(self) -> LedgerHead | None:
+        """The last complete entry (to print on reports and rosters), None for an empty ledger."""
+        entries = self.entries()
+        return LedgerHead(int(entries[-1]["seq"]), str(entries[-1]["seal"])) if entries else None
 
     def append(
         self,
@@ -185,6 +252,9 @@ class Ledger:
 
         `check(entries)` runs while the ledger is locked, before writing, and may raise to refuse
         (e.g. the candidate has no attempt left): the test and the write are one atomic step.
+        A torn tail left by an earlier failed write is repaired first (and recorded), unless the
+        anchored head shows that sealed entries are missing: then it stays, as evidence.
+        A write that fails (full disk) is cut back, so it leaves no torn line behind.
         """
         if kind not in ENTRY_KINDS:
             raise ValueError(f"unknown ledger entry kind {kind!r}")
@@ -192,43 +262,128 @@ class Ledger:
             self.root.mkdir(parents=True, exist_ok=True)
             created = not self.path.exists()
             with _locked_append(self.path) as fh:
-                entries = self.entries()
+                scan = self._read_locked(fh)
+                if scan.torn is not None and self._safe_to_cut(scan) is None:
+                    self._write_entry(fh, scan, "repair", REPAIR_EXAM_ID, repair_body(scan.torn, _last_seq(scan)), key, cut=scan.torn.offset)
+                    scan = self._read_locked(fh)
+                entries = [ln.entry for ln in scan.lines if ln.entry is not None]
                 if check is not None:
                     check(entries)
-                last = entries[-1] if entries else None
-                entry: dict[str, Any] = {
-                    "seq": (last["seq"] + 1) if last else 1,
-                    "kind": kind,
-                    "time": utc_now(),
-                    "exam_id": exam_id,
-                    "key_id": key_id(key),
-                    "body": body,
-                    "prev": last["seal"] if last else GENESIS,
-                }
-                entry["seal"] = compute_seal(entry, key)
-                line = canonical_json(entry) + b"\n"
-                size = fh.seek(0, os.SEEK_END)
-                if size:
-                    fh.seek(size - 1)
-                    if fh.read(1) != b"\n":
-                        line = b"\n" + line  # a torn earlier write: keep this entry on its own line
-                    fh.seek(0, os.SEEK_END)
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
+                entry = self._write_entry(fh, scan, kind, exam_id, body, key)
             if created:
                 fsync_dir(self.root)
         except OSError as exc:
             raise ExamError(
-                f"无法写入考试记录账本 {self.path}：{exc}。请检查磁盘空间和目录权限。",
+                f"无法写入考试记录账本 {self.path}：{exc}。请检查磁盘空间和目录权限；账本未被写坏。",
                 f"cannot append to ledger {self.path}: {exc}",
             ) from exc
+        _raise_anchor(self.root, entry)
         return entry
+
+    def repair(self, key: bytes) -> Repair:
+        """Cut off a torn tail (text after the last newline that is no complete sealed entry) and
+        record the cut as a sealed "repair" entry. Refuses when the anchored head shows that the
+        tail was a sealed entry (then it is tampering, not a torn write). A complete last entry
+        that only lost its newline gets it back; nothing else is changed."""
+        try:
+            if not self.path.exists():
+                return Repair("none")
+            with _locked_append(self.path) as fh:
+                scan = self._read_locked(fh)
+                if scan.torn is None:
+                    if not scan.unterminated:
+                        return Repair("none")
+                    fh.seek(0, os.SEEK_END)
+                    fh.write(b"\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    return Repair("newline")
+                problem = self._safe_to_cut(scan)
+                if problem is not None:
+                    raise ExamError(
+                        f"账本末尾第 {scan.torn.line} 行残缺，但这不是写入中断：{problem}",
+                        f"refusing to cut the torn tail of {self.path}: the anchored head is missing",
+                    )
+                torn = scan.torn
+                entry = self._write_entry(fh, scan, "repair", REPAIR_EXAM_ID, repair_body(torn, _last_seq(scan)), key, cut=torn.offset)
+        except OSError as exc:
+            raise ExamError(
+                f"无法修复考试记录账本 {self.path}：{exc}。请检查磁盘空间和目录权限。",
+                f"cannot repair ledger {self.path}: {exc}",
+            ) from exc
+        _raise_anchor(self.root, entry)
+        return Repair("truncated", len(torn.raw), entry)
+
+    @staticmethod
+    def _read_locked(fh: Any) -> LedgerScan:
+        fh.seek(0)
+        return split_ledger(fh.read())
+
+    def _safe_to_cut(self, scan: LedgerScan) -> str | None:
+        """None when cutting the torn tail loses no anchored entry; else why not (Chinese)."""
+        try:
+            anchored = read_anchor(self.root)
+        except TrainerError:
+            anchored = None
+        if anchored is None:
+            return None
+        return check_head([ln.entry for ln in scan.lines if ln.entry is not None], anchor_ref(anchored))
+
+    @staticmethod
+    def _write_entry(
+        fh: Any, scan: LedgerScan, kind: str, exam_id: str, body: dict[str, Any], key: bytes, cut: int | None = None
+    ) -> dict[str, Any]:
+        """Seal an entry after the last one in `scan` and write it at the end of the file (after
+        cutting it to `cut` bytes). On failure the file is cut back to where it was."""
+        entries = [ln.entry for ln in scan.lines if ln.entry is not None]
+        last = entries[-1] if entries else None
+        entry: dict[str, Any] = {
+            "seq": (last["seq"] + 1) if last else 1,
+            "kind": kind,
+            "time": utc_now(),
+            "exam_id": exam_id,
+            "key_id": key_id(key),
+            "body": body,
+            "prev": last["seal"] if last else GENESIS,
+        }
+        entry["seal"] = compute_seal(entry, key)
+        line = canonical_json(entry) + b"\n"
+        if cut is not None:
+            fh.truncate(cut)
+        size = fh.seek(0, os.SEEK_END)
+        if size:
+            fh.seek(size - 1)
+            if fh.read(1) != b"\n":
+                line = b"\n" + line  # a complete entry without its newline, or a torn line kept as evidence
+            fh.seek(0, os.SEEK_END)
+        try:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        except OSError:
+            try:
+                fh.truncate(size)  # leave no torn line behind (the disk is full, not the file system broken)
+                os.fsync(fh.fileno())
+            except OSError:
+                pass  # the torn tail stays; `trainer exam repair` removes it
+            raise
+        return entry
+
+
+def _last_seq(scan: LedgerScan) -> int:
+    entries = [ln.entry for ln in scan.lines if ln.entry is not None]
+    return int(entries[-1]["seq"]) if entries else 0
+
+
+def _raise_anchor(root: Path, entry: dict[str, Any]) -> None:
+    raise_anchor(root, LedgerHead(int(entry["seq"]), str(entry["seal"])))
 
 
 @contextmanager
 def _locked_append(path: Path) -> Iterator[Any]:
-    with open(path, "a+b") as fh:
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+    private_file(fd)  # also a ledger created by an older version (0644)
+    with os.fdopen(fd, "a+b") as fh:
         if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
             import msvcrt
 

@@ -162,6 +162,26 @@ class SessionIndex:
 
         return self._retry(read)
 
+    # --- meta values (kept across rebuilds; e.g. the exam ledger's anchored head) --------------
+    def meta_get(self, key: str) -> str | None:
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+        return self._retry(read)
+
+    def meta_update(self, key: str, update: Callable[[str | None], str | None]) -> None:
+        """Set `key` to `update(current value)` in one write transaction (None: leave it as it is)."""
+
+        def action(conn: sqlite3.Connection) -> None:
+            with self._write(conn):
+                row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+                value = update(None if row is None else str(row[0]))
+                if value is not None:
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+        self._retry(action)
+
     # --- writes ------------------------------------------------------------------------------
     def upsert(self, record: SessionRecord, reviews: Callable[[], list[Review]]) -> None:
         """Insert or replace a session's rows. `reviews` is called inside the write lock, so two
