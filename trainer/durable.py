@@ -28,8 +28,15 @@ def private_file(target: int | Path) -> None:
 
 
 def private_dirs(folder: Path) -> None:
-    """Create `folder` and missing parents as 0700 folders (existing ones are left as they are)."""
-    Path(folder).mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    """Create `folder` and its missing parents as 0700 folders (existing ones are left as they are;
+    `Path.mkdir(parents=True)` would give the parents the default mode)."""
+    folder = Path(folder)
+    missing = []
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
 
 
 def open_private(path: Path, flags: int) -> int:

@@ -277,7 +277,10 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
 def instructor_gate(settings: Settings) -> bool:
     """The password form. True once this browser session has given the right password."""
     from trainer.auth import SET_PASSWORD_HINT, AuthError, is_configured, verify_password
+    from trainer.config import secret_file_warnings
 
+    for warning in secret_file_warnings(settings):  # a password hash or exam key other accounts can read
+        st.warning(warning, icon=":material/key:")
     if st.session_state.get(app_state.INSTRUCTOR_OK):
         if st.sidebar.button("退出教师模式", key="instructor-logout"):
             st.session_state.pop(app_state.INSTRUCTOR_OK, None)

@@ -35,7 +35,7 @@ from trainer.exam.records import load_result, roster, state_label
 from trainer.exam.report import export_roster, local_time, write_report
 from trainer.exam.runner import check_candidate, decide_review, grant_attempt, override_exam, run_exam
 from trainer.exam.anchor import parse_head_ref
-from trainer.exam.seal import Ledger, exam_key
+from trainer.exam.seal import Ledger, exam_key, exam_key_if_available
 from trainer.exam.verify import verify_all
 from trainer.sessions.store import SessionStore
 
@@ -307,7 +307,7 @@ def _print_result(result) -> None:
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     store = SessionStore(settings.sessions_dir)
-    key = exam_key(settings) if settings.exam_key else None
+    key = exam_key_if_available(settings)
     rows = roster(store.root, args.paper, args.since, args.until, args.candidate, key=key, state=args.state)
     if args.export:
         export_roster(rows, args.export, head=Ledger(store.root).head())

@@ -24,8 +24,9 @@ The ledger is one file, `<sessions root>/exam_ledger.jsonl`, one canonical-JSON 
   so it is sealed, chained and verified exactly like an override, and ledgers written before it
   existed (overrides without `decides`) read and verify as before.
 
-The key comes from the settings (env TRAINER_EXAM_KEY or `exam_key` in trainer.toml) and is
-never written to the sessions folder; entries hold only a key id (an HMAC of a fixed text), so a
+The key comes from the settings (env TRAINER_EXAM_KEY or `exam_key` in trainer.toml), else from
+the key file (`exam_key_file`, default ~/.config/trainer/exam.key, generated 0600 on first use while
+the ledger is empty; refused when other accounts can read it). It is never in the sessions folder; entries hold only a key id (an HMAC of a fixed text), so a
 verification with the wrong key is told apart from tampering.
 """
 
@@ -35,22 +36,27 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
+import secrets
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trainer.config import Settings
-from trainer.durable import PRIVATE_FILE_MODE, fsync_dir, private_file
+from trainer.config import Settings, readable_by_others
+from trainer.durable import PRIVATE_FILE_MODE, fsync_dir, open_private, private_dirs, private_file
 from trainer.errors import ExamError, TrainerError
 from trainer.exam.anchor import LedgerHead, anchor_ref, check_head, raise_anchor, read_anchor
 from trainer.sessions.model import canonical_json, utc_now
 
 if TYPE_CHECKING:
     from trainer.sessions.store import SessionStore
+
+log = logging.getLogger(__name__)
 
 LEDGER_NAME = "exam_ledger.jsonl"
 GENESIS = "0" * 64
@@ -59,10 +65,12 @@ ENTRY_KINDS = ("start", "result", "override", "grant", "repair")
 _ENTRY_KEYS = {"seq", "kind", "time", "exam_id", "key_id", "body", "prev", "seal"}
 
 KEY_HELP = (
-    "请设置考试密钥（至少 16 个字符的随机字符串，由考核负责人保管）：\n"
-    "  方法一：设置环境变量，例如  export TRAINER_EXAM_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
-    "  方法二：在 trainer.toml 中写入一行  exam_key = \"…\"\n"
-    "密钥不要放在 sessions 目录里；验证考试记录（trainer exam verify）时必须使用同一个密钥。"
+    "考试密钥（至少 16 个字符的随机字符串，由考核负责人保管）可以：\n"
+    "  · 不做设置：第一次考试时自动生成，保存在只有本账户能读的密钥文件中（默认 ~/.config/trainer/exam.key，"
+    "可用配置项 exam_key_file 或环境变量 TRAINER_EXAM_KEY_FILE 指定其他位置）；\n"
+    "  · 设置环境变量，例如  export TRAINER_EXAM_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
+    "  · 在 trainer.toml 中写入一行  exam_key = \"…\"（该文件须 chmod 600）。\n"
+    "密钥不要放在 sessions 目录里；验证考试记录（trainer exam verify）时必须使用同一个密钥，请备份密钥文件。"
 )
 
 
@@ -70,11 +78,12 @@ class ExamKeyError(ExamError):
     """No usable exam key is configured."""
 
 
-def exam_key(settings: Settings) -> bytes:
-    """The sealing key from the settings, or a Chinese error telling how to set one."""
+def exam_key(settings: Settings, *, create: bool = True) -> bytes:
+    """The sealing key: `exam_key` from the settings, else the key file (`settings.key_file`),
+    generated there on first use (while the ledger is still empty) when `create`."""
     key = (settings.exam_key or "").strip()
     if not key:
-        raise ExamKeyError(f"未配置考试密钥，无法进行考试或验证考试记录。\n{KEY_HELP}", "no exam key configured (TRAINER_EXAM_KEY / exam_key)")
+        return _key_from_file(settings, create)
     if len(key) < MIN_KEY_LENGTH:
         raise ExamKeyError(
             f"考试密钥太短（{len(key)} 个字符），至少需要 {MIN_KEY_LENGTH} 个字符。\n{KEY_HELP}",
@@ -87,6 +96,82 @@ def exam_key(settings: Settings) -> bytes:
             "config file holding the exam key lies inside the sessions folder",
         )
     return key.encode("utf-8")
+
+
+def exam_key_if_available(settings: Settings) -> bytes | None:
+    """The key when one is set or its file exists (never generates one); None otherwise."""
+    try:
+        return exam_key(settings, create=False)
+    except ExamKeyError:
+        return None
+
+
+def _key_from_file(settings: Settings, create: bool) -> bytes:
+    path = Path(settings.key_file).expanduser()
+    if _inside(path, settings.sessions_dir):
+        raise ExamKeyError(
+            f"考试密钥文件 {path} 位于会话目录 {settings.sessions_dir} 中，任何能修改考试记录的人都能读到密钥。"
+            "请用配置项 exam_key_file 或环境变量 TRAINER_EXAM_KEY_FILE 把它放到会话目录之外。",
+            f"exam key file {path} lies inside the sessions folder",
+        )
+    if not path.exists():
+        ledger = Path(settings.sessions_dir) / LEDGER_NAME
+        if not create or (ledger.exists() and ledger.stat().st_size > 0):
+            lost = "账本中已有考试记录，但" if ledger.exists() and ledger.stat().st_size > 0 else ""
+            raise ExamKeyError(
+                f"未配置考试密钥，无法进行考试或验证考试记录：{lost}找不到密钥文件 {path}。"
+                f"{'请从备份恢复原来的密钥文件（换一个新密钥会使全部已有记录无法验证），或设置原来的密钥。' if lost else ''}\n{KEY_HELP}",
+                f"no exam key configured (TRAINER_EXAM_KEY / exam_key) and no key file {path}",
+            )
+        return _create_key_file(path)
+    bits = readable_by_others(path)
+    if bits & 0o044:
+        raise ExamKeyError(
+            f"考试密钥文件 {path} 本机其他账户也能读取（权限 {path.stat().st_mode & 0o777:o}），密钥可能已泄露。"
+            f"请运行 chmod 600 {path}；如果怀疑密钥已被他人看到，请向考核负责人报告。",
+            f"exam key file {path} is readable by group/others",
+        )
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExamKeyError(f"无法读取考试密钥文件 {path}：{exc}", f"cannot read key file {path}: {exc}") from exc
+    if len(key) < MIN_KEY_LENGTH:
+        raise ExamKeyError(
+            f"考试密钥文件 {path} 中的密钥太短（{len(key)} 个字符），至少需要 {MIN_KEY_LENGTH} 个字符。\n{KEY_HELP}",
+            f"key in {path} too short",
+        )
+    return key.encode("utf-8")
+
+
+def _create_key_file(path: Path) -> bytes:
+    key = secrets.token_hex(32)
+    try:
+        private_dirs(path.parent)
+        fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        return _read_created(path)  # another process generated it a moment ago
+    except OSError as exc:
+        raise ExamKeyError(
+            f"无法创建考试密钥文件 {path}：{exc.strerror or exc}。请检查该文件夹的权限，"
+            "或用配置项 exam_key_file / 环境变量 TRAINER_EXAM_KEY_FILE 指定其他位置。",
+            f"cannot create key file {path}: {exc}",
+        ) from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    fsync_dir(path.parent)
+    log.warning("generated a new exam key in %s", path)
+    return key.encode("utf-8")
+
+
+def _read_created(path: Path) -> bytes:
+    for _ in range(50):
+        text = path.read_text(encoding="utf-8").strip()
+        if len(text) >= MIN_KEY_LENGTH:
+            return text.encode("utf-8")
+        time.sleep(0.02)
+    raise ExamKeyError(f"考试密钥文件 {path} 是空的。请删除它后重试。", f"key file {path} empty")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -259,7 +344,7 @@ class Ledger:
         if kind not in ENTRY_KINDS:
             raise ValueError(f"unknown ledger entry kind {kind!r}")
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            private_dirs(self.root)
             created = not self.path.exists()
             with _locked_append(self.path) as fh:
                 scan = self._read_locked(fh)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from trainer.durable import fsync_dir, synced_temp
+from trainer.durable import fsync_dir, open_private, private_dirs, synced_temp
 from trainer.errors import SessionStoreError
 from trainer.sessions.index import SessionIndex
 from trainer.sessions.model import (
@@ -121,7 +121,7 @@ def _fsync_file(path: Path) -> None:
 
 
 def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "xb") as fh:
+    with os.fdopen(open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -178,7 +178,7 @@ class SessionStore:
                 f"sessions root {self.root} is not a directory",
             )
         try:
-            self.pending_dir.mkdir(parents=True, exist_ok=True)
+            private_dirs(self.pending_dir)  # the root too, when it is new: owner-only (0700)
         except OSError as exc:
             raise _oserror(exc, f"创建会话目录 {self.root} ", f"creating {self.root}") from exc
 
@@ -229,7 +229,7 @@ class SessionStore:
                 _hook("record-written", tmp)
                 fsync_dir(tmp)
                 target = self.session_dir(record.id)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                private_dirs(target.parent)
                 pending = self.pending_dir / record.id
                 _write_synced(pending, b"")  # "indexing pending": lets readers index it if we die after the rename
                 _hook("before-rename", tmp)
@@ -428,7 +428,7 @@ class SessionStore:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         target = self.trash_dir / f"{session_id}.deleted-{stamp}-{secrets.token_hex(2)}"
         try:
-            self.trash_dir.mkdir(parents=True, exist_ok=True)
+            private_dirs(self.trash_dir)
             os.rename(folder, target)
         except OSError as exc:
             raise _oserror(exc, f"删除会话 {session_id} ", f"moving {folder} to trash") from exc
@@ -452,8 +452,8 @@ class SessionStore:
         folder = self.session_dir(session_id) / REVIEWS_DIR
         data = review.canonical_bytes()
         try:
-            folder.mkdir(exist_ok=True)
-            tmp = synced_temp(folder, data)
+            folder.mkdir(mode=0o700, exist_ok=True)
+            tmp = synced_temp(folder, data)  # 0600 (mkstemp), and so is the review linked to it
             try:
                 while True:
                     target = folder / review.file_name(secrets.token_hex(3))
