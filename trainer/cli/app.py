@@ -9,6 +9,7 @@ switch engine.
 from __future__ import annotations
 
 import argparse
+import logging
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from trainer.config import Settings
 from trainer.errors import TrainerError
+
+log = logging.getLogger(__name__)
 
 APP_HOME = Path(__file__).resolve().parent.parent / "app" / "首页.py"
 DEFAULT_PORT = 8501
@@ -82,9 +85,23 @@ def check_model(settings: Settings, fetch_allowed: bool) -> str | None:
     return f"{status.problem}\n{status.howto}"
 
 
+def clean_leftovers(settings: Settings) -> None:
+    """What killed saves and reviews left in the sessions folder goes at start-up (never a save in progress)."""
+    from trainer.sessions.store import SessionStore
+
+    try:
+        done = SessionStore(settings.sessions_dir).cleanup_leftovers()
+    except (OSError, TrainerError) as exc:
+        log.warning("start-up cleanup of %s failed: %s", settings.sessions_dir, exc)
+        return
+    if done.removed:
+        print(f"已清理 {len(done.removed)} 个中断的保存或复核留下的临时文件。", file=sys.stderr)
+
+
 def run_app(args: argparse.Namespace, settings: Settings) -> int:
     if not APP_HOME.is_file():
         raise TrainerError(f"找不到网页程序 {APP_HOME}。请重新安装 trainer。", f"{APP_HOME} missing")
+    clean_leftovers(settings)
     warning = check_model(settings, fetch_allowed=not args.no_fetch)
     if warning:
         print(f"注意：{warning}\n网页仍会启动，但在安装模型之前无法识别录音。", file=sys.stderr)

@@ -223,6 +223,8 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         print(f"跳过 {item.path}：{item.reason}")
     if report.removed_temp:
         print(f"已清理 {len(report.removed_temp)} 个中断的保存留下的临时文件夹。")
+    if report.removed_review_temp:
+        print(f"已清理 {len(report.removed_review_temp)} 个中断的复核保存留下的临时文件。")
     if report.kept_temp:
-        print(f"保留 {len(report.kept_temp)} 个较新的临时文件夹（可能正在保存）。")
+        print(f"保留 {len(report.kept_temp)} 个临时文件夹（正在保存，或刚创建）。")
     return 0
