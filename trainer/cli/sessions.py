@@ -93,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = commands.add_parser("reindex", help="根据会话文件夹重建索引")
     p.add_argument(
         "--temp-max-age", type=float, default=TEMP_MAX_AGE, metavar="SECONDS",
-        help=f"清理早于此秒数的未完成保存（默认 {TEMP_MAX_AGE:.0f}）",
+        help=f"保存进程已不在的临时文件夹随时清理；无法判断时（Windows）清理早于此秒数的（默认 {TEMP_MAX_AGE:.0f}）",
     )
     p.set_defaults(func=cmd_reindex)
 
