@@ -706,6 +706,10 @@ def _truncation(src: _Source, kind: str | None, stderr: str, decoded_seconds: fl
     marker = next((m for m in TRUNCATION_MARKERS if m in stderr), None)
     if marker is None:
         return None
+    if marker == "filesize and duration do not match" and (
+        probed_seconds is None or decoded_seconds > 0.95 * probed_seconds or probed_seconds - decoded_seconds < 0.5
+    ):
+        return None  # an MP3 whose frame count header is off, but whose audio is all there
     if probed_seconds is not None and probed_seconds > decoded_seconds + 0.05:
         lengths = f"文件头写明时长约 {_format_seconds(probed_seconds)}，实际只能解码出 {_format_seconds(decoded_seconds)}"
     else:

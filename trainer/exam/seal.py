@@ -10,11 +10,16 @@ The ledger is one file, `<sessions root>/exam_ledger.jsonl`, one canonical-JSON 
   audio file, of each transcript, of the score and of the stored session record: changing any
   stored byte of the record changes a digest, and only the key holder can make a matching seal.
 - `prev` is the seal of the entry before it: deleting, reordering or inserting entries breaks the
-  chain. (Cutting entries off the end leaves a shorter valid chain; the exam sessions the
-  dropped entries pointed to are then reported as orphans by `verify`, and printed reports carry
-  the entry number and seal fingerprint so that a shorter ledger can be proven.)
+  chain. Cutting entries off the end leaves a shorter valid chain: so after every append the
+  head (number + seal of the last entry) is anchored outside the ledger, in the index database,
+  and printed on reports and rosters; `verify` reports a ledger that no longer reaches it (see
+  `trainer.exam.anchor`).
 - Entries are only ever appended (with an exclusive file lock, flush and fsync), never edited.
-  Instructor overrides and extra attempts are new entries.
+  Instructor overrides and extra attempts are new entries. Every entry ends with a newline, so
+  text after the last newline is a torn write (full disk, crash), not an entry: a failed write is
+  cut back at once; one left by a crash is cut off by `Ledger.repair` (`trainer exam repair`) or
+  the next append, and the cut is itself a sealed "repair" entry (its body: the removed bytes'
+  length, sha256 and, up to 64 KB, the bytes themselves).
 - The decision of a 待复核 exam (the machine could not decide it) is an "override" entry too, its
   body marked `"decides": "review"`:
 
