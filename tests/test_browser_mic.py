@@ -43,6 +43,7 @@ def served_app(tmp_path: Path, whisper_model_dir: Path):  # type: ignore[no-unty
     port = free_port()
     env = {
         **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),  # this checkout's trainer, whatever is installed
         "TRAINER_CONFIG": str(config),
         "TRAINER_ENGINE": "whisper",
         "TRAINER_WHISPER_MODEL": str(whisper_model_dir),

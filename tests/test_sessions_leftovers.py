@@ -126,7 +126,7 @@ def test_trainer_app_start_up_cleans_leftovers(tmp_path: Path, monkeypatch: pyte
     _age(review_tmp, REVIEW_TEMP_MAX_AGE + 1)
     monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(store.root))
     monkeypatch.setenv("TRAINER_CONFIG", "")
-    monkeypatch.setattr(app_cli, "launch_streamlit", lambda command: 0)
+    monkeypatch.setattr(app_cli, "launch_streamlit", lambda command, env=None: 0)
     monkeypatch.setattr(app_cli, "check_model", lambda settings, fetch_allowed: None)
     assert main(["app", "--no-fetch"]) == 0
     assert not dead.exists() and not review_tmp.exists()

@@ -13,6 +13,7 @@ Environment variables:
   TRAINER_SESSIONS_DIR     where sessions are stored
   TRAINER_PHRASEBOOK_DIRS  extra phrasebook folders, separated by os.pathsep
   TRAINER_PHRASEBOOK_OVERLAY_DIR  the centre's phrasebook overlay (instructor-approved phrasings)
+  TRAINER_TLS_DIR          HTTPS certificates folder (`trainer tls init`)
   TRAINER_EXAM_PAPER_DIRS  extra exam-paper folders, separated by os.pathsep
   TRAINER_EXAM_KEY         secret key that seals exam records (HMAC)
   TRAINER_EXAM_KEY_FILE    file holding that key when none is set (default: see `default_exam_key_file`)
@@ -54,6 +55,9 @@ class Settings:
     # proposal, see trainer/phrasebook/overlay.py); never written into phrasebooks/.
     # None: a folder "phrasebook_overlay" beside the sessions folder (<sessions_dir>/../phrasebook_overlay).
     phrasebook_overlay_dir: Path | None = None
+    # HTTPS certificates (`trainer tls init`, `trainer app --https`). None: a folder "tls" beside the
+    # sessions folder (<sessions_dir>/../tls).
+    tls_dir: Path | None = None
     exam_paper_dirs: tuple[Path, ...] = ()  # extra exam-paper folders, after the shipped one
     placeholders: dict[str, str] = field(default_factory=lambda: {"company": "国网供电公司", "hotline": "95598"})
     max_audio_seconds: float = 600.0
@@ -86,6 +90,11 @@ class Settings:
     def overlay_dir(self) -> Path:
         """Where phrasing proposals and approved phrasings of this centre are kept."""
         return self.phrasebook_overlay_dir or self.sessions_dir.parent / "phrasebook_overlay"
+
+    @property
+    def tls_folder(self) -> Path:
+        """Where the local CA and the server certificate are kept."""
+        return self.tls_dir or self.sessions_dir.parent / "tls"
 
     @property
     def all_phrasebook_dirs(self) -> tuple[Path, ...]:
@@ -178,7 +187,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if config_path is not None:
         data = _read_toml(config_path)
         base = config_path.parent
-        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir", "phrasebook_overlay_dir", "exam_key_file"):
+        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir", "phrasebook_overlay_dir", "tls_dir", "exam_key_file"):
             if key in data:
                 values[key] = _path(data[key], base)
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
@@ -204,6 +213,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         "TRAINER_WHISPER_MODEL": "whisper_model",
         "TRAINER_SESSIONS_DIR": "sessions_dir",
         "TRAINER_PHRASEBOOK_OVERLAY_DIR": "phrasebook_overlay_dir",
+        "TRAINER_TLS_DIR": "tls_dir",
         "TRAINER_EXAM_KEY_FILE": "exam_key_file",
     }
     for var, key in env_paths.items():

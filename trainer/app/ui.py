@@ -137,6 +137,15 @@ def admin_problem(headline: str, detail: str) -> None:
         st.text(detail)
 
 
+def microphone_origin_warning() -> None:
+    """Beside a record button: warn when this page's address (plain http on a LAN name) rules out the microphone."""
+    from trainer.tls.guide import microphone_blocked_hint
+
+    hint = microphone_blocked_hint(st.context.url)
+    if hint:
+        st.warning(hint, icon=":material/mic_off:")
+
+
 def engine_banner(settings: Settings) -> EngineStatus:
     status = engine_status(settings)
     if not status.ready:

@@ -114,6 +114,7 @@ if run.redo is not None or not run.all_answered:
         if cols[1].button("取消重录", key="cancel-retry"):
             run.cancel_retry()
             st.rerun()
+    ui.microphone_origin_warning()
     recording = st.audio_input("点击麦克风开始录音，说完再点一次结束", key=run.recorder_key)
     upload = st.file_uploader("或者上传录音文件（WAV、MP3、M4A、OGG、WebM 等）", type=services.UPLOAD_TYPES, key=run.uploader_key)
     st.caption("如果浏览器提示无法使用麦克风：请点击地址栏左侧的图标，允许本网站使用麦克风，然后刷新页面；也可以改用上传录音文件。")
