@@ -12,7 +12,8 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainer.sessions.model import utc_now
+from trainer.sessions.model import trainee_problem, utc_now
+from trainer.usertext import clean_input
 
 TRAINEE_ID = "trainee_id"
 TRAINEE_NAME = "trainee_name"
@@ -37,13 +38,16 @@ def identity(state: MutableMapping[str, Any]) -> Identity | None:
 
 
 def set_identity(state: MutableMapping[str, Any], trainee_id: str, name: str) -> Identity:
-    """Store who is practising. Raises ValueError (Chinese) when the 工号 is empty or too long."""
-    trainee_id = trainee_id.strip()
-    name = name.strip()
+    """Store who is practising. Raises ValueError (Chinese) when the 工号 is empty or too long, or
+    either has a control character (spaces of every kind become ordinary ones)."""
+    trainee_id = clean_input(trainee_id)
+    name = clean_input(name)
     if not trainee_id:
         raise ValueError("请填写工号。")
     if len(trainee_id) > 32 or len(name) > 40:
         raise ValueError("工号最多 32 个字符，姓名最多 40 个字符。")
+    if problem := trainee_problem(trainee_id, name):
+        raise ValueError(problem)
     state[TRAINEE_ID] = trainee_id
     state[TRAINEE_NAME] = name
     return Identity(trainee_id, name)
@@ -68,6 +72,14 @@ def restore_identity(state: MutableMapping[str, Any], params: Mapping[str, str])
 
 def identity_params(who: Identity) -> dict[str, str]:
     return {PARAM_TRAINEE: who.trainee_id, **({PARAM_NAME: who.name} if who.name else {})}
+
+
+def draft_owner(state: MutableMapping[str, Any]) -> str | None:
+    """Whose unfinished practice run the server keeps (trainer.sessions.drafts): the one place
+    that says who owns a draft. Today the trainee's 工号 from the page's identity; with accounts,
+    the logged-in user's id."""
+    who = identity(state)
+    return who.trainee_id if who is not None else None
 
 
 def clear_identity(state: MutableMapping[str, Any]) -> None:
@@ -104,6 +116,7 @@ class PracticeRun:
     finished: bool = False
     saved_id: str = ""
     error: str = ""  # the last recording's problem (Chinese), shown until the next recording
+    draft_problem: str = ""  # why the progress could not be kept on the server (Chinese), "" when kept
     retries: int = 0
     nonce: int = 0  # bumped after every processed recording: fresh, empty recorder widgets
     processed: set[str] = field(default_factory=set)  # digests of recordings already handled

@@ -13,11 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from trainer import __version__
-from trainer.config import ConfigError, Settings, find_config_file, load_settings
+from trainer.cli import console
+from trainer.config import ConfigError, Settings, find_config_file, load_settings, secret_file_warnings
 from trainer.errors import TrainerError
 
 # Modules under trainer.cli, in the order they appear in `trainer --help`.
-COMMANDS: tuple[str, ...] = ("phrasebook", "transcribe", "models", "sessions", "practice", "devices", "exam", "score", "eval", "app", "admin")
+COMMANDS: tuple[str, ...] = ("phrasebook", "transcribe", "models", "sessions", "practice", "devices", "exam", "score", "eval", "app", "tls", "admin")
 
 log = logging.getLogger("trainer")
 
@@ -51,6 +52,14 @@ def _config_file_exists() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    console.install()  # a GBK/cp1252/ASCII console degrades the output instead of crashing
+    try:
+        return _main(argv)
+    finally:
+        console.finish()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -59,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = _settings_for(args)
+        for warning in secret_file_warnings(settings):
+            print(f"警告：{warning}", file=sys.stderr)
         return int(args.func(args, settings) or 0)
     except TrainerError as exc:
         log.info("%s", exc.log_message)

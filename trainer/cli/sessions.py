@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from trainer.cli.console import print_json
 from trainer.config import Settings
 from trainer.errors import SessionStoreError
 from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, export_sessions, local_time
@@ -93,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = commands.add_parser("reindex", help="根据会话文件夹重建索引")
     p.add_argument(
         "--temp-max-age", type=float, default=TEMP_MAX_AGE, metavar="SECONDS",
-        help=f"清理早于此秒数的未完成保存（默认 {TEMP_MAX_AGE:.0f}）",
+        help=f"保存进程已不在的临时文件夹随时清理；无法判断时（Windows）清理早于此秒数的（默认 {TEMP_MAX_AGE:.0f}）",
     )
     p.set_defaults(func=cmd_reindex)
 
@@ -118,7 +118,7 @@ def _fmt_passed(value: bool | None) -> str:
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     rows = _store(settings).list(_filter(args, args.limit))
     if args.json:
-        print(json.dumps([row.to_dict() for row in rows], ensure_ascii=False, indent=2))
+        print_json([row.to_dict() for row in rows], indent=2)
         return 0
     console = _console()
     if not rows:
@@ -147,7 +147,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     problems = store.verify_audio(args.id)
     if args.json:
         data = {"record": record.to_dict(), "reviews": [r.to_dict() for r in reviews], "audio_problems": problems}
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print_json(data, indent=2)
         return 0
     console = _console()
     folder = store.session_dir(record.id)
@@ -223,6 +223,8 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         print(f"跳过 {item.path}：{item.reason}")
     if report.removed_temp:
         print(f"已清理 {len(report.removed_temp)} 个中断的保存留下的临时文件夹。")
+    if report.removed_review_temp:
+        print(f"已清理 {len(report.removed_review_temp)} 个中断的复核保存留下的临时文件。")
     if report.kept_temp:
-        print(f"保留 {len(report.kept_temp)} 个较新的临时文件夹（可能正在保存）。")
+        print(f"保留 {len(report.kept_temp)} 个临时文件夹（正在保存，或刚创建）。")
     return 0
