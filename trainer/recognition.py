@@ -1,8 +1,8 @@
 """One recogniser per process, shared by every trainee through a bounded, fair worker pool.
 
-- `worker_plan(settings)` (in trainer.asr.factory): how many recognitions run at once (`asr_workers`, default one per
-  core) and with how many CPU threads each (`asr_threads`, default cores // workers, at least
-  1), so that workers × threads ≤ cores unless both are set by hand.
+- `worker_plan(settings)` (from trainer.asr.factory): how many recognitions run at once
+  (`asr_workers`, default one per core) and with how many CPU threads each (`asr_threads`,
+  default cores // workers, at least 1), so workers × threads ≤ cores unless set by hand.
 - `shared_pool(settings)`: the process-wide `FairPool` with that many workers (created once;
   a later call with another plan gets the same pool: one pool per process).
 - `owner_key(...)`: the queue owner of a job (the trainee), so that trainees take turns.
@@ -10,7 +10,7 @@
 
 Why bounded threads: measured on the 2-core machine under load (benchmarks/README.md), the
 default CTranslate2 team of 2 OpenMP threads per recognition burned 3–11× the CPU of one
-thread on the same turn in the app server, and its turns took 12–25 s instead of 2–3 s.
+thread on the same turn in the app server, and its turns took up to 25 s instead of 2–3 s.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from trainer.audio import Audio
 from trainer.config import Settings
 from trainer.fair_pool import FairPool
 
-__all__ = ["QueuedRecognizer", "WorkerPlan", "cpu_count", "owner_key", "shared_pool", "shutdown_shared_pool", "worker_plan"]
+__all__ = ["QueuedRecognizer", "WorkerPlan", "cpu_count", "owner_key", "shared_pool", "worker_plan"]
 
 
 _pool: FairPool | None = None
@@ -37,15 +37,6 @@ def shared_pool(settings: Settings) -> FairPool:
         if _pool is None:
             _pool = FairPool(worker_plan(settings).workers, name="trainer-asr")
         return _pool
-
-
-def shutdown_shared_pool() -> None:
-    """Stop the process's pool (waiting jobs fail with PoolClosedError); the next call makes a new one."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown()
 
 
 def owner_key(trainee_id: str, session_id: str = "") -> str:

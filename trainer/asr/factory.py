@@ -1,4 +1,5 @@
-"""Pick the recogniser from settings / environment / CLI flags, one instance per (engine, model)."""
+"""Pick the recogniser from settings / environment / CLI flags, one instance per (engine, model,
+worker plan); the worker plan says how many recognitions run at once and with how many threads."""
 
 from __future__ import annotations
 
