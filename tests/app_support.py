@@ -64,3 +64,32 @@ def silence_wav(seconds: float = 1.5) -> bytes:
         out.setframerate(16000)
         out.writeframes(np.zeros(int(16000 * seconds), dtype="<i2").tobytes())
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- accounts
+
+TEST_PASSWORD = "test-pass-2026"
+
+
+def make_account(sessions_dir, user_id: str, role: str = "trainee", groups: str = "", name: str = "张三",  # type: ignore[no-untyped-def]
+                 password: str = TEST_PASSWORD, must_change: bool = False):
+    """An account in the sessions folder's database (password already changed unless `must_change`)."""
+    from trainer.accounts import SqliteAccountStore, create_account, new_account
+    from trainer.accounts.passwords import hash_password
+
+    store = SqliteAccountStore(sessions_dir / "index.sqlite3")
+    create_account(store, new_account(user_id, name, role, groups), password)
+    store.set_password(user_id, hash_password(password), must_change=must_change)
+    return store.get(user_id)
+
+
+def log_in(at, sessions_dir, user_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Log `user_id` in to the AppTest `at` as the login form does: a new login session whose token the
+    browser session holds."""
+    from trainer.accounts import LoginPolicy, SqliteAccountStore, start_session
+
+    store = SqliteAccountStore(sessions_dir / "index.sqlite3")
+    account = store.get(user_id)
+    assert account is not None, f"no account {user_id}"
+    at.session_state["auth_token"] = start_session(store, account, LoginPolicy())
+    at.session_state["auth_method"] = "password"

@@ -255,6 +255,13 @@ def _where(flt: SessionFilter) -> tuple[str, list[Any]]:
     if flt.trainee:
         clauses.append("(s.trainee_id = ? OR instr(s.trainee_name, ?) > 0)")
         params += [flt.trainee, flt.trainee]
+    if flt.trainee_ids is not None:
+        if not flt.trainee_ids:
+            clauses.append("1 = 0")
+        else:
+            ids = sorted(flt.trainee_ids)
+            clauses.append(f"s.trainee_id IN ({', '.join('?' for _ in ids)})")
+            params += ids
     if flt.scenario_id:
         clauses.append("s.scenario_id = ?")
         params.append(flt.scenario_id)
