@@ -140,7 +140,8 @@ with tab_roster:
                     st.markdown("#### 复核结论（作为新的封存记录追加，原机评结果保留）")
                     st.caption("机器无法确定这场考试的结果。请听录音、看识别文字后作出结论；结论封存前这场考试没有结果（考生看到的是“待复核”）。")
                     cols = st.columns(3)
-                    reviewer = cols[0].text_input("复核教师", key="x-rv-reviewer")
+                    reviewer = user.label
+                    cols[0].caption(f"复核教师：{reviewer}")
                     decided = cols[1].radio("复核结论", (True, False), index=None, format_func=exam_views.verdict_label, horizontal=True, key="x-rv-passed")
                     set_total = cols[2].checkbox("同时给出总分", key="x-rv-change-total")
                     decided_total = st.number_input("复核后的总分", 0.0, 100.0, float(result.total), step=1.0, key="x-rv-total")
