@@ -93,3 +93,43 @@ def log_in(at, sessions_dir, user_id: str) -> None:  # type: ignore[no-untyped-d
     assert account is not None, f"no account {user_id}"
     at.session_state["auth_token"] = start_session(store, account, LoginPolicy())
     at.session_state["auth_method"] = "password"
+
+
+def serve_app(cwd, env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """`streamlit run` the app (首页.py) on a free localhost port: (process, port). Stop it with `stop`."""
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    home = repo / "trainer" / "app" / "首页.py"
+    # this checkout's `trainer`, not an installed copy
+    env = {**env, "PYTHONPATH": os.pathsep.join(p for p in (str(repo), env.get("PYTHONPATH", "")) if p)}
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(home),
+            "--server.headless=true", f"--server.port={port}", "--server.address=localhost",
+            "--browser.gatherUsageStats=false", "--server.fileWatcherType=none", "--client.toolbarMode=viewer",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_health(port, process)
+    except BaseException:
+        stop(process)
+        raise
+    return process, port
+
+
+def browser_login(page, base_url: str, user_id: str, password: str = TEST_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the app's login form in a Playwright page (any page of the app shows it)."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("工号").fill(user_id)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text(f"当前用户：").first).to_be_visible()

@@ -153,6 +153,7 @@ def require_user(settings: Settings, roles: tuple[str, ...] | None = None) -> Ac
 
 
 def login_page(settings: Settings, store: SqliteAccountStore, policy: LoginPolicy) -> None:
+    st.title(":material/record_voice_over: 文明服务用语训练")
     st.subheader("登录")
     notice = st.session_state.pop(AUTH_NOTICE, "")
     if notice:
