@@ -134,7 +134,8 @@ class SessionIndex:
                 ) from exc
             except sqlite3.DatabaseError as exc:
                 raise SessionStoreError(
-                    f"会话索引数据库 {self.path} 已损坏：{exc}。请删除该文件后运行 `trainer sessions reindex` 重建。",
+                    f"会话索引数据库 {self.path} 已损坏：{exc}。该文件也保存着登录账号：请从备份恢复；"
+                    "没有备份时，先另存该文件，再删除它并运行 `trainer sessions reindex` 重建会话索引（账号需重新导入）。",
                     f"sqlite database error on {self.path}: {exc}",
                 ) from exc
         raise AssertionError("unreachable")
