@@ -137,3 +137,28 @@ def test_cookie_script_sets_and_clears_only_the_login_cookie() -> None:
     assert f"{COOKIE}=; Path=/; Max-Age=0" in _cookie_script(None)
     with pytest.raises(ValueError):
         _cookie_script("x'; alert(1); '")
+
+
+def test_oidc_identity_logs_in_the_matching_account(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamlit's st.login is not reachable here (no identity provider): its claims are stood in for
+    at the one place the gate reads them; everything after (mapping, session, role) is the real code."""
+    import dataclasses
+
+    from trainer.app import login
+
+    store = _store(env)
+    store.update(dataclasses.replace(store.get("T1"), email="wang@example.com"))
+    monkeypatch.setattr(login, "_oidc_claims", lambda: {"email": "WANG@example.com", "is_logged_in": True})
+    at = AppTest.from_file(str(HOME), default_timeout=120)
+    at.switch_page("pages/3_教师.py")
+    at.run()
+    no_exception(at)
+    assert at.session_state["auth_method"] == "oidc" and "当前用户：王老师（T1） · 教师" in page_text(at)
+    assert at.get("tabs")  # an instructor: the 教师 page itself
+
+    monkeypatch.setattr(login, "_oidc_claims", lambda: {"email": "nobody@example.com", "is_logged_in": True})
+    stranger = AppTest.from_file(str(HOME), default_timeout=120)
+    stranger.run()
+    no_exception(stranger)
+    assert "还没有在本系统登记" in page_text(stranger) and stranger.text_input(key="login-id") is not None
+    assert any(b.key == "login-oidc" for b in stranger.button)  # configured: the 统一身份认证 button is offered
