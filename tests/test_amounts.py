@@ -179,3 +179,37 @@ def test_more_garbled_change_readings_only_when_they_add_up() -> None:
 def test_bill_stated_after_a_near_miss_phrase_counts() -> None:
     result, _ = check("好，查到了，这个月是一百零五块。", "收您两百元。", "找您九十五元，这是您的发票。")
     assert next(s for s in result.steps if s.id == "state_bill").status == "hit"
+
+
+def test_jiao_and_fen_said_as_mao_then_a_digit() -> None:
+    _, amounts = check("本月电费是二百五十六块八毛四分。", "收您三百元整。", "这是找您的四十三块一毛六，请点清收好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (256.84, 300, 43.16)
+    assert amounts.consistent
+
+
+def test_a_number_never_runs_across_a_clause_boundary() -> None:
+    # 三百块，一、二、三 counts notes: the received amount stays 300, not 300.1.
+    _, amounts = check("本月电费是三百块整。", "收您三百块，一、二、三，三张一百。")
+    assert amounts.received == 300
+
+
+def test_exact_payment_is_a_change_of_zero_sung() -> None:
+    _, amounts = check("本月电费是八十六块五毛。", "收您八十六元五角，金额刚好，不用找零了。这是您的发票。")
+    assert (amounts.bill, amounts.received, amounts.change) == (86.5, 86.5, 0)
+    assert amounts.consistent and amounts.change_said
+    _, wrong = check("本月电费是五十二元。", "收您一百元，正好。")
+    assert wrong.change == 0 and not wrong.consistent
+
+
+def test_a_card_number_read_out_is_never_money() -> None:
+    _, amounts = check("卡号是 4 4 0 1，2 3 6 7，0 0 5 9。本月电费是三百块。", "收您三百块。", "找您零元，这是您的发票，请收好。")
+    assert amounts.bill == 300 and amounts.received == 300
+    _, long_digits = check("户号 3 5 7 2 2 1 9 0 6 6，收您一百元。")
+    assert long_digits.received == 100 and long_digits.bill is None
+
+
+def test_digits_read_one_by_one_are_an_identifier_even_in_short_groups() -> None:
+    _, amounts = check("卡号是 4 4 0 1，2 3 6 7。本月电费是三百块整。", "收您三百块，刚刚好，不用找了。")
+    assert (amounts.bill, amounts.received, amounts.change) == (300, 300, 0) and amounts.consistent
+    _, spoken = check("户号零三五七，二二一九。本月电费是八十元。", "收您一百元。", "找您二十元，这是您的发票，请收好。")
+    assert (spoken.bill, spoken.received, spoken.change) == (80, 100, 20)

@@ -10,7 +10,8 @@ from trainer.pipeline import load_library, score_turns
 from trainer.scoring import decide
 from trainer.scoring.decide import StepEvidence, decide_step, decide_verdict
 from trainer.scoring.document import TurnText
-from trainer.scoring.result import HIT, MISSED, PARTIAL, StepResult
+from trainer.scoring.forbidden import FORBIDDEN_EVIDENCE_KINDS
+from trainer.scoring.result import HIT, MISSED, PARTIAL, ForbiddenHit, StepResult
 
 
 @pytest.mark.parametrize(
@@ -48,19 +49,80 @@ def _step(step_id: str, status: str, certain: bool = True, required: bool = True
     return StepResult(step_id, status, 0.9, "", 1, None, None, "", required=required, certain=certain)
 
 
-def _rule(steps):  # type: ignore[no-untyped-def]
-    return tuple(f"missed {s.id}" for s in steps if s.required and s.status == MISSED)
+def _rule(steps, hits=()):  # type: ignore[no-untyped-def]
+    return tuple(f"missed {s.id}" for s in steps if s.required and s.status == MISSED) + tuple(f"said {h.id}" for h in hits)
+
+
+def _verdict(steps, hits=(), doubtful=()):  # type: ignore[no-untyped-def]
+    return decide_verdict(steps, hits, doubtful, _rule)
+
+
+def _hit(entry_id: str, certain: bool = True) -> ForbiddenHit:
+    return ForbiddenHit(entry_id, entry_id, entry_id, 1, None, "major", "", certain=certain)
 
 
 def test_verdict_is_review_only_when_the_doubt_decides_the_outcome() -> None:
-    assert decide_verdict([_step("a", HIT), _step("b", HIT)], _rule).verdict == "pass"
-    assert decide_verdict([_step("a", HIT), _step("b", MISSED)], _rule).verdict == "fail"
-    doubtful = decide_verdict([_step("a", HIT), _step("b", HIT, certain=False)], _rule)
+    assert _verdict([_step("a", HIT), _step("b", HIT)]).verdict == "pass"
+    assert _verdict([_step("a", HIT), _step("b", MISSED)]).verdict == "fail"
+    doubtful = _verdict([_step("a", HIT), _step("b", HIT, certain=False)])
     assert (doubtful.verdict, doubtful.passed, doubtful.doubts) == ("review", True, ("b",))
     # a certain miss fails whatever the doubtful step turns out to be
-    assert decide_verdict([_step("a", MISSED), _step("b", HIT, certain=False)], _rule).verdict == "fail"
+    assert _verdict([_step("a", MISSED), _step("b", HIT, certain=False)]).verdict == "fail"
     # a doubt about an optional step changes nothing
-    assert decide_verdict([_step("a", HIT), _step("b", MISSED, certain=False, required=False)], _rule).verdict == "pass"
+    assert _verdict([_step("a", HIT), _step("b", MISSED, certain=False, required=False)]).verdict == "pass"
+
+
+def test_an_uncertain_forbidden_hit_sends_an_otherwise_passing_performance_to_review() -> None:
+    steps = [_step("a", HIT), _step("b", HIT)]
+    assert _verdict(steps, [_hit("whatever")]).verdict == "fail"
+    counted_unsure = _verdict(steps, [_hit("whatever", certain=False)])
+    assert (counted_unsure.verdict, counted_unsure.passed, counted_unsure.doubts) == ("review", False, ("forbidden:whatever",))
+    not_counted = _verdict(steps, (), [_hit("whatever", certain=False)])
+    assert (not_counted.verdict, not_counted.passed) == ("review", True)
+    # a performance that fails anyway is not sent to review for a doubtful 忌语
+    assert _verdict([_step("a", MISSED)], (), [_hit("whatever", certain=False)]).verdict == "fail"
+
+
+@pytest.mark.parametrize(
+    ("kind", "counted", "certain"),
+    [
+        ("phrase_alone", True, True),
+        ("phrase_embedded", True, True),
+        ("short_alone", True, True),
+        ("reordered", True, False),
+        ("negated", False, False),
+        ("short_embedded", False, False),
+        ("homophone", True, False),
+    ],
+)
+def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool, certain: bool) -> None:
+    decision = decide.decide_forbidden(kind)
+    assert (decision.counted, decision.certain) == (counted, certain)
+    assert kind in FORBIDDEN_EVIDENCE_KINDS
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("随便，哪个窗口都一样。", "short_alone"),
+        ("这个核对不是随便问的，是规定。", "negated"),
+        ("是指示牌写得不清楚，真不好意思。", "short_embedded"),
+        ("说实话具体原因我也不知道，得问抢修那边。", "phrase_embedded"),
+        ("要不您等会儿再说，明早再打过来吧。", "phrase_embedded"),
+    ],
+)
+def test_where_forbidden_words_sit_gives_the_kind_of_hit(text: str, kind: str) -> None:
+    result = score_turns([TurnText(Transcript(text=text))], "reception", Settings())
+    kinds = {h.evidence for h in (*result.forbidden, *result.forbidden_doubtful)}
+    assert kind in kinds, kinds
+
+
+def test_forbidden_words_meant_otherwise_cost_nothing_and_are_named_for_the_instructor() -> None:
+    result = score_turns([TurnText(Transcript(text="您好，请坐。这个核对不是随便问的，是规定必须要做的。"))], "reception", Settings())
+    assert not result.forbidden and [h.phrase for h in result.forbidden_doubtful] == ["随便"]
+    assert result.score.dimensions["forbidden"] == 100.0 * min(1.0, result.score.dimensions["coverage"] / 100.0)
+    assert any("可能是别的意思" in line for line in result.feedback)
+    assert result.to_dict()["forbidden_doubtful"][0]["certain"] is False
 
 
 def _turns(texts: list[str], *, dialogue: bool, confidence: float = 1.0) -> list[TurnText]:

@@ -120,7 +120,7 @@ def test_fluency_rate_fillers_and_long_pauses() -> None:
 def test_json_contract_keys_and_types() -> None:
     result = score([timed("您好", 0.6), timed("请问有什么可以帮您", 2.5), timed("请慢走再见", 1.5)])
     data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
-    assert list(data) == ["scenario", "engine", "transcript", "turns", "steps", "forbidden", "amounts", "fluency", "score", "passed", "verdict", "feedback"]
+    assert list(data) == ["scenario", "engine", "transcript", "turns", "steps", "forbidden", "forbidden_doubtful", "amounts", "fluency", "score", "passed", "verdict", "feedback"]
     assert data["verdict"] in ("pass", "fail", "review")
     assert list(data["turns"][0]) == ["file", "text", "start", "end"]
     assert list(data["steps"][0]) == ["id", "status", "similarity", "matched_text", "turn", "start", "end", "expected", "certain"]
@@ -138,7 +138,7 @@ def test_json_contract_keys_and_types() -> None:
 def test_forbidden_json_entry_keys() -> None:
     result = score(["有完没完"])
     [hit] = result.to_dict()["forbidden"]
-    assert list(hit) == ["id", "phrase", "matched_text", "turn", "start", "severity", "suggestion"]
+    assert list(hit) == ["id", "phrase", "matched_text", "turn", "start", "severity", "suggestion", "certain"]
 
 
 def test_pipeline_score_text_and_turns_with_shipped_library() -> None:

@@ -144,13 +144,14 @@ def forbidden_label_id(label: str, library: Library, scenario_id: str) -> str:
 
 
 def resolve_forbidden_label(label: str, library: Library, scenario_id: str, detected: Collection[str] = ()) -> str:
-    """`forbidden_label_id` for labels that name a seed entry with alternatives ("你是谁/你找谁").
+    """`forbidden_label_id` for labels that name a seed entry with alternatives ("你是谁/你找谁"),
+    or a seed entry the library splits in two ("这事解决不了，我也没办法": two entries).
 
-    The whole label is tried first; then each alternative: one the scorer
+    The whole label is tried first; then each part: one the scorer
     detected (in `detected`) is preferred, else the first one that names an entry.
     """
     whole = forbidden_label_id(label, library, scenario_id)
-    parts = [part.strip() for part in re.split(r"[/／]", label) if part.strip()]
+    parts = [part.strip() for part in re.split(r"[/／,，、]", label) if part.strip()]
     if not whole.startswith("?") or len(parts) < 2:
         return whole
     ids = [forbidden_label_id(part, library, scenario_id) for part in parts]

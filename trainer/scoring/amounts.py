@@ -16,13 +16,20 @@ up, with the fewest departures from the text, is taken. A trainee who really
 sings a wrong amount is still caught: that needs a coincidence between the
 garbled text and the correct amount.
 
+An exact payment has no change to sing: 刚好/正好/不用找零 said in the turn of 唱收 or
+the next one is a change of 0, sung.
+
+A long number said without a money unit (a card or account number read out, even
+digit by digit) is an identifier, never money.
+
 Consistent = all three amounts known, bill + change = received, and both 收您…
-and 找您… were actually spoken.
+and 找您… (or the exact-payment words) were actually spoken.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -38,7 +45,7 @@ ROLES = ("bill", "received", "change")
 CUES: dict[str, tuple[str, ...]] = {
     "received": ("收您", "收你", "收到您", "收到", "实收", "收取您"),
     "change": ("找您", "找你", "找零", "找回", "找给您", "找"),
-    "bill": ("电费是", "电费", "一共是", "一共", "合计", "总共", "应交", "应缴", "需交", "金额是", "费用是", "共计"),
+    "bill": ("电费是", "电费", "一共是", "一共", "合计", "总共", "应交", "应缴", "需交", "金额是", "费用是", "共计", "本期", "本月", "这个月", "这月"),
 }
 BARE_CUES = {"received": "收", "change": "找", "bill": "共"}  # only right before the number
 CUE_REACH = 4  # characters between the end of a cue and the number
@@ -48,6 +55,12 @@ QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升"
 READING_WORDS = ("底码", "止码", "起码", "读数", "示数", "表码", "表底", "行码")
 READING_REACH = 10  # characters from the end of a reading word to the number (same turn)
 TOLERANCE = 0.005
+IDENTIFIER_DIGITS = 6  # a unit-less whole number this long is a card/account/phone number
+# Words after which unit-less numbers in the same turn are identifiers read out (卡号是 4401，2367).
+IDENTIFIER_WORDS = ("卡号", "户号", "号码", "电话", "手机", "编号", "账号", "尾号")
+DIGIT_CHARS = "0-9零〇一二两三四五六七八九幺"  # digits without place words (十百千万)
+# Said when the money received is exactly the bill: the change is 0 and that is the 唱付.
+EXACT_PAYMENT_WORDS = ("不用找", "不找零", "无需找零", "没有找零", "刚刚好", "刚好", "正好", "不多不少")
 
 
 @dataclass(frozen=True)
@@ -110,12 +123,24 @@ def is_quantity(doc: Doc, position: int) -> bool:
     token = doc.numbers.get(position)
     if token is None or token.has_unit:
         return False
+    if token.text.isdigit() and (len(token.text) >= IDENTIFIER_DIGITS or _read_digit_by_digit(doc, position)):
+        return True  # an identifier read out (卡号 4401 2367…, 零三五七), not money
     after = doc.form[position + 1 : position + 4]
     if any(after.startswith(unit) for unit in QUANTITY_UNITS):
         return True
     lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
     start = max(lo, position - READING_REACH - 2)
-    return any(contains_word(doc, start, position, word) for word in READING_WORDS)  # 抵马 = 底码 by sound
+    words = READING_WORDS + IDENTIFIER_WORDS
+    return any(contains_word(doc, start, position, word) for word in words)  # 抵马 = 底码 by sound
+
+
+def _read_digit_by_digit(doc: Doc, position: int) -> bool:
+    """Three or more digits said one by one (零三五七 / 4 4 0 1), not as a quantity (三百五十七 / 357)."""
+    raw = doc.span_text(position, position + 1).strip()
+    said = re.sub(r"\s+", "", raw)
+    if len(said) < 3 or not re.fullmatch(f"[{DIGIT_CHARS}]+", said):
+        return False
+    return bool(re.fullmatch(f"[{DIGIT_CHARS}](\\s+[{DIGIT_CHARS}])+", raw)) or not said.isdigit()
 
 
 def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | None]) -> dict[str, SaidAmount]:
@@ -195,6 +220,8 @@ def check_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate |
     bill, received, change = (said[r].value if r in said else None for r in ROLES)
     received_said = _spoken(doc, said.get("received"), "received")
     change_said = _spoken(doc, said.get("change"), "change")
+    if change is None and "received" in said and _exact_payment_said(doc, said["received"].position):
+        change, change_said = 0.0, True
     problems: list[str] = []
     if bill is None:
         problems.append("没有报出应交金额（四总）")
@@ -212,6 +239,13 @@ def check_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate |
     consistent = bool(adds_up and received_said and change_said)
     positions = tuple((role, said[role].position) for role in ROLES if role in said)
     return AmountCheck(bill, received, change, consistent, received_said, change_said, tuple(problems), positions)
+
+
+def _exact_payment_said(doc: Doc, received_at: int) -> bool:
+    """刚好/不用找零… said after the received amount, in its turn or the next one."""
+    turn = doc.turn_at(received_at, received_at + 1)
+    end = doc.turn_range(min(turn + 1, len(doc.turns) - 1))[1]
+    return any(contains_word(doc, received_at, end, word) for word in EXACT_PAYMENT_WORDS)
 
 
 def _yuan(value: float | None) -> str:

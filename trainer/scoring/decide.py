@@ -21,10 +21,18 @@
    labels, label text), see `benchmarks/evidence_calibration.py`. A recognition doubt never
    becomes a certain miss: the machine may have misheard, and that is not the trainee's fault.
 
-3. The verdict (`decide_verdict`) applies the pass rule twice: with every uncertain step taken
-   at its best case (performed) and at its worst case (missed). Both pass -> ``pass``; both fail
-   -> ``fail``; they differ -> ``review`` (an instructor decides). `passed` stays the best single
-   guess (the rule applied to the best-guess statuses).
+3. A 服务忌语 hit is decided the same way (`decide_forbidden`): its kind of evidence
+   (`forbidden.hit_evidence`: a long phrasing or a short one, alone in its clause or inside a longer
+   one, reordered words, a homophone of 喂) has a measured probability that the words are the
+   忌语 there (`FORBIDDEN_CONFIDENCE`, benchmarks/forbidden_calibration.py). Below one half the
+   best guess is "not a 忌语" (不是随便说的, 写得不清楚): the hit is not counted, but kept as
+   doubtful. A hit is certain at `FORBIDDEN_CERTAIN`.
+
+4. The verdict (`decide_verdict`) applies the pass rule twice: the best case (uncertain steps
+   performed, uncertain 忌语 not said) and the worst case (uncertain steps missed, every uncertain
+   忌语 said). Both pass -> ``pass``; both fail -> ``fail``; they differ -> ``review`` (an
+   instructor decides). `passed` stays the best single guess (the rule applied to the best-guess
+   statuses and the counted hits).
 
 Pass rule (`fail_reasons`): total >= pass mark, no required step missed (a partial one costs
 coverage but does not fail), no major or critical 服务忌语 (in exams none at all), and 唱收唱付
@@ -63,6 +71,23 @@ CERTAIN = 0.9  # decide alone at or above this probability; below it an instruct
 LOW_HEARD = 0.6  # mean word confidence below which the recogniser may have misheard
 ASR_DOUBT = 0.6  # confidence of a miss or partial when the recogniser may have misheard
 
+# P(the words are the 服务忌语 there | kind of hit), measured on the development sets' label text
+# (sets A–D and the dev labels: 72 hits) by benchmarks/forbidden_calibration.py, Laplace-smoothed.
+# The wrong hits of the first four kinds are mostly entries the seed-only labellers did not hold
+# to be 忌语 (等着吧, 你自己看); inside a longer clause a short one usually means something else.
+FORBIDDEN_CONFIDENCE: dict[str, float] = {
+    "phrase_alone": 0.889,  # 23 of 25
+    "phrase_embedded": 0.857,  # 17 of 19
+    "short_alone": 0.900,  # 17 of 18
+    "reordered": 0.714,  # 4 of 5
+    "negated": 0.400,  # 1 of 3
+    "short_embedded": 0.250,  # 0 of 2
+    "homophone": 0.5,  # none in label text (a recogniser's spelling): unmeasured, so an instructor decides
+}
+# A 忌语 alone fails a performance; it is decided alone at or above this probability. The measured
+# kinds fall either at 0.86–0.90 or at 0.71 and below; a hit below it goes to an instructor.
+FORBIDDEN_CERTAIN = 0.85
+
 # 服务忌语: points off the 忌语 dimension per hit, and the severities that fail a performance even in
 # practice (an instructor would not pass a trainee who said it to a customer); a minor one costs
 # points only, except in exams.
@@ -98,6 +123,20 @@ def decide_step(evidence: StepEvidence) -> StepDecision:
         return StepDecision(status, min(confidence, ASR_DOUBT), False, WHY_ASR)
     certain = confidence >= CERTAIN
     return StepDecision(status, confidence, certain, "" if certain else WHY_WEAK)
+
+
+@dataclass(frozen=True)
+class ForbiddenDecision:
+    counted: bool  # best guess: the 忌语 was said (it costs points and can fail the performance)
+    confidence: float  # probability that the best guess is right
+    certain: bool
+
+
+def decide_forbidden(kind: str) -> ForbiddenDecision:
+    said = FORBIDDEN_CONFIDENCE.get(kind, 0.5)
+    counted = said >= 0.5
+    confidence = said if counted else 1.0 - said
+    return ForbiddenDecision(counted, confidence, confidence >= FORBIDDEN_CERTAIN and counted)
 
 
 # ---------------------------------------------------------------------------------------- verdict
@@ -139,24 +178,30 @@ def fail_reasons(
 
 def decide_verdict(
     steps: Sequence[StepResult],
-    judge: Callable[[Sequence[StepResult]], tuple[str, ...]],
+    hits: Sequence[ForbiddenHit],
+    doubtful_hits: Sequence[ForbiddenHit],
+    judge: Callable[[Sequence[StepResult], Sequence[ForbiddenHit]], tuple[str, ...]],
 ) -> Verdict:
-    """Pass, fail or review, from the step decisions and the pass rule `judge` (statuses -> fail reasons).
+    """Pass, fail or review, from the decisions and the pass rule `judge` ((statuses, hits) -> fail reasons).
 
-    `steps` carry their best-guess status and `certain`. The rule is applied to the best guess, to
-    the best case (uncertain steps performed) and to the worst case (uncertain steps missed).
+    `steps` carry their best-guess status and `certain`; `hits` are the counted 忌语 (some of them
+    uncertain), `doubtful_hits` the uncounted ones. The rule is applied to the best guess, to the
+    best case (uncertain steps performed, no uncertain 忌语) and to the worst case (uncertain steps
+    missed, every uncertain 忌语 said).
     """
-    best_reasons = judge(steps)
+    best_reasons = judge(steps, hits)
     doubtful = [s for s in steps if not s.certain]
-    if not doubtful:
+    unsure_hits = [h for h in hits if not h.certain]
+    if not doubtful and not unsure_hits and not doubtful_hits:
         return Verdict(FAIL if best_reasons else PASS, not best_reasons, best_reasons)
     best_case = [dataclasses.replace(s, status=HIT) if not s.certain else s for s in steps]
     worst_case = [dataclasses.replace(s, status=MISSED) if not s.certain else s for s in steps]
-    if judge(worst_case) == ():
+    sure_hits = [h for h in hits if h.certain]
+    if judge(worst_case, [*hits, *doubtful_hits]) == ():
         verdict = PASS
-    elif judge(best_case) != ():
+    elif judge(best_case, sure_hits) != ():
         verdict = FAIL
     else:
         verdict = REVIEW
-    doubts = tuple(s.id for s in doubtful) if verdict == REVIEW else ()
-    return Verdict(verdict, not best_reasons, best_reasons, doubts)
+    doubts = (*(s.id for s in doubtful), *(f"forbidden:{h.id}" for h in [*unsure_hits, *doubtful_hits])) if verdict == REVIEW else ()
+    return Verdict(verdict, not best_reasons, best_reasons, tuple(doubts))

@@ -24,11 +24,12 @@ NUMBER = "#"
 TURN_SEPARATOR = "|"
 CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new clause
 
-# An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分,
-# and change under one yuan: 2毛 (两毛), 4角5分.
+# An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分, 43块1毛6,
+# and change under one yuan: 2毛 (两毛), 4角5分, 1毛6. A number never runs across a clause
+# boundary (收您300块，一、二、三 is 300, then 1, 2, 3; a card number read in groups is several).
 _AMOUNT = re.compile(
-    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)分)?"
-    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:(?P<jiao>\d)[角毛]?(?:(?P<fen>\d)分)?)?)?"
+    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)分?)?"
+    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:(?P<jiao>\d)(?:[角毛](?:(?P<fen>\d)分?)?)?)?)?"
 )
 MONEY_UNITS = "元块角毛"
 
@@ -218,23 +219,32 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     return tuple(dict.fromkeys(v for v in found if v != value))
 
 
-def _collapse_numbers(norm_text: str) -> list[tuple[str, int, int, float | None, str]]:
+def _clauses(norm_text: str, clause_starts: Sequence[bool]) -> list[tuple[int, int]]:
+    """[start, end) of each clause of a normalised text."""
+    cuts = [k for k in range(1, len(norm_text)) if k < len(clause_starts) and clause_starts[k]]
+    bounds = [0, *cuts, len(norm_text)]
+    return list(zip(bounds, bounds[1:]))
+
+
+def _collapse_numbers(norm_text: str, clause_starts: Sequence[bool] = ()) -> list[tuple[str, int, int, float | None, str]]:
     """(char, norm start, norm end, number value, number text) per matching-form character."""
     out: list[tuple[str, int, int, float | None, str]] = []
-    pos = 0
-    for match in _AMOUNT.finditer(norm_text):
-        for k in range(pos, match.start()):
+    for lo, hi in _clauses(norm_text, clause_starts):
+        pos = lo
+        for match in _AMOUNT.finditer(norm_text, lo, hi):
+            for k in range(pos, match.start()):
+                out.append((norm_text[k], k, k + 1, None, ""))
+            out.append((NUMBER, match.start(), match.end(), _amount_value(match), match.group(0)))
+            pos = match.end()
+        for k in range(pos, hi):
             out.append((norm_text[k], k, k + 1, None, ""))
-        out.append((NUMBER, match.start(), match.end(), _amount_value(match), match.group(0)))
-        pos = match.end()
-    for k in range(pos, len(norm_text)):
-        out.append((norm_text[k], k, k + 1, None, ""))
     return out
 
 
 def matching_form(text: str, fillers: Sequence[str] = ()) -> str:
     """The matching form of a plain text (normalised, numbers collapsed)."""
-    return "".join(c for c, *_ in _collapse_numbers(normalize(text, fillers=fillers).text))
+    norm = normalize(text, fillers=fillers)
+    return "".join(c for c, *_ in _collapse_numbers(norm.text, norm.clause_starts))
 
 
 @lru_cache(maxsize=8192)
@@ -270,7 +280,7 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
             clause_start.append(True)
         previous_end: float | None = None
         first = len(form)
-        for char, ns, ne, value, text in _collapse_numbers(norm.text):
+        for char, ns, ne, value, text in _collapse_numbers(norm.text, norm.clause_starts):
             starts_clause = ns == 0 or norm.clause_starts[ns]
             if char_times is not None and ns < len(norm.starts):
                 t0 = char_times[norm.starts[ns]][0]

@@ -66,6 +66,47 @@ class ForbiddenMatch:
     end: int
     similarity: float
     phrasing: str
+    homophone: bool = False  # a one-character interjection heard as a homophone (为 for 喂)
+    reordered: bool = False  # the words of a long phrasing said in another order
+
+
+# Kinds of evidence behind a 服务忌语 hit (how sure it is: decide.FORBIDDEN_CONFIDENCE). A hit is
+# "alone" when its clause holds little else (at most CLAUSE_SLACK characters before and after it:
+# a pronoun, 啊/吧/了): 随便！/ 我也不知道，/ 这是规定，. Inside a longer clause the same words often
+# say something else (不是随便说的 / 写得不清楚 / 我们没办法在电话里判断).
+PHRASE_ALONE = "phrase_alone"  # four or more characters, alone in its clause
+PHRASE_EMBEDDED = "phrase_embedded"  # four or more characters inside a longer clause
+SHORT_ALONE = "short_alone"  # up to three characters (随便, 不知道, 喂), alone in its clause
+SHORT_EMBEDDED = "short_embedded"  # up to three characters inside a longer clause
+NEGATED = "negated"  # a negation said right before words that hold none: 不是随便说的, 不会不管您
+REORDERED = "reordered"  # the words of a long phrasing, reordered (see _reordered)
+HOMOPHONE = "homophone"  # 喂 heard as 为/位 (see _interjection_homophones)
+FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE)
+NEGATORS = frozenset("不没别非未莫")
+NEGATION_REACH = 2  # characters before a hit
+# Words holding 不 that negate nothing after them (要不您等会儿再说: "or else").
+NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论")
+SHORT_PHRASING = 3  # characters
+CLAUSE_SLACK = 2  # characters a hit may share its clause with, on each side, and still be alone
+
+
+def hit_evidence(match: ForbiddenMatch, doc: Doc) -> str:
+    """The kind of evidence behind a hit: how long it is and what else its clause says."""
+    if match.homophone:
+        return HOMOPHONE
+    if match.reordered:
+        return REORDERED
+    lo, _ = doc.clause_bounds(match.start)
+    _, hi = doc.clause_bounds(max(match.start, match.end - 1))
+    before = doc.form[max(lo, match.start - NEGATION_REACH - 2) : match.start]
+    for word in NOT_NEGATIONS:
+        before = before.replace(word, "_" * len(word))
+    if NEGATORS.intersection(before[-NEGATION_REACH:]) and doc.form[match.start] not in NEGATORS:
+        return NEGATED
+    alone = match.start - lo <= CLAUSE_SLACK and hi - match.end <= CLAUSE_SLACK
+    if match.end - match.start > SHORT_PHRASING:
+        return PHRASE_ALONE if alone else PHRASE_EMBEDDED
+    return SHORT_ALONE if alone else SHORT_EMBEDDED
 
 
 @lru_cache(maxsize=4096)
@@ -348,7 +389,7 @@ def find_forbidden(
     for pattern, entry, candidates in zip(patterns, owners, found):
         exceptions = _exception_phrases(entry, pattern.form, tuple(polite_phrases), tuple(fillers))
         spans = [
-            (c.start, c.end, c.similarity)
+            (c.start, c.end, c.similarity, False)
             for c in candidates
             if _accept(c)
             and _placed_well(c, doc)
@@ -358,15 +399,15 @@ def find_forbidden(
         ]
         if pattern.length >= 5:
             spans += [
-                (s, e, 0.9)
+                (s, e, 0.9, True)
                 for s, e in _reordered(doc, pattern)
                 if _keeps_pronouns(pattern.form, doc, s, e)
                 and not _adds_negation(pattern.form, doc, s, e)
-                and not any(min(e, e2) > max(s, s2) for s2, e2, _ in spans)
+                and not any(min(e, e2) > max(s, s2) for s2, e2, _, _ in spans)
             ]
-        for s, e, sim in spans:
+        for s, e, sim, moved in spans:
             if not _excepted(doc, s, e, pattern.form, exceptions, fillers):
-                matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text))
+                matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text, reordered=moved))
     matches += _interjection_homophones(entries, doc, fillers)
     return _merge_same_entry(_dedupe(matches), doc)
 
@@ -395,7 +436,7 @@ def _interjection_homophones(entries: Sequence[ForbiddenEntry], doc: Doc, filler
                 greeting = _tokens(doc.form[start:end])[1:2] in (("您好",), ("你好",))  # 为您好，这里是…
                 calling = len(rest) <= INTERJECTION_QUESTION_REACH and rest.endswith(CALLED_WORDS + UNIT_WORDS)
                 if start + 1 in bounds and (alone or short_question or greeting or calling):
-                    matches.append(ForbiddenMatch(entry, start, start + 1, 0.9, text))
+                    matches.append(ForbiddenMatch(entry, start, start + 1, 0.9, text, homophone=True))
     return matches
 
 
@@ -432,7 +473,8 @@ def _merge_same_entry(matches: list[ForbiddenMatch], doc: Doc) -> list[Forbidden
             and doc.turn_at(previous.start, previous.end) == doc.turn_at(m.start, m.end)
         ):
             merged[merged.index(previous)] = ForbiddenMatch(
-                previous.entry, previous.start, m.end, max(previous.similarity, m.similarity), previous.phrasing
+                previous.entry, previous.start, m.end, max(previous.similarity, m.similarity), previous.phrasing,
+                previous.homophone, previous.reordered and m.reordered,
             )
         else:
             merged.append(m)

@@ -113,6 +113,9 @@ class ForbiddenHit:
     end: float | None = None
     similarity: float = 1.0
     reason: str = ""
+    evidence: str = ""  # forbidden.FORBIDDEN_EVIDENCE_KINDS
+    confidence: float = 1.0  # probability that the words are the 服务忌语 here (decide.FORBIDDEN_CONFIDENCE)
+    certain: bool = True  # sure enough to decide a verdict on (decide.decide_forbidden)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +126,7 @@ class ForbiddenHit:
             "start": _time(self.start),
             "severity": self.severity,
             "suggestion": self.suggestion,
+            "certain": self.certain,
         }
 
 
@@ -188,6 +192,9 @@ class ScoreResult:
     library_version: str = ""
     fail_reasons: tuple[str, ...] = ()  # Chinese: why `passed` is False despite the total, if so
     verdict: str = ""  # pass | fail | review (decide.py); "" = derived from `passed`
+    # Words of a 服务忌语 said where they probably mean something else (不是随便说的): not counted in
+    # the score, but an instructor decides when they would change the verdict.
+    forbidden_doubtful: tuple[ForbiddenHit, ...] = ()
 
     @property
     def decision(self) -> str:
@@ -213,6 +220,7 @@ class ScoreResult:
             "turns": [t.to_dict() for t in self.turns],
             "steps": [s.to_dict() for s in self.steps],
             "forbidden": [f.to_dict() for f in self.forbidden],
+            "forbidden_doubtful": [f.to_dict() for f in self.forbidden_doubtful],
             "amounts": self.amounts.to_dict() if self.amounts is not None else None,
             "fluency": self.fluency.to_dict(),
             "score": self.score.to_dict(),
@@ -244,18 +252,8 @@ class ScoreResult:
                 )
                 for s in data.get("steps", ())
             ),
-            forbidden=tuple(
-                ForbiddenHit(
-                    id=f["id"],
-                    phrase=f.get("phrase", ""),
-                    matched_text=f.get("matched_text", ""),
-                    turn=int(f.get("turn", 1)),
-                    start=f.get("start"),
-                    severity=f.get("severity", ""),
-                    suggestion=f.get("suggestion", ""),
-                )
-                for f in data.get("forbidden", ())
-            ),
+            forbidden=tuple(_hit_from_dict(f) for f in data.get("forbidden", ())),
+            forbidden_doubtful=tuple(_hit_from_dict(f) for f in data.get("forbidden_doubtful", ())),
             amounts=None
             if amounts is None
             else AmountCheck(amounts.get("bill"), amounts.get("received"), amounts.get("change"), bool(amounts.get("consistent"))),
@@ -269,3 +267,16 @@ class ScoreResult:
             feedback=tuple(data.get("feedback", ())),
             verdict=str(data.get("verdict", "")),
         )
+
+
+def _hit_from_dict(f: dict[str, Any]) -> ForbiddenHit:
+    return ForbiddenHit(
+        id=f["id"],
+        phrase=f.get("phrase", ""),
+        matched_text=f.get("matched_text", ""),
+        turn=int(f.get("turn", 1)),
+        start=f.get("start"),
+        severity=f.get("severity", ""),
+        suggestion=f.get("suggestion", ""),
+        certain=bool(f.get("certain", True)),
+    )

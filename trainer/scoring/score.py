@@ -30,7 +30,7 @@ from trainer.scoring.amounts import check_amounts
 from trainer.scoring.document import Doc, TurnText, build_doc
 from trainer.scoring.feedback import build_feedback, fill_slots, short_title
 from trainer.scoring.fluency import fluency_score, measure_fluency
-from trainer.scoring.forbidden import find_forbidden
+from trainer.scoring.forbidden import find_forbidden, hit_evidence
 from trainer.scoring import decide
 from trainer.scoring.decide import SEVERITY_PENALTY, StepEvidence
 from trainer.scoring.match import StepCandidate, contains_word, keyword_clauses, match_steps
@@ -262,29 +262,38 @@ def _order(steps: Sequence[StepResult]) -> float:
 
 def _forbidden_hits(
     entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scenario, fillers: Sequence[str]
-) -> tuple[list[ForbiddenHit], list[tuple[int, int]]]:
-    """The 服务忌语 said, and the clauses that say them (no step is performed by a brush-off)."""
+) -> tuple[list[ForbiddenHit], list[ForbiddenHit], list[tuple[int, int]]]:
+    """The 服务忌语 said (counted), the doubtful ones (decide.decide_forbidden), and the clauses of
+    the counted ones (no step is performed by a brush-off)."""
     polite = [text for step in scenario.steps for text in step.all_phrasings]
-    hits = []
+    counted: list[ForbiddenHit] = []
+    doubtful: list[ForbiddenHit] = []
     clauses = []
     for m in find_forbidden(entries, doc, polite, fillers):
-        clauses.append((doc.clause_bounds(m.start)[0], doc.clause_bounds(max(m.start, m.end - 1))[1]))
         start, end = doc.span_times(m.start, m.end)
-        hits.append(
-            ForbiddenHit(
-                id=m.entry.id,
-                phrase=m.entry.phrase,
-                matched_text=to_simplified(doc.span_text(m.start, m.end)),
-                turn=doc.turn_at(m.start, m.end) + 1,
-                start=start,
-                severity=m.entry.severity,
-                suggestion=m.entry.replacement,
-                end=end,
-                similarity=m.similarity,
-                reason=m.entry.reason,
-            )
+        evidence = hit_evidence(m, doc)
+        decision = decide.decide_forbidden(evidence)
+        hit = ForbiddenHit(
+            id=m.entry.id,
+            phrase=m.entry.phrase,
+            matched_text=to_simplified(doc.span_text(m.start, m.end)),
+            turn=doc.turn_at(m.start, m.end) + 1,
+            start=start,
+            severity=m.entry.severity,
+            suggestion=m.entry.replacement,
+            end=end,
+            similarity=m.similarity,
+            reason=m.entry.reason,
+            evidence=evidence,
+            confidence=decision.confidence,
+            certain=decision.certain,
         )
-    return hits, clauses
+        if decision.counted:
+            counted.append(hit)
+            clauses.append((doc.clause_bounds(m.start)[0], doc.clause_bounds(max(m.start, m.end - 1))[1]))
+        else:
+            doubtful.append(hit)
+    return counted, doubtful, clauses
 
 
 def score_doc(
@@ -303,7 +312,7 @@ def score_doc(
     """Score one performance. `expected_turns`: step id -> 0-based turn that answers its customer line."""
     candidates = match_steps(scenario.steps, doc, lexicon.fillers)
     steps, chosen = _step_results(scenario, doc, candidates)
-    hits, brush_offs = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
+    hits, doubtful_hits, brush_offs = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
     amounts = check_amounts(scenario, doc, _amount_sources(doc, candidates, chosen))
     steps, by_amount = _bill_stated(scenario, doc, steps, amounts)
     steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs)
@@ -314,7 +323,7 @@ def score_doc(
     politeness = measure_politeness(doc, lexicon)
     all_weights = {**DEFAULT_WEIGHTS, **(weights or {})}
 
-    def dimensions_of(statuses: Sequence[StepResult]) -> tuple[dict[str, float], float]:
+    def dimensions_of(statuses: Sequence[StepResult], hits: Sequence[ForbiddenHit] = hits) -> tuple[dict[str, float], float]:
         dims: dict[str, float] = {"coverage": _coverage(scenario, statuses)}
         if sum(s.status == HIT for s in statuses) >= 2:  # order means something only with two steps done
             dims["order"] = _order(statuses)
@@ -336,10 +345,10 @@ def score_doc(
         total = sum(v * max(0.0, all_weights.get(k, 0.0)) for k, v in dims.items()) / weight_sum if weight_sum > 0 else 0.0
         return dims, total
 
-    def judge(statuses: Sequence[StepResult]) -> tuple[str, ...]:
+    def judge(statuses: Sequence[StepResult], hits: Sequence[ForbiddenHit]) -> tuple[str, ...]:
         return decide.fail_reasons(
             statuses,
-            dimensions_of(statuses)[1],
+            dimensions_of(statuses, hits)[1],
             pass_mark,
             hits,
             amounts,
@@ -347,9 +356,12 @@ def score_doc(
         )
 
     dimensions, total = dimensions_of(steps)
-    verdict = decide.decide_verdict(steps, judge)
+    verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge)
 
-    feedback = build_feedback(scenario, steps, hits, amounts, fluency, politeness, lexicon)
+    feedback = build_feedback(scenario, steps, hits, amounts, fluency, politeness, lexicon) + tuple(
+        f"第 {h.turn} 轮“{h.matched_text}”含有服务忌语「{h.phrase}」的字样，但在这里可能是别的意思，没有扣分；需要时由教师判断。"
+        for h in doubtful_hits
+    )
     turns = tuple(
         TurnInfo(
             file=t.file,
@@ -376,6 +388,7 @@ def score_doc(
         library_version=library_version,
         fail_reasons=verdict.fail_reasons,
         verdict=verdict.verdict,
+        forbidden_doubtful=tuple(doubtful_hits),
     )
 
 
