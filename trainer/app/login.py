@@ -137,7 +137,8 @@ def require_user(settings: Settings, roles: tuple[str, ...] | None = None) -> Ac
             st.html(_cookie_script(None), unsafe_allow_javascript=True)
         login_page(settings, store, policy)
         st.stop()
-    assert account is not None
+        # st.stop() returns only outside `streamlit run` (bare mode): never go on without a user
+        raise SystemExit("网页需要用 `trainer app` 启动，并先登录。")
     if st.session_state.get(AUTH_METHOD) == "password":
         st.html(_cookie_script(st.session_state[AUTH_TOKEN]), unsafe_allow_javascript=True)
     sidebar(account, store)

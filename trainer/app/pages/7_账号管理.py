@@ -118,7 +118,10 @@ with tab_import:
         except AccountError as exc:  # one line per bad row
             st.error(exc.user_message.replace("\n", "  \n"))
             rows = None
-        report = ui.guarded(lambda: import_roster(store, rows), "导入花名册") if rows else None
+        report = None
+        if rows:
+            with st.spinner(f"正在导入 {len(rows)} 人（每个新账号的密码哈希约需 0.1 秒）……"):
+                report = ui.guarded(lambda: import_roster(store, rows), "导入花名册")
         if report is not None:
             summary = f"已导入花名册：新建 {len(report.created)} 个账号，更新 {len(report.updated)} 个，未变 {len(report.unchanged)} 个。"
             file_name = f"初始密码-{datetime.now():%Y%m%d-%H%M%S}.csv"
