@@ -70,6 +70,7 @@ def test_store_round_trip_and_schema_version(store: SqliteAccountStore) -> None:
     assert store.get("E1024") == changed
     assert store.members(["城西营业厅"]) == {"E1024"} and store.members(["城东营业厅"]) == set()
     assert [a.user_id for a in store.accounts()] == ["E1024"] and store.count() == 1
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600 and stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("SELECT version FROM account_schema WHERE component = 'accounts'").fetchone() == (SCHEMA_VERSION,)
     # opening again does not migrate twice; the accounts are still there

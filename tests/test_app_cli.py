@@ -35,7 +35,7 @@ def no_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def launched(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     commands: list[list[str]] = []
 
-    def fake_launch(command: list[str]) -> int:
+    def fake_launch(command: list[str], env: dict[str, str] | None = None) -> int:
         commands.append(list(command))
         return 0
 

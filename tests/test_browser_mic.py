@@ -39,10 +39,13 @@ def served_app(tmp_path: Path, whisper_model_dir: Path):  # type: ignore[no-unty
     config.write_text("", encoding="utf-8")
     env = {
         **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),  # this checkout's trainer, whatever is installed
         "TRAINER_CONFIG": str(config),
         "TRAINER_ENGINE": "whisper",
         "TRAINER_WHISPER_MODEL": str(whisper_model_dir),
         "TRAINER_SESSIONS_DIR": str(tmp_path / "sessions"),
+        # this checkout's `trainer`, not whichever one an editable install points at
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p),
     }
     env.pop("TRAINER_PHRASEBOOK_DIRS", None)
     make_account(tmp_path / "sessions", "E1024", "trainee", "城东营业厅", name="张三")

@@ -66,3 +66,16 @@ def test_broken_toml_names_the_file(workdir: Path) -> None:
 def test_missing_config_named_by_env(workdir: Path) -> None:
     with pytest.raises(ConfigError, match="TRAINER_CONFIG"):
         load_settings({"TRAINER_CONFIG": str(workdir / "nope.toml")})
+
+
+def test_draft_max_age_days_from_the_file(workdir: Path) -> None:
+    assert load_settings({}).draft_max_age_days == 14.0
+    (workdir / "trainer.toml").write_text("draft_max_age_days = 3\n", encoding="utf-8")
+    assert load_settings({}).draft_max_age_days == 3.0
+    (workdir / "trainer.toml").write_text("draft_max_age_days = 0\n", encoding="utf-8")
+    assert load_settings({}).draft_max_age_days == 0.0
+    for bad in ("-1", '"soon"', "nan"):
+        (workdir / "trainer.toml").write_text(f"draft_max_age_days = {bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="draft_max_age_days") as info:
+            load_settings({})
+        assert "不小于 0 的数字" in info.value.user_message

@@ -24,6 +24,10 @@ pass/fail 43/48).
 Set D (tests/data/heldout_d, 54 performances with customer lines) was measured once independently
 (its README) and gets floors from that first use (step R 0.899, P 0.966, forbidden R 0.75, P 0.56,
 pass/fail 44/54); from then on it is a development set too.
+
+Set E (tests/data/heldout_e, 60 performances over 16 scenarios, written from the seeds and step ids
+only) was measured once independently (its README: step R 0.883, P 0.953, forbidden R 1.0, P 0.778,
+pass/fail 49/60) and gets floors from that first use.
 """
 
 from __future__ import annotations
@@ -52,6 +56,14 @@ FLOORS = {
         "forbidden_precision": 0.82,
         "passed_agreement": 0.85,
     },
+    # set E: floors from its first (independent) use (its README)
+    "heldout_e": {
+        "step_recall": 0.83,
+        "step_precision": 0.90,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.72,
+        "passed_agreement": 0.76,
+    },
     # set D: floors from its first (independent) use with the three-way verdict (its README)
     "heldout_d": {
         "step_recall": 0.85,
@@ -61,7 +73,7 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:

@@ -351,3 +351,26 @@ def test_a_damaged_file_in_the_proposals_place_is_not_overwritten(env: Path) -> 
     outcome = overlay.propose(candidate)
     assert outcome.proposal is None and path.name in outcome.reason and "JSON" in outcome.reason
     assert path.read_text(encoding="utf-8") == "{damaged"
+
+
+def test_an_approved_phrasing_without_the_key_words_is_a_hit_as_a_cue(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keyed = DEMO.replace("          - 请您稍等一下。\n", "          - 请您稍等一下。\n        keywords:\n          - [稍等, 稍候]\n")
+    (env / "book" / "demo.yaml").write_text(keyed, encoding="utf-8")
+    settings = load_settings()
+    assert _statuses(capsys, "您好！", NEW_WORDS, "请慢走")["ask_wait"] == "missed"
+    record = SessionRecord(
+        kind="practice", trainee_id="E1024", trainee_name="张三", scenario_id="overlay_demo", scenario_title="演示请稍候",
+        started_at=utc_now(), finished_at=utc_now(),
+        turns=turn_records(["你好。", "我要办业务。", "谢谢。"], [Transcript(text=t).to_dict() for t in ("您好！", NEW_WORDS, "请慢走")]),
+        score=_score(["您好！", NEW_WORDS, "请慢走"]), phrasebook_version=library_from_settings(settings).version, engine="text", model="",
+    )
+    store = SessionStore(settings.sessions_dir)
+    record = store.save(record, [None, None, None])
+    store.add_review(record.id, Review(record.id, "王老师", steps={"ask_wait": StepVerdict("disagree", "请客户稍候了")}))
+    assert main(["phrasebook", "proposals", "--json"]) == 0
+    [proposal] = json.loads(capsys.readouterr().out)["proposals"]
+    assert main(["phrasebook", "approve", proposal["id"], "--by", "王老师"]) == 0
+    capsys.readouterr()
+    step = library_from_settings(settings).scenario("overlay_demo").step("ask_wait")
+    assert "麻烦您在这边坐会儿马上就好" in step.cues
+    assert _statuses(capsys, "您好！", NEW_WORDS, "请慢走")["ask_wait"] == "hit"

@@ -121,3 +121,25 @@ def test_show_prints_the_source_under_the_step(library: Library) -> None:
     text = out.getvalue()
     assert "依据：供电营业厅窗口服务礼仪实训·收费六步“二问”" in text
     assert text.count("依据：") == sum(1 for s in library.scenario("payment").steps if s.source)
+
+
+def test_lexicon_synonyms_widen_key_words_and_cues_but_not_phrasings() -> None:
+    from trainer.phrasebook.loader import expand_synonyms
+    from trainer.phrasebook.model import Scenario, Step
+
+    step = Step("sorry", "致歉", ("对不起，需要核实一下。",), keywords=(("对不起",), ("核实",)), cues=("暂时+无法",))
+    widened = expand_synonyms(Scenario("s", "场景", "counter", "", (step,)), (("对不起", "不好意思"), ("无法", "没办法")))
+    [out] = widened.steps
+    assert out.keywords == (("对不起", "不好意思"), ("核实",))
+    assert set(out.cues) == {"暂时+无法", "暂时+没办法"}
+    assert out.all_phrasings == step.all_phrasings
+
+
+def test_the_shipped_lexicon_says_sorry_in_everyday_words() -> None:
+    from trainer.phrasebook.loader import library_from_settings
+
+    library = library_from_settings(Settings())
+    groups = [set(g) for g in library.lexicon.synonyms]
+    assert any({"对不起", "抱歉", "不好意思"} <= g for g in groups)
+    apology = library.scenario("hotline_callback").steps
+    assert any("不好意思" in group for step in apology for group in step.keywords)

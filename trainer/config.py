@@ -13,8 +13,13 @@ Environment variables:
   TRAINER_SESSIONS_DIR     where sessions are stored
   TRAINER_PHRASEBOOK_DIRS  extra phrasebook folders, separated by os.pathsep
   TRAINER_PHRASEBOOK_OVERLAY_DIR  the centre's phrasebook overlay (instructor-approved phrasings)
+  TRAINER_TLS_DIR          HTTPS certificates folder (`trainer tls init`)
   TRAINER_EXAM_PAPER_DIRS  extra exam-paper folders, separated by os.pathsep
   TRAINER_EXAM_KEY         secret key that seals exam records (HMAC)
+  TRAINER_EXAM_KEY_FILE    file holding that key when none is set (default: see `default_exam_key_file`)
+
+Secrets (`exam_key`, `instructor_password_hash`) belong in files only their owner can read:
+`secret_file_warnings` names a config or key file that other local accounts can read.
 """
 
 from __future__ import annotations
@@ -50,11 +55,17 @@ class Settings:
     # proposal, see trainer/phrasebook/overlay.py); never written into phrasebooks/.
     # None: a folder "phrasebook_overlay" beside the sessions folder (<sessions_dir>/../phrasebook_overlay).
     phrasebook_overlay_dir: Path | None = None
+    # HTTPS certificates (`trainer tls init`, `trainer app --https`). None: a folder "tls" beside the
+    # sessions folder (<sessions_dir>/../tls).
+    tls_dir: Path | None = None
     exam_paper_dirs: tuple[Path, ...] = ()  # extra exam-paper folders, after the shipped one
     placeholders: dict[str, str] = field(default_factory=lambda: {"company": "国网供电公司", "hotline": "95598"})
     max_audio_seconds: float = 600.0
     scoring_weights: dict[str, float] = field(default_factory=dict)  # empty: scoring defaults
     pass_mark: float = 80.0
+    # Unfinished practice runs kept on the server (<sessions_dir>/drafts) are removed at start-up
+    # when not saved for this many days; 0 keeps them until they are resumed or discarded.
+    draft_max_age_days: float = 14.0
     instructor_password_hash: str = ""  # before accounts: becomes the admin account `admin` (README 账号与权限)
     # Login rules (trainer/accounts/login.py): lockout after this many failed attempts in a row, for
     # this long; logged out after this long without activity, and after session_hours at most.
@@ -64,7 +75,14 @@ class Settings:
     login_session_hours: float = 12.0
     oidc_claim: str = "email"  # st.login: the identity provider's claim matched to an account (email or 工号)
     exam_key: str = ""
+    # Where the exam key is kept when `exam_key` is empty: generated there (0600) on first use.
+    # None: `default_exam_key_file()` (~/.config/trainer/exam.key).
+    exam_key_file: Path | None = None
     config_path: Path | None = None
+
+    @property
+    def key_file(self) -> Path:
+        return self.exam_key_file or default_exam_key_file()
 
     @property
     def vosk_model_path(self) -> Path:
@@ -84,12 +102,59 @@ class Settings:
         return self.phrasebook_overlay_dir or self.sessions_dir.parent / "phrasebook_overlay"
 
     @property
+    def tls_folder(self) -> Path:
+        """Where the local CA and the server certificate are kept."""
+        return self.tls_dir or self.sessions_dir.parent / "tls"
+
+    @property
     def all_phrasebook_dirs(self) -> tuple[Path, ...]:
         return (SHIPPED_PHRASEBOOKS, *self.phrasebook_dirs)
 
     @property
     def all_exam_paper_dirs(self) -> tuple[Path, ...]:
         return (SHIPPED_EXAM_PAPERS, *self.exam_paper_dirs)
+
+
+def default_exam_key_file(environ: dict[str, str] | None = None) -> Path:
+    """$XDG_CONFIG_HOME/trainer/exam.key (~/.config/trainer/exam.key); %APPDATA%\\trainer\\exam.key on Windows.
+    Outside the project and the sessions folder, so that copying or sharing either leaks no key."""
+    env = os.environ if environ is None else environ
+    if os.name == "nt" and env.get("APPDATA"):
+        base = Path(env["APPDATA"])
+    elif env.get("XDG_CONFIG_HOME"):
+        base = Path(env["XDG_CONFIG_HOME"]).expanduser()
+    else:
+        base = Path.home() / ".config"
+    return base / "trainer" / "exam.key"
+
+
+def readable_by_others(path: Path) -> int:
+    """The group/other permission bits of a file (0: owner only, or not a POSIX system)."""
+    if os.name != "posix":
+        return 0
+    try:
+        return Path(path).stat().st_mode & 0o077
+    except OSError:
+        return 0
+
+
+def secret_file_warnings(settings: "Settings") -> list[str]:
+    """Chinese warnings about a config file that holds a secret but can be read by other accounts."""
+    path = settings.config_path
+    if path is None:
+        return []
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    held = [k for k in ("exam_key", "instructor_password_hash") if str(data.get(k, "")).strip()]
+    bits = readable_by_others(path)
+    if not held or not bits & 0o044:
+        return []
+    return [
+        f"配置文件 {path} 保存着 {'、'.join(held)}，但本机其他账户也能读取它（权限 {Path(path).stat().st_mode & 0o777:o}）。"
+        f"请运行 chmod 600 {path} 只允许本账户读写。"
+    ]
 
 
 def find_config_file(environ: dict[str, str] | None = None) -> Path | None:
@@ -123,6 +188,19 @@ def _path(value: Any, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
+def _non_negative(value: Any, key: str, path: Path) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not number >= 0:  # also rejects NaN
+        raise ConfigError(
+            f"配置文件 {path} 中 {key} 的值“{value}”无效：应为不小于 0 的数字。请修正后重试。",
+            f"{key} = {value!r} in {path} is not a non-negative number",
+        )
+    return number
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build the settings from defaults, the config file and the environment."""
     env = os.environ if environ is None else environ
@@ -132,7 +210,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if config_path is not None:
         data = _read_toml(config_path)
         base = config_path.parent
-        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir", "phrasebook_overlay_dir"):
+        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir", "phrasebook_overlay_dir", "tls_dir", "exam_key_file"):
             if key in data:
                 values[key] = _path(data[key], base)
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
@@ -150,6 +228,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         for key in ("login_lockout_minutes", "login_idle_minutes", "login_session_hours"):
             if key in data:
                 values[key] = float(data[key])
+        if "draft_max_age_days" in data:
+            values["draft_max_age_days"] = _non_negative(data["draft_max_age_days"], "draft_max_age_days", config_path)
         if "placeholders" in data:
             values["placeholders"] = {**settings.placeholders, **{k: str(v) for k, v in data["placeholders"].items()}}
         if "scoring_weights" in data:
@@ -163,6 +243,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         "TRAINER_WHISPER_MODEL": "whisper_model",
         "TRAINER_SESSIONS_DIR": "sessions_dir",
         "TRAINER_PHRASEBOOK_OVERLAY_DIR": "phrasebook_overlay_dir",
+        "TRAINER_TLS_DIR": "tls_dir",
+        "TRAINER_EXAM_KEY_FILE": "exam_key_file",
     }
     for var, key in env_paths.items():
         if env.get(var):

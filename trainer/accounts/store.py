@@ -12,6 +12,7 @@ interface with the same statements. The schema is versioned in its own table
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from abc import ABC, abstractmethod
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from trainer.accounts.model import Account, AccountError, utc_now
+from trainer.durable import open_private, private_dirs, private_file
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -204,10 +206,14 @@ class SqliteAccountStore(AccountStore):
         raise AssertionError("unreachable")
 
     def _migrate(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # password hashes: owner-only folder and file (SQLite gives -wal/-shm the file's mode)
+            private_dirs(self.path.parent)
+            os.close(open_private(self.path, os.O_RDWR | os.O_CREAT))
+            for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                if path.exists():
+                    private_file(path)
         except OSError as exc:
-            raise AccountError(f"无法创建文件夹 {self.path.parent}：{exc.strerror or exc}", f"mkdir {self.path.parent}: {exc}") from exc
+            raise AccountError(f"无法创建账号数据库 {self.path}：{exc.strerror or exc}。请检查文件夹权限。", f"create {self.path}: {exc}") from exc
 
         def action(conn: sqlite3.Connection) -> None:
             conn.execute("CREATE TABLE IF NOT EXISTS account_schema (component VARCHAR(32) PRIMARY KEY, version INTEGER NOT NULL)")

@@ -146,6 +146,11 @@ def require_user(settings: Settings, roles: tuple[str, ...] | None = None) -> Ac
         st.warning("首次登录（或密码被管理员重置）后必须先修改密码，才能继续使用。", icon=":material/key:")
         password_form(store, account)
         st.stop()
+    if account.is_staff:
+        from trainer.config import secret_file_warnings
+
+        for warning in secret_file_warnings(settings):  # a password hash or exam key other accounts can read
+            st.warning(warning, icon=":material/key:")
     if roles and account.role not in roles:
         allowed = "、".join(ROLE_LABELS[r] for r in roles)
         st.error(f"本页面只对{allowed}开放。您当前登录的是{account.role_label}账号 {account.label}。", icon=":material/lock:")

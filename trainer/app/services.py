@@ -340,7 +340,7 @@ def proposal_views(settings: Settings, library: Library | None, status: str = "p
         if p.decided_by:
             origin += f" · {p.status_label}：{p.decided_by}"
         gaps = keyword_gaps(step, p.phrasing) if step is not None else []
-        warning = f"这个说法缺少本步骤的关键词 {'、'.join(gaps)}：学员照此说只能判为“不完整”。可以在采用前修改。" if gaps else ""
+        warning = f"这个说法缺少本步骤的关键词 {'、'.join(gaps)}：学员原样说出时算完成，换个说法又缺这些关键词时只能判为“不完整”。可以在采用前修改。" if gaps else ""
         views_.append(ProposalView(p.id, p.phrasing, p.status, where, step.expected if step is not None else "", origin, warning))
     return views_, [str(problem) for problem in state.problems]
 

@@ -46,6 +46,7 @@ class PracticeRun:
     finished: bool = False
     saved_id: str = ""
     error: str = ""  # the last recording's problem (Chinese), shown until the next recording
+    draft_problem: str = ""  # why the progress could not be kept on the server (Chinese), "" when kept
     retries: int = 0
     nonce: int = 0  # bumped after every processed recording: fresh, empty recorder widgets
     processed: set[str] = field(default_factory=set)  # digests of recordings already handled

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
+from trainer.app import state as app_state
 from trainer.app.highlight import legend_html
 from trainer.app.services import EngineStatus, engine_status
 from trainer.app.views import FinalResult, ForbiddenLine, StepLine, TurnResult
@@ -54,11 +56,24 @@ def page_setup(title: str) -> None:
 def settings_or_stop() -> Settings:
     """The settings (re-read each run: cheap). A broken config file stops the page with its message."""
     try:
-        return load_settings()
+        settings = load_settings()
     except TrainerError as exc:
         st.error(exc.user_message)
         st.stop()
         raise  # unreachable: st.stop() raises
+    _clean_leftovers_once(str(settings.sessions_dir))
+    return settings
+
+
+@st.cache_resource(show_spinner=False)
+def _clean_leftovers_once(sessions_dir: str) -> int:
+    """Start-up of the web app (first page run of the server process, per sessions folder): remove
+    what killed saves and reviews left behind (never a save in progress)."""
+    try:
+        return len(SessionStore(Path(sessions_dir)).cleanup_leftovers().removed)
+    except (OSError, TrainerError) as exc:
+        log.warning("start-up cleanup of %s failed: %s", sessions_dir, exc)
+        return 0
 
 
 def library_or_stop(settings: Settings) -> Library:
@@ -125,11 +140,83 @@ def admin_problem(headline: str, detail: str) -> None:
         st.text(detail)
 
 
+def microphone_origin_warning() -> None:
+    """Beside a record button: warn when this page's address (plain http on a LAN name) rules out the microphone."""
+    from trainer.tls.guide import microphone_blocked_hint
+
+    hint = microphone_blocked_hint(st.context.url)
+    if hint:
+        st.warning(hint, icon=":material/mic_off:")
+
+
 def engine_banner(settings: Settings) -> EngineStatus:
     status = engine_status(settings)
     if not status.ready:
         st.warning(f"**语音识别模型未安装，暂时无法识别录音。** {status.problem}。\n\n{status.howto}", icon=":material/warning:")
     return status
+
+
+# --------------------------------------------------------------------------- unfinished practice runs
+
+DRAFT_NOTE = "draft_note"  # session_state: a one-off message shown after the rerun that follows resume/discard
+
+
+@st.cache_resource(show_spinner=False)
+def _drafts_cleaned(sessions_dir: str, max_age_days: float) -> tuple[str, ...]:
+    from pathlib import Path
+
+    from trainer.app import drafts
+
+    return tuple(drafts.cleanup(Path(sessions_dir), max_age_days))
+
+
+def clean_old_drafts(settings: Settings) -> None:
+    """Remove practice drafts older than settings.draft_max_age_days, once per server process."""
+    _drafts_cleaned(str(settings.sessions_dir), settings.draft_max_age_days)
+
+
+def unfinished_run_panel(settings: Settings, library: Library, owner: str) -> bool:
+    """When `owner` has an unfinished practice run on the server: the notice with 继续 / 放弃.
+    True when the notice is shown (the page waits for the choice); a corrupt draft is reported
+    and skipped."""
+    from trainer.app import drafts
+    from trainer.sessions.drafts import DraftError
+
+    try:
+        draft = drafts.store(settings).load(owner)
+    except DraftError as exc:
+        log.warning("%s", exc.log_message)
+        st.warning(exc.user_message, icon=":material/warning:")
+        return False
+    if draft is None:
+        return False
+    st.subheader("未完成的练习")
+    st.info(drafts.notice_text(draft, library), icon=":material/history:")
+    problem = drafts.resume_problem(draft, library)
+    if problem:
+        st.warning(problem)
+    cols = st.columns([1, 1, 4])
+    if cols[0].button("继续", type="primary", key="draft-resume", disabled=bool(problem)):
+        resumed = guarded(lambda: drafts.resume(draft, library, settings), "继续练习")
+        if resumed is not None:
+            run, note = resumed
+            app_state.start_practice(st.session_state, run)
+            if note:
+                drafts.keep(settings, owner, run, library)  # scored with this library now: say it once
+                st.session_state[DRAFT_NOTE] = note
+            st.rerun()
+    if cols[1].button("放弃", key="draft-discard"):
+        if guarded(lambda: drafts.store(settings).delete(owner, draft.run_id), "放弃练习") is not None:
+            st.session_state[DRAFT_NOTE] = "已放弃上次未完成的练习。"
+            st.rerun()
+    return True
+
+
+def draft_note() -> None:
+    """The message left by resuming or discarding an unfinished run, shown once."""
+    note = st.session_state.pop(DRAFT_NOTE, "")
+    if note:
+        st.info(note, icon=":material/info:")
 
 
 # --------------------------------------------------------------------------- result panels

@@ -1,21 +1,34 @@
-"""`trainer app [--port P] [--address A] [--no-fetch]`: start the web app (Streamlit).
+"""`trainer app [--port P] [--address A] [--no-fetch] [--https [--tls-dir DIR]]`: start the web app (Streamlit).
 
 Before starting, the default speech model is checked; when it is missing, `trainer
 models fetch vosk-small-cn` is tried. If that fails (no internet), a clear message is
 printed and the app starts anyway: its pages then show how to install a model or
 switch engine.
+
+With `--https` the app is served over TLS with the certificate of `trainer tls init`
+(Streamlit's `server.sslCertFile`/`server.sslKeyFile`); missing certificate files stop the
+start with a message naming the command that makes them. The addresses to open and how to
+install `ca.crt` on the trainees' Windows PCs are printed (Chinese). The app process gets
+TRAINER_TLS_DIR, so its 证书 page offers that folder's `ca.crt` for download.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from trainer.config import Settings
 from trainer.errors import TrainerError
+from trainer.tls import TlsPaths, TlsStatus, parse_host
+from trainer.tls.names import HostNameError
+from trainer.tls.guide import ANY_ADDRESS, install_guide, server_urls
+
+log = logging.getLogger(__name__)
 
 APP_HOME = Path(__file__).resolve().parent.parent / "app" / "首页.py"
 DEFAULT_PORT = 8501
@@ -35,10 +48,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "注意：其他电脑的浏览器只有在 HTTPS 下才允许使用麦克风）",
     )
     parser.add_argument("--no-fetch", action="store_true", help="不自动下载缺少的默认模型")
+    parser.add_argument(
+        "--https",
+        action="store_true",
+        help="用 HTTPS 提供网页（局域网内的学员电脑需要 HTTPS 才能录音；证书先用 trainer tls init 生成）",
+    )
+    parser.add_argument("--tls-dir", type=Path, default=None, help="证书文件夹（默认同 trainer tls init：会话文件夹旁边的 tls）")
     parser.set_defaults(func=run_app)
 
 
-def streamlit_command(port: int, address: str) -> list[str]:
+def streamlit_command(port: int, address: str, tls: TlsPaths | None = None) -> list[str]:
+    ssl = [f"--server.sslCertFile={tls.server_cert}", f"--server.sslKeyFile={tls.server_key}"] if tls else []
     return [
         sys.executable,
         "-m",
@@ -51,13 +71,14 @@ def streamlit_command(port: int, address: str) -> list[str]:
         "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
         "--client.toolbarMode=viewer",
+        *ssl,
     ]
 
 
-def launch_streamlit(command: Sequence[str]) -> int:
+def launch_streamlit(command: Sequence[str], env: Mapping[str, str] | None = None) -> int:
     """Run Streamlit in the foreground until it exits (Ctrl-C stops it)."""
     try:
-        return subprocess.call(list(command))
+        return subprocess.call(list(command), env=None if env is None else dict(env))
     except KeyboardInterrupt:
         return 130
 
@@ -82,11 +103,59 @@ def check_model(settings: Settings, fetch_allowed: bool) -> str | None:
     return f"{status.problem}\n{status.howto}"
 
 
+def clean_leftovers(settings: Settings) -> None:
+    """What killed saves and reviews left in the sessions folder goes at start-up (never a save in progress)."""
+    from trainer.sessions.store import SessionStore
+
+    try:
+        done = SessionStore(settings.sessions_dir).cleanup_leftovers()
+    except (OSError, TrainerError) as exc:
+        log.warning("start-up cleanup of %s failed: %s", settings.sessions_dir, exc)
+        return
+    if done.removed:
+        print(f"已清理 {len(done.removed)} 个中断的保存或复核留下的临时文件。", file=sys.stderr)
+
+
 def run_app(args: argparse.Namespace, settings: Settings) -> int:
     if not APP_HOME.is_file():
         raise TrainerError(f"找不到网页程序 {APP_HOME}。请重新安装 trainer。", f"{APP_HOME} missing")
+    if args.tls_dir is not None and not args.https:
+        raise TrainerError("--tls-dir 要和 --https 一起使用。", "--tls-dir without --https")
+    tls = https_status(args, settings) if args.https else None  # before the model check: fail fast
+    clean_leftovers(settings)
     warning = check_model(settings, fetch_allowed=not args.no_fetch)
     if warning:
         print(f"注意：{warning}\n网页仍会启动，但在安装模型之前无法识别录音。", file=sys.stderr)
-    print(f"网页地址：http://{'localhost' if args.address in ('0.0.0.0', '::') else args.address}:{args.port}  （按 Ctrl-C 停止）", file=sys.stderr)
-    return launch_streamlit(streamlit_command(args.port, args.address))
+    if tls is None:
+        print(f"网页地址：http://{'localhost' if args.address in ANY_ADDRESS else args.address}:{args.port}  （按 Ctrl-C 停止）", file=sys.stderr)
+        if args.address not in ("localhost", "127.0.0.1", "::1"):
+            print("注意：其他电脑的浏览器只有在 HTTPS 下才允许使用麦克风。请先运行 trainer tls init，再加 --https 启动。", file=sys.stderr)
+        return launch_streamlit(streamlit_command(args.port, args.address))
+    for problem in [*tls.warnings, *address_warning(tls, args.address)]:
+        print(f"注意：{problem}", file=sys.stderr)
+    print(install_guide(tls, server_urls(tls.names, args.port, args.address)), file=sys.stderr)
+    print("（按 Ctrl-C 停止）", file=sys.stderr)
+    env = {**os.environ, "TRAINER_TLS_DIR": str(tls.paths.folder)}
+    return launch_streamlit(streamlit_command(args.port, args.address, tls.paths), env=env)
+
+
+def address_warning(tls: TlsStatus, address: str) -> list[str]:
+    """A listening address the certificate does not name: browsers would refuse it."""
+    if address in ANY_ADDRESS:
+        return []
+    try:
+        wanted = parse_host(address)
+    except HostNameError:
+        return []
+    if tls.names.covers(wanted):
+        return []
+    return [f"监听地址 {address} 不在服务器证书中，用它访问会提示不安全。请运行 trainer tls init --host {address}。"]
+
+
+def https_status(args: argparse.Namespace, settings: Settings) -> TlsStatus:
+    """The certificate to serve; a TlsError (missing, unreadable, expired) stops the start."""
+    from trainer.cli.tls import init_command, tls_folder
+    from trainer.tls import load_tls
+
+    folder = tls_folder(args.tls_dir, settings)
+    return load_tls(folder, init_command=init_command(args.tls_dir, folder))

@@ -129,7 +129,7 @@ def _approve(args: argparse.Namespace, settings: Settings) -> int:
     step = next((s for s in scenario.steps if s.id == proposal.step_id), None) if scenario else None
     gaps = keyword_gaps(step, proposal.phrasing) if step is not None else []
     if gaps:
-        print(f"注意：这个说法缺少本步骤的关键词 {'、'.join(gaps)}，学员照此说只能判为“不完整”。", file=sys.stderr)
+        print(f"注意：这个说法缺少本步骤的关键词 {'、'.join(gaps)}：学员原样说出时算完成；换个说法又缺这些关键词时只能判为“不完整”。", file=sys.stderr)
     return 0
 
 

@@ -17,13 +17,14 @@ merged set, and malformed overlay files are listed in `Library.problems` and ski
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from trainer.config import Settings
-from trainer.phrasebook.model import Lexicon, Library, PhrasebookProblem
+from trainer.phrasebook.model import CUE_SEPARATOR, Lexicon, Library, PhrasebookProblem, Scenario
 from trainer.phrasebook.overlay import Overlay, merge_approved
 from trainer.phrasebook.parse import ParsedFile, parse_file
 from trainer.phrasebook.placeholders import DEFAULT_PLACEHOLDERS
@@ -183,13 +184,45 @@ def _build(accepted: list[ParsedFile], problems: list[PhrasebookProblem]) -> Lib
         lexicon_values.update(pf.lexicon)
         digest.update(len(pf.data).to_bytes(8, "big"))
         digest.update(pf.data)
+    lexicon = dataclasses.replace(Lexicon(), **lexicon_values)
     return Library(
-        scenarios={s.id: s for pf in accepted for s in pf.scenarios},
+        scenarios={s.id: expand_synonyms(s, lexicon.synonyms) for pf in accepted for s in pf.scenarios},
         forbidden=tuple(e for pf in accepted for e in pf.forbidden),
-        lexicon=dataclasses.replace(Lexicon(), **lexicon_values),
+        lexicon=lexicon,
         version=digest.hexdigest()[:12] if accepted else "",
         problems=tuple(problems),
     )
+
+
+MAX_CUE_VARIANTS = 64  # per cue, so that a long cue of common words cannot explode
+
+
+def expand_synonyms(scenario: Scenario, synonyms: Sequence[tuple[str, ...]]) -> Scenario:
+    """`scenario` with each step's key-word groups and cue parts widened by the lexicon's synonyms.
+
+    A group holding 抱歉 also accepts 对不起/不好意思 when the lexicon lists them together; a cue
+    暂时+无法 also matches 暂时+没办法. Only whole words are replaced; phrasings are untouched.
+    """
+    if not synonyms:
+        return scenario
+    of: dict[str, tuple[str, ...]] = {}
+    for group in synonyms:
+        for word in group:
+            of[word] = tuple(dict.fromkeys([*of.get(word, ()), *group]))
+
+    def widen(words: Sequence[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w for word in words for w in (word, *of.get(word, ()))))
+
+    steps = []
+    for step in scenario.steps:
+        keywords = tuple(widen(group) for group in step.keywords)
+        cues: list[str] = []
+        for cue in step.cues:
+            parts = [(part, *of.get(part, ())) for part in cue.split(CUE_SEPARATOR)]
+            for combo in itertools.islice(itertools.product(*parts), MAX_CUE_VARIANTS):
+                cues.append(CUE_SEPARATOR.join(combo))
+        steps.append(dataclasses.replace(step, keywords=keywords, cues=tuple(dict.fromkeys(cues))))
+    return dataclasses.replace(scenario, steps=tuple(steps))
 
 
 def _where(path: Path, line: int) -> str:

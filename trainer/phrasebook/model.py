@@ -136,6 +136,9 @@ class Lexicon:
     rate_min: float = 150.0  # 字/分钟
     rate_max: float = 220.0
     long_pause_seconds: float = 3.0
+    # Words that say the same thing in a step's key words and cues (对不起/抱歉/不好意思): a key-word
+    # group or a cue part holding one of them accepts them all (loader.expand_synonyms).
+    synonyms: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

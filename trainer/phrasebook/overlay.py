@@ -542,11 +542,22 @@ def merge_approved(library: Library, state: OverlayState, root: Path | None = No
         if not texts:
             continue
         scenario = scenarios[scenario_id]
-        steps = tuple(replace(s, variants=s.variants + tuple(texts)) if s.id == step_id else s for s in scenario.steps)
+        # An instructor judged these words to perform the step: they are also cues (a hit on their
+        # own, without the step's key words), not only variants that need the key words for a hit.
+        cues = tuple(_as_cue(t) for t in texts if _as_cue(t))
+        steps = tuple(
+            replace(s, variants=s.variants + tuple(texts), cues=s.cues + tuple(c for c in cues if c not in s.cues)) if s.id == step_id else s
+            for s in scenario.steps
+        )
         scenarios[scenario_id] = replace(scenario, steps=steps)
     digest = hashlib.sha256(library.version.encode("utf-8"))
     digest.update(json.dumps(used, ensure_ascii=False).encode("utf-8"))
     return replace(library, scenarios=scenarios, version=digest.hexdigest()[:12], problems=library.problems + tuple(problems))
+
+
+def _as_cue(text: str) -> str:
+    """An approved phrasing as a one-part cue: its words without punctuation or the cue separator."""
+    return "".join(ch for ch in text if ch.isalnum())
 
 
 def approved_phrasings(state: OverlayState) -> dict[tuple[str, str], tuple[str, ...]]:

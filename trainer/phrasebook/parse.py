@@ -56,7 +56,7 @@ SLOT_OPTIONAL = ("description",)
 FORBIDDEN_REQUIRED = ("id", "phrase", "severity", "reason", "replacement")
 FORBIDDEN_OPTIONAL_SHARED = ("variants", "exceptions", "scenarios")
 FORBIDDEN_OPTIONAL_OWN = ("variants", "exceptions")
-LEXICON_OPTIONAL = ("politeness_words", "fillers", "rate_min", "rate_max", "long_pause_seconds")
+LEXICON_OPTIONAL = ("politeness_words", "fillers", "rate_min", "rate_max", "long_pause_seconds", "synonyms")
 
 
 @dataclass(frozen=True)
@@ -547,6 +547,13 @@ class _FileParser:
             fillers = self._texts(values["fillers"], "lexicon.fillers", allow_empty_list=True)
             if fillers is not None:
                 out["fillers"] = tuple(w for w, _ in fillers)
+        if "synonyms" in values:
+            groups = self._keywords(values["synonyms"], "lexicon.synonyms")
+            if groups is not None:
+                for group, node in groups:
+                    if len(group) < 2:
+                        self.r.problem(node, "lexicon.synonyms", f"同义词组［{'/'.join(group)}］至少要有两个词")
+                out["synonyms"] = tuple(group for group, _ in groups if len(group) >= 2)
         has_min, has_max = "rate_min" in values, "rate_max" in values
         if has_min != has_max:
             present = "rate_min" if has_min else "rate_max"

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from trainer.app import services, ui, views
+from trainer.app import drafts, services, ui, views
 from trainer.app import state as app_state
 from trainer.app.login import require_user
 
@@ -12,10 +12,18 @@ who = require_user(settings)  # the logged-in user is the trainee: never a typed
 st.title(":material/mic: 练习")
 status = ui.engine_banner(settings)
 library = ui.library_or_stop(settings)
+owner = who.user_id  # whose unfinished run the server keeps: the logged-in account
+ui.clean_old_drafts(settings)
+
 run = app_state.practice_run(st.session_state)
 if run is not None and run.trainee_id != who.user_id:
     app_state.end_practice(st.session_state)
     run = None
+ui.draft_note()
+
+# --------------------------------------------------------------------------- an unfinished run kept on the server
+if run is None and ui.unfinished_run_panel(settings, library, owner):
+    st.stop()
 
 # --------------------------------------------------------------------------- choose a scenario
 if run is None:
@@ -62,6 +70,8 @@ if scenario is None:
 head = st.columns([5, 1])
 head[0].subheader(scenario.title)
 if head[1].button("放弃本次练习", key="abandon"):
+    if owner is not None and not run.finished:
+        drafts.forget(settings, owner, run.run_id)
     app_state.end_practice(st.session_state)
     st.rerun()
 with st.expander("场景说明", expanded=not run.turns):
@@ -112,6 +122,7 @@ if run.redo is not None or not run.all_answered:
         if cols[1].button("取消重录", key="cancel-retry"):
             run.cancel_retry()
             st.rerun()
+    ui.microphone_origin_warning()
     recording = st.audio_input("点击麦克风开始录音，说完再点一次结束", key=run.recorder_key)
     upload = st.file_uploader("或者上传录音文件（WAV、MP3、M4A、OGG、WebM 等）", type=services.UPLOAD_TYPES, key=run.uploader_key)
     st.caption("如果浏览器提示无法使用麦克风：请点击地址栏左侧的图标，允许本网站使用麦克风，然后刷新页面；也可以改用上传录音文件。")
@@ -123,9 +134,13 @@ if run.redo is not None or not run.all_answered:
                 run, file.getvalue(), file.name or "录音", source, scenario, library, lambda: ui.recognizer(settings), settings
             )
         if turn is not None:
+            if owner is not None:
+                drafts.keep(settings, owner, run, library)  # a reload or a closed tab loses nothing
             st.rerun()
     if run.error:
         st.error(run.error)
+if run.draft_problem:
+    st.warning(run.draft_problem, icon=":material/cloud_off:")
 
 if run.turns:
     st.divider()
@@ -134,4 +149,6 @@ if run.turns:
         with st.spinner("正在评分并保存……"):
             saved = ui.guarded(lambda: services.finish_practice(run, settings, library, ui.recognizer(settings)), "保存练习")
         if saved is not None:
+            if owner is not None:
+                drafts.forget(settings, owner, run.run_id)
             st.rerun()

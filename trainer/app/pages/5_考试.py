@@ -124,6 +124,7 @@ if run is not None:
     else:
         st.caption("计时从本轮客户的话出现时开始；超时提交的录音不予采用。")
 
+    ui.microphone_origin_warning()
     recording = st.audio_input("点击麦克风开始录音，说完再点一次结束（只能提交一次）", key=run.recorder_key)
     upload = st.file_uploader("或者上传录音文件", type=None, key=run.uploader_key)
     given = (recording, "microphone") if recording is not None else (upload, "upload") if upload is not None else None
