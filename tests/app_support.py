@@ -133,3 +133,17 @@ def browser_login(page, base_url: str, user_id: str, password: str = TEST_PASSWO
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_text(f"当前用户：").first).to_be_visible()
+
+
+def ensure_logged_in(page, user_id: str, name: str, password: str = TEST_PASSWORD, timeout_ms: int = 60_000) -> None:  # type: ignore[no-untyped-def]
+    """On a page of the app just opened: log in through the form unless the browser's login cookie
+    already resumed the session; then the page shows the user."""
+    from playwright.sync_api import expect
+
+    form = page.get_by_label("工号")
+    expect(form.or_(page.get_by_text("当前用户：")).first).to_be_visible(timeout=timeout_ms)
+    if form.count():
+        form.fill(user_id)
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text(f"当前用户：{name}（{user_id}）")).to_be_visible(timeout=timeout_ms)
