@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from trainer.errors import TrainerError
+from trainer.usertext import clean_input, input_problem
 
 TRAINEE = "trainee"
 INSTRUCTOR = "instructor"
@@ -62,9 +63,11 @@ class Account:
 
 def check_user_id(user_id: str) -> str:
     """The stripped 工号, or AccountError (Chinese) when it is empty, too long or has odd characters."""
-    user_id = str(user_id).strip()
+    user_id = clean_input(str(user_id))
     if not user_id:
         raise AccountError("工号不能为空。", "empty user id")
+    if problem := input_problem(user_id, "工号"):
+        raise AccountError(problem, "user id not printable")
     if len(user_id) > MAX_USER_ID:
         raise AccountError(f"工号“{user_id}”太长：最多 {MAX_USER_ID} 个字符。", f"user id too long: {user_id!r}")
     if not _USER_ID_RE.match(user_id):
@@ -75,7 +78,10 @@ def check_user_id(user_id: str) -> str:
 
 
 def check_name(name: str) -> str:
-    name = str(name).strip()
+    """The cleaned 姓名 (printable text only, like every name the app stores); AccountError otherwise."""
+    name = clean_input(str(name))
+    if problem := input_problem(name, "姓名"):
+        raise AccountError(problem, "name not printable")
     if len(name) > MAX_NAME:
         raise AccountError(f"姓名“{name}”太长：最多 {MAX_NAME} 个字符。", "name too long")
     return name
@@ -96,9 +102,11 @@ def parse_groups(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """Groups from a cell such as "城东营业厅、95598 一班" (separated by 、 , ， ; ； or new lines)."""
     parts = _GROUP_SPLIT_RE.split(text) if isinstance(text, str) else [str(p) for p in text]
     groups: list[str] = []
-    for part in (p.strip() for p in parts):
+    for part in (clean_input(p) for p in parts):
         if not part:
             continue
+        if problem := input_problem(part, "班组/营业厅"):
+            raise AccountError(problem, "group not printable")
         if len(part) > MAX_GROUP:
             raise AccountError(f"班组/营业厅名称“{part}”太长：最多 {MAX_GROUP} 个字符。", "group name too long")
         if part not in groups:

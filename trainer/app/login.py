@@ -39,6 +39,7 @@ from trainer.accounts import (
 )
 from trainer.accounts.login import RESUME_REASONS
 from trainer.config import Settings
+from trainer.app.markup import md
 
 log = logging.getLogger("trainer.app")
 
@@ -153,7 +154,7 @@ def require_user(settings: Settings, roles: tuple[str, ...] | None = None) -> Ac
             st.warning(warning, icon=":material/key:")
     if roles and account.role not in roles:
         allowed = "、".join(ROLE_LABELS[r] for r in roles)
-        st.error(f"本页面只对{allowed}开放。您当前登录的是{account.role_label}账号 {account.label}。", icon=":material/lock:")
+        st.error(f"本页面只对{allowed}开放。您当前登录的是{account.role_label}账号 {md(account.label)}。", icon=":material/lock:")
         st.stop()
     return account
 
@@ -198,7 +199,7 @@ def login_page(settings: Settings, store: SqliteAccountStore, policy: LoginPolic
 
 def sidebar(account: Account, store: SqliteAccountStore) -> None:
     with st.sidebar:
-        st.caption(f"当前用户：{account.label} · {account.role_label}")
+        st.caption(f"当前用户：{md(account.label)} · {account.role_label}")
         if st.button("退出登录", key="logout", icon=":material/logout:"):
             logout(store)
 

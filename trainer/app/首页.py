@@ -3,6 +3,7 @@
 import streamlit as st
 
 from trainer.app import ui
+from trainer.app.markup import md
 from trainer.app.login import accounts, password_form, require_user
 
 ui.page_setup("首页")
@@ -20,7 +21,7 @@ status = ui.engine_banner(settings)
 if status.ready:
     st.caption(f"语音识别：{status.label}（已安装）")
 
-st.success(f"当前用户：{user.label} · {user.role_label}" + (f" · {'、'.join(user.groups)}" if user.groups else ""))
+st.success(md(f"当前用户：{user.label} · {user.role_label}" + (f" · {'、'.join(user.groups)}" if user.groups else "")))
 
 st.subheader("开始")
 links = [(ui.PAGE_PRACTICE, "练习", ":material/mic:"), (ui.PAGE_HISTORY, "我的记录", ":material/show_chart:"),

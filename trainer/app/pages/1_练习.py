@@ -12,6 +12,7 @@ who = require_user(settings)  # the logged-in user is the trainee: never a typed
 st.title(":material/mic: 练习")
 status = ui.engine_banner(settings)
 library = ui.library_or_stop(settings)
+ui.skipped_phrasebooks(library, "培训管理员")
 owner = who.user_id  # whose unfinished run the server keeps: the logged-in account
 ui.clean_old_drafts(settings)
 

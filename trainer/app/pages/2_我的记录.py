@@ -8,13 +8,14 @@ import streamlit as st
 
 from trainer.app import ui, views
 from trainer.app.login import require_user
+from trainer.app.markup import md
 from trainer.sessions import SessionStore
 
 ui.page_setup("我的记录")
 settings = ui.settings_or_stop()
 who = require_user(settings)
 st.title(":material/show_chart: 我的记录")
-st.caption(f"{who.label} 的练习记录")
+st.caption(f"{md(who.label)} 的练习记录")
 
 store = SessionStore(settings.sessions_dir)
 history = ui.guarded(lambda: store.score_history(who.user_id), "读取练习记录")

@@ -6,6 +6,7 @@ import streamlit as st
 from trainer.accounts import STAFF_ROLES, visible_trainees
 from trainer.app import services, ui, views
 from trainer.app.login import accounts, require_user
+from trainer.app.markup import md
 from trainer.sessions import KIND_LABELS, SessionStore
 
 ui.page_setup("教师")
@@ -14,7 +15,7 @@ user = require_user(settings, STAFF_ROLES)
 st.title(":material/school: 教师")
 scope = visible_trainees(user, accounts(settings))  # None: everyone (admin)
 if scope is not None:
-    st.caption(f"显示您所在班组/营业厅（{'、'.join(user.groups) or '未设置'}）学员的记录。")
+    st.caption(f"显示您所在班组/营业厅（{md('、'.join(user.groups)) or '未设置'}）学员的记录。")
 
 store = SessionStore(settings.sessions_dir)
 library = ui.guarded(lambda: ui.library(settings), "加载话术库")

@@ -10,6 +10,7 @@ import streamlit as st
 from trainer.accounts import STAFF_ROLES, visible_trainees
 from trainer.app import exam_views, services, ui, views
 from trainer.app.login import accounts, require_user
+from trainer.app.markup import md
 from trainer.exam import (
     ExamKeyError,
     decide_review,
@@ -32,7 +33,7 @@ user = require_user(settings, STAFF_ROLES)
 st.title(":material/fact_check: 考试管理")
 scope = visible_trainees(user, accounts(settings))  # None: everyone (admin)
 if scope is not None:
-    st.caption(f"显示您所在班组/营业厅（{'、'.join(user.groups) or '未设置'}）考生的考试记录。")
+    st.caption(f"显示您所在班组/营业厅（{md('、'.join(user.groups)) or '未设置'}）考生的考试记录。")
 
 
 def in_scope(results: list) -> list:  # type: ignore[type-arg]
@@ -90,20 +91,20 @@ with tab_roster:
         chosen = st.selectbox("打开考试记录", [None, *labels], format_func=lambda e: "（请选择）" if e is None else labels[e], key="x-open")
         result = ui.guarded(lambda: load_result(store, chosen), "读取考试记录") if chosen else None
         if result is not None:
-            st.markdown(f"### {result.candidate_name or result.candidate_id} · {result.paper.title}")
+            st.markdown(f"### {md(result.candidate_name or result.candidate_id)} · {md(result.paper.title)}")
             for label, value in exam_views.result_header(result):
-                st.markdown(f"**{label}**：{value}")
+                st.markdown(f"**{label}**：{md(value)}")
             kind, banner = exam_views.result_banner(result)
             {"success": st.success, "error": st.error, "warning": st.warning}[kind](banner)
             if result.verdict.review_reasons:
-                st.markdown("**待复核原因（机评）**\n" + "\n".join(f"- {r}" for r in result.verdict.review_reasons))
+                st.markdown("**待复核原因（机评）**\n" + "\n".join(f"- {md(r)}" for r in result.verdict.review_reasons))
             for o, line in zip(result.overrides, exam_views.override_lines(result)):
-                st.warning(f"{exam_views.override_kind(o)} · {line}")
+                st.warning(f"{exam_views.override_kind(o)} · {md(line)}")
             if result.verdict.reasons:
                 heading = "机评未通过的依据（机器无法确定，仅供复核参考）" if result.verdict.under_review else "未通过原因（机评）"
-                st.markdown(f"**{heading}**\n" + "\n".join(f"- {r}" for r in result.verdict.reasons))
+                st.markdown(f"**{heading}**\n" + "\n".join(f"- {md(r)}" for r in result.verdict.reasons))
             if result.verdict.notes:
-                st.markdown("**备注**\n" + "\n".join(f"- {n}" for n in result.verdict.notes))
+                st.markdown("**备注**\n" + "\n".join(f"- {md(n)}" for n in result.verdict.notes))
             st.markdown("**各题各维度得分**")
             ui.dataframe(exam_views.breakdown_rows(result))
 
@@ -116,7 +117,7 @@ with tab_roster:
                 st.iframe(report_html, height=900)
 
             for q in result.questions:
-                with st.expander(f"第 {q.index} 题 · {q.scenario_title}：逐轮录音与识别文字"):
+                with st.expander(f"第 {q.index} 题 · {md(q.scenario_title)}：逐轮录音与识别文字"):
                     record = ui.guarded(lambda: store.load(q.session_id, check_audio=False), "读取答题记录")
                     if record is None:
                         continue
@@ -127,7 +128,7 @@ with tab_roster:
                     ui.legend()
                     for turn, (audio, problem) in zip(record.turns, services.turn_audio(store, record)):
                         with st.container(border=True):
-                            st.markdown(f"**第 {turn.index} 轮** · 客户：{turn.prompt or '（无台词）'}")
+                            st.markdown(f"**第 {turn.index} 轮** · 客户：{md(turn.prompt or '（无台词）')}")
                             if turn.index in notes:
                                 st.caption(notes[turn.index])
                             if audio is not None:
@@ -142,7 +143,7 @@ with tab_roster:
                     st.caption("机器无法确定这场考试的结果。请听录音、看识别文字后作出结论；结论封存前这场考试没有结果（考生看到的是“待复核”）。")
                     cols = st.columns(3)
                     reviewer = user.label
-                    cols[0].caption(f"复核教师：{reviewer}")
+                    cols[0].caption(f"复核教师：{md(reviewer)}")
                     decided = cols[1].radio("复核结论", (True, False), index=None, format_func=exam_views.verdict_label, horizontal=True, key="x-rv-passed")
                     set_total = cols[2].checkbox("同时给出总分", key="x-rv-change-total")
                     decided_total = st.number_input("复核后的总分", 0.0, 100.0, float(result.total), step=1.0, key="x-rv-total")
@@ -163,7 +164,7 @@ with tab_roster:
                     st.markdown("#### 改判（作为新的封存记录追加，原机评结果保留）")
                     cols = st.columns(3)
                     instructor = user.label
-                    cols[0].caption(f"考评员：{instructor}")
+                    cols[0].caption(f"考评员：{md(instructor)}")
                     new_passed = cols[1].radio("改判结果", (True, False), format_func=exam_views.verdict_label, horizontal=True, key="x-ov-passed")
                     change_total = cols[2].checkbox("同时修改总分", key="x-ov-change-total")
                     new_total = st.number_input("改判后的总分", 0.0, 100.0, float(result.total), step=1.0, key="x-ov-total")
@@ -190,7 +191,7 @@ with tab_verify:
             else:
                 st.error(exam_views.verify_headline(report), icon=":material/gpp_bad:")
                 for problem in report.problems:
-                    st.markdown(f"- {problem.message}")
+                    st.markdown(f"- {md(problem.message)}")
                 ui.dataframe(exam_views.verify_rows(report))
             if line := exam_views.unfinished_line(report):
                 st.caption(line)
@@ -213,15 +214,15 @@ with tab_grant:
             g_candidate = cols[1].text_input("考生编号", key="x-g-candidate")
             cols = st.columns(2)
             g_instructor = user.label
-            cols[0].caption(f"考评员：{g_instructor}")
+            cols[0].caption(f"考评员：{md(g_instructor)}")
             g_extra = cols[1].number_input("补考次数", 1, 5, 1, key="x-g-extra")
             g_reason = st.text_area("原因（必填）", key="x-g-reason")
             if st.form_submit_button("登记补考", type="primary"):
                 if scope is not None and g_candidate.strip() not in scope:
-                    st.error(f"考生 {g_candidate.strip() or '（未填）'} 不在您的班组/营业厅中，不能为其登记补考。")
+                    st.error(f"考生 {md(g_candidate.strip()) or '（未填）'} 不在您的班组/营业厅中，不能为其登记补考。")
                     st.stop()
                 entry = ui.guarded(
                     lambda: grant_attempt(settings, papers[g_paper], g_candidate, g_instructor, g_reason, int(g_extra), store), "登记补考"
                 )
                 if entry is not None:
-                    st.success(f"已登记：考生 {g_candidate.strip()} 可在“{papers[g_paper].title}”上补考 {int(g_extra)} 次（账本第 {entry['seq']} 号记录）。")
+                    st.success(f"已登记：考生 {md(g_candidate.strip())} 可在“{papers[g_paper].title}”上补考 {int(g_extra)} 次（账本第 {entry['seq']} 号记录）。")

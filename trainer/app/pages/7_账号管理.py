@@ -24,6 +24,7 @@ from trainer.accounts.roster import import_roster, parse_roster, passwords_csv
 from trainer.app import ui
 from trainer.app.account_views import account_rows
 from trainer.app.login import accounts, require_user
+from trainer.app.markup import md
 
 DONE = "accounts_done"  # session_state: (kind, message) shown after the rerun that follows a change
 SECRET = "accounts_secret"  # session_state: a new password / the initial-password file, shown once
@@ -47,7 +48,7 @@ if message := st.session_state.pop(DONE, ""):
     st.success(message, icon=":material/check_circle:")
 secret = st.session_state.pop(SECRET, None)
 if isinstance(secret, tuple) and secret[0] == "password":
-    st.warning(f"{secret[1]} 的新密码：**{secret[2]}**　（只显示这一次，请转告本人；首次登录时必须修改。）", icon=":material/key:")
+    st.warning(f"{md(secret[1])} 的新密码：**{secret[2]}**　（只显示这一次，请转告本人；首次登录时必须修改。）", icon=":material/key:")
 elif isinstance(secret, tuple) and secret[0] == "file":
     st.warning("新账号的初始密码只能下载这一次，请妥善保管并分发给本人。", icon=":material/key:")
     st.download_button("下载初始密码（CSV）", secret[1], file_name=secret[2], mime="text/csv", key="acc-pw-download")
@@ -64,7 +65,7 @@ with tab_list:
         chosen_id = st.selectbox("选择账号", ids, format_func=lambda i: next(a.label for a in everyone if a.user_id == i), key="acc-pick")
         chosen = next(a for a in everyone if a.user_id == chosen_id)
         with st.form(f"acc-edit-{chosen.user_id}"):
-            st.markdown(f"**修改 {chosen.label}**")
+            st.markdown(f"**修改 {md(chosen.label)}**")
             cols = st.columns(2)
             name = cols[0].text_input("姓名", value=chosen.name, key=f"acc-e-name-{chosen.user_id}")
             role = cols[1].selectbox("角色", ROLES, index=ROLES.index(chosen.role), format_func=ROLE_LABELS.get, key=f"acc-e-role-{chosen.user_id}")
@@ -78,18 +79,18 @@ with tab_list:
         if chosen.disabled:
             if cols[0].button("启用账号", key="acc-enable"):
                 if ui.guarded(lambda: set_disabled(store, chosen.user_id, False, by=user.user_id), "启用账号"):
-                    done(f"已启用 {chosen.label}。")
+                    done(f"已启用 {md(chosen.label)}。")
         elif cols[0].button("停用账号", key="acc-disable"):
             if ui.guarded(lambda: set_disabled(store, chosen.user_id, True, by=user.user_id), "停用账号"):
-                done(f"已停用 {chosen.label}：已退出登录，不能再登录；记录保留。")
+                done(f"已停用 {md(chosen.label)}：已退出登录，不能再登录；记录保留。")
         if cols[1].button("重置密码", key="acc-reset"):
             password = ui.guarded(lambda: reset_password(store, chosen.user_id), "重置密码")
             if password:
-                done(f"已重置 {chosen.label} 的密码，并解除锁定、退出其所有登录。", ("password", chosen.label, password))
+                done(f"已重置 {md(chosen.label)} 的密码，并解除锁定、退出其所有登录。", ("password", chosen.label, password))
         failures, locked = locks.get(chosen.user_id, (0, 0.0))
         if cols[2].button("解除锁定", key="acc-unlock", disabled=not (failures or locked)):
             unlock(store, chosen.user_id)
-            done(f"已解除 {chosen.label} 的登录锁定。")
+            done(f"已解除 {md(chosen.label)} 的登录锁定。")
 
 with tab_add:
     with st.form("acc-add"):
@@ -106,7 +107,9 @@ with tab_add:
 
             password = ui.guarded(add, "添加账号")
             if password:
-                done(f"已添加账号 {new_name.strip()}（{new_id.strip()}）。", ("password", f"{new_name.strip()}（{new_id.strip()}）", password))
+                added = store.get(new_id.strip())
+                label = added.label if added is not None else new_id.strip()
+                done(f"已添加账号 {md(label)}。", ("password", label, password))
 
 with tab_import:
     st.markdown("花名册为 Excel（.xlsx）或 CSV 文件，第一行为表头：**工号、姓名、班组/营业厅、角色**（学员/教师/管理员，空白为学员），可选列“邮箱”。"
