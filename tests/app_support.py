@@ -147,7 +147,7 @@ def browser_login(page, base_url: str, user_id: str, password: str = TEST_PASSWO
     page.get_by_label("工号").fill(user_id)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    expect(page.get_by_text(f"当前用户：").first).to_be_visible()
+    expect(page.get_by_text("当前用户：").first).to_be_visible()
 
 
 def ensure_logged_in(page, user_id: str, name: str, password: str = TEST_PASSWORD, timeout_ms: int = 60_000) -> None:  # type: ignore[no-untyped-def]

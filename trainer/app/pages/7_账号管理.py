@@ -8,7 +8,6 @@ import streamlit as st
 from trainer.accounts import (
     ADMIN,
     ROLE_LABELS,
-    AccountError,
     ROLES,
     AccountError,
     LoginPolicy,
