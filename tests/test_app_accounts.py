@@ -13,7 +13,7 @@ from trainer.accounts import LoginPolicy, LoginRefused, SqliteAccountStore, auth
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 HOME = APP_DIR / "首页.py"
-ACCOUNTS = APP_DIR / "pages" / "7_账号管理.py"
+ACCOUNTS = APP_DIR / "pages" / "8_账号管理.py"
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ PAGE_INSTRUCTOR = "pages/3_教师.py"
 PAGE_PHRASEBOOK = "pages/4_话术库.py"
 PAGE_EXAM = "pages/5_考试.py"
 PAGE_EXAM_ADMIN = "pages/6_考试管理.py"
-PAGE_ACCOUNTS = "pages/7_账号管理.py"
+PAGE_ACCOUNTS = "pages/8_账号管理.py"
 
 
 # Streamlit's file uploader has fixed English texts ("Upload", "200MB per file"); show Chinese instead.
