@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app_support import ensure_logged_in
 from conftest import require
 from test_browser_mic import CHROMIUM, served_app  # noqa: F401  (served_app is a fixture)
 from trainer.sessions.drafts import DraftStore, drafts_dir
@@ -27,20 +28,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def open_practice(page, port: int, scenario: str = "payment") -> None:  # type: ignore[no-untyped-def]
-    """Bring `page` to the practice page as TRAINEE: the one place that says how a user gets there
-    (with accounts, the login goes here). A tab that already carries the identity in its address
-    skips the form."""
-    from playwright.sync_api import expect
-
+    """Bring `page` to the practice page as TRAINEE (an account made by the served_app fixture): the one
+    place that says how a user gets there. A tab of a browser that is logged in already (the login
+    cookie) skips the form."""
     page.goto(f"http://localhost:{port}/练习?scenario={scenario}")
     name, trainee_id = TRAINEE
-    form = page.get_by_label("工号")
-    expect(form.or_(page.get_by_text("当前学员：")).first).to_be_visible(timeout=PAGE_LOAD_MS)
-    if form.count():
-        page.get_by_label("姓名").fill(name)
-        form.fill(trainee_id)
-        page.get_by_role("button", name="确定").click()
-    expect(page.get_by_text(f"当前学员：{name}（{trainee_id}）")).to_be_visible(timeout=PAGE_LOAD_MS)
+    ensure_logged_in(page, trainee_id, name, timeout_ms=PAGE_LOAD_MS)
 
 
 def _record(page, seconds: float) -> None:  # type: ignore[no-untyped-def]

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from app_support import free_port, stop
+from app_support import ensure_logged_in, free_port, make_account, stop
 from conftest import require
 from trainer.audio import load_audio
 from trainer.sessions import SessionStore
@@ -49,14 +49,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def open_practice_page(page, base_url: str, scenario: str = "payment") -> None:  # type: ignore[no-untyped-def]
     """Reach the practice page of `scenario` as trainee 张三 (E1024), ready to start.
-    The one place that knows how a trainee gets there (identity form today; a login step goes here)."""
+    The one place that knows how a trainee gets there: the login (the app_env fixture made the account)."""
     from playwright.sync_api import expect
 
     page.goto(f"{base_url}/练习?scenario={scenario}")
-    page.get_by_label("姓名").fill("张三")
-    page.get_by_label("工号").fill("E1024")
-    page.get_by_role("button", name="确定").click()
-    expect(page.get_by_text("当前学员：张三（E1024）")).to_be_visible()
+    ensure_logged_in(page, "E1024", "张三")
     expect(page.get_by_text("柜台收费（收费六步 · 唱收唱付）").first).to_be_visible()
 
 
@@ -90,6 +87,7 @@ def app_env(tmp_path: Path, whisper_model_dir: Path) -> dict[str, str]:
     }
     env.pop("TRAINER_PHRASEBOOK_DIRS", None)
     env.pop("TRAINER_TLS_DIR", None)
+    make_account(tmp_path / "sessions", "E1024", "trainee", "城东营业厅", name="张三")
     return env
 
 
@@ -146,6 +144,7 @@ def https_app(tmp_path: Path, app_env: dict[str, str], tls_dir: Path) -> Iterato
 def http_app(tmp_path: Path, app_env: dict[str, str]) -> Iterator[int]:
     port = free_port()
     command = _trainer("app", "--address", "127.0.0.1", "--port", str(port), "--no-fetch")
+    make_account(tmp_path / "http-sessions", "E1024", "trainee", "城东营业厅", name="张三")
     process = _serve(command, {**app_env, "TRAINER_SESSIONS_DIR": str(tmp_path / "http-sessions")}, tmp_path, f"http://localhost:{port}/_stcore/health", None)
     try:
         yield port
