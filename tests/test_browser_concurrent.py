@@ -1,8 +1,8 @@
 """Real-browser smoke test: three Chromium contexts practise at once on one app server.
 
 One `streamlit run` server (this checkout's trainer package), one headless Chromium whose
-fake microphone plays a shared recording, three browser contexts (three trainees, separate
-cookies and Streamlit sessions). All three record turn 1 at the same time, then upload a
+fake microphone plays a shared recording, three browser contexts (three trainee accounts, each
+logged in through the login form: separate cookies and Streamlit sessions). All three record turn 1 at the same time, then upload a
 different second answer at the same time; each page must show its own trainee and its own
 feedback, and each trainee's session must be saved with its own answers. The server runs one
 recognition worker so that the recordings queue: at least one page must show 前面还有 N 人.
@@ -15,20 +15,17 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
-import sys
 import wave
 from pathlib import Path
 
 import pytest
 
-from app_support import free_port, stop, wait_for_health
+from app_support import browser_login, make_account, serve_app, stop
 from conftest import require
 from trainer.sessions import SessionStore
 from trainer.text.cer import cer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HOME = REPO_ROOT / "trainer" / "app" / "首页.py"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("TRAINER_CHROMIUM", "/usr/bin/chromium")
 TRAINEES = [("E3001", "赵一"), ("E3002", "钱二"), ("E3003", "孙三")]
@@ -54,10 +51,8 @@ def _wav_seconds(path: Path) -> float:
 def served_app(tmp_path: Path, whisper_model_dir: Path):  # type: ignore[no-untyped-def]
     config = tmp_path / "trainer.toml"
     config.write_text("", encoding="utf-8")
-    port = free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])),
         "TRAINER_CONFIG": str(config),
         "TRAINER_ENGINE": "whisper",
         "TRAINER_WHISPER_MODEL": str(whisper_model_dir),
@@ -65,34 +60,25 @@ def served_app(tmp_path: Path, whisper_model_dir: Path):  # type: ignore[no-unty
         "TRAINER_ASR_WORKERS": "1",
     }
     env.pop("TRAINER_PHRASEBOOK_DIRS", None)
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", str(HOME),
-            "--server.headless=true", f"--server.port={port}", "--server.address=localhost",
-            "--browser.gatherUsageStats=false", "--server.fileWatcherType=none", "--client.toolbarMode=viewer",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    for trainee_id, name in TRAINEES:
+        make_account(tmp_path / "sessions", trainee_id, "trainee", "城东营业厅", name=name)
+    process, port = serve_app(tmp_path, env)  # this checkout's trainer package
     try:
-        wait_for_health(port, process)
         yield f"http://localhost:{port}", tmp_path / "sessions"
     finally:
         stop(process)
 
 
 def open_practice(context, base_url: str, trainee_id: str, name: str):  # type: ignore[no-untyped-def]
-    """A page on the practice page as this trainee, payment scenario chosen. The one place that
-    knows how a trainee reaches the page (a login step goes here once pages require it)."""
+    """A page on the practice page, logged in as this trainee, payment scenario chosen: the one
+    place that knows how a trainee reaches the page."""
     from playwright.sync_api import expect
 
     page = context.new_page()
     page.set_default_timeout(120_000)
-    page.goto(f"{base_url}/练习?trainee={trainee_id}&name={name}&scenario=payment")
-    expect(page.get_by_text(f"当前学员：{name}（{trainee_id}）")).to_be_visible()
+    page.goto(f"{base_url}/练习?scenario=payment")
+    browser_login(page, base_url, trainee_id)
+    expect(page.get_by_text(f"当前用户：{name}（{trainee_id}） · 学员")).to_be_visible()
     page.get_by_role("button", name="开始练习").click()
     expect(page.get_by_test_id("stAudioInput")).to_be_visible()
     return page
@@ -155,7 +141,7 @@ def test_three_trainees_practise_at_once(served_app, scenarios_audio_dir: Path) 
                 page.screenshot(path=str(ARTIFACTS / f"browser_concurrent_{i + 1}.png"), full_page=True)
 
             for page, (tid, name) in zip(pages, TRAINEES):
-                expect(page.get_by_text(f"当前学员：{name}（{tid}）")).to_be_visible()
+                expect(page.get_by_text(f"当前用户：{name}（{tid}） · 学员")).to_be_visible()
                 page.get_by_role("button", name="提前结束并评分").click()
             for page in pages:
                 expect(page.get_by_text("练习已保存")).to_be_visible()
