@@ -17,6 +17,7 @@ from pathlib import Path
 from trainer.asr.base import Recognizer, Transcript
 from trainer.audio import load_audio, measure_levels
 from trainer.config import Settings
+from trainer.dialogue import Cue, first_cue, next_cue, played_scenario, remaining_turns
 from trainer.errors import TrainerError
 from trainer.phrasebook.model import Library, Scenario
 from trainer.sessions import SessionFilter, SessionRecord, SessionStore, turn_records, utc_now
@@ -93,10 +94,43 @@ def warm_up(settings: Settings, library: Library) -> None:
         log.info("warm-up scoring failed: %s", exc.log_message)
 
 
-def score_run(run: PracticeRun, transcripts: list[Transcript], settings: Settings, library: Library) -> dict:
+def run_cues(run: PracticeRun, scenario: Scenario) -> list[Cue]:
+    """The customer's line each answered turn responded to (turns kept before reactions existed
+    answered the step of their position)."""
+    return [
+        Cue(t.step_id or scenario.steps[min(t.index, len(scenario.steps)) - 1].id, t.prompt, t.reaction) for t in run.turns
+    ]
+
+
+def current_cue(run: PracticeRun, scenario: Scenario) -> Cue | None:
+    """The customer's line the trainee answers now: the retried turn's own, else what the customer
+    says next after the answers so far (`trainer.dialogue.next_cue`). None: the dialogue is over."""
+    cues = run_cues(run, scenario)
+    if run.redo is not None:
+        return cues[run.redo - 1]
+    if not cues:
+        return first_cue(scenario)
+    return next_cue(scenario, cues, run.score or {})
+
+
+def refresh_total(run: PracticeRun, scenario: Scenario) -> None:
+    """`steps_total` from the dialogue so far: the turns answered, the next one and the script after it."""
+    cues = run_cues(run, scenario)
+    pending = current_cue(run, scenario) if run.redo is None else next_cue(scenario, cues, run.score or {})
+    run.steps_total = remaining_turns(scenario, cues, pending)
+
+
+def score_run(
+    run: PracticeRun, transcripts: list[Transcript], settings: Settings, library: Library, cues: list[Cue] | None = None
+) -> dict:
+    """Score the turns as the dialogue went: steps the customer's reactions inserted count too."""
     from trainer.pipeline import score_turns
 
-    return score_turns(transcripts, run.scenario_id, settings, library=library, dialogue=True).to_dict()
+    scenario = library.scenario(run.scenario_id)
+    cues = cues if cues is not None else run_cues(run, scenario)
+    played = played_scenario(scenario, cues)
+    answered = [c.step_id for c in cues]
+    return score_turns(transcripts, run.scenario_id, settings, library=library, dialogue=True, played=played, answered=answered).to_dict()
 
 
 def process_recording(
@@ -117,8 +151,9 @@ def process_recording(
     """
     started = time.perf_counter()
     index = run.current
-    if index > len(scenario.steps):
-        raise TrainerError("所有步骤都已回答。请点击“结束并评分”。", "no step left to answer")
+    cue = current_cue(run, scenario)
+    if cue is None:
+        raise TrainerError("对话已经结束，所有轮次都已回答。请点击“结束并评分”。", "no step left to answer")
     audio = load_audio(data, max_seconds=min(TURN_MAX_SECONDS, settings.max_audio_seconds), require_speech=True, name=name)
     warnings = tuple(measure_levels(audio).warnings())
     transcript = recognizer.transcribe(audio)
@@ -127,10 +162,17 @@ def process_recording(
         transcripts[index - 1] = transcript
     else:
         transcripts.append(transcript)
-    score = score_run(run, transcripts, settings, library)
+    cues = run_cues(run, scenario)
+    if index <= len(cues):
+        cues[index - 1] = cue
+    else:
+        cues.append(cue)
+    score = score_run(run, transcripts, settings, library, cues)
     turn = TurnAttempt(
         index=index,
-        prompt=scenario.steps[index - 1].customer,
+        prompt=cue.line,
+        step_id=cue.step_id,
+        reaction=cue.reaction,
         audio=bytes(data),
         audio_name=name,
         source=source,
@@ -140,6 +182,7 @@ def process_recording(
         processing_seconds=round(time.perf_counter() - started, 3),
     )
     run.put_turn(turn, score)
+    refresh_total(run, scenario)
     run.processed.add(digest(data))
     log.info("turn %d processed in %.2f s (%.1f s of audio)", index, turn.processing_seconds, audio.duration)
     return turn
@@ -203,6 +246,7 @@ def finish_practice(run: PracticeRun, settings: Settings, library: Library, reco
             "steps_total": run.steps_total,
             "retries": run.retries,
             "processing_seconds": [t.processing_seconds for t in run.turns],
+            "dialogue": [c.to_dict() for c in run_cues(run, library.scenario(run.scenario_id))],
         },
     )
     saved = SessionStore(settings.sessions_dir).save(record, [t.audio for t in run.turns])
