@@ -260,3 +260,12 @@ def test_stage_directions_are_shown_not_spoken() -> None:
     assert line_parts(line) == [("（客户冷笑一声）", True), ("连句对不起都没有？", False), ("（转身）", True), ("算了。", False)]
     assert spoken_text(line) == "连句对不起都没有？算了。"
     assert spoken_text("（递上客户服务卡）") == ""
+
+
+def test_record_dialogue_reads_the_stored_path() -> None:
+    from trainer.dialogue import record_dialogue
+
+    extra = {"dialogue": [Cue("greet", "（来）").to_dict(), Cue("calm", "什么态度！", "greet.forbidden").to_dict()]}
+    assert record_dialogue(extra, 2) == [("greet", ""), ("calm", "greet.forbidden")]
+    assert record_dialogue(extra, 3) == []  # does not match the turns: not shown
+    assert record_dialogue({}, 2) == [] and record_dialogue({"dialogue": "x"}, 1) == []

@@ -139,6 +139,15 @@ def played_scenario(scenario: Scenario, cues: Sequence[Cue]) -> Scenario:
     return dataclasses.replace(scenario, steps=tuple(steps))
 
 
+def record_dialogue(extra: Mapping[str, Any], turns: int) -> list[tuple[str, str]]:
+    """(step id, reaction) of each turn of a stored session, from its `extra["dialogue"]` (the
+    `Cue.to_dict()` of each turn); [] for records without it or with a malformed one."""
+    items = extra.get("dialogue")
+    if not isinstance(items, list) or len(items) != turns or not all(isinstance(i, Mapping) for i in items):
+        return []
+    return [(str(i.get("step") or ""), str(i.get("reaction") or "")) for i in items]
+
+
 def remaining_turns(scenario: Scenario, cues: Sequence[Cue], pending: Cue | None) -> int:
     """How many turns the dialogue has if no further reaction inserts a step: the turns so far,
     the pending one, then the script steps after it."""

@@ -19,6 +19,7 @@ from trainer.app.services import EngineStatus, engine_status
 from trainer.app.views import FinalResult, ForbiddenLine, StepLine, TurnResult
 from trainer.asr.base import Recognizer
 from trainer.config import Settings, load_settings
+from trainer.dialogue import record_dialogue
 from trainer.errors import TrainerError
 from trainer.phrasebook.model import Library
 from trainer.sessions import SessionRecord, SessionStore
@@ -333,15 +334,19 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
         st.info("该会话没有评分结果。")
     st.markdown("#### 逐轮录音与识别文本")
     legend()
+    path = record_dialogue(record.extra, len(record.turns))
     for turn, (audio, problem) in zip(record.turns, turn_audio(store, record)):
+        step_id, reaction = path[turn.index - 1] if path else ("", "")
         with st.container(border=True):
             st.markdown(f"**第 {turn.index} 轮** · 客户：{turn.prompt or '（无台词）'}")
+            if reaction and scenario is not None:
+                st.caption(views.reaction_note(scenario, reaction))
             if audio is not None:
                 st.audio(audio, format=audio_mime(turn.audio_file))
             elif problem:
                 st.warning(problem)
             if record.score:
-                highlighted(views.turn_result(record.score, turn.index, scenario, library).html)
+                highlighted(views.turn_result(record.score, turn.index, scenario, library, step_id).html)
             else:
                 highlighted(views.plain_html(str(turn.transcript.get("text", ""))))
 

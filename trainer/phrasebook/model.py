@@ -31,6 +31,7 @@ class Slot:
 
 
 REACTION_KINDS = ("forbidden", "missed", "well")  # in the order they are checked: a 忌语 outweighs everything
+REACTION_LABELS = {"forbidden": "说了忌语", "missed": "漏了这一步", "well": "做得好"}
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from trainer.phrasebook.model import (
     SLOT_KINDS,
     ForbiddenEntry,
     REACTION_KINDS,
+    REACTION_LABELS,
     PhrasebookProblem,
     Reaction,
     Reactions,
@@ -55,7 +56,6 @@ SCENARIO_OPTIONAL = ("domain", "difficulty", "forbidden")
 STEP_REQUIRED = ("id", "title", "phrases")
 STEP_OPTIONAL = ("required", "source", "weight", "customer", "variants", "keywords", "cues", "slots", "tip", "reactions", "extra")
 REACTION_FIELDS = ("customer", "insert")
-REACTION_LABELS = {"forbidden": "说了忌语", "missed": "漏了这一步", "well": "做得好"}
 SLOT_REQUIRED = ("name", "kind")
 SLOT_OPTIONAL = ("description",)
 FORBIDDEN_REQUIRED = ("id", "phrase", "severity", "reason", "replacement")
