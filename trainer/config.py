@@ -16,6 +16,7 @@ Environment variables:
   TRAINER_TLS_DIR          HTTPS certificates folder (`trainer tls init`)
   TRAINER_EXAM_PAPER_DIRS  extra exam-paper folders, separated by os.pathsep
   TRAINER_EXAM_KEY         secret key that seals exam records (HMAC)
+  TRAINER_CUSTOMER_VOICE   espeak-ng voice that speaks the customer's lines (cmn); off: text only
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class Settings:
     draft_max_age_days: float = 14.0
     instructor_password_hash: str = ""  # see README: `trainer admin set-password`
     exam_key: str = ""
+    # The simulated customer's lines are spoken with this espeak-ng voice (trainer/speech.py);
+    # "off" shows them as text only.
+    customer_voice: str = "cmn"
     config_path: Path | None = None
 
     @property
@@ -156,7 +160,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
             if key in data:
                 values[key] = tuple(_path(p, base) for p in data[key])
-        for key in ("engine", "instructor_password_hash", "exam_key"):
+        for key in ("engine", "instructor_password_hash", "exam_key", "customer_voice"):
             if key in data:
                 values[key] = str(data[key])
         if "max_audio_seconds" in data:
@@ -190,6 +194,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         values["engine"] = env["TRAINER_ENGINE"]
     if env.get("TRAINER_EXAM_KEY"):
         values["exam_key"] = env["TRAINER_EXAM_KEY"]
+    if env.get("TRAINER_CUSTOMER_VOICE"):
+        values["customer_voice"] = env["TRAINER_CUSTOMER_VOICE"]
 
     settings = dataclasses.replace(settings, **values)
     if settings.engine not in ENGINES:

@@ -25,7 +25,7 @@ import threading
 from contextlib import nullcontext
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -59,6 +59,12 @@ class PracticeOptions:
     trainee_name: str = ""
     save: bool = True
     watch_keys: bool = True  # Enter ends an answer (only when the source is live and stdin is a terminal)
+
+
+class Voice(Protocol):
+    """Says a customer line aloud (trainer.practice.voice.TerminalVoice); returns a problem to show, else ""."""
+
+    def say(self, line: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -310,6 +316,14 @@ def _save(
     return SessionStore(settings.sessions_dir).save(record, audio)
 
 
+def _say(ui: PracticeUI, voice: Voice | None, index: int, total: int, cue: Cue, step_title: str) -> None:
+    ui.show_customer(index, total, cue.line, step_title, reacted=bool(cue.reaction))
+    if voice is not None:
+        problem = voice.say(cue.line)
+        if problem:
+            ui.notice(problem)
+
+
 def _cues(turns: Sequence[RecordedTurn]) -> list[Cue]:
     return [t.cue if t.cue is not None else Cue(t.step.id, t.step.customer) for t in turns]
 
@@ -327,8 +341,10 @@ def run_practice(
     settings: Settings,
     options: PracticeOptions | None = None,
     scorer: Scorer = default_scorer,
+    voice: Voice | None = None,
 ) -> PracticeResult:
-    """Run the whole session. Opening the source may raise DeviceError (nothing recorded yet)."""
+    """Run the whole session. Opening the source may raise DeviceError (nothing recorded yet).
+    With a `voice` each customer line is also spoken (before the microphone listens)."""
     options = options or PracticeOptions()
     total = len(scenario.steps)  # as scripted: reactions may insert steps
     started_at = utc_now()
@@ -347,10 +363,13 @@ def run_practice(
                     index = len(result.turns) + 1
                     total = remaining_turns(scenario, [t.cue for t in result.turns if t.cue is not None], cue)
                     step = scenario.step(cue.step_id)
+                    if source.live:  # spoken before the turn begins: the microphone drops what it heard meanwhile
+                        _say(ui, voice, index, total, cue, step.title)
                     if not source.begin_turn():
                         result.status = STATUS_INPUT_ENDED
                         break
-                    ui.show_customer(index, total, cue.line, step.title, reacted=bool(cue.reaction))
+                    if not source.live:
+                        _say(ui, voice, index, total, cue, step.title)
                     if keys is not None:
                         keys.clear()
                     state = LiveState(index, total, live_input=keys is not None, pause_seconds=options.endpoint.pause_seconds)
