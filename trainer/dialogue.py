@@ -124,10 +124,12 @@ def next_cue(scenario: Scenario, cues: Sequence[Cue], score: Mapping[str, Any]) 
     return Cue(following.id, join_lines(reaction.line if reaction else "", following.customer), tag)
 
 
-def played_scenario(scenario: Scenario, cues: Sequence[Cue]) -> Scenario:
+def played_scenario(scenario: Scenario, cues: Sequence[Cue], pending: Cue | None = None) -> Scenario:
     """The scenario as this dialogue plays it, for scoring: the steps asked so far in their order
     (inserted extra steps included, as required steps; a step asked twice is scored once), then
-    the script steps still to come."""
+    the script steps still to come. `pending`: the line the customer has said that was not
+    answered (the session ended there): its step counts too, e.g. an apology the customer demanded."""
+    cues = [*cues, pending] if pending is not None else list(cues)
     steps: list[Step] = []
     for cue in cues:
         step = scenario.step(cue.step_id)

@@ -94,6 +94,23 @@ def warm_up(settings: Settings, library: Library) -> None:
         log.info("warm-up scoring failed: %s", exc.log_message)
 
 
+def customer_audio(line: str, settings: Settings) -> tuple[bytes | None, str]:
+    """The customer's line as WAV for the page (offline TTS, cached), and a Chinese problem to show
+    ("" when fine, when the line is only stage directions, or when speech is turned off)."""
+    from trainer.speech import SpeechError, customer_wav, speech_problem, voice_of
+
+    if not voice_of(settings):
+        return None, ""
+    problem = speech_problem(settings)
+    if problem:
+        return None, problem
+    try:
+        return customer_wav(line, settings), ""
+    except SpeechError as exc:
+        log.warning("customer line not synthesised: %s", exc.log_message)
+        return None, exc.user_message
+
+
 def run_cues(run: PracticeRun, scenario: Scenario) -> list[Cue]:
     """The customer's line each answered turn responded to (turns kept before reactions existed
     answered the step of their position)."""
@@ -121,14 +138,20 @@ def refresh_total(run: PracticeRun, scenario: Scenario) -> None:
 
 
 def score_run(
-    run: PracticeRun, transcripts: list[Transcript], settings: Settings, library: Library, cues: list[Cue] | None = None
+    run: PracticeRun,
+    transcripts: list[Transcript],
+    settings: Settings,
+    library: Library,
+    cues: list[Cue] | None = None,
+    pending: Cue | None = None,
 ) -> dict:
-    """Score the turns as the dialogue went: steps the customer's reactions inserted count too."""
+    """Score the turns as the dialogue went: steps the customer's reactions inserted count too
+    (`pending`: the customer's line left unanswered, see `trainer.dialogue.played_scenario`)."""
     from trainer.pipeline import score_turns
 
     scenario = library.scenario(run.scenario_id)
     cues = cues if cues is not None else run_cues(run, scenario)
-    played = played_scenario(scenario, cues)
+    played = played_scenario(scenario, cues, pending)
     answered = [c.step_id for c in cues]
     return score_turns(transcripts, run.scenario_id, settings, library=library, dialogue=True, played=played, answered=answered).to_dict()
 
@@ -225,7 +248,9 @@ def finish_practice(run: PracticeRun, settings: Settings, library: Library, reco
     if run.saved_id:
         return SessionStore(settings.sessions_dir).load(run.saved_id, check_audio=False)
     transcripts = [Transcript.from_dict(t.transcript) for t in run.turns]
-    run.score = score_run(run, transcripts, settings, library)
+    scenario = library.scenario(run.scenario_id)
+    run.redo = None  # finishing ends a retry: the answer kept is the last processed one
+    run.score = score_run(run, transcripts, settings, library, pending=current_cue(run, scenario))
     record = SessionRecord(
         kind="practice",
         trainee_id=run.trainee_id,

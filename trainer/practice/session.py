@@ -98,17 +98,23 @@ class PracticeResult:
 
 
 # Scores the transcripts of the turns so far, each answering the customer's line of the same
-# position in `cues`: (scenario, library, transcripts, settings, cues) -> score dict.
-Scorer = Callable[[Scenario, Library, Sequence[Transcript], Settings, Sequence[Cue]], dict[str, Any]]
+# position in `cues`; the last argument is the customer's line left unanswered (None: none):
+# (scenario, library, transcripts, settings, cues, pending) -> score dict.
+Scorer = Callable[[Scenario, Library, Sequence[Transcript], Settings, Sequence[Cue], "Cue | None"], dict[str, Any]]
 
 
 def default_scorer(
-    scenario: Scenario, library: Library, transcripts: Sequence[Transcript], settings: Settings, cues: Sequence[Cue]
+    scenario: Scenario,
+    library: Library,
+    transcripts: Sequence[Transcript],
+    settings: Settings,
+    cues: Sequence[Cue],
+    pending: Cue | None = None,
 ) -> dict[str, Any]:
     """The dialogue as it went: steps a reaction inserted are scored too (`dialogue.played_scenario`)."""
     from trainer.pipeline import score_turns
 
-    played = played_scenario(scenario, cues)
+    played = played_scenario(scenario, cues, pending)
     answered = [c.step_id for c in cues]
     return score_turns(list(transcripts), scenario.id, settings, library=library, dialogue=True, played=played, answered=answered).to_dict()
 
@@ -328,8 +334,17 @@ def _cues(turns: Sequence[RecordedTurn]) -> list[Cue]:
     return [t.cue if t.cue is not None else Cue(t.step.id, t.step.customer) for t in turns]
 
 
-def _score(scorer: Scorer, scenario: Scenario, library: Library, turns: Sequence[RecordedTurn], settings: Settings) -> dict[str, Any]:
-    return scorer(scenario, library, [t.transcript for t in turns], settings, _cues(turns))
+def _score(
+    scorer: Scorer,
+    scenario: Scenario,
+    library: Library,
+    turns: Sequence[RecordedTurn],
+    settings: Settings,
+    pending: Cue | None = None,
+) -> dict[str, Any]:
+    """Score the turns; `pending` (the customer's line left unanswered) has its step counted, e.g.
+    the apology a 忌语 made the customer demand (it was "inserted" with the scenario's extras)."""
+    return scorer(scenario, library, [t.transcript for t in turns], settings, _cues(turns), pending)
 
 
 def run_practice(
@@ -349,6 +364,7 @@ def run_practice(
     total = len(scenario.steps)  # as scripted: reactions may insert steps
     started_at = utc_now()
     result = PracticeResult(scenario=scenario, turns=[], status=STATUS_COMPLETED)
+    cue: Cue | None = None  # the customer's line being answered; after the loop, the one left unanswered
     floor = NoiseFloor(options.endpoint.floor_window_seconds)
 
     source.open()
@@ -358,7 +374,7 @@ def run_practice(
         with watcher as opened:
             keys = opened if opened is not None and opened.active else None
             try:
-                cue: Cue | None = first_cue(scenario)
+                cue = first_cue(scenario)
                 while cue is not None:
                     index = len(result.turns) + 1
                     total = remaining_turns(scenario, [t.cue for t in result.turns if t.cue is not None], cue)
@@ -403,7 +419,8 @@ def run_practice(
     finally:
         source.close()
 
-    total = len(played_scenario(scenario, _cues(result.turns)).steps)
+    pending = cue if result.status != STATUS_COMPLETED else None
+    total = len(played_scenario(scenario, _cues(result.turns), pending).steps)
     if result.status == STATUS_INPUT_ENDED:
         ui.notice(f"录音只够 {len(result.turns)}/{total} 轮，其余步骤按未完成计分。")
     if result.unused_seconds > 0.5:
@@ -412,7 +429,7 @@ def run_practice(
         ui.notice("没有完成任何一轮，不评分也不保存。")
         return result
     # scored again over exactly the turns kept (Ctrl-C may have come between a turn and its score)
-    result.score = _score(scorer, scenario, library, result.turns, settings)
+    result.score = _score(scorer, scenario, library, result.turns, settings, pending)
     ui.show_final(final_view(result.score, scenario, library, len(result.turns), settings.pass_mark, total))
     if options.save:
         result.record = _save(result, library, recognizer, settings, options, started_at, source)

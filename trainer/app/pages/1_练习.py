@@ -123,6 +123,11 @@ if cue is not None:
         st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {views.say(cue.line)}")
         if cue.reaction:
             st.caption(views.reaction_note(scenario, cue.reaction))
+        voice, voice_problem = services.customer_audio(cue.line, settings)
+        if voice is not None:
+            st.audio(voice, format="audio/wav", autoplay=True)  # plays once on arrival; its controls replay it
+        elif voice_problem:
+            st.caption(voice_problem)
     if run.redo is not None:
         cols = st.columns([4, 1])
         cols[0].info(f"正在重录第 {index} 轮：新的录音会替换原来的录音。")
