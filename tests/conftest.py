@@ -116,3 +116,11 @@ def isolated_transcript_cache(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("TRAINER_CACHE_DIR", None)
     else:
         os.environ["TRAINER_CACHE_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def isolated_exam_key_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """A generated exam key (first use, no key configured) goes to a test folder, never to the
+    developer's ~/.config/trainer/exam.key."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    monkeypatch.delenv("TRAINER_EXAM_KEY_FILE", raising=False)

@@ -201,7 +201,11 @@ def test_second_attempt_is_refused(exam_env: Path) -> None:
 
 
 def test_missing_exam_key_is_explained(exam_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key set and none in the key file, while the ledger already holds records (a key is only
+    generated on first use, for an empty ledger)."""
     monkeypatch.delenv("TRAINER_EXAM_KEY")
+    (exam_env / "sessions").mkdir()
+    (exam_env / "sessions" / "exam_ledger.jsonl").write_bytes(b'{"seq":1}\n')
     at = _app(EXAM)
     at.run()
     no_exception(at)

@@ -144,9 +144,11 @@ def test_stereo_downmix_is_channel_mean(tmp_path: Path) -> None:
     expected = (stored[:, 0] + stored[:, 1]) / 2
     assert np.abs(audio.samples - expected).max() <= 0.5
     assert abs(np.abs(audio.samples).max() / 32768 - np.abs((left + right) / 2).max()) < 0.001
-    # Opposite-phase channels cancel: a mean, not a sum or the left channel.
-    path2 = write_wav(tmp_path / "anti.wav", np.column_stack([left, -left]), SAMPLE_RATE)
-    assert np.abs(load_audio(path2, require_speech=False).samples).max() <= 1
+    # Opposite-phase channels would cancel in the mean (a miswired microphone heard as silence):
+    # the loudest channel is taken instead (issue 13 item 9).
+    path2 = write_wav(tmp_path / "anti.wav", np.column_stack([left, -0.9 * left]), SAMPLE_RATE)
+    anti = load_audio(path2, require_speech=False).samples
+    assert abs(np.abs(anti).max() / 32768 - 0.6) < 0.001
 
 
 def test_multichannel_extensible_wav_at_48k(tmp_path: Path) -> None:

@@ -352,6 +352,7 @@ def test_ledger_written_before_the_review_state_reads_and_verifies(env) -> None:
         entry["seal"] = compute_seal(entry, key)
         prev = entry["seal"]
     (store.root / LEDGER_NAME).write_bytes(b"".join(canonical_json(e) + b"\n" for e in entries))
+    (store.root / "index.sqlite3").unlink()  # the previous version anchored no ledger head in the index
     assert verify_all(store, key).ok
     old = load_result(store, result.exam_id)
     assert old.state == "fail" and not old.pending_review and old.verdict.reasons == ("总分 78 分，低于及格线 80 分",)

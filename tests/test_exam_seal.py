@@ -331,22 +331,29 @@ def test_override_is_a_new_sealed_entry(env):
 
 def test_missing_or_short_key_gives_chinese_instructions(env, tmp_path):
     _, store, library = env
-    for key in ("", "short"):
-        settings = settings_for(tmp_path / "s2", key=key)
-        with pytest.raises(ExamKeyError) as err:
-            run_exam(parse_paper(PAPER), "E9401", "", answers(2), settings, library, FakeMarker(), store)
-        assert "TRAINER_EXAM_KEY" in err.value.user_message and "exam_key" in err.value.user_message
+    settings = settings_for(tmp_path / "s2", key="short")
+    with pytest.raises(ExamKeyError) as err:
+        run_exam(parse_paper(PAPER), "E9401", "", answers(2), settings, library, FakeMarker(), store)
+    assert "TRAINER_EXAM_KEY" in err.value.user_message and "exam_key" in err.value.user_message
     assert not (store.root / LEDGER_NAME).exists()
+    # No key at all while the ledger already holds entries: a new key would make them unverifiable.
+    run(env, "E9402")
+    keyless = dataclasses.replace(env[0], exam_key="", exam_key_file=tmp_path / "none.key")
+    with pytest.raises(ExamKeyError) as err:
+        run_exam(parse_paper(PAPER), "E9403", "", answers(2), keyless, library, FakeMarker(), store)
+    assert "TRAINER_EXAM_KEY" in err.value.user_message and "exam_key_file" in err.value.user_message
 
 
-def test_torn_last_line_is_reported_and_chain_continues(env):
+def test_torn_last_line_is_repaired_by_the_next_append_and_chain_continues(env):
     settings, store, _ = env
     run(env, "E9501")
     with open(store.root / LEDGER_NAME, "ab") as fh:
         fh.write(b'{"seq":3,"kind":"sta')  # a write cut off by a crash
+    assert verify_all(store, exam_key(settings)).torn_tail is not None
     later = run(env, "E9502", seed=1)
     report = verify_all(store, exam_key(settings))
-    assert [p.kind for p in report.problems] == ["broken"] and report.problems[0].line == 3
+    assert report.ok and report.torn_tail is None  # the next append cut it off and recorded that
+    assert [e["kind"] for e in Ledger(store.root).entries()].count("repair") == 1
     assert later.exam_id in [r.exam_id for r in exam_results(store.root)]
 
 

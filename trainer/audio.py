@@ -404,6 +404,25 @@ def _check_length(src: _Source, seconds: float | None, max_seconds: float, *, at
     )
 
 
+# Channels that do not cancel give a mean whose energy is at least about sum(channel energies) / n²
+# (the value for unrelated channels; more when they agree). Far less means they cancel.
+CANCEL_RATIO = 0.2
+
+
+def downmix(block: np.ndarray) -> np.ndarray:
+    """Frames x channels -> mono. The mean of the channels, unless they cancel (opposite phase, as
+    from a miswired stereo microphone): then the loudest channel, so speech does not vanish."""
+    if block.ndim == 1 or block.shape[1] == 1:
+        return block.reshape(len(block), -1)[:, 0]
+    mono = block.mean(axis=1, dtype=np.float32)
+    energy = np.einsum("ij,ij->j", block, block, dtype=np.float64)
+    loudest = int(energy.argmax())
+    unrelated = float(energy.sum()) / block.shape[1] ** 2
+    if unrelated > 0 and float(np.dot(mono, mono)) < CANCEL_RATIO * unrelated:
+        return np.ascontiguousarray(block[:, loudest], dtype=np.float32)
+    return mono
+
+
 def _to_int16(x: np.ndarray) -> np.ndarray:
     x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
     return np.clip(np.rint(x * FULL_SCALE), -32768, 32767).astype(np.int16)
@@ -467,7 +486,7 @@ def _load_with_soundfile(src: _Source, kind: str, max_seconds: float) -> np.ndar
         pieces: list[np.ndarray] = []
         try:
             for block in f.blocks(blocksize=_READ_BLOCK_FRAMES, dtype="float32", always_2d=True):
-                mono = block.mean(axis=1, dtype=np.float32) if channels > 1 else block[:, 0]
+                mono = downmix(block)
                 pieces.append(_to_int16(resampler.resample_chunk(mono) if resampler else mono))
             if resampler is not None:
                 pieces.append(_to_int16(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)))
@@ -483,14 +502,50 @@ def _load_with_soundfile(src: _Source, kind: str, max_seconds: float) -> np.ndar
 STREAMED_WAV_LENGTH = 0x7FFF0000
 
 
+_MAX_TRAILING_CHUNKS = 1000
+
+
+def _unaccounted_after_data(src: _Source, data_end: int, total: int) -> int:
+    """Bytes after the data chunk that are no well-formed RIFF chunk (LIST, id3, cue, ...): the
+    header's data length does not cover them. Zero padding is not counted."""
+    with (src.path.open("rb") if src.path is not None else io.BytesIO(src.data or b"")) as fh:
+        pos = data_end + (data_end & 1)
+        for _ in range(_MAX_TRAILING_CHUNKS):
+            if pos + 8 > total:
+                break
+            fh.seek(pos)
+            head = fh.read(8)
+            chunk_id, size = head[:4], struct.unpack("<I", head[4:8])[0]
+            if not all(0x20 <= b <= 0x7E for b in chunk_id) or pos + 8 + size > total + 1:
+                break
+            pos += 8 + size + (size & 1)
+        rest = max(0, total - pos)
+        fh.seek(pos)
+        if rest < 8 or not fh.read(1 << 16).strip(b"\x00"):
+            return 0
+    return rest
+
+
 def _check_wav_truncated(src: _Source, f: object, frames: int) -> None:
-    """A WAV whose data chunk is shorter than its header says was cut off (interrupted copy/upload)."""
+    """A WAV whose data chunk is shorter than its header says was cut off (interrupted copy/upload);
+    one whose header declares less data than the file holds would silently lose the rest."""
     _, declared, offset = _wav_header(src.head)
     if declared is None or offset is None or declared == 0 or declared >= STREAMED_WAV_LENGTH:
         return  # length unknown: written to a pipe (0, 0xFFFFFFFF from ffmpeg, 0x7FFFF000 from sox/espeak-ng)
     total = src.path.stat().st_size if src.path is not None else len(src.data or b"")
     present = total - offset
     if present >= declared:
+        extra = _unaccounted_after_data(src, offset + declared, total)
+        if extra and frames:
+            rate = getattr(f, "samplerate", SAMPLE_RATE)
+            frame_bytes = declared / frames
+            raise AudioError(
+                f"{src.label} 的文件头与内容不符：文件头写明录音只有 {_format_seconds(frames / rate)}，"
+                f"但文件里有约 {_format_seconds((declared + extra) / frame_bytes / rate)} 的录音数据。"
+                "按文件头读取会丢掉后面的录音，因此没有使用它。文件头可能在录音程序异常退出或拼接文件时写错了："
+                "请用录音软件重新导出，或重新录制。",
+                f"{src.path or '<bytes>'}: WAV data chunk declares {declared} bytes but {extra} more unaccounted bytes follow it",
+            )
         return
     rate = getattr(f, "samplerate", SAMPLE_RATE)
     if frames:
@@ -566,10 +621,10 @@ def _load_with_ffmpeg(src: _Source, kind: str | None, max_seconds: float) -> np.
         else:
             input_path = Path(tmp) / "upload"  # ffmpeg needs a seekable file for MP4/M4A
             input_path.write_bytes(src.data or b"")
-        probed_seconds = _probe(src, kind, input_path)
+        probed_seconds, channels = _probe(src, kind, input_path)
         if probed_seconds is not None and probed_seconds > max_seconds + 0.5:  # container durations can be estimates
             _check_length(src, probed_seconds, max_seconds)
-        return _decode(src, kind, ffmpeg, input_path, max_seconds, probed_seconds)
+        return _decode(src, kind, ffmpeg, input_path, max_seconds, probed_seconds, channels)
 
 
 def _ffmpeg_failure(src: _Source, kind: str | None, stderr: str, tool: str) -> AudioError:
@@ -602,12 +657,16 @@ def _ffmpeg_failure(src: _Source, kind: str | None, stderr: str, tool: str) -> A
     )
 
 
-def _probe(src: _Source, kind: str | None, input_path: Path) -> float | None:
-    """Check the file with ffprobe before decoding; return its duration in seconds when known."""
+MAX_DECODE_CHANNELS = 8  # more are mixed down to mono by ffmpeg itself
+
+
+def _probe(src: _Source, kind: str | None, input_path: Path) -> tuple[float | None, int]:
+    """Check the file with ffprobe before decoding; return its duration in seconds (None when not
+    known) and the audio stream's channel count (1 when not known: ffmpeg then mixes down)."""
     ffprobe = _ffprobe()
     if ffprobe is None:
-        return None  # ffmpeg alone still decodes (bounded); errors are classified from its output
-    cmd = [ffprobe, "-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name,duration", "-of", "json", str(input_path)]
+        return None, 1  # ffmpeg alone still decodes (bounded); errors are classified from its output
+    cmd = [ffprobe, "-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name,duration,channels", "-of", "json", str(input_path)]
     try:
         result = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -621,32 +680,66 @@ def _probe(src: _Source, kind: str | None, input_path: Path) -> float | None:
     try:
         info = json.loads(result.stdout.decode("utf-8", errors="replace") or "{}")
     except json.JSONDecodeError:
-        return None
+        return None, 1
     audio_streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if not audio_streams:
         raise _ffmpeg_failure(src, kind, stderr + "\nStream map '0:a:0' matches no streams", "ffprobe")
     if not audio_streams[0].get("codec_name"):
         raise _ffmpeg_failure(src, kind, stderr + "\nDecoder (codec none) not found", "ffprobe")
+    channels = audio_streams[0].get("channels")
+    channels = channels if isinstance(channels, int) and 1 <= channels <= MAX_DECODE_CHANNELS else 1
     for value in (info.get("format", {}).get("duration"), audio_streams[0].get("duration")):
         try:
             seconds = float(value)
         except (TypeError, ValueError):
             continue
         if np.isfinite(seconds) and seconds >= 0:
-            return seconds
-    return None  # e.g. browser WebM without a duration in its header
+            return seconds, channels
+    return None, channels  # e.g. browser WebM without a duration in its header
+
+
+# What ffmpeg's demuxers say when the file ends before its data does (a cut-off copy or upload).
+TRUNCATION_MARKERS = ("File ended prematurely", "filesize and duration do not match", "partial file")
+
+
+def _truncation(src: _Source, kind: str | None, stderr: str, decoded_seconds: float, probed_seconds: float | None) -> AudioError | None:
+    marker = next((m for m in TRUNCATION_MARKERS if m in stderr), None)
+    if marker is None:
+        return None
+    if marker == "filesize and duration do not match" and (
+        probed_seconds is None or decoded_seconds > 0.95 * probed_seconds or probed_seconds - decoded_seconds < 0.5
+    ):
+        return None  # an MP3 whose frame count header is off, but whose audio is all there
+    if probed_seconds is not None and probed_seconds > decoded_seconds + 0.05:
+        lengths = f"文件头写明时长约 {_format_seconds(probed_seconds)}，实际只能解码出 {_format_seconds(decoded_seconds)}"
+    else:
+        lengths = f"文件在 {_format_seconds(decoded_seconds)} 处中断，后面的录音不见了"
+    return AudioError(
+        f"{src.label} 不完整：{lengths}，文件在保存、复制或上传时被截断了。请重新上传完整的文件，或重新录制。",
+        f"{src.path or '<bytes>'}: truncated {kind or 'audio'} ({marker}); decoded {decoded_seconds:.2f}s"
+        + (f" of {probed_seconds:.2f}s" if probed_seconds is not None else ""),
+    )
 
 
 def _decode(
-    src: _Source, kind: str | None, ffmpeg: str, input_path: Path, max_seconds: float, probed_seconds: float | None
+    src: _Source,
+    kind: str | None,
+    ffmpeg: str,
+    input_path: Path,
+    max_seconds: float,
+    probed_seconds: float | None,
+    channels: int = 1,
 ) -> np.ndarray:
+    """Decode to 16 kHz s16le with the stream's own channels (mixed down here, see `downmix`: ffmpeg's
+    own mix-down cancels channels in opposite phase). Warnings are kept to tell a cut-off file."""
     cmd = [
-        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "warning",
         "-i", str(input_path),
         "-map", "0:a:0", "-vn", "-sn", "-dn",
-        "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", "-f", "s16le", "pipe:1",
+        "-ac", str(channels), "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", "-f", "s16le", "pipe:1",
     ]  # fmt: skip
-    limit = int(max_seconds * SAMPLE_RATE) * 2  # bytes of s16le; reading stops one piece past it
+    frame_bytes = 2 * channels
+    limit = int(max_seconds * SAMPLE_RATE) * frame_bytes  # bytes of s16le; reading stops one piece past it
     buf = bytearray()
     too_long = finished = False
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: a chatty decoder cannot block on stderr
@@ -676,8 +769,13 @@ def _decode(
     if too_long:
         if probed_seconds is not None and probed_seconds > max_seconds:
             _check_length(src, probed_seconds, max_seconds)
-        _check_length(src, len(buf) / (2 * SAMPLE_RATE), max_seconds, at_least=True)
+        _check_length(src, len(buf) / (frame_bytes * SAMPLE_RATE), max_seconds, at_least=True)
     if returncode != 0:
         raise _ffmpeg_failure(src, kind, stderr, "ffmpeg")
-    usable = len(buf) - len(buf) % 2
-    return np.frombuffer(bytes(buf[:usable]), dtype="<i2").astype(np.int16)
+    usable = len(buf) - len(buf) % frame_bytes
+    if (cut := _truncation(src, kind, stderr, usable / (frame_bytes * SAMPLE_RATE), probed_seconds)) is not None:
+        raise cut
+    samples = np.frombuffer(bytes(buf[:usable]), dtype="<i2").reshape(-1, channels)
+    if channels == 1:
+        return samples[:, 0].astype(np.int16)
+    return _to_int16(downmix(samples.astype(np.float32) / FULL_SCALE))

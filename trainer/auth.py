@@ -144,7 +144,8 @@ def updated_config_text(text: str, stored_hash: str) -> str:
 
 
 def set_password_in_config(path: Path, password: str) -> Path:
-    """Hash `password` and write it into the TOML file at `path` (created when missing). Atomic."""
+    """Hash `password` and write it into the TOML file at `path` (created when missing). Atomic.
+    The file ends up 0600 (owner-only), whatever its mode was."""
     check_new_password(password)
     path = Path(path).expanduser()
     try:
@@ -159,7 +160,7 @@ def set_password_in_config(path: Path, password: str) -> Path:
     new_text = updated_config_text(text, hash_password(password))
     if not path.parent.is_dir():
         raise AuthError(f"文件夹 {path.parent} 不存在。请先创建它，或用 --config 指定其他位置。", f"{path.parent} missing")
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+    mode = 0o600  # it holds the password hash: owner-only, also when the file was 0644 before
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:

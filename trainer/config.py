@@ -16,7 +16,11 @@ Environment variables:
   TRAINER_TLS_DIR          HTTPS certificates folder (`trainer tls init`)
   TRAINER_EXAM_PAPER_DIRS  extra exam-paper folders, separated by os.pathsep
   TRAINER_EXAM_KEY         secret key that seals exam records (HMAC)
+  TRAINER_EXAM_KEY_FILE    file holding that key when none is set (default: see `default_exam_key_file`)
   TRAINER_CUSTOMER_VOICE   espeak-ng voice that speaks the customer's lines (cmn); off: text only
+
+Secrets (`exam_key`, `instructor_password_hash`) belong in files only their owner can read:
+`secret_file_warnings` names a config or key file that other local accounts can read.
 """
 
 from __future__ import annotations
@@ -65,10 +69,17 @@ class Settings:
     draft_max_age_days: float = 14.0
     instructor_password_hash: str = ""  # see README: `trainer admin set-password`
     exam_key: str = ""
+    # Where the exam key is kept when `exam_key` is empty: generated there (0600) on first use.
+    # None: `default_exam_key_file()` (~/.config/trainer/exam.key).
+    exam_key_file: Path | None = None
     # The simulated customer's lines are spoken with this espeak-ng voice (trainer/speech.py);
     # "off" shows them as text only.
     customer_voice: str = "cmn"
     config_path: Path | None = None
+
+    @property
+    def key_file(self) -> Path:
+        return self.exam_key_file or default_exam_key_file()
 
     @property
     def vosk_model_path(self) -> Path:
@@ -99,6 +110,48 @@ class Settings:
     @property
     def all_exam_paper_dirs(self) -> tuple[Path, ...]:
         return (SHIPPED_EXAM_PAPERS, *self.exam_paper_dirs)
+
+
+def default_exam_key_file(environ: dict[str, str] | None = None) -> Path:
+    """$XDG_CONFIG_HOME/trainer/exam.key (~/.config/trainer/exam.key); %APPDATA%\\trainer\\exam.key on Windows.
+    Outside the project and the sessions folder, so that copying or sharing either leaks no key."""
+    env = os.environ if environ is None else environ
+    if os.name == "nt" and env.get("APPDATA"):
+        base = Path(env["APPDATA"])
+    elif env.get("XDG_CONFIG_HOME"):
+        base = Path(env["XDG_CONFIG_HOME"]).expanduser()
+    else:
+        base = Path.home() / ".config"
+    return base / "trainer" / "exam.key"
+
+
+def readable_by_others(path: Path) -> int:
+    """The group/other permission bits of a file (0: owner only, or not a POSIX system)."""
+    if os.name != "posix":
+        return 0
+    try:
+        return Path(path).stat().st_mode & 0o077
+    except OSError:
+        return 0
+
+
+def secret_file_warnings(settings: "Settings") -> list[str]:
+    """Chinese warnings about a config file that holds a secret but can be read by other accounts."""
+    path = settings.config_path
+    if path is None:
+        return []
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    held = [k for k in ("exam_key", "instructor_password_hash") if str(data.get(k, "")).strip()]
+    bits = readable_by_others(path)
+    if not held or not bits & 0o044:
+        return []
+    return [
+        f"配置文件 {path} 保存着 {'、'.join(held)}，但本机其他账户也能读取它（权限 {Path(path).stat().st_mode & 0o777:o}）。"
+        f"请运行 chmod 600 {path} 只允许本账户读写。"
+    ]
 
 
 def find_config_file(environ: dict[str, str] | None = None) -> Path | None:
@@ -154,7 +207,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if config_path is not None:
         data = _read_toml(config_path)
         base = config_path.parent
-        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir", "phrasebook_overlay_dir", "tls_dir"):
+        for key in ("models_dir", "vosk_model", "whisper_model", "sessions_dir", "phrasebook_overlay_dir", "tls_dir", "exam_key_file"):
             if key in data:
                 values[key] = _path(data[key], base)
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
@@ -183,6 +236,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         "TRAINER_SESSIONS_DIR": "sessions_dir",
         "TRAINER_PHRASEBOOK_OVERLAY_DIR": "phrasebook_overlay_dir",
         "TRAINER_TLS_DIR": "tls_dir",
+        "TRAINER_EXAM_KEY_FILE": "exam_key_file",
     }
     for var, key in env_paths.items():
         if env.get(var):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -53,11 +54,24 @@ def page_setup(title: str) -> None:
 def settings_or_stop() -> Settings:
     """The settings (re-read each run: cheap). A broken config file stops the page with its message."""
     try:
-        return load_settings()
+        settings = load_settings()
     except TrainerError as exc:
         st.error(exc.user_message)
         st.stop()
         raise  # unreachable: st.stop() raises
+    _clean_leftovers_once(str(settings.sessions_dir))
+    return settings
+
+
+@st.cache_resource(show_spinner=False)
+def _clean_leftovers_once(sessions_dir: str) -> int:
+    """Start-up of the web app (first page run of the server process, per sessions folder): remove
+    what killed saves and reviews left behind (never a save in progress)."""
+    try:
+        return len(SessionStore(Path(sessions_dir)).cleanup_leftovers().removed)
+    except (OSError, TrainerError) as exc:
+        log.warning("start-up cleanup of %s failed: %s", sessions_dir, exc)
+        return 0
 
 
 def library_or_stop(settings: Settings) -> Library:
@@ -354,7 +368,10 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
 def instructor_gate(settings: Settings) -> bool:
     """The password form. True once this browser session has given the right password."""
     from trainer.auth import SET_PASSWORD_HINT, AuthError, is_configured, verify_password
+    from trainer.config import secret_file_warnings
 
+    for warning in secret_file_warnings(settings):  # a password hash or exam key other accounts can read
+        st.warning(warning, icon=":material/key:")
     if st.session_state.get(app_state.INSTRUCTOR_OK):
         if st.sidebar.button("退出教师模式", key="instructor-logout"):
             st.session_state.pop(app_state.INSTRUCTOR_OK, None)

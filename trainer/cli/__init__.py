@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from trainer import __version__
-from trainer.config import ConfigError, Settings, find_config_file, load_settings
+from trainer.config import ConfigError, Settings, find_config_file, load_settings, secret_file_warnings
 from trainer.errors import TrainerError
 
 # Modules under trainer.cli, in the order they appear in `trainer --help`.
@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = _settings_for(args)
+        for warning in secret_file_warnings(settings):
+            print(f"警告：{warning}", file=sys.stderr)
         return int(args.func(args, settings) or 0)
     except TrainerError as exc:
         log.info("%s", exc.log_message)

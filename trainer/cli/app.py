@@ -15,6 +15,7 @@ TRAINER_TLS_DIR, so its 证书 page offers that folder's `ca.crt` for download.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
@@ -26,6 +27,8 @@ from trainer.errors import TrainerError
 from trainer.tls import TlsPaths, TlsStatus, parse_host
 from trainer.tls.names import HostNameError
 from trainer.tls.guide import ANY_ADDRESS, install_guide, server_urls
+
+log = logging.getLogger(__name__)
 
 APP_HOME = Path(__file__).resolve().parent.parent / "app" / "首页.py"
 DEFAULT_PORT = 8501
@@ -100,12 +103,26 @@ def check_model(settings: Settings, fetch_allowed: bool) -> str | None:
     return f"{status.problem}\n{status.howto}"
 
 
+def clean_leftovers(settings: Settings) -> None:
+    """What killed saves and reviews left in the sessions folder goes at start-up (never a save in progress)."""
+    from trainer.sessions.store import SessionStore
+
+    try:
+        done = SessionStore(settings.sessions_dir).cleanup_leftovers()
+    except (OSError, TrainerError) as exc:
+        log.warning("start-up cleanup of %s failed: %s", settings.sessions_dir, exc)
+        return
+    if done.removed:
+        print(f"已清理 {len(done.removed)} 个中断的保存或复核留下的临时文件。", file=sys.stderr)
+
+
 def run_app(args: argparse.Namespace, settings: Settings) -> int:
     if not APP_HOME.is_file():
         raise TrainerError(f"找不到网页程序 {APP_HOME}。请重新安装 trainer。", f"{APP_HOME} missing")
     if args.tls_dir is not None and not args.https:
         raise TrainerError("--tls-dir 要和 --https 一起使用。", "--tls-dir without --https")
     tls = https_status(args, settings) if args.https else None  # before the model check: fail fast
+    clean_leftovers(settings)
     warning = check_model(settings, fetch_allowed=not args.no_fetch)
     if warning:
         print(f"注意：{warning}\n网页仍会启动，但在安装模型之前无法识别录音。", file=sys.stderr)

@@ -34,7 +34,8 @@ from trainer.exam.paper import SHIPPED_PAPERS, DIMENSIONS, load_papers, resolve_
 from trainer.exam.records import load_result, roster, state_label
 from trainer.exam.report import export_roster, local_time, write_report
 from trainer.exam.runner import check_candidate, decide_review, grant_attempt, override_exam, run_exam
-from trainer.exam.seal import exam_key
+from trainer.exam.anchor import parse_head_ref
+from trainer.exam.seal import Ledger, exam_key, exam_key_if_available
 from trainer.exam.verify import verify_all
 from trainer.sessions.store import SessionStore
 
@@ -117,9 +118,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
 
-    p = commands.add_parser("verify", help="核对全部考试记录的封印与哈希链（发现篡改时退出码非 0）")
+    p = commands.add_parser(
+        "verify", help="核对全部考试记录的封印与哈希链（发现篡改时退出码非 0）",
+        description="核对全部考试记录的封印与哈希链。账本末尾（最后一条记录的序号与指纹）每次写入后记在索引数据库中，"
+        "也印在成绩单和导出的名册上：用 --head 给出其中之一，可以发现末尾被删掉的记录（例如最后的改判）。",
+    )
+    p.add_argument("--head", action="append", default=[], metavar="N|HASH",
+                   help="账本至少应有的末尾：序号（如 12）或封印指纹（如 1A2B-3C4D-5E6F-7A8B），可重复")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
+
+    p = commands.add_parser(
+        "repair", help="清除账本末尾写入中断留下的残行（记入账本）",
+        description="磁盘写满、断电或进程被终止时，账本最后一行可能只写了一半。本命令只删除这种未封存的残行，"
+        "并把删除的字节数与校验值作为一条封存记录写入账本；完整的记录永远不会被删除。",
+    )
+    p.set_defaults(func=cmd_repair)
 
     p = commands.add_parser("report", help="生成可打印的考生成绩单（HTML，可在浏览器中打印为 PDF）")
     p.add_argument("exam_id", metavar="EXAM_ID")
@@ -293,10 +307,10 @@ def _print_result(result) -> None:
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     store = SessionStore(settings.sessions_dir)
-    key = exam_key(settings) if settings.exam_key else None
+    key = exam_key_if_available(settings)
     rows = roster(store.root, args.paper, args.since, args.until, args.candidate, key=key, state=args.state)
     if args.export:
-        export_roster(rows, args.export)
+        export_roster(rows, args.export, head=Ledger(store.root).head())
         print(f"已导出 {len(rows)} 条考试记录到 {args.export}")
         return 0
     if args.json:
@@ -337,13 +351,18 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
-    report = verify_all(SessionStore(settings.sessions_dir), exam_key(settings))
+    heads = [parse_head_ref(text) for text in args.head]
+    report = verify_all(SessionStore(settings.sessions_dir), exam_key(settings), heads)
     if args.json:
         _print_json(report.to_dict())
         return 0 if report.ok else 1
     print(report.summary())
     for problem in report.problems:
         print(f"  ✗ {problem.message}")
+    if report.torn_tail is not None:
+        print(f"提示：{report.torn_message}")
+    for notice in report.notices:
+        print(f"提示：{notice}")
     if report.unfinished:
         print(f"已开始但未交卷的考试（计入考试次数）：{'、'.join(report.unfinished)}")
     if report.pending_review:
@@ -353,9 +372,23 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
+    ledger = Ledger(SessionStore(settings.sessions_dir).root)
+    done = ledger.repair(exam_key(settings))
+    if done.action == "none":
+        print(f"账本 {ledger.path} 末尾完好，无需修复。")
+    elif done.action == "newline":
+        print("账本最后一条记录完整，只缺换行符：已补上换行符，没有删除任何内容。")
+    else:
+        assert done.entry is not None
+        print(f"已删除账本末尾写入中断留下的残行（{done.removed_bytes} 字节），并记入账本第 {done.entry['seq']} 号记录。")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    result = load_result(SessionStore(settings.sessions_dir), args.exam_id)
-    path = write_report(result, args.out, _library(settings))
+    store = SessionStore(settings.sessions_dir)
+    result = load_result(store, args.exam_id)
+    path = write_report(result, args.out, _library(settings), head=Ledger(store.root).head())
     print(f"成绩单已写入 {path}（用浏览器打开后可打印或另存为 PDF）")
     return 0
 

@@ -53,8 +53,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         result = score_text(args.text, args.scenario, settings, library=library, exam=args.exam)
     else:
         for path in args.audio:
-            if not path.is_file():
-                raise TrainerError(f"找不到录音文件 {path}。请检查路径。", f"audio file {path} does not exist")
+            _check_audio_argument(path)
         result = transcribe_and_score(
             list(args.audio),
             args.scenario,
@@ -70,6 +69,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print_report(result)
     return 0
+
+
+def _check_audio_argument(path: Path) -> None:
+    """Name what is wrong with an AUDIO argument: missing, a folder, or not a regular file."""
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.is_file())[:5]
+        hint = f"（文件夹里有：{'、'.join(inside)}{' 等' if len(inside) == 5 else ''}）" if inside else "（文件夹是空的）"
+        raise TrainerError(
+            f"{path} 是一个文件夹，不是录音文件{hint}。请逐个给出录音文件，按顺序每个文件一句，例如 {path / 'turn01.wav'} {path / 'turn02.wav'}。",
+            f"audio argument {path} is a directory",
+        )
+    if not path.exists():
+        raise TrainerError(f"找不到录音文件 {path}。请检查路径。", f"audio file {path} does not exist")
+    if not path.is_file():
+        raise TrainerError(f"{path} 不是普通文件（可能是设备或管道），请给出录音文件。", f"audio argument {path} is not a regular file")
 
 
 _STATUS = {HIT: "[green]✓ 完成[/green]", PARTIAL: "[yellow]△ 不完整[/yellow]", MISSED: "[red]✗ 缺少[/red]"}

@@ -95,7 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = commands.add_parser("reindex", help="根据会话文件夹重建索引")
     p.add_argument(
         "--temp-max-age", type=float, default=TEMP_MAX_AGE, metavar="SECONDS",
-        help=f"清理早于此秒数的未完成保存（默认 {TEMP_MAX_AGE:.0f}）",
+        help=f"保存进程已不在的临时文件夹随时清理；无法判断时（Windows）清理早于此秒数的（默认 {TEMP_MAX_AGE:.0f}）",
     )
     p.set_defaults(func=cmd_reindex)
 
@@ -229,6 +229,8 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         print(f"跳过 {item.path}：{item.reason}")
     if report.removed_temp:
         print(f"已清理 {len(report.removed_temp)} 个中断的保存留下的临时文件夹。")
+    if report.removed_review_temp:
+        print(f"已清理 {len(report.removed_review_temp)} 个中断的复核保存留下的临时文件。")
     if report.kept_temp:
-        print(f"保留 {len(report.kept_temp)} 个较新的临时文件夹（可能正在保存）。")
+        print(f"保留 {len(report.kept_temp)} 个临时文件夹（正在保存，或刚创建）。")
     return 0

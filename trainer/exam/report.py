@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.errors import ExamError
+from trainer.exam.anchor import LedgerHead
 from trainer.exam.paper import DIMENSIONS
 from trainer.exam.records import ROSTER_COLUMNS, ExamResult, RosterRow, state_label
 from trainer.phrasebook.model import Library
@@ -55,9 +56,10 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def render_report(result: ExamResult, library: Library | None = None) -> str:
+def render_report(result: ExamResult, library: Library | None = None, head: LedgerHead | None = None) -> str:
     """The printable report of one exam (instructor copy: always with the full breakdown).
-    With the phrase library, steps are shown by their titles rather than their ids."""
+    With the phrase library, steps are shown by their titles rather than their ids. `head`, the
+    ledger's last entry when printed, lets `trainer exam verify --head` prove a shorter ledger later."""
     e = escape
     verdict = result.verdict
     passed_text = state_label(result.state)
@@ -138,7 +140,12 @@ def render_report(result: ExamResult, library: Library | None = None) -> str:
         "<h2>防篡改封印</h2>",
         f'<p class="small">考试编号 <span class="seal">{e(result.exam_id)}</span> · 账本第 {result.seq} 号记录 · '
         f'封存时间 {e(local_time(result.sealed_at))}<br>封印指纹 <span class="seal">{e(result.fingerprint)}</span>'
-        "（用 <code>trainer exam verify</code> 核对：录音、识别文字、评分与试卷任何改动都会被发现）</p>",
+        "（用 <code>trainer exam verify</code> 核对：录音、识别文字、评分与试卷任何改动都会被发现）"
+        + (
+            f"<br>打印时账本末尾：{e(head.label())}（日后用 <code>trainer exam verify --head {head.seq}</code> 核对账本没有被截短）"
+            if head is not None else ""
+        )
+        + "</p>",
         '<div class="foot"><div>考评员签字：</div><div>日期：</div></div>',
         "</body></html>",
     ])
@@ -151,13 +158,13 @@ def _step_titles(library: Library | None, scenario_id: str) -> dict[str, str]:
     return {step.id: step.title for step in library.scenarios[scenario_id].steps}
 
 
-def write_report(result: ExamResult, path: Path, library: Library | None = None) -> Path:
+def write_report(result: ExamResult, path: Path, library: Library | None = None, head: LedgerHead | None = None) -> Path:
     if not result.scores:
         raise ExamError("生成成绩单需要各题的评分明细，请用 load_result(..., with_scores=True) 读取考试记录。", "report without scores")
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_report(result, library), encoding="utf-8")
+        path.write_text(render_report(result, library, head), encoding="utf-8")
     except OSError as exc:
         raise ExamError(f"无法写入成绩单 {path}：{exc}", f"cannot write {path}: {exc}") from exc
     return path
@@ -171,7 +178,10 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _roster_table(rows: Sequence[RosterRow]) -> tuple[list[str], list[list[Any]]]:
+HEAD_COLUMN = "导出时账本末尾"
+
+
+def _roster_table(rows: Sequence[RosterRow], head: LedgerHead | None = None) -> tuple[list[str], list[list[Any]]]:
     keys = list(ROSTER_COLUMNS)
     header = [ROSTER_COLUMNS[k] for k in keys]
     body = []
@@ -191,13 +201,18 @@ def _roster_table(rows: Sequence[RosterRow]) -> tuple[list[str], list[list[Any]]
         body.append(values)
     header[keys.index("started_at")] = "开始时间"
     header[keys.index("finished_at")] = "交卷时间"
+    if head is not None:  # on every row, so it survives sorting and filtering in Excel
+        header.append(HEAD_COLUMN)
+        for values in body:
+            values.append(head.label())
     return header, body
 
 
-def export_roster(rows: Sequence[RosterRow], path: Path) -> Path:
-    """Write the roster as CSV (UTF-8 with BOM, opens in Excel) or Excel (.xlsx), by the suffix."""
+def export_roster(rows: Sequence[RosterRow], path: Path, head: LedgerHead | None = None) -> Path:
+    """Write the roster as CSV (UTF-8 with BOM, opens in Excel) or Excel (.xlsx), by the suffix.
+    With `head` (the ledger's last entry), every row carries it (column 导出时账本末尾)."""
     path = Path(path)
-    header, body = _roster_table(rows)
+    header, body = _roster_table(rows, head)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".csv":

@@ -10,11 +10,16 @@ The ledger is one file, `<sessions root>/exam_ledger.jsonl`, one canonical-JSON 
   audio file, of each transcript, of the score and of the stored session record: changing any
   stored byte of the record changes a digest, and only the key holder can make a matching seal.
 - `prev` is the seal of the entry before it: deleting, reordering or inserting entries breaks the
-  chain. (Cutting entries off the end leaves a shorter valid chain; the exam sessions the
-  dropped entries pointed to are then reported as orphans by `verify`, and printed reports carry
-  the entry number and seal fingerprint so that a shorter ledger can be proven.)
+  chain. Cutting entries off the end leaves a shorter valid chain: so after every append the
+  head (number + seal of the last entry) is anchored outside the ledger, in the index database,
+  and printed on reports and rosters; `verify` reports a ledger that no longer reaches it (see
+  `trainer.exam.anchor`).
 - Entries are only ever appended (with an exclusive file lock, flush and fsync), never edited.
-  Instructor overrides and extra attempts are new entries.
+  Instructor overrides and extra attempts are new entries. Every entry ends with a newline, so
+  text after the last newline is a torn write (full disk, crash), not an entry: a failed write is
+  cut back at once; one left by a crash is cut off by `Ledger.repair` (`trainer exam repair`) or
+  the next append, and the cut is itself a sealed "repair" entry (its body: the removed bytes'
+  length, sha256 and, up to 64 KB, the bytes themselves).
 - The decision of a 待复核 exam (the machine could not decide it) is an "override" entry too, its
   body marked `"decides": "review"`:
 
@@ -24,43 +29,53 @@ The ledger is one file, `<sessions root>/exam_ledger.jsonl`, one canonical-JSON 
   so it is sealed, chained and verified exactly like an override, and ledgers written before it
   existed (overrides without `decides`) read and verify as before.
 
-The key comes from the settings (env TRAINER_EXAM_KEY or `exam_key` in trainer.toml) and is
-never written to the sessions folder; entries hold only a key id (an HMAC of a fixed text), so a
+The key comes from the settings (env TRAINER_EXAM_KEY or `exam_key` in trainer.toml), else from
+the key file (`exam_key_file`, default ~/.config/trainer/exam.key, generated 0600 on first use while
+the ledger is empty; refused when other accounts can read it). It is never in the sessions folder; entries hold only a key id (an HMAC of a fixed text), so a
 verification with the wrong key is told apart from tampering.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
+import secrets
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trainer.config import Settings
-from trainer.durable import fsync_dir
-from trainer.errors import ExamError
+from trainer.config import Settings, readable_by_others
+from trainer.durable import PRIVATE_FILE_MODE, fsync_dir, open_private, private_dirs, private_file
+from trainer.errors import ExamError, TrainerError
+from trainer.exam.anchor import LedgerHead, anchor_ref, check_head, raise_anchor, read_anchor
 from trainer.sessions.model import canonical_json, utc_now
 
 if TYPE_CHECKING:
     from trainer.sessions.store import SessionStore
 
+log = logging.getLogger(__name__)
+
 LEDGER_NAME = "exam_ledger.jsonl"
 GENESIS = "0" * 64
 MIN_KEY_LENGTH = 16
-ENTRY_KINDS = ("start", "result", "override", "grant")
+ENTRY_KINDS = ("start", "result", "override", "grant", "repair")
 _ENTRY_KEYS = {"seq", "kind", "time", "exam_id", "key_id", "body", "prev", "seal"}
 
 KEY_HELP = (
-    "请设置考试密钥（至少 16 个字符的随机字符串，由考核负责人保管）：\n"
-    "  方法一：设置环境变量，例如  export TRAINER_EXAM_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
-    "  方法二：在 trainer.toml 中写入一行  exam_key = \"…\"\n"
-    "密钥不要放在 sessions 目录里；验证考试记录（trainer exam verify）时必须使用同一个密钥。"
+    "考试密钥（至少 16 个字符的随机字符串，由考核负责人保管）可以：\n"
+    "  · 不做设置：第一次考试时自动生成，保存在只有本账户能读的密钥文件中（默认 ~/.config/trainer/exam.key，"
+    "可用配置项 exam_key_file 或环境变量 TRAINER_EXAM_KEY_FILE 指定其他位置）；\n"
+    "  · 设置环境变量，例如  export TRAINER_EXAM_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
+    "  · 在 trainer.toml 中写入一行  exam_key = \"…\"（该文件须 chmod 600）。\n"
+    "密钥不要放在 sessions 目录里；验证考试记录（trainer exam verify）时必须使用同一个密钥，请备份密钥文件。"
 )
 
 
@@ -68,11 +83,12 @@ class ExamKeyError(ExamError):
     """No usable exam key is configured."""
 
 
-def exam_key(settings: Settings) -> bytes:
-    """The sealing key from the settings, or a Chinese error telling how to set one."""
+def exam_key(settings: Settings, *, create: bool = True) -> bytes:
+    """The sealing key: `exam_key` from the settings, else the key file (`settings.key_file`),
+    generated there on first use (while the ledger is still empty) when `create`."""
     key = (settings.exam_key or "").strip()
     if not key:
-        raise ExamKeyError(f"未配置考试密钥，无法进行考试或验证考试记录。\n{KEY_HELP}", "no exam key configured (TRAINER_EXAM_KEY / exam_key)")
+        return _key_from_file(settings, create)
     if len(key) < MIN_KEY_LENGTH:
         raise ExamKeyError(
             f"考试密钥太短（{len(key)} 个字符），至少需要 {MIN_KEY_LENGTH} 个字符。\n{KEY_HELP}",
@@ -85,6 +101,82 @@ def exam_key(settings: Settings) -> bytes:
             "config file holding the exam key lies inside the sessions folder",
         )
     return key.encode("utf-8")
+
+
+def exam_key_if_available(settings: Settings) -> bytes | None:
+    """The key when one is set or its file exists (never generates one); None otherwise."""
+    try:
+        return exam_key(settings, create=False)
+    except ExamKeyError:
+        return None
+
+
+def _key_from_file(settings: Settings, create: bool) -> bytes:
+    path = Path(settings.key_file).expanduser()
+    if _inside(path, settings.sessions_dir):
+        raise ExamKeyError(
+            f"考试密钥文件 {path} 位于会话目录 {settings.sessions_dir} 中，任何能修改考试记录的人都能读到密钥。"
+            "请用配置项 exam_key_file 或环境变量 TRAINER_EXAM_KEY_FILE 把它放到会话目录之外。",
+            f"exam key file {path} lies inside the sessions folder",
+        )
+    if not path.exists():
+        ledger = Path(settings.sessions_dir) / LEDGER_NAME
+        if not create or (ledger.exists() and ledger.stat().st_size > 0):
+            lost = "账本中已有考试记录，但" if ledger.exists() and ledger.stat().st_size > 0 else ""
+            raise ExamKeyError(
+                f"未配置考试密钥，无法进行考试或验证考试记录：{lost}找不到密钥文件 {path}。"
+                f"{'请从备份恢复原来的密钥文件（换一个新密钥会使全部已有记录无法验证），或设置原来的密钥。' if lost else ''}\n{KEY_HELP}",
+                f"no exam key configured (TRAINER_EXAM_KEY / exam_key) and no key file {path}",
+            )
+        return _create_key_file(path)
+    bits = readable_by_others(path)
+    if bits & 0o044:
+        raise ExamKeyError(
+            f"考试密钥文件 {path} 本机其他账户也能读取（权限 {path.stat().st_mode & 0o777:o}），密钥可能已泄露。"
+            f"请运行 chmod 600 {path}；如果怀疑密钥已被他人看到，请向考核负责人报告。",
+            f"exam key file {path} is readable by group/others",
+        )
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExamKeyError(f"无法读取考试密钥文件 {path}：{exc}", f"cannot read key file {path}: {exc}") from exc
+    if len(key) < MIN_KEY_LENGTH:
+        raise ExamKeyError(
+            f"考试密钥文件 {path} 中的密钥太短（{len(key)} 个字符），至少需要 {MIN_KEY_LENGTH} 个字符。\n{KEY_HELP}",
+            f"key in {path} too short",
+        )
+    return key.encode("utf-8")
+
+
+def _create_key_file(path: Path) -> bytes:
+    key = secrets.token_hex(32)
+    try:
+        private_dirs(path.parent)
+        fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        return _read_created(path)  # another process generated it a moment ago
+    except OSError as exc:
+        raise ExamKeyError(
+            f"无法创建考试密钥文件 {path}：{exc.strerror or exc}。请检查该文件夹的权限，"
+            "或用配置项 exam_key_file / 环境变量 TRAINER_EXAM_KEY_FILE 指定其他位置。",
+            f"cannot create key file {path}: {exc}",
+        ) from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    fsync_dir(path.parent)
+    log.warning("generated a new exam key in %s", path)
+    return key.encode("utf-8")
+
+
+def _read_created(path: Path) -> bytes:
+    for _ in range(50):
+        text = path.read_text(encoding="utf-8").strip()
+        if len(text) >= MIN_KEY_LENGTH:
+            return text.encode("utf-8")
+        time.sleep(0.02)
+    raise ExamKeyError(f"考试密钥文件 {path} 是空的。请删除它后重试。", f"key file {path} empty")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -150,28 +242,93 @@ def parse_line(number: int, raw: bytes) -> LedgerLine:
     return LedgerLine(number, raw, entry)
 
 
+@dataclass(frozen=True)
+class TornTail:
+    """The end of a ledger file after its last newline that is not a complete sealed entry: a write
+    cut short (full disk, crash, power loss). Never counted as an entry."""
+
+    line: int  # 1-based line number it would have had
+    offset: int  # byte offset where it starts (the file is cut back to this length by a repair)
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class LedgerScan:
+    lines: list[LedgerLine]
+    torn: TornTail | None = None
+    unterminated: bool = False  # the last line is a complete entry whose newline was not written
+
+
+def split_ledger(data: bytes) -> LedgerScan:
+    """The lines of a ledger file. Every append ends its entry with a newline, so text after the last
+    newline is either a complete entry that lost only its newline, or a torn write (`torn`)."""
+    parts = data.split(b"\n")
+    tail = parts.pop()  # b"" when the file ends with a newline
+    lines = [parse_line(n, raw) for n, raw in enumerate(parts, 1)]
+    if not tail:
+        return LedgerScan(lines)
+    last = parse_line(len(parts) + 1, tail)
+    if last.entry is not None and not last.error:
+        return LedgerScan([*lines, last], unterminated=True)
+    return LedgerScan(lines, TornTail(len(parts) + 1, len(data) - len(tail), tail))
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What `Ledger.repair` did: "none" (nothing torn), "newline" (a complete last entry got its
+    newline back) or "truncated" (a torn tail was cut off and a "repair" entry records it)."""
+
+    action: str
+    removed_bytes: int = 0
+    entry: dict[str, Any] | None = None
+
+
+REPAIR_EXAM_ID = "ledger-repair"
+_KEEP_TORN_BYTES = 65536  # a repair entry keeps at most this much of the removed bytes (base64)
+
+
+def repair_body(torn: TornTail, after_seq: int) -> dict[str, Any]:
+    """The sealed record of a torn tail cut off the ledger."""
+    return {
+        "reason": "torn_tail",
+        "line": torn.line,
+        "offset": torn.offset,
+        "after_seq": after_seq,
+        "removed_bytes": len(torn.raw),
+        "removed_sha256": sha256_hex(torn.raw),
+        "removed_base64": base64.b64encode(torn.raw[:_KEEP_TORN_BYTES]).decode("ascii"),
+    }
+
+
 class Ledger:
-    """The append-only chain of sealed exam entries in a sessions root."""
+    """The append-only chain of sealed exam entries in a sessions root (the file I/O; the chain
+    rules are the pure functions above and in `trainer.exam.anchor`)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.path = self.root / LEDGER_NAME
 
-    def lines(self) -> list[LedgerLine]:
+    def scan(self) -> LedgerScan:
         if not self.path.exists():
-            return []
+            return LedgerScan([])
         try:
             data = self.path.read_bytes()
         except OSError as exc:
             raise ExamError(f"无法读取考试记录账本 {self.path}：{exc}", f"cannot read ledger {self.path}: {exc}") from exc
-        parts = data.split(b"\n")
-        if parts and parts[-1] == b"":
-            parts.pop()
-        return [parse_line(n, raw) for n, raw in enumerate(parts, 1)]
+        return split_ledger(data)
+
+    def lines(self) -> list[LedgerLine]:
+        """The complete lines (a torn tail is not one: see `scan`)."""
+        return self.scan().lines
 
     def entries(self) -> list[dict[str, Any]]:
         """Parsed entries (unreadable lines skipped; `verify` reports them)."""
         return [ln.entry for ln in self.lines() if ln.entry is not None]
+
+    def head(self) -> LedgerHead | None:
+        """The last complete entry (to print on reports and rosters), None for an empty ledger."""
+        entries = self.entries()
+        return LedgerHead(int(entries[-1]["seq"]), str(entries[-1]["seal"])) if entries else None
 
     def append(
         self,
@@ -185,50 +342,138 @@ class Ledger:
 
         `check(entries)` runs while the ledger is locked, before writing, and may raise to refuse
         (e.g. the candidate has no attempt left): the test and the write are one atomic step.
+        A torn tail left by an earlier failed write is repaired first (and recorded), unless the
+        anchored head shows that sealed entries are missing: then it stays, as evidence.
+        A write that fails (full disk) is cut back, so it leaves no torn line behind.
         """
         if kind not in ENTRY_KINDS:
             raise ValueError(f"unknown ledger entry kind {kind!r}")
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            private_dirs(self.root)
             created = not self.path.exists()
             with _locked_append(self.path) as fh:
-                entries = self.entries()
+                scan = self._read_locked(fh)
+                if scan.torn is not None and self._safe_to_cut(scan) is None:
+                    self._write_entry(fh, scan, "repair", REPAIR_EXAM_ID, repair_body(scan.torn, _last_seq(scan)), key, cut=scan.torn.offset)
+                    scan = self._read_locked(fh)
+                entries = [ln.entry for ln in scan.lines if ln.entry is not None]
                 if check is not None:
                     check(entries)
-                last = entries[-1] if entries else None
-                entry: dict[str, Any] = {
-                    "seq": (last["seq"] + 1) if last else 1,
-                    "kind": kind,
-                    "time": utc_now(),
-                    "exam_id": exam_id,
-                    "key_id": key_id(key),
-                    "body": body,
-                    "prev": last["seal"] if last else GENESIS,
-                }
-                entry["seal"] = compute_seal(entry, key)
-                line = canonical_json(entry) + b"\n"
-                size = fh.seek(0, os.SEEK_END)
-                if size:
-                    fh.seek(size - 1)
-                    if fh.read(1) != b"\n":
-                        line = b"\n" + line  # a torn earlier write: keep this entry on its own line
-                    fh.seek(0, os.SEEK_END)
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
+                entry = self._write_entry(fh, scan, kind, exam_id, body, key)
             if created:
                 fsync_dir(self.root)
         except OSError as exc:
             raise ExamError(
-                f"无法写入考试记录账本 {self.path}：{exc}。请检查磁盘空间和目录权限。",
+                f"无法写入考试记录账本 {self.path}：{exc}。请检查磁盘空间和目录权限；账本未被写坏。",
                 f"cannot append to ledger {self.path}: {exc}",
             ) from exc
+        _raise_anchor(self.root, entry)
         return entry
+
+    def repair(self, key: bytes) -> Repair:
+        """Cut off a torn tail (text after the last newline that is no complete sealed entry) and
+        record the cut as a sealed "repair" entry. Refuses when the anchored head shows that the
+        tail was a sealed entry (then it is tampering, not a torn write). A complete last entry
+        that only lost its newline gets it back; nothing else is changed."""
+        try:
+            if not self.path.exists():
+                return Repair("none")
+            with _locked_append(self.path) as fh:
+                scan = self._read_locked(fh)
+                if scan.torn is None:
+                    if not scan.unterminated:
+                        return Repair("none")
+                    fh.seek(0, os.SEEK_END)
+                    fh.write(b"\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    return Repair("newline")
+                problem = self._safe_to_cut(scan)
+                if problem is not None:
+                    raise ExamError(
+                        f"账本末尾第 {scan.torn.line} 行残缺，但这不是写入中断：{problem}",
+                        f"refusing to cut the torn tail of {self.path}: the anchored head is missing",
+                    )
+                torn = scan.torn
+                entry = self._write_entry(fh, scan, "repair", REPAIR_EXAM_ID, repair_body(torn, _last_seq(scan)), key, cut=torn.offset)
+        except OSError as exc:
+            raise ExamError(
+                f"无法修复考试记录账本 {self.path}：{exc}。请检查磁盘空间和目录权限。",
+                f"cannot repair ledger {self.path}: {exc}",
+            ) from exc
+        _raise_anchor(self.root, entry)
+        return Repair("truncated", len(torn.raw), entry)
+
+    @staticmethod
+    def _read_locked(fh: Any) -> LedgerScan:
+        fh.seek(0)
+        return split_ledger(fh.read())
+
+    def _safe_to_cut(self, scan: LedgerScan) -> str | None:
+        """None when cutting the torn tail loses no anchored entry; else why not (Chinese)."""
+        try:
+            anchored = read_anchor(self.root)
+        except TrainerError:
+            anchored = None
+        if anchored is None:
+            return None
+        return check_head([ln.entry for ln in scan.lines if ln.entry is not None], anchor_ref(anchored))
+
+    @staticmethod
+    def _write_entry(
+        fh: Any, scan: LedgerScan, kind: str, exam_id: str, body: dict[str, Any], key: bytes, cut: int | None = None
+    ) -> dict[str, Any]:
+        """Seal an entry after the last one in `scan` and write it at the end of the file (after
+        cutting it to `cut` bytes). On failure the file is cut back to where it was."""
+        entries = [ln.entry for ln in scan.lines if ln.entry is not None]
+        last = entries[-1] if entries else None
+        entry: dict[str, Any] = {
+            "seq": (last["seq"] + 1) if last else 1,
+            "kind": kind,
+            "time": utc_now(),
+            "exam_id": exam_id,
+            "key_id": key_id(key),
+            "body": body,
+            "prev": last["seal"] if last else GENESIS,
+        }
+        entry["seal"] = compute_seal(entry, key)
+        line = canonical_json(entry) + b"\n"
+        if cut is not None:
+            fh.truncate(cut)
+        size = fh.seek(0, os.SEEK_END)
+        if size:
+            fh.seek(size - 1)
+            if fh.read(1) != b"\n":
+                line = b"\n" + line  # a complete entry without its newline, or a torn line kept as evidence
+            fh.seek(0, os.SEEK_END)
+        try:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        except OSError:
+            try:
+                fh.truncate(size)  # leave no torn line behind (the disk is full, not the file system broken)
+                os.fsync(fh.fileno())
+            except OSError:
+                pass  # the torn tail stays; `trainer exam repair` removes it
+            raise
+        return entry
+
+
+def _last_seq(scan: LedgerScan) -> int:
+    entries = [ln.entry for ln in scan.lines if ln.entry is not None]
+    return int(entries[-1]["seq"]) if entries else 0
+
+
+def _raise_anchor(root: Path, entry: dict[str, Any]) -> None:
+    raise_anchor(root, LedgerHead(int(entry["seq"]), str(entry["seal"])))
 
 
 @contextmanager
 def _locked_append(path: Path) -> Iterator[Any]:
-    with open(path, "a+b") as fh:
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+    private_file(fd)  # also a ledger created by an older version (0644)
+    with os.fdopen(fd, "a+b") as fh:
         if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
             import msvcrt
 

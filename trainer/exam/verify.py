@@ -15,16 +15,18 @@ entry. Exams still 待复核 are listed in `pending_review` (not a fault).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from trainer.errors import SessionStoreError
+from trainer.exam.anchor import HeadRef, anchor_ref, check_head, read_anchor
 from trainer.exam.records import REVIEW_DECISION
-from trainer.exam.seal import GENESIS, Ledger, fingerprint, key_id, seal_matches, session_digests, sha256_hex
+from trainer.exam.seal import GENESIS, Ledger, TornTail, fingerprint, key_id, seal_matches, session_digests, sha256_hex
 from trainer.sessions.model import SessionFilter
 from trainer.sessions.store import SessionStore
 
-PROBLEM_KINDS = ("broken", "forged", "wrong_key", "reordered", "deleted", "inserted", "duplicate", "changed", "missing", "unsealed", "dangling")
+PROBLEM_KINDS = ("truncated", "broken", "forged", "wrong_key", "reordered", "deleted", "inserted", "duplicate", "changed", "missing", "unsealed", "dangling")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,18 @@ class VerifyReport:
     head_seal: str = ""
     unfinished: tuple[str, ...] = field(default=())  # exams started but never submitted (not a fault by itself)
     pending_review: tuple[str, ...] = field(default=())  # 待复核 exams not yet decided (not a fault)
+    torn_tail: TornTail | None = None  # a write cut short at the end (full disk, crash): not tampering
+    notices: tuple[str, ...] = field(default=())  # Chinese; worth knowing, not a fault
+
+    @property
+    def torn_message(self) -> str:
+        if self.torn_tail is None:
+            return ""
+        return (
+            f"账本末尾第 {self.torn_tail.line} 行只写了一半（{len(self.torn_tail.raw)} 字节，未封存）："
+            "这是写入中断（磁盘写满、断电或进程被终止）留下的残行，不是篡改，也不是有效记录。"
+            "运行 `trainer exam repair` 清除它（清除会作为封存记录写入账本）；下一次考试交卷时也会自动清除。"
+        )
 
     @property
     def ok(self) -> bool:
@@ -74,6 +88,8 @@ class VerifyReport:
             "unfinished": list(self.unfinished),
             "pending_review": list(self.pending_review),
             "problems": [asdict(p) for p in self.problems],
+            "torn_tail": {"line": self.torn_tail.line, "bytes": len(self.torn_tail.raw)} if self.torn_tail else None,
+            "notices": list(self.notices),
             "named": self.named,
         }
 
@@ -94,10 +110,15 @@ def _who(entry: dict[str, Any]) -> str:
     return f"考试 {entry.get('exam_id', '')}{'，' + who if who else ''}"
 
 
-def verify_all(store: SessionStore, key: bytes) -> VerifyReport:
+def verify_all(store: SessionStore, key: bytes, heads: Sequence[HeadRef] = ()) -> VerifyReport:
+    """Check everything; `heads` are ledger heads written down elsewhere (reports, rosters, a
+    person's note) that the ledger must still reach, besides the head anchored in the index."""
     ledger = Ledger(store.root)
-    lines = ledger.lines()
+    scan = ledger.scan()
+    lines = scan.lines
     problems: list[VerifyProblem] = []
+    notices: list[str] = []
+    problems.extend(_head_problems(store, lines, heads, notices))
     my_key = key_id(key)
     seal_line = {}
     for ln in lines:
@@ -191,7 +212,34 @@ def verify_all(store: SessionStore, key: bytes) -> VerifyReport:
                     covered.add(question["session_id"])
     problems.extend(_unsealed_sessions(store, covered))
     unfinished = tuple(sorted(starts - set(results)))
-    return VerifyReport(len(lines), len(results), sessions_checked, tuple(problems), head_seq, head_seal, unfinished, pending)
+    return VerifyReport(
+        len(lines), len(results), sessions_checked, tuple(problems), head_seq, head_seal, unfinished, pending,
+        scan.torn, tuple(notices),
+    )
+
+
+def _head_problems(store: SessionStore, lines: list[Any], heads: Sequence[HeadRef], notices: list[str]) -> list[VerifyProblem]:
+    """The ledger must still reach the head anchored in the index and every head given."""
+    entries = [ln.entry for ln in lines if ln.entry is not None]
+    refs = list(heads)
+    try:
+        anchored = read_anchor(store.root)
+    except SessionStoreError as exc:
+        anchored = None
+        notices.append(f"无法读取索引数据库中记录的账本末尾（{exc.user_message}）。")
+    if anchored is not None:
+        refs.insert(0, anchor_ref(anchored))
+    elif entries and not heads:
+        notices.append(
+            "索引数据库中没有记录账本末尾（索引被删除或重建过，或账本由旧版本写入），无法据此发现末尾被删除的记录。"
+            "请用成绩单或导出名册上印的“账本末尾”核对：trainer exam verify --head 序号或指纹。"
+        )
+    problems = []
+    for ref in refs:
+        message = check_head(entries, ref)
+        if message is not None:
+            problems.append(VerifyProblem("truncated", message, seq=ref.seq))
+    return problems
 
 
 def _machine_state(result_entry: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ database is locked.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from trainer.durable import open_private, private_file
 from trainer.errors import SessionStoreError
 from trainer.sessions.model import SessionFilter, SessionRecord, SessionSummary, StepRow, StepStat, local_day_start_utc
 from trainer.sessions.review import Review
@@ -97,10 +99,26 @@ class SessionIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._private = False
 
     # --- connections -------------------------------------------------------------------------
+    def _make_private(self) -> None:
+        """The index holds names and scores: owner-only (0600). SQLite gives its -wal and -shm files
+        the database file's permissions, so creating it 0600 first covers them too."""
+        if self._private or not self.path.parent.is_dir():
+            return
+        try:
+            os.close(open_private(self.path, os.O_RDWR | os.O_CREAT))
+            for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                if path.exists():
+                    private_file(path)
+        except OSError as exc:
+            log.warning("cannot make %s owner-only: %s", self.path, exc)
+        self._private = True
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        self._make_private()
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -161,6 +179,26 @@ class SessionIndex:
             return row is not None and row[0] == str(INDEX_VERSION)
 
         return self._retry(read)
+
+    # --- meta values (kept across rebuilds; e.g. the exam ledger's anchored head) --------------
+    def meta_get(self, key: str) -> str | None:
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+        return self._retry(read)
+
+    def meta_update(self, key: str, update: Callable[[str | None], str | None]) -> None:
+        """Set `key` to `update(current value)` in one write transaction (None: leave it as it is)."""
+
+        def action(conn: sqlite3.Connection) -> None:
+            with self._write(conn):
+                row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+                value = update(None if row is None else str(row[0]))
+                if value is not None:
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+        self._retry(action)
 
     # --- writes ------------------------------------------------------------------------------
     def upsert(self, record: SessionRecord, reviews: Callable[[], list[Review]]) -> None:

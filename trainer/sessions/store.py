@@ -9,10 +9,20 @@ Layout under the root (settings.sessions_dir):
     .tmp/                                      saves in progress (a killed save leaves its folder here)
     .trash/                                    deleted sessions (moved, not erased)
 
+Files are created 0600 and folders 0700 (owner only).
+
 A save writes everything into a folder under .tmp, fsyncs it, and moves it into place with a
 single rename, so a crash leaves either the whole session or nothing visible. The index row is
 written afterwards; when that fails the folder is kept and the index is marked stale and rebuilt
 on the next read.
+
+Leftovers: a save holds an exclusive lock (flock) on its temporary folder until the folder is in
+place, so a folder under .tmp whose lock is free belonged to a save that died; it is removed once
+it is DEAD_TEMP_MIN_AGE old (the folder exists a moment before its lock is taken). Where locks
+cannot be tested (Windows), a folder is removed when it is TEMP_MAX_AGE old. A review killed
+before its file was linked leaves reviews/.tmp-*.json, removed when REVIEW_TEMP_MAX_AGE old.
+`cleanup_leftovers` does both; it runs at start-up (`trainer app`, the web app's first page) and
+on every reindex.
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from trainer.durable import fsync_dir, synced_temp
+from trainer.durable import fsync_dir, open_private, private_dirs, synced_temp
 from trainer.errors import SessionStoreError
 from trainer.sessions.index import SessionIndex
 from trainer.sessions.model import (
@@ -55,7 +65,9 @@ TEMP_DIR = ".tmp"
 TRASH_DIR = ".trash"
 STALE_MARKER = ".index-stale"
 PENDING_DIR = "pending"  # inside TEMP_DIR: one empty file per session renamed into place but not yet indexed
-TEMP_MAX_AGE = 3600.0  # seconds: older temp folders are leftovers of killed saves
+TEMP_MAX_AGE = 3600.0  # seconds: older temp folders are leftovers of killed saves (when locks cannot tell)
+DEAD_TEMP_MIN_AGE = 10.0  # seconds: an unlocked temp folder at least this old belongs to a dead save
+REVIEW_TEMP_MAX_AGE = 300.0  # seconds: an unlinked review temp file this old belongs to a dead review save
 MAX_ID_ATTEMPTS = 5
 
 # Test seam: called with a point name ("audio-written", "record-written", "before-rename",
@@ -81,11 +93,19 @@ class ReindexReport:
     removed_temp: tuple[Path, ...] = ()
     kept_temp: tuple[Path, ...] = ()  # younger than the age limit: maybe a save in progress
     seconds: float = 0.0
+    removed_review_temp: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    removed: tuple[Path, ...] = ()  # temp folders of dead saves and temp files of dead reviews
+    kept: tuple[Path, ...] = ()  # temp folders that may belong to a save in progress
 
 
 @dataclass
 class _Scan:
     corrupt: list[CorruptSession] = field(default_factory=list)
+    review_temps: list[Path] = field(default_factory=list)
 
 
 def sniff_audio_extension(data: bytes) -> str:
@@ -115,13 +135,49 @@ def _oserror(exc: OSError, action_zh: str, action_en: str) -> SessionStoreError:
     return SessionStoreError(f"{action_zh}失败：{hint}", f"{action_en} failed: {exc}")
 
 
+def _lock_folder(folder: Path) -> int | None:
+    """Hold an exclusive lock on a folder (its descriptor; close it to release). None off POSIX."""
+    if os.name != "posix":
+        return None
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _locked_by_a_saver(folder: Path) -> bool:
+    """True when a live save holds the folder's lock (POSIX); then no age makes it a leftover."""
+    return os.name == "posix" and not _abandoned(folder) and folder.is_dir()
+
+
+def _abandoned(folder: Path) -> bool:
+    """True when no process holds the lock of a temp folder (its save died); False when one does
+    or when it cannot be told (not POSIX)."""
+    if os.name != "posix":
+        return False
+    try:
+        fd = _lock_folder(folder)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return False  # vanished or unreadable: leave it to the age limit
+    if fd is not None:
+        os.close(fd)
+    return True
+
+
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
 
 
 def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "xb") as fh:
+    with os.fdopen(open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -178,7 +234,7 @@ class SessionStore:
                 f"sessions root {self.root} is not a directory",
             )
         try:
-            self.pending_dir.mkdir(parents=True, exist_ok=True)
+            private_dirs(self.pending_dir)  # the root too, when it is new: owner-only (0700)
         except OSError as exc:
             raise _oserror(exc, f"创建会话目录 {self.root} ", f"creating {self.root}") from exc
 
@@ -217,8 +273,16 @@ class SessionStore:
 
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f"{record.id}.{os.getpid()}.", dir=self.temp_dir))
+            lock = _lock_folder(tmp)  # "in progress" for as long as this process lives (see cleanup_temp)
         except OSError as exc:
             raise _oserror(exc, "保存会话", "creating temp folder") from exc
+        try:
+            return self._save_in(tmp, record, turn_audio, fixed_id)
+        finally:
+            if lock is not None:
+                os.close(lock)
+
+    def _save_in(self, tmp: Path, record: SessionRecord, turn_audio: Sequence[bytes | None], fixed_id: bool) -> SessionRecord:
         try:
             for turn, audio in zip(record.turns, turn_audio):
                 if audio is not None:
@@ -229,7 +293,7 @@ class SessionStore:
                 _hook("record-written", tmp)
                 fsync_dir(tmp)
                 target = self.session_dir(record.id)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                private_dirs(target.parent)
                 pending = self.pending_dir / record.id
                 _write_synced(pending, b"")  # "indexing pending": lets readers index it if we die after the rename
                 _hook("before-rename", tmp)
@@ -428,7 +492,7 @@ class SessionStore:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         target = self.trash_dir / f"{session_id}.deleted-{stamp}-{secrets.token_hex(2)}"
         try:
-            self.trash_dir.mkdir(parents=True, exist_ok=True)
+            private_dirs(self.trash_dir)
             os.rename(folder, target)
         except OSError as exc:
             raise _oserror(exc, f"删除会话 {session_id} ", f"moving {folder} to trash") from exc
@@ -452,8 +516,8 @@ class SessionStore:
         folder = self.session_dir(session_id) / REVIEWS_DIR
         data = review.canonical_bytes()
         try:
-            folder.mkdir(exist_ok=True)
-            tmp = synced_temp(folder, data)
+            folder.mkdir(mode=0o700, exist_ok=True)
+            tmp = synced_temp(folder, data)  # 0600 (mkstemp), and so is the review linked to it
             try:
                 while True:
                     target = folder / review.file_name(secrets.token_hex(3))
@@ -523,12 +587,14 @@ class SessionStore:
             except SessionStoreError as exc:
                 report.corrupt.append(CorruptSession(folder, exc.user_message))
                 continue
+            report.review_temps.extend(self._remove_review_temps(folder))
             reviews, problems = self._read_reviews(folder, record.id)
             report.corrupt.extend(CorruptSession(folder, problem) for problem in problems)
             yield record, reviews
 
     def cleanup_temp(self, max_age: float = TEMP_MAX_AGE) -> tuple[list[Path], list[Path]]:
-        """Remove leftovers of killed saves older than max_age seconds. Returns (removed, kept)."""
+        """Remove leftovers of killed saves: temp folders whose lock is free (their save died) and
+        that are DEAD_TEMP_MIN_AGE old, and any older than max_age seconds. Returns (removed, kept)."""
         removed: list[Path] = []
         kept: list[Path] = []
         if not self.temp_dir.is_dir():
@@ -541,12 +607,37 @@ class SessionStore:
                 age = now - path.stat().st_mtime
             except FileNotFoundError:
                 continue  # a save just finished and moved it
-            if age >= max_age:
+            dead = path.is_dir() and age >= min(DEAD_TEMP_MIN_AGE, max_age) and _abandoned(path)
+            if dead or (age >= max_age and not (path.is_dir() and _locked_by_a_saver(path))):
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
                 removed.append(path)
             else:
                 kept.append(path)
         return removed, kept
+
+    def _remove_review_temps(self, folder: Path, max_age: float = REVIEW_TEMP_MAX_AGE) -> list[Path]:
+        """Remove reviews/.tmp-*.json of a session folder left by a review save that died."""
+        removed = []
+        now = time.time()
+        for path in sorted((folder / REVIEWS_DIR).glob(".tmp-*.json")):
+            try:
+                if now - path.stat().st_mtime >= max_age:
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:
+                continue  # linked and removed by its own save a moment ago
+            except OSError as exc:
+                log.warning("cannot remove %s: %s", path, exc)
+        return removed
+
+    def cleanup_leftovers(self, temp_max_age: float = TEMP_MAX_AGE) -> Leftovers:
+        """Remove what killed saves and killed reviews left behind (never anything in progress)."""
+        if not self.root.is_dir():
+            return Leftovers()
+        removed, kept = self.cleanup_temp(temp_max_age)
+        for folder in self._session_folders():
+            removed.extend(self._remove_review_temps(folder))
+        return Leftovers(tuple(removed), tuple(kept))
 
     def reindex(self, temp_max_age: float = TEMP_MAX_AGE) -> ReindexReport:
         """Rebuild the index from the folders. Corrupt folders are reported (Chinese reason) and skipped."""
@@ -572,6 +663,7 @@ class SessionStore:
             removed_temp=tuple(removed),
             kept_temp=tuple(kept),
             seconds=time.monotonic() - started,
+            removed_review_temp=tuple(scan.review_temps),
         )
 
 

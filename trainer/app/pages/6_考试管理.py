@@ -21,6 +21,7 @@ from trainer.exam import (
     roster,
     verify_all,
 )
+from trainer.exam.seal import Ledger
 from trainer.sessions import SessionStore
 
 ui.page_setup("考试管理")
@@ -70,7 +71,7 @@ with tab_roster:
                 ("考试成绩.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "导出 Excel"),
                 ("考试成绩.csv", "text/csv", "导出 CSV"),
             ):
-                path = ui.guarded(lambda: export_roster(rows, Path(tmp) / name), "导出成绩")
+                path = ui.guarded(lambda: export_roster(rows, Path(tmp) / name, head=Ledger(store.root).head()), "导出成绩")
                 if path is not None:
                     exports.append((name, path.read_bytes(), mime, label))
         for col, (name, data, mime, label) in zip(cols, exports):
@@ -97,7 +98,7 @@ with tab_roster:
             st.markdown("**各题各维度得分**")
             ui.dataframe(exam_views.breakdown_rows(result))
 
-            report_html = render_report(result, library)
+            report_html = render_report(result, library, head=Ledger(store.root).head())
             st.download_button(
                 "下载成绩单（HTML，可在浏览器中打印为 PDF）", report_html.encode("utf-8"),
                 file_name=f"成绩单-{result.candidate_id}-{result.paper.id}-{result.exam_id}.html", mime="text/html", key="x-report",
@@ -184,6 +185,8 @@ with tab_verify:
                 st.caption(line)
             if line := exam_views.pending_review_line(report):
                 st.caption(line)
+            for notice in ([report.torn_message] if report.torn_tail else []) + list(report.notices):
+                st.warning(notice, icon=":material/info:")
 
 # --------------------------------------------------------------------------- extra attempt
 with tab_grant:
