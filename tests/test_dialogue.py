@@ -269,3 +269,12 @@ def test_record_dialogue_reads_the_stored_path() -> None:
     assert record_dialogue(extra, 2) == [("greet", ""), ("calm", "greet.forbidden")]
     assert record_dialogue(extra, 3) == []  # does not match the turns: not shown
     assert record_dialogue({}, 2) == [] and record_dialogue({"dialogue": "x"}, 1) == []
+
+
+def test_phrasebook_show_lists_the_reactions_and_extra_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    from trainer.cli import main
+
+    assert main(["phrasebook", "show", "complaint"]) == 0
+    out = capsys.readouterr().out.replace("\n", "")
+    assert "客户反应（说了忌语）：“你这什么态度！我要找你们领导！”，并要求先做「再次致歉安抚（客户被激怒后）」" in out.replace(" ", "")
+    assert "补救步骤" in out and "（deescalate）" in out
