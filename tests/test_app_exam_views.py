@@ -171,13 +171,3 @@ def test_verify_report_lines() -> None:
     assert ev.verify_rows(bad) == [{"问题": problem.message, "类型": "changed", "账本行": 3, "考试编号": "X1", "会话编号": "S1", "考生编号": "E1"}]
     assert ev.unfinished_line(bad) == ""
 
-
-def test_play_once_html_has_no_controls_and_remembers_it_played() -> None:
-    import base64
-
-    wav = b"RIFF\x00\x01fake-wav"
-    html = ev.play_once_html(wav, "run1-2-3")
-    assert f"data:audio/wav;base64,{base64.b64encode(wav).decode()}" in html
-    assert "controls" not in html  # no replay in exams
-    assert '"trainer-said-run1-2-3"' in html and "sessionStorage" in html  # a rerun does not play it again
-    assert ev.play_once_html(wav, "run1-2-4") != html  # each turn has its own key

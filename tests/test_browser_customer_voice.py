@@ -1,6 +1,10 @@
-"""Real browser: the customer's line is heard on the practice page. After 开始练习 the line of
-turn 1 (closing_time: "同志，还能办吗？", spoken by espeak-ng on the server) autoplays in Chromium
-and its audio element plays to the end; the stage direction before it is shown, not spoken.
+"""Real browser: the customer's line is heard on the practice page.
+
+After 开始练习 the line of turn 1 (closing_time: "同志，还能办吗？") is said in Chromium:
+- headless Chromium has no Chinese speech-synthesis voice, so the server's espeak-ng audio plays,
+  and its audio element plays to the end;
+- with a Chinese voice (speechSynthesis stubbed in every frame before the page loads), the Web
+  Speech API is called with the line's spoken text, stage direction left out.
 
 Setup as in test_browser_mic.py (headless Debian Chromium driven by Playwright, app served by
 `streamlit run` on a free localhost port). No autoplay flag is given to Chromium: the click on
@@ -21,38 +25,84 @@ from test_browser_mic import CHROMIUM, served_app  # noqa: F401  (served_app is 
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+LINE = "同志，还能办吗？"
+STAGE = "（下午五点差两分，客户快步走到窗口）"
 
-def test_the_customers_line_autoplays_to_the_end(served_app) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+FAKE_CHINESE_VOICE = """
+(() => {
+  const voice = {name: 'Test 中文', lang: 'zh-CN', default: true, localService: true, voiceURI: 'test-zh'};
+  window.__spoken = [];
+  window.SpeechSynthesisUtterance = function (text) { this.text = text; };
+  Object.defineProperty(window, 'speechSynthesis', {configurable: true, value: {
+    getVoices: () => [voice],
+    speak: (u) => { window.__spoken.push({text: u.text, voice: u.voice && u.voice.name}); setTimeout(() => u.onend && u.onend(), 50); },
+    cancel: () => {},
+    addEventListener: () => {},
+  }});
+})();
+"""
+
+
+def _start(page, port: int):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    open_practice(page, port, "closing_time")
+    page.get_by_role("button", name="开始练习").click()
+    expect(page.get_by_text(LINE)).to_be_visible(timeout=PAGE_LOAD_MS)
+    expect(page.get_by_text(STAGE)).to_be_visible()
+    frame = page.frame_locator("iframe").first
+    frame.locator("#m").wait_for(state="attached", timeout=PAGE_LOAD_MS)
+    return frame
+
+
+def _launch(pw):  # type: ignore[no-untyped-def]
     require(Path(CHROMIUM).is_file() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
+    return pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"), headless=True, args=["--no-sandbox"])
+
+
+def test_without_a_browser_voice_the_servers_audio_plays_to_the_end(served_app) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
     require(shutil.which("espeak-ng") is not None, "espeak-ng is not installed")
     from playwright.sync_api import expect, sync_playwright
 
     port, _ = served_app
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
-            headless=True,
-            args=["--no-sandbox"],
-        )
+        browser = _launch(pw)
         try:
-            page = browser.new_page()
-            open_practice(page, port, "closing_time")
-            page.get_by_role("button", name="开始练习").click()
-            expect(page.get_by_text("同志，还能办吗？")).to_be_visible(timeout=PAGE_LOAD_MS)
-            expect(page.get_by_text("（下午五点差两分，客户快步走到窗口）")).to_be_visible()
-            player = page.locator("audio").first
-            player.wait_for(state="attached", timeout=PAGE_LOAD_MS)
-            assert player.evaluate("a => a.autoplay") is True
-            outcome = player.evaluate(
+            frame = _start(browser.new_page(), port)
+            outcome = frame.locator("#a").evaluate(
                 """a => new Promise(done => {
-                    if (a.ended) return done({ended: true, duration: a.duration});
-                    a.addEventListener('ended', () => done({ended: true, duration: a.duration}), {once: true});
-                    a.addEventListener('error', () => done({ended: false, error: String(a.error && a.error.code)}), {once: true});
-                    setTimeout(() => done({ended: false, paused: a.paused, time: a.currentTime}), 20000);
+                    const report = () => done({ended: a.ended, duration: a.duration, source: document.body.dataset.source});
+                    if (a.ended) return report();
+                    a.addEventListener('ended', report, {once: true});
+                    a.addEventListener('error', () => done({error: String(a.error && a.error.code)}), {once: true});
+                    setTimeout(() => done({ended: false, paused: a.paused, time: a.currentTime, source: document.body.dataset.source}), 20000);
                 })"""
             )
-            assert outcome.get("ended") is True, outcome
+            assert outcome.get("ended") is True and outcome.get("source") == "server", outcome
             assert 0.5 < outcome["duration"] < 10  # the spoken words only, not the stage direction
+            expect(frame.locator("#m")).to_have_text("客户说完了，请作答。")
+        finally:
+            browser.close()
+
+
+def test_with_a_chinese_browser_voice_speech_synthesis_says_the_line(served_app) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
+    from playwright.sync_api import expect, sync_playwright
+
+    port, _ = served_app
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        try:
+            context = browser.new_context()
+            context.add_init_script(FAKE_CHINESE_VOICE)  # every frame, the voice's iframe included
+            frame = _start(context.new_page(), port)
+            expect(frame.locator("#m")).to_have_text("客户说完了，请作答。", timeout=10_000)
+            spoken = frame.locator("body").evaluate("() => window.__spoken")
+            assert spoken == [{"text": LINE, "voice": "Test 中文"}]
+            assert frame.locator("body").evaluate("b => b.dataset.source") == "browser"
+            frame.get_by_role("button", name="重听").click()  # replay says it again
+            page_spoken = frame.locator("body").evaluate("() => window.__spoken.length")
+            assert page_spoken == 2
         finally:
             browser.close()

@@ -8,7 +8,6 @@ of one result, the turn-by-turn timing notes and the seal check report.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -165,23 +164,6 @@ def timer_html(limit: float, elapsed: float) -> str:
         "t.textContent='剩余 '+f(x);t.style.color=x<=10?'#cf222e':'#1a7f37';"
         "s.textContent='本轮时限 '+d.limit+' 秒';setTimeout(tick,250);}"
         "tick();</script>"
-    )
-
-
-def play_once_html(wav: bytes, key: str) -> str:
-    """The customer's line, played once as the paper says: no controls, no replay. The browser tab
-    remembers `key` (sessionStorage), so a page rerun that redraws the element does not play it again."""
-    data = base64.b64encode(wav).decode("ascii")
-    return (
-        f'<audio id="a" src="data:audio/wav;base64,{data}"></audio>'
-        '<div id="m" style="font:0.85rem sans-serif;color:#666">客户正在说话……（只播放一次）</div>'
-        "<script>"
-        f"const k={json.dumps('trainer-said-' + key)};const a=document.getElementById('a'),m=document.getElementById('m');"
-        "let said=false;try{said=sessionStorage.getItem(k)==='1';}catch(e){}"
-        "a.onended=()=>{m.textContent='客户说完了，请作答。';};"
-        "if(said){m.textContent='客户的话已播放过。';}else{try{sessionStorage.setItem(k,'1');}catch(e){}"
-        "a.play().catch(()=>{m.textContent='浏览器没有自动播放客户的话，请读上面的文字作答。';});}"
-        "</script>"
     )
 
 

@@ -94,6 +94,22 @@ def warm_up(settings: Settings, library: Library) -> None:
         log.info("warm-up scoring failed: %s", exc.log_message)
 
 
+def customer_voice(line: str, settings: Settings, key: str, *, once: bool) -> tuple[str, str]:
+    """The element that says the customer's line in the browser (trainer.app.voice: the browser's
+    Chinese voice, else the server's espeak-ng audio) as HTML for st.iframe, "" when there is
+    nothing to say; and a Chinese problem to show ("" when none)."""
+    from trainer.app.voice import BROWSER_OFF, customer_voice_html
+    from trainer.dialogue import spoken_text
+
+    text = spoken_text(line)
+    if not text:
+        return "", ""
+    wav, problem = customer_audio(line, settings)
+    if wav is None and settings.browser_voice.strip().lower() in BROWSER_OFF:
+        return "", problem
+    return customer_voice_html(text, wav, key, once=once, browser_voice=settings.browser_voice), ""
+
+
 def customer_audio(line: str, settings: Settings) -> tuple[bytes | None, str]:
     """The customer's line as WAV for the page (offline TTS, cached), and a Chinese problem to show
     ("" when fine, when the line is only stage directions, or when speech is turned off)."""

@@ -123,9 +123,9 @@ if cue is not None:
         st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {views.say(cue.line)}")
         if cue.reaction:
             st.caption(views.reaction_note(scenario, cue.reaction))
-        voice, voice_problem = services.customer_audio(cue.line, settings)
-        if voice is not None:
-            st.audio(voice, format="audio/wav", autoplay=True)  # plays once on arrival; its controls replay it
+        voice, voice_problem = services.customer_voice(cue.line, settings, f"{run.run_id}-{index}-{cue.step_id}", once=False)
+        if voice:
+            st.iframe(voice, height=40)  # says the line once on arrival; 重听 repeats it
         elif voice_problem:
             st.caption(voice_problem)
     if run.redo is not None:
