@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -44,12 +45,26 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
-def page_text(at) -> str:  # type: ignore[no-untyped-def]
-    """All the text an AppTest page shows (markdown, captions, alerts, plain text), one block."""
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def visible(text: object) -> str:
+    """Markdown source as a reader sees it: backslash escapes resolved, word joiners dropped
+    (user text is escaped with trainer.app.markup.md)."""
+    return _MD_ESCAPE.sub(r"\1", str(text)).replace("\u2060", "")
+
+
+def page_source(at) -> str:  # type: ignore[no-untyped-def]
+    """All the Markdown an AppTest page shows (markdown, captions, alerts, plain text), one block, as sent."""
     parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.info]
     parts += [e.value for e in at.success] + [e.value for e in at.warning] + [e.value for e in at.error]
     parts += [e.value for e in at.text]
     return "\n".join(str(p) for p in parts)
+
+
+def page_text(at) -> str:  # type: ignore[no-untyped-def]
+    """All the text an AppTest page shows, as a reader sees it (see `visible`)."""
+    return visible(page_source(at))
 
 
 def no_exception(at) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from trainer.auth import set_password_in_config
 from trainer.config import load_settings
 from trainer.phrasebook.overlay import Overlay
 from trainer.sessions import Review, SessionRecord, SessionStore, StepVerdict, turn_records, utc_now
-from app_support import no_exception, page_text
+from app_support import no_exception, page_text, visible
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 HOME = APP_DIR / "首页.py"
@@ -92,7 +92,7 @@ def test_review_proposes_and_phrasebook_page_approves(app_env: Path) -> None:
     approved = Overlay(overlay_dir).get(proposal.id)
     assert (approved.status, approved.approved_text, approved.decided_by) == ("approved", "您这边坐着歇会儿", "李老师")
     # applies at once: the scenario table marks it 本中心新增
-    cells = [str(cell) for table in pb.table for column in ("其他说法",) if column in table.value.columns for cell in table.value[column]]
+    cells = [visible(cell) for table in pb.table for column in ("其他说法",) if column in table.value.columns for cell in table.value[column]]
     assert any("您这边坐着歇会儿（本中心新增）" in cell for cell in cells)
     assert "已采用的本中心新增说法" in page_text(pb)
     assert "没有待审核的新说法" in page_text(pb)
@@ -101,7 +101,7 @@ def test_review_proposes_and_phrasebook_page_approves(app_env: Path) -> None:
     pb.button(key=f"ov-withdraw-{proposal.id}").click().run()
     no_exception(pb)
     assert Overlay(overlay_dir).get(proposal.id).status == "rejected"
-    cells = [str(cell) for table in pb.table if "其他说法" in table.value.columns for cell in table.value["其他说法"]]
+    cells = [visible(cell) for table in pb.table if "其他说法" in table.value.columns for cell in table.value["其他说法"]]
     assert not any("本中心新增" in cell for cell in cells)
 
 
@@ -113,7 +113,7 @@ def test_phrasebook_page_asks_for_the_password_and_reports_a_broken_overlay_file
     at.switch_page(str(PHRASEBOOK.relative_to(APP_DIR)))
     at.run()
     no_exception(at)
-    assert at.error and "broken.json" in at.error[0].value and "本中心新增说法文件有误" in at.error[0].value
+    assert at.error and "broken.json" in visible(at.error[0].value) and "本中心新增说法文件有误" in at.error[0].value
     assert any("柜台收费" in e.label for e in at.expander)  # the library still loads
     assert at.text_input(key="instructor-password") is not None and "ov-by" not in [t.key for t in at.text_input]
 
@@ -129,7 +129,7 @@ def test_agreement_tab(app_env: Path) -> None:
     assert metrics["步骤一致率"] == "90.0%"
     assert metrics["及格一致率"] == "100.0%"
     assert "统计规则" in page_text(at)
-    rows = next(t.value for t in at.table if "一致率" in t.value.columns)
+    rows = next(t.value for t in at.table if "一致率" in t.value.columns).map(lambda v: visible(v) if isinstance(v, str) else v)
     seat = rows[rows["步骤"].str.contains("请坐")].iloc[0]
     assert seat["机评未完成、教师认可"] == 1 and seat["一致率"] == "0.0%" and seat["kappa"] == "0.00"
     greet = rows[rows["步骤"].str.contains("问候")].iloc[0]

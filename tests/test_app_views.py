@@ -96,7 +96,7 @@ def test_turn_spans_kinds_and_tooltips() -> None:
 
 def test_highlight_html_escapes_simplifies_and_colours() -> None:
     html = highlight.turn_html(SCORE, 2, step_titles={"ask": "二问"})
-    assert "<b>" not in html and "&lt;b&gt;" in html  # transcript text is escaped
+    assert "<b>" not in html and "&#60;b&#62;" in html  # transcript text is escaped (HTML and Markdown)
     assert "请问您办理什么业务" in html  # shown simplified
     assert 'class="hl-partial"' in html and 'class="hl-forbidden"' in html
     assert "#ffc9c9" in html  # red for forbidden

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from trainer.app.markup import html_text
 from trainer.text.normalize import to_simplified
 
 HIT, PARTIAL, FORBIDDEN = "hit", "partial", "forbidden"
@@ -147,7 +148,7 @@ def highlight_html(text: str, spans: Sequence[Span], *, simplify: bool = True) -
         return '<span style="color:#6b7280">（没有识别到文字）</span>'
     out: list[str] = []
     for piece, span in segments(text, spans):
-        shown = html.escape(to_simplified(piece) if simplify else piece)
+        shown = html_text(to_simplified(piece) if simplify else piece)  # no HTML, no Markdown
         if span is None:
             out.append(shown)
         else:

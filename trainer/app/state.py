@@ -12,7 +12,8 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainer.sessions.model import utc_now
+from trainer.sessions.model import trainee_problem, utc_now
+from trainer.usertext import clean_input
 
 TRAINEE_ID = "trainee_id"
 TRAINEE_NAME = "trainee_name"
@@ -36,13 +37,16 @@ def identity(state: MutableMapping[str, Any]) -> Identity | None:
 
 
 def set_identity(state: MutableMapping[str, Any], trainee_id: str, name: str) -> Identity:
-    """Store who is practising. Raises ValueError (Chinese) when the 工号 is empty or too long."""
-    trainee_id = trainee_id.strip()
-    name = name.strip()
+    """Store who is practising. Raises ValueError (Chinese) when the 工号 is empty or too long, or
+    either has a control character (spaces of every kind become ordinary ones)."""
+    trainee_id = clean_input(trainee_id)
+    name = clean_input(name)
     if not trainee_id:
         raise ValueError("请填写工号。")
     if len(trainee_id) > 32 or len(name) > 40:
         raise ValueError("工号最多 32 个字符，姓名最多 40 个字符。")
+    if problem := trainee_problem(trainee_id, name):
+        raise ValueError(problem)
     state[TRAINEE_ID] = trainee_id
     state[TRAINEE_NAME] = name
     return Identity(trainee_id, name)

@@ -15,7 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from trainer.app import state as app_state
+from trainer.app import views
 from trainer.app.highlight import legend_html
+from trainer.app.markup import html_text, md
 from trainer.app.services import EngineStatus, engine_status
 from trainer.app.views import FinalResult, ForbiddenLine, StepLine, TurnResult
 from trainer.asr.base import Recognizer
@@ -138,6 +140,22 @@ def admin_problem(headline: str, detail: str) -> None:
         st.text(detail)
 
 
+def skipped_phrasebooks(library: Library, whom: str) -> None:
+    """A warning when phrasebook files (e.g. the centre's own) were skipped: their scenarios are
+    missing from this page, and whoever is at it should know why and whom to tell. The details
+    (file, line, problem) go in an expander as plain text."""
+    if not library.problems:
+        return
+    files = sorted({p.path.name for p in library.problems})
+    st.warning(
+        f"有 {len(files)} 个话术库文件有错误，已跳过（{'、'.join(md(f) for f in files[:3])}{'等' if len(files) > 3 else ''}），"
+        f"其中的场景暂时不能使用。请告诉{whom}。",
+        icon=":material/warning:",
+    )
+    with st.expander("给管理员的处理方法"):
+        st.text("\n".join(views.problem_lines(library)) + "\n\n按上面的行号修改文件，运行 trainer phrasebook check 检查，然后刷新本页。")
+
+
 def microphone_origin_warning() -> None:
     """Beside a record button: warn when this page's address (plain http on a LAN name) rules out the microphone."""
     from trainer.tls.guide import microphone_blocked_hint
@@ -164,7 +182,7 @@ def identity_form(key: str = "identify") -> app_state.Identity | None:
             params.pop(app_state.PARAM_NAME, None)
             params.update(app_state.identity_params(who))
         cols = st.columns([4, 1])
-        cols[0].success(f"当前学员：{who.label}")
+        cols[0].success(f"当前学员：{md(who.label)}")
         if cols[1].button("更换学员", key=f"{key}-switch"):
             app_state.clear_identity(st.session_state)
             for param in (app_state.PARAM_TRAINEE, app_state.PARAM_NAME):
@@ -261,7 +279,7 @@ def legend() -> None:
 
 def step_lines(lines: tuple[StepLine, ...]) -> None:
     for line in lines:
-        text = f"{line.icon} **{line.title}**：“{line.said}”"
+        text = f"{line.icon} **{line.title}**：“{md(line.said)}”"
         if line.status == "partial":
             text += f" —— 不完整，标准说法：“{line.expected}”"
         st.markdown(text)
@@ -270,7 +288,7 @@ def step_lines(lines: tuple[StepLine, ...]) -> None:
 def forbidden_lines(lines: tuple[ForbiddenLine, ...]) -> None:
     for line in lines:
         reason = f"（{line.reason}）" if line.reason else ""
-        st.error(f"服务忌语（{line.severity}）：“{line.said or line.phrase}”{reason}\n\n建议说：“{line.suggestion}”", icon=":material/block:")
+        st.error(f"服务忌语（{line.severity}）：“{md(line.said or line.phrase)}”{reason}\n\n建议说：“{line.suggestion}”", icon=":material/block:")
 
 
 def turn_panel(result: TurnResult) -> None:
@@ -306,11 +324,11 @@ def final_panel(result: FinalResult) -> None:
     static_table(result.checklist)
     if result.feedback:
         st.markdown("**改进建议**")
-        st.markdown("\n".join(f"- {line}" for line in result.feedback))
+        st.markdown("\n".join(f"- {md(line)}" for line in result.feedback))
     if result.unsure:
         st.markdown("**可能没听清（机器不能确定，不算作错误）：**")
         for line in result.unsure:
-            said = f"听到“{line.said}”" if line.said else "没有识别出相关的话"
+            said = f"听到“{md(line.said)}”" if line.said else "没有识别出相关的话"
             st.markdown(f"- {line.icon} **{line.title}**：{said}。请回放录音确认，或由教师复核。")
         if result.decision == "review":
             st.info("结果待复核：是否通过取决于上面这些机器没有把握的步骤，将由教师听录音后决定。", icon=":material/rate_review:")
@@ -335,11 +353,11 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
     from trainer.sessions.export import local_time
 
     scenario = library.scenarios.get(record.scenario_id) if library is not None else None
-    st.markdown(f"### {record.scenario_title or record.scenario_id}")
-    st.caption(
+    st.markdown(f"### {md(record.scenario_title or record.scenario_id)}")
+    st.caption(md(
         f"{record.trainee_name}（{record.trainee_id}）· {local_time(record.started_at)} · "
         f"识别引擎 {record.engine} / {record.model} · 话术库版本 {record.phrasebook_version} · 编号 {record.id}"
-    )
+    ))
     if scenario is None and library is not None:
         st.caption("该场景已不在当前话术库中：步骤名称按编号显示。")
     if record.score:
@@ -352,9 +370,9 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
     for turn, (audio, problem) in zip(record.turns, turn_audio(store, record)):
         step_id, reaction = path[turn.index - 1] if path else ("", "")
         with st.container(border=True):
-            st.markdown(f"**第 {turn.index} 轮** · 客户：{turn.prompt or '（无台词）'}")
+            st.markdown(f"**第 {turn.index} 轮** · 客户：{md(turn.prompt or '（无台词）')}")
             if reaction and scenario is not None:
-                st.caption(views.reaction_note(scenario, reaction))
+                st.caption(md(views.reaction_note(scenario, reaction)))
             if audio is not None:
                 st.audio(audio, format=audio_mime(turn.audio_file))
             elif problem:
@@ -412,7 +430,7 @@ def review_list(store: SessionStore, session_id: str, heading: str) -> None:
     if reviews:
         st.markdown(f"#### {heading}")
         for line in views.review_lines(reviews):
-            st.markdown(f"- {line}")
+            st.markdown(f"- {md(line)}")
 
 
 def review_form(record: SessionRecord, store: SessionStore, library: Library | None) -> None:
@@ -453,8 +471,9 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
 
 
 def static_table(rows: list[dict[str, Any]]) -> None:
-    """A small table rendered as HTML (wraps long Chinese text; prints and screenshots reliably)."""
-    frame = pd.DataFrame(rows)
+    """A small table rendered as HTML (wraps long Chinese text; prints and screenshots reliably).
+    Its cells are Markdown in Streamlit: text cells are escaped (`md`)."""
+    frame = pd.DataFrame([{k: md(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows])  # cells are Markdown
     if frame.empty:
         st.caption("（无）")
         return
@@ -515,7 +534,7 @@ def session_proposals(settings: Settings, store: SessionStore, record: SessionRe
         st.markdown("#### 提交到话术库的新说法")
         st.caption("复核时把“遗漏/不完整”的步骤判为“不同意”（学员其实做到了），该轮的原话会作为这一步的新说法提交，由教师在“话术库”页面审核。")
         for note in notes:
-            st.markdown(f"- {note.message}")
+            st.markdown(f"- {md(note.message)}")
 
 
 def overlay_panel(settings: Settings, library: Library) -> None:
@@ -538,12 +557,12 @@ def overlay_panel(settings: Settings, library: Library) -> None:
         st.info("没有待审核的新说法。")
     for view in pending:
         with st.container(border=True):
-            st.markdown(f"**{view.where}**")
-            st.caption(view.origin)
+            st.markdown(f"**{md(view.where)}**")
+            st.caption(md(view.origin))
             if view.expected:
-                st.markdown(f"标准用语：“{view.expected}”")
+                st.markdown(f"标准用语：“{md(view.expected)}”")
             if view.warning:
-                st.warning(view.warning)
+                st.warning(md(view.warning))
             text = st.text_input("新说法（可修改后采用）", value=view.text, key=f"ov-text-{view.id}")
             cols = st.columns([1, 1, 4])
             if cols[0].button("采用", key=f"ov-approve-{view.id}", type="primary"):
@@ -556,7 +575,7 @@ def overlay_panel(settings: Settings, library: Library) -> None:
         st.markdown("**已采用的本中心新增说法**")
         for view in approved:
             cols = st.columns([5, 1])
-            cols[0].markdown(f"- {view.where}：“{view.text}”  \n  <small>{view.origin}</small>", unsafe_allow_html=True)
+            cols[0].markdown(f"- {html_text(view.where)}：“{html_text(view.text)}”  \n  <small>{html_text(view.origin)}</small>", unsafe_allow_html=True)
             if cols[1].button("撤销", key=f"ov-withdraw-{view.id}"):
                 _decide(lambda: reject_proposal(settings, view.id, by), by)
 

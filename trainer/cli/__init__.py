@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from trainer import __version__
+from trainer.cli import console
 from trainer.config import ConfigError, Settings, find_config_file, load_settings, secret_file_warnings
 from trainer.errors import TrainerError
 
@@ -51,6 +52,14 @@ def _config_file_exists() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    console.install()  # a GBK/cp1252/ASCII console degrades the output instead of crashing
+    try:
+        return _main(argv)
+    finally:
+        console.finish()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

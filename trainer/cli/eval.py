@@ -15,7 +15,6 @@ pass/fail); the rule is in trainer/sessions/agreement.py.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from trainer.evaluation.cache import TranscriptCache
 from trainer.evaluation.dataset import load_dataset
 from trainer.evaluation.runner import MODES, ModeReport, run_evaluation
 from trainer.audio import load_audio
+from trainer.cli.console import print_json
 from trainer.pipeline import load_library, score_turns, transcribe_turns
 from trainer.scoring.document import TurnText
 
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "performances": len(performances),
             "modes": {mode: report.to_dict() for mode, report in reports.items()},
         }
-        print(json.dumps(document, ensure_ascii=False))
+        print_json(document)
     else:
         print_reports(reports, engine)
     return 0
@@ -156,7 +156,7 @@ def run_reviews(args: argparse.Namespace, settings: Settings) -> int:
         print(f"注意：使用 --reviews 时忽略评测文件夹 {args.dir}。", file=sys.stderr)
     report = agreement_from_store(SessionStore(Path(root)))
     if args.json:
-        print(json.dumps({"sessions_dir": str(root), **report.to_dict()}, ensure_ascii=False))
+        print_json({"sessions_dir": str(root), **report.to_dict()})
         return 0
     print_agreement(report, load_library(settings))
     return 0

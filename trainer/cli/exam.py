@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from trainer.cli.console import print_json
 from trainer.config import ENGINES, Settings
 from trainer.errors import ExamError
 from trainer.exam.draw import draw_questions
@@ -180,7 +180,7 @@ def _library(settings: Settings):
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    print_json(data, indent=2)
 
 
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:

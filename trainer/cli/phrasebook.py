@@ -71,7 +71,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _warn_problems(library: Library) -> None:
+def warn_problems(library: Library) -> None:
+    """One line on stderr when phrasebook files were skipped (stdout stays clean for --json)."""
     if library.problems:
         files = len({p.path for p in library.problems})
         print(f"注意：{files} 个词库文件有错误，已跳过。运行 trainer phrasebook check 查看详情。", file=sys.stderr)
@@ -142,7 +143,7 @@ def _render_reactions(step: Step, scenario: Scenario, console: Console) -> None:
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:
     library = library_from_settings(settings)
-    _warn_problems(library)
+    warn_problems(library)
     scenario = library.scenario(args.scenario)  # ScenarioNotFoundError lists the known ids
     render_scenario(scenario, Console(highlight=False))
     return 0
@@ -150,7 +151,7 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     library = library_from_settings(settings)
-    _warn_problems(library)
+    warn_problems(library)
     table = Table(title=f"场景（共 {len(library.scenarios)} 个，词库版本 {library.version or '-'}）")
     table.add_column("id", no_wrap=True)
     table.add_column("标题", overflow="fold")

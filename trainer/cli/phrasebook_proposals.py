@@ -8,14 +8,14 @@ Registered by `trainer.cli.phrasebook`. The proposals live in the centre's overl
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from trainer.cli.phrasebook import _warn_problems
+from trainer.cli.console import print_json
+from trainer.cli.phrasebook import warn_problems
 from trainer.config import Settings
 from trainer.phrasebook.loader import library_from_settings
 from trainer.phrasebook.model import Library
@@ -66,7 +66,7 @@ def _step_title(library: Library, scenario_id: str, step_id: str) -> str:
 
 def _proposals(args: argparse.Namespace, settings: Settings) -> int:
     library = library_from_settings(settings)
-    _warn_problems(library)
+    warn_problems(library)
     overlay = Overlay(settings.overlay_dir)
     known = {(p.session_id, p.step_id) for p in overlay.read().proposals}
     candidates, skipped = store_candidates(SessionStore(settings.sessions_dir), lambda sid, step: (sid, step) in known)
@@ -81,7 +81,7 @@ def _proposals(args: argparse.Namespace, settings: Settings) -> int:
             "proposals": [p.to_dict() for p in shown],
             "not_proposed": [{"session_id": s, "step_id": t, "reason": r} for s, t, r in not_proposed],
         }
-        print(json.dumps(document, ensure_ascii=False))
+        print_json(document)
         return 0
     console = Console(highlight=False)
     new = sum(1 for o in outcomes if o.created)

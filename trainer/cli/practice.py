@@ -20,6 +20,7 @@ from rich.console import Console
 
 from trainer.asr.factory import get_recognizer
 from trainer.audio import load_audio
+from trainer.cli.phrasebook import warn_problems
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 from trainer.phrasebook.loader import library_from_settings
@@ -29,6 +30,7 @@ from trainer.practice.session import STATUS_DEVICE_LOST, STATUS_FAILED, STATUS_I
 from trainer.practice.source import AudioSource, FileSource, MicrophoneSource
 from trainer.practice.ui import PracticeUI
 from trainer.practice.voice import TerminalVoice
+from trainer.sessions.model import trainee_problem
 
 
 def _positive_seconds(text: str) -> float:
@@ -98,8 +100,11 @@ def build_source(args: argparse.Namespace, settings: Settings) -> AudioSource:
 def run(args: argparse.Namespace, settings: Settings, console: Console | None = None) -> int:
     if args.fast and not args.input_file:
         raise TrainerError("--fast 只能与 --input-file 一起使用（麦克风总是实时的）。", "--fast given without --input-file")
+    if problem := trainee_problem(args.trainee, args.name):
+        raise TrainerError(problem, "unprintable --trainee/--name")
     console = console or Console()
     library = library_from_settings(settings)
+    warn_problems(library)
     scenario = library.scenario(args.scenario)
     source = build_source(args, settings)
     with console.status("正在加载语音识别模型…"):

@@ -10,12 +10,13 @@ reason on bad input or an unknown scenario.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from trainer.cli.console import print_json
+from trainer.cli.phrasebook import warn_problems
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.text and not args.audio:
         raise TrainerError("请给出录音文件，或用 --text 给出要评分的文字。", "neither AUDIO nor --text given")
     library = load_library(settings)
+    warn_problems(library)
     library.scenario(args.scenario)
     if args.text:
         result = score_text(args.text, args.scenario, settings, library=library, exam=args.exam)
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             cache=TranscriptCache() if args.cache else None,
         )
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        print_json(result.to_dict())
     else:
         print_report(result)
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from trainer.cli.console import print_json
 from trainer.config import Settings
 from trainer.dialogue import record_dialogue
 from trainer.phrasebook.model import REACTION_LABELS
@@ -120,7 +120,7 @@ def _fmt_passed(value: bool | None) -> str:
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     rows = _store(settings).list(_filter(args, args.limit))
     if args.json:
-        print(json.dumps([row.to_dict() for row in rows], ensure_ascii=False, indent=2))
+        print_json([row.to_dict() for row in rows], indent=2)
         return 0
     console = _console()
     if not rows:
@@ -149,7 +149,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     problems = store.verify_audio(args.id)
     if args.json:
         data = {"record": record.to_dict(), "reviews": [r.to_dict() for r in reviews], "audio_problems": problems}
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print_json(data, indent=2)
         return 0
     console = _console()
     folder = store.session_dir(record.id)

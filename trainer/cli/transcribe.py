@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from trainer.asr.base import Recognizer
 from trainer.asr.factory import get_recognizer
 from trainer.audio import load_audio
+from trainer.cli.console import print_json
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 
@@ -57,5 +57,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         engine = recognizer.engine if recognizer else (args.engine or settings.engine)
         model = recognizer.model_name if recognizer else ""
-        print(json.dumps({"engine": engine, "model": model, "files": results}, ensure_ascii=False, indent=1))
+        print_json({"engine": engine, "model": model, "files": results}, indent=1)
     return 2 if failed else 0

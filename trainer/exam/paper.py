@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from trainer.bounded_yaml import YamlLimitError, compose
 from trainer.config import SHIPPED_EXAM_PAPERS
 from trainer.errors import ExamError
 
@@ -41,6 +42,7 @@ SHIPPED_PAPERS = SHIPPED_EXAM_PAPERS
 FEEDBACK_MODES = ("end", "hidden")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 MAX_TIME_LIMIT = 600.0
+MAX_PAPER_BYTES = 256 * 1024  # the shipped papers are about 1 KB
 TOP_KEYS = (
     "id",
     "version",
@@ -268,7 +270,9 @@ def parse_paper(text: str, path: Path | None = None, scenario_ids: Iterable[str]
     """Parse and validate a paper. `scenario_ids`: the known scenarios (None: not checked here)."""
     check = _Checker(path)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text)
+    except YamlLimitError as exc:
+        raise PaperError([PaperProblem(path, exc.line, "", exc.user_message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -396,6 +400,9 @@ def parse_paper(text: str, path: Path | None = None, scenario_ids: Iterable[str]
 
 def load_paper(path: Path, scenario_ids: Iterable[str] | None = None) -> Paper:
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_PAPER_BYTES:
+            raise PaperError([PaperProblem(Path(path), 0, "", f"文件过大（{size // 1024} KB，上限 {MAX_PAPER_BYTES // 1024} KB）。试卷只列场景和规则，请检查是否放错了文件")])
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ExamError(f"找不到试卷文件 {path}。", f"paper file {path} not found") from None

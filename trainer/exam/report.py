@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -14,6 +13,7 @@ from trainer.exam.paper import DIMENSIONS
 from trainer.exam.records import ROSTER_COLUMNS, ExamResult, RosterRow, state_label
 from trainer.phrasebook.model import Library
 from trainer.sessions.model import parse_utc
+from trainer.spreadsheet import fill_sheet, write_csv
 
 STATUS_LABELS = {"hit": "✓ 做到", "partial": "△ 部分", "missed": "✗ 遗漏"}
 
@@ -210,29 +210,21 @@ def _roster_table(rows: Sequence[RosterRow], head: LedgerHead | None = None) -> 
 
 def export_roster(rows: Sequence[RosterRow], path: Path, head: LedgerHead | None = None) -> Path:
     """Write the roster as CSV (UTF-8 with BOM, opens in Excel) or Excel (.xlsx), by the suffix.
-    With `head` (the ledger's last entry), every row carries it (column 导出时账本末尾)."""
+    With `head` (the ledger's last entry), every row carries it (column 导出时账本末尾).
+    Cells go through `trainer.spreadsheet`: never a formula, control characters dropped."""
     path = Path(path)
     header, body = _roster_table(rows, head)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".csv":
-            with path.open("w", encoding="utf-8-sig", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(header)
-                writer.writerows(body)
+            write_csv(path, header, body)
         elif path.suffix.lower() == ".xlsx":
             from openpyxl import Workbook
-            from openpyxl.styles import Font
 
             book = Workbook()
             sheet = book.active
             sheet.title = "考试成绩"
-            sheet.append(header)
-            for cell in sheet[1]:
-                cell.font = Font(bold=True)
-            for values in body:
-                sheet.append(values)
-            sheet.freeze_panes = "A2"
+            fill_sheet(sheet, header, body)  # a candidate named "=HYPERLINK(…)" stays text
             for column in sheet.columns:
                 width = max(len(str(c.value or "")) for c in column)
                 sheet.column_dimensions[column[0].column_letter].width = min(max(8, width * 1.6), 60)

@@ -42,6 +42,7 @@ from trainer.exam.seal import Ledger, exam_key, session_digests
 from trainer.phrasebook.model import Library, Scenario
 from trainer.sessions.model import SessionRecord, new_session_id, utc_now
 from trainer.sessions.store import SessionStore, turn_records
+from trainer.usertext import clean_input, input_problem
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,8 @@ Marker = Callable[[Scenario, Sequence[Answer]], MarkedAnswer]
 
 def check_candidate(candidate_id: str, candidate_name: str = "") -> tuple[str, str]:
     """Normalised (id, name), or a Chinese error naming what is wrong."""
-    cid = (candidate_id or "").strip()
-    name = (candidate_name or "").strip()
+    cid = clean_input(candidate_id or "")
+    name = clean_input(candidate_name or "")
     if not cid:
         raise ExamError("请填写考生编号（工号）。", "empty candidate id")
     if len(cid) > MAX_CANDIDATE_ID or not _CANDIDATE_RE.match(cid):
@@ -109,9 +110,18 @@ def check_candidate(candidate_id: str, candidate_name: str = "") -> tuple[str, s
             f"考生编号“{cid}”无效：只能使用字母、数字、下划线和连字符，最多 {MAX_CANDIDATE_ID} 个字符。",
             f"bad candidate id {cid!r}",
         )
-    if len(name) > 64 or "\n" in name:
-        raise ExamError("考生姓名过长或含有换行。", "bad candidate name")
+    if len(name) > 64:
+        raise ExamError("考生姓名最多 64 个字符。", "candidate name too long")
+    if problem := input_problem(name, "考生姓名"):
+        raise ExamError(problem, f"unprintable candidate name {name!r}")
     return cid, name
+
+
+def _check_typed(*fields: tuple[str, str, bool]) -> None:
+    """(label, text, multiline) of what an instructor typed: printable text only, before it is sealed."""
+    for label, text, multiline in fields:
+        if problem := input_problem(text.strip(), label, multiline=multiline):
+            raise ExamError(problem, f"unprintable {label}")
 
 
 def _questions(paper: Paper, draw: Draw, library: Library) -> tuple[ExamQuestion, ...]:
@@ -385,6 +395,7 @@ def override_exam(
         raise ExamError("请填写改判的考评员姓名。", "override without instructor")
     if not comment.strip():
         raise ExamError("改判必须填写说明（为什么改判）。", "override without comment")
+    _check_typed(("考评员姓名", instructor, False), ("改判说明", comment, True))
     body = {"instructor": instructor.strip(), "passed": bool(passed), "total": _check_total(total, "改判"), "comment": comment.strip()}
 
     def check(result: ExamResult) -> None:
@@ -414,6 +425,7 @@ def decide_review(
         raise ExamError("请填写复核教师姓名。", "review decision without reviewer")
     if not reason.strip():
         raise ExamError("复核结论必须填写理由。", "review decision without reason")
+    _check_typed(("复核教师姓名", reviewer, False), ("复核理由", reason, True))
     body = {
         "instructor": reviewer.strip(),
         "passed": bool(passed),
@@ -460,6 +472,7 @@ def grant_attempt(
     store = store or SessionStore(settings.sessions_dir)
     if not instructor.strip() or not reason.strip():
         raise ExamError("登记补考须填写考评员姓名和原因。", "grant without instructor or reason")
+    _check_typed(("考评员姓名", instructor, False), ("补考原因", reason, True))
     if not 1 <= extra_attempts <= 5:
         raise ExamError("一次可登记 1 到 5 次补考机会。", f"extra_attempts {extra_attempts}")
     body = {

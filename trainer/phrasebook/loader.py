@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import hashlib
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,10 @@ from trainer.phrasebook.overlay import Overlay, merge_approved
 from trainer.phrasebook.parse import ParsedFile, parse_file
 from trainer.phrasebook.placeholders import DEFAULT_PLACEHOLDERS
 
+log = logging.getLogger(__name__)
+
 SUFFIXES = (".yaml", ".yml")
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024  # 12x the largest shipped file; 1 MB of YAML takes seconds to parse
 
 
 def load_library(dirs: Sequence[Path], placeholders: Mapping[str, str]) -> Library:
@@ -126,13 +129,17 @@ def _parse_all(dirs: Sequence[Path], placeholders: Mapping[str, str]) -> tuple[l
         try:
             size = file.stat().st_size
             if size > MAX_FILE_BYTES:
-                problems.append(PhrasebookProblem(file, 0, "", f"文件过大（{size // 1024} KB，上限 {MAX_FILE_BYTES // 1024 // 1024} MB）。请拆分成多个文件"))
+                problems.append(PhrasebookProblem(file, 0, "", f"文件过大（{size // 1024} KB，上限 {MAX_FILE_BYTES // 1024} KB）。请拆分成多个文件"))
                 continue
             data = file.read_bytes()
         except OSError as exc:
             problems.append(PhrasebookProblem(file, 0, "", f"无法读取文件：{exc.strerror or exc}"))
             continue
-        parsed.append(parse_file(file, data, values))
+        try:
+            parsed.append(parse_file(file, data, values))
+        except Exception as exc:  # one file must never take the whole library (and every page) down
+            log.exception("unexpected error parsing phrasebook %s", file)
+            problems.append(PhrasebookProblem(file, 0, "", f"无法读取此文件（{type(exc).__name__}），已跳过。请检查文件内容，或把它发给管理员"))
     return parsed, problems
 
 

@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from trainer.durable import fsync_dir, synced_temp
 from trainer.errors import PhrasebookError
 from trainer.phrasebook.model import Library, PhrasebookProblem, Step
+from trainer.usertext import input_problem
 
 FORMAT_VERSION = 1
 MAX_TEXT_CHARS = 60  # a proposed phrasing is one short utterance, not a whole turn of several steps
@@ -105,7 +106,7 @@ def text_problem(text: str) -> str:
         return f"说法过长（{len(text)} 字，上限 {MAX_TEXT_CHARS} 字）。一条说法应只包含这一步要说的话"
     if "{" in text or "}" in text:
         return "说法中不能含有花括号 { }（话术库用它标记金额等占位）"
-    if any(unicodedata.category(c) == "Cc" for c in text):
+    if input_problem(text, "说法"):
         return "说法中含有控制字符"
     return ""
 
@@ -264,6 +265,8 @@ def _parse(path: Path, size: int | None = None) -> Proposal:
         raise ValueError("不是 UTF-8 文本") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）") from None
+    except RecursionError:
+        raise ValueError("嵌套层数过多，不是本软件写出的文件") from None
     except TypeError as exc:
         raise ValueError(f"字段有误（{exc}）") from None
     if path.stem != proposal.id:
@@ -497,6 +500,8 @@ def _who(by: str) -> str:
         raise OverlayError("请填写审核人姓名。", "decision without a name")
     if len(by) > 40:
         raise OverlayError("审核人姓名最多 40 个字。", "decider name too long")
+    if problem := input_problem(by, "审核人姓名"):
+        raise OverlayError(problem, "unprintable decider name")
     return by
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from trainer.bounded_yaml import YamlLimitError, compose
 from trainer.phrasebook.model import (
     CUE_SEPARATOR,
     CUE_WORD_MAX,
@@ -107,7 +108,10 @@ def _compose(reader: NodeReader, data: bytes) -> Node | None:
         reader.problem(line, "", "文件不是 UTF-8 编码。请在编辑器里用“UTF-8”编码重新保存")
         return None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text)
+    except YamlLimitError as exc:
+        reader.problem(exc.line, "", exc.user_message)
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and "quoted scalar" in str(exc.context):

@@ -2,13 +2,13 @@
 
 `.xlsx`: one workbook with the sheets 会话 and 步骤. `.csv`: two files, PATH (sessions) and
 PATH's stem + `_steps.csv` (steps), UTF-8 with BOM so that Excel opens the Chinese text
-correctly. Files are written to a temporary name and renamed, so an interrupted export never
+correctly. Every cell goes through `trainer.spreadsheet` (text a spreadsheet would run as a formula
+is neutralised, control characters are dropped). Files are written to a temporary name and renamed, so an interrupted export never
 leaves a half file under the requested name.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,6 +20,7 @@ from trainer.errors import SessionStoreError
 from trainer.sessions.model import KIND_LABELS, SessionFilter, SessionSummary, StepRow, parse_utc
 from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
 from trainer.sessions.store import SessionStore
+from trainer.spreadsheet import fill_sheet, write_csv
 
 STATUS_LABELS = {"hit": "命中", "partial": "部分", "missed": "遗漏"}
 DIMENSION_LABELS = {
@@ -132,8 +133,8 @@ def export_sessions(store: SessionStore, flt: SessionFilter | None, path: Path) 
         paths: tuple[Path, ...] = (path,)
     else:
         steps_path = steps_csv_path(path)
-        _atomic_write(path, lambda tmp: _write_csv(tmp, session_headers, session_rows))
-        _atomic_write(steps_path, lambda tmp: _write_csv(tmp, step_headers, step_rows))
+        _atomic_write(path, lambda tmp: write_csv(tmp, session_headers, session_rows))
+        _atomic_write(steps_path, lambda tmp: write_csv(tmp, step_headers, step_rows))
         paths = (path, steps_path)
     return ExportReport(paths=paths, sessions=len(session_rows), steps=len(step_rows), warnings=tuple(warnings))
 
@@ -156,17 +157,6 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise SessionStoreError(f"无法写入 {path}：{exc.strerror or exc}。", f"writing {path}: {exc}") from exc
 
 
-def _csv_value(value: Any) -> Any:
-    return "" if value is None else value
-
-
-def _write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(headers)
-        writer.writerows([_csv_value(v) for v in row] for row in rows)
-
-
 def _write_xlsx(
     path: Path,
     session_headers: Sequence[str],
@@ -175,8 +165,6 @@ def _write_xlsx(
     step_rows: Sequence[Sequence[Any]],
 ) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
@@ -184,15 +172,7 @@ def _write_xlsx(
     workbook.remove(first)
     for title, headers, rows in (("会话", session_headers, session_rows), ("步骤", step_headers, step_rows)):
         sheet = workbook.create_sheet(title)
-        sheet.append(list(headers))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row_number, row in enumerate(rows, start=2):
-            for column, value in enumerate(row, start=1):
-                cell = sheet.cell(row=row_number, column=column, value=ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value)
-                if cell.data_type == "f":
-                    cell.data_type = "s"  # a trainee name like "=1+1" is text, never a formula
-        sheet.freeze_panes = "A2"
+        fill_sheet(sheet, headers, rows)  # a trainee name like "=1+1" is text, never a formula
         for index, header in enumerate(headers, start=1):
             longest = max([len(str(header)) * 2, *(len(str(r[index - 1] or "")) for r in rows[:200])])
             sheet.column_dimensions[get_column_letter(index)].width = min(max(10, longest + 2), 60)

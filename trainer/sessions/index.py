@@ -22,6 +22,7 @@ from trainer.durable import open_private, private_file
 from trainer.errors import SessionStoreError
 from trainer.sessions.model import SessionFilter, SessionRecord, SessionSummary, StepRow, StepStat, local_day_start_utc
 from trainer.sessions.review import Review
+from trainer.usertext import printable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -326,6 +327,12 @@ def _summary(row: tuple[Any, ...]) -> SessionSummary:
     return SessionSummary(*values)
 
 
+def _printable(*values: Any) -> tuple[Any, ...]:
+    """Index text without control characters or lone surrogates (SQLite refuses the latter: one
+    hand-edited session.json must not stop a reindex); the session folder keeps the original."""
+    return tuple(printable(v) if isinstance(v, str) else v for v in values)
+
+
 def _upsert(conn: sqlite3.Connection, record: SessionRecord, reviews: list[Review]) -> None:
     last = reviews[-1] if reviews else None
     overriding = last is not None and last.overall == "override"
@@ -338,7 +345,7 @@ def _upsert(conn: sqlite3.Connection, record: SessionRecord, reviews: list[Revie
         "engine, model, started_at, finished_at, turns, total, passed, review_count, last_reviewer, reviewed_at, "
         "review_overall, override_total, override_passed, effective_total, effective_passed) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
+        _printable(
             record.id, record.kind, record.trainee_id, record.trainee_name, record.scenario_id, record.scenario_title,
             record.phrasebook_version, record.engine, record.model, record.started_at, record.finished_at,
             len(record.turns), record.total, None if record.passed is None else int(record.passed),
@@ -358,7 +365,7 @@ def _upsert(conn: sqlite3.Connection, record: SessionRecord, reviews: list[Revie
         conn.execute(
             "INSERT INTO steps (session_id, position, step_id, expected, status, similarity, matched_text, turn, "
             "review_verdict, review_comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
+            _printable(
                 record.id, position, step["id"], str(step.get("expected") or ""), step["status"],
                 _num(step.get("similarity")), str(step.get("matched_text") or ""), _int(step.get("turn")),
                 verdict, comment,

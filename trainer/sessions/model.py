@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from trainer.errors import SessionStoreError
+from trainer.usertext import input_problem
 
 SCHEMA_VERSION = 1
 KINDS = ("practice", "exam")
@@ -238,6 +239,11 @@ def _bad(reason_zh: str, reason_en: str) -> SessionStoreError:
 
 _AUDIO_NAME_RE = re.compile(r"^turn\d{2,}\.[a-z0-9]{2,5}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def trainee_problem(trainee_id: str, name: str) -> str | None:
+    """Why this 工号 / 姓名 cannot be stored (Chinese), or None: printable text only."""
+    return input_problem(trainee_id, "工号") or input_problem(name, "姓名")
 
 
 def validate_record(record: SessionRecord, *, require_id: bool) -> None:

@@ -52,9 +52,11 @@ from trainer.sessions.model import (
     TurnRecord,
     check_session_id,
     new_session_id,
+    trainee_problem,
     validate_record,
 )
 from trainer.sessions.review import Review
+from trainer.usertext import input_problem
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +269,8 @@ class SessionStore:
         fixed_id = bool(record.id)
         record = replace(record, turns=tuple(turns))
         validate_record(record, require_id=False)
+        if problem := trainee_problem(record.trainee_id, record.trainee_name):  # new records only: old ones still load
+            raise SessionStoreError(problem, f"unprintable trainee id/name {record.trainee_id!r} {record.trainee_name!r}")
         if not fixed_id:
             record = replace(record, id=new_session_id(record.trainee_id, record.started_at))
         self._ensure_root()
@@ -508,6 +512,11 @@ class SessionStore:
         """Store a review as a new file beside the record. The record and earlier reviews are never touched."""
         record = self.load(session_id, check_audio=False)
         review.validate(record)
+        problem = input_problem(review.reviewer, "复核人") or input_problem(review.comment, "复核意见", multiline=True)
+        for verdict in review.steps.values():
+            problem = problem or input_problem(verdict.comment, "步骤备注", multiline=True)
+        if problem:
+            raise SessionStoreError(problem, f"unprintable text in a review of {session_id}")
         if record.kind == "exam" and review.overall == "override":
             raise SessionStoreError(
                 "考试成绩不能在这里改判：请在“考试管理”页面或用 `trainer exam override` 改判，改判会作为新的密封记录保存。",

@@ -4,12 +4,14 @@ import streamlit as st
 
 from trainer.app import drafts, services, ui, views
 from trainer.app import state as app_state
+from trainer.app.markup import md
 
 ui.page_setup("练习")
 settings = ui.settings_or_stop()
 st.title(":material/mic: 练习")
 status = ui.engine_banner(settings)
 library = ui.library_or_stop(settings)
+ui.skipped_phrasebooks(library, "培训管理员")
 who = ui.identity_form("practice-identify")
 if who is None:
     st.stop()
@@ -97,9 +99,9 @@ if run.finished and run.score:
 ui.legend()
 for turn in run.turns:
     with st.chat_message("客户", avatar=":material/support_agent:"):
-        st.markdown(f"**第 {turn.index} 轮** · {views.say(turn.prompt)}")
+        st.markdown(f"**第 {turn.index} 轮** · {md(views.say(turn.prompt))}")
         if turn.reaction:
-            st.caption(views.reaction_note(scenario, turn.reaction))
+            st.caption(md(views.reaction_note(scenario, turn.reaction)))
     with st.chat_message("学员", avatar=":material/record_voice_over:"):
         result = views.turn_result(run.score or {}, turn.index, scenario, library, turn.step_id)
         if turn.index == run.last_turn:
@@ -120,9 +122,9 @@ cue = services.current_cue(run, scenario)
 if cue is not None:
     index = run.current
     with st.chat_message("客户", avatar=":material/support_agent:"):
-        st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {views.say(cue.line)}")
+        st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {md(views.say(cue.line))}")
         if cue.reaction:
-            st.caption(views.reaction_note(scenario, cue.reaction))
+            st.caption(md(views.reaction_note(scenario, cue.reaction)))
         voice, voice_problem = services.customer_voice(cue.line, settings, f"{run.run_id}-{index}-{cue.step_id}", once=False)
         if voice:
             st.iframe(voice, height=40)  # says the line once on arrival; 重听 repeats it

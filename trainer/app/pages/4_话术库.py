@@ -4,6 +4,7 @@
 import streamlit as st
 
 from trainer.app import services, ui, views
+from trainer.app.markup import md
 
 ui.page_setup("话术库")
 settings = ui.settings_or_stop()
@@ -12,7 +13,7 @@ library = ui.library_or_stop(settings)
 
 problems = views.problem_lines(library)
 if problems:
-    st.error("以下话术库文件有错误，已跳过（请修改后刷新本页）：\n\n" + "\n".join(f"- {line}" for line in problems))
+    st.error("以下话术库文件有错误，已跳过（请修改后刷新本页）：\n\n" + "\n".join(f"- {md(line)}" for line in problems))
 st.caption(
     f"共 {len(library.scenarios)} 个场景、{len(library.forbidden)} 条通用服务忌语 · 话术库版本 {library.version} · "
     "修改标准用语请编辑 phrasebooks/ 中的 YAML 文件；教师复核中提出的新说法在“本中心新增说法”中审核。"

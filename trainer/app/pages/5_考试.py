@@ -6,6 +6,7 @@ import time
 import streamlit as st
 
 from trainer.app import exam_flow, exam_views, services, ui
+from trainer.app.markup import md
 from trainer.app import state as app_state
 from trainer.errors import TrainerError
 from trainer.exam import exam_key, load_papers, plan_exam, start_exam, submit_exam
@@ -25,7 +26,7 @@ run: exam_flow.ExamRun | None = st.session_state.get(exam_flow.EXAM_RUN)
 if run is not None and run.result is not None:
     shown = exam_views.candidate_result(run.result.candidate_view())
     st.subheader(run.plan.paper.title)
-    st.caption(f"考生 {run.plan.candidate_name}（{run.plan.candidate_id}）· 考试编号 {shown.exam_id}")
+    st.caption(md(f"考生 {run.plan.candidate_name}（{run.plan.candidate_id}）· 考试编号 {shown.exam_id}"))
     if shown.pending_review:
         st.warning(f"## 考试结果：{shown.verdict}", icon=":material/hourglass_top:")
         st.info(shown.review_message, icon=":material/rate_review:")
@@ -44,23 +45,23 @@ if run is not None and run.result is not None:
             st.warning(shown.override)
         if shown.reasons:
             st.markdown("**未通过原因**")
-            st.markdown("\n".join(f"- {r}" for r in shown.reasons))
+            st.markdown("\n".join(f"- {md(r)}" for r in shown.reasons))
         if shown.notes:
             st.markdown("**备注**")
-            st.markdown("\n".join(f"- {n}" for n in shown.notes))
+            st.markdown("\n".join(f"- {md(n)}" for n in shown.notes))
         st.markdown("**各题得分**")
         ui.dataframe(shown.questions)
         if shown.dimensions:
             st.markdown("**各维度平均分**")
             ui.dataframe(shown.dimensions)
         for line in shown.forbidden:
-            st.error(f"服务忌语 · {line}", icon=":material/block:")
+            st.error(f"服务忌语 · {md(line)}", icon=":material/block:")
         for title, lines in shown.feedback:
             st.markdown(f"**改进意见 · {title}**")
-            st.markdown("\n".join(f"- {x}" for x in lines))
+            st.markdown("\n".join(f"- {md(x)}" for x in lines))
         for title, phrases in shown.missed:
             st.markdown(f"**没做到或不完整的步骤，标准说法 · {title}**")
-            st.markdown("\n".join(f"- “{p}”" for p in phrases))
+            st.markdown("\n".join(f"- “{md(p)}”" for p in phrases))
     st.caption(f"成绩已封存，封印指纹 {shown.fingerprint}。如对结果有疑问，请联系考核负责人并提供考试编号。")
     if st.button("完成", type="primary", key="exam-done"):
         st.session_state.pop(exam_flow.EXAM_RUN, None)
@@ -74,7 +75,7 @@ if run is not None:
     st.html("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}</style>")
     head = st.columns([4, 2])
     head[0].subheader(plan.paper.title)
-    head[1].caption(f"考生 {plan.candidate_name}（{plan.candidate_id}）· 第 {plan.attempt} 次")
+    head[1].caption(md(f"考生 {plan.candidate_name}（{plan.candidate_id}）· 第 {plan.attempt} 次"))
     prog = exam_views.progress(run.turns_per_question, run.answered_per_question)
     st.progress(prog.fraction, text=prog.label)
     if run.notice:
@@ -182,7 +183,7 @@ if pending is not None:
         st.session_state.pop(PENDING, None)
         st.rerun()
     st.subheader(f"确认考试规则 · {paper.title}")
-    st.markdown(f"考生：**{pending['name'] or '（未填姓名）'}**（编号 {pending['candidate_id']}）")
+    st.markdown(f"考生：**{md(pending['name'] or '（未填姓名）')}**（编号 {md(pending['candidate_id'])}）")
     if paper.description:
         st.caption(paper.description)
     st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(exam_views.rules_lines(paper, settings.pass_mark), 1)))
@@ -205,6 +206,7 @@ if pending is not None:
     st.stop()
 
 # --------------------------------------------------------------------------- choose the paper, identify
+ui.skipped_phrasebooks(library, "考核负责人")
 st.subheader("选择试卷并登记")
 ids = sorted(papers.papers)
 paper_id = st.selectbox("试卷", ids, format_func=lambda pid: exam_views.paper_label(papers.papers[pid]), key="exam-paper")

@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from trainer.app import exam_views, services, ui, views
+from trainer.app.markup import md
 from trainer.exam import (
     ExamKeyError,
     decide_review,
@@ -81,20 +82,20 @@ with tab_roster:
         chosen = st.selectbox("打开考试记录", [None, *labels], format_func=lambda e: "（请选择）" if e is None else labels[e], key="x-open")
         result = ui.guarded(lambda: load_result(store, chosen), "读取考试记录") if chosen else None
         if result is not None:
-            st.markdown(f"### {result.candidate_name or result.candidate_id} · {result.paper.title}")
+            st.markdown(f"### {md(result.candidate_name or result.candidate_id)} · {md(result.paper.title)}")
             for label, value in exam_views.result_header(result):
-                st.markdown(f"**{label}**：{value}")
+                st.markdown(f"**{label}**：{md(value)}")
             kind, banner = exam_views.result_banner(result)
             {"success": st.success, "error": st.error, "warning": st.warning}[kind](banner)
             if result.verdict.review_reasons:
-                st.markdown("**待复核原因（机评）**\n" + "\n".join(f"- {r}" for r in result.verdict.review_reasons))
+                st.markdown("**待复核原因（机评）**\n" + "\n".join(f"- {md(r)}" for r in result.verdict.review_reasons))
             for o, line in zip(result.overrides, exam_views.override_lines(result)):
-                st.warning(f"{exam_views.override_kind(o)} · {line}")
+                st.warning(f"{exam_views.override_kind(o)} · {md(line)}")
             if result.verdict.reasons:
                 heading = "机评未通过的依据（机器无法确定，仅供复核参考）" if result.verdict.under_review else "未通过原因（机评）"
-                st.markdown(f"**{heading}**\n" + "\n".join(f"- {r}" for r in result.verdict.reasons))
+                st.markdown(f"**{heading}**\n" + "\n".join(f"- {md(r)}" for r in result.verdict.reasons))
             if result.verdict.notes:
-                st.markdown("**备注**\n" + "\n".join(f"- {n}" for n in result.verdict.notes))
+                st.markdown("**备注**\n" + "\n".join(f"- {md(n)}" for n in result.verdict.notes))
             st.markdown("**各题各维度得分**")
             ui.dataframe(exam_views.breakdown_rows(result))
 
@@ -107,7 +108,7 @@ with tab_roster:
                 st.iframe(report_html, height=900)
 
             for q in result.questions:
-                with st.expander(f"第 {q.index} 题 · {q.scenario_title}：逐轮录音与识别文字"):
+                with st.expander(f"第 {q.index} 题 · {md(q.scenario_title)}：逐轮录音与识别文字"):
                     record = ui.guarded(lambda: store.load(q.session_id, check_audio=False), "读取答题记录")
                     if record is None:
                         continue
@@ -118,7 +119,7 @@ with tab_roster:
                     ui.legend()
                     for turn, (audio, problem) in zip(record.turns, services.turn_audio(store, record)):
                         with st.container(border=True):
-                            st.markdown(f"**第 {turn.index} 轮** · 客户：{turn.prompt or '（无台词）'}")
+                            st.markdown(f"**第 {turn.index} 轮** · 客户：{md(turn.prompt or '（无台词）')}")
                             if turn.index in notes:
                                 st.caption(notes[turn.index])
                             if audio is not None:
@@ -179,7 +180,7 @@ with tab_verify:
             else:
                 st.error(exam_views.verify_headline(report), icon=":material/gpp_bad:")
                 for problem in report.problems:
-                    st.markdown(f"- {problem.message}")
+                    st.markdown(f"- {md(problem.message)}")
                 ui.dataframe(exam_views.verify_rows(report))
             if line := exam_views.unfinished_line(report):
                 st.caption(line)
@@ -209,4 +210,4 @@ with tab_grant:
                     lambda: grant_attempt(settings, papers[g_paper], g_candidate, g_instructor, g_reason, int(g_extra), store), "登记补考"
                 )
                 if entry is not None:
-                    st.success(f"已登记：考生 {g_candidate.strip()} 可在“{papers[g_paper].title}”上补考 {int(g_extra)} 次（账本第 {entry['seq']} 号记录）。")
+                    st.success(f"已登记：考生 {md(g_candidate.strip())} 可在“{papers[g_paper].title}”上补考 {int(g_extra)} 次（账本第 {entry['seq']} 号记录）。")
