@@ -170,4 +170,3 @@ def test_verify_report_lines() -> None:
     assert headline.startswith("发现 1 处问题") and "S1" in headline and "X1" in headline
     assert ev.verify_rows(bad) == [{"问题": problem.message, "类型": "changed", "账本行": 3, "考试编号": "X1", "会话编号": "S1", "考生编号": "E1"}]
     assert ev.unfinished_line(bad) == ""
-

@@ -78,11 +78,6 @@ def first_cue(scenario: Scenario) -> Cue:
     return Cue(step.id, step.customer)
 
 
-def scripted_cues(scenario: Scenario) -> list[Cue]:
-    """The dialogue as written, when every answer is as expected (no reactions)."""
-    return [Cue(step.id, step.customer) for step in scenario.steps]
-
-
 def _next_script_step(scenario: Scenario, cues: Sequence[Cue]) -> Step | None:
     """The script step after the last script step answered (the first one when none was)."""
     ids = [s.id for s in scenario.steps]
