@@ -111,3 +111,14 @@ def test_finishing_right_after_the_escalation_counts_the_demanded_apology(app_en
     steps = {s["id"]: s["status"] for s in record.score["steps"]}
     assert steps["deescalate"] == "missed"
     assert [s["id"] for s in record.score["steps"]][:3] == ["greet", "soothe", "deescalate"]
+
+
+def test_phrasebook_view_shows_reactions_and_extra_steps() -> None:
+    from trainer.app import views
+
+    library = library_from_settings(load_settings())
+    rows = views.step_rows(library.scenario("complaint"))
+    soothe = next(r for r in rows if r["步骤"] == "安抚情绪")
+    assert "说了忌语 → “你这什么态度！我要找你们领导！” 并要求先做「再次致歉安抚（客户被激怒后）」" in soothe["客户反应"]
+    assert rows[-1]["序号"] == "补救" and rows[-1]["步骤"] == "再次致歉安抚（客户被激怒后）"
+    assert "客户反应" not in views.step_rows(library.scenario("business"))[0]  # no reactions written there

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from trainer.app.highlight import highlight_html, turn_html
-from trainer.phrasebook.model import ROLES, Library, Scenario, Step
+from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.feedback import fill_slots
 from trainer.scoring.result import VERDICT_LABELS, AmountCheck, verdict_of
@@ -478,9 +478,25 @@ def show_slots(step: Step, text: str) -> str:
     return _SLOT.sub(label, text)
 
 
+def reaction_text(step: Step, scenario: Scenario) -> str:
+    """A step's reactions, one per line: 说了忌语 → “你这什么态度！” 并要求先做「再次致歉安抚」."""
+    lines = []
+    for kind, reaction in step.reactions.items():
+        text = f"“{reaction.line}”" if reaction.line else ""
+        if reaction.insert:
+            try:
+                title = scenario.step(reaction.insert).title
+            except KeyError:
+                title = reaction.insert
+            text += f"{' ' if text else ''}并要求先做「{title}」"
+        lines.append(f"{REACTION_LABELS[kind]} → {text}")
+    return "\n".join(lines)
+
+
 def step_rows(scenario: Scenario) -> list[dict[str, Any]]:
-    """The steps of a scenario for the read-only phrasebook view."""
-    return [
+    """The steps of a scenario for the read-only phrasebook view; with reactions, a 客户反应 column
+    and the extra steps (补救) after the script."""
+    rows = [
         {
             "序号": n,
             "步骤": step.title,
@@ -491,8 +507,14 @@ def step_rows(scenario: Scenario) -> list[dict[str, Any]]:
             "必做": "是" if step.required else "否",
             "提示": step.tip,
         }
-        for n, step in enumerate(scenario.steps, start=1)
+        for n, step in enumerate(scenario.steps + scenario.extra_steps, start=1)
     ]
+    if scenario.reacts:
+        for row, step in zip(rows, scenario.steps + scenario.extra_steps):
+            row["客户反应"] = reaction_text(step, scenario)
+            if step.extra:
+                row["序号"], row["必做"] = "补救", "插入后必做"
+    return rows
 
 
 def forbidden_rows(library: Library, scenario_id: str | None = None) -> list[dict[str, Any]]:
