@@ -24,7 +24,7 @@ def test_practice_element_has_a_replay_button_and_the_server_audio() -> None:
     assert f"data:audio/wav;base64,{base64.b64encode(wav).decode()}" in html
     assert '<button id="b"' in html and "重听" in html and "controls" not in html
     config = config_of(html)
-    assert config == {"text": "同志，还能办吗？", "key": "trainer-said-run-1-greet", "once": False, "wanted": "", "browser": True}
+    assert config == {"clips": [], "text": "同志，还能办吗？", "key": "trainer-said-run-1-greet", "once": False, "wanted": "", "browser": True}
 
 
 def test_exam_element_plays_once() -> None:

@@ -94,16 +94,23 @@ def warm_up(settings: Settings, library: Library) -> None:
         log.info("warm-up scoring failed: %s", exc.log_message)
 
 
-def customer_voice(line: str, settings: Settings, key: str, *, once: bool) -> tuple[str, str]:
-    """The element that says the customer's line in the browser (trainer.app.voice: the browser's
-    Chinese voice, else the server's espeak-ng audio) as HTML for st.iframe, "" when there is
-    nothing to say; and a Chinese problem to show ("" when none)."""
+def customer_voice(
+    line: str, settings: Settings, key: str, *, once: bool, scenario: Scenario | None = None
+) -> tuple[str, str]:
+    """The element that says the customer's line in the browser (trainer.app.voice: the centre's
+    recorded clips of `scenario`, else the browser's Chinese voice, else the server's espeak-ng
+    audio) as HTML for st.iframe, "" when there is nothing to say; and a Chinese problem to show
+    ("" when none)."""
     from trainer.app.voice import BROWSER_OFF, customer_voice_html
     from trainer.dialogue import spoken_text
+    from trainer.phrasebook.clips import clips_for_line
 
     text = spoken_text(line)
     if not text:
         return "", ""
+    clips = clips_for_line(settings.overlay_dir, scenario, line) if scenario is not None else []
+    if clips:
+        return customer_voice_html(text, None, key, once=once, browser_voice=settings.browser_voice, clips=clips), ""
     wav, problem = customer_audio(line, settings)
     if wav is None and settings.browser_voice.strip().lower() in BROWSER_OFF:
         return "", problem

@@ -604,3 +604,55 @@ def agreement_panel(report: Any, library: Library | None) -> None:
     st.caption(f"及格/不及格：{p.agree}/{p.n} 一致，kappa {kappa_label(p.kappa)}。" + (f"另有 {report.skipped_steps} 个步骤未计入（改判且未给步骤意见）。" if report.skipped_steps else ""))
     static_table(agreement_rows(report, library))
     st.caption(AGREEMENT_RULE)
+
+
+def customer_lines_panel(settings: Settings, library: Library) -> None:
+    """The 话术库 page's recordings of customer lines (instructors only): a recorded clip is played
+    instead of synthesised speech wherever the line is said (practice and exams)."""
+    from trainer.errors import AudioError
+    from trainer.phrasebook.clips import ClipError, delete_clip, load_clip, save_clip, written_lines
+
+    st.markdown(
+        "为客户的台词录音（或上传录音）：练习和考试中说到这句时，先播放录音；没有录音的句子用浏览器或服务器的语音合成朗读。"
+        "动作说明（全角括号里的内容）不用录。"
+    )
+    st.caption(f"录音保存在本中心话术文件夹：{settings.overlay_dir / 'customer_lines'}（不会改动内置的 phrasebooks/ 文件）")
+    if not st.session_state.get(app_state.INSTRUCTOR_OK):  # the page's one password form is on the 本中心新增说法 tab
+        st.info("教师专用：请先在“本中心新增说法”标签页输入教师密码。", icon=":material/lock:")
+        return
+    ids = sorted(library.scenarios)
+    scenario_id = st.selectbox(
+        "场景", ids, format_func=lambda sid: views.scenario_label(library.scenarios[sid]), key="clip-scenario"
+    )
+    scenario = library.scenarios[scenario_id]
+    lines = written_lines(scenario)
+    if not lines:
+        st.info("这个场景的客户没有要说的话（只有动作说明）。")
+        return
+    recorded = {w.spoken for w in lines if load_clip(settings.overlay_dir, scenario.id, w.line) is not None}
+    chosen = st.selectbox(
+        f"台词（已录 {len(recorded)}/{len(lines)} 句）",
+        range(len(lines)),
+        format_func=lambda i: f"{'🎙 ' if lines[i].spoken in recorded else ''}{lines[i].where}：{lines[i].spoken}",
+        key="clip-line",
+    )
+    line = lines[chosen]
+    existing = load_clip(settings.overlay_dir, scenario.id, line.line)
+    if existing is not None:
+        st.audio(existing, format="audio/wav")
+        if st.button("删除这句录音", key=f"clip-delete-{scenario.id}-{chosen}"):
+            if guarded(lambda: delete_clip(settings.overlay_dir, scenario.id, line.line), "删除录音"):
+                st.rerun()
+    nonce = st.session_state.get("clip-nonce", 0)
+    recording = st.audio_input("录一句（点击麦克风开始，说完再点一次）", key=f"clip-rec-{nonce}")
+    upload = st.file_uploader("或者上传录音文件", type=None, key=f"clip-upl-{nonce}")
+    given = recording if recording is not None else upload
+    if given is not None and st.button("保存为这句台词的录音", type="primary", key=f"clip-save-{nonce}"):
+        try:
+            save_clip(settings.overlay_dir, scenario.id, line.line, given.getvalue(), given.name or "录音")
+        except (AudioError, ClipError) as exc:
+            st.error(exc.user_message)
+        else:
+            st.session_state["clip-nonce"] = nonce + 1
+            st.success(f"已保存：{md(line.spoken)}")
+            st.rerun()

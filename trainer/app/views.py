@@ -512,8 +512,9 @@ def step_rows(scenario: Scenario) -> list[dict[str, Any]]:
     if scenario.reacts:
         for row, step in zip(rows, scenario.steps + scenario.extra_steps):
             row["客户反应"] = reaction_text(step, scenario)
+            row["序号"] = "补救" if step.extra else str(row["序号"])  # one type per column (the table is Arrow)
             if step.extra:
-                row["序号"], row["必做"] = "补救", "插入后必做"
+                row["必做"] = "插入后必做"
     return rows
 
 

@@ -1,6 +1,7 @@
 """The customer's line heard in the browser: one small self-contained HTML element (shown with st.iframe).
 
-Sources, first available wins, decided in the browser for each line:
+Sources, first available wins, for each line:
+0. clips the centre's instructors recorded (trainer.phrasebook.clips), played in order;
 1. the browser's own speech synthesis (Web Speech API: Windows and macOS ship Chinese voices
    that work offline), with the voice named in settings (`browser_voice`), else any Chinese voice;
 2. the server's offline TTS (espeak-ng WAV, `trainer.speech`), embedded as a data URL.
@@ -17,8 +18,11 @@ import json
 BROWSER_OFF = ("off", "none", "false", "0")
 
 
-def customer_voice_html(text: str, wav: bytes | None, key: str, *, once: bool, browser_voice: str = "auto") -> str:
+def customer_voice_html(
+    text: str, wav: bytes | None, key: str, *, once: bool, browser_voice: str = "auto", clips: list[bytes] | None = None
+) -> str:
     config = {
+        "clips": [f"data:audio/wav;base64,{base64.b64encode(c).decode('ascii')}" for c in clips or ()],
         "text": text,
         "key": f"trainer-said-{key}",
         "once": once,
@@ -37,7 +41,11 @@ def customer_voice_html(text: str, wav: bytes | None, key: str, *, once: bool, b
         "const done=()=>{m.textContent=c.once?'客户说完了，请作答。（只播放一次）':'客户说完了，请作答。';document.body.dataset.ended='1';};"
         "function voices(){try{return c.browser&&window.speechSynthesis?speechSynthesis.getVoices():[];}catch(e){return [];}}"
         "function pick(){const vs=voices();return vs.find(v=>c.wanted&&v.name===c.wanted)||vs.find(v=>/^(zh|cmn)/i.test(v.lang||''))||null;}"
-        "function say(){const v=pick();"
+        "let n=0;function nextClip(){if(n>=c.clips.length){done();return;}a.src=c.clips[n++];"
+        "a.play().catch(()=>{m.textContent='浏览器没有自动播放客户的话'+(c.once?'，请读上面的文字作答。':'，请点“重听”。');});}"
+        "function say(){if(c.clips.length){document.body.dataset.source='clip';n=0;a.onended=nextClip;"
+        "m.textContent='客户正在说话……';nextClip();return;}"
+        "const v=pick();"
         "if(v){const u=new SpeechSynthesisUtterance(c.text);u.voice=v;u.lang=v.lang;u.rate=0.95;u.onend=done;"
         "speechSynthesis.cancel();speechSynthesis.speak(u);document.body.dataset.source='browser';"
         "m.textContent='客户正在说话……（浏览器语音 '+v.name+'）';return;}"

@@ -125,7 +125,7 @@ if cue is not None:
         st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {md(views.say(cue.line))}")
         if cue.reaction:
             st.caption(md(views.reaction_note(scenario, cue.reaction)))
-        voice, voice_problem = services.customer_voice(cue.line, settings, f"{run.run_id}-{index}-{cue.step_id}", once=False)
+        voice, voice_problem = services.customer_voice(cue.line, settings, f"{run.run_id}-{index}-{cue.step_id}", once=False, scenario=scenario)
         if voice:
             st.iframe(voice, height=40)  # says the line once on arrival; 重听 repeats it
         elif voice_problem:

@@ -114,7 +114,10 @@ if run is not None:
 
     with st.chat_message("客户", avatar=":material/support_agent:"):
         st.markdown(f"**第 {t_index} 轮（共 {len(question.prompts)} 轮）** · {question.prompts[t_index - 1] or '（客户没有说话——请您主动开口。）'}")
-        voice, _ = services.customer_voice(question.prompts[t_index - 1], settings, f"{run.run_id}-{q_index}-{t_index}", once=True)
+        voice, _ = services.customer_voice(
+            question.prompts[t_index - 1], settings, f"{run.run_id}-{q_index}-{t_index}", once=True,
+            scenario=library.scenarios.get(question.scenario_id),
+        )
         if voice:  # in exams the line is heard once, as the paper says: no 重听
             st.iframe(voice, height=40)
     elapsed = run.show_turn()
