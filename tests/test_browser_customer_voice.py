@@ -106,3 +106,35 @@ def test_with_a_chinese_browser_voice_speech_synthesis_says_the_line(served_app)
             assert page_spoken == 2
         finally:
             browser.close()
+
+
+def test_a_recorded_clip_plays_first_and_to_the_end(served_app, scenarios_audio_dir: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
+    from playwright.sync_api import expect, sync_playwright
+
+    from trainer.phrasebook.clips import save_clip
+
+    port, sessions_dir = served_app
+    overlay = sessions_dir.parent / "phrasebook_overlay"  # the default overlay folder beside the sessions
+    clip = (scenarios_audio_dir / "dev_reception_full" / "turn02.wav").read_bytes()  # a real voice
+    save_clip(overlay, "closing_time", STAGE + LINE, clip)
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        try:
+            context = browser.new_context()
+            context.add_init_script(FAKE_CHINESE_VOICE)  # a browser voice is there, but the clip comes first
+            frame = _start(context.new_page(), port)
+            outcome = frame.locator("#a").evaluate(
+                """a => new Promise(done => {
+                    const check = () => document.body.dataset.ended === '1'
+                        ? done({ended: true, source: document.body.dataset.source, duration: a.duration}) : setTimeout(check, 100);
+                    setTimeout(() => done({ended: false, source: document.body.dataset.source, time: a.currentTime}), 20000);
+                    check();
+                })"""
+            )
+            assert outcome == {"ended": True, "source": "clip", "duration": pytest.approx(outcome["duration"])}, outcome
+            assert outcome["duration"] > 0.5
+            assert frame.locator("body").evaluate("() => window.__spoken") == []  # speech synthesis not used
+            expect(frame.locator("#m")).to_have_text("客户说完了，请作答。")
+        finally:
+            browser.close()
