@@ -105,6 +105,19 @@ def korean_speech(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
     return path, regions
 
 
+@pytest.fixture(autouse=True)
+def restore_main_module():
+    """AppTest runs a page as sys.modules["__main__"] and leaves it there; a later test that starts
+    processes with multiprocessing's "spawn" would then run that page in every child (in bare mode,
+    where the login gate exits). Put the real __main__ back after each test."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_transcript_cache(tmp_path_factory: pytest.TempPathFactory):
     """Tests never read or write the developer's transcript cache (~/.cache/trainer):

@@ -21,7 +21,7 @@ from trainer.config import load_settings
 from trainer.phrasebook.loader import library_from_settings
 from trainer.sessions import SessionStore
 from trainer.sessions.drafts import DRAFT_FILE, DraftStore, drafts_dir
-from app_support import no_exception, page_text, silence_wav
+from app_support import log_in, make_account, no_exception, page_text, silence_wav
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 HOME = APP_DIR / "首页.py"
@@ -32,9 +32,14 @@ TRAINEE = ("E1024", "张三")
 def practice_page(trainee: tuple[str, str] = TRAINEE, timeout: float = 180) -> AppTest:
     """The practice page as a fresh browser session of `trainee` (the one place that says how a
     user reaches the page: with accounts, log in here)."""
+    from trainer.accounts import SqliteAccountStore
+
     at = AppTest.from_file(str(HOME), default_timeout=timeout)
     at.switch_page(str(PRACTICE.relative_to(APP_DIR)))
-    at.session_state["trainee_id"], at.session_state["trainee_name"] = trainee
+    sessions = load_settings().sessions_dir
+    if SqliteAccountStore(sessions / "index.sqlite3").get(trainee[0]) is None:
+        make_account(sessions, trainee[0], "trainee", name=trainee[1])
+    log_in(at, sessions, trainee[0])
     return at
 
 

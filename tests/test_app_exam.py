@@ -12,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 
 import trainer.exam
 from trainer.app import exam_flow
-from trainer.auth import set_password_in_config
 from trainer.config import load_settings
 from trainer.errors import ExamError
 from trainer.exam import exam_key, load_papers, load_result, roster, run_exam, start_exam, verify_all
@@ -20,7 +19,7 @@ from trainer.phrasebook.loader import library_from_settings
 from trainer.sessions import SessionStore
 
 from exam_support import FakeMarker, score_dict
-from app_support import no_exception, page_text, silence_wav
+from app_support import log_in, make_account, no_exception, page_text, silence_wav
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 HOME = APP_DIR / "首页.py"
@@ -68,13 +67,24 @@ def _app(page: Path, timeout: float = 240) -> AppTest:
     return at
 
 
+def _account(candidate_id: str, name: str, role: str = "trainee", groups: str = "城东营业厅") -> None:
+    from trainer.accounts import SqliteAccountStore
+
+    sessions = load_settings().sessions_dir
+    if SqliteAccountStore(sessions / "index.sqlite3").get(candidate_id) is None:
+        make_account(sessions, candidate_id, role, groups, name=name)
+
+
 def _to_confirmation(at: AppTest, paper_id: str, candidate_id: str, name: str) -> None:
+    """`candidate_id` logs in (an account is made for them) and goes to the rules of `paper_id`."""
+    _account(candidate_id, name)
+    log_in(at, load_settings().sessions_dir, candidate_id)
     at.run()
     no_exception(at)
+    assert not any(t.key in ("exam-cid", "exam-name") for t in at.text_input)  # no typed identity
+    assert f"考生：**{name}**（工号 {candidate_id}）" in page_text(at)
     at.selectbox(key="exam-paper").set_value(paper_id).run()
-    at.text_input(key="exam-cid").input(candidate_id)
-    at.text_input(key="exam-name").input(name)
-    next(b for b in at.button if b.label.startswith("下一步")).click().run()
+    at.button(key="exam-next").click().run()
     no_exception(at)
 
 
@@ -207,9 +217,11 @@ def test_missing_exam_key_is_explained(exam_env: Path, monkeypatch: pytest.Monke
     (exam_env / "sessions").mkdir()
     (exam_env / "sessions" / "exam_ledger.jsonl").write_bytes(b'{"seq":1}\n')
     at = _app(EXAM)
+    _account("E1", "张三")
+    log_in(at, load_settings().sessions_dir, "E1")
     at.run()
     no_exception(at)
-    assert "未配置考试密钥" in page_text(at) and not at.text_input
+    assert "未配置考试密钥" in page_text(at) and not at.text_input and not any(b.key == "exam-next" for b in at.button)
     assert "请联系考核负责人" in at.error[0].value  # the candidate is told whom to ask, not how to set a key
 
 
@@ -223,6 +235,8 @@ def test_hidden_feedback_result_shows_pass_or_fail_only(exam_env: Path) -> None:
         trainer.exam.plan_exam(paper, "E4002", "", settings, library), candidate_id=result.candidate_id, candidate_name=result.candidate_name
     )
     at = _app(EXAM)
+    _account(result.candidate_id, result.candidate_name)
+    log_in(at, settings.sessions_dir, result.candidate_id)
     at.session_state[exam_flow.EXAM_RUN] = exam_flow.ExamRun(plan, result=load_result(SessionStore(settings.sessions_dir), result.exam_id))
     at.run()
     no_exception(at)
@@ -288,19 +302,41 @@ def test_late_and_skipped_turns_are_not_scored_and_their_timing_is_sealed(exam_e
 # --------------------------------------------------------------------------- instructor
 
 
-def _admin(env: Path) -> AppTest:
-    set_password_in_config(env / "trainer.toml", "教师密码-2026")
+def _admin(env: Path, user_id: str = "A1", role: str = "admin", groups: str = "") -> AppTest:
+    _account(user_id, "陈老师", role, groups)
     at = _app(ADMIN)
-    at.session_state["instructor_ok"] = True
+    log_in(at, load_settings().sessions_dir, user_id)
     return at
 
 
-def test_admin_requires_the_instructor_password(exam_env: Path) -> None:
-    set_password_in_config(exam_env / "trainer.toml", "教师密码-2026")
+def test_admin_page_is_for_instructors_and_admins_only(exam_env: Path) -> None:
+    _sealed_exam(exam_env, "reception_check", "E6001", "吴九", total=91.0)
+    _account("E6001", "吴九")
     at = _app(ADMIN)
     at.run()
     no_exception(at)
-    assert at.text_input(key="instructor-password") is not None and not at.tabs
+    assert at.text_input(key="login-id") is not None and not at.tabs  # not logged in
+    log_in(at, load_settings().sessions_dir, "E6001")
+    at.run()
+    assert "本页面只对教师、管理员开放" in page_text(at) and not at.tabs and not at.dataframe
+
+
+def test_instructor_sees_the_exams_of_their_groups_only(exam_env: Path) -> None:
+    _account("E6001", "吴九", groups="城东营业厅")
+    _account("E6002", "郑十", groups="城西营业厅")
+    _sealed_exam(exam_env, "reception_check", "E6001", "吴九", total=91.0)
+    _sealed_exam(exam_env, "reception_check", "E6002", "郑十", total=62.0)
+    at = _admin(exam_env, "T1", "instructor", "城东营业厅")
+    at.run()
+    no_exception(at)
+    assert list(at.dataframe[0].value["考生编号"]) == ["E6001"]
+    # an extra attempt for someone outside the groups is refused
+    at.selectbox(key="x-g-paper").set_value("reception_check")
+    at.text_input(key="x-g-candidate").input("E6002")
+    at.text_area(key="x-g-reason").input("设备故障")
+    next(b for b in at.button if b.label == "登记补考").click().run()
+    no_exception(at)
+    assert "不在您的班组/营业厅中" in page_text(at)
 
 
 def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> None:
@@ -337,7 +373,7 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
     assert any("第 1 轮" in m.value for m in at.markdown)
 
     # override: a new sealed entry with the comment; the roster shows it
-    at.text_input(key="x-ov-instructor").input("陈老师")
+    assert "考评员：陈老师（A1）" in page_text(at)
     at.radio(key="x-ov-passed").set_value(False)
     at.text_area(key="x-ov-comment").input("复听录音：第 3 轮未引导取号")
     next(b for b in at.button if b.label == "封存改判").click().run()
@@ -350,7 +386,6 @@ def test_admin_roster_record_override_grant_and_tampering(exam_env: Path) -> Non
     # extra attempt for the failed candidate
     at.selectbox(key="x-g-paper").set_value("reception_hidden")
     at.text_input(key="x-g-candidate").input("E6002")
-    at.text_input(key="x-g-instructor").input("陈老师")
     at.text_area(key="x-g-reason").input("设备故障")
     next(b for b in at.button if b.label == "登记补考").click().run()
     no_exception(at)

@@ -13,14 +13,13 @@ from streamlit.testing.v1 import AppTest
 import trainer.exam
 from trainer.app import exam_flow
 from trainer.app import exam_views as ev
-from trainer.auth import set_password_in_config
 from trainer.config import load_settings
 from trainer.exam import decide_review, exam_key, load_papers, load_result, roster, run_exam, verify_all
 from trainer.exam.seal import Ledger
 from trainer.phrasebook.loader import library_from_settings
 from trainer.sessions import SessionStore
 
-from app_support import no_exception, page_text, silence_wav
+from app_support import log_in, make_account, no_exception, page_text, silence_wav
 from exam_support import FakeMarker, score_dict
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
@@ -79,6 +78,8 @@ def _candidate_page(env: Path, result) -> AppTest:
         trainer.exam.plan_exam(paper, "E0000", "", settings, library), candidate_id=result.candidate_id, candidate_name=result.candidate_name
     )
     at = _app(EXAM)
+    make_account(settings.sessions_dir, result.candidate_id, name=result.candidate_name)
+    log_in(at, settings.sessions_dir, result.candidate_id)
     at.session_state[exam_flow.EXAM_RUN] = exam_flow.ExamRun(plan, result=result)
     at.run()
     no_exception(at)
@@ -146,9 +147,11 @@ def test_candidate_sees_pending_instead_of_pass_or_fail(env: Path, paper_id: str
 def test_admin_queue_decision_is_sealed_and_verified(env: Path) -> None:
     sealed(env, "reception_review", "R5", score_dict(90))
     pending = sealed(env, "reception_review", "R6", review_score(66))
-    set_password_in_config(env / "trainer.toml", "教师密码-2026")
+    make_account(load_settings().sessions_dir, "T1", "instructor", "考场", name="陈老师")
+    for candidate in ("R5", "R6"):
+        make_account(load_settings().sessions_dir, candidate, "trainee", "考场", name=f"考生{candidate}")
     at = _app(ADMIN)
-    at.session_state["instructor_ok"] = True
+    log_in(at, load_settings().sessions_dir, "T1")
     at.run()
     no_exception(at)
     assert any("有 1 场考试待复核" in w.value for w in at.warning)
@@ -160,11 +163,10 @@ def test_admin_queue_decision_is_sealed_and_verified(env: Path) -> None:
     no_exception(at)
     text = page_text(at)
     assert "待复核原因" in text and "第 1 题机器评分把握不足" in text and "仅供复核参考" in text
-    assert at.text_input(key="x-rv-reviewer") is not None
-    assert not any(t.key == "x-ov-instructor" for t in at.text_input)  # no override before the decision
+    assert at.radio(key="x-rv-passed") is not None and "复核教师：陈老师（T1）" in text
+    assert not any(r.key == "x-ov-passed" for r in at.radio)  # no override before the decision
 
-    # a decision needs a choice, a reviewer and a reason
-    at.text_input(key="x-rv-reviewer").input("陈老师")
+    # a decision needs a choice and a reason (the reviewer is the logged-in instructor)
     at.text_area(key="x-rv-reason").input("复听录音：引导到位，识别漏字")
     next(b for b in at.button if b.label == "封存复核结论").click().run()
     no_exception(at)
@@ -178,15 +180,15 @@ def test_admin_queue_decision_is_sealed_and_verified(env: Path) -> None:
     entry = Ledger(settings.sessions_dir).entries()[-1]
     assert entry["kind"] == "override" and entry["body"]["decides"] == "review" and entry["body"]["passed"] is True
     row = next(r for r in roster(settings.sessions_dir) if r.exam_id == pending.exam_id)
-    assert row.state == "pass" and row.reviewer == "陈老师" and not row.overridden
+    assert row.state == "pass" and row.reviewer == "陈老师（T1）" and not row.overridden
     assert verify_all(SessionStore(settings.sessions_dir), exam_key(settings)).ok
 
     at.radio(key="x-passed").set_value("全部").run()
     at.selectbox(key="x-open").set_value(pending.exam_id).run()
     no_exception(at)
-    assert any("复核结论 · " in w.value and "陈老师 复核为“通过”" in w.value for w in at.warning)
-    assert any(t.key == "x-ov-instructor" for t in at.text_input)  # decided: a later change is an override
-    assert not any(t.key == "x-rv-reviewer" for t in at.text_input)
+    assert any("复核结论 · " in w.value and "陈老师（T1） 复核为“通过”" in w.value for w in at.warning)
+    assert any(r.key == "x-ov-passed" for r in at.radio)  # decided: a later change is an override
+    assert not any(r.key == "x-rv-passed" for r in at.radio)
     at.button(key="x-verify").click().run()
     no_exception(at)
     assert any("全部通过" in s.value for s in at.success)

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from app_support import no_exception, page_source, page_text
-from test_app_exam import EXAM, _admin, _sealed_exam, exam_env  # noqa: F401  (fixture)
+from app_support import log_in, make_account, no_exception, page_source, page_text
+from test_app_exam import EXAM, _account, _admin, _sealed_exam, exam_env  # noqa: F401  (fixture)
 from test_app_exam import _app as _exam_app
-from test_app_pages import HISTORY, INSTRUCTOR, PASSWORD, PRACTICE, _app, _saved_session, app_env  # noqa: F401  (fixture)
+from test_app_pages import HISTORY, INSTRUCTOR, PRACTICE, _app, _saved_session, app_env  # noqa: F401  (fixture)
 from trainer.app.markup import md
-from trainer.auth import set_password_in_config
 from trainer.sessions import Review, SessionStore
 
 BEACON = "![t](http://127.0.0.1:8999/beacon.png)"
@@ -44,6 +43,8 @@ def test_exam_page_names_a_skipped_centre_phrasebook(exam_env: Path, monkeypatch
     _deep_phrasebook(exam_env / "pb")
     monkeypatch.setenv("TRAINER_PHRASEBOOK_DIRS", str(exam_env / "pb"))
     at = _exam_app(EXAM)
+    _account("E1", "张三")
+    log_in(at, exam_env / "sessions", "E1")
     at.run()
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
@@ -65,24 +66,24 @@ def _shown_as_text(at, *hostile: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_trainee_name_is_text_on_the_practice_page(app_env: Path) -> None:  # noqa: F811
-    at = _app(PRACTICE, trainee=("E1", BEACON))
+    make_account(app_env / "sessions", "E1", "trainee", name=BEACON)
+    at = _app(PRACTICE, user="E1")
     at.run()
     no_exception(at)
     _shown_as_text(at, BEACON)
 
 
 def test_instructor_sees_names_reviews_and_transcripts_as_text(app_env: Path) -> None:  # noqa: F811
-    set_password_in_config(app_env / "trainer.toml", PASSWORD)
+    make_account(app_env / "sessions", "E1", "trainee", name=GREEN)
     record = _saved_session(app_env, trainee=("E1", GREEN), texts=("您好！", ":red[请问] 您是来交电费的吗？"))
     store = SessionStore(app_env / "sessions")
     store.add_review(record.id, Review(session_id=record.id, reviewer=BEACON, overall="agree", comment="<b>好</b> $x^2$"))
-    at = _app(INSTRUCTOR, trainee=None)
-    at.session_state["instructor_ok"] = True
+    at = _app(INSTRUCTOR, user="A1")
     at.run()
     at.selectbox(key="t-open").set_value(record.id).run()
     no_exception(at)
     _shown_as_text(at, GREEN, BEACON, "<b>好</b> $x^2$")
-    history = _app(HISTORY, trainee=("E1", GREEN))
+    history = _app(HISTORY, user="E1")
     history.run()
     no_exception(history)
     _shown_as_text(history, GREEN, BEACON)

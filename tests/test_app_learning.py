@@ -9,17 +9,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from trainer.asr.base import Transcript
-from trainer.auth import set_password_in_config
 from trainer.config import load_settings
 from trainer.phrasebook.overlay import Overlay
 from trainer.sessions import Review, SessionRecord, SessionStore, StepVerdict, turn_records, utc_now
-from app_support import no_exception, page_text, visible
+from app_support import log_in, make_account, no_exception, page_text, visible
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 HOME = APP_DIR / "首页.py"
 INSTRUCTOR = APP_DIR / "pages" / "3_教师.py"
 PHRASEBOOK = APP_DIR / "pages" / "4_话术库.py"
-PASSWORD = "教师密码-2026"
 TEXTS = ("您好！", "请问您是来交电费的吗？", "您这边歇会儿")  # turn 3 answers 三请坐 without 坐: missed
 
 
@@ -27,18 +25,21 @@ TEXTS = ("您好！", "请问您是来交电费的吗？", "您这边歇会儿")
 def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     config = tmp_path / "trainer.toml"
     config.write_text("pass_mark = 80\n", encoding="utf-8")
-    set_password_in_config(config, PASSWORD)
     monkeypatch.setenv("TRAINER_CONFIG", str(config))
     monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
+    make_account(tmp_path / "sessions", "E1024", "trainee", "城东营业厅", name="张三")
+    make_account(tmp_path / "sessions", "T2", "instructor", "城东营业厅", name="李老师")
     for var in ("TRAINER_PHRASEBOOK_DIRS", "TRAINER_PHRASEBOOK_OVERLAY_DIR", "TRAINER_VOSK_MODEL"):
         monkeypatch.delenv(var, raising=False)
     return tmp_path
 
 
-def _app(page: Path) -> AppTest:
+def _app(page: Path, user: str = "T2") -> AppTest:
+    import os
+
     at = AppTest.from_file(str(HOME), default_timeout=120)
     at.switch_page(str(page.relative_to(APP_DIR)))
-    at.session_state["instructor_ok"] = True
+    log_in(at, Path(os.environ["TRAINER_SESSIONS_DIR"]), user)
     return at
 
 
@@ -84,13 +85,13 @@ def test_review_proposes_and_phrasebook_page_approves(app_env: Path) -> None:
     text = page_text(pb)
     assert "三请坐" in text and "缺少本步骤的关键词 坐" in text and "请客户歇会儿也是示座" in text
     assert pb.text_input(key=f"ov-text-{proposal.id}").value == "您这边歇会儿"
-    pb.text_input(key="ov-by").input("李老师")
+    assert "审核人：李老师（T2）" in text
     pb.text_input(key=f"ov-text-{proposal.id}").input("您这边坐着歇会儿")
     pb.button(key=f"ov-approve-{proposal.id}").click().run()
     no_exception(pb)
     assert "已采用“您这边坐着歇会儿”" in page_text(pb)
     approved = Overlay(overlay_dir).get(proposal.id)
-    assert (approved.status, approved.approved_text, approved.decided_by) == ("approved", "您这边坐着歇会儿", "李老师")
+    assert (approved.status, approved.approved_text, approved.decided_by) == ("approved", "您这边坐着歇会儿", "李老师（T2）")
     # applies at once: the scenario table marks it 本中心新增
     cells = [visible(cell) for table in pb.table for column in ("其他说法",) if column in table.value.columns for cell in table.value[column]]
     assert any("您这边坐着歇会儿（本中心新增）" in cell for cell in cells)
@@ -105,17 +106,16 @@ def test_review_proposes_and_phrasebook_page_approves(app_env: Path) -> None:
     assert not any("本中心新增" in cell for cell in cells)
 
 
-def test_phrasebook_page_asks_for_the_password_and_reports_a_broken_overlay_file(app_env: Path) -> None:
+def test_phrasebook_page_leaves_decisions_to_instructors_and_reports_a_broken_overlay_file(app_env: Path) -> None:
     overlay_dir = app_env / "phrasebook_overlay"
     overlay_dir.mkdir()
     (overlay_dir / "broken.json").write_text("{", encoding="utf-8")
-    at = AppTest.from_file(str(HOME), default_timeout=120)
-    at.switch_page(str(PHRASEBOOK.relative_to(APP_DIR)))
+    at = _app(PHRASEBOOK, user="E1024")  # a trainee reads the library; instructors decide on proposals
     at.run()
     no_exception(at)
     assert at.error and "broken.json" in visible(at.error[0].value) and "本中心新增说法文件有误" in at.error[0].value
     assert any("柜台收费" in e.label for e in at.expander)  # the library still loads
-    assert at.text_input(key="instructor-password") is not None and "ov-by" not in [t.key for t in at.text_input]
+    assert "新说法由教师或管理员审核" in page_text(at) and not any(b.key and b.key.startswith("ov-") for b in at.button)
 
 
 def test_agreement_tab(app_env: Path) -> None:

@@ -19,7 +19,7 @@ from trainer.asr.base import Transcript
 from trainer.config import load_settings
 from trainer.dialogue import Cue
 from trainer.phrasebook.loader import library_from_settings
-from app_support import no_exception, page_text
+from app_support import log_in, make_account, no_exception, page_text
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 ESCALATION = "你这什么态度！我要找你们领导！"
@@ -77,9 +77,10 @@ def test_a_forbidden_answer_escalates_and_inserts_the_apology_turn(app_env: Path
 
 def test_the_page_shows_and_speaks_the_escalated_line(app_env: Path, scenarios_audio_dir: Path) -> None:
     run = answered_run(scenarios_audio_dir / "dev_complaint_bad", 2)
+    make_account(app_env / "sessions", "E1024", name="张三")
     at = AppTest.from_file(str(APP_DIR / "首页.py"), default_timeout=120)
     at.switch_page("pages/1_练习.py")
-    at.session_state["trainee_id"], at.session_state["trainee_name"] = "E1024", "张三"
+    log_in(at, app_env / "sessions", "E1024")
     at.session_state["practice_run"] = run
     at.run()
     no_exception(at)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from trainer.app import highlight, views
-from trainer.app.state import PracticeRun, TurnAttempt, identity, set_identity
+from trainer.app.state import PracticeRun, TurnAttempt
 from trainer.phrasebook.model import ForbiddenEntry, Library, Scenario, Slot, Step
 from trainer.sessions import SessionSummary, StepStat
 from trainer.sessions.review import Review
@@ -262,15 +262,6 @@ def test_practice_run_turns_and_retry() -> None:
     assert run.current == 3
     with pytest.raises(ValueError):
         run.start_retry(3)
-
-
-def test_identity_validation() -> None:
-    state: dict = {}
-    assert identity(state) is None
-    with pytest.raises(ValueError):
-        set_identity(state, "  ", "张三")
-    who = set_identity(state, " E1024 ", " 张三 ")
-    assert who.label == "张三（E1024）" and identity(state) == who
 
 
 def test_review_type_is_the_store_type() -> None:

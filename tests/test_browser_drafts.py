@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app_support import ensure_logged_in, fake_mic_args, record_with_fake_mic
 from conftest import require
 from test_browser_mic import CHROMIUM, served_app  # noqa: F401  (served_app is a fixture)
 from trainer.sessions.drafts import DraftStore, drafts_dir
@@ -27,32 +28,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def open_practice(page, port: int, scenario: str = "payment") -> None:  # type: ignore[no-untyped-def]
-    """Bring `page` to the practice page as TRAINEE: the one place that says how a user gets there
-    (with accounts, the login goes here). A tab that already carries the identity in its address
-    skips the form."""
-    from playwright.sync_api import expect
-
+    """Bring `page` to the practice page as TRAINEE (an account made by the served_app fixture): the one
+    place that says how a user gets there. A tab of a browser that is logged in already (the login
+    cookie) skips the form."""
     page.goto(f"http://localhost:{port}/练习?scenario={scenario}")
     name, trainee_id = TRAINEE
-    form = page.get_by_label("工号")
-    expect(form.or_(page.get_by_text("当前学员：")).first).to_be_visible(timeout=PAGE_LOAD_MS)
-    if form.count():
-        page.get_by_label("姓名").fill(name)
-        form.fill(trainee_id)
-        page.get_by_role("button", name="确定").click()
-    expect(page.get_by_text(f"当前学员：{name}（{trainee_id}）")).to_be_visible(timeout=PAGE_LOAD_MS)
+    ensure_logged_in(page, trainee_id, name, timeout_ms=PAGE_LOAD_MS)
 
 
 def _record(page, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect
-
-    widget = page.get_by_test_id("stAudioInput")
-    expect(widget).to_be_visible(timeout=PAGE_LOAD_MS)
-    widget.get_by_role("button", name="Record", exact=True).click()
-    stop_button = widget.get_by_role("button", name="Stop recording")
-    expect(stop_button).to_be_visible()
-    page.wait_for_timeout(int((seconds + 0.6) * 1000))
-    stop_button.click()
+    record_with_fake_mic(page, seconds, timeout_ms=PAGE_LOAD_MS)
 
 
 def _audio_seconds(page) -> float:  # type: ignore[no-untyped-def]
@@ -87,17 +72,7 @@ def test_a_recorded_turn_survives_a_reload_and_a_closed_tab(served_app, scenario
         browser = pw.chromium.launch(
             executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
             headless=True,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={recording}%noloop",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=fake_mic_args(recording),
         )
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="zh-CN")

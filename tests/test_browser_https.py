@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from app_support import free_port, stop
+from app_support import ensure_logged_in, fake_mic_args, free_port, make_account, record_with_fake_mic, stop
 from conftest import require
 from trainer.audio import load_audio
 from trainer.sessions import SessionStore
@@ -49,14 +49,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def open_practice_page(page, base_url: str, scenario: str = "payment") -> None:  # type: ignore[no-untyped-def]
     """Reach the practice page of `scenario` as trainee 张三 (E1024), ready to start.
-    The one place that knows how a trainee gets there (identity form today; a login step goes here)."""
+    The one place that knows how a trainee gets there: the login (the app_env fixture made the account)."""
     from playwright.sync_api import expect
 
     page.goto(f"{base_url}/练习?scenario={scenario}")
-    page.get_by_label("姓名").fill("张三")
-    page.get_by_label("工号").fill("E1024")
-    page.get_by_role("button", name="确定").click()
-    expect(page.get_by_text("当前学员：张三（E1024）")).to_be_visible()
+    ensure_logged_in(page, "E1024", "张三")
     expect(page.get_by_text("柜台收费（收费六步 · 唱收唱付）").first).to_be_visible()
 
 
@@ -90,6 +87,7 @@ def app_env(tmp_path: Path, whisper_model_dir: Path) -> dict[str, str]:
     }
     env.pop("TRAINER_PHRASEBOOK_DIRS", None)
     env.pop("TRAINER_TLS_DIR", None)
+    make_account(tmp_path / "sessions", "E1024", "trainee", "城东营业厅", name="张三")
     return env
 
 
@@ -146,6 +144,7 @@ def https_app(tmp_path: Path, app_env: dict[str, str], tls_dir: Path) -> Iterato
 def http_app(tmp_path: Path, app_env: dict[str, str]) -> Iterator[int]:
     port = free_port()
     command = _trainer("app", "--address", "127.0.0.1", "--port", str(port), "--no-fetch")
+    make_account(tmp_path / "http-sessions", "E1024", "trainee", "城东营业厅", name="张三")
     process = _serve(command, {**app_env, "TRAINER_SESSIONS_DIR": str(tmp_path / "http-sessions")}, tmp_path, f"http://localhost:{port}/_stcore/health", None)
     try:
         yield port
@@ -158,18 +157,7 @@ def _launch(pw, chromium: str, home: Path, recording: Path):  # type: ignore[no-
         executable_path=chromium,
         headless=True,
         env={**os.environ, "HOME": str(home)},
-        args=[
-            f"--host-resolver-rules=MAP {HOST} 127.0.0.1",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={recording}%noloop",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
+        args=[f"--host-resolver-rules=MAP {HOST} 127.0.0.1", *fake_mic_args(recording)],
     )
 
 
@@ -223,13 +211,7 @@ def test_recording_needs_https_on_the_lan_and_works_with_the_generated_ca(
             assert page.evaluate("window.isSecureContext") is True
             assert page.evaluate("typeof navigator.mediaDevices.getUserMedia") == "function"
             page.get_by_role("button", name="开始练习").click()
-            widget = page.get_by_test_id("stAudioInput")
-            expect(widget).to_be_visible()
-            widget.get_by_role("button", name="Record", exact=True).click()
-            stop_button = widget.get_by_role("button", name="Stop recording")
-            expect(stop_button).to_be_visible()
-            page.wait_for_timeout(int((seconds + 0.6) * 1000))
-            stop_button.click()
+            record_with_fake_mic(page, seconds)
             expect(page.locator("mark.hl-hit").first).to_be_visible(timeout=90_000)
             expect(page.get_by_text("识别和评分用时")).to_be_visible()
             expect(page.get_by_text("浏览器不允许在这里使用麦克风")).to_have_count(0)

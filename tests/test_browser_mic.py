@@ -11,20 +11,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import subprocess
-import sys
 import wave
 from pathlib import Path
 
 import pytest
 
-from app_support import free_port, stop, wait_for_health
+from app_support import browser_login, fake_mic_args, make_account, record_with_fake_mic, serve_app, stop
 from conftest import require
 from trainer.audio import load_audio
 from trainer.sessions import SessionStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HOME = REPO_ROOT / "trainer" / "app" / "首页.py"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("TRAINER_CHROMIUM", "/usr/bin/chromium")
 
@@ -40,10 +37,8 @@ def _wav_seconds(path: Path) -> float:
 def served_app(tmp_path: Path, whisper_model_dir: Path):  # type: ignore[no-untyped-def]
     config = tmp_path / "trainer.toml"
     config.write_text("", encoding="utf-8")
-    port = free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),  # this checkout's trainer, whatever is installed
         "TRAINER_CONFIG": str(config),
         "TRAINER_ENGINE": "whisper",
         "TRAINER_WHISPER_MODEL": str(whisper_model_dir),
@@ -52,20 +47,9 @@ def served_app(tmp_path: Path, whisper_model_dir: Path):  # type: ignore[no-unty
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p),
     }
     env.pop("TRAINER_PHRASEBOOK_DIRS", None)
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", str(HOME),
-            "--server.headless=true", f"--server.port={port}", "--server.address=localhost",
-            "--browser.gatherUsageStats=false", "--server.fileWatcherType=none", "--client.toolbarMode=viewer",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    make_account(tmp_path / "sessions", "E1024", "trainee", "城东营业厅", name="张三")
+    process, port = serve_app(tmp_path, env)
     try:
-        wait_for_health(port, process)
         yield port, tmp_path / "sessions"
     finally:
         stop(process)
@@ -86,36 +70,18 @@ def test_fake_microphone_answer_is_scored_in_the_browser(served_app, scenarios_a
         browser = pw.chromium.launch(
             executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
             headless=True,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={recording}%noloop",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=fake_mic_args(recording),
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
             page.set_default_timeout(60_000)
             page.goto(f"http://localhost:{port}/练习?scenario=payment")
-            page.get_by_label("姓名").fill("张三")
-            page.get_by_label("工号").fill("E1024")
-            page.get_by_role("button", name="确定").click()
-            expect(page.get_by_text("当前学员：张三（E1024）")).to_be_visible()
+            browser_login(page, f"http://localhost:{port}", "E1024")  # the trainee is the logged-in account
+            expect(page.get_by_text("当前用户：张三（E1024） · 学员")).to_be_visible()
             expect(page.get_by_text("柜台收费（收费六步 · 唱收唱付）").first).to_be_visible()
             page.get_by_role("button", name="开始练习").click()
 
-            widget = page.get_by_test_id("stAudioInput")
-            expect(widget).to_be_visible()
-            widget.get_by_role("button", name="Record", exact=True).click()
-            stop_button = widget.get_by_role("button", name="Stop recording")
-            expect(stop_button).to_be_visible()
-            page.wait_for_timeout(int((seconds + 0.6) * 1000))
-            stop_button.click()
+            record_with_fake_mic(page, seconds)
 
             # the turn is recognised and scored: highlighted step and timing line
             expect(page.locator("mark.hl-hit").first).to_be_visible(timeout=90_000)
@@ -132,6 +98,7 @@ def test_fake_microphone_answer_is_scored_in_the_browser(served_app, scenarios_a
     # what the browser recorded went through st.audio_input and was stored as recorded: real speech
     store = SessionStore(sessions_dir)
     [summary] = store.list()
+    assert summary.trainee_id == "E1024" and summary.trainee_name == "张三"
     record = store.load(summary.id)
     audio = load_audio(store.audio_path(record.id, 1), require_speech=True)
     assert abs(audio.duration - seconds) < 2.0

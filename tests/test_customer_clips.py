@@ -14,12 +14,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from trainer.app import services
-from trainer.auth import set_password_in_config
 from trainer.config import Settings, load_settings
 from trainer.errors import AudioError
 from trainer.phrasebook.clips import ClipError, clip_path, clips_for_line, delete_clip, load_clip, save_clip, written_lines
 from trainer.phrasebook.loader import library_from_settings
-from app_support import no_exception
+from app_support import log_in, make_account, no_exception
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 
@@ -86,13 +85,13 @@ def test_a_recorded_clip_is_preferred_to_speech_synthesis(tmp_path: Path, compla
 def test_instructor_records_a_line_on_the_phrasebook_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, speech) -> None:  # type: ignore[no-untyped-def]
     config = tmp_path / "trainer.toml"
     config.write_text("", encoding="utf-8")
-    set_password_in_config(config, "教师密码-2026")
     monkeypatch.setenv("TRAINER_CONFIG", str(config))
     monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
     monkeypatch.delenv("TRAINER_PHRASEBOOK_DIRS", raising=False)
+    make_account(tmp_path / "sessions", "T100", role="instructor", name="王老师")
     at = AppTest.from_file(str(APP_DIR / "首页.py"), default_timeout=120)
     at.switch_page("pages/4_话术库.py")
-    at.session_state["instructor_ok"] = True
+    log_in(at, tmp_path / "sessions", "T100")
     at.run()
     no_exception(at)
     at.selectbox(key="clip-scenario").set_value("complaint").run()
@@ -110,8 +109,10 @@ def test_the_recording_tab_is_for_instructors_only(tmp_path: Path, monkeypatch: 
     config.write_text("", encoding="utf-8")
     monkeypatch.setenv("TRAINER_CONFIG", str(config))
     monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
+    make_account(tmp_path / "sessions", "E1024", name="张三")  # a trainee
     at = AppTest.from_file(str(APP_DIR / "首页.py"), default_timeout=120)
     at.switch_page("pages/4_话术库.py")
+    log_in(at, tmp_path / "sessions", "E1024")
     at.run()
     no_exception(at)
     assert any("教师专用" in i.value for i in at.info)

@@ -14,7 +14,7 @@ import pytest
 
 from exam_support import KEY, FakeMarker, score_dict, settings_for, small_library, wav_bytes
 from test_sessions_support import audio_for, make_record
-from trainer.app import state as app_state
+from trainer.accounts import AccountError, new_account
 from trainer.cli import main
 from trainer.errors import ExamError, SessionStoreError
 from trainer.exam.paper import parse_paper
@@ -164,10 +164,10 @@ def test_roster_with_every_corpus_name_exports(exam_rows, tmp_path: Path, suffix
 
 @pytest.mark.parametrize("name", REFUSED, ids=repr)
 def test_control_characters_are_refused_on_the_way_in(name: str, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="控制字符"):
-        app_state.set_identity({}, "E1", name)
-    with pytest.raises(ValueError, match="控制字符"):
-        app_state.set_identity({}, "E" + name, "张三")
+    with pytest.raises(AccountError, match="控制字符"):
+        new_account("E1", name, "学员")
+    with pytest.raises(AccountError, match="控制字符|不允许的字符"):  # a 工号 is letters, digits and . _ - only
+        new_account("E" + name, "张三", "学员")
     with pytest.raises(ExamError, match="控制字符"):
         check_candidate("C4", name)
     store = SessionStore(tmp_path / "sessions")
@@ -179,7 +179,7 @@ def test_control_characters_are_refused_on_the_way_in(name: str, tmp_path: Path)
 
 @pytest.mark.parametrize("name", ACCEPTED, ids=repr)
 def test_printable_names_are_accepted(name: str, tmp_path: Path) -> None:
-    who = app_state.set_identity({}, "E1", name)
+    who = new_account("E1", name, "学员")
     assert who.name == name.replace("\u3000", " ").strip()
     assert check_candidate("C4", name)[1] == who.name
     SessionStore(tmp_path / "sessions").save(make_record("E1", who.name), audio_for(make_record()))

@@ -68,7 +68,14 @@ class Settings:
     # Unfinished practice runs kept on the server (<sessions_dir>/drafts) are removed at start-up
     # when not saved for this many days; 0 keeps them until they are resumed or discarded.
     draft_max_age_days: float = 14.0
-    instructor_password_hash: str = ""  # see README: `trainer admin set-password`
+    instructor_password_hash: str = ""  # before accounts: becomes the admin account `admin` (README 账号与权限)
+    # Login rules (trainer/accounts/login.py): lockout after this many failed attempts in a row, for
+    # this long; logged out after this long without activity, and after session_hours at most.
+    login_max_failures: int = 5
+    login_lockout_minutes: float = 15.0
+    login_idle_minutes: float = 30.0
+    login_session_hours: float = 12.0
+    oidc_claim: str = "email"  # st.login: the identity provider's claim matched to an account (email or 工号)
     exam_key: str = ""
     # Where the exam key is kept when `exam_key` is empty: generated there (0600) on first use.
     # None: `default_exam_key_file()` (~/.config/trainer/exam.key).
@@ -218,13 +225,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
             if key in data:
                 values[key] = tuple(_path(p, base) for p in data[key])
-        for key in ("engine", "instructor_password_hash", "exam_key", "customer_voice", "browser_voice"):
+        for key in ("engine", "instructor_password_hash", "exam_key", "oidc_claim", "customer_voice", "browser_voice"):
             if key in data:
                 values[key] = str(data[key])
         if "max_audio_seconds" in data:
             values["max_audio_seconds"] = float(data["max_audio_seconds"])
         if "pass_mark" in data:
             values["pass_mark"] = float(data["pass_mark"])
+        if "login_max_failures" in data:
+            values["login_max_failures"] = int(data["login_max_failures"])
+        for key in ("login_lockout_minutes", "login_idle_minutes", "login_session_hours"):
+            if key in data:
+                values[key] = float(data[key])
         if "draft_max_age_days" in data:
             values["draft_max_age_days"] = _non_negative(data["draft_max_age_days"], "draft_max_age_days", config_path)
         if "placeholders" in data:
@@ -259,6 +271,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         values["browser_voice"] = env["TRAINER_BROWSER_VOICE"]
 
     settings = dataclasses.replace(settings, **values)
+    if settings.login_max_failures < 1 or min(settings.login_lockout_minutes, settings.login_idle_minutes, settings.login_session_hours) <= 0:
+        raise ConfigError(
+            "登录设置不合理：login_max_failures 至少为 1，login_lockout_minutes、login_idle_minutes、login_session_hours 必须大于 0。",
+            "bad login settings",
+        )
     if settings.engine not in ENGINES:
         raise ConfigError(
             f"未知的识别引擎“{settings.engine}”。可选：{'、'.join(ENGINES)}。",

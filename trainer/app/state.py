@@ -8,82 +8,13 @@ accept any mutable mapping, so they work on `st.session_state` and on a dict in 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainer.sessions.model import trainee_problem, utc_now
-from trainer.usertext import clean_input
+from trainer.sessions.model import utc_now
 
-TRAINEE_ID = "trainee_id"
-TRAINEE_NAME = "trainee_name"
 PRACTICE_RUN = "practice_run"
-INSTRUCTOR_OK = "instructor_ok"
-
-
-@dataclass(frozen=True)
-class Identity:
-    trainee_id: str  # 工号
-    name: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.name}（{self.trainee_id}）" if self.name else self.trainee_id
-
-
-def identity(state: MutableMapping[str, Any]) -> Identity | None:
-    trainee_id = str(state.get(TRAINEE_ID) or "").strip()
-    return Identity(trainee_id, str(state.get(TRAINEE_NAME) or "").strip()) if trainee_id else None
-
-
-def set_identity(state: MutableMapping[str, Any], trainee_id: str, name: str) -> Identity:
-    """Store who is practising. Raises ValueError (Chinese) when the 工号 is empty or too long, or
-    either has a control character (spaces of every kind become ordinary ones)."""
-    trainee_id = clean_input(trainee_id)
-    name = clean_input(name)
-    if not trainee_id:
-        raise ValueError("请填写工号。")
-    if len(trainee_id) > 32 or len(name) > 40:
-        raise ValueError("工号最多 32 个字符，姓名最多 40 个字符。")
-    if problem := trainee_problem(trainee_id, name):
-        raise ValueError(problem)
-    state[TRAINEE_ID] = trainee_id
-    state[TRAINEE_NAME] = name
-    return Identity(trainee_id, name)
-
-
-# The identity is also kept in the page address (?trainee=…&name=…) so that reloading the
-# page (F5), which starts a new Streamlit session, does not ask the trainee to register again.
-PARAM_TRAINEE = "trainee"
-PARAM_NAME = "name"
-
-
-def restore_identity(state: MutableMapping[str, Any], params: Mapping[str, str]) -> Identity | None:
-    """The identity from session state, else from the page address (validated like the form)."""
-    who = identity(state)
-    if who is not None or not params.get(PARAM_TRAINEE):
-        return who
-    try:
-        return set_identity(state, str(params.get(PARAM_TRAINEE, "")), str(params.get(PARAM_NAME, "")))
-    except ValueError:
-        return None
-
-
-def identity_params(who: Identity) -> dict[str, str]:
-    return {PARAM_TRAINEE: who.trainee_id, **({PARAM_NAME: who.name} if who.name else {})}
-
-
-def draft_owner(state: MutableMapping[str, Any]) -> str | None:
-    """Whose unfinished practice run the server keeps (trainer.sessions.drafts): the one place
-    that says who owns a draft. Today the trainee's 工号 from the page's identity; with accounts,
-    the logged-in user's id."""
-    who = identity(state)
-    return who.trainee_id if who is not None else None
-
-
-def clear_identity(state: MutableMapping[str, Any]) -> None:
-    for key in (TRAINEE_ID, TRAINEE_NAME, PRACTICE_RUN):
-        state.pop(key, None)
 
 
 @dataclass

@@ -34,6 +34,9 @@ PAGE_PRACTICE = "pages/1_练习.py"
 PAGE_HISTORY = "pages/2_我的记录.py"
 PAGE_INSTRUCTOR = "pages/3_教师.py"
 PAGE_PHRASEBOOK = "pages/4_话术库.py"
+PAGE_EXAM = "pages/5_考试.py"
+PAGE_EXAM_ADMIN = "pages/6_考试管理.py"
+PAGE_ACCOUNTS = "pages/8_账号管理.py"
 
 
 # Streamlit's file uploader has fixed English texts ("Upload", "200MB per file"); show Chinese instead.
@@ -170,37 +173,6 @@ def engine_banner(settings: Settings) -> EngineStatus:
     if not status.ready:
         st.warning(f"**语音识别模型未安装，暂时无法识别录音。** {status.problem}。\n\n{status.howto}", icon=":material/warning:")
     return status
-
-
-def identity_form(key: str = "identify") -> app_state.Identity | None:
-    """The 姓名/工号 form; returns the identity once stored (in session_state, shared by every
-    page, and in the page address so that a reload keeps it)."""
-    who = app_state.restore_identity(st.session_state, st.query_params.to_dict())
-    if who is not None:
-        params = st.query_params
-        if params.get(app_state.PARAM_TRAINEE) != who.trainee_id or params.get(app_state.PARAM_NAME, "") != who.name:
-            params.pop(app_state.PARAM_NAME, None)
-            params.update(app_state.identity_params(who))
-        cols = st.columns([4, 1])
-        cols[0].success(f"当前学员：{md(who.label)}")
-        if cols[1].button("更换学员", key=f"{key}-switch"):
-            app_state.clear_identity(st.session_state)
-            for param in (app_state.PARAM_TRAINEE, app_state.PARAM_NAME):
-                st.query_params.pop(param, None)
-            st.rerun()
-        return who
-    with st.form(key):
-        st.markdown("**请先登记：**")
-        name = st.text_input("姓名", key=f"{key}-name")
-        trainee_id = st.text_input("工号", key=f"{key}-id")
-        if st.form_submit_button("确定", type="primary"):
-            try:
-                who = app_state.set_identity(st.session_state, trainee_id, name)
-            except ValueError as exc:
-                st.error(str(exc))
-                return None
-            st.rerun()
-    return None
 
 
 # --------------------------------------------------------------------------- unfinished practice runs
@@ -383,40 +355,6 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
                 highlighted(views.plain_html(str(turn.transcript.get("text", ""))))
 
 
-def instructor_gate(settings: Settings) -> bool:
-    """The password form. True once this browser session has given the right password."""
-    from trainer.auth import SET_PASSWORD_HINT, AuthError, is_configured, verify_password
-    from trainer.config import secret_file_warnings
-
-    for warning in secret_file_warnings(settings):  # a password hash or exam key other accounts can read
-        st.warning(warning, icon=":material/key:")
-    if st.session_state.get(app_state.INSTRUCTOR_OK):
-        if st.sidebar.button("退出教师模式", key="instructor-logout"):
-            st.session_state.pop(app_state.INSTRUCTOR_OK, None)
-            st.rerun()
-        return True
-    if not is_configured(settings.instructor_password_hash):
-        st.warning("尚未设置教师密码，教师页面暂不可用。", icon=":material/lock:")
-        st.markdown(f"{SET_PASSWORD_HINT}在装有本系统的电脑上打开终端，运行：")
-        st.code("trainer admin set-password", language="bash")
-        st.markdown("按提示输入两次新密码后，刷新本页面即可登录。修改密码也用同一条命令。")
-        return False
-    with st.form("instructor-login"):
-        password = st.text_input("教师密码", type="password", key="instructor-password")
-        submitted = st.form_submit_button("登录", type="primary")
-    if submitted:
-        try:
-            ok = verify_password(password, settings.instructor_password_hash)
-        except AuthError as exc:
-            st.error(exc.user_message)
-            return False
-        if ok:
-            st.session_state[app_state.INSTRUCTOR_OK] = True
-            st.rerun()
-        st.error("密码不正确。忘记密码时，请在命令行运行 `trainer admin set-password` 重新设置。")
-    return False
-
-
 VERDICT_CHOICES = ("", "agree", "disagree")
 VERDICT_TEXT = {"": "不评", "agree": "同意", "disagree": "不同意"}
 REVIEW_SAVED = "review_saved"  # session_state: the confirmation shown after the rerun that follows a save
@@ -433,8 +371,9 @@ def review_list(store: SessionStore, session_id: str, heading: str) -> None:
             st.markdown(f"- {md(line)}")
 
 
-def review_form(record: SessionRecord, store: SessionStore, library: Library | None) -> None:
-    """Per-step agree/disagree with comments and an overall agree/override; saved as a new review."""
+def review_form(record: SessionRecord, store: SessionStore, library: Library | None, reviewer: str) -> None:
+    """Per-step agree/disagree with comments and an overall agree/override; saved as a new review
+    signed by `reviewer` (the logged-in instructor)."""
     from trainer.app import views
 
     scenario = library.scenarios.get(record.scenario_id) if library is not None else None
@@ -443,7 +382,7 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
         st.success(st.session_state.pop(REVIEW_SAVED)[1], icon=":material/check_circle:")
     with st.form(key):
         st.markdown("#### 复核")
-        reviewer = st.text_input("复核人", value=st.session_state.get("reviewer_name", ""), key=f"{key}-reviewer")
+        st.caption(f"复核人：{md(reviewer)}")
         verdicts: dict[str, tuple[str, str]] = {}
         for n, step in enumerate(record.steps, start=1):
             line = views.step_line(step, scenario)
@@ -461,7 +400,6 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
         comment = st.text_area("复核意见（改判时必填）", key=f"{key}-comment")
         submitted = st.form_submit_button("保存复核", type="primary")
     if submitted:
-        st.session_state["reviewer_name"] = reviewer
         review = views.build_review(record.id, reviewer, verdicts, overall, total, passed, comment)
         path = guarded(lambda: store.add_review(record.id, review), "保存复核")
         if path is not None:
@@ -537,14 +475,16 @@ def session_proposals(settings: Settings, store: SessionStore, record: SessionRe
             st.markdown(f"- {md(note.message)}")
 
 
-def overlay_panel(settings: Settings, library: Library) -> None:
-    """The 话术库 page's review of proposed phrasings (instructors only): approve (with edits) or reject."""
+def overlay_panel(settings: Settings, library: Library, reviewer: str | None) -> None:
+    """The 话术库 page's review of proposed phrasings: approve (with edits) or reject. `reviewer` is the
+    logged-in instructor or admin (None: anyone else, who only reads that instructors decide here)."""
     from trainer.app.services import approve_proposal, proposal_views, reject_proposal, sync_proposals
 
     st.markdown("教师复核时认为学员其实做到了的步骤，学员的原话会提交到这里。采用后立即作为该步骤的说法生效（标记为“本中心新增”），"
                 "保存在本中心话术文件夹中，不会改动内置的 phrasebooks/ 文件。")
     st.caption(f"本中心话术文件夹：{settings.overlay_dir}")
-    if not instructor_gate(settings):
+    if reviewer is None:
+        st.info("新说法由教师或管理员审核。", icon=":material/lock:")
         return
     done = st.session_state.pop(PROPOSAL_DONE, "")
     if done:
@@ -552,7 +492,8 @@ def overlay_panel(settings: Settings, library: Library) -> None:
     guarded(lambda: sync_proposals(settings, library), "收集新说法")
     loaded = guarded(lambda: proposal_views(settings, library, "pending"), "读取新说法")
     pending = loaded[0] if loaded is not None else []  # malformed files: listed at the top of the page
-    by = st.text_input("审核人", value=st.session_state.get("reviewer_name", ""), key="ov-by")
+    by = reviewer
+    st.caption(f"审核人：{md(by)}")
     if not pending:
         st.info("没有待审核的新说法。")
     for view in pending:
@@ -583,7 +524,6 @@ def overlay_panel(settings: Settings, library: Library) -> None:
 def _decide(action: Callable[[], str], by: str) -> None:
     message = guarded(action, "保存审核结果")
     if message is not None:
-        st.session_state["reviewer_name"] = by
         st.session_state[PROPOSAL_DONE] = message
         st.rerun()  # the library reloads (its cache key includes the overlay files)
 
@@ -606,9 +546,10 @@ def agreement_panel(report: Any, library: Library | None) -> None:
     st.caption(AGREEMENT_RULE)
 
 
-def customer_lines_panel(settings: Settings, library: Library) -> None:
-    """The 话术库 page's recordings of customer lines (instructors only): a recorded clip is played
-    instead of synthesised speech wherever the line is said (practice and exams)."""
+def customer_lines_panel(settings: Settings, library: Library, staff: bool) -> None:
+    """The 话术库 page's recordings of customer lines: a recorded clip is played instead of
+    synthesised speech wherever the line is said (practice and exams). `staff`: the logged-in user
+    is an instructor or admin (others only read what the tab is for)."""
     from trainer.errors import AudioError
     from trainer.phrasebook.clips import ClipError, delete_clip, load_clip, save_clip, written_lines
 
@@ -617,8 +558,8 @@ def customer_lines_panel(settings: Settings, library: Library) -> None:
         "动作说明（全角括号里的内容）不用录。"
     )
     st.caption(f"录音保存在本中心话术文件夹：{settings.overlay_dir / 'customer_lines'}（不会改动内置的 phrasebooks/ 文件）")
-    if not st.session_state.get(app_state.INSTRUCTOR_OK):  # the page's one password form is on the 本中心新增说法 tab
-        st.info("教师专用：请先在“本中心新增说法”标签页输入教师密码。", icon=":material/lock:")
+    if not staff:
+        st.info("教师专用：请用教师或管理员账号登录后录音。", icon=":material/lock:")
         return
     ids = sorted(library.scenarios)
     scenario_id = st.selectbox(

@@ -407,10 +407,13 @@ def build_filter(
     score_range: tuple[float, float] = (0.0, 100.0),
     passed: str = ALL,
     kind: str | None = None,
+    trainee_ids: frozenset[str] | None = None,
 ) -> SessionFilter:
-    """The store filter from the instructor's filter widgets (全部 / 通过 / 未通过 for `passed`)."""
+    """The store filter from the instructor's filter widgets (全部 / 通过 / 未通过 for `passed`),
+    limited to `trainee_ids` (the trainees the instructor may see; None: everyone)."""
     low, high = score_range
     return SessionFilter(
+        trainee_ids=trainee_ids,
         trainee=trainee.strip() or None,
         scenario_id=scenario_id or None,
         kind=kind,

@@ -1,11 +1,14 @@
-"""Entry page of the web app: what this is, who is practising, engine status, links."""
+"""Entry page of the web app: what this is, who is logged in, engine status, links, password change."""
 
 import streamlit as st
 
 from trainer.app import ui
+from trainer.app.markup import md
+from trainer.app.login import accounts, password_form, require_user
 
 ui.page_setup("首页")
 settings = ui.settings_or_stop()
+user = require_user(settings)
 
 st.title(":material/record_voice_over: 文明服务用语训练")
 st.markdown(
@@ -18,13 +21,19 @@ status = ui.engine_banner(settings)
 if status.ready:
     st.caption(f"语音识别：{status.label}（已安装）")
 
-st.subheader("学员登记")
-who = ui.identity_form("home-identify")
+st.success(md(f"当前用户：{user.label} · {user.role_label}" + (f" · {'、'.join(user.groups)}" if user.groups else "")))
 
 st.subheader("开始")
+links = [(ui.PAGE_PRACTICE, "练习", ":material/mic:"), (ui.PAGE_HISTORY, "我的记录", ":material/show_chart:"),
+         (ui.PAGE_PHRASEBOOK, "话术库", ":material/menu_book:"), (ui.PAGE_EXAM, "考试", ":material/assignment:")]
+if user.is_staff:
+    links += [(ui.PAGE_INSTRUCTOR, "教师", ":material/school:"), (ui.PAGE_EXAM_ADMIN, "考试管理", ":material/fact_check:")]
+if user.role == "admin":
+    links.append((ui.PAGE_ACCOUNTS, "账号管理", ":material/manage_accounts:"))
 cols = st.columns(4)
-cols[0].page_link(ui.PAGE_PRACTICE, label="练习", icon=":material/mic:")
-cols[1].page_link(ui.PAGE_HISTORY, label="我的记录", icon=":material/show_chart:")
-cols[2].page_link(ui.PAGE_INSTRUCTOR, label="教师", icon=":material/school:")
-cols[3].page_link(ui.PAGE_PHRASEBOOK, label="话术库", icon=":material/menu_book:")
+for i, (page, label, icon) in enumerate(links):
+    cols[i % 4].page_link(page, label=label, icon=icon)
 st.caption("提示：第一次录音时浏览器会询问是否允许使用麦克风，请选择“允许”。也可以上传录好的音频文件。")
+
+with st.expander("修改密码"):
+    password_form(accounts(settings), user, key="home-pw")

@@ -1,4 +1,5 @@
-"""`trainer admin set-password [--config PATH] [--password-stdin]`: set the instructor password."""
+"""`trainer admin set-password [--config PATH] [--password-stdin]`: set the (pre-accounts) instructor password,
+which becomes the `admin` account's password when no account exists yet (trainer/accounts/manage.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from trainer.config import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("admin", help="管理设置（教师密码）", description="管理设置。")
+    parser = subparsers.add_parser("admin", help="管理设置（旧版教师密码）", description="管理设置。")
     commands = parser.add_subparsers(dest="admin_command", metavar="{set-password}", required=True)
     setpw = commands.add_parser(
         "set-password",
-        help="设置或修改教师页面的密码",
-        description="设置或修改网页“教师”页面的密码。密码只以加盐哈希（scrypt）形式保存在配置文件 trainer.toml 的 "
+        help="设置教师密码（旧版；现在用账号登录，见 trainer users）",
+        description="设置教师密码。网页现在用账号登录（trainer users）：还没有任何账号时，这个密码成为管理员账号 admin 的"
+        "初始密码（首次登录必须修改）；有账号以后它不再使用。密码只以加盐哈希（scrypt）形式保存在配置文件 trainer.toml 的 "
         "instructor_password_hash 中；配置文件的其他内容保持不变。",
     )
     setpw.add_argument(
@@ -60,6 +62,7 @@ def run_set_password(args: argparse.Namespace, settings: Settings) -> int:
     password = _read_password(args.password_stdin)
     path = set_password_in_config(target, password)
     print(f"已设置教师密码（哈希已写入 {path}）。")
+    print("注意：网页用账号登录。还没有任何账号时，这个密码成为管理员账号 admin 的密码；已有账号时请改用 `trainer users`。")
     if settings.config_path is None or settings.config_path.resolve() != path.resolve():
         print(f"提示：启动网页前请在这个文件夹中运行 `trainer app`，或设置环境变量 TRAINER_CONFIG={path}。")
     return 0

@@ -153,7 +153,8 @@ class SessionIndex:
                 ) from exc
             except sqlite3.DatabaseError as exc:
                 raise SessionStoreError(
-                    f"会话索引数据库 {self.path} 已损坏：{exc}。请删除该文件后运行 `trainer sessions reindex` 重建。",
+                    f"会话索引数据库 {self.path} 已损坏：{exc}。该文件也保存着登录账号：请从备份恢复；"
+                    "没有备份时，先另存该文件，再删除它并运行 `trainer sessions reindex` 重建会话索引（账号需重新导入）。",
                     f"sqlite database error on {self.path}: {exc}",
                 ) from exc
         raise AssertionError("unreachable")
@@ -294,6 +295,13 @@ def _where(flt: SessionFilter) -> tuple[str, list[Any]]:
     if flt.trainee:
         clauses.append("(s.trainee_id = ? OR instr(s.trainee_name, ?) > 0)")
         params += [flt.trainee, flt.trainee]
+    if flt.trainee_ids is not None:
+        if not flt.trainee_ids:
+            clauses.append("1 = 0")
+        else:
+            ids = sorted(flt.trainee_ids)
+            clauses.append(f"s.trainee_id IN ({', '.join('?' for _ in ids)})")
+            params += ids
     if flt.scenario_id:
         clauses.append("s.scenario_id = ?")
         params.append(flt.scenario_id)

@@ -304,6 +304,7 @@ class SessionFilter:
     passed: bool | None = None
     reviewed: bool | None = None
     limit: int | None = None
+    trainee_ids: frozenset[str] | None = None  # only these trainees (a viewer's scope); None: everyone
 
 
 @dataclass(frozen=True)

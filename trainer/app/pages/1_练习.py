@@ -5,28 +5,26 @@ import streamlit as st
 from trainer.app import drafts, services, ui, views
 from trainer.app import state as app_state
 from trainer.app.markup import md
+from trainer.app.login import require_user
 
 ui.page_setup("练习")
 settings = ui.settings_or_stop()
+who = require_user(settings)  # the logged-in user is the trainee: never a typed id
 st.title(":material/mic: 练习")
 status = ui.engine_banner(settings)
 library = ui.library_or_stop(settings)
 ui.skipped_phrasebooks(library, "培训管理员")
-who = ui.identity_form("practice-identify")
-if who is None:
-    st.stop()
-
-owner = app_state.draft_owner(st.session_state)  # whose unfinished run the server keeps
+owner = who.user_id  # whose unfinished run the server keeps: the logged-in account
 ui.clean_old_drafts(settings)
 
 run = app_state.practice_run(st.session_state)
-if run is not None and run.trainee_id != who.trainee_id:
+if run is not None and run.trainee_id != who.user_id:
     app_state.end_practice(st.session_state)
     run = None
 ui.draft_note()
 
 # --------------------------------------------------------------------------- an unfinished run kept on the server
-if run is None and owner is not None and ui.unfinished_run_panel(settings, library, owner):
+if run is None and ui.unfinished_run_panel(settings, library, owner):
     st.stop()
 
 # --------------------------------------------------------------------------- choose a scenario
@@ -57,7 +55,7 @@ if run is None:
     if st.button("开始练习", type="primary", key="start", disabled=not status.ready):
         app_state.start_practice(
             st.session_state,
-            app_state.PracticeRun(scenario.id, scenario.title, len(scenario.steps), who.trainee_id, who.name),
+            app_state.PracticeRun(scenario.id, scenario.title, len(scenario.steps), who.user_id, who.name),
         )
         st.rerun()
     if not status.ready:
@@ -88,7 +86,7 @@ if run.finished and run.score:
     cols = st.columns(2)
     if cols[0].button("再练一次", type="primary", key="again"):
         app_state.start_practice(
-            st.session_state, app_state.PracticeRun(scenario.id, scenario.title, len(scenario.steps), who.trainee_id, who.name)
+            st.session_state, app_state.PracticeRun(scenario.id, scenario.title, len(scenario.steps), who.user_id, who.name)
         )
         st.rerun()
     if cols[1].button("选择其他场景", key="other"):

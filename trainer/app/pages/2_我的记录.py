@@ -1,21 +1,27 @@
-"""A trainee's own sessions: score over time, the list, and one session opened."""
+"""The logged-in user's own practice sessions: score over time, the list, and one session opened.
+
+Whoever is logged in sees only their own records (no address parameter chooses another
+trainee). Exam sessions are not listed: an exam's result is shown on the 考试 page as its
+paper allows (a paper with hidden feedback shows only pass/fail)."""
 
 import streamlit as st
 
 from trainer.app import ui, views
+from trainer.app.login import require_user
+from trainer.app.markup import md
 from trainer.sessions import SessionStore
 
 ui.page_setup("我的记录")
 settings = ui.settings_or_stop()
+who = require_user(settings)
 st.title(":material/show_chart: 我的记录")
-who = ui.identity_form("history-identify")
-if who is None:
-    st.stop()
+st.caption(f"{md(who.label)} 的练习记录")
 
 store = SessionStore(settings.sessions_dir)
-history = ui.guarded(lambda: store.score_history(who.trainee_id), "读取练习记录")
+history = ui.guarded(lambda: store.score_history(who.user_id), "读取练习记录")
 if history is None:
     st.stop()
+history = [s for s in history if s.kind == "practice"]
 if not history:
     st.info("还没有练习记录。到“练习”页面完成一次练习后，成绩会显示在这里。")
     st.page_link(ui.PAGE_PRACTICE, label="去练习", icon=":material/mic:")

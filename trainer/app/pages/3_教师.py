@@ -1,16 +1,21 @@
-"""Instructor pages (password-gated): list and filter sessions, review one, progress and weak-step charts,
+"""Instructor page (instructors see the trainees of their groups, admins everyone): list and filter sessions, review one, progress and weak-step charts,
 machine vs. instructor agreement, export."""
 
 import streamlit as st
 
+from trainer.accounts import STAFF_ROLES, visible_trainees
 from trainer.app import services, ui, views
+from trainer.app.login import accounts, require_user
+from trainer.app.markup import md
 from trainer.sessions import KIND_LABELS, SessionStore
 
 ui.page_setup("教师")
 settings = ui.settings_or_stop()
+user = require_user(settings, STAFF_ROLES)
 st.title(":material/school: 教师")
-if not ui.instructor_gate(settings):
-    st.stop()
+scope = visible_trainees(user, accounts(settings))  # None: everyone (admin)
+if scope is not None:
+    st.caption(f"显示您所在班组/营业厅（{md('、'.join(user.groups)) or '未设置'}）学员的记录。")
 
 store = SessionStore(settings.sessions_dir)
 library = ui.guarded(lambda: ui.library(settings), "加载话术库")
@@ -29,7 +34,7 @@ with st.expander("筛选", expanded=True):
     passed = cols[2].radio("结果", (views.ALL, "通过", "未通过"), horizontal=True, key="t-passed")
 since = days[0] if len(days) >= 1 else None
 until = days[1] if len(days) >= 2 else since
-flt = views.build_filter(trainee, scenario_id, since, until, score_range, passed, kind)
+flt = views.build_filter(trainee, scenario_id, since, until, score_range, passed, kind, scope)
 
 tab_list, tab_progress, tab_weak, tab_agree, tab_export = st.tabs(["会话与复核", "学员进度", "薄弱步骤", "机评一致性", "导出"])
 
@@ -45,11 +50,11 @@ with tab_list:
             if record is not None:
                 ui.session_detail(record, store, library, settings.pass_mark)
                 ui.review_list(store, chosen, "已有复核")
-                ui.review_form(record, store, library)
+                ui.review_form(record, store, library, user.label)
                 ui.session_proposals(settings, store, record, library)
 
 with tab_progress:
-    everyone = ui.guarded(lambda: store.list(views.build_filter(scenario_id=scenario_id, kind=kind)), "读取会话列表") or []
+    everyone = ui.guarded(lambda: store.list(views.build_filter(scenario_id=scenario_id, kind=kind, trainee_ids=scope)), "读取会话列表") or []
     trainees = {s.trainee_id: s.trainee_name for s in everyone}
     if not trainees:
         st.info("还没有会话。")

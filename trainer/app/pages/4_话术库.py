@@ -4,10 +4,12 @@
 import streamlit as st
 
 from trainer.app import services, ui, views
+from trainer.app.login import require_user
 from trainer.app.markup import md
 
 ui.page_setup("话术库")
 settings = ui.settings_or_stop()
+user = require_user(settings)
 st.title(":material/menu_book: 话术库")
 library = ui.library_or_stop(settings)
 
@@ -41,7 +43,7 @@ with tab_forbidden:
     ui.static_table(views.forbidden_rows(library))
 
 with tab_overlay:
-    ui.overlay_panel(settings, library)
+    ui.overlay_panel(settings, library, user.label if user.is_staff else None)
 
 with tab_lines:
-    ui.customer_lines_panel(settings, library)
+    ui.customer_lines_panel(settings, library, user.is_staff)

@@ -1,4 +1,4 @@
-"""Certification exam (candidate): choose the paper, identify, confirm the rules, answer each turn
+"""Certification exam (the candidate is the logged-in user): choose the paper, confirm the rules, answer each turn
 once against the clock, submit; the result shows what the paper allows."""
 
 import time
@@ -6,8 +6,8 @@ import time
 import streamlit as st
 
 from trainer.app import exam_flow, exam_views, services, ui
+from trainer.app.login import require_user
 from trainer.app.markup import md
-from trainer.app import state as app_state
 from trainer.errors import TrainerError
 from trainer.exam import exam_key, load_papers, plan_exam, start_exam, submit_exam
 from trainer.sessions import SessionStore
@@ -16,11 +16,15 @@ PENDING = "exam_pending"
 
 ui.page_setup("考试")
 settings = ui.settings_or_stop()
+user = require_user(settings)  # the candidate: never a typed id
 st.title(":material/assignment: 考试")
 status = ui.engine_banner(settings)
 library = ui.library_or_stop(settings)
 store = SessionStore(settings.sessions_dir)
 run: exam_flow.ExamRun | None = st.session_state.get(exam_flow.EXAM_RUN)
+if run is not None and run.plan.candidate_id != user.user_id:  # another account logged in on this browser session
+    st.session_state.pop(exam_flow.EXAM_RUN, None)
+    run = None
 
 # --------------------------------------------------------------------------- result
 if run is not None and run.result is not None:
@@ -180,6 +184,9 @@ if not papers.papers:
     st.stop()
 
 pending = st.session_state.get(PENDING)
+if pending is not None and pending["candidate_id"] != user.user_id:
+    st.session_state.pop(PENDING, None)
+    pending = None
 if pending is not None:
     paper = papers.papers.get(pending["paper_id"])
     if paper is None:
@@ -201,28 +208,24 @@ if pending is not None:
             st.session_state[exam_flow.EXAM_RUN] = exam_flow.ExamRun(plan)
             st.session_state.pop(PENDING, None)
             st.rerun()
-    if cols[1].button("返回修改", key="exam-back"):
+    if cols[1].button("返回选择试卷", key="exam-back"):
         st.session_state.pop(PENDING, None)
         st.rerun()
     if not status.ready:
         st.caption("安装语音识别模型后才能开始考试（见上方说明）。")
     st.stop()
 
-# --------------------------------------------------------------------------- choose the paper, identify
 ui.skipped_phrasebooks(library, "考核负责人")
-st.subheader("选择试卷并登记")
+# --------------------------------------------------------------------------- choose the paper
+st.subheader("选择试卷")
 ids = sorted(papers.papers)
 paper_id = st.selectbox("试卷", ids, format_func=lambda pid: exam_views.paper_label(papers.papers[pid]), key="exam-paper")
 paper = papers.papers[paper_id]
 if paper.description:
     st.caption(paper.description)
-who = app_state.identity(st.session_state)
-with st.form("exam-identify"):
-    candidate_id = st.text_input("考生编号（工号）", value=who.trainee_id if who else "", key="exam-cid")
-    name = st.text_input("姓名", value=who.name if who else "", key="exam-name")
-    go = st.form_submit_button("下一步：阅读考试规则", type="primary")
-if go:
-    preview = ui.guarded(lambda: plan_exam(paper, candidate_id, name, settings, library, store), "检查考生信息")
+st.markdown(f"考生：**{md(user.name or user.user_id)}**（工号 {md(user.user_id)}）")
+if st.button("下一步：阅读考试规则", type="primary", key="exam-next"):
+    preview = ui.guarded(lambda: plan_exam(paper, user.user_id, user.name, settings, library, store), "检查考生信息")
     if preview is not None:
         st.session_state[PENDING] = {
             "paper_id": paper.id,

@@ -1,4 +1,4 @@
-"""Exam administration (password-gated): roster with filters (and the 待复核 queue), one record
+"""Exam administration (instructors: the candidates of their groups; admins: everyone): roster with filters (and the 待复核 queue), one record
 (audio, transcript, scores), the decision of a 待复核 exam, seal verification, override, extra
 attempt, roster export and the printable report."""
 
@@ -7,7 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from trainer.accounts import STAFF_ROLES, visible_trainees
 from trainer.app import exam_views, services, ui, views
+from trainer.app.login import accounts, require_user
 from trainer.app.markup import md
 from trainer.exam import (
     ExamKeyError,
@@ -27,9 +29,16 @@ from trainer.sessions import SessionStore
 
 ui.page_setup("考试管理")
 settings = ui.settings_or_stop()
+user = require_user(settings, STAFF_ROLES)
 st.title(":material/fact_check: 考试管理")
-if not ui.instructor_gate(settings):
-    st.stop()
+scope = visible_trainees(user, accounts(settings))  # None: everyone (admin)
+if scope is not None:
+    st.caption(f"显示您所在班组/营业厅（{md('、'.join(user.groups)) or '未设置'}）考生的考试记录。")
+
+
+def in_scope(results: list) -> list:  # type: ignore[type-arg]
+    return results if scope is None else [r for r in results if r.candidate_id in scope]
+
 
 store = SessionStore(settings.sessions_dir)
 library = ui.guarded(lambda: ui.library(settings), "加载话术库")
@@ -44,7 +53,7 @@ tab_roster, tab_verify, tab_grant = st.tabs(["成绩名单与记录", "封印校
 
 # --------------------------------------------------------------------------- roster
 with tab_roster:
-    every = ui.guarded(lambda: roster(store.root), "读取考试记录") or []
+    every = in_scope(ui.guarded(lambda: roster(store.root), "读取考试记录") or [])
     paper_titles = {r.paper_id: r.paper_title for r in every} | {p.id: p.title for p in papers.values()}
     with st.expander("筛选", expanded=True):
         cols = st.columns(4)
@@ -55,11 +64,11 @@ with tab_roster:
         candidate = cols[2].text_input("考生（编号或姓名）", key="x-candidate")
         passed_label = cols[3].radio("结果", tuple(exam_views.STATE_FILTERS), horizontal=True, key="x-passed")
     since, until = exam_views.date_range(days)
-    rows = ui.guarded(
+    rows = in_scope(ui.guarded(
         lambda: roster(store.root, paper_id, since, until, candidate.strip() or None,
                        key=key, state=exam_views.STATE_FILTERS[passed_label]),
         "读取考试记录",
-    ) or []
+    ) or [])
     if waiting := exam_views.pending_summary(every):
         st.warning(waiting, icon=":material/rate_review:")
     st.caption(exam_views.roster_summary(rows))
@@ -133,7 +142,8 @@ with tab_roster:
                     st.markdown("#### 复核结论（作为新的封存记录追加，原机评结果保留）")
                     st.caption("机器无法确定这场考试的结果。请听录音、看识别文字后作出结论；结论封存前这场考试没有结果（考生看到的是“待复核”）。")
                     cols = st.columns(3)
-                    reviewer = cols[0].text_input("复核教师", key="x-rv-reviewer")
+                    reviewer = user.label
+                    cols[0].caption(f"复核教师：{md(reviewer)}")
                     decided = cols[1].radio("复核结论", (True, False), index=None, format_func=exam_views.verdict_label, horizontal=True, key="x-rv-passed")
                     set_total = cols[2].checkbox("同时给出总分", key="x-rv-change-total")
                     decided_total = st.number_input("复核后的总分", 0.0, 100.0, float(result.total), step=1.0, key="x-rv-total")
@@ -153,7 +163,8 @@ with tab_roster:
                 with st.form(f"x-override-{result.exam_id}"):
                     st.markdown("#### 改判（作为新的封存记录追加，原机评结果保留）")
                     cols = st.columns(3)
-                    instructor = cols[0].text_input("考评员", key="x-ov-instructor")
+                    instructor = user.label
+                    cols[0].caption(f"考评员：{md(instructor)}")
                     new_passed = cols[1].radio("改判结果", (True, False), format_func=exam_views.verdict_label, horizontal=True, key="x-ov-passed")
                     change_total = cols[2].checkbox("同时修改总分", key="x-ov-change-total")
                     new_total = st.number_input("改判后的总分", 0.0, 100.0, float(result.total), step=1.0, key="x-ov-total")
@@ -202,10 +213,14 @@ with tab_grant:
             g_paper = cols[0].selectbox("试卷", sorted(papers), format_func=lambda p: papers[p].title, key="x-g-paper")
             g_candidate = cols[1].text_input("考生编号", key="x-g-candidate")
             cols = st.columns(2)
-            g_instructor = cols[0].text_input("考评员", key="x-g-instructor")
+            g_instructor = user.label
+            cols[0].caption(f"考评员：{md(g_instructor)}")
             g_extra = cols[1].number_input("补考次数", 1, 5, 1, key="x-g-extra")
             g_reason = st.text_area("原因（必填）", key="x-g-reason")
             if st.form_submit_button("登记补考", type="primary"):
+                if scope is not None and g_candidate.strip() not in scope:
+                    st.error(f"考生 {md(g_candidate.strip()) or '（未填）'} 不在您的班组/营业厅中，不能为其登记补考。")
+                    st.stop()
                 entry = ui.guarded(
                     lambda: grant_attempt(settings, papers[g_paper], g_candidate, g_instructor, g_reason, int(g_extra), store), "登记补考"
                 )
