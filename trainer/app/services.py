@@ -19,6 +19,7 @@ from trainer.audio import load_audio, measure_levels
 from trainer.config import Settings
 from trainer.dialogue import Cue, first_cue, next_cue, played_scenario, remaining_turns
 from trainer.errors import TrainerError
+from trainer.fair_pool import FairPool, Ticket
 from trainer.phrasebook.model import Library, Scenario
 from trainer.sessions import SessionFilter, SessionRecord, SessionStore, turn_records, utc_now
 from trainer.sessions.export import export_sessions
@@ -170,17 +171,39 @@ def score_run(
 ) -> dict:
     """Score the turns as the dialogue went: steps the customer's reactions inserted count too
     (`pending`: the customer's line left unanswered, see `trainer.dialogue.played_scenario`)."""
+    scenario = library.scenario(run.scenario_id)
+    return score_cues(scenario, transcripts, cues if cues is not None else run_cues(run, scenario), settings, library, pending)
+
+
+def score_cues(
+    scenario: Scenario,
+    transcripts: list[Transcript],
+    cues: list[Cue],
+    settings: Settings,
+    library: Library,
+    pending: Cue | None = None,
+) -> dict:
+    """Score the transcripts, each answering the customer's line of the same position in `cues`."""
     from trainer.pipeline import score_turns
 
-    scenario = library.scenario(run.scenario_id)
-    cues = cues if cues is not None else run_cues(run, scenario)
     played = played_scenario(scenario, cues, pending)
     answered = [c.step_id for c in cues]
-    return score_turns(transcripts, run.scenario_id, settings, library=library, dialogue=True, played=played, answered=answered).to_dict()
+    return score_turns(transcripts, scenario.id, settings, library=library, dialogue=True, played=played, answered=answered).to_dict()
 
 
-def process_recording(
-    run: PracticeRun,
+@dataclass(frozen=True)
+class ProcessedTurn:
+    """A recognised and scored answer, not yet stored in the run."""
+
+    turn: TurnAttempt
+    score: dict
+
+
+def recognise_turn(
+    index: int,
+    earlier: list[Transcript],
+    cue: Cue,
+    earlier_cues: list[Cue],
     data: bytes,
     name: str,
     source: str,
@@ -188,32 +211,26 @@ def process_recording(
     library: Library,
     recognizer: Recognizer,
     settings: Settings,
-) -> TurnAttempt:
-    """Decode, recognise and score the answer to the current turn; store it in `run`.
-
-    The score covers every turn so far (the page shows this turn's part of it). Raises
-    AudioError (silence, too long, unknown format…) or another TrainerError; `run` is
-    unchanged then.
-    """
+) -> ProcessedTurn:
+    """Decode, recognise and score the answer in turn `index` to the customer's line `cue`;
+    `earlier` and `earlier_cues` are the transcripts and lines of the turns answered so far (the
+    score covers all of them, as the dialogue went). Touches no shared state, so it can run on a
+    pool worker. Raises AudioError (silence, too long, unknown format…) or another TrainerError."""
     started = time.perf_counter()
-    index = run.current
-    cue = current_cue(run, scenario)
-    if cue is None:
-        raise TrainerError("对话已经结束，所有轮次都已回答。请点击“结束并评分”。", "no step left to answer")
     audio = load_audio(data, max_seconds=min(TURN_MAX_SECONDS, settings.max_audio_seconds), require_speech=True, name=name)
     warnings = tuple(measure_levels(audio).warnings())
     transcript = recognizer.transcribe(audio)
-    transcripts = [Transcript.from_dict(t.transcript) for t in run.turns]
+    transcripts = list(earlier)
     if index <= len(transcripts):
         transcripts[index - 1] = transcript
     else:
         transcripts.append(transcript)
-    cues = run_cues(run, scenario)
+    cues = list(earlier_cues)
     if index <= len(cues):
         cues[index - 1] = cue
     else:
         cues.append(cue)
-    score = score_run(run, transcripts, settings, library, cues)
+    score = score_cues(scenario, transcripts, cues, settings, library)
     turn = TurnAttempt(
         index=index,
         prompt=cue.line,
@@ -227,14 +244,59 @@ def process_recording(
         warnings=warnings,
         processing_seconds=round(time.perf_counter() - started, 3),
     )
-    run.put_turn(turn, score)
+    log.info("turn %d processed in %.2f s (%.1f s of audio)", index, turn.processing_seconds, audio.duration)
+    return ProcessedTurn(turn, score)
+
+
+def _earlier(run: PracticeRun) -> list[Transcript]:
+    return [Transcript.from_dict(t.transcript) for t in run.turns]
+
+
+def _next_cue(run: PracticeRun, scenario: Scenario) -> Cue:
+    cue = current_cue(run, scenario)
+    if cue is None:
+        raise TrainerError("对话已经结束，所有轮次都已回答。请点击“结束并评分”。", "no step left to answer")
+    return cue
+
+
+def process_recording(
+    run: PracticeRun,
+    data: bytes,
+    name: str,
+    source: str,
+    scenario: Scenario,
+    library: Library,
+    recognizer: Recognizer,
+    settings: Settings,
+) -> TurnAttempt:
+    """Decode, recognise and score the answer to the current turn, in this thread; store it in
+    `run`. The score covers every turn so far (the page shows this turn's part of it). Raises
+    AudioError or another TrainerError; `run` is unchanged then."""
+    done = recognise_turn(
+        run.current, _earlier(run), _next_cue(run, scenario), run_cues(run, scenario), data, name, source, scenario, library, recognizer, settings
+    )
+    run.put_turn(done.turn, done.score)
     refresh_total(run, scenario)
     run.processed.add(digest(data))
-    log.info("turn %d processed in %.2f s (%.1f s of audio)", index, turn.processing_seconds, audio.duration)
-    return turn
+    return done.turn
 
 
-def handle_recording(
+@dataclass
+class PendingTurn:
+    """A recording waiting in (or running on) the shared recognition pool for `run_id`'s turn `index`."""
+
+    run_id: str
+    index: int
+    nonce: int  # the run's nonce when submitted: a retry or cancel since makes the result stale
+    key: str  # digest of the recording
+    ticket: Ticket[ProcessedTurn]
+    submitted: float  # time.monotonic()
+    scenario: Scenario | None = None  # to know the customer's next line once the turn is stored
+
+
+def submit_recording(
+    pool: FairPool,
+    owner: str,
     run: PracticeRun,
     data: bytes,
     name: str,
@@ -243,15 +305,33 @@ def handle_recording(
     library: Library,
     get_recognizer: Callable[[], Recognizer],
     settings: Settings,
-) -> TurnAttempt | None:
-    """Process a recording once (reruns show the same widget value again): the new turn, or None
-    when it was already handled or failed. A failure's Chinese message is left in `run.error`."""
+) -> PendingTurn | None:
+    """Queue a recording for the current turn on the shared pool, once (reruns show the same
+    widget value again): the pending turn, or None when this recording was already handled."""
     key = digest(data)
     if key in run.processed:
         return None
     run.processed.add(key)
+    index, earlier = run.current, _earlier(run)
+    cue, earlier_cues = current_cue(run, scenario), run_cues(run, scenario)
+    if cue is None:  # the dialogue is over (the page shows no recorder then)
+        run.error = "对话已经结束，所有轮次都已回答。请点击“结束并评分”。"
+        return None
+
+    def job() -> ProcessedTurn:
+        return recognise_turn(index, earlier, cue, earlier_cues, data, name, source, scenario, library, get_recognizer(), settings)
+
+    return PendingTurn(run.run_id, index, run.nonce, key, pool.submit(owner, job), time.monotonic(), scenario)
+
+
+def collect_recording(run: PracticeRun, pending: PendingTurn, timeout: float | None = None) -> TurnAttempt | None:
+    """Wait for a pending turn and store it in `run`: the new turn, or None when it failed (its
+    Chinese message is left in `run.error`) or is stale (the run moved on meanwhile).
+    Raises TimeoutError when not finished within `timeout` seconds."""
+    if not pending.ticket.wait(timeout):
+        raise TimeoutError(f"turn {pending.index} of run {pending.run_id} still in the queue after {timeout} s")
     try:
-        turn = process_recording(run, data, name, source, scenario, library, get_recognizer(), settings)
+        done = pending.ticket.result()
     except TrainerError as exc:
         log.info("recording rejected: %s", exc.log_message)
         run.error = exc.user_message
@@ -260,8 +340,14 @@ def handle_recording(
         log.exception("unexpected error while processing a recording")
         run.error = "处理录音时出现意外错误，请重录一次；如果一直出现，请联系管理员查看日志。"
         return None
+    if run.run_id != pending.run_id or run.nonce != pending.nonce or run.current != pending.index or run.finished:
+        log.info("discarding a stale result for turn %d of run %s", pending.index, pending.run_id)
+        return None
+    run.put_turn(done.turn, done.score)
+    if pending.scenario is not None:
+        refresh_total(run, pending.scenario)
     run.error = ""
-    return turn
+    return done.turn
 
 
 def finish_practice(run: PracticeRun, settings: Settings, library: Library, recognizer: Recognizer | None) -> SessionRecord:
