@@ -12,6 +12,8 @@ from rich.table import Table
 
 from trainer.cli.console import print_json
 from trainer.config import Settings
+from trainer.dialogue import record_dialogue
+from trainer.phrasebook.model import REACTION_LABELS
 from trainer.errors import SessionStoreError
 from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, export_sessions, local_time
 from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter
@@ -158,8 +160,12 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     console.print(f"机评：{_fmt_score(record.total)} 分，{_fmt_passed(record.passed)}")
     for key, value in record.dimensions.items():
         console.print(f"  {DIMENSION_LABELS.get(key, key)}：{value}")
+    path = record_dialogue(record.extra, len(record.turns))
     for turn in record.turns:
         console.print(f"第 {turn.index} 轮  客户：{turn.prompt or '—'}")
+        if path and path[turn.index - 1][1]:
+            step_id, reaction = path[turn.index - 1]
+            console.print(f"  （客户的反应：{REACTION_LABELS.get(reaction.rsplit('.', 1)[-1], reaction)}；本轮应做：{step_id}）")
         console.print(f"  学员：{turn.transcript.get('text', '')}")
         if turn.audio_file:
             console.print(f"  录音：{folder / turn.audio_file}")

@@ -22,7 +22,7 @@ st.caption(
 )
 new_phrasings = ui.guarded(lambda: services.overlay_phrasings(settings, library), "读取本中心新增说法") or {}
 
-tab_scenarios, tab_forbidden, tab_overlay = st.tabs(["场景与标准用语", "服务忌语", "本中心新增说法"])
+tab_scenarios, tab_forbidden, tab_overlay, tab_lines = st.tabs(["场景与标准用语", "服务忌语", "本中心新增说法", "客户台词录音"])
 with tab_scenarios:
     roles, domains, levels = views.filter_options(library)
     cols = st.columns(3)
@@ -44,3 +44,6 @@ with tab_forbidden:
 
 with tab_overlay:
     ui.overlay_panel(settings, library, user.label if user.is_staff else None)
+
+with tab_lines:
+    ui.customer_lines_panel(settings, library, user.is_staff)
