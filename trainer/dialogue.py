@@ -49,6 +49,18 @@ class Cue:
 _STAGE = re.compile(r"（[^（）]*）")
 
 
+def describe_reaction(reaction: Reaction, scenario: Scenario, separator: str = " ") -> str:
+    """What a reaction does, for people: “你这什么态度！” 并要求先做「再次致歉安抚」."""
+    text = f"“{reaction.line}”" if reaction.line else ""
+    if reaction.insert:
+        try:
+            title = scenario.step(reaction.insert).title
+        except KeyError:
+            title = reaction.insert
+        text += f"{separator if text else ''}并要求先做「{title}」"
+    return text
+
+
 def line_parts(line: str) -> list[tuple[str, bool]]:
     """A customer line cut into (text, is_stage_direction) parts, in order. Stage directions are
     written in full-width brackets, e.g. （递上客户服务卡）: shown, never spoken."""

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import tempfile
 import time
+from typing import TypeVar
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,16 +221,8 @@ def recognise_turn(
     audio = load_audio(data, max_seconds=min(TURN_MAX_SECONDS, settings.max_audio_seconds), require_speech=True, name=name)
     warnings = tuple(measure_levels(audio).warnings())
     transcript = recognizer.transcribe(audio)
-    transcripts = list(earlier)
-    if index <= len(transcripts):
-        transcripts[index - 1] = transcript
-    else:
-        transcripts.append(transcript)
-    cues = list(earlier_cues)
-    if index <= len(cues):
-        cues[index - 1] = cue
-    else:
-        cues.append(cue)
+    transcripts = _with_turn(earlier, index, transcript)
+    cues = _with_turn(earlier_cues, index, cue)
     score = score_cues(scenario, transcripts, cues, settings, library)
     turn = TurnAttempt(
         index=index,
@@ -246,6 +239,19 @@ def recognise_turn(
     )
     log.info("turn %d processed in %.2f s (%.1f s of audio)", index, turn.processing_seconds, audio.duration)
     return ProcessedTurn(turn, score)
+
+
+T = TypeVar("T")
+
+
+def _with_turn(items: list[T], index: int, item: T) -> list[T]:
+    """`items` with turn `index` (1-based) replaced by `item` (a retry), or `item` appended (a new turn)."""
+    out = list(items)
+    if index <= len(out):
+        out[index - 1] = item
+    else:
+        out.append(item)
+    return out
 
 
 def _earlier(run: PracticeRun) -> list[Transcript]:

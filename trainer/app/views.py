@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from trainer.dialogue import describe_reaction
 from trainer.app.highlight import highlight_html, turn_html
 from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
@@ -483,17 +484,7 @@ def show_slots(step: Step, text: str) -> str:
 
 def reaction_text(step: Step, scenario: Scenario) -> str:
     """A step's reactions, one per line: 说了忌语 → “你这什么态度！” 并要求先做「再次致歉安抚」."""
-    lines = []
-    for kind, reaction in step.reactions.items():
-        text = f"“{reaction.line}”" if reaction.line else ""
-        if reaction.insert:
-            try:
-                title = scenario.step(reaction.insert).title
-            except KeyError:
-                title = reaction.insert
-            text += f"{' ' if text else ''}并要求先做「{title}」"
-        lines.append(f"{REACTION_LABELS[kind]} → {text}")
-    return "\n".join(lines)
+    return "\n".join(f"{REACTION_LABELS[kind]} → {describe_reaction(reaction, scenario)}" for kind, reaction in step.reactions.items())
 
 
 def step_rows(scenario: Scenario) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from trainer.config import Settings
+from trainer.dialogue import describe_reaction
 from trainer.phrasebook.loader import check_paths, library_from_settings, load_library, phrasebook_files
 from trainer.phrasebook.model import REACTION_LABELS, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
@@ -131,13 +132,7 @@ def render_scenario(scenario: Scenario, console: Console) -> None:
 def _render_reactions(step: Step, scenario: Scenario, console: Console) -> None:
     """How the customer reacts to this step: 说了忌语 → the line, and the step it inserts."""
     for kind, reaction in step.reactions.items():
-        text = f"“{escape(reaction.line)}”" if reaction.line else ""
-        if reaction.insert:
-            try:
-                title = scenario.step(reaction.insert).title
-            except KeyError:
-                title = reaction.insert
-            text += f"{'，' if text else ''}并要求先做「{escape(title)}」"
+        text = escape(describe_reaction(reaction, scenario, "，"))
         console.print(f"   [magenta]客户反应（{REACTION_LABELS[kind]}）：[/magenta]{text}")
 
 
