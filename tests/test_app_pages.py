@@ -16,6 +16,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from trainer.app import views
 from trainer.asr.base import Transcript
 from trainer.config import load_settings
 from trainer.sessions import SessionRecord, SessionStore, turn_records, utc_now
@@ -422,6 +423,13 @@ def test_instructor_review_saved(app_env: Path) -> None:
     history = _app(HISTORY)
     history.run()
     assert "王老师（T1） 改判为 72 分（未通过）" in page_text(history)
+    # one truth: the machine score and the instructor's decision side by side, labelled, one rounding rule
+    metrics = {m.label: m.value for m in history.metric}
+    assert metrics["机评总分"] == views.score_text(record.total) and metrics["教师改判"] == "72" and metrics["改判结果"] == "未通过"
+    table = history.dataframe[0].value
+    assert list(table["机评"]) == [views.round_score(record.total)] and list(table["教师改判"]) == [72.0]
+    label = history.selectbox(key="history-open").format_func(history.selectbox(key="history-open").value)
+    assert label.endswith(f"机评 {views.score_text(record.total)} 分 · 教师改判 72 分")
 
 
 def test_instructor_override_without_comment_is_refused(app_env: Path) -> None:

@@ -245,17 +245,20 @@ class ExportFile:
     label: str
 
 
-def export_files(store: SessionStore, flt: SessionFilter | None, stem: str = "练习记录") -> tuple[list[ExportFile], list[str]]:
-    """The selected sessions as an Excel workbook and two CSV files (sessions, steps), in memory."""
+def export_files(
+    store: SessionStore, flt: SessionFilter | None, stem: str = "练习记录", library: Library | None = None
+) -> tuple[list[ExportFile], list[str]]:
+    """The selected sessions as an Excel workbook and two CSV files (sessions, steps), in memory
+    (with the library: step titles beside the step ids)."""
     files: list[ExportFile] = []
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="trainer-export-") as tmp:
         xlsx = Path(tmp) / f"{stem}.xlsx"
-        report = export_sessions(store, flt, xlsx)
+        report = export_sessions(store, flt, xlsx, library)
         warnings.extend(report.warnings)
         files.append(ExportFile(xlsx.name, xlsx.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "导出 Excel"))
         csv_path = Path(tmp) / f"{stem}.csv"
-        report = export_sessions(store, flt, csv_path)
+        report = export_sessions(store, flt, csv_path, library)
         for path, label in zip(report.paths, ("导出 CSV（每次练习一行）", "导出 CSV（每个步骤一行）")):
             files.append(ExportFile(path.name, path.read_bytes(), "text/csv", label))
     return files, warnings

@@ -24,6 +24,7 @@ from trainer.asr.base import Recognizer
 from trainer.config import Settings, load_settings
 from trainer.errors import TrainerError
 from trainer.phrasebook.model import Library
+from trainer.scoring.display import score_text
 from trainer.sessions import SessionRecord, SessionStore
 
 log = logging.getLogger("trainer.app")
@@ -259,7 +260,7 @@ def step_lines(lines: tuple[StepLine, ...]) -> None:
 def forbidden_lines(lines: tuple[ForbiddenLine, ...]) -> None:
     for line in lines:
         reason = f"（{line.reason}）" if line.reason else ""
-        st.error(f"服务忌语（{line.severity}）：“{md(line.said or line.phrase)}”{reason}\n\n建议说：“{line.suggestion}”", icon=":material/block:")
+        st.error(f"服务忌语（{line.severity}）：{md(line.quote)}{reason}\n\n建议说：“{line.suggestion}”", icon=":material/block:")
 
 
 def turn_panel(result: TurnResult) -> None:
@@ -283,14 +284,20 @@ def turn_panel(result: TurnResult) -> None:
 
 
 def final_panel(result: FinalResult) -> None:
-    cols = st.columns([1, 1, 3])
-    cols[0].metric("总分", f"{result.total:.1f}")
-    cols[1].metric("结果", result.verdict, delta=None)
+    override = result.override
+    cols = st.columns([1, 1, 1, 1, 2] if override else [1, 1, 3])
+    cols[0].metric("机评总分", result.total_text)
+    cols[1].metric("机评结果", result.verdict, delta=None)
+    if override is not None:
+        cols[2].metric("教师改判", score_text(override.total, "—"), help=f"复核人：{override.reviewer}" if override.reviewer else None)
+        cols[3].metric("改判结果", override.verdict or "—")
     if result.pass_mark is not None:
-        cols[2].caption(f"及格线 {result.pass_mark:g} 分")
+        cols[-1].caption(f"及格线 {score_text(result.pass_mark)} 分" + ("；以教师改判为准。" if override is not None else ""))
     st.markdown("**各维度得分**")
     if result.dimensions:  # one row across the page: the checklist below gets the full width
         static_table([{row["维度"]: row["得分"] for row in result.dimensions}])
+        if result.scaling_note:
+            st.caption(result.scaling_note)
     st.markdown("**步骤完成情况**")
     static_table(result.checklist)
     if result.feedback:
@@ -314,6 +321,11 @@ def final_panel(result: FinalResult) -> None:
 
 
 def dataframe(rows: list[dict[str, Any]], **kwargs: Any) -> None:
+    """A sortable table; score columns (views.SCORE_COLUMNS) show as rounded (100, 98.7), like score_text."""
+    present = {key for row in rows for key in row}
+    config = {name: st.column_config.NumberColumn(name, format="plain") for name in views.SCORE_COLUMNS if name in present}
+    if config:
+        kwargs["column_config"] = {**config, **kwargs.get("column_config", {})}
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", **kwargs)
 
 
@@ -332,7 +344,8 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
     if scenario is None and library is not None:
         st.caption("该场景已不在当前话术库中：步骤名称按编号显示。")
     if record.score:
-        final_panel(views.final_result(record.score, scenario, library, pass_mark))
+        reviews = guarded(lambda: store.reviews(record.id), "读取复核意见") or []
+        final_panel(views.final_result(record.score, scenario, library, pass_mark, views.instructor_decision(reviews)))
     else:
         st.info("该会话没有评分结果。")
     st.markdown("#### 逐轮录音与识别文本")

@@ -17,8 +17,9 @@ from trainer.app.highlight import highlight_html, turn_html
 from trainer.phrasebook.model import ROLES, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.feedback import fill_slots
+from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, round_score, score_text
 from trainer.scoring.result import VERDICT_LABELS, AmountCheck, verdict_of
-from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, local_time
+from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
 from trainer.sessions.review import OVERALL_LABELS, Review, StepVerdict
 from trainer.text.normalize import to_simplified
@@ -26,7 +27,6 @@ from trainer.text.normalize import to_simplified
 STATUS_ICONS = {"hit": "√", "partial": "△", "missed": "×"}  # glyphs every CJK font has
 UNSURE_ICON = "？"
 UNSURE_LABEL = "可能没听清"
-DIMENSION_ORDER = ("coverage", "order", "forbidden", "politeness", "amounts", "fluency")
 DIFFICULTY_LABELS = {1: "★☆☆ 基础", 2: "★★☆ 进阶", 3: "★★★ 困难"}
 ALL = "全部"
 
@@ -114,6 +114,11 @@ class ForbiddenLine:
     reason: str
     suggestion: str
     turn: int
+
+    @property
+    def quote(self) -> str:
+        """「喂」（识别为“为”）: the list's phrase, and what the recogniser heard when different."""
+        return forbidden_quote(self.phrase, self.said)
 
 
 @dataclass(frozen=True)
@@ -247,17 +252,49 @@ class FinalResult:
     fail_reasons: tuple[str, ...] = field(default=())
     decision: str = ""  # pass | fail | review ("" = from `passed`)
     unsure: tuple[StepLine, ...] = ()  # steps the machine could not decide alone (可能没听清)
+    scaling_note: str = ""  # why a conduct dimension is below 100 with nothing wrong said ("" when none is scaled)
+    override: "InstructorDecision | None" = None  # the instructor's latest 改判, shown beside the machine score
+
+    @property
+    def total_text(self) -> str:
+        return score_text(self.total)
 
     @property
     def verdict(self) -> str:
         return VERDICT_LABELS.get(self.decision or verdict_of({"passed": self.passed}), "")
 
 
+@dataclass(frozen=True)
+class InstructorDecision:
+    """The latest review's 改判 (override) of a stored session."""
+
+    total: float | None
+    passed: bool | None
+    reviewer: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return passed_label(self.passed)
+
+
+def instructor_decision(reviews: Sequence[Review]) -> InstructorDecision | None:
+    """The override in force (the latest review, as the session index counts it), or None."""
+    last = reviews[-1] if reviews else None
+    if last is None or last.overall != "override":
+        return None
+    return InstructorDecision(last.override_total, last.override_passed, last.reviewer)
+
+
 def dimension_rows(score: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One row per scored dimension, in a fixed order, with Chinese names."""
+    """One row per scored dimension, in a fixed order, with Chinese names; a conduct dimension scaled
+    by coverage shows its own score and the factor (服务忌语 68（100 × 68%））."""
     dims = dict((score.get("score") or {}).get("dimensions") or {})
-    keys = [k for k in DIMENSION_ORDER if k in dims] + sorted(k for k in dims if k not in DIMENSION_ORDER)
-    return [{"维度": DIMENSION_LABELS.get(k, k), "得分": f"{float(dims[k]):.1f}"} for k in keys]
+    return [{"维度": view.label, "得分": view.text} for view in dimension_views(dims)]
+
+
+def scaling_note(score: Mapping[str, Any]) -> str:
+    dims = dict((score.get("score") or {}).get("dimensions") or {})
+    return SCALING_NOTE if any(view.scaled for view in dimension_views(dims)) else ""
 
 
 def checklist_rows(steps: Sequence[StepLine]) -> list[dict[str, Any]]:
@@ -274,7 +311,13 @@ def checklist_rows(steps: Sequence[StepLine]) -> list[dict[str, Any]]:
     ]
 
 
-def final_result(score: Mapping[str, Any], scenario: Scenario | None = None, library: Library | None = None, pass_mark: float | None = None) -> FinalResult:
+def final_result(
+    score: Mapping[str, Any],
+    scenario: Scenario | None = None,
+    library: Library | None = None,
+    pass_mark: float | None = None,
+    override: InstructorDecision | None = None,
+) -> FinalResult:
     amounts = _amounts(score)
     steps = tuple(step_line(s, scenario, amounts) for s in score.get("steps") or [])
     reasons = forbidden_reasons(library, str(score.get("scenario", "")))
@@ -290,6 +333,8 @@ def final_result(score: Mapping[str, Any], scenario: Scenario | None = None, lib
         feedback=tuple(to_simplified(str(x)) for x in score.get("feedback") or []),  # quotes the transcript: simplified like the rest
         decision=verdict_of(score),
         unsure=tuple(s for s in steps if not s.certain),
+        scaling_note=scaling_note(score),
+        override=override,
     )
 
 
@@ -300,22 +345,30 @@ def passed_label(value: bool | None) -> str:
     return "" if value is None else ("通过" if value else "未通过")
 
 
+def _overridden(summary: SessionSummary) -> bool:
+    return summary.review_overall == "override"
+
+
 def session_label(summary: SessionSummary) -> str:
-    total = "" if summary.effective_total is None else f"{summary.effective_total:.0f} 分"
+    total = "" if summary.total is None and not _overridden(summary) else machine_and_override(summary.total, summary.override_total, _overridden(summary))
     return f"{local_time(summary.started_at)} · {summary.trainee_name or summary.trainee_id} · {summary.scenario_title or summary.scenario_id} · {total}"
 
 
+SCORE_COLUMNS = ("机评", "教师改判", "总分")  # numbers in session and roster tables, shown with one decimal (ui.dataframe)
+
+
 def session_rows(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
-    """Rows of a session list (effective = reviewed score when an instructor overrode it)."""
+    """Rows of a session list: the machine score and the instructor's 改判 side by side, and the
+    result in force (the 改判 when an instructor overrode the machine)."""
     return [
         {
             "时间": local_time(s.started_at),
             "工号": s.trainee_id,
             "姓名": s.trainee_name,
             "场景": s.scenario_title or s.scenario_id,
-            "得分": s.effective_total,
+            "机评": round_score(s.total),
+            "教师改判": round_score(s.override_total) if _overridden(s) else None,
             "结果": passed_label(s.effective_passed),
-            "机评": s.total,
             "复核": OVERALL_LABELS.get(s.review_overall, "未复核") if s.review_count else "未复核",
             "轮数": s.turns,
             "编号": s.id,
@@ -327,7 +380,7 @@ def session_rows(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
 def history_points(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
     """Chart rows (oldest first): one point per scored session, coloured by scenario."""
     points = [
-        {"时间": local_time(s.started_at), "得分": s.effective_total, "场景": s.scenario_title or s.scenario_id}
+        {"时间": local_time(s.started_at), "得分": round_score(s.effective_total), "场景": s.scenario_title or s.scenario_id}
         for s in summaries
         if s.effective_total is not None
     ]
@@ -416,7 +469,7 @@ def review_lines(reviews: Sequence[Review]) -> list[str]:
     for review in reversed(reviews):
         when = local_time(review.created_at.split(".")[0] + "Z") if review.created_at else ""
         if review.overall == "override":
-            verdict = f"改判为 {review.override_total:g} 分（{passed_label(review.override_passed)}）"
+            verdict = f"改判为 {score_text(review.override_total)} 分（{passed_label(review.override_passed)}）"
         else:
             verdict = "同意机评"
         disagreed = [sid for sid, v in review.steps.items() if v.verdict == "disagree"]

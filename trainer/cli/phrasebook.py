@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from trainer.cli.console import output_console
 from trainer.config import Settings
 from trainer.phrasebook.loader import check_paths, library_from_settings, load_library, phrasebook_files
 from trainer.phrasebook.model import Library, Scenario, Step
@@ -123,7 +124,7 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     library = library_from_settings(settings)
     warn_problems(library)
     scenario = library.scenario(args.scenario)  # ScenarioNotFoundError lists the known ids
-    render_scenario(scenario, Console(highlight=False))
+    render_scenario(scenario, output_console())
     return 0
 
 
@@ -144,5 +145,5 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
             str(scenario.difficulty),
             str(len(scenario.steps)),
         )
-    Console(highlight=False).print(table)
+    output_console().print(table)
     return 0

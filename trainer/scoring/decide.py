@@ -45,6 +45,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from trainer.scoring.display import score_text
 from trainer.scoring.feedback import short_title
 from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
 
@@ -161,7 +162,7 @@ def fail_reasons(
     """Why a performance with these step statuses fails (empty: it passes)."""
     reasons: list[str] = []
     if total < pass_mark:
-        reasons.append(f"总分 {total:.0f} 低于及格线 {pass_mark:.0f}")
+        reasons.append(f"总分 {score_text(total)} 低于及格线 {score_text(pass_mark)}")
     for result in steps:
         if result.required and result.status == MISSED:
             reasons.append(f"漏掉必做步骤「{short_title(result.title) or result.id}」")

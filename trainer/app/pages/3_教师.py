@@ -87,7 +87,7 @@ with tab_agree:
 with tab_export:
     st.markdown("按当前筛选条件导出（每次练习一行，以及每个步骤一行），供培训中心存档。")
     if st.button("生成导出文件", key="t-export"):
-        result = ui.guarded(lambda: services.export_files(store, flt), "导出")
+        result = ui.guarded(lambda: services.export_files(store, flt, library=library), "导出")
         if result is not None:
             st.session_state["export_files"] = result
     files, warnings = st.session_state.get("export_files", ([], []))
