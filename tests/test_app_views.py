@@ -280,3 +280,33 @@ def test_scenarios_listed_power_first_then_easier_first() -> None:
     assert domains[0] == "power" and domains.index("gas") > domains.index("power") and "power" not in domains[domains.index("gas"):]
     power = [s.difficulty for s in shipped if s.domain == "power"]
     assert power == sorted(power) and shipped[0].difficulty == 1
+
+
+def test_forbidden_is_quoted_as_listed_with_what_the_recogniser_heard() -> None:
+    """Issue 14 item 4: 喂 heard as 为 is 「喂」（识别为“为”）, never the bare “为” as the trainee's words."""
+    score = {**SCORE, "forbidden": [{"id": "f-wei", "phrase": "喂", "matched_text": "为", "turn": 1, "severity": "minor", "suggestion": "您好"}]}
+    assert views.turn_result(score, 1, _scenario(), _library()).forbidden[0].quote == "「喂」（识别为“为”）"
+    simplified = views.turn_result(SCORE, 2, _scenario(), _library()).forbidden[0]
+    assert simplified.quote == "「随便」"  # 隨便 is the listed phrase in traditional script: nothing to add
+
+
+def test_scaled_conduct_dimensions_show_their_own_score_and_a_note() -> None:
+    """Issue 14 item 2: with coverage 40 and no 忌语 said, 服务忌语 40 reads 40（100 × 40%）."""
+    scaled = {**SCORE, "score": {"total": 40.0, "dimensions": {"coverage": 40.0, "forbidden": 40.0, "fluency": 36.0, "custom": 10.0}}}
+    final = views.final_result(scaled, _scenario(), _library())
+    shown = {r["维度"]: r["得分"] for r in final.dimensions}
+    assert shown["用语覆盖"] == "40" and shown["服务忌语"] == "40（100 × 40%）" and shown["流利度"] == "36（90 × 40%）"
+    assert shown["custom"] == "10"
+    assert "按完成的用语比例折算" in final.scaling_note
+    full = {**SCORE, "score": {"total": 90.0, "dimensions": {"coverage": 100.0, "forbidden": 60.0}}}
+    assert views.final_result(full).scaling_note == "" and views.final_result(full).dimensions[1]["得分"] == "60"
+
+
+def test_instructor_decision_is_the_latest_review_when_it_overrides() -> None:
+    agree = Review(session_id="s", reviewer="王老师", overall="agree")
+    override = Review(session_id="s", reviewer="王老师", overall="override", override_total=100.0, override_passed=True, comment="x")
+    assert views.instructor_decision([]) is None and views.instructor_decision([override, agree]) is None
+    decision = views.instructor_decision([agree, override])
+    assert decision is not None and (decision.total, decision.verdict, decision.reviewer) == (100.0, "通过", "王老师")
+    final = views.final_result({**SCORE, "score": {"total": 98.66, "dimensions": {}}}, override=decision)
+    assert final.total_text == "98.7" and final.override is decision
