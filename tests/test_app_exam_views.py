@@ -3,7 +3,6 @@ breakdown, turn notes and the seal report."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -135,14 +134,6 @@ def test_roster_rows_breakdown_and_labels(tmp_path: Path) -> None:
     assert rows[0]["服务忌语"] == "40" and rows[0]["忌语次数"] == 1 and rows[1]["服务忌语"] == "—"
     header = dict(ev.result_header(result))
     assert header["考生"] == "王小明（E3）" and "及格线 85 分" in header["结果"] and result.fingerprint in header["封印指纹"]
-
-
-def test_date_range_from_the_date_widget() -> None:
-    day, later = date(2026, 3, 1), date(2026, 3, 9)
-    assert ev.date_range(()) == (None, None)
-    assert ev.date_range((day,)) == (day, None)
-    assert ev.date_range((day, later)) == (day, later)
-    assert ev.date_range(day) == (day, day)
 
 
 def test_turn_notes_from_the_sealed_timing() -> None:

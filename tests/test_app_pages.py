@@ -465,6 +465,27 @@ def test_instructor_filters_charts_and_export(app_env: Path) -> None:
     assert names == ["导出 Excel", "导出 CSV（每次练习一行）", "导出 CSV（每个步骤一行）"]
 
 
+def test_instructor_date_filter_is_chinese(app_env: Path) -> None:
+    """Issue 14 item 5: presets and typed dates instead of the English calendar; a bad date is named."""
+    old = _saved_session(app_env, started="2026-11-01T08:00:00Z")
+    new = _saved_session(app_env, started="2026-11-20T08:00:00Z")
+    at = _app(INSTRUCTOR, user="A1")
+    at.run()
+    no_exception(at)
+    assert not at.get("date_input")
+    assert at.selectbox(key="t-dates").options == ["全部时间", "今天", "最近 7 天", "最近 30 天", "指定日期"]
+    at.selectbox(key="t-dates").set_value("指定日期").run()
+    at.text_input(key="t-dates-from").input("2026/11/10").run()
+    no_exception(at)
+    assert list(at.dataframe[0].value["编号"]) == [new.id]
+    at.text_input(key="t-dates-to").input("2026年11月15日").run()
+    assert not at.dataframe and "符合条件的会话：0 个" in page_text(at)
+    at.text_input(key="t-dates-from").input("").run()
+    assert list(at.dataframe[0].value["编号"]) == [old.id]
+    at.text_input(key="t-dates-to").input("11/15/2026").run()
+    assert any("不是日期" in w.value for w in at.warning)
+
+
 # --------------------------------------------------------------------------- phrasebook
 
 

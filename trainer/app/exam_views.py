@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from trainer.scoring.display import round_score, score_text
@@ -266,16 +265,6 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
 
 
 # --------------------------------------------------------------------------- instructor
-
-
-def date_range(value: Any) -> tuple[date | None, date | None]:
-    """st.date_input's value (a date, or a tuple of 0–2 dates) as (since, until)."""
-    if isinstance(value, date):
-        return value, value
-    values = [v for v in (value or ()) if isinstance(v, date)]
-    if not values:
-        return None, None
-    return values[0], values[-1] if len(values) > 1 else None
 
 
 def roster_rows(rows: Sequence[RosterRow]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import streamlit as st
 
 from trainer.app import state as app_state
 from trainer.app import views
+from trainer.app.dates import DateRange
 from trainer.app.highlight import legend_html
 from trainer.app.markup import html_text, md
 from trainer.app.services import EngineStatus, engine_status
@@ -236,6 +237,26 @@ def draft_note() -> None:
     note = st.session_state.pop(DRAFT_NOTE, "")
     if note:
         st.info(note, icon=":material/info:")
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def date_filter(where: Any, label: str, key: str) -> "DateRange":
+    """The Chinese date filter (trainer.app.dates) in the container `where`: a preset range, or two
+    typed dates under 指定日期. A wrongly typed date is named below the fields (the range stays open)."""
+    from trainer.app import dates
+
+    preset = where.selectbox(label, dates.PRESETS, key=key)
+    if preset != dates.CHOSEN:
+        return dates.date_range(preset)
+    left, right = where.columns(2)
+    start = left.text_input("从", placeholder=dates.EXAMPLE, key=f"{key}-from")
+    end = right.text_input("到（含当天）", placeholder=dates.EXAMPLE, key=f"{key}-to")
+    span = dates.date_range(preset, start, end)
+    if span.problem:
+        where.warning(span.problem, icon=":material/event_busy:")
+    return span
 
 
 # --------------------------------------------------------------------------- result panels
