@@ -328,6 +328,9 @@ def test_history_lists_own_sessions_with_chart(app_env: Path) -> None:
     at.run()
     no_exception(at)
     assert len(at.get("vega_lite_chart")) == 1
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)  # issue 14 item 6: readable at a glance
+    layers = json.dumps(spec, ensure_ascii=False)
+    assert "strokeDash" in layers and "\"text\"" in layers and "说明" in layers and '"padding": 28' in layers and views.SERIES_COLOURS[0] in layers
     assert len(at.selectbox(key="history-open").options) == 2 and other.id not in list(table := at.dataframe[0].value["编号"]) and len(table) == 2
     table = at.dataframe[0].value
     assert list(table["工号"]) == ["E1024", "E1024"]  # only this trainee's sessions

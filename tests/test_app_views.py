@@ -310,3 +310,18 @@ def test_instructor_decision_is_the_latest_review_when_it_overrides() -> None:
     assert decision is not None and (decision.total, decision.verdict, decision.reviewer) == (100.0, "通过", "王老师")
     final = views.final_result({**SCORE, "score": {"total": 98.66, "dimensions": {}}}, override=decision)
     assert final.total_text == "98.7" and final.override is decision
+
+
+def test_history_axis_never_repeats_a_label_and_names_what_it_leaves_out() -> None:
+    """Issue 14 item 6: two sessions in the same minute were labelled 12-04 21:53 twice."""
+    one_day = views.history_axis(["2026-12-04 21:53:10", "2026-12-04 21:53:40", "2026-12-04 22:10:00"])
+    assert one_day.format == "%H:%M" and one_day.title == "时间（2026/12/04）"
+    assert one_day.ticks == ("2026-12-04 21:53:10", "2026-12-04 22:10:00")
+    year = views.history_axis(["2026-11-01 08:00:00", "2026-12-04 22:10:00"])
+    assert year.format == "%m/%d %H:%M" and year.title == "时间（2026 年）" and len(year.ticks) == 2
+    years = views.history_axis(["2025-11-01 08:00:00", "2026-12-04 22:10:00"])
+    assert years.format == "%Y/%m/%d" and years.title == "日期"
+    many = views.history_axis([f"2026-11-{d:02d} 08:00:00" for d in range(1, 31)])
+    assert len(many.ticks) <= 9 and many.ticks[0] == "2026-11-01 08:00:00" and many.ticks[-1] == "2026-11-30 08:00:00"
+    assert views.history_axis([]).ticks == ()
+    assert len(set(views.SERIES_COLOURS)) == len(views.SERIES_COLOURS)

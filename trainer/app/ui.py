@@ -448,23 +448,37 @@ def static_table(rows: list[dict[str, Any]]) -> None:
 
 
 def score_history_chart(points: list[dict[str, Any]], pass_mark: float | None = None) -> None:
-    """Scores over time (rows from views.history_points): a point per session, lines per scenario,
-    the pass mark as a dashed rule. Points stay visible when a scenario has a single session."""
+    """Scores over time (rows from views.history_points): a point per session, a line per scenario in
+    distinct colours, the sessions' times on the axis (never the same label twice), the pass mark
+    drawn and named, and room around the data so no end point is cut."""
     import altair as alt
 
+    axis = views.history_axis([p["时间"] for p in points])
     frame = pd.DataFrame(points)
     frame["时间"] = pd.to_datetime(frame["时间"])
+    scenarios = list(dict.fromkeys(frame["场景"]))
+    colours = [views.SERIES_COLOURS[i % len(views.SERIES_COLOURS)] for i in range(len(scenarios))]
+    ticks = [pd.Timestamp(t).isoformat() for t in axis.ticks]
     base = alt.Chart(frame).encode(
-        x=alt.X("时间:T", title=None, axis=alt.Axis(format="%m-%d %H:%M", labelAngle=0)),
-        y=alt.Y("得分:Q", title="得分", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("场景:N", title="场景", legend=alt.Legend(orient="bottom", labelLimit=400)),
-        tooltip=[alt.Tooltip("时间:T", format="%Y-%m-%d %H:%M"), "场景", "得分"],
+        x=alt.X(
+            "时间:T",
+            title=axis.title,
+            scale=alt.Scale(padding=28, nice=False),
+            axis=alt.Axis(format=axis.format, values=ticks, labelAngle=0, labelOverlap="greedy", grid=False),
+        ),
+        y=alt.Y("得分:Q", title="得分", scale=alt.Scale(domain=[0, 100], padding=10, nice=False), axis=alt.Axis(values=[0, 20, 40, 60, 80, 100])),
+        color=alt.Color("场景:N", title="场景", scale=alt.Scale(domain=scenarios, range=colours), legend=alt.Legend(orient="bottom", labelLimit=400)),
+        tooltip=[alt.Tooltip("时间:T", title="时间", format="%Y/%m/%d %H:%M"), alt.Tooltip("场景:N", title="场景"), alt.Tooltip("得分:Q", title="得分")],
     )
-    chart = base.mark_line(opacity=0.6) + base.mark_point(filled=True, size=70)
+    chart = base.mark_line(strokeWidth=2.5) + base.mark_point(filled=True, size=90, opacity=1)
     if pass_mark is not None:
-        rule = alt.Chart(pd.DataFrame({"及格线": [pass_mark]})).mark_rule(strokeDash=[6, 4], color="#888").encode(y="及格线:Q")
-        chart = chart + rule
-    st.altair_chart(chart.properties(height=320), width="stretch")
+        mark = pd.DataFrame({"及格线": [pass_mark], "说明": [f"及格线 {score_text(pass_mark)} 分"]})
+        rule = alt.Chart(mark).mark_rule(strokeDash=[6, 4], color="#6b7280", strokeWidth=1.5).encode(y="及格线:Q")
+        label = alt.Chart(mark).mark_text(align="right", baseline="top", dy=4, color="#4b5563", fontSize=12).encode(
+            y="及格线:Q", x=alt.value("width"), text="说明:N"
+        )
+        chart = chart + rule + label
+    st.altair_chart(chart.properties(height=360), width="stretch")
 
 
 def weak_steps_chart(rows: list[dict[str, Any]]) -> None:

@@ -387,6 +387,45 @@ def history_points(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
     return sorted(points, key=lambda p: p["时间"])
 
 
+# Distinct colours for the scenarios of a chart (the theme's default blues look alike).
+SERIES_COLOURS = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d")
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    format: str  # strftime-style (d3) label format
+    ticks: tuple[str, ...]  # the times to label ("YYYY-MM-DD HH:MM:SS", as in history_points), no two with the same label
+    title: str  # what the labels leave out (the day, when all are on one day)
+
+
+def history_axis(times: Sequence[str], max_ticks: int = 8) -> TimeAxis:
+    """A readable time axis for a score history: label the sessions' own times (at most `max_ticks`,
+    evenly spread, never two alike), as hours:minutes on one day, month-day and time within a
+    year, with the year otherwise."""
+    ordered = sorted(set(times))
+    if not ordered:
+        return TimeAxis("%m-%d %H:%M", (), "")
+    days = {t[:10] for t in ordered}
+    years = {t[:4] for t in ordered}
+    if len(days) == 1:
+        fmt, label, title = "%H:%M", (lambda t: t[11:16]), f"时间（{ordered[0][:10].replace('-', '/')}）"
+    elif len(years) == 1:
+        fmt, label, title = "%m/%d %H:%M", (lambda t: t[5:16]), f"时间（{ordered[0][:4]} 年）"
+    else:
+        fmt, label, title = "%Y/%m/%d", (lambda t: t[:10]), "日期"
+    step = max(1, -(-len(ordered) // max_ticks))
+    chosen = ordered[::step]
+    if ordered[-1] not in chosen:
+        chosen.append(ordered[-1])
+    ticks: list[str] = []
+    seen: set[str] = set()
+    for t in chosen:
+        if label(t) not in seen:
+            seen.add(label(t))
+            ticks.append(t)
+    return TimeAxis(fmt, tuple(ticks), title)
+
+
 def weak_step_rows(stats: Iterable[StepStat], library: Library | None = None, limit: int = 12) -> list[dict[str, Any]]:
     """The most often missed steps across the group: rows for a bar chart (percentages)."""
     rows = []
