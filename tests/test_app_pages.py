@@ -507,3 +507,13 @@ def test_phrasebook_browser_and_problems(app_env: Path, monkeypatch: pytest.Monk
     assert all("热线" in e.label for e in at.expander)
     forbidden = at.table[-1].value  # static (wrapping) tables: every phrase and replacement readable in full
     assert {"忌语", "应该说"} <= set(forbidden.columns) and len(forbidden) > 5
+    # issue 14 item 8: one search box over scenarios, steps, phrasings and 忌语
+    at.text_input(key="pb-search").input("请坐").run()
+    no_exception(at)
+    found = at.table[0].value
+    assert list(found.columns) == ["场景", "位置", "内容", "文字"] and "标准用语" in list(found["内容"])
+    assert any("请坐" in text for text in found["文字"])
+    at.text_input(key="pb-search").input("不知道").run()
+    assert any(where.startswith("服务忌语「不知道」") for where in at.table[0].value["位置"])
+    at.text_input(key="pb-search").input("没有这个词语xyz").run()
+    assert "话术库中没有找到" in page_text(at)

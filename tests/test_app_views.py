@@ -325,3 +325,21 @@ def test_history_axis_never_repeats_a_label_and_names_what_it_leaves_out() -> No
     assert len(many.ticks) <= 9 and many.ticks[0] == "2026-11-01 08:00:00" and many.ticks[-1] == "2026-11-30 08:00:00"
     assert views.history_axis([]).ticks == ()
     assert len(set(views.SERIES_COLOURS)) == len(views.SERIES_COLOURS)
+
+
+def test_search_library_over_scenarios_steps_phrasings_and_forbidden() -> None:
+    """Issue 14 item 8: one search box over the phrasebook."""
+    library = _library()
+    where = {(h.where, h.field) for h in views.search_library(library, "请问")}
+    assert ("步骤「二问：问明业务」", "标准用语") in where
+    forbidden = views.search_library(library, "隨便")  # traditional typed, simplified stored
+    assert [(h.scenario, h.where, h.field) for h in forbidden] == [("", "服务忌语「随便」", "忌语")]
+    assert forbidden[0].row()["场景"] == "通用"
+    own = views.search_library(library, "催促")  # a scenario's own 忌语, found by its reason
+    assert [(h.scenario, h.field) for h in own] == [("柜台收费", "原因")]
+    slots = views.search_library(library, "找您")
+    assert slots and "{change}" not in slots[0].text and "〔" in slots[0].text
+    assert [h.field for h in views.search_library(library, "柜台 前")] == ["客户说"]  # every word must match
+    extra = views.search_library(library, "需要点啥", {("payment", "ask"): ("您需要点啥？",)})
+    assert [(h.where, h.field) for h in extra] == [("步骤「二问：问明业务」", "其他说法")]
+    assert views.search_library(library, "  ") == [] and views.search_library(library, "没有这个词") == []

@@ -574,3 +574,73 @@ def forbidden_rows(library: Library, scenario_id: str | None = None) -> list[dic
 
 def problem_lines(library: Library) -> list[str]:
     return [str(problem) for problem in library.problems]
+
+
+# --------------------------------------------------------------------------- phrasebook search
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    scenario: str  # scenario title ("" for a shared 服务忌语)
+    where: str  # 场景 / 步骤「…」 / 服务忌语
+    field: str  # what matched: 标题, 标准用语, 其他说法, 客户说, 提示, 忌语, 原因, 应该说 …
+    text: str  # the matching text (slots shown readably)
+
+    def row(self) -> dict[str, str]:
+        return {"场景": self.scenario or "通用", "位置": self.where, "内容": self.field, "文字": self.text}
+
+
+def _query_terms(query: str) -> list[str]:
+    """Words of a search (separated by spaces), simplified and lower-cased; empty: nothing to search."""
+    return [to_simplified(term).lower() for term in query.split() if term.strip()]
+
+
+def _matches(text: str, terms: Sequence[str]) -> bool:
+    plain = to_simplified(text).lower()
+    return bool(terms) and all(term in plain for term in terms)
+
+
+def search_library(
+    library: Library, query: str, extra: Mapping[tuple[str, str], Sequence[str]] | None = None, limit: int = 200
+) -> list[SearchHit]:
+    """Everything in the library a search matches (every word of `query`, traditional or simplified
+    alike): scenario titles and briefs, step titles, standard phrasings, other phrasings (with the
+    centre's approved ones, `extra`), customer lines, tips, and 服务忌语 with their variants, reasons
+    and replacements. In library order, at most `limit`."""
+    terms = _query_terms(query)
+    if not terms:
+        return []
+    hits: list[SearchHit] = []
+
+    def add(scenario: str, where: str, field_name: str, text: str) -> None:
+        if text and _matches(text, terms):
+            hits.append(SearchHit(scenario, where, field_name, text))
+
+    for scenario in filter_scenarios(library):
+        add(scenario.title, "场景", "标题", scenario.title)
+        add(scenario.title, "场景", "说明", scenario.brief)
+        for step in scenario.steps:
+            where = f"步骤「{step.title}」"
+            add(scenario.title, where, "步骤名称", step.title)
+            for phrase in step.phrases:
+                add(scenario.title, where, "标准用语", show_slots(step, phrase))
+            variants = list(step.variants) + [v for v in (extra or {}).get((scenario.id, step.id), ()) if v not in step.variants]
+            for variant in variants:
+                add(scenario.title, where, "其他说法", show_slots(step, variant))
+            add(scenario.title, where, "客户说", step.customer)
+            add(scenario.title, where, "提示", step.tip)
+        for entry in scenario.forbidden:
+            _add_forbidden(add, scenario.title, entry)
+    for entry in library.forbidden:
+        scope = "、".join(library.scenarios[s].title if s in library.scenarios else s for s in entry.scenarios)
+        _add_forbidden(add, scope, entry)
+    return hits[:limit]
+
+
+def _add_forbidden(add: Any, scenario: str, entry: Any) -> None:
+    where = f"服务忌语「{entry.phrase}」"
+    add(scenario, where, "忌语", entry.phrase)
+    for variant in entry.variants:
+        add(scenario, where, "类似说法", variant)
+    add(scenario, where, "原因", entry.reason)
+    add(scenario, where, "应该说", entry.replacement)
