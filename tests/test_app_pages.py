@@ -430,7 +430,7 @@ def test_instructor_review_saved(app_env: Path) -> None:
     metrics = {m.label: m.value for m in history.metric}
     assert metrics["机评总分"] == views.score_text(record.total) and metrics["教师改判"] == "72" and metrics["改判结果"] == "未通过"
     table = history.dataframe[0].value
-    assert list(table["机评"]) == [views.round_score(record.total)] and list(table["教师改判"]) == [72.0]
+    assert list(table["机评"]) == [views.round_score(record.total)] and list(table["教师改判"]) == ["72"]
     label = history.selectbox(key="history-open").format_func(history.selectbox(key="history-open").value)
     assert label.endswith(f"机评 {views.score_text(record.total)} 分 · 教师改判 72 分")
 

@@ -201,8 +201,8 @@ def test_history_points_use_reviewed_score_and_skip_unscored() -> None:
     points = views.history_points(rows)
     assert [p["得分"] for p in points] == [60.0, 85.0]
     table = views.session_rows(rows)
-    assert table[0]["机评"] == 70.0 and table[0]["教师改判"] == 85.0 and table[0]["复核"] == "改判"
-    assert table[1]["机评"] == 60.0 and table[1]["教师改判"] is None  # no override: nothing beside the machine score
+    assert table[0]["机评"] == 70.0 and table[0]["教师改判"] == "85" and table[0]["复核"] == "改判"
+    assert table[1]["机评"] == 60.0 and table[1]["教师改判"] == ""  # no override: nothing beside the machine score
     assert views.session_label(rows[0]).endswith("机评 70 分 · 教师改判 85 分")
     assert views.session_label(rows[1]).endswith("机评 60 分")
     assert table[1]["复核"] == "未复核"

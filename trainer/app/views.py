@@ -354,7 +354,7 @@ def session_label(summary: SessionSummary) -> str:
     return f"{local_time(summary.started_at)} · {summary.trainee_name or summary.trainee_id} · {summary.scenario_title or summary.scenario_id} · {total}"
 
 
-SCORE_COLUMNS = ("机评", "教师改判", "总分")  # numbers in session and roster tables, shown with one decimal (ui.dataframe)
+SCORE_COLUMNS = ("机评", "总分")  # numbers in session and roster tables, shown with one decimal (ui.dataframe)
 
 
 def session_rows(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
@@ -367,7 +367,7 @@ def session_rows(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
             "姓名": s.trainee_name,
             "场景": s.scenario_title or s.scenario_id,
             "机评": round_score(s.total),
-            "教师改判": round_score(s.override_total) if _overridden(s) else None,
+            "教师改判": score_text(s.override_total, "—") if _overridden(s) else "",  # text: empty when not overridden
             "结果": passed_label(s.effective_passed),
             "复核": OVERALL_LABELS.get(s.review_overall, "未复核") if s.review_count else "未复核",
             "轮数": s.turns,
