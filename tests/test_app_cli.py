@@ -65,6 +65,7 @@ def test_fetch_failure_still_starts_with_a_clear_message(
     assert calls == [no_model / "models"]
     assert "默认模型下载失败：无法连接下载服务器" in err
     assert "TRAINER_ENGINE=whisper" in err and "trainer models fetch vosk-small-cn" in err
+    assert 'pip install -e ".[whisper]"' in err  # hint ③ names what to install first
     assert "网页仍会启动" in err and "http://localhost:8765" in err
     assert len(launched) == 1 and "--server.port=8765" in launched[0]
 

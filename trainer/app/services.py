@@ -62,7 +62,8 @@ def install_howto(settings: Settings) -> str:
     return (
         "安装方法：① 联网后运行 `trainer models fetch vosk-small-cn`（默认引擎，约 40 MB）；"
         f"② 或把已下载的 vosk-model-small-cn-0.22 文件夹放到 {settings.models_dir}，或用环境变量 TRAINER_VOSK_MODEL 指向它；"
-        "③ 或改用 Whisper 引擎：设置环境变量 TRAINER_ENGINE=whisper 和 TRAINER_WHISPER_MODEL=<faster-whisper 模型文件夹>，"
+        "③ 或改用 Whisper 引擎：先安装 Whisper 支持（在 trainer 文件夹中运行 `pip install -e \".[whisper]\"`），"
+        "再设置环境变量 TRAINER_ENGINE=whisper 和 TRAINER_WHISPER_MODEL=<faster-whisper 模型文件夹>，"
         "然后重新运行 `trainer app`。详见 models/README.md。"
     )
 
