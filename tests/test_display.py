@@ -48,3 +48,18 @@ def test_forbidden_quote_names_the_listed_phrase_and_what_was_heard():
     assert forbidden_quote("喂", "为") == "「喂」（识别为“为”）"
     assert forbidden_quote("不知道", "不知道") == "「不知道」"
     assert forbidden_quote("不知道", "") == "「不知道」"
+
+
+def test_one_severity_vocabulary_in_feedback_and_on_screens() -> None:
+    """Issue 14 item 3: feedback said （严重） for a critical entry that the boxes called 极严重."""
+    from trainer.app import highlight
+    from trainer.phrasebook.model import SEVERITY_LABELS
+    from trainer.phrasebook import parse
+    from trainer.practice import ui
+    from trainer.scoring.feedback import forbidden_feedback
+    from trainer.scoring.result import ForbiddenHit
+
+    assert highlight.SEVERITY_LABELS is SEVERITY_LABELS and ui.SEVERITY_LABEL is SEVERITY_LABELS and parse.SEVERITY_LABELS is SEVERITY_LABELS
+    for severity, label in SEVERITY_LABELS.items():
+        [line] = forbidden_feedback([ForbiddenHit("x", "喂", "喂", 1, None, severity, "您好")])
+        assert f"「喂」（{label}）" in line

@@ -22,6 +22,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from trainer.phrasebook.model import SEVERITY_LABELS as SEVERITY_LABEL
 from trainer.practice.endpoint import ChunkVerdict, EndReason
 from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, score_text
 
@@ -29,7 +30,6 @@ STATUS_STYLE = {"hit": "bold green", "partial": "bold yellow", "missed": "bold r
 STATUS_MARK = {"hit": "✓", "partial": "◐", "missed": "✗"}
 STATUS_LABEL = {"hit": "做到", "partial": "部分做到", "missed": "未做到"}
 FORBIDDEN_STYLE = "bold white on red"
-SEVERITY_LABEL = {"minor": "轻微", "major": "严重", "critical": "极严重"}
 END_REASON_LABEL = {
     EndReason.PAUSE: "检测到停顿",
     EndReason.MAX_LENGTH: "已达到最长回答时间",

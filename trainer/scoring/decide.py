@@ -45,6 +45,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from trainer.phrasebook.model import SEVERITY_LABELS
 from trainer.scoring.display import score_text
 from trainer.scoring.feedback import short_title
 from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
@@ -169,7 +170,7 @@ def fail_reasons(
     failing = [h for h in hits if h.severity in FAILING_SEVERITIES]
     if failing:
         worst = max(failing, key=lambda h: SEVERITY_PENALTY.get(h.severity, 0.0))
-        reasons.append(f"使用了{'严重' if worst.severity == 'critical' else ''}服务忌语「{worst.phrase}」")
+        reasons.append(f"使用了服务忌语「{worst.phrase}」（{SEVERITY_LABELS.get(worst.severity, worst.severity)}）")
     elif exam and hits:
         reasons.append(f"考试中使用了服务忌语「{hits[0].phrase}」")
     if amounts is not None and not amounts.consistent:
