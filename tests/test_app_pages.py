@@ -245,6 +245,21 @@ def test_choose_scenario_with_filters(app_env: Path, monkeypatch: pytest.MonkeyP
     assert "客户要求与水价政策相悖" in hard[0]
 
 
+def test_turn_hint_is_off_until_the_trainee_switches_it_on(whisper_env: Path) -> None:  # a model present: 开始练习 enabled
+    """Issue 14 item 7: what the turn is for, as a hint the trainee can switch on (the exam page has none)."""
+    at = _app(PRACTICE)
+    at.run()
+    at.selectbox(key="f-scenario").set_value("payment").run()
+    at.button(key="start").click().run()
+    no_exception(at)
+    assert at.toggle(key="practice-hint").value is False and "本轮：" not in page_text(at)
+    at.toggle(key="practice-hint").set_value(True).run()
+    no_exception(at)
+    assert "本轮：一笑：起身微笑问候" in page_text(at)
+    exam_page = Path(APP_DIR / "pages" / "5_考试.py").read_text(encoding="utf-8")
+    assert "practice-hint" not in exam_page and "turn_hint" not in exam_page
+
+
 @pytest.mark.slow
 def test_practice_turns_retry_errors_and_finish(whisper_env: Path, scenarios_audio_dir: Path) -> None:
     folder = scenarios_audio_dir / "dev_payment_full"

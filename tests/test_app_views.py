@@ -343,3 +343,10 @@ def test_search_library_over_scenarios_steps_phrasings_and_forbidden() -> None:
     extra = views.search_library(library, "需要点啥", {("payment", "ask"): ("您需要点啥？",)})
     assert [(h.where, h.field) for h in extra] == [("步骤「二问：问明业务」", "其他说法")]
     assert views.search_library(library, "  ") == [] and views.search_library(library, "没有这个词") == []
+
+
+def test_turn_hint_says_what_the_turn_is_for() -> None:
+    """Issue 14 item 7: the terminal says 本轮：…; the web page offers it as a hint."""
+    assert views.turn_hint(_scenario(), 2) == "本轮：二问：问明业务。主动询问"
+    assert views.turn_hint(_scenario(), 1) == "本轮：一笑：问候"
+    assert views.turn_hint(_scenario(), 4) == ""

@@ -83,6 +83,15 @@ def customer_line(scenario: Scenario, index: int) -> str:
     return step.customer or "（客户没有说话——请您主动开口。）"
 
 
+def turn_hint(scenario: Scenario, index: int) -> str:
+    """The optional 本轮提示 for turn `index` (1-based): what this turn is for, as the terminal says it
+    (本轮：二问：问明客户要办的业务), with the step's tip when it has one. Never shown in exams."""
+    if not 0 < index <= len(scenario.steps):
+        return ""
+    step = scenario.steps[index - 1]
+    return f"本轮：{step.title}" + (f"。{step.tip}" if step.tip else "")
+
+
 # --------------------------------------------------------------------------- one scored turn
 
 

@@ -117,6 +117,8 @@ if run.redo is not None or not run.all_answered:
     index = run.current
     with st.chat_message("客户", avatar=":material/support_agent:"):
         st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {views.customer_line(scenario, index)}")
+        if st.toggle("本轮提示", key="practice-hint", help="显示这一轮要做到的步骤（考试中没有提示）"):
+            st.caption(views.turn_hint(scenario, index))
     if run.redo is not None:
         cols = st.columns([4, 1])
         cols[0].info(f"正在重录第 {index} 轮：新的录音会替换原来的录音。")
