@@ -164,3 +164,31 @@ def ensure_logged_in(page, user_id: str, name: str, password: str = TEST_PASSWOR
     expect(page.get_by_text("当前用户：").first).to_be_visible(timeout=timeout_ms)
     shown = page.inner_text("body").replace("\u2060", "")  # word joiners the app puts into names (markup.md)
     assert f"当前用户：{name}（{user_id}）" in shown, shown[:500]
+
+
+def fake_mic_args(recording) -> list[str]:  # type: ignore[no-untyped-def]
+    """Chromium flags for a headless browser whose microphone plays `recording` once (a WAV file)."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={recording}%noloop",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+
+
+def record_with_fake_mic(page, seconds: float, timeout_ms: int = 60_000) -> None:  # type: ignore[no-untyped-def]
+    """Press Record on the page's st.audio_input, let the fake microphone play `seconds`, press Stop."""
+    from playwright.sync_api import expect
+
+    widget = page.get_by_test_id("stAudioInput")
+    expect(widget).to_be_visible(timeout=timeout_ms)
+    widget.get_by_role("button", name="Record", exact=True).click()
+    stop_button = widget.get_by_role("button", name="Stop recording")
+    expect(stop_button).to_be_visible()
+    page.wait_for_timeout(int((seconds + 0.6) * 1000))
+    stop_button.click()

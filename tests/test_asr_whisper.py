@@ -72,8 +72,11 @@ def test_stream_gives_partials_then_full_transcript(whisper: WhisperRecognizer, 
 @pytest.mark.slow
 def test_model_shared_and_empty_input(whisper: WhisperRecognizer, whisper_model_dir: Path) -> None:
     assert load_model(whisper_model_dir) is whisper._model
-    recognizer = get_recognizer(Settings(engine="whisper", whisper_model=whisper_model_dir))
-    assert recognizer._model is whisper._model  # type: ignore[attr-defined]
+    settings = Settings(engine="whisper", whisper_model=whisper_model_dir, asr_workers=2, asr_threads=1)
+    recognizer = get_recognizer(settings)
+    # the factory loads the model once for its worker plan (2 replicas of 1 thread here) and shares it
+    assert recognizer._model is load_model(whisper_model_dir, cpu_threads=1, num_workers=2)  # type: ignore[attr-defined]
+    assert get_recognizer(settings) is recognizer
     empty = whisper.stream().finish()
     assert empty.text == "" and empty.words == ()
 
@@ -95,7 +98,7 @@ def test_missing_faster_whisper_says_how_to_install(tmp_path: Path, monkeypatch:
     with pytest.raises(RecognizerError) as info:
         WhisperRecognizer(tmp_path)
     assert "pip install '.[whisper]'" in info.value.user_message
-    assert tmp_path.resolve() not in whisper_engine._models
+    assert tmp_path.resolve() not in {path for path, *_ in whisper_engine._models}
 
 
 def test_unknown_engine(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app_support import ensure_logged_in
+from app_support import ensure_logged_in, fake_mic_args, record_with_fake_mic
 from conftest import require
 from test_browser_mic import CHROMIUM, served_app  # noqa: F401  (served_app is a fixture)
 from trainer.sessions.drafts import DraftStore, drafts_dir
@@ -37,15 +37,7 @@ def open_practice(page, port: int, scenario: str = "payment") -> None:  # type: 
 
 
 def _record(page, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect
-
-    widget = page.get_by_test_id("stAudioInput")
-    expect(widget).to_be_visible(timeout=PAGE_LOAD_MS)
-    widget.get_by_role("button", name="Record", exact=True).click()
-    stop_button = widget.get_by_role("button", name="Stop recording")
-    expect(stop_button).to_be_visible()
-    page.wait_for_timeout(int((seconds + 0.6) * 1000))
-    stop_button.click()
+    record_with_fake_mic(page, seconds, timeout_ms=PAGE_LOAD_MS)
 
 
 def _audio_seconds(page) -> float:  # type: ignore[no-untyped-def]
@@ -80,17 +72,7 @@ def test_a_recorded_turn_survives_a_reload_and_a_closed_tab(served_app, scenario
         browser = pw.chromium.launch(
             executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
             headless=True,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={recording}%noloop",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=fake_mic_args(recording),
         )
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="zh-CN")

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from app_support import ensure_logged_in, free_port, make_account, stop
+from app_support import ensure_logged_in, fake_mic_args, free_port, make_account, record_with_fake_mic, stop
 from conftest import require
 from trainer.audio import load_audio
 from trainer.sessions import SessionStore
@@ -157,18 +157,7 @@ def _launch(pw, chromium: str, home: Path, recording: Path):  # type: ignore[no-
         executable_path=chromium,
         headless=True,
         env={**os.environ, "HOME": str(home)},
-        args=[
-            f"--host-resolver-rules=MAP {HOST} 127.0.0.1",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={recording}%noloop",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
+        args=[f"--host-resolver-rules=MAP {HOST} 127.0.0.1", *fake_mic_args(recording)],
     )
 
 
@@ -222,13 +211,7 @@ def test_recording_needs_https_on_the_lan_and_works_with_the_generated_ca(
             assert page.evaluate("window.isSecureContext") is True
             assert page.evaluate("typeof navigator.mediaDevices.getUserMedia") == "function"
             page.get_by_role("button", name="开始练习").click()
-            widget = page.get_by_test_id("stAudioInput")
-            expect(widget).to_be_visible()
-            widget.get_by_role("button", name="Record", exact=True).click()
-            stop_button = widget.get_by_role("button", name="Stop recording")
-            expect(stop_button).to_be_visible()
-            page.wait_for_timeout(int((seconds + 0.6) * 1000))
-            stop_button.click()
+            record_with_fake_mic(page, seconds)
             expect(page.locator("mark.hl-hit").first).to_be_visible(timeout=90_000)
             expect(page.get_by_text("识别和评分用时")).to_be_visible()
             expect(page.get_by_text("浏览器不允许在这里使用麦克风")).to_have_count(0)

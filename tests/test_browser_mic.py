@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app_support import browser_login, make_account, serve_app, stop
+from app_support import browser_login, fake_mic_args, make_account, record_with_fake_mic, serve_app, stop
 from conftest import require
 from trainer.audio import load_audio
 from trainer.sessions import SessionStore
@@ -39,7 +39,6 @@ def served_app(tmp_path: Path, whisper_model_dir: Path):  # type: ignore[no-unty
     config.write_text("", encoding="utf-8")
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),  # this checkout's trainer, whatever is installed
         "TRAINER_CONFIG": str(config),
         "TRAINER_ENGINE": "whisper",
         "TRAINER_WHISPER_MODEL": str(whisper_model_dir),
@@ -71,17 +70,7 @@ def test_fake_microphone_answer_is_scored_in_the_browser(served_app, scenarios_a
         browser = pw.chromium.launch(
             executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
             headless=True,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={recording}%noloop",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=fake_mic_args(recording),
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
@@ -92,13 +81,7 @@ def test_fake_microphone_answer_is_scored_in_the_browser(served_app, scenarios_a
             expect(page.get_by_text("柜台收费（收费六步 · 唱收唱付）").first).to_be_visible()
             page.get_by_role("button", name="开始练习").click()
 
-            widget = page.get_by_test_id("stAudioInput")
-            expect(widget).to_be_visible()
-            widget.get_by_role("button", name="Record", exact=True).click()
-            stop_button = widget.get_by_role("button", name="Stop recording")
-            expect(stop_button).to_be_visible()
-            page.wait_for_timeout(int((seconds + 0.6) * 1000))
-            stop_button.click()
+            record_with_fake_mic(page, seconds)
 
             # the turn is recognised and scored: highlighted step and timing line
             expect(page.locator("mark.hl-hit").first).to_be_visible(timeout=90_000)

@@ -68,6 +68,21 @@ def test_missing_config_named_by_env(workdir: Path) -> None:
         load_settings({"TRAINER_CONFIG": str(workdir / "nope.toml")})
 
 
+def test_recognition_workers_and_threads(workdir: Path) -> None:
+    assert (load_settings({}).asr_workers, load_settings({}).asr_threads) == (0, 0)  # 0: from the cores
+    (workdir / "trainer.toml").write_text("asr_workers = 3\nasr_threads = 1\n", encoding="utf-8")
+    assert (load_settings({}).asr_workers, load_settings({}).asr_threads) == (3, 1)
+    settings = load_settings({"TRAINER_ASR_WORKERS": "2", "TRAINER_ASR_THREADS": "2"})
+    assert (settings.asr_workers, settings.asr_threads) == (2, 2)
+    for bad in ("-1", "two", "1.5"):
+        with pytest.raises(ConfigError) as info:
+            load_settings({"TRAINER_ASR_WORKERS": bad})
+        assert "TRAINER_ASR_WORKERS" in info.value.user_message and "0 或正整数" in info.value.user_message
+    (workdir / "trainer.toml").write_text("asr_threads = true\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="asr_threads"):
+        load_settings({})
+
+
 def test_draft_max_age_days_from_the_file(workdir: Path) -> None:
     assert load_settings({}).draft_max_age_days == 14.0
     (workdir / "trainer.toml").write_text("draft_max_age_days = 3\n", encoding="utf-8")

@@ -108,3 +108,10 @@ def test_money_unit_homophone_after_a_number() -> None:
     assert normalize_text("收您两擺快") == "收您200块"  # 两百块, with 百 and 块 misheard
     assert normalize_text("收您三钱五百元") == "收您3500元"
     assert normalize_text("一白天，明白") == "一白天明白"  # not inside an amount: unchanged
+
+
+def test_a_numeral_run_never_crosses_punctuation() -> None:
+    # an account number read out, then the amount: two numbers, not one unparsable run
+    assert normalize("零八八三四七一二零九，九十六块。").text == "088347120996块"
+    assert normalize("一百，二十").text == "10020"
+    assert normalize("一百，二十").clause_starts[3] is True

@@ -273,3 +273,15 @@ def test_cleanup_removes_drafts_older_than_the_limit_only(store: DraftStore) -> 
     assert store.load("old") is None and store.load("new") is not None
     assert store.corrupt_dir.is_dir() and not list(store.corrupt_dir.iterdir())
     assert DraftStore(store.root.parent / "nowhere").cleanup(7).removed == ()
+
+
+def test_draft_folders_and_files_are_owner_only(tmp_path: Path) -> None:
+    import stat
+
+    store = DraftStore(tmp_path / "sessions" / "drafts")
+    saved = store.save(_draft())
+    folder = store.folder(saved.owner)
+    for path in (tmp_path / "sessions" / "drafts", folder):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+    for file in folder.iterdir():
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file

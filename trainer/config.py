@@ -16,6 +16,8 @@ Environment variables:
   TRAINER_TLS_DIR          HTTPS certificates folder (`trainer tls init`)
   TRAINER_EXAM_PAPER_DIRS  extra exam-paper folders, separated by os.pathsep
   TRAINER_EXAM_KEY         secret key that seals exam records (HMAC)
+  TRAINER_ASR_WORKERS      recognitions run at once (0: one per CPU core)
+  TRAINER_ASR_THREADS      CPU threads per recognition (0: cores / workers, at least 1)
   TRAINER_EXAM_KEY_FILE    file holding that key when none is set (default: see `default_exam_key_file`)
 
 Secrets (`exam_key`, `instructor_password_hash`) belong in files only their owner can read:
@@ -75,6 +77,11 @@ class Settings:
     login_session_hours: float = 12.0
     oidc_claim: str = "email"  # st.login: the identity provider's claim matched to an account (email or 工号)
     exam_key: str = ""
+    # The shared recogniser: how many recordings are recognised at once (0: one per core) and
+    # with how many CPU threads each (0: cores // workers). workers × threads ≤ cores keeps the
+    # engine from oversubscribing the CPU (see trainer/recognition.py).
+    asr_workers: int = 0
+    asr_threads: int = 0
     # Where the exam key is kept when `exam_key` is empty: generated there (0600) on first use.
     # None: `default_exam_key_file()` (~/.config/trainer/exam.key).
     exam_key_file: Path | None = None
@@ -188,6 +195,20 @@ def _path(value: Any, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
+def _count(value: Any, where: str) -> int:
+    """A whole number ≥ 0 (0 = automatic) for the worker and thread settings."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = -1
+    if number < 0 or isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ConfigError(
+            f"{where}的值“{value}”无效：应为 0 或正整数（0 表示按 CPU 核数自动设置）。",
+            f"bad worker/thread count {value!r} in {where}",
+        )
+    return number
+
+
 def _non_negative(value: Any, key: str, path: Path) -> float:
     try:
         number = float(value)
@@ -221,6 +242,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 values[key] = str(data[key])
         if "max_audio_seconds" in data:
             values["max_audio_seconds"] = float(data["max_audio_seconds"])
+        for key in ("asr_workers", "asr_threads"):
+            if key in data:
+                values[key] = _count(data[key], f"配置文件 {config_path} 中的 {key}")
         if "pass_mark" in data:
             values["pass_mark"] = float(data["pass_mark"])
         if "login_max_failures" in data:
@@ -254,6 +278,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             values[key] = tuple(_path(p, cwd) for p in env[var].split(os.pathsep) if p)
     if env.get("TRAINER_ENGINE"):
         values["engine"] = env["TRAINER_ENGINE"]
+    for var, key in (("TRAINER_ASR_WORKERS", "asr_workers"), ("TRAINER_ASR_THREADS", "asr_threads")):
+        if env.get(var):
+            values[key] = _count(env[var], f"环境变量 {var}")
     if env.get("TRAINER_EXAM_KEY"):
         values["exam_key"] = env["TRAINER_EXAM_KEY"]
 

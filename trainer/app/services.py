@@ -18,6 +18,7 @@ from trainer.asr.base import Recognizer, Transcript
 from trainer.audio import load_audio, measure_levels
 from trainer.config import Settings
 from trainer.errors import TrainerError
+from trainer.fair_pool import FairPool, Ticket
 from trainer.phrasebook.model import Library, Scenario
 from trainer.sessions import SessionFilter, SessionRecord, SessionStore, turn_records, utc_now
 from trainer.sessions.export import export_sessions
@@ -95,9 +96,67 @@ def warm_up(settings: Settings, library: Library) -> None:
 
 
 def score_run(run: PracticeRun, transcripts: list[Transcript], settings: Settings, library: Library) -> dict:
+    return score_turns_dict(run.scenario_id, transcripts, settings, library)
+
+
+@dataclass(frozen=True)
+class ProcessedTurn:
+    """A recognised and scored answer, not yet stored in the run."""
+
+    turn: TurnAttempt
+    score: dict
+
+
+def recognise_turn(
+    index: int,
+    earlier: list[Transcript],
+    data: bytes,
+    name: str,
+    source: str,
+    scenario: Scenario,
+    library: Library,
+    recognizer: Recognizer,
+    settings: Settings,
+) -> ProcessedTurn:
+    """Decode, recognise and score the answer to step `index`; `earlier` are the transcripts of
+    the turns answered so far (the score covers all of them). Touches no shared state, so it
+    can run on a pool worker. Raises AudioError (silence, too long, unknown format…) or
+    another TrainerError."""
+    started = time.perf_counter()
+    if index > len(scenario.steps):
+        raise TrainerError("所有步骤都已回答。请点击“结束并评分”。", "no step left to answer")
+    audio = load_audio(data, max_seconds=min(TURN_MAX_SECONDS, settings.max_audio_seconds), require_speech=True, name=name)
+    warnings = tuple(measure_levels(audio).warnings())
+    transcript = recognizer.transcribe(audio)
+    transcripts = list(earlier)
+    if index <= len(transcripts):
+        transcripts[index - 1] = transcript
+    else:
+        transcripts.append(transcript)
+    score = score_turns_dict(scenario.id, transcripts, settings, library)
+    turn = TurnAttempt(
+        index=index,
+        prompt=scenario.steps[index - 1].customer,
+        audio=bytes(data),
+        audio_name=name,
+        source=source,
+        transcript=transcript.to_dict(),
+        seconds=round(audio.duration, 2),
+        warnings=warnings,
+        processing_seconds=round(time.perf_counter() - started, 3),
+    )
+    log.info("turn %d processed in %.2f s (%.1f s of audio)", index, turn.processing_seconds, audio.duration)
+    return ProcessedTurn(turn, score)
+
+
+def score_turns_dict(scenario_id: str, transcripts: list[Transcript], settings: Settings, library: Library) -> dict:
     from trainer.pipeline import score_turns
 
-    return score_turns(transcripts, run.scenario_id, settings, library=library, dialogue=True).to_dict()
+    return score_turns(transcripts, scenario_id, settings, library=library, dialogue=True).to_dict()
+
+
+def _earlier(run: PracticeRun) -> list[Transcript]:
+    return [Transcript.from_dict(t.transcript) for t in run.turns]
 
 
 def process_recording(
@@ -110,43 +169,30 @@ def process_recording(
     recognizer: Recognizer,
     settings: Settings,
 ) -> TurnAttempt:
-    """Decode, recognise and score the answer to the current turn; store it in `run`.
-
-    The score covers every turn so far (the page shows this turn's part of it). Raises
-    AudioError (silence, too long, unknown format…) or another TrainerError; `run` is
-    unchanged then.
-    """
-    started = time.perf_counter()
-    index = run.current
-    if index > len(scenario.steps):
-        raise TrainerError("所有步骤都已回答。请点击“结束并评分”。", "no step left to answer")
-    audio = load_audio(data, max_seconds=min(TURN_MAX_SECONDS, settings.max_audio_seconds), require_speech=True, name=name)
-    warnings = tuple(measure_levels(audio).warnings())
-    transcript = recognizer.transcribe(audio)
-    transcripts = [Transcript.from_dict(t.transcript) for t in run.turns]
-    if index <= len(transcripts):
-        transcripts[index - 1] = transcript
-    else:
-        transcripts.append(transcript)
-    score = score_run(run, transcripts, settings, library)
-    turn = TurnAttempt(
-        index=index,
-        prompt=scenario.steps[index - 1].customer,
-        audio=bytes(data),
-        audio_name=name,
-        source=source,
-        transcript=transcript.to_dict(),
-        seconds=round(audio.duration, 2),
-        warnings=warnings,
-        processing_seconds=round(time.perf_counter() - started, 3),
-    )
-    run.put_turn(turn, score)
+    """Decode, recognise and score the answer to the current turn, in this thread; store it in
+    `run`. The score covers every turn so far (the page shows this turn's part of it). Raises
+    AudioError or another TrainerError; `run` is unchanged then."""
+    done = recognise_turn(run.current, _earlier(run), data, name, source, scenario, library, recognizer, settings)
+    run.put_turn(done.turn, done.score)
     run.processed.add(digest(data))
-    log.info("turn %d processed in %.2f s (%.1f s of audio)", index, turn.processing_seconds, audio.duration)
-    return turn
+    return done.turn
 
 
-def handle_recording(
+@dataclass
+class PendingTurn:
+    """A recording waiting in (or running on) the shared recognition pool for `run_id`'s turn `index`."""
+
+    run_id: str
+    index: int
+    nonce: int  # the run's nonce when submitted: a retry or cancel since makes the result stale
+    key: str  # digest of the recording
+    ticket: Ticket[ProcessedTurn]
+    submitted: float  # time.monotonic()
+
+
+def submit_recording(
+    pool: FairPool,
+    owner: str,
     run: PracticeRun,
     data: bytes,
     name: str,
@@ -155,15 +201,29 @@ def handle_recording(
     library: Library,
     get_recognizer: Callable[[], Recognizer],
     settings: Settings,
-) -> TurnAttempt | None:
-    """Process a recording once (reruns show the same widget value again): the new turn, or None
-    when it was already handled or failed. A failure's Chinese message is left in `run.error`."""
+) -> PendingTurn | None:
+    """Queue a recording for the current turn on the shared pool, once (reruns show the same
+    widget value again): the pending turn, or None when this recording was already handled."""
     key = digest(data)
     if key in run.processed:
         return None
     run.processed.add(key)
+    index, earlier = run.current, _earlier(run)
+
+    def job() -> ProcessedTurn:
+        return recognise_turn(index, earlier, data, name, source, scenario, library, get_recognizer(), settings)
+
+    return PendingTurn(run.run_id, index, run.nonce, key, pool.submit(owner, job), time.monotonic())
+
+
+def collect_recording(run: PracticeRun, pending: PendingTurn, timeout: float | None = None) -> TurnAttempt | None:
+    """Wait for a pending turn and store it in `run`: the new turn, or None when it failed (its
+    Chinese message is left in `run.error`) or is stale (the run moved on meanwhile).
+    Raises TimeoutError when not finished within `timeout` seconds."""
+    if not pending.ticket.wait(timeout):
+        raise TimeoutError(f"turn {pending.index} of run {pending.run_id} still in the queue after {timeout} s")
     try:
-        turn = process_recording(run, data, name, source, scenario, library, get_recognizer(), settings)
+        done = pending.ticket.result()
     except TrainerError as exc:
         log.info("recording rejected: %s", exc.log_message)
         run.error = exc.user_message
@@ -172,8 +232,12 @@ def handle_recording(
         log.exception("unexpected error while processing a recording")
         run.error = "处理录音时出现意外错误，请重录一次；如果一直出现，请联系管理员查看日志。"
         return None
+    if run.run_id != pending.run_id or run.nonce != pending.nonce or run.current != pending.index or run.finished:
+        log.info("discarding a stale result for turn %d of run %s", pending.index, pending.run_id)
+        return None
+    run.put_turn(done.turn, done.score)
     run.error = ""
-    return turn
+    return done.turn
 
 
 def finish_practice(run: PracticeRun, settings: Settings, library: Library, recognizer: Recognizer | None) -> SessionRecord:

@@ -15,6 +15,7 @@ from typing import Any
 from trainer.sessions.model import utc_now
 
 PRACTICE_RUN = "practice_run"
+PENDING_TURN = "pending_turn"  # services.PendingTurn: a recording in the recognition queue
 
 
 @dataclass

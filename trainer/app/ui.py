@@ -7,6 +7,7 @@ only lay it out.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from trainer.app.views import FinalResult, ForbiddenLine, StepLine, TurnResult
 from trainer.asr.base import Recognizer
 from trainer.config import Settings, load_settings
 from trainer.errors import TrainerError
+from trainer.fair_pool import QUEUED, FairPool, Ticket
 from trainer.phrasebook.model import Library
 from trainer.scoring.display import score_text
 from trainer.sessions import SessionRecord, SessionStore
@@ -107,17 +109,47 @@ def library(settings: Settings) -> Library:
 
 
 @st.cache_resource(show_spinner="正在加载语音识别模型（只在第一次使用时加载）……")
-def _recognizer(engine: str, model_path: str) -> Recognizer:
+def _recognizer(engine: str, model_path: str, workers: int, threads: int) -> Recognizer:
     from pathlib import Path
 
     from trainer.asr.factory import get_recognizer
 
-    return get_recognizer(Settings(engine=engine), engine=engine, model_path=Path(model_path))
+    plan = Settings(engine=engine, asr_workers=workers, asr_threads=threads)
+    return get_recognizer(plan, engine=engine, model_path=Path(model_path))
 
 
 def recognizer(settings: Settings) -> Recognizer:
-    """The recogniser for the configured engine and model, loaded once per process."""
-    return _recognizer(settings.engine, str(settings.model_path().expanduser().resolve()))
+    """The recogniser for the configured engine and model, loaded once per process and shared
+    by every browser session."""
+    return _recognizer(settings.engine, str(settings.model_path().expanduser().resolve()), settings.asr_workers, settings.asr_threads)
+
+
+def recognition_pool(settings: Settings) -> FairPool:
+    """The process's bounded, fair recognition queue (trainer/recognition.py)."""
+    from trainer.recognition import shared_pool
+
+    return shared_pool(settings)
+
+
+QUEUE_POLL_SECONDS = 0.5
+
+
+def wait_in_queue(ticket: Ticket) -> None:
+    """Block until `ticket` has finished, showing 前面还有 N 人 while it waits and the elapsed time
+    while it runs (refreshed twice a second instead of a frozen spinner)."""
+    started = time.monotonic()
+    slot = st.empty()
+    while not ticket.wait(QUEUE_POLL_SECONDS):
+        status = ticket.status()
+        waited = time.monotonic() - started
+        if status.state == QUEUED:
+            slot.info(
+                f"排队等待识别：前面还有 {status.people_ahead} 人（已等 {waited:.0f} 秒）。请不要离开本页面。",
+                icon=":material/hourglass_top:",
+            )
+        else:
+            slot.info(f"正在识别和评分……（已用 {waited:.0f} 秒）", icon=":material/graphic_eq:")
+    slot.empty()
 
 
 def guarded(action: Callable[[], T], what: str = "操作") -> T | None:

@@ -11,6 +11,13 @@ audio, re-transcribes the whole buffer for a partial at most every
 `PARTIAL_EVERY_SECONDS` of new audio (so `feed` occasionally blocks for a
 moment), and transcribes everything once more on `finish()`.
 
+Threads: `cpu_threads` is CTranslate2's intra-op (OpenMP) team per recognition and
+`num_workers` the number of recognitions it runs at once (model replicas sharing the
+weights). Keep workers × threads ≤ cores: on a busy 2-core machine a team of 2 spent
+3–11× the CPU of a single thread on the same turn, spinning at its barriers while a
+teammate was descheduled (benchmarks/README.md, "Many trainees"). trainer/recognition.py
+picks the numbers.
+
 The VAD filter is off: on the real recordings in ../shared it did not lower the
 CER (see benchmarks/README.md), and it can cut quiet sentence ends.
 """
@@ -36,7 +43,7 @@ LANGUAGE = "zh"
 PARTIAL_EVERY_SECONDS = 2.0
 REQUIRED_FILES = ("model.bin", "config.json")
 
-_models: dict[Path, "WhisperModel"] = {}
+_models: dict[tuple[Path, int, int], "WhisperModel"] = {}
 _models_lock = threading.Lock()
 
 
@@ -59,11 +66,12 @@ def _model_not_found(path: Path, detail: str) -> ModelNotFoundError:
     )
 
 
-def load_model(model_path: Path) -> "WhisperModel":
-    """The shared faster-whisper model for this folder, loaded on first use (thread-safe)."""
+def load_model(model_path: Path, cpu_threads: int = 0, num_workers: int = 1) -> "WhisperModel":
+    """The shared faster-whisper model for this folder and thread plan, loaded on first use
+    (thread-safe). `cpu_threads` 0 is CTranslate2's default (up to 4 threads)."""
     key = Path(model_path).resolve()
     with _models_lock:
-        model = _models.get(key)
+        model = _models.get((key, cpu_threads, num_workers))
         if model is None:
             if not key.is_dir():
                 raise _model_not_found(key, "文件夹不存在")
@@ -72,13 +80,15 @@ def load_model(model_path: Path) -> "WhisperModel":
                 raise _model_not_found(key, f"缺少 {'、'.join(missing)}")
             faster_whisper = _import_faster_whisper()
             try:
-                model = faster_whisper.WhisperModel(str(key), device="cpu", compute_type="int8")
+                model = faster_whisper.WhisperModel(
+                    str(key), device="cpu", compute_type="int8", cpu_threads=cpu_threads, num_workers=num_workers
+                )
             except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError for unreadable models
                 raise RecognizerError(
                     f"无法加载 Whisper 模型 {key}，文件可能已损坏或不是 faster-whisper 格式：{exc}",
                     f"WhisperModel({key}) failed: {exc}",
                 ) from exc
-            _models[key] = model
+            _models[(key, cpu_threads, num_workers)] = model
         return model
 
 
@@ -91,11 +101,11 @@ class WhisperRecognizer:
 
     engine = ENGINE
 
-    def __init__(self, model_path: Path | str, *, vad_filter: bool = False) -> None:
+    def __init__(self, model_path: Path | str, *, vad_filter: bool = False, cpu_threads: int = 0, num_workers: int = 1) -> None:
         self.model_path = Path(model_path).resolve()
         self.model_name = self.model_path.name
         self.vad_filter = vad_filter
-        self._model = load_model(self.model_path)
+        self._model = load_model(self.model_path, cpu_threads, num_workers)
 
     def transcribe_samples(self, samples: np.ndarray) -> Transcript:
         """Transcribe 16 kHz mono int16 samples."""

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainer.durable import fsync_dir, synced_temp
+from trainer.durable import PRIVATE_DIR_MODE, fsync_dir, private_dirs, synced_temp
 from trainer.errors import TrainerError
 from trainer.sessions.model import utc_now
 from trainer.sessions.store import sniff_audio_extension
@@ -260,9 +260,9 @@ class DraftStore:
             raise DraftError("练习进度不完整，未保存。请继续答题或结束并评分。", f"inconsistent draft turns/last_turn of {draft.owner!r}")
         folder = self.folder(draft.owner)
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            private_dirs(self.root)  # recordings of trainees: owner-only, like the sessions
             with self._locked():
-                folder.mkdir(exist_ok=True)
+                folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
                 if not replace_other_run:
                     self._refuse_other_run(folder, draft)
                 data = _draft_json(draft)

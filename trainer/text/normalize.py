@@ -279,9 +279,12 @@ def chinese_number_value(run: str) -> str | None:
 
 
 def _numeral_run_end(units: list[_Unit], start: int) -> int:
-    """End of the Chinese numeral run starting at `start` (点 only between numerals)."""
+    """End of the Chinese numeral run starting at `start` (点 only between numerals). A run never
+    crosses punctuation: 零八八三，九十六块 is a number read out, then 96 块."""
     end = start
     while end < len(units):
+        if end > start and units[end].clause_start:
+            break
         char = units[end].char
         if char in _NUMERAL_CHARS:
             end += 1

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from trainer import recognition
 from trainer.app import drafts, services, ui, views
 from trainer.app import state as app_state
 from trainer.app.login import require_user
@@ -130,13 +131,23 @@ if run.redo is not None or not run.all_answered:
     upload = st.file_uploader("或者上传录音文件（WAV、MP3、M4A、OGG、WebM 等）", type=services.UPLOAD_TYPES, key=run.uploader_key)
     st.caption("如果浏览器提示无法使用麦克风：请点击地址栏左侧的图标，允许本网站使用麦克风，然后刷新页面；也可以改用上传录音文件。")
     given = (recording, "microphone") if recording is not None else (upload, "upload") if upload is not None else None
-    if given is not None:
+    pending = st.session_state.get(app_state.PENDING_TURN)
+    if pending is not None and pending.run_id != run.run_id:  # left over from an abandoned run
+        st.session_state.pop(app_state.PENDING_TURN, None)
+        pending = None
+    if given is not None and pending is None:
         file, source = given
-        with st.spinner("正在识别和评分……"):
-            turn = services.handle_recording(
-                run, file.getvalue(), file.name or "录音", source, scenario, library, lambda: ui.recognizer(settings), settings
-            )
-        if turn is not None:
+        shared = ui.recognizer(settings)  # loaded here (with its spinner), used on a pool worker
+        pending = services.submit_recording(
+            ui.recognition_pool(settings), recognition.owner_key(who.user_id), run, file.getvalue(), file.name or "录音",
+            source, scenario, library, lambda: shared, settings,
+        )
+        if pending is not None:
+            st.session_state[app_state.PENDING_TURN] = pending
+    if pending is not None:  # also after a rerun that interrupted the wait: the job keeps its place
+        ui.wait_in_queue(pending.ticket)
+        st.session_state.pop(app_state.PENDING_TURN, None)
+        if services.collect_recording(run, pending) is not None:
             if owner is not None:
                 drafts.keep(settings, owner, run, library)  # a reload or a closed tab loses nothing
             st.rerun()

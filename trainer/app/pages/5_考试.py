@@ -5,6 +5,7 @@ import time
 
 import streamlit as st
 
+from trainer import recognition
 from trainer.app import exam_flow, exam_views, ui
 from trainer.app.login import require_user
 from trainer.app.markup import md
@@ -90,7 +91,8 @@ if run is not None:
         st.success("所有题目都已作答。请点击“交卷”。交卷后不能再修改。")
         if st.button("交卷", type="primary", key="exam-submit"):
             with st.spinner("正在识别、评分并封存成绩，请稍候（可能需要一两分钟）……"):
-                marker = exam_flow.app_marker(settings, library, lambda: ui.recognizer(settings), run.slots_by_scenario())
+                queued = recognition.QueuedRecognizer(ui.recognizer(settings), ui.recognition_pool(settings), recognition.owner_key(plan.candidate_id))
+                marker = exam_flow.app_marker(settings, library, lambda: queued, run.slots_by_scenario())
                 result = ui.guarded(
                     lambda: submit_exam(plan, run.submission(), settings, library, marker=marker, store=store), "交卷"
                 )
