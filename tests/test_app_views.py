@@ -347,6 +347,6 @@ def test_search_library_over_scenarios_steps_phrasings_and_forbidden() -> None:
 
 def test_turn_hint_says_what_the_turn_is_for() -> None:
     """Issue 14 item 7: the terminal says 本轮：…; the web page offers it as a hint."""
-    assert views.turn_hint(_scenario(), 2) == "本轮：二问：问明业务。主动询问"
-    assert views.turn_hint(_scenario(), 1) == "本轮：一笑：问候"
-    assert views.turn_hint(_scenario(), 4) == ""
+    assert views.turn_hint(_scenario(), "ask") == "本轮：二问：问明业务。主动询问"
+    assert views.turn_hint(_scenario(), "greet") == "本轮：一笑：问候"
+    assert views.turn_hint(_scenario(), "nope") == ""

@@ -109,6 +109,7 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
         ("是指示牌写得不清楚，真不好意思。", "short_embedded"),
         ("说实话具体原因我也不知道，得问抢修那边。", "phrase_embedded"),
         ("要不您等会儿再说，明早再打过来吧。", "phrase_embedded"),
+        ("不知道你自己看", "short_alone"),  # no punctuation (a recogniser's text): the rest is another 忌语
     ],
 )
 def test_where_forbidden_words_sit_gives_the_kind_of_hit(text: str, kind: str) -> None:

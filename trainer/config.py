@@ -19,6 +19,8 @@ Environment variables:
   TRAINER_ASR_WORKERS      recognitions run at once (0: one per CPU core)
   TRAINER_ASR_THREADS      CPU threads per recognition (0: cores / workers, at least 1)
   TRAINER_EXAM_KEY_FILE    file holding that key when none is set (default: see `default_exam_key_file`)
+  TRAINER_CUSTOMER_VOICE   espeak-ng voice that speaks the customer's lines (cmn); off: text only
+  TRAINER_BROWSER_VOICE    browser speech-synthesis voice for them (auto: any Chinese voice; off: server audio only)
 
 Secrets (`exam_key`, `instructor_password_hash`) belong in files only their owner can read:
 `secret_file_warnings` names a config or key file that other local accounts can read.
@@ -85,6 +87,13 @@ class Settings:
     # Where the exam key is kept when `exam_key` is empty: generated there (0600) on first use.
     # None: `default_exam_key_file()` (~/.config/trainer/exam.key).
     exam_key_file: Path | None = None
+    # The simulated customer's lines are spoken with this espeak-ng voice (trainer/speech.py);
+    # "off" shows them as text only.
+    customer_voice: str = "cmn"
+    # In the web app the browser's own speech synthesis says the lines when it has a Chinese voice:
+    # "auto" takes any, a voice name (e.g. "Microsoft Xiaoxiao") that one; "off" always uses the
+    # server's espeak-ng audio (trainer/app/voice.py).
+    browser_voice: str = "auto"
     config_path: Path | None = None
 
     @property
@@ -237,7 +246,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
             if key in data:
                 values[key] = tuple(_path(p, base) for p in data[key])
-        for key in ("engine", "instructor_password_hash", "exam_key", "oidc_claim"):
+        for key in ("engine", "instructor_password_hash", "exam_key", "oidc_claim", "customer_voice", "browser_voice"):
             if key in data:
                 values[key] = str(data[key])
         if "max_audio_seconds" in data:
@@ -283,6 +292,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             values[key] = _count(env[var], f"环境变量 {var}")
     if env.get("TRAINER_EXAM_KEY"):
         values["exam_key"] = env["TRAINER_EXAM_KEY"]
+    if env.get("TRAINER_CUSTOMER_VOICE"):
+        values["customer_voice"] = env["TRAINER_CUSTOMER_VOICE"]
+    if env.get("TRAINER_BROWSER_VOICE"):
+        values["browser_voice"] = env["TRAINER_BROWSER_VOICE"]
 
     settings = dataclasses.replace(settings, **values)
     if settings.login_max_failures < 1 or min(settings.login_lockout_minutes, settings.login_idle_minutes, settings.login_session_hours) <= 0:

@@ -25,7 +25,7 @@ from trainer.config import Settings, load_settings
 from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
 from trainer.phrasebook.loader import library_cache_key, library_from_settings
-from trainer.phrasebook.model import Library
+from trainer.phrasebook.model import Library, Scenario
 from trainer.scoring.document import TurnText
 from trainer.scoring.result import ScoreResult
 from trainer.scoring.score import score_turn_texts
@@ -61,21 +61,26 @@ def score_turns(
     engine: str | None = None,
     exam: bool = False,
     dialogue: bool = False,
+    played: Scenario | None = None,
+    answered: Sequence[str] | None = None,
 ) -> ScoreResult:
     """Score a performance given as transcribed turns (in order).
 
     `dialogue`: the turns answer the scenario's customer lines one by one (practice and exams:
     turn i answers step i's line), which makes own-words evidence in the answering turn strong.
+    `played`: the scenario as the dialogue went (`trainer.dialogue.played_scenario`: with the extra
+    steps the customer's reactions inserted), scored instead of the library's; `answered`: the id
+    of the step each turn answered (default: the played scenario's steps in order).
     """
     settings = settings or load_settings()
     library = library or load_library(settings)
     scenario = library.scenario(scenario_id)  # raises ScenarioNotFoundError
+    if played is not None:
+        scenario = played
     turn_texts = _as_turns(turns)
     if dialogue:
-        turn_texts = [
-            TurnText(t.transcript, t.file, (scenario.steps[i].id,)) if i < len(scenario.steps) else t
-            for i, t in enumerate(turn_texts)
-        ]
+        ids = list(answered) if answered is not None else [s.id for s in scenario.steps]
+        turn_texts = [TurnText(t.transcript, t.file, (ids[i],)) if i < len(ids) else t for i, t in enumerate(turn_texts)]
     if engine is None:
         engine = next((t.transcript.engine for t in turn_texts if t.transcript.engine), "")
     return score_turn_texts(

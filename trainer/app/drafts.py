@@ -40,7 +40,10 @@ def draft_of(run: PracticeRun, owner: str, library_version: str) -> Draft:
         started_at=run.started_at,
         phrasebook_version=library_version,
         turns=tuple(
-            DraftTurn(t.index, t.prompt, t.audio, t.audio_name, t.source, t.transcript, t.seconds, t.warnings, t.processing_seconds)
+            DraftTurn(
+                t.index, t.prompt, t.audio, t.audio_name, t.source, t.transcript, t.seconds, t.warnings, t.processing_seconds,
+                t.step_id, t.reaction,
+            )
             for t in run.turns
         ),
         score=run.score,
@@ -80,7 +83,10 @@ def resume_problem(draft: Draft, library: Library) -> str:
     scenario = library.scenarios.get(draft.scenario_id)
     if scenario is None:
         return f"这次练习的场景“{draft.scenario_title or draft.scenario_id}”已不在话术库中，无法继续，只能放弃。"
-    if draft.answered > len(scenario.steps):
+    known = {s.id for s in scenario.steps + scenario.extra_steps}
+    if any(t.step_id and t.step_id not in known for t in draft.turns):
+        return f"话术库中场景“{scenario.title}”的步骤已改动，和已答的轮次对不上，无法继续，只能放弃。"
+    if not scenario.reacts and draft.answered > len(scenario.steps):
         return (
             f"话术库中场景“{scenario.title}”现在只有 {len(scenario.steps)} 步，少于已答的 {draft.answered} 轮，"
             "无法继续，只能放弃。"
@@ -95,7 +101,7 @@ def library_changed(draft: Draft, library: Library) -> bool:
 def notice_text(draft: Draft, library: Library) -> str:
     """你有一次未完成的练习（场景、已答 N/M 轮、时间）, with what resuming will do."""
     scenario = library.scenarios.get(draft.scenario_id)
-    total = len(scenario.steps) if scenario is not None else draft.steps_total
+    total = max(len(scenario.steps), draft.steps_total) if scenario is not None else draft.steps_total
     text = (
         f"你有一次未完成的练习：{draft.scenario_title or draft.scenario_id}，已答 {draft.answered}/{total} 轮，"
         f"最后保存于 {local_time(draft.updated_at)}。可以继续，也可以放弃后重新选择场景。"
@@ -110,7 +116,7 @@ def notice_text(draft: Draft, library: Library) -> str:
 def resume(draft: Draft, library: Library, settings: Settings) -> tuple[PracticeRun, str]:
     """The run as it was, and a Chinese note ("" when none) when it had to be scored again.
     Raises TrainerError when the scenario can no longer be continued (see resume_problem)."""
-    from trainer.app.services import digest, score_run
+    from trainer.app.services import digest, refresh_total, score_run
 
     problem = resume_problem(draft, library)
     if problem:
@@ -119,13 +125,16 @@ def resume(draft: Draft, library: Library, settings: Settings) -> tuple[Practice
     run = PracticeRun(
         scenario_id=draft.scenario_id,
         scenario_title=scenario.title,
-        steps_total=len(scenario.steps),
+        steps_total=max(len(scenario.steps), draft.steps_total),
         trainee_id=draft.trainee_id,
         trainee_name=draft.trainee_name,
         started_at=draft.started_at,
         run_id=draft.run_id,
         turns=[
-            TurnAttempt(t.index, t.prompt, t.audio, t.audio_name, t.source, t.transcript, t.seconds, t.warnings, t.processing_seconds)
+            TurnAttempt(
+                t.index, t.prompt, t.audio, t.audio_name, t.source, t.transcript, t.seconds, t.warnings, t.processing_seconds,
+                t.step_id or (scenario.steps[t.index - 1].id if t.index <= len(scenario.steps) else ""), t.reaction,
+            )
             for t in draft.turns
         ],
         score=draft.score,
@@ -140,6 +149,7 @@ def resume(draft: Draft, library: Library, settings: Settings) -> tuple[Practice
             f"话术库在你上次练习后已更新，已按新的话术库重新评分已答的 {len(run.turns)} 轮"
             "（用保存的识别文本，没有重新识别录音）。"
         )
+    refresh_total(run, scenario)
     return run, note
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from trainer.asr.base import Recognizer, Transcript
 from trainer.audio import load_audio, measure_levels
 from trainer.config import Settings
+from trainer.dialogue import Cue, first_cue, next_cue, played_scenario, remaining_turns
 from trainer.errors import TrainerError
 from trainer.fair_pool import FairPool, Ticket
 from trainer.phrasebook.model import Library, Scenario
@@ -95,8 +96,100 @@ def warm_up(settings: Settings, library: Library) -> None:
         log.info("warm-up scoring failed: %s", exc.log_message)
 
 
-def score_run(run: PracticeRun, transcripts: list[Transcript], settings: Settings, library: Library) -> dict:
-    return score_turns_dict(run.scenario_id, transcripts, settings, library)
+def customer_voice(
+    line: str, settings: Settings, key: str, *, once: bool, scenario: Scenario | None = None
+) -> tuple[str, str]:
+    """The element that says the customer's line in the browser (trainer.app.voice: the centre's
+    recorded clips of `scenario`, else the browser's Chinese voice, else the server's espeak-ng
+    audio) as HTML for st.iframe, "" when there is nothing to say; and a Chinese problem to show
+    ("" when none)."""
+    from trainer.app.voice import BROWSER_OFF, customer_voice_html
+    from trainer.dialogue import spoken_text
+    from trainer.phrasebook.clips import clips_for_line
+
+    text = spoken_text(line)
+    if not text:
+        return "", ""
+    clips = clips_for_line(settings.overlay_dir, scenario, line) if scenario is not None else []
+    if clips:
+        return customer_voice_html(text, None, key, once=once, browser_voice=settings.browser_voice, clips=clips), ""
+    wav, problem = customer_audio(line, settings)
+    if wav is None and settings.browser_voice.strip().lower() in BROWSER_OFF:
+        return "", problem
+    return customer_voice_html(text, wav, key, once=once, browser_voice=settings.browser_voice), ""
+
+
+def customer_audio(line: str, settings: Settings) -> tuple[bytes | None, str]:
+    """The customer's line as WAV for the page (offline TTS, cached), and a Chinese problem to show
+    ("" when fine, when the line is only stage directions, or when speech is turned off)."""
+    from trainer.speech import SpeechError, customer_wav, speech_problem, voice_of
+
+    if not voice_of(settings):
+        return None, ""
+    problem = speech_problem(settings)
+    if problem:
+        return None, problem
+    try:
+        return customer_wav(line, settings), ""
+    except SpeechError as exc:
+        log.warning("customer line not synthesised: %s", exc.log_message)
+        return None, exc.user_message
+
+
+def run_cues(run: PracticeRun, scenario: Scenario) -> list[Cue]:
+    """The customer's line each answered turn responded to (turns kept before reactions existed
+    answered the step of their position)."""
+    return [
+        Cue(t.step_id or scenario.steps[min(t.index, len(scenario.steps)) - 1].id, t.prompt, t.reaction) for t in run.turns
+    ]
+
+
+def current_cue(run: PracticeRun, scenario: Scenario) -> Cue | None:
+    """The customer's line the trainee answers now: the retried turn's own, else what the customer
+    says next after the answers so far (`trainer.dialogue.next_cue`). None: the dialogue is over."""
+    cues = run_cues(run, scenario)
+    if run.redo is not None:
+        return cues[run.redo - 1]
+    if not cues:
+        return first_cue(scenario)
+    return next_cue(scenario, cues, run.score or {})
+
+
+def refresh_total(run: PracticeRun, scenario: Scenario) -> None:
+    """`steps_total` from the dialogue so far: the turns answered, the next one and the script after it."""
+    cues = run_cues(run, scenario)
+    pending = current_cue(run, scenario) if run.redo is None else next_cue(scenario, cues, run.score or {})
+    run.steps_total = remaining_turns(scenario, cues, pending)
+
+
+def score_run(
+    run: PracticeRun,
+    transcripts: list[Transcript],
+    settings: Settings,
+    library: Library,
+    cues: list[Cue] | None = None,
+    pending: Cue | None = None,
+) -> dict:
+    """Score the turns as the dialogue went: steps the customer's reactions inserted count too
+    (`pending`: the customer's line left unanswered, see `trainer.dialogue.played_scenario`)."""
+    scenario = library.scenario(run.scenario_id)
+    return score_cues(scenario, transcripts, cues if cues is not None else run_cues(run, scenario), settings, library, pending)
+
+
+def score_cues(
+    scenario: Scenario,
+    transcripts: list[Transcript],
+    cues: list[Cue],
+    settings: Settings,
+    library: Library,
+    pending: Cue | None = None,
+) -> dict:
+    """Score the transcripts, each answering the customer's line of the same position in `cues`."""
+    from trainer.pipeline import score_turns
+
+    played = played_scenario(scenario, cues, pending)
+    answered = [c.step_id for c in cues]
+    return score_turns(transcripts, scenario.id, settings, library=library, dialogue=True, played=played, answered=answered).to_dict()
 
 
 @dataclass(frozen=True)
@@ -110,6 +203,8 @@ class ProcessedTurn:
 def recognise_turn(
     index: int,
     earlier: list[Transcript],
+    cue: Cue,
+    earlier_cues: list[Cue],
     data: bytes,
     name: str,
     source: str,
@@ -118,13 +213,11 @@ def recognise_turn(
     recognizer: Recognizer,
     settings: Settings,
 ) -> ProcessedTurn:
-    """Decode, recognise and score the answer to step `index`; `earlier` are the transcripts of
-    the turns answered so far (the score covers all of them). Touches no shared state, so it
-    can run on a pool worker. Raises AudioError (silence, too long, unknown format…) or
-    another TrainerError."""
+    """Decode, recognise and score the answer in turn `index` to the customer's line `cue`;
+    `earlier` and `earlier_cues` are the transcripts and lines of the turns answered so far (the
+    score covers all of them, as the dialogue went). Touches no shared state, so it can run on a
+    pool worker. Raises AudioError (silence, too long, unknown format…) or another TrainerError."""
     started = time.perf_counter()
-    if index > len(scenario.steps):
-        raise TrainerError("所有步骤都已回答。请点击“结束并评分”。", "no step left to answer")
     audio = load_audio(data, max_seconds=min(TURN_MAX_SECONDS, settings.max_audio_seconds), require_speech=True, name=name)
     warnings = tuple(measure_levels(audio).warnings())
     transcript = recognizer.transcribe(audio)
@@ -133,10 +226,17 @@ def recognise_turn(
         transcripts[index - 1] = transcript
     else:
         transcripts.append(transcript)
-    score = score_turns_dict(scenario.id, transcripts, settings, library)
+    cues = list(earlier_cues)
+    if index <= len(cues):
+        cues[index - 1] = cue
+    else:
+        cues.append(cue)
+    score = score_cues(scenario, transcripts, cues, settings, library)
     turn = TurnAttempt(
         index=index,
-        prompt=scenario.steps[index - 1].customer,
+        prompt=cue.line,
+        step_id=cue.step_id,
+        reaction=cue.reaction,
         audio=bytes(data),
         audio_name=name,
         source=source,
@@ -149,14 +249,15 @@ def recognise_turn(
     return ProcessedTurn(turn, score)
 
 
-def score_turns_dict(scenario_id: str, transcripts: list[Transcript], settings: Settings, library: Library) -> dict:
-    from trainer.pipeline import score_turns
-
-    return score_turns(transcripts, scenario_id, settings, library=library, dialogue=True).to_dict()
-
-
 def _earlier(run: PracticeRun) -> list[Transcript]:
     return [Transcript.from_dict(t.transcript) for t in run.turns]
+
+
+def _next_cue(run: PracticeRun, scenario: Scenario) -> Cue:
+    cue = current_cue(run, scenario)
+    if cue is None:
+        raise TrainerError("对话已经结束，所有轮次都已回答。请点击“结束并评分”。", "no step left to answer")
+    return cue
 
 
 def process_recording(
@@ -172,8 +273,11 @@ def process_recording(
     """Decode, recognise and score the answer to the current turn, in this thread; store it in
     `run`. The score covers every turn so far (the page shows this turn's part of it). Raises
     AudioError or another TrainerError; `run` is unchanged then."""
-    done = recognise_turn(run.current, _earlier(run), data, name, source, scenario, library, recognizer, settings)
+    done = recognise_turn(
+        run.current, _earlier(run), _next_cue(run, scenario), run_cues(run, scenario), data, name, source, scenario, library, recognizer, settings
+    )
     run.put_turn(done.turn, done.score)
+    refresh_total(run, scenario)
     run.processed.add(digest(data))
     return done.turn
 
@@ -188,6 +292,7 @@ class PendingTurn:
     key: str  # digest of the recording
     ticket: Ticket[ProcessedTurn]
     submitted: float  # time.monotonic()
+    scenario: Scenario | None = None  # to know the customer's next line once the turn is stored
 
 
 def submit_recording(
@@ -209,11 +314,15 @@ def submit_recording(
         return None
     run.processed.add(key)
     index, earlier = run.current, _earlier(run)
+    cue, earlier_cues = current_cue(run, scenario), run_cues(run, scenario)
+    if cue is None:  # the dialogue is over (the page shows no recorder then)
+        run.error = "对话已经结束，所有轮次都已回答。请点击“结束并评分”。"
+        return None
 
     def job() -> ProcessedTurn:
-        return recognise_turn(index, earlier, data, name, source, scenario, library, get_recognizer(), settings)
+        return recognise_turn(index, earlier, cue, earlier_cues, data, name, source, scenario, library, get_recognizer(), settings)
 
-    return PendingTurn(run.run_id, index, run.nonce, key, pool.submit(owner, job), time.monotonic())
+    return PendingTurn(run.run_id, index, run.nonce, key, pool.submit(owner, job), time.monotonic(), scenario)
 
 
 def collect_recording(run: PracticeRun, pending: PendingTurn, timeout: float | None = None) -> TurnAttempt | None:
@@ -236,6 +345,8 @@ def collect_recording(run: PracticeRun, pending: PendingTurn, timeout: float | N
         log.info("discarding a stale result for turn %d of run %s", pending.index, pending.run_id)
         return None
     run.put_turn(done.turn, done.score)
+    if pending.scenario is not None:
+        refresh_total(run, pending.scenario)
     run.error = ""
     return done.turn
 
@@ -247,7 +358,9 @@ def finish_practice(run: PracticeRun, settings: Settings, library: Library, reco
     if run.saved_id:
         return SessionStore(settings.sessions_dir).load(run.saved_id, check_audio=False)
     transcripts = [Transcript.from_dict(t.transcript) for t in run.turns]
-    run.score = score_run(run, transcripts, settings, library)
+    scenario = library.scenario(run.scenario_id)
+    run.redo = None  # finishing ends a retry: the answer kept is the last processed one
+    run.score = score_run(run, transcripts, settings, library, pending=current_cue(run, scenario))
     record = SessionRecord(
         kind="practice",
         trainee_id=run.trainee_id,
@@ -268,6 +381,7 @@ def finish_practice(run: PracticeRun, settings: Settings, library: Library, reco
             "steps_total": run.steps_total,
             "retries": run.retries,
             "processing_seconds": [t.processing_seconds for t in run.turns],
+            "dialogue": [c.to_dict() for c in run_cues(run, library.scenario(run.scenario_id))],
         },
     )
     saved = SessionStore(settings.sessions_dir).save(record, [t.audio for t in run.turns])

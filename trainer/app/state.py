@@ -29,13 +29,15 @@ class TurnAttempt:
     seconds: float
     warnings: tuple[str, ...] = ()  # recording-quality hints (Chinese)
     processing_seconds: float = 0.0  # decode + recognise + score
+    step_id: str = ""  # the step the customer's line asked for (trainer.dialogue.Cue)
+    reaction: str = ""  # why the customer said this line: "<step id>.<kind>", "" = as scripted
 
 
 @dataclass
 class PracticeRun:
     scenario_id: str
     scenario_title: str
-    steps_total: int
+    steps_total: int  # turns of the dialogue as far as known: the customer's reactions may add some
     trainee_id: str
     trainee_name: str
     started_at: str = field(default_factory=utc_now)

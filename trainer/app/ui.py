@@ -24,6 +24,7 @@ from trainer.app.services import EngineStatus, engine_status
 from trainer.app.views import FinalResult, ForbiddenLine, StepLine, TurnResult
 from trainer.asr.base import Recognizer
 from trainer.config import Settings, load_settings
+from trainer.dialogue import record_dialogue
 from trainer.errors import TrainerError
 from trainer.fair_pool import QUEUED, FairPool, Ticket
 from trainer.phrasebook.model import Library
@@ -403,15 +404,19 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
         st.info("该会话没有评分结果。")
     st.markdown("#### 逐轮录音与识别文本")
     legend()
+    path = record_dialogue(record.extra, len(record.turns))
     for turn, (audio, problem) in zip(record.turns, turn_audio(store, record)):
+        step_id, reaction = path[turn.index - 1] if path else ("", "")
         with st.container(border=True):
             st.markdown(f"**第 {turn.index} 轮** · 客户：{md(turn.prompt or '（无台词）')}")
+            if reaction and scenario is not None:
+                st.caption(md(views.reaction_note(scenario, reaction)))
             if audio is not None:
                 st.audio(audio, format=audio_mime(turn.audio_file))
             elif problem:
                 st.warning(problem)
             if record.score:
-                highlighted(views.turn_result(record.score, turn.index, scenario, library).html)
+                highlighted(views.turn_result(record.score, turn.index, scenario, library, step_id).html)
             else:
                 highlighted(views.plain_html(str(turn.transcript.get("text", ""))))
 
@@ -619,3 +624,56 @@ def agreement_panel(report: Any, library: Library | None) -> None:
     st.caption(f"及格/不及格：{p.agree}/{p.n} 一致，kappa {kappa_label(p.kappa)}。" + (f"另有 {report.skipped_steps} 个步骤未计入（改判且未给步骤意见）。" if report.skipped_steps else ""))
     static_table(agreement_rows(report, library))
     st.caption(AGREEMENT_RULE)
+
+
+def customer_lines_panel(settings: Settings, library: Library, staff: bool) -> None:
+    """The 话术库 page's recordings of customer lines: a recorded clip is played instead of
+    synthesised speech wherever the line is said (practice and exams). `staff`: the logged-in user
+    is an instructor or admin (others only read what the tab is for)."""
+    from trainer.errors import AudioError
+    from trainer.phrasebook.clips import ClipError, delete_clip, load_clip, save_clip, written_lines
+
+    st.markdown(
+        "为客户的台词录音（或上传录音）：练习和考试中说到这句时，先播放录音；没有录音的句子用浏览器或服务器的语音合成朗读。"
+        "动作说明（全角括号里的内容）不用录。"
+    )
+    st.caption(f"录音保存在本中心话术文件夹：{settings.overlay_dir / 'customer_lines'}（不会改动内置的 phrasebooks/ 文件）")
+    if not staff:
+        st.info("教师专用：请用教师或管理员账号登录后录音。", icon=":material/lock:")
+        return
+    ids = sorted(library.scenarios)
+    scenario_id = st.selectbox(
+        "场景", ids, format_func=lambda sid: views.scenario_label(library.scenarios[sid]), key="clip-scenario"
+    )
+    scenario = library.scenarios[scenario_id]
+    lines = written_lines(scenario)
+    if not lines:
+        st.info("这个场景的客户没有要说的话（只有动作说明）。")
+        return
+    recorded = {w.spoken for w in lines if load_clip(settings.overlay_dir, scenario.id, w.line) is not None}
+    chosen = st.selectbox(
+        f"台词（已录 {len(recorded)}/{len(lines)} 句）",
+        range(len(lines)),
+        format_func=lambda i: f"{'🎙 ' if lines[i].spoken in recorded else ''}{lines[i].where}：{lines[i].spoken}",
+        key="clip-line",
+    )
+    line = lines[chosen]
+    existing = load_clip(settings.overlay_dir, scenario.id, line.line)
+    if existing is not None:
+        st.audio(existing, format="audio/wav")
+        if st.button("删除这句录音", key=f"clip-delete-{scenario.id}-{chosen}"):
+            if guarded(lambda: delete_clip(settings.overlay_dir, scenario.id, line.line), "删除录音"):
+                st.rerun()
+    nonce = st.session_state.get("clip-nonce", 0)
+    recording = st.audio_input("录一句（点击麦克风开始，说完再点一次）", key=f"clip-rec-{nonce}")
+    upload = st.file_uploader("或者上传录音文件", type=None, key=f"clip-upl-{nonce}")
+    given = recording if recording is not None else upload
+    if given is not None and st.button("保存为这句台词的录音", type="primary", key=f"clip-save-{nonce}"):
+        try:
+            save_clip(settings.overlay_dir, scenario.id, line.line, given.getvalue(), given.name or "录音")
+        except (AudioError, ClipError) as exc:
+            st.error(exc.user_message)
+        else:
+            st.session_state["clip-nonce"] = nonce + 1
+            st.success(f"已保存：{md(line.spoken)}")
+            st.rerun()

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from trainer.app.highlight import highlight_html, turn_html
-from trainer.phrasebook.model import ROLES, Library, Scenario, Step
+from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.feedback import fill_slots
 from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, round_score, score_text
@@ -78,17 +78,43 @@ def scenario_meta(scenario: Scenario) -> str:
 
 
 def customer_line(scenario: Scenario, index: int) -> str:
-    """What the simulated customer says before turn `index` (1-based)."""
+    """What the simulated customer says before turn `index` (1-based) as scripted."""
     step = scenario.steps[index - 1]
-    return step.customer or "（客户没有说话——请您主动开口。）"
+    return say(step.customer)
 
 
-def turn_hint(scenario: Scenario, index: int) -> str:
-    """The optional 本轮提示 for turn `index` (1-based): what this turn is for, as the terminal says it
-    (本轮：二问：问明客户要办的业务), with the step's tip when it has one. Never shown in exams."""
-    if not 0 < index <= len(scenario.steps):
+def say(line: str) -> str:
+    """A customer line as shown: "" reads as an invitation to open the conversation."""
+    return line or "（客户没有说话——请您主动开口。）"
+
+
+REACTION_NOTES = {
+    "forbidden": "客户对上一轮的服务忌语有反应",
+    "missed": "上一轮漏了“{title}”，客户有反应",
+    "well": "上一轮“{title}”做得好，客户有反应",
+}
+
+
+def reaction_note(scenario: Scenario, reaction: str) -> str:
+    """Why the customer said this line (Chinese), "" when the line is as scripted.
+    `reaction` is trainer.dialogue.Cue.reaction: "<step id>.<kind>"."""
+    if not reaction or "." not in reaction:
         return ""
-    step = scenario.steps[index - 1]
+    step_id, kind = reaction.rsplit(".", 1)
+    try:
+        title = scenario.step(step_id).title
+    except KeyError:
+        title = step_id
+    return REACTION_NOTES.get(kind, "客户对上一轮有反应").format(title=title)
+
+
+def turn_hint(scenario: Scenario, step_id: str) -> str:
+    """The optional 本轮提示 for the turn that asks for step `step_id`: what this turn is for, as the
+    terminal says it (本轮：二问：问明客户要办的业务), with the step's tip when it has one. Never shown in exams."""
+    try:
+        step = scenario.step(step_id)
+    except KeyError:
+        return ""
     return f"本轮：{step.title}" + (f"。{step.tip}" if step.tip else "")
 
 
@@ -149,7 +175,7 @@ def _amounts(score: Mapping[str, Any]) -> AmountCheck | None:
 
 
 def step_titles(scenario: Scenario | None) -> dict[str, str]:
-    return {s.id: s.title for s in scenario.steps} if scenario is not None else {}
+    return {s.id: s.title for s in scenario.steps + scenario.extra_steps} if scenario is not None else {}
 
 
 def step_line(step: Mapping[str, Any], scenario: Scenario | None, amounts: AmountCheck | None = None) -> StepLine:
@@ -201,8 +227,11 @@ def plain_html(text: str) -> str:
     return highlight_html(text, [])
 
 
-def turn_result(score: Mapping[str, Any], index: int, scenario: Scenario | None = None, library: Library | None = None) -> TurnResult:
-    """Turn `index` (1-based) of a scored performance: its highlighted text, the steps it performed, its forbidden phrases."""
+def turn_result(
+    score: Mapping[str, Any], index: int, scenario: Scenario | None = None, library: Library | None = None, step_id: str = ""
+) -> TurnResult:
+    """Turn `index` (1-based) of a scored performance: its highlighted text, the steps it performed, its forbidden phrases.
+    `step_id`: the step the customer's line asked for in this turn (default: the scenario's step `index`)."""
     amounts = _amounts(score)
     reasons = forbidden_reasons(library, str(score.get("scenario", "")))
     text = turn_text(score, index)
@@ -216,28 +245,38 @@ def turn_result(score: Mapping[str, Any], index: int, scenario: Scenario | None 
             if s.get("turn") == index and s.get("status") in ("hit", "partial")
         ),
         forbidden=tuple(forbidden_line(f, reasons) for f in score.get("forbidden") or [] if f.get("turn") == index),
-        expected_here=_expected_here(score, index, scenario, amounts),
-        unsure_here=_unsure_here(score, index, scenario, amounts),
+        expected_here=_expected_here(score, index, scenario, amounts, step_id),
+        unsure_here=_unsure_here(score, index, scenario, amounts, step_id),
     )
 
 
-def _expected_here(score: Mapping[str, Any], index: int, scenario: Scenario | None, amounts: AmountCheck | None) -> StepLine | None:
+def _wanted(index: int, scenario: Scenario | None, step_id: str) -> str:
+    if step_id or scenario is None or not 0 < index <= len(scenario.steps):
+        return step_id
+    return scenario.steps[index - 1].id
+
+
+def _expected_here(
+    score: Mapping[str, Any], index: int, scenario: Scenario | None, amounts: AmountCheck | None, step_id: str = ""
+) -> StepLine | None:
     """The step whose customer line opens turn `index`, with its standard phrase, when the performance
     so far has missed it (so the trainee sees right away what to say)."""
-    if scenario is None or not 0 < index <= len(scenario.steps):
+    wanted = _wanted(index, scenario, step_id)
+    if scenario is None or not wanted:
         return None
-    wanted = scenario.steps[index - 1].id
     for step in score.get("steps") or []:
         if step.get("id") == wanted and step.get("status") == "missed" and step.get("certain", True):
             return step_line(step, scenario, amounts)
     return None
 
 
-def _unsure_here(score: Mapping[str, Any], index: int, scenario: Scenario | None, amounts: AmountCheck | None) -> StepLine | None:
+def _unsure_here(
+    score: Mapping[str, Any], index: int, scenario: Scenario | None, amounts: AmountCheck | None, step_id: str = ""
+) -> StepLine | None:
     """The step this turn answers, when the machine is not sure whether it was done (never taught as a mistake)."""
-    if scenario is None or not 0 < index <= len(scenario.steps):
+    wanted = _wanted(index, scenario, step_id)
+    if scenario is None or not wanted:
         return None
-    wanted = scenario.steps[index - 1].id
     for step in score.get("steps") or []:
         if step.get("id") == wanted and step.get("status") != "hit" and not step.get("certain", True):
             return step_line(step, scenario, amounts)
@@ -544,9 +583,25 @@ def show_slots(step: Step, text: str) -> str:
     return _SLOT.sub(label, text)
 
 
+def reaction_text(step: Step, scenario: Scenario) -> str:
+    """A step's reactions, one per line: 说了忌语 → “你这什么态度！” 并要求先做「再次致歉安抚」."""
+    lines = []
+    for kind, reaction in step.reactions.items():
+        text = f"“{reaction.line}”" if reaction.line else ""
+        if reaction.insert:
+            try:
+                title = scenario.step(reaction.insert).title
+            except KeyError:
+                title = reaction.insert
+            text += f"{' ' if text else ''}并要求先做「{title}」"
+        lines.append(f"{REACTION_LABELS[kind]} → {text}")
+    return "\n".join(lines)
+
+
 def step_rows(scenario: Scenario) -> list[dict[str, Any]]:
-    """The steps of a scenario for the read-only phrasebook view."""
-    return [
+    """The steps of a scenario for the read-only phrasebook view; with reactions, a 客户反应 column
+    and the extra steps (补救) after the script."""
+    rows = [
         {
             "序号": n,
             "步骤": step.title,
@@ -557,8 +612,15 @@ def step_rows(scenario: Scenario) -> list[dict[str, Any]]:
             "必做": "是" if step.required else "否",
             "提示": step.tip,
         }
-        for n, step in enumerate(scenario.steps, start=1)
+        for n, step in enumerate(scenario.steps + scenario.extra_steps, start=1)
     ]
+    if scenario.reacts:
+        for row, step in zip(rows, scenario.steps + scenario.extra_steps):
+            row["客户反应"] = reaction_text(step, scenario)
+            row["序号"] = "补救" if step.extra else str(row["序号"])  # one type per column (the table is Arrow)
+            if step.extra:
+                row["必做"] = "插入后必做"
+    return rows
 
 
 def forbidden_rows(library: Library, scenario_id: str | None = None) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from rich.table import Table
 from trainer.cli.console import output_console
 from trainer.config import Settings
 from trainer.phrasebook.loader import check_paths, library_from_settings, load_library, phrasebook_files
-from trainer.phrasebook.model import Library, Scenario, Step
+from trainer.phrasebook.model import REACTION_LABELS, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 
 _SLOT = re.compile(r"\{([a-z][a-z0-9_]*)\}")
@@ -114,10 +114,32 @@ def render_scenario(scenario: Scenario, console: Console) -> None:
             console.print(f"   [yellow]提示：[/yellow]{escape(step.tip)}")
         if step.source:
             console.print(f"   [dim]依据：{escape(step.source)}[/dim]")
+        _render_reactions(step, scenario, console)
+    if scenario.extra_steps:
+        console.print("[bold]补救步骤（只在客户的反应插入时出现，出现后计入评分）[/bold]")
+        for step in scenario.extra_steps:
+            console.print(f"[bold]· {escape(step.title)}[/bold]（{step.id}）")
+            console.print(f"   [green]标准用语：[/green]{escape(_slot_label(step, step.expected))}")
+            if step.tip:
+                console.print(f"   [yellow]提示：[/yellow]{escape(step.tip)}")
+            _render_reactions(step, scenario, console)
     if scenario.forbidden:
         console.print("[bold red]本场景特别注意（服务忌语）[/bold red]")
         for entry in scenario.forbidden:
             console.print(f"  ✗ {escape(entry.phrase)}（{SEVERITY_LABELS.get(entry.severity, entry.severity)}） → 应说：{escape(entry.replacement)}")
+
+
+def _render_reactions(step: Step, scenario: Scenario, console: Console) -> None:
+    """How the customer reacts to this step: 说了忌语 → the line, and the step it inserts."""
+    for kind, reaction in step.reactions.items():
+        text = f"“{escape(reaction.line)}”" if reaction.line else ""
+        if reaction.insert:
+            try:
+                title = scenario.step(reaction.insert).title
+            except KeyError:
+                title = reaction.insert
+            text += f"{'，' if text else ''}并要求先做「{escape(title)}」"
+        console.print(f"   [magenta]客户反应（{REACTION_LABELS[kind]}）：[/magenta]{text}")
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:

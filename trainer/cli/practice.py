@@ -2,7 +2,7 @@
 
     trainer practice --scenario ID [--trainee ID --name NAME] [--device N|NAME]
                      [--engine E] [--model PATH] [--input-file WAV [--input-file WAV ...] [--fast]]
-                     [--pause-seconds S] [--max-answer-seconds S] [--no-save]
+                     [--pause-seconds S] [--max-answer-seconds S] [--no-save] [--voice | --no-voice]
 
 With one --input-file the recording is split into answers at pauses, exactly as a
 microphone recording would be; with several, each file is one answer. Exit code 0
@@ -30,6 +30,7 @@ from trainer.practice.endpoint import EndpointConfig
 from trainer.practice.session import STATUS_DEVICE_LOST, STATUS_FAILED, STATUS_INTERRUPTED, PracticeOptions, run_practice
 from trainer.practice.source import AudioSource, FileSource, MicrophoneSource
 from trainer.practice.ui import PracticeUI
+from trainer.practice.voice import TerminalVoice
 from trainer.sessions.model import trainee_problem
 
 
@@ -84,6 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"每轮回答最长秒数（默认 {defaults.max_answer_seconds:g}）",
     )
     parser.add_argument("--no-save", action="store_true", help="不保存练习记录")
+    voice = parser.add_mutually_exclusive_group()
+    voice.add_argument("--voice", dest="voice", action="store_true", default=None, help="用扬声器朗读顾客的话（用麦克风练习时默认开启）")
+    voice.add_argument("--no-voice", dest="voice", action="store_false", help="不朗读顾客的话，只显示文字")
     parser.set_defaults(func=run)
 
 
@@ -112,7 +116,9 @@ def run(args: argparse.Namespace, settings: Settings, console: Console | None = 
         trainee_name=args.name,
         save=not args.no_save,
     )
-    result = run_practice(scenario, library, recognizer, source, PracticeUI(console), settings, options)
+    speak = args.voice if args.voice is not None else not args.input_file
+    voice = TerminalVoice(settings) if speak else None
+    result = run_practice(scenario, library, recognizer, source, PracticeUI(console), settings, options, voice=voice)
     if result.status == STATUS_INTERRUPTED:
         return 130
     if result.status in (STATUS_DEVICE_LOST, STATUS_FAILED):

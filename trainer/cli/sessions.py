@@ -12,6 +12,8 @@ from rich.table import Table
 
 from trainer.cli.console import print_json, output_console
 from trainer.config import Settings
+from trainer.dialogue import record_dialogue
+from trainer.phrasebook.model import REACTION_LABELS
 from trainer.errors import SessionStoreError
 from trainer.phrasebook.model import Library
 from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, score_text
@@ -182,8 +184,16 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if any(d.scaled for d in dims):
         console.print(f"  （{SCALING_NOTE}）")
     library = _library(settings)
+    path = record_dialogue(record.extra, len(record.turns))
     for turn in record.turns:
         console.print(f"第 {turn.index} 轮  客户：{turn.prompt or '—'}")
+        if path and path[turn.index - 1][1]:
+            step_id, reaction = path[turn.index - 1]
+            title = step_title(library, record.scenario_id, step_id)
+            console.print(
+                f"  （客户的反应：{REACTION_LABELS.get(reaction.rsplit('.', 1)[-1], reaction)}；"
+                f"本轮应做：{f'{title}（{step_id}）' if title else step_id}）"
+            )
         console.print(f"  学员：{to_simplified(str(turn.transcript.get('text', '')))}")
         if turn.audio_file:
             console.print(f"  录音：{folder / turn.audio_file}")

@@ -32,6 +32,38 @@ class Slot:
     description: str = ""
 
 
+REACTION_KINDS = ("forbidden", "missed", "well")  # in the order they are checked: a 忌语 outweighs everything
+REACTION_LABELS = {"forbidden": "说了忌语", "missed": "漏了这一步", "well": "做得好"}
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """What the simulated customer does after a turn: a line said before the next step's own line,
+    and/or an extra step (`Step.extra`) the trainee must perform before the dialogue goes on."""
+
+    line: str = ""  # "" = no line of its own
+    insert: str = ""  # id of an extra step of the same scenario, "" = none
+    file_line: int = 0  # where it is written (phrasebook file line), for validation messages
+
+
+@dataclass(frozen=True)
+class Reactions:
+    """A step's optional reactions: after a 忌语 in the answer, a missed step, a step done well."""
+
+    forbidden: Reaction | None = None
+    missed: Reaction | None = None
+    well: Reaction | None = None
+
+    def get(self, kind: str) -> Reaction | None:
+        return getattr(self, kind) if kind in REACTION_KINDS else None
+
+    def items(self) -> tuple[tuple[str, Reaction], ...]:
+        return tuple((kind, r) for kind in REACTION_KINDS if (r := getattr(self, kind)) is not None)
+
+    def __bool__(self) -> bool:
+        return bool(self.items())
+
+
 @dataclass(frozen=True)
 class Step:
     id: str
@@ -63,6 +95,10 @@ class Step:
     the document and its clause, e.g. 供电营业厅窗口服务礼仪实训·收费六步“二问”：问明客户要办理的业务.
     Every required step of the shipped library has one (tests/test_phrasebook_sources.py). Not to be
     confused with `Scenario.source`/`ForbiddenEntry.source`, the file path; a step's file is `file`."""
+    reactions: Reactions = field(default_factory=Reactions)
+    extra: bool = False
+    """An extra step is not part of the script: it is asked only when a reaction inserts it (e.g. a
+    second apology after a 忌语 made the customer angry). It lives in `Scenario.extra_steps`."""
 
     @property
     def expected(self) -> str:
@@ -112,12 +148,19 @@ class Scenario:
     forbidden: tuple[ForbiddenEntry, ...] = ()  # scenario-specific entries
     source: Path | None = None
     line: int = 0
+    extra_steps: tuple[Step, ...] = ()  # asked only when a reaction inserts them (Step.extra)
 
     def step(self, step_id: str) -> Step:
-        for step in self.steps:
+        """A step of the script or an extra step, by id (KeyError when unknown)."""
+        for step in self.steps + self.extra_steps:
             if step.id == step_id:
                 return step
         raise KeyError(step_id)
+
+    @property
+    def reacts(self) -> bool:
+        """The customer's next line depends on the answers (some step has reactions)."""
+        return any(step.reactions for step in self.steps + self.extra_steps)
 
     @property
     def slot_names(self) -> frozenset[str]:

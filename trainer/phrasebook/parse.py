@@ -26,7 +26,11 @@ from trainer.phrasebook.model import (
     SEVERITIES,
     SLOT_KINDS,
     ForbiddenEntry,
+    REACTION_KINDS,
+    REACTION_LABELS,
     PhrasebookProblem,
+    Reaction,
+    Reactions,
     Scenario,
     Slot,
     Step,
@@ -51,7 +55,8 @@ TOP_KEYS = ("scenarios", "forbidden", "lexicon")
 SCENARIO_REQUIRED = ("id", "title", "role", "brief", "steps")
 SCENARIO_OPTIONAL = ("domain", "difficulty", "forbidden")
 STEP_REQUIRED = ("id", "title", "phrases")
-STEP_OPTIONAL = ("required", "source", "weight", "customer", "variants", "keywords", "cues", "slots", "tip")
+STEP_OPTIONAL = ("required", "source", "weight", "customer", "variants", "keywords", "cues", "slots", "tip", "reactions", "extra")
+REACTION_FIELDS = ("customer", "insert")
 SLOT_REQUIRED = ("name", "kind")
 SLOT_OPTIONAL = ("description",)
 FORBIDDEN_REQUIRED = ("id", "phrase", "severity", "reason", "replacement")
@@ -262,7 +267,8 @@ class _FileParser:
             title=title,  # type: ignore[arg-type]
             role=role,  # type: ignore[arg-type]
             brief=brief,  # type: ignore[arg-type]
-            steps=tuple(steps),  # type: ignore[arg-type]
+            steps=tuple(s for s in steps if not s.extra),  # type: ignore[union-attr]
+            extra_steps=tuple(s for s in steps if s.extra),  # type: ignore[union-attr]
             domain=domain,  # type: ignore[arg-type]
             difficulty=difficulty,  # type: ignore[arg-type]
             forbidden=tuple(forbidden),  # type: ignore[arg-type]
@@ -288,6 +294,8 @@ class _FileParser:
                 continue
             seen[step.id] = step.line
             steps.append(step)
+        if ok and not _ReactionGraph(self.r, fld, steps).check():
+            ok = False
         return steps if ok else None
 
     def _step(self, node: Node, fld: str) -> Step | None:
@@ -307,7 +315,9 @@ class _FileParser:
         source = self._text(values["source"], f"{fld}.source") if "source" in values else ""
         required = self.r.boolean(values["required"], f"{fld}.required") if "required" in values else True
         weight = self.r.positive(values["weight"], f"{fld}.weight") if "weight" in values else 1.0
-        parts = (step_id, title, slots, phrases, variants, keywords, cues, customer, tip, source, required, weight)
+        extra = self.r.boolean(values["extra"], f"{fld}.extra") if "extra" in values else False
+        reactions = self._reactions(values["reactions"], f"{fld}.reactions") if "reactions" in values else Reactions()
+        parts = (step_id, title, slots, phrases, variants, keywords, cues, customer, tip, source, required, weight, extra, reactions)
         if any(p is None for p in parts):
             return None
         assert phrases is not None and variants is not None and keywords is not None and slots is not None
@@ -328,7 +338,46 @@ class _FileParser:
             file=self.parsed.path,
             line=line_of(node),
             cues=tuple(cues),  # type: ignore[arg-type]
+            reactions=reactions,  # type: ignore[arg-type]
+            extra=extra,  # type: ignore[arg-type]
         )
+
+    def _reactions(self, node: Node, fld: str) -> Reactions | None:
+        """`reactions:` — per kind (forbidden / missed / well) either the customer's line as text, or
+        a mapping with `customer` (the line) and/or `insert` (an extra step's id)."""
+        values = self.r.mapping(node, fld, (), REACTION_KINDS)
+        if values is None:
+            return None
+        if not values:
+            kinds = "、".join(f"{k}（{REACTION_LABELS[k]}）" for k in REACTION_KINDS)
+            self.r.problem(node, fld, f"reactions 里没有内容：可写 {kinds}，或删掉 reactions")
+            return None
+        out: dict[str, Reaction] = {}
+        ok = True
+        for kind, value in values.items():
+            sub = f"{fld}.{kind}"
+            if isinstance(value, ScalarNode):
+                line = self._text(value, sub)
+                if line is None:
+                    ok = False
+                    continue
+                out[kind] = Reaction(line=line, file_line=line_of(value))
+                continue
+            fields_ = self.r.mapping(value, sub, (), REACTION_FIELDS)
+            if fields_ is None:
+                ok = False
+                continue
+            if not fields_:
+                self.r.problem(value, sub, "至少写 customer（客户接着说的话）或 insert（要插入的补救步骤 id）中的一项")
+                ok = False
+                continue
+            line = self._text(fields_["customer"], f"{sub}.customer") if "customer" in fields_ else ""
+            insert = self.r.identifier(fields_["insert"], f"{sub}.insert") if "insert" in fields_ else ""
+            if line is None or insert is None:
+                ok = False
+                continue
+            out[kind] = Reaction(line=line, insert=insert, file_line=line_of(fields_.get("insert", value)))
+        return Reactions(**out) if ok else None
 
     def _consistent(
         self,
@@ -575,3 +624,118 @@ class _FileParser:
             if pause is not None:
                 out["long_pause_seconds"] = pause
         return out
+
+
+class _ReactionGraph:
+    """Checks a scenario's reactions across its steps: inserts name extra steps of this scenario,
+    inserts form no loop, and every extra step and every customer line can actually be reached."""
+
+    def __init__(self, reader: NodeReader, fld: str, steps: list[Step]) -> None:
+        self.r = reader
+        self.fld = fld
+        self.steps = steps
+        self.by_id = {s.id: s for s in steps}
+        self.main = [s for s in steps if not s.extra]
+        self.extra = [s for s in steps if s.extra]
+
+    def _where(self, step: Step, kind: str) -> str:
+        return f"{self.fld}[{step.id}].reactions.{kind}"
+
+    def check(self) -> bool:
+        if not self.main:
+            self.r.problem(self.steps[0].line, f"{self.fld}[{self.steps[0].id}].extra", "场景里的步骤都是 extra（补救步骤）：至少要有一个正常对话步骤")
+            return False
+        return self._targets() and self._loops() and self._reachable()
+
+    def _targets(self) -> bool:
+        ok = True
+        extra_ids = "、".join(s.id for s in self.extra) or "（本场景还没有 extra: true 的步骤）"
+        for step in self.steps:
+            for kind, reaction in step.reactions.items():
+                if not reaction.insert:
+                    continue
+                target = self.by_id.get(reaction.insert)
+                if target is None:
+                    self.r.problem(reaction.file_line, f"{self._where(step, kind)}.insert", f"未知的步骤 id“{reaction.insert}”。可插入的补救步骤（extra: true）：{extra_ids}")
+                    ok = False
+                elif not target.extra:
+                    self.r.problem(
+                        reaction.file_line,
+                        f"{self._where(step, kind)}.insert",
+                        f"“{reaction.insert}”是对话里本来就有的步骤，不能插入。请另写一个带 extra: true 的补救步骤，再在这里插入它",
+                    )
+                    ok = False
+        return ok
+
+    def _inserts(self, step: Step) -> list[tuple[str, Reaction]]:
+        return [(kind, r) for kind, r in step.reactions.items() if r.insert]
+
+    def _loops(self) -> bool:
+        """Extra steps inserting each other in a circle would never let the dialogue go on."""
+        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+        def visit(step: Step, path: list[str]) -> bool:
+            state[step.id] = 1
+            for kind, reaction in self._inserts(step):
+                target = self.by_id[reaction.insert]
+                if state.get(target.id) == 1:
+                    circle = " → ".join(path[path.index(target.id):] + [step.id, target.id]) if target.id in path else f"{step.id} → {target.id}"
+                    self.r.problem(
+                        reaction.file_line,
+                        f"{self._where(step, kind)}.insert",
+                        f"插入的步骤形成了循环（{circle}）：对话会一直绕圈结束不了。补救步骤的反应不能再插入这条链上已有的步骤，请改成只写 customer",
+                    )
+                    return False
+                if state.get(target.id) is None and not visit(target, path + [step.id]):
+                    return False
+            state[step.id] = 2
+            return True
+
+        return all(state.get(s.id) == 2 or visit(s, []) for s in self.extra)
+
+    def _reachable(self) -> bool:
+        """Every extra step is inserted from the dialogue, and no customer line is written where it
+        can never be said (after the last step, or replaced by every reaction that inserts it)."""
+        ok = True
+        last = self.main[-1]
+        origins: dict[str, set[str]] = {}  # extra step id -> the script steps after which it can be asked
+        inserted_by: dict[str, list[Reaction]] = {}
+        for step in self.steps:
+            for _, reaction in self._inserts(step):
+                inserted_by.setdefault(reaction.insert, []).append(reaction)
+        for start in self.main:
+            todo = [start]
+            while todo:
+                current = todo.pop()
+                for _, reaction in self._inserts(current):
+                    if start.id not in origins.setdefault(reaction.insert, set()):
+                        origins[reaction.insert].add(start.id)
+                        todo.append(self.by_id[reaction.insert])
+        for step in self.extra:
+            if step.id not in origins:
+                self.r.problem(
+                    step.line,
+                    f"{self.fld}[{step.id}].extra",
+                    f"补救步骤“{step.id}”不会出现在对话里：没有从正常步骤出发的反应插入它（insert: {step.id}）。请在某一步的 reactions 里插入它，或删掉这一步",
+                )
+                ok = False
+            elif step.customer and all(r.line for r in inserted_by.get(step.id, ())):
+                self.r.problem(
+                    step.line,
+                    f"{self.fld}[{step.id}].customer",
+                    "这句客户台词永远不会说出来：插入这一步的反应都写了自己的 customer，会代替它。请删掉其中一处",
+                )
+                ok = False
+        for step in self.steps:
+            ends = step is last or (step.extra and origins.get(step.id) == {last.id})
+            if not ends:
+                continue
+            for kind, reaction in step.reactions.items():
+                if reaction.line and not reaction.insert:
+                    self.r.problem(
+                        reaction.file_line,
+                        f"{self._where(step, kind)}",
+                        f"这句客户台词永远不会说出来：“{step.title}”之后对话就结束了。请删掉它，或加上 insert 插入一个补救步骤",
+                    )
+                    ok = False
+        return ok

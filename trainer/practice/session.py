@@ -25,13 +25,14 @@ import threading
 from contextlib import nullcontext
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from trainer.asr.base import PartialResult, Recognizer, StreamingRecognition, Transcript
 from trainer.audio import SAMPLE_RATE, Audio
 from trainer.config import Settings
+from trainer.dialogue import Cue, first_cue, next_cue, played_scenario, remaining_turns
 from trainer.errors import TrainerError
 from trainer.phrasebook.model import Library, Scenario, Step
 from trainer.practice.capture import DeviceError
@@ -60,6 +61,12 @@ class PracticeOptions:
     watch_keys: bool = True  # Enter ends an answer (only when the source is live and stdin is a terminal)
 
 
+class Voice(Protocol):
+    """Says a customer line aloud (trainer.practice.voice.TerminalVoice); returns a problem to show, else ""."""
+
+    def say(self, line: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class RecordedTurn:
     index: int  # 1-based
@@ -67,10 +74,11 @@ class RecordedTurn:
     samples: np.ndarray  # int16, 16 kHz
     transcript: Transcript
     end_reason: EndReason
+    cue: Cue | None = None  # the customer's line this turn answered (None: the step's own line)
 
     @property
     def prompt(self) -> str:
-        return self.step.customer
+        return self.cue.line if self.cue is not None else self.step.customer
 
     @property
     def seconds(self) -> float:
@@ -89,14 +97,26 @@ class PracticeResult:
     unused_seconds: float = 0.0  # audio left in the input file after the last step
 
 
-# Scores the transcripts of the turns so far: (scenario, library, transcripts, settings) -> score dict.
-Scorer = Callable[[Scenario, Library, Sequence[Transcript], Settings], dict[str, Any]]
+# Scores the transcripts of the turns so far, each answering the customer's line of the same
+# position in `cues`; the last argument is the customer's line left unanswered (None: none):
+# (scenario, library, transcripts, settings, cues, pending) -> score dict.
+Scorer = Callable[[Scenario, Library, Sequence[Transcript], Settings, Sequence[Cue], "Cue | None"], dict[str, Any]]
 
 
-def default_scorer(scenario: Scenario, library: Library, transcripts: Sequence[Transcript], settings: Settings) -> dict[str, Any]:
+def default_scorer(
+    scenario: Scenario,
+    library: Library,
+    transcripts: Sequence[Transcript],
+    settings: Settings,
+    cues: Sequence[Cue],
+    pending: Cue | None = None,
+) -> dict[str, Any]:
+    """The dialogue as it went: steps a reaction inserted are scored too (`dialogue.played_scenario`)."""
     from trainer.pipeline import score_turns
 
-    return score_turns(list(transcripts), scenario.id, settings, library=library, dialogue=True).to_dict()
+    played = played_scenario(scenario, cues, pending)
+    answered = [c.step_id for c in cues]
+    return score_turns(list(transcripts), scenario.id, settings, library=library, dialogue=True, played=played, answered=answered).to_dict()
 
 
 # --------------------------------------------------------------------------- recognition worker
@@ -247,7 +267,9 @@ def turn_view(turn: RecordedTurn, total: int, score: dict[str, Any] | None, scen
     return TurnView(turn.index, total, to_simplified(turn.transcript.text), turn.end_reason, turn.seconds, steps, forbidden)
 
 
-def final_view(score: dict[str, Any], scenario: Scenario, library: Library, completed: int, pass_mark: float) -> FinalView:
+def final_view(
+    score: dict[str, Any], scenario: Scenario, library: Library, completed: int, pass_mark: float, total_turns: int | None = None
+) -> FinalView:
     inner = score.get("score") or {}
     return FinalView(
         total=float(inner.get("total", 0.0)),
@@ -258,7 +280,7 @@ def final_view(score: dict[str, Any], scenario: Scenario, library: Library, comp
         feedback=tuple(str(item) for item in score.get("feedback", [])),
         dimensions={str(k): float(v) for k, v in (inner.get("dimensions") or {}).items()},
         completed_turns=completed,
-        total_turns=len(scenario.steps),
+        total_turns=total_turns if total_turns is not None else len(scenario.steps),
     )
 
 
@@ -293,10 +315,36 @@ def _save(
             "status": result.status,
             "end_reasons": [t.end_reason.value for t in result.turns],
             "steps_answered": [t.step.id for t in result.turns],
+            "dialogue": [t.cue.to_dict() if t.cue is not None else {"step": t.step.id, "line": t.prompt, "reaction": ""} for t in result.turns],
         },
     )
     audio = [Audio(t.samples).to_wav_bytes() if len(t.samples) else None for t in result.turns]
     return SessionStore(settings.sessions_dir).save(record, audio)
+
+
+def _say(ui: PracticeUI, voice: Voice | None, index: int, total: int, cue: Cue, step_title: str) -> None:
+    ui.show_customer(index, total, cue.line, step_title, reacted=bool(cue.reaction))
+    if voice is not None:
+        problem = voice.say(cue.line)
+        if problem:
+            ui.notice(problem)
+
+
+def _cues(turns: Sequence[RecordedTurn]) -> list[Cue]:
+    return [t.cue if t.cue is not None else Cue(t.step.id, t.step.customer) for t in turns]
+
+
+def _score(
+    scorer: Scorer,
+    scenario: Scenario,
+    library: Library,
+    turns: Sequence[RecordedTurn],
+    settings: Settings,
+    pending: Cue | None = None,
+) -> dict[str, Any]:
+    """Score the turns; `pending` (the customer's line left unanswered) has its step counted, e.g.
+    the apology a 忌语 made the customer demand (it was "inserted" with the scenario's extras)."""
+    return scorer(scenario, library, [t.transcript for t in turns], settings, _cues(turns), pending)
 
 
 def run_practice(
@@ -308,13 +356,15 @@ def run_practice(
     settings: Settings,
     options: PracticeOptions | None = None,
     scorer: Scorer = default_scorer,
+    voice: Voice | None = None,
 ) -> PracticeResult:
-    """Run the whole session. Opening the source may raise DeviceError (nothing recorded yet)."""
+    """Run the whole session. Opening the source may raise DeviceError (nothing recorded yet).
+    With a `voice` each customer line is also spoken (before the microphone listens)."""
     options = options or PracticeOptions()
-    steps = scenario.steps
-    total = len(steps)
+    total = len(scenario.steps)  # as scripted: reactions may insert steps
     started_at = utc_now()
     result = PracticeResult(scenario=scenario, turns=[], status=STATUS_COMPLETED)
+    cue: Cue | None = None  # the customer's line being answered; after the loop, the one left unanswered
     floor = NoiseFloor(options.endpoint.floor_window_seconds)
 
     source.open()
@@ -324,11 +374,18 @@ def run_practice(
         with watcher as opened:
             keys = opened if opened is not None and opened.active else None
             try:
-                for index, step in enumerate(steps, start=1):
+                cue = first_cue(scenario)
+                while cue is not None:
+                    index = len(result.turns) + 1
+                    total = remaining_turns(scenario, [t.cue for t in result.turns if t.cue is not None], cue)
+                    step = scenario.step(cue.step_id)
+                    if source.live:  # spoken before the turn begins: the microphone drops what it heard meanwhile
+                        _say(ui, voice, index, total, cue, step.title)
                     if not source.begin_turn():
                         result.status = STATUS_INPUT_ENDED
                         break
-                    ui.show_customer(index, total, step.customer, step.title)
+                    if not source.live:
+                        _say(ui, voice, index, total, cue, step.title)
                     if keys is not None:
                         keys.clear()
                     state = LiveState(index, total, live_input=keys is not None, pause_seconds=options.endpoint.pause_seconds)
@@ -343,12 +400,13 @@ def run_practice(
                         ui.error(answer.device_error.user_message)
                         if len(answer.samples) == 0:
                             break
-                    turn = RecordedTurn(index, step, answer.samples, answer.transcript, answer.end_reason)
+                    turn = RecordedTurn(index, step, answer.samples, answer.transcript, answer.end_reason, cue)
                     result.turns.append(turn)
-                    result.score = scorer(scenario, library, [t.transcript for t in result.turns], settings)
+                    result.score = _score(scorer, scenario, library, result.turns, settings)
                     ui.show_turn_result(turn_view(turn, total, result.score, scenario, library))
                     if result.status == STATUS_DEVICE_LOST:
                         break
+                    cue = next_cue(scenario, _cues(result.turns), result.score)
             except KeyboardInterrupt:
                 result.status = STATUS_INTERRUPTED
                 ui.notice(f"已中断：保存已完成的 {len(result.turns)} 轮。")
@@ -361,6 +419,8 @@ def run_practice(
     finally:
         source.close()
 
+    pending = cue if result.status != STATUS_COMPLETED else None
+    total = len(played_scenario(scenario, _cues(result.turns), pending).steps)
     if result.status == STATUS_INPUT_ENDED:
         ui.notice(f"录音只够 {len(result.turns)}/{total} 轮，其余步骤按未完成计分。")
     if result.unused_seconds > 0.5:
@@ -369,8 +429,8 @@ def run_practice(
         ui.notice("没有完成任何一轮，不评分也不保存。")
         return result
     # scored again over exactly the turns kept (Ctrl-C may have come between a turn and its score)
-    result.score = scorer(scenario, library, [t.transcript for t in result.turns], settings)
-    ui.show_final(final_view(result.score, scenario, library, len(result.turns), settings.pass_mark))
+    result.score = _score(scorer, scenario, library, result.turns, settings, pending)
+    ui.show_final(final_view(result.score, scenario, library, len(result.turns), settings.pass_mark, total))
     if options.save:
         result.record = _save(result, library, recognizer, settings, options, started_at, source)
         ui.notice(f"已保存练习记录：{result.record.id}", style="green")

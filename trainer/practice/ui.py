@@ -22,6 +22,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from trainer.dialogue import line_parts
 from trainer.phrasebook.model import SEVERITY_LABELS as SEVERITY_LABEL
 from trainer.practice.endpoint import ChunkVerdict, EndReason
 from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, score_text
@@ -167,17 +168,23 @@ def render_brief(title: str, brief: str, source: str, turns: int, pause_seconds:
     return Panel(body, title=f"场景：{title}", title_align="left", border_style="blue")
 
 
-def render_customer(index: int, total: int, line: str, step_title: str) -> RenderableType:
+def render_customer(index: int, total: int, line: str, step_title: str, reacted: bool = False) -> RenderableType:
+    """The customer's line: stage directions （…） in italics, speech in quotes; `reacted` marks a
+    line the customer says because of the trainee's last answer (a reaction)."""
     text = Text()
     text.append(f"[{index}/{total}] ", style="bold blue")
-    line = line.strip()
-    if line.startswith("（") and line.endswith("）") and line.count("（") == 1:
-        text.append(line, style="italic magenta")  # a stage direction, not speech
-    elif line:
-        text.append("顾客：", style="bold magenta")
-        text.append(f"“{line}”", style="magenta")
-    else:
+    parts = line_parts(line.strip())
+    if not parts:
         text.append("（顾客没有说话）", style="dim")
+    elif any(not stage for _, stage in parts):
+        text.append("顾客：", style="bold magenta")
+    for part, stage in parts:
+        if stage:
+            text.append(part, style="italic magenta")  # a stage direction, not speech
+        else:
+            text.append(f"“{part}”", style="magenta")
+    if reacted:
+        text.append("   ↳ 顾客对你上一句的反应", style="bold yellow")
     text.append(f"   本轮：{step_title}", style="dim")
     return text
 
@@ -264,9 +271,9 @@ class PracticeUI:
     def show_brief(self, title: str, brief: str, source: str, turns: int, pause_seconds: float) -> None:
         self.console.print(render_brief(title, brief, source, turns, pause_seconds))
 
-    def show_customer(self, index: int, total: int, line: str, step_title: str) -> None:
+    def show_customer(self, index: int, total: int, line: str, step_title: str, reacted: bool = False) -> None:
         self.console.print()
-        self.console.print(render_customer(index, total, line, step_title))
+        self.console.print(render_customer(index, total, line, step_title, reacted))
 
     @contextmanager
     def recording(self, state: LiveState) -> Iterator["LiveHandle"]:

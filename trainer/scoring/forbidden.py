@@ -90,8 +90,9 @@ SHORT_PHRASING = 3  # characters
 CLAUSE_SLACK = 2  # characters a hit may share its clause with, on each side, and still be alone
 
 
-def hit_evidence(match: ForbiddenMatch, doc: Doc) -> str:
-    """The kind of evidence behind a hit: how long it is and what else its clause says."""
+def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatch] = ()) -> str:
+    """The kind of evidence behind a hit: how long it is and what else its clause says. Words of
+    other 服务忌语 in the clause are not "something else" (不知道你自己看: two brush-offs, one breath)."""
     if match.homophone:
         return HOMOPHONE
     if match.reordered:
@@ -103,7 +104,10 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc) -> str:
         before = before.replace(word, "_" * len(word))
     if NEGATORS.intersection(before[-NEGATION_REACH:]) and doc.form[match.start] not in NEGATORS:
         return NEGATED
-    alone = match.start - lo <= CLAUSE_SLACK and hi - match.end <= CLAUSE_SLACK
+    forbidden_chars = {k for o in others if o is not match for k in range(o.start, o.end)}
+    said_before = sum(1 for k in range(lo, match.start) if k not in forbidden_chars)
+    said_after = sum(1 for k in range(match.end, hi) if k not in forbidden_chars)
+    alone = said_before <= CLAUSE_SLACK and said_after <= CLAUSE_SLACK
     if match.end - match.start > SHORT_PHRASING:
         return PHRASE_ALONE if alone else PHRASE_EMBEDDED
     return SHORT_ALONE if alone else SHORT_EMBEDDED

@@ -269,9 +269,10 @@ def _forbidden_hits(
     counted: list[ForbiddenHit] = []
     doubtful: list[ForbiddenHit] = []
     clauses = []
-    for m in find_forbidden(entries, doc, polite, fillers):
+    matches = find_forbidden(entries, doc, polite, fillers)
+    for m in matches:
         start, end = doc.span_times(m.start, m.end)
-        evidence = hit_evidence(m, doc)
+        evidence = hit_evidence(m, doc, matches)
         decision = decide.decide_forbidden(evidence)
         hit = ForbiddenHit(
             id=m.entry.id,

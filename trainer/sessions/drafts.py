@@ -85,6 +85,8 @@ class DraftTurn:
     seconds: float
     warnings: tuple[str, ...] = ()
     processing_seconds: float = 0.0
+    step_id: str = ""  # the step the customer's line asked for ("" in drafts saved before reactions)
+    reaction: str = ""  # trainer.dialogue.Cue.reaction: why the customer said this line ("" = as scripted)
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,8 @@ def _parse(raw: bytes, folder: Path) -> Draft:
                 seconds=float(_get(item, "seconds", (int, float))),
                 warnings=tuple(str(w) for w in _get(item, "warnings", list)),
                 processing_seconds=float(_get(item, "processing_seconds", (int, float))),
+                step_id=str(item.get("step_id") or ""),
+                reaction=str(item.get("reaction") or ""),
             )
         )
     score = data.get("score")

@@ -5,6 +5,7 @@ import streamlit as st
 from trainer import recognition
 from trainer.app import drafts, services, ui, views
 from trainer.app import state as app_state
+from trainer.app.markup import md
 from trainer.app.login import require_user
 
 ui.page_setup("练习")
@@ -97,9 +98,11 @@ if run.finished and run.score:
 ui.legend()
 for turn in run.turns:
     with st.chat_message("客户", avatar=":material/support_agent:"):
-        st.markdown(f"**第 {turn.index} 轮** · {views.customer_line(scenario, turn.index)}")
+        st.markdown(f"**第 {turn.index} 轮** · {md(views.say(turn.prompt))}")
+        if turn.reaction:
+            st.caption(md(views.reaction_note(scenario, turn.reaction)))
     with st.chat_message("学员", avatar=":material/record_voice_over:"):
-        result = views.turn_result(run.score or {}, turn.index, scenario, library)
+        result = views.turn_result(run.score or {}, turn.index, scenario, library, turn.step_id)
         if turn.index == run.last_turn:
             ui.turn_panel(result)
             for warning in turn.warnings:
@@ -114,12 +117,20 @@ for turn in run.turns:
             run.start_retry(turn.index)
             st.rerun()
 
-if run.redo is not None or not run.all_answered:
+cue = services.current_cue(run, scenario)
+if cue is not None:
     index = run.current
     with st.chat_message("客户", avatar=":material/support_agent:"):
-        st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {views.customer_line(scenario, index)}")
+        st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {md(views.say(cue.line))}")
+        if cue.reaction:
+            st.caption(md(views.reaction_note(scenario, cue.reaction)))
         if st.toggle("本轮提示", key="practice-hint", help="显示这一轮要做到的步骤（考试中没有提示）"):
-            st.caption(views.turn_hint(scenario, index))
+            st.caption(views.turn_hint(scenario, cue.step_id))
+        voice, voice_problem = services.customer_voice(cue.line, settings, f"{run.run_id}-{index}-{cue.step_id}", once=False, scenario=scenario)
+        if voice:
+            st.iframe(voice, height=40)  # says the line once on arrival; 重听 repeats it
+        elif voice_problem:
+            st.caption(voice_problem)
     if run.redo is not None:
         cols = st.columns([4, 1])
         cols[0].info(f"正在重录第 {index} 轮：新的录音会替换原来的录音。")

@@ -34,7 +34,7 @@ if query.strip():
     else:
         st.info(f"话术库中没有找到“{md(query.strip())}”。可以换一个词，或少输入几个字。", icon=":material/search_off:")
 
-tab_scenarios, tab_forbidden, tab_overlay = st.tabs(["场景与标准用语", "服务忌语", "本中心新增说法"])
+tab_scenarios, tab_forbidden, tab_overlay, tab_lines = st.tabs(["场景与标准用语", "服务忌语", "本中心新增说法", "客户台词录音"])
 with tab_scenarios:
     roles, domains, levels = views.filter_options(library)
     cols = st.columns(3)
@@ -56,3 +56,6 @@ with tab_forbidden:
 
 with tab_overlay:
     ui.overlay_panel(settings, library, user.label if user.is_staff else None)
+
+with tab_lines:
+    ui.customer_lines_panel(settings, library, user.is_staff)

@@ -6,7 +6,7 @@ import time
 import streamlit as st
 
 from trainer import recognition
-from trainer.app import exam_flow, exam_views, ui
+from trainer.app import exam_flow, exam_views, services, ui
 from trainer.app.login import require_user
 from trainer.app.markup import md
 from trainer.errors import TrainerError
@@ -120,6 +120,12 @@ if run is not None:
 
     with st.chat_message("客户", avatar=":material/support_agent:"):
         st.markdown(f"**第 {t_index} 轮（共 {len(question.prompts)} 轮）** · {question.prompts[t_index - 1] or '（客户没有说话——请您主动开口。）'}")
+        voice, _ = services.customer_voice(
+            question.prompts[t_index - 1], settings, f"{run.run_id}-{q_index}-{t_index}", once=True,
+            scenario=library.scenarios.get(question.scenario_id),
+        )
+        if voice:  # in exams the line is heard once, as the paper says: no 重听
+            st.iframe(voice, height=40)
     elapsed = run.show_turn()
     st.iframe(exam_views.timer_html(run.time_limit, elapsed), height=70)
     if elapsed >= run.time_limit:
