@@ -65,6 +65,7 @@ def test_fetch_failure_still_starts_with_a_clear_message(
     assert calls == [no_model / "models"]
     assert "默认模型下载失败：无法连接下载服务器" in err
     assert "TRAINER_ENGINE=whisper" in err and "trainer models fetch vosk-small-cn" in err
+    assert 'pip install -e ".[whisper]"' in err  # hint ③ names what to install first
     assert "网页仍会启动" in err and "http://localhost:8765" in err
     assert len(launched) == 1 and "--server.port=8765" in launched[0]
 
@@ -100,7 +101,7 @@ def test_trainer_app_serves_on_localhost(no_model: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "trainer", "app", "--port", str(port), "--no-fetch"],
         cwd=no_model,
-        env={**os.environ, "TRAINER_SESSIONS_DIR": str(no_model / "sessions")},
+        env={**os.environ, "TRAINER_SESSIONS_DIR": str(no_model / "sessions"), "PYTHONPATH": str(REPO_ROOT)},  # this checkout's trainer
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
@@ -113,3 +114,51 @@ def test_trainer_app_serves_on_localhost(no_model: Path) -> None:
         stop(process)
         err = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
     assert "找不到语音识别模型" in err and f"http://localhost:{port}" in err
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to find the Streamlit child")
+def test_stopping_trainer_app_by_pid_stops_streamlit(no_model: Path) -> None:
+    """Issue 14 item 10: `kill PID` of `trainer app` left the Streamlit child holding the port."""
+    import signal
+    import time
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "app", "--port", str(port), "--no-fetch"],
+        cwd=no_model,
+        env={**os.environ, "TRAINER_SESSIONS_DIR": str(no_model / "sessions"), "PYTHONPATH": str(REPO_ROOT)},  # this checkout's trainer
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    child = 0
+    try:
+        wait_for_health(port, process)
+        [child] = _children(process.pid)
+        os.kill(process.pid, signal.SIGTERM)  # the parent only, as `kill PID` does
+        assert process.wait(timeout=30) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(child), "the Streamlit child outlived trainer app"
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2)
+    finally:
+        stop(process)
+        if child and _alive(child):  # never leave a server behind, even when the test fails
+            os.kill(child, signal.SIGKILL)

@@ -16,6 +16,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from trainer.app import views
 from trainer.asr.base import Transcript
 from trainer.config import load_settings
 from trainer.sessions import SessionRecord, SessionStore, turn_records, utc_now
@@ -244,6 +245,21 @@ def test_choose_scenario_with_filters(app_env: Path, monkeypatch: pytest.MonkeyP
     assert "客户要求与水价政策相悖" in hard[0]
 
 
+def test_turn_hint_is_off_until_the_trainee_switches_it_on(whisper_env: Path) -> None:  # a model present: 开始练习 enabled
+    """Issue 14 item 7: what the turn is for, as a hint the trainee can switch on (the exam page has none)."""
+    at = _app(PRACTICE)
+    at.run()
+    at.selectbox(key="f-scenario").set_value("payment").run()
+    at.button(key="start").click().run()
+    no_exception(at)
+    assert at.toggle(key="practice-hint").value is False and "本轮：" not in page_text(at)
+    at.toggle(key="practice-hint").set_value(True).run()
+    no_exception(at)
+    assert "本轮：一笑：起身微笑问候" in page_text(at)
+    exam_page = Path(APP_DIR / "pages" / "5_考试.py").read_text(encoding="utf-8")
+    assert "practice-hint" not in exam_page and "turn_hint" not in exam_page
+
+
 @pytest.mark.slow
 def test_practice_turns_retry_errors_and_finish(whisper_env: Path, scenarios_audio_dir: Path) -> None:
     folder = scenarios_audio_dir / "dev_payment_full"
@@ -311,8 +327,8 @@ def test_practice_turns_retry_errors_and_finish(whisper_env: Path, scenarios_aud
     assert len(record.steps) == 10 and sum(s["status"] == "missed" for s in record.steps) >= 7
     page = page_text(at)
     assert "练习已保存" in page and "没做到或不完整的步骤" in page and "收您××元。" in page
-    assert [m.label for m in at.metric] == ["总分", "结果"]
-    assert at.metric[0].value == f"{record.total:.1f}"
+    assert [m.label for m in at.metric] == ["机评总分", "机评结果"]  # no 改判 yet: the machine score alone, labelled
+    assert at.metric[0].value == views.score_text(record.total)
 
 
 # --------------------------------------------------------------------------- history
@@ -327,6 +343,9 @@ def test_history_lists_own_sessions_with_chart(app_env: Path) -> None:
     at.run()
     no_exception(at)
     assert len(at.get("vega_lite_chart")) == 1
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)  # issue 14 item 6: readable at a glance
+    layers = json.dumps(spec, ensure_ascii=False)
+    assert "strokeDash" in layers and "\"text\"" in layers and "说明" in layers and '"padding": 28' in layers and views.SERIES_COLOURS[0] in layers
     assert len(at.selectbox(key="history-open").options) == 2 and other.id not in list(table := at.dataframe[0].value["编号"]) and len(table) == 2
     table = at.dataframe[0].value
     assert list(table["工号"]) == ["E1024", "E1024"]  # only this trainee's sessions
@@ -422,6 +441,13 @@ def test_instructor_review_saved(app_env: Path) -> None:
     history = _app(HISTORY)
     history.run()
     assert "王老师（T1） 改判为 72 分（未通过）" in page_text(history)
+    # one truth: the machine score and the instructor's decision side by side, labelled, one rounding rule
+    metrics = {m.label: m.value for m in history.metric}
+    assert metrics["机评总分"] == views.score_text(record.total) and metrics["教师改判"] == "72" and metrics["改判结果"] == "未通过"
+    table = history.dataframe[0].value
+    assert list(table["机评"]) == [views.round_score(record.total)] and list(table["教师改判"]) == ["72"]
+    label = history.selectbox(key="history-open").format_func(history.selectbox(key="history-open").value)
+    assert label.endswith(f"机评 {views.score_text(record.total)} 分 · 教师改判 72 分")
 
 
 def test_instructor_override_without_comment_is_refused(app_env: Path) -> None:
@@ -457,6 +483,27 @@ def test_instructor_filters_charts_and_export(app_env: Path) -> None:
     assert names == ["导出 Excel", "导出 CSV（每次练习一行）", "导出 CSV（每个步骤一行）"]
 
 
+def test_instructor_date_filter_is_chinese(app_env: Path) -> None:
+    """Issue 14 item 5: presets and typed dates instead of the English calendar; a bad date is named."""
+    old = _saved_session(app_env, started="2026-11-01T08:00:00Z")
+    new = _saved_session(app_env, started="2026-11-20T08:00:00Z")
+    at = _app(INSTRUCTOR, user="A1")
+    at.run()
+    no_exception(at)
+    assert not at.get("date_input")
+    assert at.selectbox(key="t-dates").options == ["全部时间", "今天", "最近 7 天", "最近 30 天", "指定日期"]
+    at.selectbox(key="t-dates").set_value("指定日期").run()
+    at.text_input(key="t-dates-from").input("2026/11/10").run()
+    no_exception(at)
+    assert list(at.dataframe[0].value["编号"]) == [new.id]
+    at.text_input(key="t-dates-to").input("2026年11月15日").run()
+    assert not at.dataframe and "符合条件的会话：0 个" in page_text(at)
+    at.text_input(key="t-dates-from").input("").run()
+    assert list(at.dataframe[0].value["编号"]) == [old.id]
+    at.text_input(key="t-dates-to").input("11/15/2026").run()
+    assert any("不是日期" in w.value for w in at.warning)
+
+
 # --------------------------------------------------------------------------- phrasebook
 
 
@@ -475,3 +522,13 @@ def test_phrasebook_browser_and_problems(app_env: Path, monkeypatch: pytest.Monk
     assert all("热线" in e.label for e in at.expander)
     forbidden = at.table[-1].value  # static (wrapping) tables: every phrase and replacement readable in full
     assert {"忌语", "应该说"} <= set(forbidden.columns) and len(forbidden) > 5
+    # issue 14 item 8: one search box over scenarios, steps, phrasings and 忌语
+    at.text_input(key="pb-search").input("请坐").run()
+    no_exception(at)
+    found = at.table[0].value
+    assert list(found.columns) == ["场景", "位置", "内容", "文字"] and "标准用语" in list(found["内容"])
+    assert any("请坐" in text for text in found["文字"])
+    at.text_input(key="pb-search").input("不知道").run()
+    assert any(where.startswith("服务忌语「不知道」") for where in at.table[0].value["位置"])
+    at.text_input(key="pb-search").input("没有这个词语xyz").run()
+    assert "话术库中没有找到" in page_text(at)

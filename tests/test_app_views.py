@@ -201,7 +201,10 @@ def test_history_points_use_reviewed_score_and_skip_unscored() -> None:
     points = views.history_points(rows)
     assert [p["得分"] for p in points] == [60.0, 85.0]
     table = views.session_rows(rows)
-    assert table[0]["得分"] == 85.0 and table[0]["机评"] == 70.0 and table[0]["复核"] == "改判"
+    assert table[0]["机评"] == 70.0 and table[0]["教师改判"] == "85" and table[0]["复核"] == "改判"
+    assert table[1]["机评"] == 60.0 and table[1]["教师改判"] == ""  # no override: nothing beside the machine score
+    assert views.session_label(rows[0]).endswith("机评 70 分 · 教师改判 85 分")
+    assert views.session_label(rows[1]).endswith("机评 60 分")
     assert table[1]["复核"] == "未复核"
 
 
@@ -277,3 +280,73 @@ def test_scenarios_listed_power_first_then_easier_first() -> None:
     assert domains[0] == "power" and domains.index("gas") > domains.index("power") and "power" not in domains[domains.index("gas"):]
     power = [s.difficulty for s in shipped if s.domain == "power"]
     assert power == sorted(power) and shipped[0].difficulty == 1
+
+
+def test_forbidden_is_quoted_as_listed_with_what_the_recogniser_heard() -> None:
+    """Issue 14 item 4: 喂 heard as 为 is 「喂」（识别为“为”）, never the bare “为” as the trainee's words."""
+    score = {**SCORE, "forbidden": [{"id": "f-wei", "phrase": "喂", "matched_text": "为", "turn": 1, "severity": "minor", "suggestion": "您好"}]}
+    assert views.turn_result(score, 1, _scenario(), _library()).forbidden[0].quote == "「喂」（识别为“为”）"
+    simplified = views.turn_result(SCORE, 2, _scenario(), _library()).forbidden[0]
+    assert simplified.quote == "「随便」"  # 隨便 is the listed phrase in traditional script: nothing to add
+
+
+def test_scaled_conduct_dimensions_show_their_own_score_and_a_note() -> None:
+    """Issue 14 item 2: with coverage 40 and no 忌语 said, 服务忌语 40 reads 40（100 × 40%）."""
+    scaled = {**SCORE, "score": {"total": 40.0, "dimensions": {"coverage": 40.0, "forbidden": 40.0, "fluency": 36.0, "custom": 10.0}}}
+    final = views.final_result(scaled, _scenario(), _library())
+    shown = {r["维度"]: r["得分"] for r in final.dimensions}
+    assert shown["用语覆盖"] == "40" and shown["服务忌语"] == "40（100 × 40%）" and shown["流利度"] == "36（90 × 40%）"
+    assert shown["custom"] == "10"
+    assert "按完成的用语比例折算" in final.scaling_note
+    full = {**SCORE, "score": {"total": 90.0, "dimensions": {"coverage": 100.0, "forbidden": 60.0}}}
+    assert views.final_result(full).scaling_note == "" and views.final_result(full).dimensions[1]["得分"] == "60"
+
+
+def test_instructor_decision_is_the_latest_review_when_it_overrides() -> None:
+    agree = Review(session_id="s", reviewer="王老师", overall="agree")
+    override = Review(session_id="s", reviewer="王老师", overall="override", override_total=100.0, override_passed=True, comment="x")
+    assert views.instructor_decision([]) is None and views.instructor_decision([override, agree]) is None
+    decision = views.instructor_decision([agree, override])
+    assert decision is not None and (decision.total, decision.verdict, decision.reviewer) == (100.0, "通过", "王老师")
+    final = views.final_result({**SCORE, "score": {"total": 98.66, "dimensions": {}}}, override=decision)
+    assert final.total_text == "98.7" and final.override is decision
+
+
+def test_history_axis_never_repeats_a_label_and_names_what_it_leaves_out() -> None:
+    """Issue 14 item 6: two sessions in the same minute were labelled 12-04 21:53 twice."""
+    one_day = views.history_axis(["2026-12-04 21:53:10", "2026-12-04 21:53:40", "2026-12-04 22:10:00"])
+    assert one_day.format == "%H:%M" and one_day.title == "时间（2026/12/04）"
+    assert one_day.ticks == ("2026-12-04 21:53:10", "2026-12-04 22:10:00")
+    year = views.history_axis(["2026-11-01 08:00:00", "2026-12-04 22:10:00"])
+    assert year.format == "%m/%d %H:%M" and year.title == "时间（2026 年）" and len(year.ticks) == 2
+    years = views.history_axis(["2025-11-01 08:00:00", "2026-12-04 22:10:00"])
+    assert years.format == "%Y/%m/%d" and years.title == "日期"
+    many = views.history_axis([f"2026-11-{d:02d} 08:00:00" for d in range(1, 31)])
+    assert len(many.ticks) <= 9 and many.ticks[0] == "2026-11-01 08:00:00" and many.ticks[-1] == "2026-11-30 08:00:00"
+    assert views.history_axis([]).ticks == ()
+    assert len(set(views.SERIES_COLOURS)) == len(views.SERIES_COLOURS)
+
+
+def test_search_library_over_scenarios_steps_phrasings_and_forbidden() -> None:
+    """Issue 14 item 8: one search box over the phrasebook."""
+    library = _library()
+    where = {(h.where, h.field) for h in views.search_library(library, "请问")}
+    assert ("步骤「二问：问明业务」", "标准用语") in where
+    forbidden = views.search_library(library, "隨便")  # traditional typed, simplified stored
+    assert [(h.scenario, h.where, h.field) for h in forbidden] == [("", "服务忌语「随便」", "忌语")]
+    assert forbidden[0].row()["场景"] == "通用"
+    own = views.search_library(library, "催促")  # a scenario's own 忌语, found by its reason
+    assert [(h.scenario, h.field) for h in own] == [("柜台收费", "原因")]
+    slots = views.search_library(library, "找您")
+    assert slots and "{change}" not in slots[0].text and "〔" in slots[0].text
+    assert [h.field for h in views.search_library(library, "柜台 前")] == ["客户说"]  # every word must match
+    extra = views.search_library(library, "需要点啥", {("payment", "ask"): ("您需要点啥？",)})
+    assert [(h.where, h.field) for h in extra] == [("步骤「二问：问明业务」", "其他说法")]
+    assert views.search_library(library, "  ") == [] and views.search_library(library, "没有这个词") == []
+
+
+def test_turn_hint_says_what_the_turn_is_for() -> None:
+    """Issue 14 item 7: the terminal says 本轮：…; the web page offers it as a hint."""
+    assert views.turn_hint(_scenario(), "ask") == "本轮：二问：问明业务。主动询问"
+    assert views.turn_hint(_scenario(), "greet") == "本轮：一笑：问候"
+    assert views.turn_hint(_scenario(), "nope") == ""

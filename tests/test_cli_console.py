@@ -101,3 +101,18 @@ def test_the_issue_reproduction_in_a_real_process(encoding: str, env: Path) -> N
         )
         assert done.returncode == 0, done.stderr.decode(encoding, "replace")
         assert b"Traceback" not in done.stderr
+
+
+def test_piped_tables_are_not_cut_to_80_columns(tmp_path: Path) -> None:
+    """Issue 14 item 9: rich assumes 80 columns when stdout is not a terminal; long scenario titles
+    and ids were folded or cut. Piped output is PIPED_WIDTH wide (or $COLUMNS)."""
+    from trainer.cli.console import PIPED_WIDTH
+
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    env["PYTHONPATH"] = str(REPO)
+    out = subprocess.run([sys.executable, "-m", "trainer", "phrasebook", "list"], capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout
+    widest = max(len(line) for line in out.splitlines())
+    assert 80 < widest <= PIPED_WIDTH, widest
+    narrow = subprocess.run([sys.executable, "-m", "trainer", "phrasebook", "list"], capture_output=True, text=True,
+                            env={**env, "COLUMNS": "100"}, cwd=tmp_path, check=True).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 100

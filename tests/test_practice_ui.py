@@ -48,7 +48,7 @@ def test_turn_result_colours_hit_partial_missed_and_forbidden() -> None:
     )
     styled, plain = exported(render_turn_result(view))
     assert "✓ 问候" in plain and "◐ 询问需求" in plain
-    assert "⚠ 服务忌语：“你找谁”" in plain and "应改说：“请问您找哪位？”" in plain
+    assert "⚠ 服务忌语：「你找谁」" in plain and "应改说：“请问您找哪位？”" in plain
     assert "检测到停顿" in plain
     assert GREEN + "✓ 问候" in styled
     assert YELLOW + "◐ 询问需求" in styled
@@ -68,7 +68,7 @@ def test_final_panel_shows_score_verdict_missed_steps_and_feedback() -> None:
         steps=(StepLine("问候", "hit", said="您好"), StepLine("唱收", "missed", expected="收您一百元。", tip="收钱时要唱收金额")),
         forbidden=(ForbiddenLine("不知道", "不知道", "major", "推诿", "我帮您查询一下"),),
         feedback=("唱收：请说“收您一百元。”",),
-        dimensions={"coverage": 50.0, "politeness": 90.0},
+        dimensions={"coverage": 50.0, "politeness": 45.0},
         completed_turns=3,
         total_turns=10,
     )
@@ -77,9 +77,10 @@ def test_final_panel_shows_score_verdict_missed_steps_and_feedback() -> None:
     assert "只完成了 3/10 轮" in plain
     assert "标准说法：“收您一百元。”" in plain and "提示：收钱时要唱收金额" in plain
     assert "• 唱收：请说“收您一百元。”" in plain
-    assert "coverage" in plain and "90" in plain
+    assert "用语覆盖" in plain and "礼貌用语" in plain and "coverage" not in plain and "politeness" not in plain
+    assert "45（90 × 50%）" in plain and "按完成的用语比例折算" in plain
     assert RED + "✗ 唱收" in styled and RED + "不合格" in styled
-    assert WHITE_ON_RED + "⚠ 服务忌语：“不知道”" in styled
+    assert WHITE_ON_RED + "⚠ 服务忌语：「不知道」" in styled
 
     passed, _ = exported(render_final(FinalView(91.0, True, 80.0, (StepLine("问候", "hit"),))))
     assert GREEN + "合格" in passed

@@ -79,7 +79,7 @@ def test_major_forbidden_fails_even_in_practice() -> None:
     major = score(["您好！", "着什么急？", "请问有什么可以帮您？", "请慢走，再见！"])
     assert [h.id for h in major.forbidden] == ["hurry"]
     assert not major.passed and major.score.total >= 80
-    assert "使用了服务忌语「着什么急」" in major.fail_reasons
+    assert "使用了服务忌语「着什么急」（严重）" in major.fail_reasons  # one severity vocabulary (issue 14 item 3)
 
 
 def test_exam_mode_fails_on_any_forbidden_phrase() -> None:

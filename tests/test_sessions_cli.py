@@ -117,3 +117,28 @@ def test_reindex_reports_corrupt_folders(two, store: SessionStore, capsys) -> No
     assert "已重建索引：1 次会话" in out and f"跳过 {store.session_dir(a)}" in out and "不是有效的 JSON" in out
     assert main(["sessions", "list", "--json"]) == 0
     assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [b]
+
+
+def test_show_prints_simplified_chinese_titles_and_both_scores(store: SessionStore, capsys) -> None:
+    score = make_score({"seat": "missed"}, total=64.04, passed=False)
+    score["steps"][0]["matched_text"] = "請問您是來交貼費的嗎"  # stored as the recogniser wrote it (traditional)
+    score["feedback"] = ["第 1 輪說得很好"]
+    score["score"]["dimensions"] = {"coverage": 68.0, "forbidden": 68.0}
+    record = store.save(make_record("E1", "张三", "2026-11-20T02:00:00Z", score=score), audio_for(make_record()))
+    store.add_review(record.id, Review(session_id=record.id, reviewer="王老师", overall="override", override_total=80, override_passed=True, comment="说了"))
+    assert main(["sessions", "show", record.id]) == 0
+    out = capsys.readouterr().out
+    assert "请问您是来交贴费的吗" in out and "請問" not in out and "第 1 轮说得很好" in out
+    assert "一笑：起身微笑问候（greet）" in out  # the title beside the id
+    assert "机评 64 分 · 教师改判 80 分" in out
+    assert "服务忌语：68（100 × 68%）" in out
+
+
+def test_list_shows_machine_score_and_override_side_by_side(two, store: SessionStore, capsys) -> None:
+    a, _ = two
+    store.add_review(a, Review(session_id=a, reviewer="王老师", overall="override", override_total=80.04, override_passed=True, comment="说了"))
+    assert main(["sessions", "list", "--trainee", "E1"]) == 0
+    out = capsys.readouterr().out
+    assert "机评" in out and "教师改判" in out
+    line = next(line for line in out.splitlines() if a in line)
+    assert " 64 " in f"{line} " and " 80 " in f"{line} " and "通过" in line

@@ -103,3 +103,19 @@ def test_session_unreadable_after_indexing_is_exported_from_the_index_with_a_war
     (store.session_dir(ids["b"]) / "session.json").write_text("{", encoding="utf-8")
     report = export_sessions(store, None, tmp_path / "w.xlsx")
     assert report.sessions == 2 and len(report.warnings) == 1 and ids["b"] in report.warnings[0]
+
+
+def test_step_sheet_has_titles_beside_ids_with_the_library(filled, tmp_path: Path) -> None:
+    from trainer.config import Settings
+    from trainer.phrasebook.loader import library_from_settings
+
+    store, ids = filled
+    library = library_from_settings(Settings(phrasebook_overlay_dir=tmp_path / "overlay"))
+    path = tmp_path / "titles.xlsx"
+    export_sessions(store, None, path, library)
+    steps = list(openpyxl.load_workbook(path)["步骤"].iter_rows(values_only=True))
+    rows = [dict(zip(steps[0], row)) for row in steps[1:]]
+    greet = next(r for r in rows if r["步骤"] == "greet")
+    assert greet["步骤名称"] == library.scenarios["payment"].step("greet").title == "一笑：起身微笑问候"
+    seat = next(r for r in rows if r["步骤"] == "seat")  # not a step of the current library: no title invented
+    assert seat["步骤名称"] in (None, "")

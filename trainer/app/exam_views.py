@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+from trainer.scoring.display import round_score, score_text
 from trainer.exam.paper import DIMENSIONS, Paper
 from trainer.exam.records import ExamResult, Override, RosterRow, state_label
 from trainer.exam.rules import effective_pass_mark
@@ -52,13 +52,16 @@ FORBIDDEN_COUNT = "忌语次数"
 
 
 def cell(value: Any) -> Any:
-    """A table cell: "—" for a dimension that does not apply (never the word None)."""
-    return "—" if value is None else value
+    """A score table cell: "—" for a dimension that does not apply (never the word None); numbers
+    written as every screen writes scores (num), so 100 never sits beside 100.0."""
+    if value is None:
+        return "—"
+    return num(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 def num(value: float | None) -> str:
-    """55.0 -> "55", 55.25 -> "55.2"; None -> ""."""
-    return "" if value is None else f"{float(value):.1f}".rstrip("0").rstrip(".")
+    """A score as every screen writes it (scoring.display.score_text): 55.0 -> "55", 55.25 -> "55.3"; None -> ""."""
+    return score_text(value)
 
 
 # --------------------------------------------------------------------------- before the exam
@@ -264,16 +267,6 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
 # --------------------------------------------------------------------------- instructor
 
 
-def date_range(value: Any) -> tuple[date | None, date | None]:
-    """st.date_input's value (a date, or a tuple of 0–2 dates) as (since, until)."""
-    if isinstance(value, date):
-        return value, value
-    values = [v for v in (value or ()) if isinstance(v, date)]
-    if not values:
-        return None, None
-    return values[0], values[-1] if len(values) > 1 else None
-
-
 def roster_rows(rows: Sequence[RosterRow]) -> list[dict[str, Any]]:
     """The roster table (newest first, as given), Chinese column names."""
     out = []
@@ -284,7 +277,7 @@ def roster_rows(rows: Sequence[RosterRow]) -> list[dict[str, Any]]:
             "考生姓名": r.candidate_name,
             "试卷": r.paper_title,
             "第几次": r.attempt,
-            "总分": r.total,
+            "总分": round_score(r.total),
             "结果": state_label(row_state(r)),
             "改判": "是（机评 " + machine_label(r) + f" {num(r.machine_total)} 分）" if r.overridden else "",
             "复核": review_cell(r),
@@ -374,7 +367,7 @@ def breakdown_rows(result: ExamResult) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"题号": str(q.index), "场景": q.scenario_title}
         for d in dims:
             row[dimension_label(d)] = cell(qv.dimensions.get(d))
-        row["本题总分"] = qv.total
+        row["本题总分"] = cell(qv.total)
         row[FORBIDDEN_COUNT] = len(qv.forbidden)  # not "服务忌语": that is the dimension's score column
         row["低于单项要求"] = "、".join(dimension_label(d) for d in qv.below_minimum)
         row["超时轮次"] = "、".join(map(str, qv.overtime_turns))
@@ -384,7 +377,7 @@ def breakdown_rows(result: ExamResult) -> list[dict[str, Any]]:
     average: dict[str, Any] = {"题号": "平均", "场景": ""}
     for d in dims:
         average[dimension_label(d)] = cell(verdict.dimensions.get(d))
-    average.update({"本题总分": verdict.total, FORBIDDEN_COUNT: sum(len(q.forbidden) for q in verdict.questions), "低于单项要求": "", "超时轮次": ""})
+    average.update({"本题总分": cell(verdict.total), FORBIDDEN_COUNT: sum(len(q.forbidden) for q in verdict.questions), "低于单项要求": "", "超时轮次": ""})
     if review:
         average["机评把握"] = ""
     rows.append(average)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from trainer.phrasebook.model import SEVERITY_LABELS
 from trainer.app.markup import html_text
 from trainer.text.normalize import to_simplified
 
@@ -31,7 +32,6 @@ LEGEND = (
     (PARTIAL, "不完整"),
     (FORBIDDEN, "服务忌语"),
 )
-SEVERITY_LABELS = {"minor": "轻微", "major": "严重", "critical": "极严重"}
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ def install_howto(settings: Settings) -> str:
     return (
         "安装方法：① 联网后运行 `trainer models fetch vosk-small-cn`（默认引擎，约 40 MB）；"
         f"② 或把已下载的 vosk-model-small-cn-0.22 文件夹放到 {settings.models_dir}，或用环境变量 TRAINER_VOSK_MODEL 指向它；"
-        "③ 或改用 Whisper 引擎：设置环境变量 TRAINER_ENGINE=whisper 和 TRAINER_WHISPER_MODEL=<faster-whisper 模型文件夹>，"
+        "③ 或改用 Whisper 引擎：先安装 Whisper 支持（在 trainer 文件夹中运行 `pip install -e \".[whisper]\"`），"
+        "再设置环境变量 TRAINER_ENGINE=whisper 和 TRAINER_WHISPER_MODEL=<faster-whisper 模型文件夹>，"
         "然后重新运行 `trainer app`。详见 models/README.md。"
     )
 
@@ -429,17 +430,20 @@ class ExportFile:
     label: str
 
 
-def export_files(store: SessionStore, flt: SessionFilter | None, stem: str = "练习记录") -> tuple[list[ExportFile], list[str]]:
-    """The selected sessions as an Excel workbook and two CSV files (sessions, steps), in memory."""
+def export_files(
+    store: SessionStore, flt: SessionFilter | None, stem: str = "练习记录", library: Library | None = None
+) -> tuple[list[ExportFile], list[str]]:
+    """The selected sessions as an Excel workbook and two CSV files (sessions, steps), in memory
+    (with the library: step titles beside the step ids)."""
     files: list[ExportFile] = []
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="trainer-export-") as tmp:
         xlsx = Path(tmp) / f"{stem}.xlsx"
-        report = export_sessions(store, flt, xlsx)
+        report = export_sessions(store, flt, xlsx, library)
         warnings.extend(report.warnings)
         files.append(ExportFile(xlsx.name, xlsx.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "导出 Excel"))
         csv_path = Path(tmp) / f"{stem}.csv"
-        report = export_sessions(store, flt, csv_path)
+        report = export_sessions(store, flt, csv_path, library)
         for path, label in zip(report.paths, ("导出 CSV（每次练习一行）", "导出 CSV（每个步骤一行）")):
             files.append(ExportFile(path.name, path.read_bytes(), "text/csv", label))
     return files, warnings

@@ -17,6 +17,7 @@ import streamlit as st
 
 from trainer.app import state as app_state
 from trainer.app import views
+from trainer.app.dates import DateRange
 from trainer.app.highlight import legend_html
 from trainer.app.markup import html_text, md
 from trainer.app.services import EngineStatus, engine_status
@@ -27,6 +28,7 @@ from trainer.dialogue import record_dialogue
 from trainer.errors import TrainerError
 from trainer.fair_pool import QUEUED, FairPool, Ticket
 from trainer.phrasebook.model import Library
+from trainer.scoring.display import score_text
 from trainer.sessions import SessionRecord, SessionStore
 
 log = logging.getLogger("trainer.app")
@@ -270,6 +272,26 @@ def draft_note() -> None:
         st.info(note, icon=":material/info:")
 
 
+# --------------------------------------------------------------------------- filters
+
+
+def date_filter(where: Any, label: str, key: str) -> "DateRange":
+    """The Chinese date filter (trainer.app.dates) in the container `where`: a preset range, or two
+    typed dates under 指定日期. A wrongly typed date is named below the fields (the range stays open)."""
+    from trainer.app import dates
+
+    preset = where.selectbox(label, dates.PRESETS, key=key)
+    if preset != dates.CHOSEN:
+        return dates.date_range(preset)
+    left, right = where.columns(2)
+    start = left.text_input("从", placeholder=dates.EXAMPLE, key=f"{key}-from")
+    end = right.text_input("到（含当天）", placeholder=dates.EXAMPLE, key=f"{key}-to")
+    span = dates.date_range(preset, start, end)
+    if span.problem:
+        where.warning(span.problem, icon=":material/event_busy:")
+    return span
+
+
 # --------------------------------------------------------------------------- result panels
 
 
@@ -292,7 +314,7 @@ def step_lines(lines: tuple[StepLine, ...]) -> None:
 def forbidden_lines(lines: tuple[ForbiddenLine, ...]) -> None:
     for line in lines:
         reason = f"（{line.reason}）" if line.reason else ""
-        st.error(f"服务忌语（{line.severity}）：“{md(line.said or line.phrase)}”{reason}\n\n建议说：“{line.suggestion}”", icon=":material/block:")
+        st.error(f"服务忌语（{line.severity}）：{md(line.quote)}{reason}\n\n建议说：“{line.suggestion}”", icon=":material/block:")
 
 
 def turn_panel(result: TurnResult) -> None:
@@ -316,14 +338,20 @@ def turn_panel(result: TurnResult) -> None:
 
 
 def final_panel(result: FinalResult) -> None:
-    cols = st.columns([1, 1, 3])
-    cols[0].metric("总分", f"{result.total:.1f}")
-    cols[1].metric("结果", result.verdict, delta=None)
+    override = result.override
+    cols = st.columns([1, 1, 1, 1, 2] if override else [1, 1, 3])
+    cols[0].metric("机评总分", result.total_text)
+    cols[1].metric("机评结果", result.verdict, delta=None)
+    if override is not None:
+        cols[2].metric("教师改判", score_text(override.total, "—"), help=f"复核人：{override.reviewer}" if override.reviewer else None)
+        cols[3].metric("改判结果", override.verdict or "—")
     if result.pass_mark is not None:
-        cols[2].caption(f"及格线 {result.pass_mark:g} 分")
+        cols[-1].caption(f"及格线 {score_text(result.pass_mark)} 分" + ("；以教师改判为准。" if override is not None else ""))
     st.markdown("**各维度得分**")
     if result.dimensions:  # one row across the page: the checklist below gets the full width
         static_table([{row["维度"]: row["得分"] for row in result.dimensions}])
+        if result.scaling_note:
+            st.caption(result.scaling_note)
     st.markdown("**步骤完成情况**")
     static_table(result.checklist)
     if result.feedback:
@@ -347,6 +375,11 @@ def final_panel(result: FinalResult) -> None:
 
 
 def dataframe(rows: list[dict[str, Any]], **kwargs: Any) -> None:
+    """A sortable table; score columns (views.SCORE_COLUMNS) show as rounded (100, 98.7), like score_text."""
+    present = {key for row in rows for key in row}
+    config = {name: st.column_config.NumberColumn(name, format="plain") for name in views.SCORE_COLUMNS if name in present}
+    if config:
+        kwargs["column_config"] = {**config, **kwargs.get("column_config", {})}
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", **kwargs)
 
 
@@ -365,7 +398,8 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
     if scenario is None and library is not None:
         st.caption("该场景已不在当前话术库中：步骤名称按编号显示。")
     if record.score:
-        final_panel(views.final_result(record.score, scenario, library, pass_mark))
+        reviews = guarded(lambda: store.reviews(record.id), "读取复核意见") or []
+        final_panel(views.final_result(record.score, scenario, library, pass_mark, views.instructor_decision(reviews)))
     else:
         st.info("该会话没有评分结果。")
     st.markdown("#### 逐轮录音与识别文本")
@@ -451,23 +485,37 @@ def static_table(rows: list[dict[str, Any]]) -> None:
 
 
 def score_history_chart(points: list[dict[str, Any]], pass_mark: float | None = None) -> None:
-    """Scores over time (rows from views.history_points): a point per session, lines per scenario,
-    the pass mark as a dashed rule. Points stay visible when a scenario has a single session."""
+    """Scores over time (rows from views.history_points): a point per session, a line per scenario in
+    distinct colours, the sessions' times on the axis (never the same label twice), the pass mark
+    drawn and named, and room around the data so no end point is cut."""
     import altair as alt
 
+    axis = views.history_axis([p["时间"] for p in points])
     frame = pd.DataFrame(points)
     frame["时间"] = pd.to_datetime(frame["时间"])
+    scenarios = list(dict.fromkeys(frame["场景"]))
+    colours = [views.SERIES_COLOURS[i % len(views.SERIES_COLOURS)] for i in range(len(scenarios))]
+    ticks = [pd.Timestamp(t).isoformat() for t in axis.ticks]
     base = alt.Chart(frame).encode(
-        x=alt.X("时间:T", title=None, axis=alt.Axis(format="%m-%d %H:%M", labelAngle=0)),
-        y=alt.Y("得分:Q", title="得分", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("场景:N", title="场景", legend=alt.Legend(orient="bottom", labelLimit=400)),
-        tooltip=[alt.Tooltip("时间:T", format="%Y-%m-%d %H:%M"), "场景", "得分"],
+        x=alt.X(
+            "时间:T",
+            title=axis.title,
+            scale=alt.Scale(padding=28, nice=False),
+            axis=alt.Axis(format=axis.format, values=ticks, labelAngle=0, labelOverlap="greedy", grid=False),
+        ),
+        y=alt.Y("得分:Q", title="得分", scale=alt.Scale(domain=[0, 100], padding=10, nice=False), axis=alt.Axis(values=[0, 20, 40, 60, 80, 100])),
+        color=alt.Color("场景:N", title="场景", scale=alt.Scale(domain=scenarios, range=colours), legend=alt.Legend(orient="bottom", labelLimit=400)),
+        tooltip=[alt.Tooltip("时间:T", title="时间", format="%Y/%m/%d %H:%M"), alt.Tooltip("场景:N", title="场景"), alt.Tooltip("得分:Q", title="得分")],
     )
-    chart = base.mark_line(opacity=0.6) + base.mark_point(filled=True, size=70)
+    chart = base.mark_line(strokeWidth=2.5) + base.mark_point(filled=True, size=90, opacity=1)
     if pass_mark is not None:
-        rule = alt.Chart(pd.DataFrame({"及格线": [pass_mark]})).mark_rule(strokeDash=[6, 4], color="#888").encode(y="及格线:Q")
-        chart = chart + rule
-    st.altair_chart(chart.properties(height=320), width="stretch")
+        mark = pd.DataFrame({"及格线": [pass_mark], "说明": [f"及格线 {score_text(pass_mark)} 分"]})
+        rule = alt.Chart(mark).mark_rule(strokeDash=[6, 4], color="#6b7280", strokeWidth=1.5).encode(y="及格线:Q")
+        label = alt.Chart(mark).mark_text(align="right", baseline="top", dy=4, color="#4b5563", fontSize=12).encode(
+            y="及格线:Q", x=alt.value("width"), text="说明:N"
+        )
+        chart = chart + rule + label
+    st.altair_chart(chart.properties(height=360), width="stretch")
 
 
 def weak_steps_chart(rows: list[dict[str, Any]]) -> None:

@@ -18,8 +18,9 @@ from trainer.app.highlight import highlight_html, turn_html
 from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.feedback import fill_slots
+from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, round_score, score_text
 from trainer.scoring.result import VERDICT_LABELS, AmountCheck, verdict_of
-from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, local_time
+from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
 from trainer.sessions.review import OVERALL_LABELS, Review, StepVerdict
 from trainer.text.normalize import to_simplified
@@ -27,7 +28,6 @@ from trainer.text.normalize import to_simplified
 STATUS_ICONS = {"hit": "√", "partial": "△", "missed": "×"}  # glyphs every CJK font has
 UNSURE_ICON = "？"
 UNSURE_LABEL = "可能没听清"
-DIMENSION_ORDER = ("coverage", "order", "forbidden", "politeness", "amounts", "fluency")
 DIFFICULTY_LABELS = {1: "★☆☆ 基础", 2: "★★☆ 进阶", 3: "★★★ 困难"}
 ALL = "全部"
 
@@ -109,6 +109,16 @@ def reaction_note(scenario: Scenario, reaction: str) -> str:
     return REACTION_NOTES.get(kind, "客户对上一轮有反应").format(title=title)
 
 
+def turn_hint(scenario: Scenario, step_id: str) -> str:
+    """The optional 本轮提示 for the turn that asks for step `step_id`: what this turn is for, as the
+    terminal says it (本轮：二问：问明客户要办的业务), with the step's tip when it has one. Never shown in exams."""
+    try:
+        step = scenario.step(step_id)
+    except KeyError:
+        return ""
+    return f"本轮：{step.title}" + (f"。{step.tip}" if step.tip else "")
+
+
 # --------------------------------------------------------------------------- one scored turn
 
 
@@ -140,6 +150,11 @@ class ForbiddenLine:
     reason: str
     suggestion: str
     turn: int
+
+    @property
+    def quote(self) -> str:
+        """「喂」（识别为“为”）: the list's phrase, and what the recogniser heard when different."""
+        return forbidden_quote(self.phrase, self.said)
 
 
 @dataclass(frozen=True)
@@ -286,17 +301,49 @@ class FinalResult:
     fail_reasons: tuple[str, ...] = field(default=())
     decision: str = ""  # pass | fail | review ("" = from `passed`)
     unsure: tuple[StepLine, ...] = ()  # steps the machine could not decide alone (可能没听清)
+    scaling_note: str = ""  # why a conduct dimension is below 100 with nothing wrong said ("" when none is scaled)
+    override: "InstructorDecision | None" = None  # the instructor's latest 改判, shown beside the machine score
+
+    @property
+    def total_text(self) -> str:
+        return score_text(self.total)
 
     @property
     def verdict(self) -> str:
         return VERDICT_LABELS.get(self.decision or verdict_of({"passed": self.passed}), "")
 
 
+@dataclass(frozen=True)
+class InstructorDecision:
+    """The latest review's 改判 (override) of a stored session."""
+
+    total: float | None
+    passed: bool | None
+    reviewer: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return passed_label(self.passed)
+
+
+def instructor_decision(reviews: Sequence[Review]) -> InstructorDecision | None:
+    """The override in force (the latest review, as the session index counts it), or None."""
+    last = reviews[-1] if reviews else None
+    if last is None or last.overall != "override":
+        return None
+    return InstructorDecision(last.override_total, last.override_passed, last.reviewer)
+
+
 def dimension_rows(score: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One row per scored dimension, in a fixed order, with Chinese names."""
+    """One row per scored dimension, in a fixed order, with Chinese names; a conduct dimension scaled
+    by coverage shows its own score and the factor (服务忌语 68（100 × 68%））."""
     dims = dict((score.get("score") or {}).get("dimensions") or {})
-    keys = [k for k in DIMENSION_ORDER if k in dims] + sorted(k for k in dims if k not in DIMENSION_ORDER)
-    return [{"维度": DIMENSION_LABELS.get(k, k), "得分": f"{float(dims[k]):.1f}"} for k in keys]
+    return [{"维度": view.label, "得分": view.text} for view in dimension_views(dims)]
+
+
+def scaling_note(score: Mapping[str, Any]) -> str:
+    dims = dict((score.get("score") or {}).get("dimensions") or {})
+    return SCALING_NOTE if any(view.scaled for view in dimension_views(dims)) else ""
 
 
 def checklist_rows(steps: Sequence[StepLine]) -> list[dict[str, Any]]:
@@ -313,7 +360,13 @@ def checklist_rows(steps: Sequence[StepLine]) -> list[dict[str, Any]]:
     ]
 
 
-def final_result(score: Mapping[str, Any], scenario: Scenario | None = None, library: Library | None = None, pass_mark: float | None = None) -> FinalResult:
+def final_result(
+    score: Mapping[str, Any],
+    scenario: Scenario | None = None,
+    library: Library | None = None,
+    pass_mark: float | None = None,
+    override: InstructorDecision | None = None,
+) -> FinalResult:
     amounts = _amounts(score)
     steps = tuple(step_line(s, scenario, amounts) for s in score.get("steps") or [])
     reasons = forbidden_reasons(library, str(score.get("scenario", "")))
@@ -329,6 +382,8 @@ def final_result(score: Mapping[str, Any], scenario: Scenario | None = None, lib
         feedback=tuple(to_simplified(str(x)) for x in score.get("feedback") or []),  # quotes the transcript: simplified like the rest
         decision=verdict_of(score),
         unsure=tuple(s for s in steps if not s.certain),
+        scaling_note=scaling_note(score),
+        override=override,
     )
 
 
@@ -339,22 +394,30 @@ def passed_label(value: bool | None) -> str:
     return "" if value is None else ("通过" if value else "未通过")
 
 
+def _overridden(summary: SessionSummary) -> bool:
+    return summary.review_overall == "override"
+
+
 def session_label(summary: SessionSummary) -> str:
-    total = "" if summary.effective_total is None else f"{summary.effective_total:.0f} 分"
+    total = "" if summary.total is None and not _overridden(summary) else machine_and_override(summary.total, summary.override_total, _overridden(summary))
     return f"{local_time(summary.started_at)} · {summary.trainee_name or summary.trainee_id} · {summary.scenario_title or summary.scenario_id} · {total}"
 
 
+SCORE_COLUMNS = ("机评", "总分")  # numbers in session and roster tables, shown with one decimal (ui.dataframe)
+
+
 def session_rows(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
-    """Rows of a session list (effective = reviewed score when an instructor overrode it)."""
+    """Rows of a session list: the machine score and the instructor's 改判 side by side, and the
+    result in force (the 改判 when an instructor overrode the machine)."""
     return [
         {
             "时间": local_time(s.started_at),
             "工号": s.trainee_id,
             "姓名": s.trainee_name,
             "场景": s.scenario_title or s.scenario_id,
-            "得分": s.effective_total,
+            "机评": round_score(s.total),
+            "教师改判": score_text(s.override_total, "—") if _overridden(s) else "",  # text: empty when not overridden
             "结果": passed_label(s.effective_passed),
-            "机评": s.total,
             "复核": OVERALL_LABELS.get(s.review_overall, "未复核") if s.review_count else "未复核",
             "轮数": s.turns,
             "编号": s.id,
@@ -366,11 +429,50 @@ def session_rows(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
 def history_points(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
     """Chart rows (oldest first): one point per scored session, coloured by scenario."""
     points = [
-        {"时间": local_time(s.started_at), "得分": s.effective_total, "场景": s.scenario_title or s.scenario_id}
+        {"时间": local_time(s.started_at), "得分": round_score(s.effective_total), "场景": s.scenario_title or s.scenario_id}
         for s in summaries
         if s.effective_total is not None
     ]
     return sorted(points, key=lambda p: p["时间"])
+
+
+# Distinct colours for the scenarios of a chart (the theme's default blues look alike).
+SERIES_COLOURS = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d")
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    format: str  # strftime-style (d3) label format
+    ticks: tuple[str, ...]  # the times to label ("YYYY-MM-DD HH:MM:SS", as in history_points), no two with the same label
+    title: str  # what the labels leave out (the day, when all are on one day)
+
+
+def history_axis(times: Sequence[str], max_ticks: int = 8) -> TimeAxis:
+    """A readable time axis for a score history: label the sessions' own times (at most `max_ticks`,
+    evenly spread, never two alike), as hours:minutes on one day, month-day and time within a
+    year, with the year otherwise."""
+    ordered = sorted(set(times))
+    if not ordered:
+        return TimeAxis("%m-%d %H:%M", (), "")
+    days = {t[:10] for t in ordered}
+    years = {t[:4] for t in ordered}
+    if len(days) == 1:
+        fmt, label, title = "%H:%M", (lambda t: t[11:16]), f"时间（{ordered[0][:10].replace('-', '/')}）"
+    elif len(years) == 1:
+        fmt, label, title = "%m/%d %H:%M", (lambda t: t[5:16]), f"时间（{ordered[0][:4]} 年）"
+    else:
+        fmt, label, title = "%Y/%m/%d", (lambda t: t[:10]), "日期"
+    step = max(1, -(-len(ordered) // max_ticks))
+    chosen = ordered[::step]
+    if ordered[-1] not in chosen:
+        chosen.append(ordered[-1])
+    ticks: list[str] = []
+    seen: set[str] = set()
+    for t in chosen:
+        if label(t) not in seen:
+            seen.add(label(t))
+            ticks.append(t)
+    return TimeAxis(fmt, tuple(ticks), title)
 
 
 def weak_step_rows(stats: Iterable[StepStat], library: Library | None = None, limit: int = 12) -> list[dict[str, Any]]:
@@ -455,7 +557,7 @@ def review_lines(reviews: Sequence[Review]) -> list[str]:
     for review in reversed(reviews):
         when = local_time(review.created_at.split(".")[0] + "Z") if review.created_at else ""
         if review.overall == "override":
-            verdict = f"改判为 {review.override_total:g} 分（{passed_label(review.override_passed)}）"
+            verdict = f"改判为 {score_text(review.override_total)} 分（{passed_label(review.override_passed)}）"
         else:
             verdict = "同意机评"
         disagreed = [sid for sid, v in review.steps.items() if v.verdict == "disagree"]
@@ -534,3 +636,73 @@ def forbidden_rows(library: Library, scenario_id: str | None = None) -> list[dic
 
 def problem_lines(library: Library) -> list[str]:
     return [str(problem) for problem in library.problems]
+
+
+# --------------------------------------------------------------------------- phrasebook search
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    scenario: str  # scenario title ("" for a shared 服务忌语)
+    where: str  # 场景 / 步骤「…」 / 服务忌语
+    field: str  # what matched: 标题, 标准用语, 其他说法, 客户说, 提示, 忌语, 原因, 应该说 …
+    text: str  # the matching text (slots shown readably)
+
+    def row(self) -> dict[str, str]:
+        return {"场景": self.scenario or "通用", "位置": self.where, "内容": self.field, "文字": self.text}
+
+
+def _query_terms(query: str) -> list[str]:
+    """Words of a search (separated by spaces), simplified and lower-cased; empty: nothing to search."""
+    return [to_simplified(term).lower() for term in query.split() if term.strip()]
+
+
+def _matches(text: str, terms: Sequence[str]) -> bool:
+    plain = to_simplified(text).lower()
+    return bool(terms) and all(term in plain for term in terms)
+
+
+def search_library(
+    library: Library, query: str, extra: Mapping[tuple[str, str], Sequence[str]] | None = None, limit: int = 200
+) -> list[SearchHit]:
+    """Everything in the library a search matches (every word of `query`, traditional or simplified
+    alike): scenario titles and briefs, step titles, standard phrasings, other phrasings (with the
+    centre's approved ones, `extra`), customer lines, tips, and 服务忌语 with their variants, reasons
+    and replacements. In library order, at most `limit`."""
+    terms = _query_terms(query)
+    if not terms:
+        return []
+    hits: list[SearchHit] = []
+
+    def add(scenario: str, where: str, field_name: str, text: str) -> None:
+        if text and _matches(text, terms):
+            hits.append(SearchHit(scenario, where, field_name, text))
+
+    for scenario in filter_scenarios(library):
+        add(scenario.title, "场景", "标题", scenario.title)
+        add(scenario.title, "场景", "说明", scenario.brief)
+        for step in scenario.steps:
+            where = f"步骤「{step.title}」"
+            add(scenario.title, where, "步骤名称", step.title)
+            for phrase in step.phrases:
+                add(scenario.title, where, "标准用语", show_slots(step, phrase))
+            variants = list(step.variants) + [v for v in (extra or {}).get((scenario.id, step.id), ()) if v not in step.variants]
+            for variant in variants:
+                add(scenario.title, where, "其他说法", show_slots(step, variant))
+            add(scenario.title, where, "客户说", step.customer)
+            add(scenario.title, where, "提示", step.tip)
+        for entry in scenario.forbidden:
+            _add_forbidden(add, scenario.title, entry)
+    for entry in library.forbidden:
+        scope = "、".join(library.scenarios[s].title if s in library.scenarios else s for s in entry.scenarios)
+        _add_forbidden(add, scope, entry)
+    return hits[:limit]
+
+
+def _add_forbidden(add: Any, scenario: str, entry: Any) -> None:
+    where = f"服务忌语「{entry.phrase}」"
+    add(scenario, where, "忌语", entry.phrase)
+    for variant in entry.variants:
+        add(scenario, where, "类似说法", variant)
+    add(scenario, where, "原因", entry.reason)
+    add(scenario, where, "应该说", entry.replacement)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from trainer import __version__
 from trainer.cli import console
+from trainer.cli.parser import ChineseArgumentParser
 from trainer.config import ConfigError, Settings, find_config_file, load_settings, secret_file_warnings
 from trainer.errors import TrainerError
 
@@ -24,10 +25,10 @@ log = logging.getLogger("trainer")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="trainer", description="文明服务用语训练（离线语音识别与评分）")
-    parser.add_argument("--version", action="version", version=f"trainer {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print English log messages to stderr")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = ChineseArgumentParser(prog="trainer", description="文明服务用语训练（离线语音识别与评分）")
+    parser.add_argument("--version", action="version", version=f"trainer {__version__}", help="显示版本号并退出")
+    parser.add_argument("-v", "--verbose", action="store_true", help="在标准错误输出英文日志（供管理员排查问题）")
+    subparsers = parser.add_subparsers(dest="command", metavar="命令")
     for name in COMMANDS:
         importlib.import_module(f"trainer.cli.{name}").register(subparsers)
     return parser

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -75,12 +76,39 @@ def streamlit_command(port: int, address: str, tls: TlsPaths | None = None) -> l
     ]
 
 
+FORWARDED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+STOP_GRACE_SECONDS = 20.0  # after a forwarded stop signal, how long Streamlit gets before it is killed
+
+
 def launch_streamlit(command: Sequence[str], env: Mapping[str, str] | None = None) -> int:
-    """Run Streamlit in the foreground until it exits (Ctrl-C stops it)."""
+    """Run Streamlit in the foreground until it exits. A stop signal to `trainer app` (Ctrl-C, `kill
+    PID`, the terminal closing) is passed on to Streamlit and waited for, so the port is freed with
+    it; Streamlit still running STOP_GRACE_SECONDS later is killed. Returns Streamlit's exit code."""
+    child = subprocess.Popen(list(command), env=None if env is None else dict(env))
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
     try:
-        return subprocess.call(list(command), env=None if env is None else dict(env))
-    except KeyboardInterrupt:
-        return 130
+        while True:
+            try:
+                code = child.wait(timeout=STOP_GRACE_SECONDS if received else None)
+                break
+            except subprocess.TimeoutExpired:
+                log.warning("streamlit did not stop within %.0f s of signal %s: killing it", STOP_GRACE_SECONDS, received[-1])
+                child.kill()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:  # stopped by a signal: exit as a shell reports it (Ctrl-C: 130, kill: 143)
+        return 128 + received[-1]
+    return code
 
 
 def check_model(settings: Settings, fetch_allowed: bool) -> str | None:

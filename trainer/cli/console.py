@@ -14,7 +14,10 @@ import codecs
 import io
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 ERRORS = "trainer-degrade"
 
@@ -90,3 +93,21 @@ def finish() -> None:
             "Set PYTHONIOENCODING=utf-8 (Windows: chcp 65001) or use --json.",
             file=sys.stderr,
         )
+
+
+PIPED_WIDTH = 200  # columns when output goes to a file or a pipe: rich would otherwise cut tables to 80
+
+
+def output_console(stderr: bool = False, **kwargs: Any) -> "Console":
+    """The rich Console every command prints with: the terminal's width on a terminal; when piped or
+    redirected, wide enough (PIPED_WIDTH, or $COLUMNS when set) that tables are not cut to 80 columns."""
+    import os
+
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    kwargs.setdefault("highlight", False)
+    if "width" not in kwargs and not stream.isatty():
+        columns = os.environ.get("COLUMNS", "")
+        kwargs["width"] = int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+    return Console(stderr=stderr, **kwargs)

@@ -7,6 +7,7 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from trainer.cli.console import output_console
 from trainer.config import Settings
 from trainer.practice.capture import NoInputDeviceError, list_input_devices
 
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Console | None = None) -> int:
-    console = console or Console()
+    console = console or output_console()
     devices = list_input_devices()
     if not devices:
         raise NoInputDeviceError(

@@ -29,7 +29,7 @@ from trainer.evaluation.cache import TranscriptCache
 from trainer.evaluation.dataset import load_dataset
 from trainer.evaluation.runner import MODES, ModeReport, run_evaluation
 from trainer.audio import load_audio
-from trainer.cli.console import print_json
+from trainer.cli.console import print_json, output_console
 from trainer.pipeline import load_library, score_turns, transcribe_turns
 from trainer.scoring.document import TurnText
 
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def print_reports(reports: dict[str, ModeReport], engine: str, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or output_console()
     table = Table(title=f"评测结果（引擎 {engine}）")
     for column in ("模式", "表演数", "步骤 P", "步骤 R", "忌语 P", "忌语 R", "干净句误报", "及格一致", "待复核", "机判一致", "金额一致"):
         table.add_column(column)
@@ -163,7 +163,7 @@ def run_reviews(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def print_agreement(report, library=None, console: Console | None = None) -> None:  # type: ignore[no-untyped-def]
-    console = console or Console(highlight=False)
+    console = console or output_console()
     if not report.sessions:
         console.print("还没有复核过的会话：请先在“教师”页面复核会话，再统计一致性。")
         return

@@ -23,10 +23,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
-from trainer.cli.console import print_json
+from trainer.scoring.display import score_text
+from trainer.cli.console import print_json, output_console
 from trainer.config import ENGINES, Settings
 from trainer.errors import ExamError
 from trainer.exam.draw import draw_questions
@@ -192,7 +192,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
             "problems": [{"file": str(p.path), "line": p.line, "field": p.field, "message": p.message} for p in paper_set.problems],
         })
     else:
-        console = Console()
+        console = output_console()
         table = Table(title="试卷")
         for column in ("编号", "名称", "题目", "时限/段", "次数", "及格线", "明细", "规则"):
             table.add_column(column)
@@ -272,7 +272,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_result(result) -> None:
-    console = Console()
+    console = output_console()
     verdict = result.verdict
     console.print(f"[bold]{result.paper.title}[/bold]  考生 {result.candidate_id} {result.candidate_name}  第 {result.attempt} 次")
     table = Table()
@@ -285,10 +285,10 @@ def _print_result(result) -> None:
     table.add_column("总分", justify="right")
     for q, qv in zip(result.questions, verdict.questions):
         title = q.scenario_title + ("（待复核）" if qv.under_review else "")
-        table.add_row(str(q.index), title, *[f"{qv.dimensions[d]:g}" if d in qv.dimensions else "" for d in dims], f"{qv.total:g}")
+        table.add_row(str(q.index), title, *[score_text(qv.dimensions.get(d)) for d in dims], score_text(qv.total))
     console.print(table)
     colour = {"pass": "green", "fail": "red"}.get(result.state, "yellow")
-    console.print(f"总分 {result.total:g}（及格线 {verdict.pass_mark:g}）：[bold {colour}]{state_label(result.state)}[/bold {colour}]")
+    console.print(f"总分 {score_text(result.total)}（及格线 {score_text(verdict.pass_mark)}）：[bold {colour}]{state_label(result.state)}[/bold {colour}]")
     if result.pending_review:
         console.print(f"机器无法确定结果，等待考评员复核（机评倾向：{'通过' if verdict.passed else '未通过'}，仅供参考）。"
                       f"复核：trainer exam decide {result.exam_id} --pass|--fail --reason … --reviewer 姓名", soft_wrap=True)
@@ -300,7 +300,7 @@ def _print_result(result) -> None:
         console.print(f"  · {note}")
     for o in result.overrides:
         what = "复核为" if o.is_review_decision else "改判为"
-        total = f"，{o.total:g} 分" if o.total is not None else ""
+        total = f"，{score_text(o.total)} 分" if o.total is not None else ""
         console.print(f"  {local_time(o.time)} {o.instructor} {what}“{state_label('pass' if o.passed else 'fail')}”{total}：{o.comment}（账本第 {o.seq} 号）", soft_wrap=True)
     console.print(f"考试编号 {result.exam_id}，账本第 {result.seq} 号，封印指纹 {result.fingerprint}", soft_wrap=True)
 
@@ -329,8 +329,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         result = state_label(r.state) + ("（改判）" if r.overridden else "（已复核）" if r.reviewer else "")
         seal = {True: "完好", False: "不符", None: "未校验"}[r.seal_ok]
         table.add_row(r.exam_id, local_time(r.finished_at), f"{r.candidate_id} {r.candidate_name}", r.paper_title,
-                      str(r.attempt), f"{r.total:g}", result, seal)
-    Console().print(table)
+                      str(r.attempt), score_text(r.total), result, seal)
+    output_console().print(table)
     for r in rows:
         if r.pending_review:
             print(f"待复核 {r.exam_id}（{r.candidate_id} {r.candidate_name}）：{r.review_reasons or '机器无法确定结果'}")
@@ -401,7 +401,7 @@ def cmd_override(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_decide(args: argparse.Namespace, settings: Settings) -> int:
     decision = decide_review(settings, args.exam_id, args.reviewer, args.passed, args.reason, args.total)
-    total = f"，{decision.total:g} 分" if decision.total is not None else ""
+    total = f"，{score_text(decision.total)} 分" if decision.total is not None else ""
     print(f"已封存复核结论（账本第 {decision.seq} 号）：考试 {args.exam_id} → {state_label('pass' if decision.passed else 'fail')}{total}")
     return 0
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
+from trainer.cli.console import output_console
 from trainer.config import Settings
 from trainer.models import CATALOGUE, STATUS_TEXT, fetch, get_spec, list_models
 
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_fetch(args: argparse.Namespace, settings: Settings) -> int:
     spec = get_spec(args.name)
     models_dir = (args.dir or settings.models_dir).expanduser().resolve()
-    console = Console(stderr=True)
+    console = output_console(stderr=True)
     target = models_dir / spec.folder
     console.print(f"下载 {spec.name}：{spec.url}\n安装到 {target}")
     with Progress(
@@ -73,8 +73,5 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
         if m.status == "not-installed" and m.name in CATALOGUE:
             status += f"：trainer models fetch {m.name}"
         table.add_row(m.name, m.engine, str(m.path), _size(m.size_bytes), status, "是" if m.in_use else "")
-    console = Console()
-    if not console.is_terminal:  # piped: do not wrap long paths at 80 columns
-        console = Console(width=200)
-    console.print(table)
+    output_console().print(table)  # piped: wide, long paths are not wrapped at 80 columns
     return 0

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from trainer.cli.console import output_console
 from trainer.config import Settings
 from trainer.dialogue import describe_reaction
 from trainer.phrasebook.loader import check_paths, library_from_settings, load_library, phrasebook_files
@@ -140,7 +141,7 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     library = library_from_settings(settings)
     warn_problems(library)
     scenario = library.scenario(args.scenario)  # ScenarioNotFoundError lists the known ids
-    render_scenario(scenario, Console(highlight=False))
+    render_scenario(scenario, output_console())
     return 0
 
 
@@ -161,5 +162,5 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
             str(scenario.difficulty),
             str(len(scenario.steps)),
         )
-    Console(highlight=False).print(table)
+    output_console().print(table)
     return 0

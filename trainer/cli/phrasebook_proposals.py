@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from trainer.cli.console import print_json
+from trainer.cli.console import print_json, output_console
 from trainer.cli.phrasebook import warn_problems
 from trainer.config import Settings
 from trainer.phrasebook.loader import library_from_settings
@@ -83,7 +82,7 @@ def _proposals(args: argparse.Namespace, settings: Settings) -> int:
         }
         print_json(document)
         return 0
-    console = Console(highlight=False)
+    console = output_console()
     new = sum(1 for o in outcomes if o.created)
     if new:
         console.print(f"从复核意见中新收集了 {new} 条建议。")

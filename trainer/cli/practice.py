@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from trainer.cli.console import output_console
 from trainer.asr.factory import get_recognizer
 from trainer.audio import load_audio
 from trainer.cli.phrasebook import warn_problems
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console | None = 
         raise TrainerError("--fast 只能与 --input-file 一起使用（麦克风总是实时的）。", "--fast given without --input-file")
     if problem := trainee_problem(args.trainee, args.name):
         raise TrainerError(problem, "unprintable --trainee/--name")
-    console = console or Console()
+    console = console or output_console()
     library = library_from_settings(settings)
     warn_problems(library)
     scenario = library.scenario(args.scenario)

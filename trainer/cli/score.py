@@ -15,12 +15,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from trainer.cli.console import print_json
+from trainer.cli.console import print_json, output_console
 from trainer.cli.phrasebook import warn_problems
 from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
 from trainer.pipeline import load_library, score_text, transcribe_and_score
+from trainer.scoring import display
 from trainer.scoring.result import HIT, MISSED, PARTIAL, ScoreResult
 
 
@@ -102,10 +103,10 @@ def _seconds(value: float | None) -> str:
 
 
 def print_report(result: ScoreResult, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or output_console()
     verdict = "[bold green]通过[/bold green]" if result.passed else "[bold red]未通过[/bold red]"
     title = result.scenario_title or result.scenario
-    console.print(f"[bold]{title}[/bold]（{result.scenario}）  总分 [bold]{result.score.total:.0f}[/bold]  {verdict}")
+    console.print(f"[bold]{title}[/bold]（{result.scenario}）  总分 [bold]{display.score_text(result.score.total)}[/bold]  {verdict}")
     if result.fail_reasons and not result.passed:
         console.print("  " + "；".join(result.fail_reasons))
     for turn_no, turn in enumerate(result.turns, 1):

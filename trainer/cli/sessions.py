@@ -10,12 +10,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from trainer.cli.console import print_json
+from trainer.cli.console import print_json, output_console
 from trainer.config import Settings
 from trainer.dialogue import record_dialogue
 from trainer.phrasebook.model import REACTION_LABELS
 from trainer.errors import SessionStoreError
-from trainer.sessions.export import DIMENSION_LABELS, STATUS_LABELS, export_sessions, local_time
+from trainer.phrasebook.model import Library
+from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, score_text
+from trainer.sessions.export import STATUS_LABELS, export_sessions, local_time, step_title
+from trainer.text.normalize import to_simplified
 from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter
 from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
 from trainer.sessions.store import TEMP_MAX_AGE, SessionStore
@@ -106,11 +109,22 @@ def _store(settings: Settings) -> SessionStore:
 
 def _console() -> Console:
     # piped or redirected output: wide enough that ids and names are never cut
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    return output_console()
 
 
 def _fmt_score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
+    return score_text(value, "—")
+
+
+def _library(settings: Settings) -> "Library | None":
+    """The phrase library for step titles; None (ids only) when it cannot be loaded."""
+    from trainer.errors import TrainerError
+    from trainer.phrasebook.loader import library_from_settings
+
+    try:
+        return library_from_settings(settings)
+    except TrainerError:
+        return None
 
 
 def _fmt_passed(value: bool | None) -> str:
@@ -128,14 +142,15 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     table = Table(show_edge=False)
     table.add_column("会话编号", no_wrap=True)
-    for title in ("时间", "类型", "学员", "场景", "分数", "结果", "复核"):
+    for title in ("时间", "类型", "学员", "场景", "机评", "教师改判", "结果", "复核"):
         table.add_column(title, overflow="fold")
     for row in rows:
         review = "" if not row.review_count else OVERALL_LABELS.get(row.review_overall, "") + f"（{row.last_reviewer}）"
         table.add_row(
             row.id, local_time(row.started_at), KIND_LABELS.get(row.kind, row.kind),
             f"{row.trainee_name} {row.trainee_id}", row.scenario_title or row.scenario_id,
-            _fmt_score(row.effective_total), _fmt_passed(row.effective_passed), review,
+            _fmt_score(row.total), _fmt_score(row.override_total) if row.review_overall == "override" else "",
+            _fmt_passed(row.effective_passed), review,
         )
     console.print(table)
     console.print(f"共 {len(rows)} 条。")
@@ -157,16 +172,29 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     console.print(f"学员：{record.trainee_name}（{record.trainee_id}）  场景：{record.scenario_title}（{record.scenario_id}）")
     console.print(f"时间：{local_time(record.started_at)} — {local_time(record.finished_at)}")
     console.print(f"识别：{record.engine} {record.model}  话术库版本：{record.phrasebook_version or '—'}")
-    console.print(f"机评：{_fmt_score(record.total)} 分，{_fmt_passed(record.passed)}")
-    for key, value in record.dimensions.items():
-        console.print(f"  {DIMENSION_LABELS.get(key, key)}：{value}")
+    last = reviews[-1] if reviews else None
+    overridden = last is not None and last.overall == "override"
+    console.print(
+        f"{machine_and_override(record.total, last.override_total if last else None, overridden)}，"
+        f"最终结果：{_fmt_passed(last.override_passed if overridden and last else record.passed)}"
+    )
+    dims = dimension_views(record.dimensions)
+    for dim in dims:
+        console.print(f"  {dim.label}：{dim.text}")
+    if any(d.scaled for d in dims):
+        console.print(f"  （{SCALING_NOTE}）")
+    library = _library(settings)
     path = record_dialogue(record.extra, len(record.turns))
     for turn in record.turns:
         console.print(f"第 {turn.index} 轮  客户：{turn.prompt or '—'}")
         if path and path[turn.index - 1][1]:
             step_id, reaction = path[turn.index - 1]
-            console.print(f"  （客户的反应：{REACTION_LABELS.get(reaction.rsplit('.', 1)[-1], reaction)}；本轮应做：{step_id}）")
-        console.print(f"  学员：{turn.transcript.get('text', '')}")
+            title = step_title(library, record.scenario_id, step_id)
+            console.print(
+                f"  （客户的反应：{REACTION_LABELS.get(reaction.rsplit('.', 1)[-1], reaction)}；"
+                f"本轮应做：{f'{title}（{step_id}）' if title else step_id}）"
+            )
+        console.print(f"  学员：{to_simplified(str(turn.transcript.get('text', '')))}")
         if turn.audio_file:
             console.print(f"  录音：{folder / turn.audio_file}")
     steps = record.steps
@@ -176,17 +204,20 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             table.add_column(title, overflow="fold")
         for step in steps:
             similarity = step.get("similarity")
+            title = step_title(library, record.scenario_id, str(step.get("id")))
             table.add_row(
-                str(step.get("id")), STATUS_LABELS.get(step.get("status"), str(step.get("status"))),
+                f"{title}（{step.get('id')}）" if title else str(step.get("id")),
+                STATUS_LABELS.get(step.get("status"), str(step.get("status"))),
                 f"{similarity:.2f}" if isinstance(similarity, (int, float)) else "—",
-                str(step.get("matched_text") or ""), str(step.get("expected") or ""),
+                to_simplified(str(step.get("matched_text") or "")), str(step.get("expected") or ""),
             )
         console.print(table)
     for hit in record.score.get("forbidden") or []:
         where = f"第 {hit['turn']} 轮 " if hit.get("turn") else ""
-        console.print(f"忌语：{where}“{hit.get('matched_text') or hit.get('phrase')}”（应说：{hit.get('suggestion', '')}）")
+        quote = forbidden_quote(str(hit.get("phrase") or ""), to_simplified(str(hit.get("matched_text") or "")))
+        console.print(f"服务忌语：{where}{quote}（应说：{hit.get('suggestion', '')}）")
     for line in record.score.get("feedback") or []:
-        console.print(f"· {line}")
+        console.print(f"· {to_simplified(str(line))}")
     for review in reviews:
         head = f"复核（{review.reviewer}，{local_time(review.created_at)}）：{OVERALL_LABELS[review.overall]}"
         if review.overall == "override":

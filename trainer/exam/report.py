@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from trainer.scoring.display import score_text
 from trainer.errors import ExamError
 from trainer.exam.anchor import LedgerHead
 from trainer.exam.paper import DIMENSIONS
@@ -53,7 +54,7 @@ def _label(dimension: str) -> str:
 
 
 def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}".rstrip("0").rstrip(".")
+    return score_text(value)
 
 
 def render_report(result: ExamResult, library: Library | None = None, head: LedgerHead | None = None) -> str:

@@ -15,6 +15,8 @@ from trainer.errors import ScenarioNotFoundError
 
 ROLES = ("counter", "hotline", "guide", "field")
 SEVERITIES = ("minor", "major", "critical")
+# The one Chinese word for each severity on every screen (web, terminal, feedback, exports).
+SEVERITY_LABELS = {"minor": "轻微", "major": "严重", "critical": "极严重"}
 SLOT_KINDS = ("amount", "number", "digits", "name", "days", "time", "text")
 CUE_SEPARATOR = "+"  # joins the words of one cue: "办+什么"
 CUE_GAP = 12  # max characters between the end of one cue word and the start of the next

@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from trainer.bounded_yaml import YamlLimitError, compose
 from trainer.phrasebook.model import (
+    SEVERITY_LABELS,
     CUE_SEPARATOR,
     CUE_WORD_MAX,
     ROLES,
@@ -39,7 +40,6 @@ from trainer.phrasebook.placeholders import fill, placeholder_names
 
 DOMAINS = ("power", "gas", "water", "general")
 ROLE_LABELS = {"counter": "柜台", "hotline": "热线", "guide": "引导", "field": "上门/现场"}
-SEVERITY_LABELS = {"minor": "轻微", "major": "严重", "critical": "极严重"}
 DOMAIN_LABELS = {"power": "供电", "gas": "燃气", "water": "供水", "general": "通用"}
 SLOT_KIND_LABELS = {
     "amount": "金额",

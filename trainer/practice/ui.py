@@ -23,13 +23,14 @@ from rich.table import Table
 from rich.text import Text
 
 from trainer.dialogue import line_parts
+from trainer.phrasebook.model import SEVERITY_LABELS as SEVERITY_LABEL
 from trainer.practice.endpoint import ChunkVerdict, EndReason
+from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, score_text
 
 STATUS_STYLE = {"hit": "bold green", "partial": "bold yellow", "missed": "bold red"}
 STATUS_MARK = {"hit": "✓", "partial": "◐", "missed": "✗"}
 STATUS_LABEL = {"hit": "做到", "partial": "部分做到", "missed": "未做到"}
 FORBIDDEN_STYLE = "bold white on red"
-SEVERITY_LABEL = {"minor": "轻微", "major": "严重", "critical": "极严重"}
 END_REASON_LABEL = {
     EndReason.PAUSE: "检测到停顿",
     EndReason.MAX_LENGTH: "已达到最长回答时间",
@@ -204,7 +205,7 @@ def _step_text(step: StepLine, show_tip: bool) -> Text:
 
 def _forbidden_text(entry: ForbiddenLine) -> Text:
     text = Text("  ")
-    text.append(f"⚠ 服务忌语：“{entry.said or entry.phrase}”", style=FORBIDDEN_STYLE)
+    text.append(f"⚠ 服务忌语：{forbidden_quote(entry.phrase, entry.said)}", style=FORBIDDEN_STYLE)
     severity = SEVERITY_LABEL.get(entry.severity, entry.severity)
     if severity:
         text.append(f"  （{severity}）", style="red")
@@ -232,18 +233,21 @@ def render_turn_result(view: TurnView) -> RenderableType:
 
 def render_final(view: FinalView) -> RenderableType:
     verdict = Text()
-    verdict.append(f"总分 {view.total:.1f}", style="bold")
-    verdict.append(f"（合格线 {view.pass_mark:g}）  ")
+    verdict.append(f"总分 {score_text(view.total)}", style="bold")
+    verdict.append(f"（合格线 {score_text(view.pass_mark)}）  ")
     verdict.append("合格" if view.passed else "不合格", style="bold green" if view.passed else "bold red")
     if view.total_turns and view.completed_turns < view.total_turns:
         verdict.append(f"   只完成了 {view.completed_turns}/{view.total_turns} 轮", style="yellow")
     parts: list[RenderableType] = [verdict]
     if view.dimensions:
+        shown = dimension_views(view.dimensions)  # Chinese headers; scaled conduct dimensions say so
         dims = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
-        for name in view.dimensions:
-            dims.add_column(name)
-        dims.add_row(*(f"{value:.0f}" for value in view.dimensions.values()))
+        for dim in shown:
+            dims.add_column(dim.label)
+        dims.add_row(*(dim.text for dim in shown))
         parts.append(dims)
+        if any(dim.scaled for dim in shown):
+            parts.append(Text(SCALING_NOTE, style="dim"))
     parts.append(Rule("步骤", style="dim"))
     parts.extend(_step_text(step, show_tip=True) for step in view.steps)
     if view.forbidden:

@@ -45,6 +45,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from trainer.phrasebook.model import SEVERITY_LABELS
+from trainer.scoring.display import score_text
 from trainer.scoring.feedback import short_title
 from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
 
@@ -161,14 +163,14 @@ def fail_reasons(
     """Why a performance with these step statuses fails (empty: it passes)."""
     reasons: list[str] = []
     if total < pass_mark:
-        reasons.append(f"总分 {total:.0f} 低于及格线 {pass_mark:.0f}")
+        reasons.append(f"总分 {score_text(total)} 低于及格线 {score_text(pass_mark)}")
     for result in steps:
         if result.required and result.status == MISSED:
             reasons.append(f"漏掉必做步骤「{short_title(result.title) or result.id}」")
     failing = [h for h in hits if h.severity in FAILING_SEVERITIES]
     if failing:
         worst = max(failing, key=lambda h: SEVERITY_PENALTY.get(h.severity, 0.0))
-        reasons.append(f"使用了{'严重' if worst.severity == 'critical' else ''}服务忌语「{worst.phrase}」")
+        reasons.append(f"使用了服务忌语「{worst.phrase}」（{SEVERITY_LABELS.get(worst.severity, worst.severity)}）")
     elif exam and hits:
         reasons.append(f"考试中使用了服务忌语「{hits[0].phrase}」")
     if amounts is not None and not amounts.consistent:

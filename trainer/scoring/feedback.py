@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from trainer.phrasebook.model import Lexicon, Scenario
+from trainer.phrasebook.model import SEVERITY_LABELS, Lexicon, Scenario
 from trainer.scoring.politeness import Politeness
 from trainer.scoring.result import HIT, MISSED, PARTIAL, WHY_ASR, AmountCheck, Fluency, ForbiddenHit, StepResult
 
@@ -76,7 +76,8 @@ def _doubt_line(result: StepResult, title: str) -> str:
 def forbidden_feedback(hits: Sequence[ForbiddenHit]) -> list[str]:
     lines = []
     for hit in hits:
-        severity = {"critical": "（严重）", "major": "", "minor": "（轻微）"}.get(hit.severity, "")
+        label = SEVERITY_LABELS.get(hit.severity, "")
+        severity = f"（{label}）" if label else ""
         lines.append(f"使用了服务忌语「{hit.phrase}」{severity}（第 {hit.turn} 句），应改为：“{hit.suggestion}”")
     return lines
 

@@ -17,27 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from trainer.errors import SessionStoreError
+from trainer.phrasebook.model import Library
+from trainer.scoring.display import DIMENSION_LABELS, round_score
 from trainer.sessions.model import KIND_LABELS, SessionFilter, SessionSummary, StepRow, parse_utc
 from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
 from trainer.sessions.store import SessionStore
 from trainer.spreadsheet import fill_sheet, write_csv
 
 STATUS_LABELS = {"hit": "命中", "partial": "部分", "missed": "遗漏"}
-DIMENSION_LABELS = {
-    "coverage": "用语覆盖",
-    "order": "顺序",
-    "forbidden": "服务忌语",
-    "politeness": "礼貌用语",
-    "amounts": "唱收唱付",
-    "fluency": "流利度",
-}
 SESSION_HEADERS = (
     "会话编号", "类型", "工号", "姓名", "场景编号", "场景名称", "开始时间", "结束时间", "识别引擎", "模型",
     "话术库版本", "轮数", "机评总分", "机评结果",
 )
 REVIEW_HEADERS = ("复核次数", "最近复核人", "复核时间", "复核结论", "改判分数", "改判结果", "复核意见", "最终分数", "最终结果")
 STEP_HEADERS = (
-    "会话编号", "类型", "工号", "姓名", "场景编号", "开始时间", "序号", "步骤", "标准用语", "结果", "相似度",
+    "会话编号", "类型", "工号", "姓名", "场景编号", "开始时间", "序号", "步骤", "步骤名称", "标准用语", "结果", "相似度",
     "识别文本", "轮次", "复核意见", "复核备注",
 )
 
@@ -65,7 +59,7 @@ def dimension_label(key: str) -> str:
     return f"维度：{DIMENSION_LABELS.get(key, key)}"
 
 
-def _table(store: SessionStore, flt: SessionFilter) -> tuple[list[str], list[list[Any]], list[str], list[list[Any]], list[str]]:
+def _table(store: SessionStore, flt: SessionFilter, library: Library | None = None) -> tuple[list[str], list[list[Any]], list[str], list[list[Any]], list[str]]:
     summaries = store.list(flt)
     warnings: list[str] = []
     dimensions: list[dict[str, float]] = []
@@ -88,7 +82,7 @@ def _table(store: SessionStore, flt: SessionFilter) -> tuple[list[str], list[lis
         for summary, dims, comment in zip(summaries, dimensions, comments)
     ]
     wanted = {summary.id for summary in summaries}  # the same sessions as the first table (limit applies)
-    step_rows = [_step_row(row) for row in store.step_rows(replace(flt, limit=None)) if row.session_id in wanted]
+    step_rows = [_step_row(row, library) for row in store.step_rows(replace(flt, limit=None)) if row.session_id in wanted]
     return session_headers, session_rows, list(STEP_HEADERS), step_rows, warnings
 
 
@@ -96,18 +90,29 @@ def _session_row(s: SessionSummary, dims: dict[str, float], comment: str, keys: 
     return [
         s.id, KIND_LABELS.get(s.kind, s.kind), s.trainee_id, s.trainee_name, s.scenario_id, s.scenario_title,
         local_time(s.started_at), local_time(s.finished_at), s.engine, s.model, s.phrasebook_version, s.turns,
-        s.total, _passed_label(s.passed),
-        *(dims.get(k) for k in keys),
+        round_score(s.total), _passed_label(s.passed),
+        *(round_score(dims.get(k)) for k in keys),
         s.review_count, s.last_reviewer, local_time(s.reviewed_at), OVERALL_LABELS.get(s.review_overall, ""),
-        s.override_total, _passed_label(s.override_passed) if s.review_overall == "override" else "", comment,
-        s.effective_total, _passed_label(s.effective_passed),
+        round_score(s.override_total), _passed_label(s.override_passed) if s.review_overall == "override" else "", comment,
+        round_score(s.effective_total), _passed_label(s.effective_passed),
     ]
 
 
-def _step_row(r: StepRow) -> list[Any]:
+def step_title(library: Library | None, scenario_id: str, step_id: str) -> str:
+    """The step's Chinese title from the phrase library ("" when the library or the step is unknown)."""
+    scenario = library.scenarios.get(scenario_id) if library is not None else None
+    if scenario is None:
+        return ""
+    try:
+        return scenario.step(step_id).title
+    except KeyError:
+        return ""
+
+
+def _step_row(r: StepRow, library: Library | None = None) -> list[Any]:
     return [
         r.session_id, KIND_LABELS.get(r.kind, r.kind), r.trainee_id, r.trainee_name, r.scenario_id,
-        local_time(r.started_at), r.position, r.step_id, r.expected, STATUS_LABELS.get(r.status, r.status),
+        local_time(r.started_at), r.position, r.step_id, step_title(library, r.scenario_id, r.step_id), r.expected, STATUS_LABELS.get(r.status, r.status),
         r.similarity, r.matched_text, r.turn, VERDICT_LABELS.get(r.review_verdict, ""), r.review_comment,
     ]
 
@@ -116,8 +121,9 @@ def steps_csv_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}_steps.csv")
 
 
-def export_sessions(store: SessionStore, flt: SessionFilter | None, path: Path) -> ExportReport:
-    """Write the selected sessions to `path` (.csv or .xlsx). Returns what was written."""
+def export_sessions(store: SessionStore, flt: SessionFilter | None, path: Path, library: Library | None = None) -> ExportReport:
+    """Write the selected sessions to `path` (.csv or .xlsx). Returns what was written. With the
+    phrase library, the step sheet has each step's title beside its id."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -127,7 +133,7 @@ def export_sessions(store: SessionStore, flt: SessionFilter | None, path: Path) 
         )
     if not path.parent.is_dir():
         raise SessionStoreError(f"导出目录 {path.parent} 不存在。请先创建该文件夹。", f"export dir {path.parent} missing")
-    session_headers, session_rows, step_headers, step_rows, warnings = _table(store, flt or SessionFilter())
+    session_headers, session_rows, step_headers, step_rows, warnings = _table(store, flt or SessionFilter(), library)
     if suffix == ".xlsx":
         _atomic_write(path, lambda tmp: _write_xlsx(tmp, session_headers, session_rows, step_headers, step_rows))
         paths: tuple[Path, ...] = (path,)

@@ -124,6 +124,8 @@ if cue is not None:
         st.markdown(f"**第 {index} 轮（共 {run.steps_total} 轮）** · {md(views.say(cue.line))}")
         if cue.reaction:
             st.caption(md(views.reaction_note(scenario, cue.reaction)))
+        if st.toggle("本轮提示", key="practice-hint", help="显示这一轮要做到的步骤（考试中没有提示）"):
+            st.caption(views.turn_hint(scenario, cue.step_id))
         voice, voice_problem = services.customer_voice(cue.line, settings, f"{run.run_id}-{index}-{cue.step_id}", once=False, scenario=scenario)
         if voice:
             st.iframe(voice, height=40)  # says the line once on arrival; 重听 repeats it

@@ -29,12 +29,10 @@ with st.expander("筛选", expanded=True):
     )
     kind = cols[2].selectbox("类型", [None, *KIND_LABELS], format_func=lambda k: views.ALL if k is None else KIND_LABELS[k], key="t-kind")
     cols = st.columns(3)
-    days = cols[0].date_input("日期范围", value=(), key="t-dates")
+    span = ui.date_filter(cols[0], "日期范围", "t-dates")
     score_range = cols[1].slider("分数范围", 0.0, 100.0, (0.0, 100.0), step=1.0, format="%d 分", key="t-score")
     passed = cols[2].radio("结果", (views.ALL, "通过", "未通过"), horizontal=True, key="t-passed")
-since = days[0] if len(days) >= 1 else None
-until = days[1] if len(days) >= 2 else since
-flt = views.build_filter(trainee, scenario_id, since, until, score_range, passed, kind, scope)
+flt = views.build_filter(trainee, scenario_id, span.since, span.until, score_range, passed, kind, scope)
 
 tab_list, tab_progress, tab_weak, tab_agree, tab_export = st.tabs(["会话与复核", "学员进度", "薄弱步骤", "机评一致性", "导出"])
 
@@ -87,7 +85,7 @@ with tab_agree:
 with tab_export:
     st.markdown("按当前筛选条件导出（每次练习一行，以及每个步骤一行），供培训中心存档。")
     if st.button("生成导出文件", key="t-export"):
-        result = ui.guarded(lambda: services.export_files(store, flt), "导出")
+        result = ui.guarded(lambda: services.export_files(store, flt, library=library), "导出")
         if result is not None:
             st.session_state["export_files"] = result
     files, warnings = st.session_state.get("export_files", ([], []))

@@ -22,6 +22,18 @@ st.caption(
 )
 new_phrasings = ui.guarded(lambda: services.overlay_phrasings(settings, library), "读取本中心新增说法") or {}
 
+query = st.text_input(
+    "搜索话术库", placeholder="输入字词，例如：请坐、电费、不知道（多个词用空格隔开）", key="pb-search",
+    help="在场景、步骤、标准用语、其他说法、客户台词、提示和服务忌语中查找；繁体、简体都可以。",
+)
+if query.strip():
+    hits = views.search_library(library, query, new_phrasings)
+    if hits:
+        st.caption(f"找到 {len(hits)} 处" + ("（只显示前 200 处，请再加一个词缩小范围）" if len(hits) >= 200 else "") + "：")
+        ui.static_table([hit.row() for hit in hits])
+    else:
+        st.info(f"话术库中没有找到“{md(query.strip())}”。可以换一个词，或少输入几个字。", icon=":material/search_off:")
+
 tab_scenarios, tab_forbidden, tab_overlay, tab_lines = st.tabs(["场景与标准用语", "服务忌语", "本中心新增说法", "客户台词录音"])
 with tab_scenarios:
     roles, domains, levels = views.filter_options(library)

@@ -60,10 +60,10 @@ with tab_roster:
         paper_id = cols[0].selectbox(
             "试卷", [None, *sorted(paper_titles)], format_func=lambda p: views.ALL if p is None else paper_titles[p], key="x-paper"
         )
-        days = cols[1].date_input("交卷日期", value=(), key="x-dates")
+        span = ui.date_filter(cols[1], "交卷日期", "x-dates")
         candidate = cols[2].text_input("考生（编号或姓名）", key="x-candidate")
         passed_label = cols[3].radio("结果", tuple(exam_views.STATE_FILTERS), horizontal=True, key="x-passed")
-    since, until = exam_views.date_range(days)
+    since, until = span.since, span.until
     rows = in_scope(ui.guarded(
         lambda: roster(store.root, paper_id, since, until, candidate.strip() or None,
                        key=key, state=exam_views.STATE_FILTERS[passed_label]),
