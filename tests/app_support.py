@@ -166,6 +166,12 @@ def ensure_logged_in(page, user_id: str, name: str, password: str = TEST_PASSWOR
     assert f"当前用户：{name}（{user_id}）" in shown, shown[:500]
 
 
+def wav_seconds(path) -> float:  # type: ignore[no-untyped-def]
+    """The length of a WAV file in seconds."""
+    with wave.open(str(path), "rb") as wav:
+        return wav.getnframes() / wav.getframerate()
+
+
 def fake_mic_args(recording) -> list[str]:  # type: ignore[no-untyped-def]
     """Chromium flags for a headless browser whose microphone plays `recording` once (a WAV file)."""
     return [

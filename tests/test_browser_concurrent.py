@@ -15,12 +15,11 @@ import importlib.util
 import json
 import os
 import shutil
-import wave
 from pathlib import Path
 
 import pytest
 
-from app_support import browser_login, make_account, serve_app, stop
+from app_support import browser_login, fake_mic_args, make_account, serve_app, stop, wav_seconds
 from conftest import require
 from trainer.sessions import SessionStore
 from trainer.text.cer import cer
@@ -40,11 +39,6 @@ new MutationObserver(() => {
   if (document.body && document.body.innerText.includes('前面还有')) window.__sawQueue = true;
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
-
-
-def _wav_seconds(path: Path) -> float:
-    with wave.open(str(path), "rb") as wav:
-        return wav.getnframes() / wav.getframerate()
 
 
 @pytest.fixture
@@ -93,7 +87,7 @@ def test_three_trainees_practise_at_once(served_app, scenarios_audio_dir: Path) 
     performance = scenarios_audio_dir / "dev_payment_full"
     labels = {t["file"]: t["text"] for t in json.loads((performance / "labels.json").read_text(encoding="utf-8"))["turns"]}
     recording = performance / "turn01.wav"  # 您好！
-    seconds = _wav_seconds(recording)
+    seconds = wav_seconds(recording)
     ARTIFACTS.mkdir(exist_ok=True)
     expect.set_options(timeout=120_000)
 
@@ -101,17 +95,7 @@ def test_three_trainees_practise_at_once(served_app, scenarios_audio_dir: Path) 
         browser = pw.chromium.launch(
             executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
             headless=True,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={recording}%noloop",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=fake_mic_args(recording),
         )
         try:
             contexts = [browser.new_context(viewport={"width": 1280, "height": 1400}, locale="zh-CN") for _ in TRAINEES]

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import wave
 from pathlib import Path
 
 import pytest
 
-from app_support import ensure_logged_in, fake_mic_args, record_with_fake_mic
+from app_support import ensure_logged_in, fake_mic_args, record_with_fake_mic, wav_seconds
 from conftest import require
 from test_browser_mic import CHROMIUM, served_app  # noqa: F401  (served_app is a fixture)
 from trainer.sessions.drafts import DraftStore, drafts_dir
@@ -63,8 +62,7 @@ def test_a_recorded_turn_survives_a_reload_and_a_closed_tab(served_app, scenario
 
     port, sessions_dir = served_app
     recording = scenarios_audio_dir / "dev_payment_full" / "turn01.wav"  # 您好！
-    with wave.open(str(recording), "rb") as wav:
-        seconds = wav.getnframes() / wav.getframerate()
+    seconds = wav_seconds(recording)
     ARTIFACTS.mkdir(exist_ok=True)
     drafts = DraftStore(drafts_dir(sessions_dir))
 

@@ -28,13 +28,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app_support import ensure_logged_in, fake_mic_args, free_port, make_account, record_with_fake_mic, stop
+from app_support import ensure_logged_in, fake_mic_args, free_port, make_account, record_with_fake_mic, stop, wav_seconds
 from conftest import require
 from trainer.audio import load_audio
 from trainer.sessions import SessionStore
@@ -55,11 +54,6 @@ def open_practice_page(page, base_url: str, scenario: str = "payment") -> None: 
     page.goto(f"{base_url}/练习?scenario={scenario}")
     ensure_logged_in(page, "E1024", "张三")
     expect(page.get_by_text("柜台收费（收费六步 · 唱收唱付）").first).to_be_visible()
-
-
-def _wav_seconds(path: Path) -> float:
-    with wave.open(str(path), "rb") as wav:
-        return wav.getnframes() / wav.getframerate()
 
 
 def _chromium() -> str:
@@ -170,7 +164,7 @@ def test_recording_needs_https_on_the_lan_and_works_with_the_generated_ca(
 
     https_port, sessions_dir = https_app
     recording = scenarios_audio_dir / "dev_payment_full" / "turn01.wav"  # 您好！
-    seconds = _wav_seconds(recording)
+    seconds = wav_seconds(recording)
     ARTIFACTS.mkdir(exist_ok=True)
     trusted_home = _nss_home(tmp_path / "home-with-ca", tls_dir / "ca.crt")
     bare_home = _nss_home(tmp_path / "home-without-ca", None)

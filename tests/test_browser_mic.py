@@ -11,12 +11,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import wave
 from pathlib import Path
 
 import pytest
 
-from app_support import browser_login, fake_mic_args, make_account, record_with_fake_mic, serve_app, stop
+from app_support import browser_login, fake_mic_args, make_account, record_with_fake_mic, serve_app, stop, wav_seconds
 from conftest import require
 from trainer.audio import load_audio
 from trainer.sessions import SessionStore
@@ -26,11 +25,6 @@ ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("TRAINER_CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _wav_seconds(path: Path) -> float:
-    with wave.open(str(path), "rb") as wav:
-        return wav.getnframes() / wav.getframerate()
 
 
 @pytest.fixture
@@ -62,7 +56,7 @@ def test_fake_microphone_answer_is_scored_in_the_browser(served_app, scenarios_a
 
     port, sessions_dir = served_app
     recording = scenarios_audio_dir / "dev_payment_full" / "turn01.wav"  # 您好！
-    seconds = _wav_seconds(recording)
+    seconds = wav_seconds(recording)
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "browser_mic_practice.png"
 
