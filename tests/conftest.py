@@ -137,3 +137,40 @@ def isolated_exam_key_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch
     developer's ~/.config/trainer/exam.key."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     monkeypatch.delenv("TRAINER_EXAM_KEY_FILE", raising=False)
+
+
+# --- PostgreSQL (tests/pg_support.py) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server for the storage tests: TRAINER_TEST_DATABASE_URL, else a throw-away
+    cluster from Debian's binaries. Skipped (failed in CI) when neither is available."""
+    from pg_support import Cluster, Server, pg_bin
+
+    require(importlib.util.find_spec("sqlalchemy") is not None and importlib.util.find_spec("psycopg") is not None,
+            'sqlalchemy/psycopg not installed (pip install ".[postgres]")')
+    if os.environ.get("TRAINER_TEST_DATABASE_URL"):
+        yield Server(os.environ["TRAINER_TEST_DATABASE_URL"])
+        return
+    bindir = pg_bin()
+    require(bindir is not None, "PostgreSQL is not installed (apt-get install postgresql)")
+    cluster = Cluster(bindir).start()
+    try:
+        yield Server(cluster.url())
+    finally:
+        from trainer.storage.engine import dispose_all
+
+        dispose_all()
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, empty database for one test."""
+    from trainer.storage.engine import dispose_all
+
+    url = pg_server.create_database()
+    yield url
+    dispose_all()
+    pg_server.drop_database(url)

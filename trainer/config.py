@@ -21,6 +21,8 @@ Environment variables:
   TRAINER_EXAM_KEY_FILE    file holding that key when none is set (default: see `default_exam_key_file`)
   TRAINER_CUSTOMER_VOICE   espeak-ng voice that speaks the customer's lines (cmn); off: text only
   TRAINER_BROWSER_VOICE    browser speech-synthesis voice for them (auto: any Chinese voice; off: server audio only)
+  TRAINER_STORAGE          embedded (folders + SQLite, the default) | postgres
+  TRAINER_DATABASE_URL     postgresql://user:password@host/db (implies storage = postgres unless set otherwise)
 
 Secrets (`exam_key`, `instructor_password_hash`) belong in files only their owner can read:
 `secret_file_warnings` names a config or key file that other local accounts can read.
@@ -41,6 +43,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_PHRASEBOOKS = PROJECT_ROOT / "phrasebooks"
 SHIPPED_EXAM_PAPERS = PROJECT_ROOT / "exam_papers"
 ENGINES = ("vosk", "whisper")
+STORAGES = ("embedded", "postgres")
 
 
 class ConfigError(TrainerError):
@@ -94,6 +97,11 @@ class Settings:
     # "auto" takes any, a voice name (e.g. "Microsoft Xiaoxiao") that one; "off" always uses the
     # server's espeak-ng audio (trainer/app/voice.py).
     browser_voice: str = "auto"
+    # Where sessions, audio, reviews, accounts and the exam ledger live: "embedded" (folders under
+    # sessions_dir + SQLite, nothing to install) or "postgres" (one PostgreSQL database at
+    # database_url shared by several app servers; see trainer/storage/).
+    storage: str = "embedded"
+    database_url: str = ""
     config_path: Path | None = None
 
     @property
@@ -164,6 +172,8 @@ def secret_file_warnings(settings: "Settings") -> list[str]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []
     held = [k for k in ("exam_key", "instructor_password_hash") if str(data.get(k, "")).strip()]
+    if _url_has_password(str(data.get("database_url", ""))):
+        held.append("database_url")
     bits = readable_by_others(path)
     if not held or not bits & 0o044:
         return []
@@ -171,6 +181,12 @@ def secret_file_warnings(settings: "Settings") -> list[str]:
         f"配置文件 {path} 保存着 {'、'.join(held)}，但本机其他账户也能读取它（权限 {Path(path).stat().st_mode & 0o777:o}）。"
         f"请运行 chmod 600 {path} 只允许本账户读写。"
     ]
+
+
+def _url_has_password(url: str) -> bool:
+    """True for postgresql://user:password@host/... (a secret in the config file)."""
+    userinfo = url.partition("://")[2].partition("@")
+    return bool(userinfo[1]) and ":" in userinfo[0]
 
 
 def find_config_file(environ: dict[str, str] | None = None) -> Path | None:
@@ -231,6 +247,20 @@ def _non_negative(value: Any, key: str, path: Path) -> float:
     return number
 
 
+def _check_storage(settings: Settings) -> None:
+    if settings.storage not in STORAGES:
+        raise ConfigError(
+            f"未知的存储方式“{settings.storage}”。可选：embedded（文件夹 + SQLite，默认）、postgres（PostgreSQL 数据库）。",
+            f"unknown storage {settings.storage!r}; choose one of {STORAGES}",
+        )
+    if settings.storage == "postgres" and not settings.database_url.strip():
+        raise ConfigError(
+            "存储方式为 postgres，但没有设置数据库地址。请在 trainer.toml 中写 database_url = \"postgresql://用户:密码@主机/库名\"，"
+            "或设置环境变量 TRAINER_DATABASE_URL。",
+            "storage = postgres without database_url",
+        )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build the settings from defaults, the config file and the environment."""
     env = os.environ if environ is None else environ
@@ -246,7 +276,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
             if key in data:
                 values[key] = tuple(_path(p, base) for p in data[key])
-        for key in ("engine", "instructor_password_hash", "exam_key", "oidc_claim", "customer_voice", "browser_voice"):
+        for key in ("engine", "instructor_password_hash", "exam_key", "oidc_claim", "customer_voice", "browser_voice", "storage", "database_url"):
             if key in data:
                 values[key] = str(data[key])
         if "max_audio_seconds" in data:
@@ -297,7 +327,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if env.get("TRAINER_BROWSER_VOICE"):
         values["browser_voice"] = env["TRAINER_BROWSER_VOICE"]
 
+    if env.get("TRAINER_STORAGE"):
+        values["storage"] = env["TRAINER_STORAGE"]
+    if env.get("TRAINER_DATABASE_URL"):
+        values["database_url"] = env["TRAINER_DATABASE_URL"]
+    if values.get("database_url") and "storage" not in values:
+        values["storage"] = "postgres"
+
     settings = dataclasses.replace(settings, **values)
+    _check_storage(settings)
     if settings.login_max_failures < 1 or min(settings.login_lockout_minutes, settings.login_idle_minutes, settings.login_session_hours) <= 0:
         raise ConfigError(
             "登录设置不合理：login_max_failures 至少为 1，login_lockout_minutes、login_idle_minutes、login_session_hours 必须大于 0。",

@@ -47,3 +47,7 @@ class SessionStoreError(TrainerError):
 
 class ExamError(TrainerError):
     """An exam paper is invalid or an exam rule was broken."""
+
+
+class StorageError(TrainerError):
+    """The configured storage backend (e.g. the PostgreSQL database) cannot be used."""

@@ -18,7 +18,7 @@ from trainer.accounts.model import (
     parse_role,
 )
 from trainer.accounts.passwords import check_new_password, generate_password, hash_password, verify
-from trainer.accounts.store import AccountStore, SqliteAccountStore
+from trainer.accounts.store import AccountStore
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,13 @@ def database_path(settings: Any) -> Path:
     return Path(settings.sessions_dir) / DB_FILE
 
 
-def open_accounts(settings: Any) -> SqliteAccountStore:
-    """The account store beside the sessions, migrated; on first use the configured instructor
-    password (instructor_password_hash) becomes the admin account `admin`."""
-    store = SqliteAccountStore(database_path(settings))
+def open_accounts(settings: Any) -> AccountStore:
+    """The account store the settings choose (beside the sessions, or the PostgreSQL database),
+    migrated; on first use the configured instructor password (instructor_password_hash) becomes
+    the admin account `admin`."""
+    from trainer.storage.factory import account_store  # the storage layer sits above accounts
+
+    store = account_store(settings)
     ensure_first_admin(store, getattr(settings, "instructor_password_hash", ""))
     return store
 

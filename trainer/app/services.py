@@ -23,6 +23,7 @@ from trainer.errors import TrainerError
 from trainer.fair_pool import FairPool, Ticket
 from trainer.phrasebook.model import Library, Scenario
 from trainer.sessions import SessionFilter, SessionRecord, SessionStore, turn_records, utc_now
+from trainer.storage.factory import session_store
 from trainer.sessions.export import export_sessions
 from trainer.app.state import PracticeRun, TurnAttempt
 
@@ -362,7 +363,7 @@ def finish_practice(run: PracticeRun, settings: Settings, library: Library, reco
     if not run.turns:
         raise TrainerError("还没有录任何一轮，无法评分。请先录音回答。", "finish without turns")
     if run.saved_id:
-        return SessionStore(settings.sessions_dir).load(run.saved_id, check_audio=False)
+        return session_store(settings).load(run.saved_id, check_audio=False)
     transcripts = [Transcript.from_dict(t.transcript) for t in run.turns]
     scenario = library.scenario(run.scenario_id)
     run.redo = None  # finishing ends a retry: the answer kept is the last processed one
@@ -390,7 +391,7 @@ def finish_practice(run: PracticeRun, settings: Settings, library: Library, reco
             "dialogue": [c.to_dict() for c in run_cues(run, library.scenario(run.scenario_id))],
         },
     )
-    saved = SessionStore(settings.sessions_dir).save(record, [t.audio for t in run.turns])
+    saved = session_store(settings).save(record, [t.audio for t in run.turns])
     run.saved_id = saved.id
     run.finished = True
     return saved
@@ -407,7 +408,7 @@ def turn_audio(store: SessionStore, record: SessionRecord) -> list[tuple[bytes |
             out.append((None, "该轮没有录音"))
             continue
         try:
-            out.append((store.audio_path(record.id, turn.index).read_bytes(), ""))
+            out.append((store.audio_bytes(record.id, turn.index), ""))
         except TrainerError as exc:
             out.append((None, exc.user_message))
         except OSError as exc:
@@ -493,7 +494,7 @@ def sync_proposals(settings: Settings, library: Library | None) -> int:
 
     overlay = _overlay(settings)
     known = {(p.session_id, p.step_id) for p in overlay.read().proposals}
-    candidates, _ = store_candidates(SessionStore(settings.sessions_dir), lambda sid, step: (sid, step) in known)
+    candidates, _ = store_candidates(session_store(settings), lambda sid, step: (sid, step) in known)
     return sum(1 for outcome in overlay.propose_all(candidates, library) if outcome.created)
 
 

@@ -35,9 +35,9 @@ from trainer.exam.records import load_result, roster, state_label
 from trainer.exam.report import export_roster, local_time, write_report
 from trainer.exam.runner import check_candidate, decide_review, grant_attempt, override_exam, run_exam
 from trainer.exam.anchor import parse_head_ref
-from trainer.exam.seal import Ledger, exam_key, exam_key_if_available
+from trainer.exam.seal import exam_key, exam_key_if_available
 from trainer.exam.verify import verify_all
-from trainer.sessions.store import SessionStore
+from trainer.storage.factory import ledger_for, session_store
 
 RUN_DESCRIPTION = """\
 按录音给一场考试阅卷并封存（适用于在别处录好的考试录音）。录音与题目的对应关系：
@@ -306,11 +306,11 @@ def _print_result(result) -> None:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    store = SessionStore(settings.sessions_dir)
+    store = session_store(settings)
     key = exam_key_if_available(settings)
-    rows = roster(store.root, args.paper, args.since, args.until, args.candidate, key=key, state=args.state)
+    rows = roster(store, args.paper, args.since, args.until, args.candidate, key=key, state=args.state)
     if args.export:
-        export_roster(rows, args.export, head=Ledger(store.root).head())
+        export_roster(rows, args.export, head=ledger_for(store).head())
         print(f"已导出 {len(rows)} 条考试记录到 {args.export}")
         return 0
     if args.json:
@@ -340,7 +340,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    result = load_result(SessionStore(settings.sessions_dir), args.exam_id)
+    result = load_result(session_store(settings), args.exam_id)
     if args.json:
         _print_json(result.to_dict())
     else:
@@ -352,7 +352,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     heads = [parse_head_ref(text) for text in args.head]
-    report = verify_all(SessionStore(settings.sessions_dir), exam_key(settings), heads)
+    report = verify_all(session_store(settings), exam_key(settings), heads)
     if args.json:
         _print_json(report.to_dict())
         return 0 if report.ok else 1
@@ -373,7 +373,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
-    ledger = Ledger(SessionStore(settings.sessions_dir).root)
+    ledger = ledger_for(session_store(settings))
     done = ledger.repair(exam_key(settings))
     if done.action == "none":
         print(f"账本 {ledger.path} 末尾完好，无需修复。")
@@ -386,9 +386,9 @@ def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    store = SessionStore(settings.sessions_dir)
+    store = session_store(settings)
     result = load_result(store, args.exam_id)
-    path = write_report(result, args.out, _library(settings), head=Ledger(store.root).head())
+    path = write_report(result, args.out, _library(settings), head=ledger_for(store).head())
     print(f"成绩单已写入 {path}（用浏览器打开后可打印或另存为 PDF）")
     return 0
 

@@ -19,7 +19,7 @@ from trainer.config import Settings
 from trainer.phrasebook.loader import library_from_settings
 from trainer.phrasebook.model import Library
 from trainer.phrasebook.overlay import MACHINE_STATUS_LABELS, Overlay, keyword_gaps
-from trainer.sessions import SessionStore
+from trainer.storage.factory import session_store
 from trainer.sessions.proposals import store_candidates
 
 
@@ -68,7 +68,7 @@ def _proposals(args: argparse.Namespace, settings: Settings) -> int:
     warn_problems(library)
     overlay = Overlay(settings.overlay_dir)
     known = {(p.session_id, p.step_id) for p in overlay.read().proposals}
-    candidates, skipped = store_candidates(SessionStore(settings.sessions_dir), lambda sid, step: (sid, step) in known)
+    candidates, skipped = store_candidates(session_store(settings), lambda sid, step: (sid, step) in known)
     outcomes = overlay.propose_all(candidates, library)
     not_proposed = [(o.session_id, o.step_id, o.reason) for o in outcomes if o.proposal is None]
     not_proposed += [(s.session_id, s.step_id, s.reason) for s in skipped]

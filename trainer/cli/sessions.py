@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -22,6 +23,10 @@ from trainer.text.normalize import to_simplified
 from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter
 from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
 from trainer.sessions.store import TEMP_MAX_AGE, SessionStore
+from trainer.storage.factory import session_store
+
+if TYPE_CHECKING:
+    from trainer.storage.pg_sessions import PostgresSessionStore
 
 
 def _date(text: str) -> date:
@@ -103,8 +108,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_reindex)
 
 
-def _store(settings: Settings) -> SessionStore:
-    return SessionStore(settings.sessions_dir)
+def _store(settings: Settings) -> "SessionStore | PostgresSessionStore":
+    return session_store(settings)
 
 
 def _console() -> Console:
@@ -167,7 +172,6 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         print_json(data, indent=2)
         return 0
     console = _console()
-    folder = store.session_dir(record.id)
     console.print(f"会话 {record.id}（{KIND_LABELS.get(record.kind, record.kind)}）")
     console.print(f"学员：{record.trainee_name}（{record.trainee_id}）  场景：{record.scenario_title}（{record.scenario_id}）")
     console.print(f"时间：{local_time(record.started_at)} — {local_time(record.finished_at)}")
@@ -196,7 +200,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             )
         console.print(f"  学员：{to_simplified(str(turn.transcript.get('text', '')))}")
         if turn.audio_file:
-            console.print(f"  录音：{folder / turn.audio_file}")
+            console.print(f"  录音：{store.audio_location(record.id, turn.audio_file)}")
     steps = record.steps
     if steps:
         table = Table(title="步骤", show_edge=False)

@@ -15,16 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainer.errors import ExamError, SessionStoreError
 from trainer.exam.draw import Draw
 from trainer.exam.paper import Paper
 from trainer.exam.rules import Verdict, verdict_from_dict
-from trainer.exam.seal import Ledger, fingerprint, seal_matches
+from trainer.exam.seal import fingerprint, seal_matches
 from trainer.scoring.result import VERDICT_LABELS
 from trainer.sessions.model import parse_utc
-from trainer.sessions.store import SessionStore
+from trainer.storage.factory import ledger_for
+
+if TYPE_CHECKING:
+    from trainer.storage.factory import AnySessionStore
 
 HIDDEN_MESSAGE = "考试已完成并封存。本试卷不向考生显示评分明细，成绩由考核负责人通知。"
 REVIEW_MESSAGE = "部分回答机器无法确定评分，已提交教师复核。复核完成前没有考试结果，最终结果以教师复核为准，由考核负责人通知。"
@@ -262,9 +265,9 @@ def _overrides(entries: list[dict[str, Any]]) -> dict[str, tuple[Override, ...]]
     return {k: tuple(v) for k, v in found.items()}
 
 
-def exam_results(root: Path) -> list[ExamResult]:
+def exam_results(root: "Path | AnySessionStore") -> list[ExamResult]:
     """Every exam result in the ledger, in ledger order, with its overrides (unreadable lines skipped)."""
-    return results_from_entries(Ledger(root).entries())
+    return results_from_entries(ledger_for(root).entries())
 
 
 def results_from_entries(entries: list[dict[str, Any]]) -> list[ExamResult]:
@@ -280,9 +283,9 @@ def results_from_entries(entries: list[dict[str, Any]]) -> list[ExamResult]:
     return results
 
 
-def load_result(store: SessionStore, exam_id: str, with_scores: bool = True) -> ExamResult:
+def load_result(store: "AnySessionStore", exam_id: str, with_scores: bool = True) -> ExamResult:
     """One exam result; with_scores also reads each question's score from its stored session."""
-    for result in exam_results(store.root):
+    for result in exam_results(store):
         if result.exam_id == exam_id:
             break
     else:
@@ -367,7 +370,7 @@ ROSTER_COLUMNS = {
 
 
 def roster(
-    root: Path,
+    root: "Path | AnySessionStore",
     paper_id: str | None = None,
     since: date | None = None,
     until: date | None = None,
@@ -380,7 +383,7 @@ def roster(
     (id, or part of the name) and effective state ("pass" | "fail" | "review"; `passed=True/False`
     is the same as state "pass"/"fail": a 待复核 exam is neither). With `key`, each row's seal
     (its result entry and every override or decision of it) is checked."""
-    all_entries = Ledger(root).entries()
+    all_entries = ledger_for(root).entries()
     entries = {e["exam_id"]: e for e in all_entries if e["kind"] == "result"}
     changes: dict[str, list[dict[str, Any]]] = {}
     for e in all_entries:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainer.config import Settings
 from trainer.errors import ExamError
@@ -38,11 +38,15 @@ from trainer.exam.records import (
     state_label,
 )
 from trainer.exam.rules import judge, overtime_turns
-from trainer.exam.seal import Ledger, exam_key, session_digests
+from trainer.exam.seal import exam_key, session_digests
 from trainer.phrasebook.model import Library, Scenario
 from trainer.sessions.model import SessionRecord, new_session_id, utc_now
-from trainer.sessions.store import SessionStore, turn_records
+from trainer.sessions.store import turn_records
+from trainer.storage.factory import ledger_for, session_store
 from trainer.usertext import clean_input, input_problem
+
+if TYPE_CHECKING:
+    from trainer.storage.factory import AnySessionStore
 
 log = logging.getLogger(__name__)
 
@@ -167,14 +171,14 @@ def plan_exam(
     candidate_name: str,
     settings: Settings,
     library: Library | None = None,
-    store: SessionStore | None = None,
+    store: "AnySessionStore | None" = None,
 ) -> ExamPlan:
     """Check the key and attempts, draw the questions. Records nothing (see `start_exam`)."""
     candidate_id, candidate_name = check_candidate(candidate_id, candidate_name)
     key = exam_key(settings)
-    store = store or SessionStore(settings.sessions_dir)
+    store = store or session_store(settings)
     library = _library(settings, library)
-    entries = Ledger(store.root).entries()
+    entries = ledger_for(store).entries()
     attempt = _refuse_if_exhausted(entries, paper, candidate_id)
     _, granted = attempts_used(entries, paper.id, candidate_id)
     draw = draw_questions(paper, candidate_id, key)
@@ -192,7 +196,7 @@ def plan_exam(
     )
 
 
-def _record_start(plan: ExamPlan, key: bytes, store: SessionStore) -> ExamPlan:
+def _record_start(plan: ExamPlan, key: bytes, store: "AnySessionStore") -> ExamPlan:
     body = {
         "paper_id": plan.paper.id,
         "paper_version": plan.paper.version,
@@ -209,7 +213,7 @@ def _record_start(plan: ExamPlan, key: bytes, store: SessionStore) -> ExamPlan:
         attempt_box.append(_refuse_if_exhausted(entries, plan.paper, plan.candidate_id))
         body["attempt"] = attempt_box[-1]
 
-    entry = Ledger(store.root).append("start", plan.exam_id, body, key, check=check)
+    entry = ledger_for(store).append("start", plan.exam_id, body, key, check=check)
     return replace(plan, attempt=attempt_box[-1], start_seq=entry["seq"])
 
 
@@ -219,10 +223,10 @@ def start_exam(
     candidate_name: str,
     settings: Settings,
     library: Library | None = None,
-    store: SessionStore | None = None,
+    store: "AnySessionStore | None" = None,
 ) -> ExamPlan:
     """Begin an attempt in the app: from this call on the attempt counts, even if never submitted."""
-    store = store or SessionStore(settings.sessions_dir)
+    store = store or session_store(settings)
     plan = plan_exam(paper, candidate_id, candidate_name, settings, library, store)
     return _record_start(plan, exam_key(settings), store)
 
@@ -248,14 +252,14 @@ def _finish(
     marked: list[MarkedAnswer],
     settings: Settings,
     library: Library,
-    store: SessionStore,
+    store: "AnySessionStore",
     key: bytes,
 ) -> ExamResult:
     rules = plan.paper.rules
     scenarios = [library.scenario(q.scenario_id) for q in plan.questions]
     overtime = [overtime_turns(m.durations, rules, len(s.steps)) for m, s in zip(marked, scenarios)]
     verdict = judge(rules, [q.scenario_id for q in plan.questions], [m.score for m in marked], settings.pass_mark, overtime)
-    _ensure_open(Ledger(store.root).entries(), plan)
+    _ensure_open(ledger_for(store).entries(), plan)
     finished_at = utc_now()
     sealed_questions = []
     for question, scenario, answer in zip(plan.questions, scenarios, marked):
@@ -300,7 +304,7 @@ def _finish(
         "questions": sealed_questions,
         "verdict": verdict.to_dict(),
     }
-    entry = Ledger(store.root).append("result", plan.exam_id, body, key, check=lambda entries: _ensure_open(entries, plan))
+    entry = ledger_for(store).append("result", plan.exam_id, body, key, check=lambda entries: _ensure_open(entries, plan))
     return replace(result_from_entry(entry), scores=tuple(m.score for m in marked))
 
 
@@ -319,13 +323,13 @@ def submit_exam(
     settings: Settings,
     library: Library | None = None,
     marker: Marker | None = None,
-    store: SessionStore | None = None,
+    store: "AnySessionStore | None" = None,
 ) -> ExamResult:
     """Mark a started exam: `answers[i]` holds the audio of question i+1's turns, in order."""
     key = exam_key(settings)
-    store = store or SessionStore(settings.sessions_dir)
+    store = store or session_store(settings)
     library = _library(settings, library)
-    _ensure_open(Ledger(store.root).entries(), plan)
+    _ensure_open(ledger_for(store).entries(), plan)
     marked = _mark_all(plan, answers, library, marker or default_marker(settings, library))
     return _finish(plan, marked, settings, library, store, key)
 
@@ -338,11 +342,11 @@ def run_exam(
     settings: Settings,
     library: Library | None = None,
     marker: Marker | None = None,
-    store: SessionStore | None = None,
+    store: "AnySessionStore | None" = None,
 ) -> ExamResult:
     """Batch marking: a complete exam from recordings, one list of turn files per question."""
     key = exam_key(settings)
-    store = store or SessionStore(settings.sessions_dir)
+    store = store or session_store(settings)
     library = _library(settings, library)
     plan = plan_exam(paper, candidate_id, candidate_name, settings, library, store)
     marked = _mark_all(plan, audio_files_per_question, library, marker or default_marker(settings, library))
@@ -362,13 +366,13 @@ def _append_override(
     exam_id: str,
     body: dict[str, Any],
     check: Callable[[ExamResult], None],
-    store: SessionStore | None,
+    store: "AnySessionStore | None",
 ) -> Override:
     """Seal an override entry after `check(result)` passed on the ledger as it is, under its lock."""
     key = exam_key(settings)
-    store = store or SessionStore(settings.sessions_dir)
-    _find_result(Ledger(store.root).entries(), exam_id)  # a clear error before taking the lock
-    entry = Ledger(store.root).append("override", exam_id, body, key, check=lambda entries: check(_find_result(entries, exam_id)))
+    store = store or session_store(settings)
+    _find_result(ledger_for(store).entries(), exam_id)  # a clear error before taking the lock
+    entry = ledger_for(store).append("override", exam_id, body, key, check=lambda entries: check(_find_result(entries, exam_id)))
     return override_from_entry(entry)
 
 
@@ -387,7 +391,7 @@ def override_exam(
     passed: bool,
     comment: str,
     total: float | None = None,
-    store: SessionStore | None = None,
+    store: "AnySessionStore | None" = None,
 ) -> Override:
     """An instructor's change of an exam verdict, appended as a new sealed entry (never an edit).
     A 待复核 exam not yet decided is decided with `decide_review`, not overridden."""
@@ -415,7 +419,7 @@ def decide_review(
     passed: bool,
     reason: str,
     total: float | None = None,
-    store: SessionStore | None = None,
+    store: "AnySessionStore | None" = None,
 ) -> Override:
     """An instructor's decision of a 待复核 exam: an override entry with `"decides": "review"`,
     sealed and chained like any override. Only a pending exam can be decided, once (checked with
@@ -452,7 +456,7 @@ def decide_review(
     return _append_override(settings, exam_id, body, check, store)
 
 
-def pending_reviews(root: Path) -> list[ExamResult]:
+def pending_reviews(root: "Path | AnySessionStore") -> list[ExamResult]:
     """The 待复核 exams no instructor has decided yet, oldest first (the instructors' queue)."""
     return [r for r in exam_results(root) if r.pending_review]
 
@@ -464,12 +468,12 @@ def grant_attempt(
     instructor: str,
     reason: str,
     extra_attempts: int = 1,
-    store: SessionStore | None = None,
+    store: "AnySessionStore | None" = None,
 ) -> dict[str, Any]:
     """Allow a candidate more attempts on a paper (补考), as a new sealed entry."""
     key = exam_key(settings)
     candidate_id, _ = check_candidate(candidate_id)
-    store = store or SessionStore(settings.sessions_dir)
+    store = store or session_store(settings)
     if not instructor.strip() or not reason.strip():
         raise ExamError("登记补考须填写考评员姓名和原因。", "grant without instructor or reason")
     _check_typed(("考评员姓名", instructor, False), ("补考原因", reason, True))
@@ -482,7 +486,7 @@ def grant_attempt(
         "reason": reason.strip(),
         "extra_attempts": extra_attempts,
     }
-    return Ledger(store.root).append("grant", f"grant-{paper.id}-{candidate_id}", body, key)
+    return ledger_for(store).append("grant", f"grant-{paper.id}-{candidate_id}", body, key)
 
 
 def default_marker(settings: Settings, library: Library) -> Marker:

@@ -54,12 +54,13 @@ from typing import TYPE_CHECKING, Any
 
 from trainer.config import Settings, readable_by_others
 from trainer.durable import PRIVATE_FILE_MODE, fsync_dir, open_private, private_dirs, private_file
-from trainer.errors import ExamError, TrainerError
+from trainer.errors import ExamError, SessionStoreError, TrainerError
 from trainer.exam.anchor import LedgerHead, anchor_ref, check_head, raise_anchor, read_anchor
 from trainer.sessions.model import canonical_json, utc_now
 
 if TYPE_CHECKING:
     from trainer.sessions.store import SessionStore
+    from trainer.storage.pg_sessions import PostgresSessionStore
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,13 @@ def _key_from_file(settings: Settings, create: bool) -> bytes:
             f"exam key file {path} lies inside the sessions folder",
         )
     if not path.exists():
+        if getattr(settings, "storage", "embedded") == "postgres":
+            raise ExamKeyError(
+                f"使用 PostgreSQL 存储时，所有应用服务器必须使用同一个考试密钥，因此不会自动生成密钥：找不到密钥文件 {path}。"
+                "请在一台服务器上生成密钥，用环境变量 TRAINER_EXAM_KEY（或配置项 exam_key、exam_key_file）"
+                f"把同一个密钥交给每一台服务器。\n{KEY_HELP}",
+                f"storage = postgres and no exam key (TRAINER_EXAM_KEY / exam_key) and no key file {path}: not generating one per server",
+            )
         ledger = Path(settings.sessions_dir) / LEDGER_NAME
         if not create or (ledger.exists() and ledger.stat().st_size > 0):
             lost = "账本中已有考试记录，但" if ledger.exists() and ledger.stat().st_size > 0 else ""
@@ -330,6 +338,10 @@ class Ledger:
         entries = self.entries()
         return LedgerHead(int(entries[-1]["seq"]), str(entries[-1]["seal"])) if entries else None
 
+    def read_anchor(self) -> LedgerHead | None:
+        """The head last anchored in the index of the sessions root (see `trainer.exam.anchor`)."""
+        return read_anchor(self.root)
+
     def append(
         self,
         kind: str,
@@ -497,19 +509,21 @@ def _locked_append(path: Path) -> Iterator[Any]:
 # --- what a result entry seals about each question's stored session ---------------------------
 
 
-def session_digests(store: "SessionStore", session_id: str) -> dict[str, Any]:
+def session_digests(store: "SessionStore | PostgresSessionStore", session_id: str) -> dict[str, Any]:
     """Digests of a stored exam session, read back from disk: the session.json bytes, each audio
     file's bytes, each turn's transcript and the score. Raises SessionStoreError when unreadable."""
-    folder = store.session_dir(session_id)
-    record_bytes = (folder / "session.json").read_bytes()
+    record_bytes = store.record_bytes(session_id)
     record = store.load(session_id, check_audio=False)
+    audio = []
+    for t in record.turns:
+        found = store.stored_audio_sha256(session_id, t.audio_file) if t.audio_file else ""
+        if found is None:
+            raise SessionStoreError(f"会话 {session_id} 第 {t.index} 轮的录音 {t.audio_file} 不见了。", f"audio {t.audio_file} of {session_id} missing")
+        audio.append({"file": t.audio_file, "sha256": found})
     return {
         "session_id": session_id,
         "record_sha256": sha256_hex(record_bytes),
-        "audio": [
-            {"file": t.audio_file, "sha256": sha256_hex((folder / t.audio_file).read_bytes()) if t.audio_file else ""}
-            for t in record.turns
-        ],
+        "audio": audio,
         "transcripts_sha256": [digest(t.transcript) for t in record.turns],
         "score_sha256": digest(record.score),
     }

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainer.errors import SessionStoreError
-from trainer.exam.anchor import HeadRef, anchor_ref, check_head, read_anchor
+from trainer.exam.anchor import HeadRef, anchor_ref, check_head
 from trainer.exam.records import REVIEW_DECISION
-from trainer.exam.seal import GENESIS, Ledger, TornTail, fingerprint, key_id, seal_matches, session_digests, sha256_hex
+from trainer.exam.seal import GENESIS, TornTail, fingerprint, key_id, seal_matches, session_digests
 from trainer.sessions.model import SessionFilter
-from trainer.sessions.store import SessionStore
+from trainer.storage.factory import ledger_for
+
+if TYPE_CHECKING:
+    from trainer.storage.factory import AnyLedger, AnySessionStore
 
 PROBLEM_KINDS = ("truncated", "broken", "forged", "wrong_key", "reordered", "deleted", "inserted", "duplicate", "changed", "missing", "unsealed", "dangling")
 
@@ -110,15 +113,15 @@ def _who(entry: dict[str, Any]) -> str:
     return f"考试 {entry.get('exam_id', '')}{'，' + who if who else ''}"
 
 
-def verify_all(store: SessionStore, key: bytes, heads: Sequence[HeadRef] = ()) -> VerifyReport:
+def verify_all(store: "AnySessionStore", key: bytes, heads: Sequence[HeadRef] = ()) -> VerifyReport:
     """Check everything; `heads` are ledger heads written down elsewhere (reports, rosters, a
     person's note) that the ledger must still reach, besides the head anchored in the index."""
-    ledger = Ledger(store.root)
+    ledger = ledger_for(store)
     scan = ledger.scan()
     lines = scan.lines
     problems: list[VerifyProblem] = []
     notices: list[str] = []
-    problems.extend(_head_problems(store, lines, heads, notices))
+    problems.extend(_head_problems(ledger, lines, heads, notices))
     my_key = key_id(key)
     seal_line = {}
     for ln in lines:
@@ -218,12 +221,12 @@ def verify_all(store: SessionStore, key: bytes, heads: Sequence[HeadRef] = ()) -
     )
 
 
-def _head_problems(store: SessionStore, lines: list[Any], heads: Sequence[HeadRef], notices: list[str]) -> list[VerifyProblem]:
+def _head_problems(ledger: "AnyLedger", lines: list[Any], heads: Sequence[HeadRef], notices: list[str]) -> list[VerifyProblem]:
     """The ledger must still reach the head anchored in the index and every head given."""
     entries = [ln.entry for ln in lines if ln.entry is not None]
     refs = list(heads)
     try:
-        anchored = read_anchor(store.root)
+        anchored = ledger.read_anchor()
     except SessionStoreError as exc:
         anchored = None
         notices.append(f"无法读取索引数据库中记录的账本末尾（{exc.user_message}）。")
@@ -247,28 +250,28 @@ def _machine_state(result_entry: dict[str, Any]) -> str:
     return str(verdict.get("state", "")) if isinstance(verdict, dict) else ""
 
 
-def _check_question(store: SessionStore, line: int, entry: dict[str, Any], sealed: dict[str, Any]) -> list[VerifyProblem]:
+def _check_question(store: "AnySessionStore", line: int, entry: dict[str, Any], sealed: dict[str, Any]) -> list[VerifyProblem]:
     session_id = sealed["session_id"]
     index = sealed.get("index", "?")
     where = f"{_who(entry)} 第 {index} 题（会话 {session_id}）"
     ids = {"line": line, "seq": entry["seq"], "exam_id": entry["exam_id"], "session_id": session_id,
            "candidate_id": entry["body"].get("candidate_id", "")}
     try:
-        folder = store.session_dir(session_id)
+        present = store.exists(session_id)
     except SessionStoreError:
         return [VerifyProblem("changed", f"{where}：封存的会话编号无效。", **ids)]
-    if not folder.is_dir():
+    if not present:
         return [VerifyProblem("missing", f"{where}的会话记录不见了（被删除或移动）。", **ids)]
     problems: list[VerifyProblem] = []
     # Audio first, straight from the sealed file names, so a damaged session.json still gets its audio checked.
     for k, audio in enumerate(sealed.get("audio", []), 1):
         if not audio.get("file"):
             continue
-        path = folder / audio["file"]
-        if not path.is_file():
+        found = store.stored_audio_sha256(session_id, audio["file"])
+        if found is None:
             problems.append(VerifyProblem("missing", f"{where}：第 {k} 段录音 {audio['file']} 不见了。", **ids))
             continue
-        if sha256_hex(path.read_bytes()) != audio["sha256"]:
+        if found != audio["sha256"]:
             problems.append(VerifyProblem("changed", f"{where}：第 {k} 段录音 {audio['file']} 被改动。", **ids))
     try:
         current = session_digests(store, session_id)
@@ -296,14 +299,14 @@ def _check_question(store: SessionStore, line: int, entry: dict[str, Any], seale
     return problems
 
 
-def _unsealed_sessions(store: SessionStore, covered: set[str]) -> list[VerifyProblem]:
+def _unsealed_sessions(store: "AnySessionStore", covered: set[str]) -> list[VerifyProblem]:
     problems = []
     try:
         rows = store.list(SessionFilter(kind="exam"))
     except SessionStoreError:
         return problems
     for row in rows:
-        if row.id in covered or not store.session_dir(row.id).is_dir():
+        if row.id in covered or not store.exists(row.id):
             continue
         try:
             exam_id = store.load(row.id, check_audio=False).extra.get("exam", {}).get("exam_id", "")

@@ -40,7 +40,8 @@ from trainer.practice.endpoint import EndpointConfig, EndpointDetector, EndReaso
 from trainer.practice.keys import KeyWatcher
 from trainer.practice.source import AudioSource
 from trainer.practice.ui import FinalView, ForbiddenLine, LiveState, PracticeUI, StepLine, TurnView
-from trainer.sessions import SessionRecord, SessionStore, turn_records, utc_now
+from trainer.sessions import SessionRecord, turn_records, utc_now
+from trainer.storage.factory import session_store
 from trainer.text.normalize import to_simplified
 
 log = logging.getLogger(__name__)
@@ -319,7 +320,7 @@ def _save(
         },
     )
     audio = [Audio(t.samples).to_wav_bytes() if len(t.samples) else None for t in result.turns]
-    return SessionStore(settings.sessions_dir).save(record, audio)
+    return session_store(settings).save(record, audio)
 
 
 def _say(ui: PracticeUI, voice: Voice | None, index: int, total: int, cue: Cue, step_title: str) -> None:

@@ -341,41 +341,63 @@ def _printable(*values: Any) -> tuple[Any, ...]:
     return tuple(printable(v) if isinstance(v, str) else v for v in values)
 
 
-def _upsert(conn: sqlite3.Connection, record: SessionRecord, reviews: list[Review]) -> None:
+def index_rows(record: SessionRecord, reviews: list[Review]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The index row of a session and its per-step rows (column -> value), text made printable.
+    Shared by the SQLite index and the PostgreSQL store, so both list and filter alike."""
     last = reviews[-1] if reviews else None
     overriding = last is not None and last.overall == "override"
     effective_total = last.override_total if overriding else record.total
     effective_passed = last.override_passed if overriding else record.passed
-    conn.execute("DELETE FROM steps WHERE session_id = ?", (record.id,))
-    conn.execute("DELETE FROM sessions WHERE id = ?", (record.id,))
-    conn.execute(
-        "INSERT INTO sessions (id, kind, trainee_id, trainee_name, scenario_id, scenario_title, phrasebook_version, "
-        "engine, model, started_at, finished_at, turns, total, passed, review_count, last_reviewer, reviewed_at, "
-        "review_overall, override_total, override_passed, effective_total, effective_passed) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        _printable(
-            record.id, record.kind, record.trainee_id, record.trainee_name, record.scenario_id, record.scenario_title,
-            record.phrasebook_version, record.engine, record.model, record.started_at, record.finished_at,
-            len(record.turns), record.total, None if record.passed is None else int(record.passed),
-            len(reviews), last.reviewer if last else "", last.created_at if last else "", last.overall if last else "",
-            last.override_total if overriding else None,
-            int(last.override_passed) if overriding and last.override_passed is not None else None,
-            effective_total, None if effective_passed is None else int(effective_passed),
-        ),
+    values = _printable(
+        record.id, record.kind, record.trainee_id, record.trainee_name, record.scenario_id, record.scenario_title,
+        record.phrasebook_version, record.engine, record.model, record.started_at, record.finished_at,
+        len(record.turns), record.total, record.passed,
+        len(reviews), last.reviewer if last else "", last.created_at if last else "", last.overall if last else "",
+        last.override_total if overriding else None,
+        last.override_passed if overriding and last.override_passed is not None else None,
+        effective_total, effective_passed,
     )
+    row = dict(zip(_ROW_COLUMNS, values))
     # Per-step verdicts: the latest review that mentions the step decides.
     verdicts: dict[str, tuple[str, str]] = {}
     for review in reviews:
         for step_id, verdict in review.steps.items():
             verdicts[step_id] = (verdict.verdict, verdict.comment)
+    steps = []
     for position, step in enumerate(record.steps, start=1):
         verdict, comment = verdicts.get(step["id"], ("", ""))
+        steps.append(dict(zip(_STEP_COLUMNS, _printable(
+            record.id, position, step["id"], str(step.get("expected") or ""), step["status"],
+            _num(step.get("similarity")), str(step.get("matched_text") or ""), _int(step.get("turn")),
+            verdict, comment,
+        ))))
+    return row, steps
+
+
+_ROW_COLUMNS = (
+    "id", "kind", "trainee_id", "trainee_name", "scenario_id", "scenario_title", "phrasebook_version", "engine", "model",
+    "started_at", "finished_at", "turns", "total", "passed", "review_count", "last_reviewer", "reviewed_at",
+    "review_overall", "override_total", "override_passed", "effective_total", "effective_passed",
+)
+_STEP_COLUMNS = (
+    "session_id", "position", "step_id", "expected", "status", "similarity", "matched_text", "turn", "review_verdict", "review_comment",
+)
+
+
+def _sqlite_value(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+def _upsert(conn: sqlite3.Connection, record: SessionRecord, reviews: list[Review]) -> None:
+    row, steps = index_rows(record, reviews)
+    conn.execute("DELETE FROM steps WHERE session_id = ?", (record.id,))
+    conn.execute("DELETE FROM sessions WHERE id = ?", (record.id,))
+    conn.execute(
+        f"INSERT INTO sessions ({', '.join(_ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in _ROW_COLUMNS)})",
+        tuple(_sqlite_value(row[c]) for c in _ROW_COLUMNS),
+    )
+    for step in steps:
         conn.execute(
-            "INSERT INTO steps (session_id, position, step_id, expected, status, similarity, matched_text, turn, "
-            "review_verdict, review_comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _printable(
-                record.id, position, step["id"], str(step.get("expected") or ""), step["status"],
-                _num(step.get("similarity")), str(step.get("matched_text") or ""), _int(step.get("turn")),
-                verdict, comment,
-            ),
+            f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) VALUES ({', '.join('?' for _ in _STEP_COLUMNS)})",
+            tuple(step[c] for c in _STEP_COLUMNS),
         )

@@ -173,6 +173,53 @@ def _abandoned(folder: Path) -> bool:
     return True
 
 
+def prepare_save(record: SessionRecord, turn_audio: Sequence[bytes | None]) -> tuple[SessionRecord, bool]:
+    """Check a record and its audio before saving (any backend): fills in each turn's audio file name
+    and sha256 and the id (unless given). Returns the record to store and whether its id was given."""
+    if len(turn_audio) != len(record.turns):
+        raise SessionStoreError(
+            f"会话有 {len(record.turns)} 轮，但提供了 {len(turn_audio)} 段录音。",
+            f"{len(record.turns)} turns but {len(turn_audio)} audio items",
+        )
+    turns = []
+    for turn, audio in zip(record.turns, turn_audio):
+        if audio is None:
+            turns.append(replace(turn, audio_file="", audio_sha256=""))
+            continue
+        if not isinstance(audio, (bytes, bytearray)) or not audio:
+            raise SessionStoreError(f"第 {turn.index} 轮的录音为空，无法保存。", f"turn {turn.index} audio empty")
+        digest = hashlib.sha256(audio).hexdigest()
+        if turn.audio_sha256 and turn.audio_sha256 != digest:
+            raise SessionStoreError(
+                f"第 {turn.index} 轮录音的校验值与记录不符，录音可能被替换。", f"turn {turn.index} sha256 mismatch"
+            )
+        name = f"turn{turn.index:02d}.{sniff_audio_extension(bytes(audio))}"
+        turns.append(replace(turn, audio_file=name, audio_sha256=digest))
+    fixed_id = bool(record.id)
+    record = replace(record, turns=tuple(turns))
+    validate_record(record, require_id=False)
+    if problem := trainee_problem(record.trainee_id, record.trainee_name):  # new records only: old ones still load
+        raise SessionStoreError(problem, f"unprintable trainee id/name {record.trainee_id!r} {record.trainee_name!r}")
+    if not fixed_id:
+        record = replace(record, id=new_session_id(record.trainee_id, record.started_at))
+    return record, fixed_id
+
+
+def check_review(record: SessionRecord, review: Review) -> None:
+    """Refuse a review that does not fit the record (any backend): SessionStoreError in Chinese."""
+    review.validate(record)
+    problem = input_problem(review.reviewer, "复核人") or input_problem(review.comment, "复核意见", multiline=True)
+    for verdict in review.steps.values():
+        problem = problem or input_problem(verdict.comment, "步骤备注", multiline=True)
+    if problem:
+        raise SessionStoreError(problem, f"unprintable text in a review of {record.id}")
+    if record.kind == "exam" and review.overall == "override":
+        raise SessionStoreError(
+            "考试成绩不能在这里改判：请在“考试管理”页面或用 `trainer exam override` 改判，改判会作为新的密封记录保存。",
+            f"override of exam session {record.id} refused: exam overrides are sealed ledger entries",
+        )
+
+
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
@@ -247,32 +294,7 @@ class SessionStore:
         Fills in the id (unless given), the audio file names and sha256 values, and returns the
         record as stored. Either the whole session becomes visible or none of it does.
         """
-        if len(turn_audio) != len(record.turns):
-            raise SessionStoreError(
-                f"会话有 {len(record.turns)} 轮，但提供了 {len(turn_audio)} 段录音。",
-                f"{len(record.turns)} turns but {len(turn_audio)} audio items",
-            )
-        turns = []
-        for turn, audio in zip(record.turns, turn_audio):
-            if audio is None:
-                turns.append(replace(turn, audio_file="", audio_sha256=""))
-                continue
-            if not isinstance(audio, (bytes, bytearray)) or not audio:
-                raise SessionStoreError(f"第 {turn.index} 轮的录音为空，无法保存。", f"turn {turn.index} audio empty")
-            digest = hashlib.sha256(audio).hexdigest()
-            if turn.audio_sha256 and turn.audio_sha256 != digest:
-                raise SessionStoreError(
-                    f"第 {turn.index} 轮录音的校验值与记录不符，录音可能被替换。", f"turn {turn.index} sha256 mismatch"
-                )
-            name = f"turn{turn.index:02d}.{sniff_audio_extension(bytes(audio))}"
-            turns.append(replace(turn, audio_file=name, audio_sha256=digest))
-        fixed_id = bool(record.id)
-        record = replace(record, turns=tuple(turns))
-        validate_record(record, require_id=False)
-        if problem := trainee_problem(record.trainee_id, record.trainee_name):  # new records only: old ones still load
-            raise SessionStoreError(problem, f"unprintable trainee id/name {record.trainee_id!r} {record.trainee_name!r}")
-        if not fixed_id:
-            record = replace(record, id=new_session_id(record.trainee_id, record.started_at))
+        record, fixed_id = prepare_save(record, turn_audio)
         self._ensure_root()
 
         try:
@@ -414,6 +436,38 @@ class SessionStore:
                 problems.append(f"第 {turn.index} 轮录音 {turn.audio_file} 的内容已被改动（校验值不符）")
         return problems
 
+    # --- backend-neutral reads (the PostgreSQL store has the same methods) ------------------------
+    def exists(self, session_id: str) -> bool:
+        """True when a session with this id is stored (and not deleted)."""
+        return self.session_dir(session_id).is_dir()
+
+    def record_bytes(self, session_id: str) -> bytes:
+        """The stored bytes of the record (session.json), as sealed by an exam."""
+        path = self.session_dir(session_id) / RECORD_FILE
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise _oserror(exc, f"读取 {path} ", f"reading {path}") from exc
+
+    def audio_bytes(self, session_id: str, turn: int) -> bytes:
+        """The audio of one turn (1-based) exactly as recorded."""
+        return self.audio_path(session_id, turn).read_bytes()
+
+    def stored_audio_sha256(self, session_id: str, file_name: str) -> str | None:
+        """sha256 of a stored audio file of a session, read in chunks; None when it is missing."""
+        path = self.session_dir(session_id) / file_name
+        if not path.is_file():
+            return None
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def audio_location(self, session_id: str, file_name: str) -> str:
+        """Where an audio file is kept, for people (a path here; the database for PostgreSQL)."""
+        return str(self.session_dir(session_id) / file_name)
+
     # --- index-backed queries -----------------------------------------------------------------
     def _ready_index(self) -> SessionIndex:
         """The index, rebuilt first when it is missing, from an older version, or marked stale;
@@ -511,17 +565,7 @@ class SessionStore:
     def add_review(self, session_id: str, review: Review) -> Path:
         """Store a review as a new file beside the record. The record and earlier reviews are never touched."""
         record = self.load(session_id, check_audio=False)
-        review.validate(record)
-        problem = input_problem(review.reviewer, "复核人") or input_problem(review.comment, "复核意见", multiline=True)
-        for verdict in review.steps.values():
-            problem = problem or input_problem(verdict.comment, "步骤备注", multiline=True)
-        if problem:
-            raise SessionStoreError(problem, f"unprintable text in a review of {session_id}")
-        if record.kind == "exam" and review.overall == "override":
-            raise SessionStoreError(
-                "考试成绩不能在这里改判：请在“考试管理”页面或用 `trainer exam override` 改判，改判会作为新的密封记录保存。",
-                f"override of exam session {session_id} refused: exam overrides are sealed ledger entries",
-            )
+        check_review(record, review)
         folder = self.session_dir(session_id) / REVIEWS_DIR
         data = review.canonical_bytes()
         try:

@@ -9,7 +9,7 @@ import streamlit as st
 from trainer.app import ui, views
 from trainer.app.login import require_user
 from trainer.app.markup import md
-from trainer.sessions import SessionStore
+from trainer.storage.factory import session_store
 
 ui.page_setup("我的记录")
 settings = ui.settings_or_stop()
@@ -17,7 +17,7 @@ who = require_user(settings)
 st.title(":material/show_chart: 我的记录")
 st.caption(f"{md(who.label)} 的练习记录")
 
-store = SessionStore(settings.sessions_dir)
+store = session_store(settings)
 history = ui.guarded(lambda: store.score_history(who.user_id), "读取练习记录")
 if history is None:
     st.stop()

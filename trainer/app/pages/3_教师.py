@@ -7,7 +7,8 @@ from trainer.accounts import STAFF_ROLES, visible_trainees
 from trainer.app import services, ui, views
 from trainer.app.login import accounts, require_user
 from trainer.app.markup import md
-from trainer.sessions import KIND_LABELS, SessionStore
+from trainer.sessions import KIND_LABELS
+from trainer.storage.factory import session_store
 
 ui.page_setup("教师")
 settings = ui.settings_or_stop()
@@ -17,7 +18,7 @@ scope = visible_trainees(user, accounts(settings))  # None: everyone (admin)
 if scope is not None:
     st.caption(f"显示您所在班组/营业厅（{md('、'.join(user.groups)) or '未设置'}）学员的记录。")
 
-store = SessionStore(settings.sessions_dir)
+store = session_store(settings)
 library = ui.guarded(lambda: ui.library(settings), "加载话术库")
 
 with st.expander("筛选", expanded=True):

@@ -11,7 +11,7 @@ from trainer.app.login import require_user
 from trainer.app.markup import md
 from trainer.errors import TrainerError
 from trainer.exam import exam_key, load_papers, plan_exam, start_exam, submit_exam
-from trainer.sessions import SessionStore
+from trainer.storage.factory import session_store
 
 PENDING = "exam_pending"
 
@@ -21,7 +21,7 @@ user = require_user(settings)  # the candidate: never a typed id
 st.title(":material/assignment: 考试")
 status = ui.engine_banner(settings)
 library = ui.library_or_stop(settings)
-store = SessionStore(settings.sessions_dir)
+store = session_store(settings)
 run: exam_flow.ExamRun | None = st.session_state.get(exam_flow.EXAM_RUN)
 if run is not None and run.plan.candidate_id != user.user_id:  # another account logged in on this browser session
     st.session_state.pop(exam_flow.EXAM_RUN, None)

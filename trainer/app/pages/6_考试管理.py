@@ -24,8 +24,7 @@ from trainer.exam import (
     roster,
     verify_all,
 )
-from trainer.exam.seal import Ledger
-from trainer.sessions import SessionStore
+from trainer.storage.factory import ledger_for, session_store
 
 ui.page_setup("考试管理")
 settings = ui.settings_or_stop()
@@ -40,7 +39,7 @@ def in_scope(results: list) -> list:  # type: ignore[type-arg]
     return results if scope is None else [r for r in results if r.candidate_id in scope]
 
 
-store = SessionStore(settings.sessions_dir)
+store = session_store(settings)
 library = ui.guarded(lambda: ui.library(settings), "加载话术库")
 key: bytes | None = None
 try:
@@ -53,7 +52,7 @@ tab_roster, tab_verify, tab_grant = st.tabs(["成绩名单与记录", "封印校
 
 # --------------------------------------------------------------------------- roster
 with tab_roster:
-    every = in_scope(ui.guarded(lambda: roster(store.root), "读取考试记录") or [])
+    every = in_scope(ui.guarded(lambda: roster(store), "读取考试记录") or [])
     paper_titles = {r.paper_id: r.paper_title for r in every} | {p.id: p.title for p in papers.values()}
     with st.expander("筛选", expanded=True):
         cols = st.columns(4)
@@ -65,7 +64,7 @@ with tab_roster:
         passed_label = cols[3].radio("结果", tuple(exam_views.STATE_FILTERS), horizontal=True, key="x-passed")
     since, until = span.since, span.until
     rows = in_scope(ui.guarded(
-        lambda: roster(store.root, paper_id, since, until, candidate.strip() or None,
+        lambda: roster(store, paper_id, since, until, candidate.strip() or None,
                        key=key, state=exam_views.STATE_FILTERS[passed_label]),
         "读取考试记录",
     ) or [])
@@ -81,7 +80,7 @@ with tab_roster:
                 ("考试成绩.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "导出 Excel"),
                 ("考试成绩.csv", "text/csv", "导出 CSV"),
             ):
-                path = ui.guarded(lambda: export_roster(rows, Path(tmp) / name, head=Ledger(store.root).head()), "导出成绩")
+                path = ui.guarded(lambda: export_roster(rows, Path(tmp) / name, head=ledger_for(store).head()), "导出成绩")
                 if path is not None:
                     exports.append((name, path.read_bytes(), mime, label))
         for col, (name, data, mime, label) in zip(cols, exports):
@@ -108,7 +107,7 @@ with tab_roster:
             st.markdown("**各题各维度得分**")
             ui.dataframe(exam_views.breakdown_rows(result))
 
-            report_html = render_report(result, library, head=Ledger(store.root).head())
+            report_html = render_report(result, library, head=ledger_for(store).head())
             st.download_button(
                 "下载成绩单（HTML，可在浏览器中打印为 PDF）", report_html.encode("utf-8"),
                 file_name=f"成绩单-{result.candidate_id}-{result.paper.id}-{result.exam_id}.html", mime="text/html", key="x-report",

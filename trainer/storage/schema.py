@@ -1,0 +1,201 @@
+"""The PostgreSQL schema: one SQLAlchemy MetaData, versioned in `trainer_schema`, created or migrated on open.
+
+Tables:
+- accounts, account_groups, login_attempts, login_sessions: as in the embedded SQLite store
+  (trainer/accounts/store.py);
+- sessions (one row per stored attempt: the canonical record bytes plus the columns the listing
+  and filters need), session_steps (per-step rows for statistics), session_reviews (append-only,
+  one row per review: its canonical bytes), session_audio (per turn: file name, sha256, size) and
+  audio_chunks (the audio bytes in chunks of AUDIO_CHUNK bytes, streamed in and out);
+- exam_ledger (append-only: one row per sealed entry, its canonical bytes) and ledger_anchor
+  (the highest head ever appended, see trainer/exam/anchor.py).
+
+A deleted session keeps its rows, marked `deleted_at` (like the embedded .trash folder).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+    text,
+)
+from sqlalchemy.engine import Engine
+
+from trainer.errors import StorageError
+
+COMPONENT = "trainer"
+SCHEMA_VERSION = 1
+AUDIO_CHUNK = 256 * 1024
+# pg_advisory_xact_lock keys (any two distinct 64-bit numbers of our own).
+SCHEMA_LOCK = 0x7472_0001
+LEDGER_LOCK = 0x7472_0002
+
+metadata = MetaData()
+
+schema_versions = Table(
+    "trainer_schema", metadata,
+    Column("component", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("email", String(254), nullable=False, server_default=""),
+    Column("password_hash", String(255), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("must_change_password", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+account_groups = Table(
+    "account_groups", metadata,
+    Column("user_id", String(64), ForeignKey("accounts.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(80), primary_key=True),
+    Index("account_groups_group", "group_name"),
+)
+
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("login_key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", Double, nullable=False),
+    Column("locked_until", Double, nullable=False, server_default=text("0")),
+)
+
+login_sessions = Table(
+    "login_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("accounts.user_id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("method", String(16), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("last_seen_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(160), primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("trainee_id", Text, nullable=False),
+    Column("trainee_name", Text, nullable=False),
+    Column("scenario_id", Text, nullable=False),
+    Column("scenario_title", Text, nullable=False),
+    Column("phrasebook_version", Text, nullable=False),
+    Column("engine", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("finished_at", Text, nullable=False),
+    Column("turns", Integer, nullable=False),
+    Column("total", Double),
+    Column("passed", Boolean),
+    Column("review_count", Integer, nullable=False, server_default=text("0")),
+    Column("last_reviewer", Text, nullable=False, server_default=""),
+    Column("reviewed_at", Text, nullable=False, server_default=""),
+    Column("review_overall", Text, nullable=False, server_default=""),
+    Column("override_total", Double),
+    Column("override_passed", Boolean),
+    Column("effective_total", Double),
+    Column("effective_passed", Boolean),
+    Column("record", LargeBinary, nullable=False),  # canonical JSON bytes of the SessionRecord
+    Column("deleted_at", Text),  # set when deleted (kept, like the embedded .trash folder)
+    Index("sessions_trainee", "trainee_id", "started_at"),
+    Index("sessions_scenario", "scenario_id", "started_at"),
+    Index("sessions_started", "started_at"),
+)
+
+session_steps = Table(
+    "session_steps", metadata,
+    Column("session_id", String(160), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("step_id", Text, nullable=False),
+    Column("expected", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("similarity", Double),
+    Column("matched_text", Text, nullable=False),
+    Column("turn", Integer),
+    Column("review_verdict", Text, nullable=False, server_default=""),
+    Column("review_comment", Text, nullable=False, server_default=""),
+    Index("session_steps_step", "step_id"),
+)
+
+session_reviews = Table(
+    "session_reviews", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("session_id", String(160), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", Text, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # canonical JSON bytes of the Review
+)
+
+session_audio = Table(
+    "session_audio", metadata,
+    Column("session_id", String(160), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("turn", Integer, primary_key=True),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+)
+
+audio_chunks = Table(
+    "audio_chunks", metadata,
+    Column("session_id", String(160), primary_key=True),
+    Column("turn", Integer, primary_key=True),
+    Column("chunk", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["session_id", "turn"], ["session_audio.session_id", "session_audio.turn"], ondelete="CASCADE"),
+)
+
+exam_ledger = Table(
+    "exam_ledger", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("exam_id", Text, nullable=False, index=True),
+    Column("raw", LargeBinary, nullable=False),  # canonical JSON of the sealed entry (the ledger line)
+)
+
+ledger_anchor = Table(
+    "ledger_anchor", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("seal", String(64), nullable=False),
+)
+
+
+def open_schema(engine: Engine) -> None:
+    """Create the tables (first use) or refuse a database written by a newer version. Serialised
+    across servers with an advisory lock, so two servers starting at once do not race."""
+    with engine.begin() as conn:
+        conn.execute(select(text("pg_advisory_xact_lock(:k)")), {"k": SCHEMA_LOCK})
+        metadata.create_all(conn)
+        version = conn.execute(select(schema_versions.c.version).where(schema_versions.c.component == COMPONENT)).scalar()
+        if version is None:
+            conn.execute(schema_versions.insert().values(component=COMPONENT, version=SCHEMA_VERSION))
+        elif version > SCHEMA_VERSION:
+            raise StorageError(
+                f"数据库来自更新的版本（结构版本 {version}），本程序只认识到版本 {SCHEMA_VERSION}。请升级本程序。",
+                f"database schema {version} newer than {SCHEMA_VERSION}",
+            )
+        _migrate(conn, version or SCHEMA_VERSION)
+
+
+def _migrate(conn: Connection, version: int) -> None:
+    """MIGRATIONS go here when SCHEMA_VERSION grows (version -> version + 1, then record it)."""
+    if version != SCHEMA_VERSION:  # pragma: no cover - no migration exists yet
+        conn.execute(schema_versions.update().where(schema_versions.c.component == COMPONENT).values(version=SCHEMA_VERSION))
