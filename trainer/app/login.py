@@ -28,7 +28,7 @@ from trainer.accounts import (
     AccountError,
     LoginPolicy,
     LoginRefused,
-    SqliteAccountStore,
+    AccountStore,
     account_for_claims,
     authenticate,
     change_password,
@@ -49,7 +49,7 @@ AUTH_NOTICE = "auth_notice"  # session_state: a message for the login page (logg
 COOKIE = "trainer_login"
 
 
-def accounts(settings: Settings) -> SqliteAccountStore:
+def accounts(settings: Settings) -> AccountStore:
     return open_accounts(settings)
 
 
@@ -83,7 +83,7 @@ def _oidc_claims() -> Mapping[str, Any] | None:
     return info if info.get("is_logged_in") else {}
 
 
-def current_user(settings: Settings, store: SqliteAccountStore, policy: LoginPolicy) -> Account | None:
+def current_user(settings: Settings, store: AccountStore, policy: LoginPolicy) -> Account | None:
     """The logged-in account of this browser session (resumed from the cookie after a reload)."""
     token = st.session_state.get(AUTH_TOKEN)
     if token:
@@ -159,7 +159,7 @@ def require_user(settings: Settings, roles: tuple[str, ...] | None = None) -> Ac
     return account
 
 
-def login_page(settings: Settings, store: SqliteAccountStore, policy: LoginPolicy) -> None:
+def login_page(settings: Settings, store: AccountStore, policy: LoginPolicy) -> None:
     st.title(":material/record_voice_over: 文明服务用语训练")
     st.subheader("登录")
     notice = st.session_state.pop(AUTH_NOTICE, "")
@@ -197,14 +197,14 @@ def login_page(settings: Settings, store: SqliteAccountStore, policy: LoginPolic
             st.login()
 
 
-def sidebar(account: Account, store: SqliteAccountStore) -> None:
+def sidebar(account: Account, store: AccountStore) -> None:
     with st.sidebar:
         st.caption(f"当前用户：{md(account.label)} · {account.role_label}")
         if st.button("退出登录", key="logout", icon=":material/logout:"):
             logout(store)
 
 
-def logout(store: SqliteAccountStore) -> None:
+def logout(store: AccountStore) -> None:
     """End the login session server-side, clear the cookie, and show the login page."""
     token = st.session_state.get(AUTH_TOKEN, "")
     method = st.session_state.get(AUTH_METHOD)
@@ -220,7 +220,7 @@ def logout(store: SqliteAccountStore) -> None:
     st.rerun()
 
 
-def password_form(store: SqliteAccountStore, account: Account, key: str = "pw") -> None:
+def password_form(store: AccountStore, account: Account, key: str = "pw") -> None:
     with st.form(key):
         st.markdown("**修改密码**")
         old = st.text_input("原密码", type="password", key=f"{key}-old")

@@ -150,6 +150,10 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
     if args.tls_dir is not None and not args.https:
         raise TrainerError("--tls-dir 要和 --https 一起使用。", "--tls-dir without --https")
     tls = https_status(args, settings) if args.https else None  # before the model check: fail fast
+    from trainer.storage.factory import session_store, storage_label
+
+    session_store(settings)  # PostgreSQL: connect and create the tables now, so a wrong address fails here
+    print(f"数据存储：{storage_label(settings)}", file=sys.stderr)
     clean_leftovers(settings)
     warning = check_model(settings, fetch_allowed=not args.no_fetch)
     if warning:

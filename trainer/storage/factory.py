@@ -31,6 +31,15 @@ def uses_database(settings: Any) -> bool:
     return getattr(settings, "storage", "embedded") == "postgres"
 
 
+def storage_label(settings: Any) -> str:
+    """Where the data lives, for people (the database password hidden)."""
+    if not uses_database(settings):
+        return f"本机文件夹 {settings.sessions_dir}（会话、录音、账号与考试账本）"
+    from trainer.storage.engine import safe_url
+
+    return f"PostgreSQL 数据库 {safe_url(settings.database_url)}（会话、录音、账号与考试账本；草稿仍在 {settings.sessions_dir}）"
+
+
 def session_store(settings: Any) -> "AnySessionStore":
     """The session store the settings choose."""
     if not uses_database(settings):
