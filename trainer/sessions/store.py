@@ -468,6 +468,19 @@ class SessionStore:
         """Where an audio file is kept, for people (a path here; the database for PostgreSQL)."""
         return str(self.session_dir(session_id) / file_name)
 
+    def session_ids(self) -> list[str]:
+        """The ids of every session folder in place (corrupt or not; `load` tells), oldest folder first."""
+        if not self.root.is_dir():
+            return []
+        ids = []
+        for folder in self._session_folders():
+            try:
+                if self.session_dir(folder.name) == folder:
+                    ids.append(folder.name)
+            except SessionStoreError:
+                continue
+        return ids
+
     # --- index-backed queries -----------------------------------------------------------------
     def _ready_index(self) -> SessionIndex:
         """The index, rebuilt first when it is missing, from an older version, or marked stale;

@@ -114,3 +114,42 @@ class PostgresLedger:
     def repair(self, key: bytes) -> Repair:
         """Nothing to repair: every append is one transaction, so no entry is ever half written."""
         return Repair("none")
+
+    def import_lines(self, lines: list[bytes], anchor: LedgerHead | None) -> int:
+        """Copy the entries of a ledger file as they are (`trainer storage migrate`): the rows already
+        here must be the same lines, in order; the rest are appended unchanged, and the anchored head
+        raised to `anchor` (or the last line). Returns the number of rows added."""
+
+        def write(conn: Connection) -> int:
+            conn.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK)))
+            present = [bytes(row[0]) for row in conn.execute(select(exam_ledger.c.raw).order_by(exam_ledger.c.seq))]
+            if present != lines[: len(present)]:
+                raise ExamError(
+                    "数据库中的考试账本与本机账本文件不一致（不是它的前一部分），不能合并。请换一个空数据库，或先核对两边的账本。",
+                    "database ledger is not a prefix of the ledger file",
+                )
+            added = 0
+            for raw in lines[len(present):]:
+                entry = parse_line(0, raw).entry
+                assert entry is not None  # the caller refuses unreadable lines
+                conn.execute(insert(exam_ledger).values(seq=entry["seq"], kind=entry["kind"], exam_id=entry["exam_id"], raw=raw))
+                added += 1
+            heads = [h for h in (anchor, _head_of(lines)) if h is not None]
+            if heads:
+                head = max(heads, key=lambda h: h.seq)
+                upsert = pg_insert(ledger_anchor).values(name=ANCHOR_NAME, seq=head.seq, seal=head.seal)
+                conn.execute(upsert.on_conflict_do_update(
+                    index_elements=[ledger_anchor.c.name],
+                    set_={"seq": upsert.excluded.seq, "seal": upsert.excluded.seal},
+                    where=ledger_anchor.c.seq < upsert.excluded.seq,
+                ))
+            return added
+
+        return int(self._run(write, write=True))
+
+
+def _head_of(lines: list[bytes]) -> LedgerHead | None:
+    if not lines:
+        return None
+    entry = parse_line(0, lines[-1]).entry
+    return LedgerHead(int(entry["seq"]), str(entry["seal"])) if entry else None

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, false, func, insert, or_, select, true, update
@@ -130,6 +131,38 @@ class PostgresSessionStore:
                     session_id=record.id, turn=turn.index, chunk=number, data=bytes(data[start:start + AUDIO_CHUNK]),
                 ))
         return True
+
+    def import_session(self, record_bytes: bytes, record: SessionRecord, audio: dict[int, Path], reviews: Sequence[Review]) -> None:
+        """Copy a session from the embedded store as it is (`trainer storage migrate`): the record's
+        bytes unchanged (exam seals cover them), each turn's audio file read and written in chunks,
+        the reviews as rows. One transaction; SessionStoreError when the id exists."""
+
+        def write(conn: Connection) -> None:
+            row, steps = index_rows(record, list(reviews))
+            added = conn.execute(
+                pg_insert(sessions).values(**row, record=record_bytes).on_conflict_do_nothing().returning(sessions.c.id)
+            ).first()
+            if added is None:
+                raise SessionStoreError(f"数据库中已有会话 {record.id}。", f"session {record.id} exists")
+            if steps:
+                conn.execute(insert(session_steps), steps)
+            for turn in record.turns:
+                if not turn.audio_file:
+                    continue
+                size = 0
+                with open(audio[turn.index], "rb") as fh:
+                    conn.execute(insert(session_audio).values(
+                        session_id=record.id, turn=turn.index, file_name=turn.audio_file, sha256=turn.audio_sha256, size=0,
+                    ))
+                    for number, block in enumerate(iter(lambda: fh.read(AUDIO_CHUNK), b"")):
+                        conn.execute(insert(audio_chunks).values(session_id=record.id, turn=turn.index, chunk=number, data=block))
+                        size += len(block)
+                conn.execute(update(session_audio).where(session_audio.c.session_id == record.id, session_audio.c.turn == turn.index)
+                             .values(size=size))
+            for review in reviews:
+                conn.execute(insert(session_reviews).values(session_id=record.id, created_at=review.created_at, data=review.canonical_bytes()))
+
+        self._run(write, write=True)
 
     # --- read --------------------------------------------------------------------------------
     def exists(self, session_id: str) -> bool:
