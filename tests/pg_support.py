@@ -31,8 +31,9 @@ def pg_bin() -> Path | None:
 class Cluster:
     """A PostgreSQL cluster in a temporary folder; `url(db)` addresses a database on it."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, durable: bool = False) -> None:
         self.bindir = bindir
+        self.durable = durable  # False: fsync off (tests); True: PostgreSQL's defaults (benchmarks)
         self.folder = Path(tempfile.mkdtemp(prefix="trainer-pg-"))
         self.data = self.folder / "data"
         self.socket = self.folder / "sock"
@@ -51,7 +52,9 @@ class Cluster:
             shutil.chown(self.folder, "postgres")
             shutil.chown(self.socket, "postgres")
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8", "--no-locale")
-        options = f"-k {self.socket} -c listen_addresses='' -p {self.port} -c fsync=off -c max_connections=200"
+        options = f"-k {self.socket} -c listen_addresses='' -p {self.port} -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
         return self
 

@@ -420,3 +420,50 @@ def test_a_check_that_refuses_writes_nothing(settings) -> None:
     assert [e["exam_id"] for e in ledger.entries()] == ["g1"]
     assert ledger.head().seq == 1 and ledger.read_anchor().seq == 1
     assert compute_seal(ledger.entries()[0], key) == ledger.entries()[0]["seal"]
+
+
+# --- the centre's phrasebook overlay ---------------------------------------------------------------
+
+
+def test_overlay_proposals_and_decisions_on_both_backends(settings) -> None:
+    from trainer.phrasebook.loader import library_cache_key, library_from_settings
+    from trainer.phrasebook.overlay import OverlayError
+    from trainer.sessions.proposals import ReviewCandidate
+    from trainer.storage.factory import overlay_for
+
+    library = library_from_settings(settings)
+    scenario = library.scenarios["payment"]
+    step = scenario.steps[0]
+    text = "同志您好这边请坐下慢慢说"
+    candidate = ReviewCandidate("payment", step.id, "20261123T063015Z-E1024-a1b2c3", 1, "missed", text, "王老师", "说了")
+    outcome = overlay_for(settings).propose(candidate, library)
+    assert outcome.created and outcome.proposal is not None
+    again = overlay_for(settings).propose(candidate, library)  # another server: the same proposal, not a second one
+    assert not again.created and again.proposal == outcome.proposal
+    before = library_cache_key(settings)
+
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def decide(name: str) -> None:
+        overlay = overlay_for(settings)
+        barrier.wait()
+        try:
+            overlay.approve(outcome.proposal.id, name, library=library)
+            results.append("approved")
+        except OverlayError as exc:
+            results.append("refused" if "不能再采用" in exc.user_message else exc.user_message)
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in ("李老师", "赵老师")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["approved", "refused"]
+    state = overlay_for(settings).read()
+    assert [p.status for p in state.proposals] == ["approved"] and state.problems == ()
+    assert library_cache_key(settings) != before
+    merged = library_from_settings(settings).scenarios["payment"].steps[0]
+    assert text in merged.variants
+    overlay_for(settings).reject(outcome.proposal.id, "李老师", note="撤销")
+    assert text not in library_from_settings(settings).scenarios["payment"].steps[0].variants

@@ -22,6 +22,9 @@ from trainer.exam.verify import verify_all
 from trainer.sessions import Review
 from trainer.sessions.store import SessionStore
 from trainer.storage.factory import ledger_for, session_store
+from trainer.phrasebook.overlay import Overlay
+from trainer.sessions.proposals import ReviewCandidate
+from trainer.storage.factory import overlay_for
 from trainer.storage.migrate import migrate
 
 pytestmark = pytest.mark.postgres
@@ -53,6 +56,11 @@ def centre(tmp_path: Path):
     accounts = open_accounts(settings)
     create_account(accounts, new_account("E100", "张三", "trainee", "一班"), "pass-word-2026")
     create_account(accounts, new_account("T1", "王老师", "instructor", "一班"), "pass-word-2026")
+    overlay = Overlay(settings.overlay_dir)
+    for n, text in enumerate(("这边请坐慢慢说", "麻烦您稍等一下")):
+        outcome = overlay.propose(ReviewCandidate("payment", "greet", saved[n].id, 1, "missed", text, "王老师", "说了"))
+        assert outcome.created
+    overlay.approve(outcome.proposal.id, "李老师")
     return settings
 
 
@@ -91,10 +99,13 @@ def test_migrate_copies_everything_and_verifies(centre, pg_url: str) -> None:
     accounts = open_accounts(pg)
     assert sorted(a.user_id for a in accounts.accounts()) == ["E100", "T1"]
     assert accounts.password_hash("T1") == open_accounts(centre).password_hash("T1")
+    assert overlay_for(pg).read().proposals == Overlay(centre.overlay_dir).read().proposals
+    assert [p.status for p in overlay_for(pg).read().proposals] == ["pending", "approved"]
 
     again = _cli(centre, pg_url)  # safe to re-run: nothing new, still verified
     assert again.returncode == 0, again.stdout + again.stderr
     assert "新复制 0 个" in again.stdout and "已在数据库中 7 个" in again.stdout
+    assert "本中心新增说法建议：新复制 0 条，已在数据库中 2 条" in again.stdout
     assert len(target.list()) == 7
 
 

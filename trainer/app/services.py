@@ -23,7 +23,7 @@ from trainer.errors import TrainerError
 from trainer.fair_pool import FairPool, Ticket
 from trainer.phrasebook.model import Library, Scenario
 from trainer.sessions import SessionFilter, SessionRecord, SessionStore, turn_records, utc_now
-from trainer.storage.factory import session_store
+from trainer.storage.factory import overlay_for, session_store
 from trainer.sessions.export import export_sessions
 from trainer.app.state import PracticeRun, TurnAttempt
 
@@ -464,9 +464,7 @@ class ProposalNote:
 
 
 def _overlay(settings: Settings):  # type: ignore[no-untyped-def]
-    from trainer.phrasebook.overlay import Overlay
-
-    return Overlay(settings.overlay_dir)
+    return overlay_for(settings)
 
 
 def propose_from_session(settings: Settings, store: SessionStore, record: SessionRecord, library: Library | None) -> list[ProposalNote]:

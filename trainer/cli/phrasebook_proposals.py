@@ -18,8 +18,8 @@ from trainer.cli.phrasebook import warn_problems
 from trainer.config import Settings
 from trainer.phrasebook.loader import library_from_settings
 from trainer.phrasebook.model import Library
-from trainer.phrasebook.overlay import MACHINE_STATUS_LABELS, Overlay, keyword_gaps
-from trainer.storage.factory import session_store
+from trainer.phrasebook.overlay import MACHINE_STATUS_LABELS, keyword_gaps
+from trainer.storage.factory import overlay_for, session_store
 from trainer.sessions.proposals import store_candidates
 
 
@@ -66,7 +66,7 @@ def _step_title(library: Library, scenario_id: str, step_id: str) -> str:
 def _proposals(args: argparse.Namespace, settings: Settings) -> int:
     library = library_from_settings(settings)
     warn_problems(library)
-    overlay = Overlay(settings.overlay_dir)
+    overlay = overlay_for(settings)
     known = {(p.session_id, p.step_id) for p in overlay.read().proposals}
     candidates, skipped = store_candidates(session_store(settings), lambda sid, step: (sid, step) in known)
     outcomes = overlay.propose_all(candidates, library)
@@ -122,7 +122,7 @@ def _proposals(args: argparse.Namespace, settings: Settings) -> int:
 
 def _approve(args: argparse.Namespace, settings: Settings) -> int:
     library = library_from_settings(settings)
-    proposal = Overlay(settings.overlay_dir).approve(args.id, _decider(args), text=args.text, library=library)
+    proposal = overlay_for(settings).approve(args.id, _decider(args), text=args.text, library=library)
     print(f"已采用建议 {proposal.id}：“{proposal.phrasing}”现在是 {_step_title(library, proposal.scenario_id, proposal.step_id)} 的本中心新增说法。")
     scenario = library.scenarios.get(proposal.scenario_id)
     step = next((s for s in scenario.steps if s.id == proposal.step_id), None) if scenario else None
@@ -133,8 +133,8 @@ def _approve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reject(args: argparse.Namespace, settings: Settings) -> int:
-    before = Overlay(settings.overlay_dir).get(args.id)
-    proposal = Overlay(settings.overlay_dir).reject(args.id, _decider(args), note=args.note)
+    before = overlay_for(settings).get(args.id)
+    proposal = overlay_for(settings).reject(args.id, _decider(args), note=args.note)
     done = "已撤销采用" if before.status == "approved" else "已不采用"
     print(f"{done}建议 {proposal.id}（“{proposal.text}”）。")
     return 0

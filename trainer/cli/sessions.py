@@ -23,7 +23,7 @@ from trainer.text.normalize import to_simplified
 from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter
 from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
 from trainer.sessions.store import TEMP_MAX_AGE, SessionStore
-from trainer.storage.factory import session_store
+from trainer.storage.factory import session_store, storage_label
 
 if TYPE_CHECKING:
     from trainer.storage.pg_sessions import PostgresSessionStore
@@ -143,7 +143,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     console = _console()
     if not rows:
-        console.print(f"没有符合条件的会话（会话目录：{settings.sessions_dir}）。")
+        console.print(f"没有符合条件的会话（数据存储：{storage_label(settings)}）。")
         return 0
     table = Table(show_edge=False)
     table.add_column("会话编号", no_wrap=True)

@@ -20,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     show.set_defaults(func=run_show)
     migrate = sub.add_parser(
         "migrate",
-        help="把会话、录音、复核、考试账本和账号复制到 PostgreSQL，并逐项核对",
-        description="把会话文件夹（配置项 sessions_dir）中的会话、录音、复核意见、考试账本和账号原样复制到 --to 指定的"
+        help="把会话、录音、复核、考试账本、账号和本中心新增说法复制到 PostgreSQL，并逐项核对",
+        description="把会话文件夹（配置项 sessions_dir）中的会话、录音、复核意见、考试账本、账号和本中心新增说法建议原样复制到 --to 指定的"
         "PostgreSQL 数据库，然后核对会话数、每个记录和录音的 sha256、账本每一行与哈希链（有考试密钥时再核对封印）。"
         "本机数据只读不改；可以重复运行：已复制且相同的跳过，不同的报告出来、不覆盖。",
     )
@@ -49,6 +49,7 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(f"考试账本：新复制 {report.ledger_copied} 条，已在数据库中 {report.ledger_present} 条。")
     print(f"账号：新复制 {report.accounts_copied} 个，已在数据库中 {report.accounts_present} 个（登录状态不复制，需重新登录）。")
+    print(f"本中心新增说法建议：新复制 {report.proposals_copied} 条，已在数据库中 {report.proposals_present} 条。")
     for check in report.checks:
         print(f"  ✓ {check}")
     for skipped in report.skipped:

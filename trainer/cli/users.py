@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = subparsers.add_parser(
         "users",
         help="账号与权限（导入花名册、添加、停用、重置密码、解锁）",
-        description="管理网页的登录账号。账号保存在会话文件夹的 index.sqlite3 中。角色：学员只看自己的记录；"
+        description="管理网页的登录账号。账号保存在会话文件夹的 index.sqlite3 中（storage = postgres 时保存在数据库中）。角色：学员只看自己的记录；"
         "教师看本班组/营业厅学员的记录；管理员看全部并管理账号。",
     )
     commands = parser.add_subparsers(dest="users_command", metavar="COMMAND", required=True)

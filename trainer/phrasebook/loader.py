@@ -47,7 +47,10 @@ def load_library(dirs: Sequence[Path], placeholders: Mapping[str, str]) -> Libra
 def library_from_settings(settings: Settings) -> Library:
     """The shipped phrasebooks plus the configured extra folders, with the configured placeholders,
     plus the phrasings approved in the centre's overlay (`settings.overlay_dir`)."""
-    return apply_overlay(load_library(settings.all_phrasebook_dirs, settings.placeholders), settings.overlay_dir)
+    from trainer.storage.factory import overlay_for  # the storage layer sits above the phrasebook
+
+    overlay = overlay_for(settings)
+    return merge_approved(load_library(settings.all_phrasebook_dirs, settings.placeholders), overlay.read(), overlay.root)
 
 
 def apply_overlay(library: Library, overlay_dir: Path | None) -> Library:
@@ -69,7 +72,9 @@ def library_cache_key(settings: Settings) -> tuple:
         except OSError:
             continue
         stamp.append((str(file), info.st_mtime_ns, info.st_size))
-    overlay = Overlay(settings.overlay_dir).stamp()
+    from trainer.storage.factory import overlay_for
+
+    overlay = overlay_for(settings).stamp()
     return (
         tuple(str(d) for d in settings.all_phrasebook_dirs),
         tuple(sorted(settings.placeholders.items())),

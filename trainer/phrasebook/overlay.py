@@ -247,6 +247,14 @@ def _problem(path: Path, reason: str) -> PhrasebookProblem:
     return PhrasebookProblem(path, 0, "", f"本中心新增说法文件有误：{reason}。已跳过该文件；请从备份恢复或删除它")
 
 
+def check_proposal_id(proposal_id: str) -> str:
+    """The id, lower-cased; OverlayError (Chinese) when it is not one."""
+    proposal_id = str(proposal_id).strip().lower()
+    if not _ID_RE.match(proposal_id):
+        raise OverlayError(f"建议编号“{proposal_id}”格式不正确。请用 `trainer phrasebook proposals` 查看编号。", f"bad proposal id {proposal_id!r}")
+    return proposal_id
+
+
 def _parse(path: Path, size: int | None = None) -> Proposal:
     """Read one proposal file. FileNotFoundError when it is gone; ValueError (Chinese) when it is unusable."""
     try:
@@ -259,6 +267,16 @@ def _parse(path: Path, size: int | None = None) -> Proposal:
         raise
     except OSError as exc:
         raise ValueError(f"无法读取（{exc.strerror or exc}）") from exc
+    proposal = parse_proposal(data)
+    if path.stem != proposal.id:
+        raise ValueError(f"文件名与其中的编号“{proposal.id}”不符")
+    return proposal
+
+
+def parse_proposal(data: bytes) -> Proposal:
+    """A proposal from its stored bytes (any backend); ValueError (Chinese) when they are unusable."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"文件过大（{len(data) // 1024} KB）")
     try:
         proposal = Proposal.from_dict(json.loads(data.decode("utf-8")))
     except UnicodeDecodeError:
@@ -269,8 +287,6 @@ def _parse(path: Path, size: int | None = None) -> Proposal:
         raise ValueError("嵌套层数过多，不是本软件写出的文件") from None
     except TypeError as exc:
         raise ValueError(f"字段有误（{exc}）") from None
-    if path.stem != proposal.id:
-        raise ValueError(f"文件名与其中的编号“{proposal.id}”不符")
     return proposal
 
 
@@ -324,9 +340,7 @@ class Overlay:
         return OverlayState(tuple(proposals), tuple(problems), tuple(stamp))
 
     def get(self, proposal_id: str) -> Proposal:
-        proposal_id = str(proposal_id).strip().lower()
-        if not _ID_RE.match(proposal_id):
-            raise OverlayError(f"建议编号“{proposal_id}”格式不正确。请用 `trainer phrasebook proposals` 查看编号。", f"bad proposal id {proposal_id!r}")
+        proposal_id = check_proposal_id(proposal_id)
         path = self.path(proposal_id)
         try:
             proposal = _parse(path)

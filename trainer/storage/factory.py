@@ -2,6 +2,7 @@
 
     store = session_store(settings)      # SessionStore (folders + SQLite) or PostgresSessionStore
     ledger = ledger_for(store)           # the exam ledger kept with that store
+    overlay = overlay_for(settings)      # the centre's phrasing proposals: a folder or a table
     accounts = account_store(settings)   # SqliteAccountStore or PostgresAccountStore (not migrated for the first admin:
                                          # `trainer.accounts.manage.open_accounts` does that)
 
@@ -20,6 +21,7 @@ from trainer.sessions.store import INDEX_FILE, SessionStore
 if TYPE_CHECKING:
     from trainer.accounts.store import AccountStore
     from trainer.exam.seal import Ledger
+    from trainer.phrasebook.overlay import Overlay
     from trainer.storage.pg_ledger import PostgresLedger
     from trainer.storage.pg_sessions import PostgresSessionStore
 
@@ -34,10 +36,10 @@ def uses_database(settings: Any) -> bool:
 def storage_label(settings: Any) -> str:
     """Where the data lives, for people (the database password hidden)."""
     if not uses_database(settings):
-        return f"本机文件夹 {settings.sessions_dir}（会话、录音、账号与考试账本）"
+        return f"本机文件夹 {settings.sessions_dir}"
     from trainer.storage.engine import safe_url
 
-    return f"PostgreSQL 数据库 {safe_url(settings.database_url)}（会话、录音、账号与考试账本；草稿仍在 {settings.sessions_dir}）"
+    return f"PostgreSQL 数据库 {safe_url(settings.database_url)}"
 
 
 def session_store(settings: Any) -> "AnySessionStore":
@@ -61,6 +63,18 @@ def ledger_for(store: "AnySessionStore | Path") -> "AnyLedger":
     from trainer.storage.pg_ledger import PostgresLedger
 
     return PostgresLedger(store.engine, store.url)
+
+
+def overlay_for(settings: Any) -> "Overlay":
+    """The centre's phrasebook overlay (proposals and approved phrasings) the settings choose."""
+    from trainer.phrasebook.overlay import Overlay
+
+    if not uses_database(settings):
+        return Overlay(settings.overlay_dir)
+    from trainer.storage.engine import engine_for
+    from trainer.storage.pg_overlay import PostgresOverlay
+
+    return PostgresOverlay(engine_for(settings.database_url), settings.database_url)
 
 
 def account_store(settings: Any) -> "AccountStore":

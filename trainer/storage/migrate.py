@@ -1,9 +1,9 @@
 """`trainer storage migrate --to postgresql://…`: copy the embedded store into PostgreSQL and check the copy.
 
 What is copied, unchanged: every session (its record bytes, each turn's audio, its reviews), the
-exam ledger (each line's bytes, so every seal and the chain stay valid; the anchored head too) and
-the accounts (with their password hashes and groups; login sessions and failed-login counts are
-not copied: people log in again). The embedded store is only read.
+exam ledger (each line's bytes, so every seal and the chain stay valid; the anchored head too), the
+accounts (with their password hashes and groups; login sessions and failed-login counts are not
+copied: people log in again) and the centre's phrasing proposals (the phrasebook overlay). The embedded store is only read.
 
 Re-running is safe: what the database already holds identically is skipped, anything that differs
 is reported and never overwritten. Before reporting success the copy is checked: the count of
@@ -42,6 +42,8 @@ class MigrationReport:
     ledger_present: int = 0
     accounts_copied: int = 0
     accounts_present: int = 0
+    proposals_copied: int = 0  # the centre's phrasing proposals (phrasebook overlay)
+    proposals_present: int = 0
     skipped: list[str] = field(default_factory=list)  # corrupt sessions left out (Chinese reasons)
     problems: list[str] = field(default_factory=list)  # the copy is not complete or not identical
     checks: list[str] = field(default_factory=list)  # what was verified (Chinese)
@@ -66,6 +68,7 @@ def migrate(settings: Any, url: str) -> MigrationReport:
     readable = _copy_sessions(source, target, report)
     ledger_copied = _copy_ledger(source, target, report)
     _copy_accounts(source, target_settings, report)
+    _copy_overlay(settings, target_settings, report)
     _check(source, target, settings, readable, ledger_copied, report)
     return report
 
@@ -143,6 +146,25 @@ def _copy_accounts(source: SessionStore, target_settings: Any, report: Migration
             report.accounts_present += 1
         else:
             report.problems.append(f"数据库中已有账号 {account.user_id}，但密码与本机不同：未覆盖，请人工核对。")
+
+
+def _copy_overlay(settings: Any, target_settings: Any, report: MigrationReport) -> None:
+    """The centre's phrasing proposals (approved, pending and rejected), each as it is."""
+    from trainer.phrasebook.overlay import Overlay
+    from trainer.storage.factory import overlay_for
+
+    state = Overlay(settings.overlay_dir).read()
+    for problem in state.problems:
+        report.skipped.append(f"{problem.path}：{problem.message}")
+    target = overlay_for(target_settings)
+    for proposal in state.proposals:
+        existing = target._existing(proposal.id)
+        if existing is None and target._create(proposal):
+            report.proposals_copied += 1
+        elif target.get(proposal.id) == proposal:
+            report.proposals_present += 1
+        else:
+            report.problems.append(f"数据库中已有说法建议 {proposal.id}，但内容与本机不同：未覆盖，请人工核对。")
 
 
 def _check(

@@ -8,7 +8,8 @@ Tables:
   one row per review: its canonical bytes), session_audio (per turn: file name, sha256, size) and
   audio_chunks (the audio bytes in chunks of AUDIO_CHUNK bytes, streamed in and out);
 - exam_ledger (append-only: one row per sealed entry, its canonical bytes) and ledger_anchor
-  (the highest head ever appended, see trainer/exam/anchor.py).
+  (the highest head ever appended, see trainer/exam/anchor.py);
+- phrasebook_proposals (the centre's phrasing proposals and decisions, trainer/phrasebook/overlay.py).
 
 A deleted session keeps its rows, marked `deleted_at` (like the embedded .trash folder).
 """
@@ -43,6 +44,7 @@ AUDIO_CHUNK = 256 * 1024
 # pg_advisory_xact_lock keys (any two distinct 64-bit numbers of our own).
 SCHEMA_LOCK = 0x7472_0001
 LEDGER_LOCK = 0x7472_0002
+OVERLAY_LOCK = 0x7472_0003
 
 metadata = MetaData()
 
@@ -168,6 +170,13 @@ exam_ledger = Table(
     Column("kind", String(16), nullable=False),
     Column("exam_id", Text, nullable=False, index=True),
     Column("raw", LargeBinary, nullable=False),  # canonical JSON of the sealed entry (the ledger line)
+)
+
+phrasebook_proposals = Table(
+    "phrasebook_proposals", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("data", LargeBinary, nullable=False),  # canonical JSON bytes of the Proposal
+    Column("revision", BigInteger, nullable=False, server_default=text("1")),  # raised by every decision
 )
 
 ledger_anchor = Table(
