@@ -5,7 +5,7 @@
 (<sessions>/index.sqlite3), so a training room needs no database server. The SQL is kept
 portable (no INSERT OR REPLACE, no JSON columns, times as DOUBLE PRECISION seconds since
 1970, ISO text for created/updated) so that a PostgreSQL backend can implement the same
-interface with the same statements. The schema is versioned in its own table
+interface (it does: trainer/storage/pg_accounts.py). The schema is versioned in its own table
 (`account_schema`) and migrated when the store is opened.
 """
 

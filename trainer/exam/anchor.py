@@ -5,7 +5,8 @@ entries off the end leaves a shorter chain that is still valid (removing a final
 reverts a verdict). So the head, the number and seal of the last entry, is written down elsewhere:
 
 - in the session index database (`index.sqlite3`, table `meta`, key `ledger_head`), raised after
-  every append and never lowered;
+  every append and never lowered (with PostgreSQL storage: table `ledger_anchor`, raised in the
+  append's own transaction, see trainer/storage/pg_ledger.py);
 - on every printed report and exported roster (账本末尾：第 N 号记录，指纹 XXXX-XXXX-XXXX-XXXX);
 - by a person: `trainer exam verify --head N` or `--head XXXX-XXXX-XXXX-XXXX`.
 
