@@ -72,7 +72,7 @@ class Server:
     """Creates and drops test databases on a cluster (ours or one CI provides)."""
 
     def __init__(self, admin_url: str) -> None:
-        self.admin_url = admin_url
+        self.admin_url = admin_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
     def _admin(self, sql: str) -> None:
         import psycopg
