@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from trainer.app.views import AdviceView, advice_view
 from trainer.scoring.display import round_score, score_text
 from trainer.exam.paper import DIMENSIONS, Paper
 from trainer.exam.records import ExamResult, Override, RosterRow, state_label
@@ -204,6 +205,7 @@ class CandidateResult:
     override: str  # "" when not overridden
     state: str = "pass"  # "pass" | "fail" | "review" (待复核: no pass/fail shown)
     review_message: str = ""  # what 待复核 means for the candidate ("" otherwise)
+    advice: list[tuple[str, AdviceView]] = field(default_factory=list)  # (question title, its advice by turn)
 
     @property
     def pending_review(self) -> bool:
@@ -261,6 +263,11 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
         override=override_text,
         state=state,
         review_message=str(view.get("review_message", "")) if pending else "",
+        advice=[
+            (f"第 {q.get('index')} 题 · {q.get('title', '')}", advice)
+            for q in questions
+            if not (advice := advice_view(q, transcripts=False)).empty
+        ],
     )
 
 
