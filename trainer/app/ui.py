@@ -354,8 +354,8 @@ def final_panel(result: FinalResult, turn_extra: Callable[[int], None] | None = 
         static_table([{row["维度"]: row["得分"] for row in result.dimensions}])
         if result.scaling_note:
             st.caption(result.scaling_note)
-    st.markdown("**步骤完成情况**")
-    static_table(result.checklist)
+    with st.expander(f"步骤完成情况（{result.steps_summary}）"):  # each missed step is also in the advice below
+        static_table(result.checklist)
     if result.decision == "review" and result.unsure:
         st.info("结果待复核：是否通过取决于下面标为“可能没听清”的步骤，将由教师听录音后决定。", icon=":material/rate_review:")
     advice_list(result.advice, turn_extra)
@@ -370,15 +370,16 @@ def advice_list(view: AdviceView, turn_extra: Callable[[int], None] | None = Non
         if any(turn.html for turn in view.turns):
             legend()
     for turn in view.turns:
+        head = f"**第 {turn.index} 轮**" + (f" · 客户：{md(turn.customer)}" if turn.customer else "")
+        said = f'学员：<span style="line-height:1.8">{turn.html}</span>' if turn.html else ""
+        advice = advice_markdown(turn.items)
+        if turn_extra is None:  # one block per turn: the page stays short
+            st.markdown("  \n".join(x for x in (head, said) if x) + (f"\n\n{advice}" if advice else ""), unsafe_allow_html=True)
+            continue
         with st.container(border=True):
-            customer = f" · 客户：{md(turn.customer)}" if turn.customer else ""
-            st.markdown(f"**第 {turn.index} 轮**{customer}")
-            if turn_extra is not None:
-                turn_extra(turn.index)
-            if turn.html:
-                st.markdown(f'<div style="line-height:1.8">学员：{turn.html}</div>', unsafe_allow_html=True)
-            if turn.items:
-                st.markdown(advice_markdown(turn.items))
+            st.markdown(head)
+            turn_extra(turn.index)
+            st.markdown(said + (f"\n\n{advice}" if advice else ""), unsafe_allow_html=True)
     if view.whole:
         st.markdown("**整体建议**")
         st.markdown(advice_markdown(view.whole))
@@ -390,7 +391,7 @@ def advice_markdown(lines: Sequence[AdviceLine]) -> str:
     """A Markdown list, one item per piece of advice; a 服务忌语 in red."""
     items = []
     for line in lines:
-        text = f"{line.icon} {md(line.text)}"
+        text = f"{line.icon} {md(line.text)}" if line.icon else md(line.text)
         items.append(f"- :red[{text}]" if line.forbidden else f"- {text}")
     return "\n".join(items)
 

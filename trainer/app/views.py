@@ -29,10 +29,7 @@ from trainer.text.normalize import to_simplified
 STATUS_ICONS = {"hit": "√", "partial": "△", "missed": "×"}  # glyphs every CJK font has
 UNSURE_ICON = "？"
 UNSURE_LABEL = "可能没听清"
-ADVICE_ICONS = {  # glyphs every CJK font has
-    "forbidden": "⚠", "forbidden_doubtful": "？", "missed": "×", "partial": "△", "unsure": "？",
-    "manner": "·", "order": "↕", "amounts": "¥", "politeness": "·", "fluency": "·",
-}
+ADVICE_ICONS = {"forbidden": "⚠", "forbidden_doubtful": "？", "missed": "×", "partial": "△", "unsure": "？"}  # glyphs every CJK font has
 GOOD_PERFORMANCE = "表现很好：步骤完整、顺序正确，没有服务忌语。"
 DIFFICULTY_LABELS = {1: "★☆☆ 基础", 2: "★★☆ 进阶", 3: "★★★ 困难"}
 ALL = "全部"
@@ -301,7 +298,7 @@ class AdviceLine:
 
     @property
     def icon(self) -> str:
-        return ADVICE_ICONS.get(self.kind, "·")
+        return ADVICE_ICONS.get(self.kind, "")
 
     @property
     def forbidden(self) -> bool:
@@ -390,6 +387,12 @@ class FinalResult:
     @property
     def total_text(self) -> str:
         return score_text(self.total)
+
+    @property
+    def steps_summary(self) -> str:
+        """'做到 7/10 步' (certain hits; the checklist holds the rest)."""
+        done = sum(1 for s in self.steps if s.status == "hit" and s.certain)
+        return f"做到 {done}/{len(self.steps)} 步"
 
     @property
     def verdict(self) -> str:
