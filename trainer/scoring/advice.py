@@ -37,6 +37,7 @@ from trainer.scoring.result import (
     ADVICE_KINDS,
     ADVICE_MISSED,
     ADVICE_ORDER,
+    ADVICE_OTHER,
     ADVICE_PARTIAL,
     ADVICE_POLITENESS,
     ADVICE_UNSURE,
@@ -149,6 +150,8 @@ def _whole_kind(line: str) -> str:
 
 
 _STEP_LINE = re.compile(r"^(?:缺少步骤|步骤)「([^」]*)」")
+# stored lines about 忌语 (rebuilt from the stored hits) and the all-good line (the pages say it when nothing is left)
+_COVERED = re.compile(r"^使用了服务忌语|^考试中使用了服务忌语|含有服务忌语「.*」的字样|^表现很好")
 
 
 def _legacy_advice(score: Mapping[str, object], scenario: Scenario | None, reasons: Mapping[str, str]) -> tuple[TurnAdvice, ...]:
@@ -166,7 +169,9 @@ def _legacy_advice(score: Mapping[str, object], scenario: Scenario | None, reaso
             continue
         named = _STEP_LINE.match(line)
         if named is None:
-            continue  # a 忌语 line: from the stored 忌语 below
+            if not _COVERED.search(line):  # 忌语 lines come from the stored 忌语 below
+                placed.append((None, AdviceItem(ADVICE_OTHER, line)))
+            continue
         step = by_title.get(named.group(1))
         kind = ADVICE_MISSED if line.startswith("缺少步骤") else ADVICE_UNSURE if "可能没听清" in line else ADVICE_PARTIAL
         turn = step.turn if step is not None and kind != ADVICE_MISSED else None
@@ -186,3 +191,12 @@ def advice_of(score: Mapping[str, object], scenario: Scenario | None = None, rea
     if isinstance(stored, list):
         return tuple(TurnAdvice.from_dict(group) for group in stored if isinstance(group, Mapping))
     return _legacy_advice(score, scenario, reasons or {})
+
+
+def advice_lines(groups: Sequence[TurnAdvice]) -> list[str]:
+    """The advice as plain text lines for the command line: '第 1 轮：' / '整体：' headings, items indented."""
+    lines: list[str] = []
+    for group in groups:
+        lines.append(f"第 {group.turn} 轮：" if group.turn is not None else "整体：")
+        lines.extend(f"  • {item.text}" for item in group.items)
+    return lines
