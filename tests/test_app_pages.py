@@ -356,6 +356,8 @@ def test_history_lists_own_sessions_with_chart(app_env: Path) -> None:
     page = page_text(at)
     assert "逐轮建议" in page and 'class="hl-hit"' in page
     assert len(at.get("audio")) == 2  # each turn's box holds its recording
+    # the score column is written as rounded (64.9, 100); Streamlit's "plain" showed 64.89999999999999 in Chromium
+    assert json.loads(at.dataframe[0].proto.columns)["机评"]["type_config"]["format"] == "%g"
 
 
 def test_history_empty(app_env: Path) -> None:

@@ -396,10 +396,15 @@ def advice_markdown(lines: Sequence[AdviceLine]) -> str:
     return "\n".join(items)
 
 
+SCORE_FORMAT = "%g"  # printf style: 64.9, 98.7, 100 — never 64.89999999999999
+
+
 def dataframe(rows: list[dict[str, Any]], **kwargs: Any) -> None:
-    """A sortable table; score columns (views.SCORE_COLUMNS) show as rounded (100, 98.7), like score_text."""
+    """A sortable table; score columns (views.SCORE_COLUMNS) show as rounded (100, 98.7), like score_text.
+    Their values are already rounded (round_score); "%g" writes them as such. Streamlit's "plain" format
+    wrote 64.9 as 64.89999999999999 and 59.5 as 59.50000000000001 in Chromium (checked in a screenshot)."""
     present = {key for row in rows for key in row}
-    config = {name: st.column_config.NumberColumn(name, format="plain") for name in views.SCORE_COLUMNS if name in present}
+    config = {name: st.column_config.NumberColumn(name, format=SCORE_FORMAT) for name in views.SCORE_COLUMNS if name in present}
     if config:
         kwargs["column_config"] = {**config, **kwargs.get("column_config", {})}
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", **kwargs)
