@@ -197,9 +197,6 @@ class CandidateResult:
     notes: tuple[str, ...]
     dimensions: list[dict[str, Any]]  # rows: 维度, 平均分
     questions: list[dict[str, Any]]  # rows: 题号, 场景, 总分, one column per dimension
-    feedback: list[tuple[str, list[str]]]  # (question title, lines)
-    forbidden: list[str]  # one line per forbidden phrase said
-    missed: list[tuple[str, list[str]]]  # (question title, standard phrases of the steps missed)
     exam_id: str
     fingerprint: str
     override: str  # "" when not overridden
@@ -225,11 +222,6 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
         for d in q_dims:
             row[dimension_label(d)] = cell((q.get("dimensions") or {}).get(d))
         question_rows.append(row)
-    forbidden = [
-        f"第 {q.get('index')} 题第 {hit.get('turn') or '?'} 轮：“{hit.get('phrase', '')}”，应说：“{hit.get('suggestion', '')}”"
-        for q in questions
-        for hit in q.get("forbidden") or []
-    ]
     override = view.get("override")
     override_text = ""
     if override:
@@ -251,13 +243,6 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
         notes=tuple(view.get("notes") or ()),
         dimensions=[{"维度": dimension_label(d), "平均分": view["dimensions"][d]} for d in dims],
         questions=question_rows,
-        feedback=[(f"第 {q.get('index')} 题 · {q.get('title', '')}", list(q.get("feedback") or [])) for q in questions if q.get("feedback")],
-        forbidden=forbidden,
-        missed=[
-            (f"第 {q.get('index')} 题 · {q.get('title', '')}", [s.get("expected", "") for s in q.get("steps") or [] if s.get("status") != "hit" and s.get("expected")])
-            for q in questions
-            if any(s.get("status") != "hit" and s.get("expected") for s in q.get("steps") or [])
-        ],
         exam_id=str(view.get("exam_id", "")),
         fingerprint=str(view.get("seal_fingerprint", "")),
         override=override_text,
