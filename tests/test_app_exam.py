@@ -243,7 +243,7 @@ def test_hidden_feedback_result_shows_pass_or_fail_only(exam_env: Path) -> None:
     text = page_text(at)
     assert "考试结果：未通过" in text and "不向考生显示评分明细" in text
     assert not at.metric and not at.dataframe
-    for hidden in ("55.5", "喂", "一票否决", "各题得分", "改进意见"):
+    for hidden in ("55.5", "喂", "一票否决", "各题得分", "建议 ·"):
         assert hidden not in text, hidden
 
 
