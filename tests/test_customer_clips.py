@@ -53,7 +53,7 @@ def test_save_find_and_delete_a_clip(tmp_path: Path, complaint, speech) -> None:
     # a reaction's line joined with the next step's line: one clip per part, both needed
     joined = line + complaint.step("soothe").customer
     assert clips_for_line(tmp_path, complaint, joined) == []
-    save_clip(tmp_path, "complaint", complaint.step("soothe").customer, speech(2))
+    save_clip(tmp_path, "complaint", complaint.step("soothe").customer, speech(5))
     parts = clips_for_line(tmp_path, complaint, joined)
     assert len(parts) == 2 and parts[0] == stored
     assert delete_clip(tmp_path, "complaint", line) and not delete_clip(tmp_path, "complaint", line)
@@ -75,7 +75,7 @@ def test_bad_clips_are_refused(tmp_path: Path, speech) -> None:  # type: ignore[
 def test_a_recorded_clip_is_preferred_to_speech_synthesis(tmp_path: Path, complaint, speech) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(phrasebook_overlay_dir=tmp_path)
     line = complaint.step("soothe").customer
-    save_clip(tmp_path, "complaint", line, speech())
+    save_clip(tmp_path, "complaint", line, speech(5))
     html, problem = services.customer_voice(line, settings, "k", once=False, scenario=complaint)
     config = json.loads(re.search(r"const c=(\{.*?\});", html).group(1))  # type: ignore[union-attr]
     assert problem == "" and len(config["clips"]) == 1 and config["clips"][0].startswith("data:audio/wav;base64,")
