@@ -285,3 +285,41 @@ def test_a_refused_microphone_take_can_be_recorded_again(tmp_path: Path, turns, 
 def test_file_takes_name_the_missing_line(tmp_path: Path, complaint) -> None:  # type: ignore[no-untyped-def]
     item = NumberedLine(5, numbered_lines(complaint)[4].line)
     assert FileTakes({}).take(item, _console()) is None
+
+
+def test_the_command_records_from_the_chosen_microphone(tmp_path: Path, turns, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`--device USB`: the input device is opened through sounddevice (a fake PortAudio whose
+    microphone hears real speech while a take is being recorded), and the take is stored."""
+    import threading
+
+    from test_practice_capture import FakeSoundDevice
+    from trainer.cli import main
+    from trainer.practice import capture
+
+    speech = load_audio(turns(1)).samples
+    signal = np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(4 * 16000, np.int16)])
+    recording = threading.Event()  # the instructor speaks once the take begins
+    fake = FakeSoundDevice(signal, block_interval=0.002, gate=recording.is_set)
+    monkeypatch.setattr(capture, "_import_sounddevice", lambda: fake)
+    real_take = record_lines.record_take
+
+    def take(*args, **kwargs):  # type: ignore[no-untyped-def]
+        recording.set()
+        try:
+            return real_take(*args, **kwargs)
+        finally:
+            recording.clear()
+
+    monkeypatch.setattr(record_lines, "record_take", take)
+    answers = iter(["", ""])  # Enter: record; Enter: keep
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    config = tmp_path / "trainer.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TRAINER_CONFIG", str(config))
+    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
+    monkeypatch.delenv("TRAINER_PHRASEBOOK_OVERLAY_DIR", raising=False)
+
+    assert main(["phrasebook", "record-lines", "complaint", "--line", "1", "--device", "USB", "--no-playback", "--pause-seconds", "1"]) == 0
+    assert fake.opened and fake.opened[0]["device"] == 2 and fake.opened[0]["channels"] == 1
+    stored = load_audio(clip_path(tmp_path / "phrasebook_overlay", "complaint", ANGRY))
+    assert abs(measure_levels(stored).speech_duration - measure_levels(Audio(speech)).speech_duration) < 0.3

@@ -277,7 +277,7 @@ class Player:
         try:
             self._play(wav)
         except Exception as exc:  # no output device, PortAudio missing: recording still works
-            log.warning("clip not played back: %r", exc)
+            log.info("clip not played back: %r", exc)
             message = exc.user_message if isinstance(exc, TrainerError) else "没有可用的播放设备？"
             console.print(f"[yellow]无法回放录音（{escape(message)}），之后不再回放。可以在话术库页面试听已保存的录音。[/yellow]")
             self._play = None
@@ -305,7 +305,7 @@ def record_line(
     written = item.line
     existing = load_clip(overlay_dir, scenario.id, written.line)
     if takes.live:
-        actions = "Enter 开始录音" + (" / p 听已有录音" if existing else "") + " / s 跳过 / q 结束："
+        actions = "Enter（r）开始录音" + (" / p 听已有录音" if existing else "") + " / s 跳过 / q 结束："
         while True:
             answer = _choice(ask, actions, "rpsq" if existing else "rsq", "r", console)
             if answer == "p" and existing is not None:
@@ -340,7 +340,7 @@ def record_line(
             answer = "k"
         else:
             again = "r 重录" if takes.live else "r 重新读取文件"
-            answer = _choice(ask, f"Enter 保存 / {again} / s 跳过 / q 结束：", "krsq", "k", console)
+            answer = _choice(ask, f"Enter（k）保存 / {again} / s 跳过 / q 结束：", "krsq", "k", console)
         if answer == "r":
             continue
         if answer == "s":
