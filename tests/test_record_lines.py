@@ -323,3 +323,22 @@ def test_the_command_records_from_the_chosen_microphone(tmp_path: Path, turns, m
     assert fake.opened and fake.opened[0]["device"] == 2 and fake.opened[0]["channels"] == 1
     stored = load_audio(clip_path(tmp_path / "phrasebook_overlay", "complaint", ANGRY))
     assert abs(measure_levels(stored).speech_duration - measure_levels(Audio(speech)).speech_duration) < 0.3
+
+
+def test_terminal_practice_plays_the_recorded_clips_first(tmp_path: Path, turns, complaint, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A clip recorded with record-lines is what `trainer practice` plays through the speakers,
+    also without espeak-ng; a line without a clip falls back to speech synthesis (reported once)."""
+    from trainer import speech
+    from trainer.practice.voice import TerminalVoice
+
+    settings = Settings(sessions_dir=tmp_path / "sessions")
+    assert record_lines.run(_args(line=[1, 2], input_file=[turns(1), turns(2)], yes=True, no_playback=True), settings, _console()) == 0
+    monkeypatch.setattr(speech.shutil, "which", lambda name: None)  # no espeak-ng
+    played: list[bytes] = []
+    voice = TerminalVoice(settings, play=played.append, scenario=complaint)
+    assert voice.say(ANGRY) == ""
+    assert played == [load_clip(settings.overlay_dir, "complaint", ANGRY)]
+    assert voice.say(KNOCK + ANGRY) == "" and len(played) == 3  # a reaction line joined with the next: two clips
+    assert "espeak-ng" in voice.say("那要等多久？") and len(played) == 3  # no clip, no espeak: text only, said once
+    assert voice.say(ANGRY) == "" and len(played) == 4  # clips still play
+    assert TerminalVoice(settings, play=played.append).say(ANGRY) != "" and len(played) == 4  # without the scenario: no clips
