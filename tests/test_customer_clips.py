@@ -10,10 +10,12 @@ import re
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from trainer.app import services
+from trainer.audio import Audio, load_audio
 from trainer.config import Settings, load_settings
 from trainer.errors import AudioError
 from trainer.phrasebook.clips import ClipError, clip_path, clips_for_line, delete_clip, load_clip, save_clip, written_lines
@@ -117,3 +119,27 @@ def test_the_recording_tab_is_for_instructors_only(tmp_path: Path, monkeypatch: 
     no_exception(at)
     assert any("教师专用" in i.value for i in at.info)
     assert not [s for s in at.selectbox if s.key == "clip-scenario"]
+
+
+def test_the_page_says_what_it_saved_and_what_to_watch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenarios_audio_dir: Path) -> None:
+    """A take with much more speech than its line gets a warning after saving (same checks as the terminal)."""
+    config = tmp_path / "trainer.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TRAINER_CONFIG", str(config))
+    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
+    monkeypatch.delenv("TRAINER_PHRASEBOOK_DIRS", raising=False)
+    make_account(tmp_path / "sessions", "T100", role="instructor", name="王老师")
+    folder = scenarios_audio_dir / "dev_complaint_full"
+    answers = [load_audio(folder / f"turn0{n}.wav").samples for n in (4, 5, 6, 7)]
+    long_take = Audio(np.concatenate(answers)).to_wav_bytes()  # four answers (about 12 s of speech) for a 13-character line
+    at = AppTest.from_file(str(APP_DIR / "首页.py"), default_timeout=120)
+    at.switch_page("pages/4_话术库.py")
+    log_in(at, tmp_path / "sessions", "T100")
+    at.run()
+    at.selectbox(key="clip-scenario").set_value("complaint").run()
+    at.audio_input(key="clip-rec-0").set_value(("line.wav", long_take, "audio/wav")).run()
+    at.button(key="clip-save-0").click().run()
+    no_exception(at)
+    first = written_lines(library_from_settings(load_settings()).scenario("complaint"))[0]
+    assert [s.value for s in at.success] == [f"已保存：{first.spoken}"]
+    assert any("多录了别的话" in w.value for w in at.warning)
