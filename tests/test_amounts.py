@@ -228,3 +228,13 @@ def test_money_acknowledged_right_after_its_amount_is_sung() -> None:
 def test_an_exact_sum_with_zheng_is_money() -> None:
     _, amounts = check("两百整。", "收您三百元。", "找您一百元。")
     assert amounts.bill == 200 and amounts.consistent
+
+
+def test_a_clerk_who_sings_again_corrects_the_amount() -> None:
+    _, amounts = check("这个月两百零八块。", "收你两百——哦，不好意思，三张，收你三百块。", "找你九十二块，发票拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (208, 300, 92) and amounts.consistent
+    # counting the notes or explaining the change is not a second 唱收/唱付
+    _, counted = check("本月电费是三百块整。", "收您三百块，一、二、三，三张一百，刚刚好。")
+    assert counted.received == 300
+    _, explained = check("一共两百一十五块三毛。", "收您两百二十块。", "找您四块七毛，四块钱加七毛，发票您收好。")
+    assert explained.change == 4.7 and explained.consistent

@@ -7,6 +7,7 @@ Where the amounts come from, in order of trust:
 2. otherwise a cue word right before a number: 收您 48 → received, 找您 → change,
    电费/一共/合计… → bill (characters, or the same folded pinyin: 说您/收您);
    A 收-word right after the amount also marks the money received: 两百整，收着了;
+   an amount sung again later in the same turn is a correction and replaces the first;
 3. a bill still unknown is the last amount with a unit (or 整) said before the received one.
 
 Recognisers garble spoken amounts (二十二块四 -> 22块死, 是八十六块五 -> 186块5). When
@@ -52,8 +53,8 @@ BARE_CUES = {"received": "收", "change": "找", "bill": "共"}  # only right be
 # Acknowledging the money right after its amount also sings it: 两百整，收着了 / 一百块，收到了.
 RECEIVED_AFTER = ("收着", "收到了", "收到啦", "收好了", "收下了", "收下啦")
 CUE_REACH = 4  # characters between the end of a cue and the number
-# A number followed by one of these units is a quantity (electricity, gas, water), never money.
-QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升")
+# A number followed by one of these units is a quantity (electricity, gas, water, notes), never money.
+QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升", "张")  # 张: banknotes counted (三张一百)
 # Words that make the unit-less numbers after them meter readings (底码是3420，这个月是3593).
 READING_WORDS = ("底码", "止码", "起码", "读数", "示数", "表码", "表底", "行码")
 READING_REACH = 10  # characters from the end of a reading word to the number (same turn)
@@ -168,6 +169,10 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
                 if token is not None and token.position not in used and not is_quantity(doc, token.position):
                     said[name] = SaidAmount(name, token.value, token.position, "slot")
                     used.add(token.position)
+    for role in ("received", "change"):
+        if role in said:
+            said[role] = _corrected(doc, said[role], used)
+            used.add(said[role].position)
     for role in ("received", "change", "bill"):
         if role in said:
             continue
@@ -184,6 +189,29 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
         if before:
             said["bill"] = SaidAmount("bill", doc.numbers[before[-1]].value, before[-1], "before_receive")
     return said
+
+
+def _corrected(doc: Doc, amount: SaidAmount, used: set[int]) -> SaidAmount:
+    """The amount as finally sung: a clerk who sings the same role again later in the turn corrected
+    themselves (收你两百——哦不，收你三百块)."""
+    _, hi = doc.turn_range(doc.turn_at(amount.position, amount.position + 1))
+    later = [
+        p
+        for p in sorted(doc.numbers)
+        if amount.position < p < hi and p not in used and not is_quantity(doc, p) and _cue_again(doc, amount.position + 1, p, amount.role)
+    ]
+    if not later:
+        return amount
+    return SaidAmount(amount.role, doc.numbers[later[-1]].value, later[-1], "corrected")
+
+
+def _cue_again(doc: Doc, after: int, position: int, role: str) -> bool:
+    """The role's cue said again, after `after` and right before the number at `position`
+    (收您三百块，一、二、三 is counting, not a second 唱收)."""
+    start = max(after, position - CUE_REACH - 3)
+    if any(contains_word(doc, start, position, cue) for cue in CUES[role] if len(cue) >= 2):
+        return True
+    return position - 1 >= after and doc.form[position - 1] == BARE_CUES[role]
 
 
 def _reconcile(doc: Doc, said: dict[str, SaidAmount]) -> dict[str, SaidAmount]:
