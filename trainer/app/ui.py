@@ -664,7 +664,7 @@ def customer_lines_panel(settings: Settings, library: Library, staff: bool) -> N
     synthesised speech wherever the line is said (practice and exams). `staff`: the logged-in user
     is an instructor or admin (others only read what the tab is for)."""
     from trainer.errors import AudioError
-    from trainer.phrasebook.clips import ClipError, delete_clip, load_clip, save_clip, written_lines
+    from trainer.phrasebook.clips import ClipError, delete_clip, load_clip, prepare_clip, store_clip, written_lines
 
     st.markdown(
         "为客户的台词录音（或上传录音）：练习和考试中说到这句时，先播放录音；没有录音的句子用浏览器或服务器的语音合成朗读。"
@@ -701,12 +701,18 @@ def customer_lines_panel(settings: Settings, library: Library, staff: bool) -> N
     recording = st.audio_input("录一句（点击麦克风开始，说完再点一次）", key=f"clip-rec-{nonce}")
     upload = st.file_uploader("或者上传录音文件", type=None, key=f"clip-upl-{nonce}")
     given = recording if recording is not None else upload
+    if saved := st.session_state.pop("clip-saved", None):  # the clip saved just before the rerun
+        st.success(f"已保存：{md(saved)}")
+    for warning in st.session_state.pop("clip-warnings", ()):
+        st.warning(f"刚保存的录音：{warning}可以重新录一遍。")
     if given is not None and st.button("保存为这句台词的录音", type="primary", key=f"clip-save-{nonce}"):
         try:
-            save_clip(settings.overlay_dir, scenario.id, line.line, given.getvalue(), given.name or "录音")
+            clip = prepare_clip(line.line, given.getvalue(), given.name or "录音")
+            store_clip(settings.overlay_dir, scenario.id, line.line, clip)
         except (AudioError, ClipError) as exc:
             st.error(exc.user_message)
         else:
             st.session_state["clip-nonce"] = nonce + 1
-            st.success(f"已保存：{md(line.spoken)}")
+            st.session_state["clip-saved"] = line.spoken
+            st.session_state["clip-warnings"] = clip.warnings
             st.rerun()
