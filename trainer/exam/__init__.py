@@ -11,8 +11,8 @@ What an app page calls (all raise `TrainerError` subclasses with a Chinese `user
         # answers[i] = the audio (bytes or Path) of question i+1's turns, in order
     result.candidate_view()    # what the candidate may see (pass/fail only with `feedback: hidden`;
                                # 待复核 and no pass/fail while result.state == "review")
-    rows = roster(store.root, paper_id, since, until, candidate, passed, key, state)  # instructor list
-    queue = pending_reviews(store.root)                  # 待复核 exams not yet decided
+    rows = roster(store, paper_id, since, until, candidate, passed, key, state)  # instructor list
+    queue = pending_reviews(store)                       # 待复核 exams not yet decided
     result = load_result(store, exam_id)                 # full record with each question's score
     store.load(result.questions[i].session_id)           # audio / transcript of a question
     html = render_report(result, library)                # printable report
