@@ -763,6 +763,60 @@ PHRASINGS: dict[str, dict[str, dict[str, list[str]]]] = {
     },
 }
 
+# A second, later round of sentences (fillers, dialect, several steps in one breath), written after the
+# phrasebook changes for the first round: they measure whether those changes generalise.
+MORE_HITS: dict[tuple[str, str], list[str]] = {
+    ("payment", "ask_business"): ["嗯，您好，那个，交电费是吧？", "您是交费还是有别的事儿？", "大爷，今儿个办啥？", "您这是来缴费的吧？", "交电费的话我这儿就能办。"],
+    ("payment", "offer_seat"): ["好嘞您坐，户号报一下。", "您请坐下说。", "有凳子，您坐着。", "先坐，别站着。"],
+    ("payment", "ask_account"): ["好嘞您坐，户号报一下。", "您带卡了吗？", "户号或者户名说一个。", "把您的缴费通知单给我看看。", "您家是哪户？户主叫啥？"],
+    ("payment", "sing_change"): ["找您六十五块五，您点点。", "这是找您的六十五块五毛。", "零钱六十五块五，发票一起给您。"],
+    ("business", "ask_need"): ["您这是要办理啥业务呀？", "今天过来办什么？", "有什么需要办的？"],
+    ("business", "verify_identity"): ["先看下您身份证。", "身份证麻烦给我一下。", "您是户主吗？身份证带没带？"],
+    ("business", "request_signature"): ["没问题的话在这签字。", "您看一下，在右下角签个名。", "麻烦您签个字，写上日期。"],
+    ("business", "return_documents"): ["证件还给您，您收起来。", "身份证房产证都在这儿了，您收好。"],
+    ("complaint", "soothe"): ["哎呀您先别急啊，坐下来说。", "您别这么大火气，咱们慢慢来。", "您先缓一缓，我给您倒杯水。"],
+    ("complaint", "collect_contact"): ["您留个联系方式吧，我们查好了通知您。", "怎么联系您？手机号说一下。", "方便留个电话吗？"],
+    ("complaint", "promise_deadline"): ["一个星期之内给您个准信儿。", "三个工作日内有结果。", "明天给您回个电话。"],
+    ("complaint", "thank_feedback"): ["感谢您的批评。", "谢谢您的意见，我们会注意的。", "谢谢您提出来。"],
+    ("reception", "guide_queue"): ["您拿个号，在那边等着叫号就行。", "交电费在三号窗口，您先取号。", "那边取号机取个号，坐那儿等。", "我带您去取号。"],
+    ("wrong_number", "inform_wrong_number"): ["您好，您拨错了，这是供电公司的电话。", "哦，这儿是电力公司，不是燃气公司。", "这里是95598，是供电服务热线，不管燃气的。"],
+    ("wrong_number", "redirect"): ["燃气的事您得打燃气公司的电话。", "您打燃气公司的客服热线问问吧。", "您可以问问小区物业燃气公司的电话。"],
+    ("fault_report", "ask_fault_details"): ["您家里总开关跳了没有？", "邻居家也停了吗？", "是不是整栋楼都黑了？", "是全屋没电还是一部分没电？"],
+    ("fault_report", "collect_address_contact"): ["您家具体住哪儿？", "留个地址和电话，我派人过去。", "详细地址和电话说一下。"],
+    ("fault_report", "promise_dispatch"): ["我这就安排抢修的过去。", "马上通知师傅过去看看。", "抢修人员马上就到。"],
+    ("fault_report", "inform_arrival_time"): ["大概一个小时到。", "半个钟头左右能到。", "师傅三十分钟内到。"],
+    ("outage_enquiry", "explain_cause"): ["您那片是线路检修，计划停电。", "是因为线路改造，今天停电施工。", "那边是计划检修。"],
+    ("outage_enquiry", "inform_restore_time"): ["预计下午六点恢复。", "五点多就能来电。", "估计傍晚能送电。"],
+    ("repeat_request", "ask_repeat"): ["您说什么？我这边没听清楚。", "不好意思，您能再说一遍吗？", "抱歉，您那边太吵了，听不清。"],
+    ("repeat_request", "record_and_answer"): ["好的，我已经登记了，马上派人去看。", "记录下来了，抢修的很快联系您。", "好，给您派单了。"],
+    ("hotline_callback", "apologize_need_check"): ["不好意思，这个我需要查一下才能答复您。", "抱歉，具体的减免我得查一查。", "这个我现在没法答复您，得核实一下，对不起。"],
+    ("hotline_callback", "collect_contact"): ["方便留个电话吗？", "您的联系电话是多少？", "电话留一个，我们回您。"],
+    ("hotline_callback", "promise_deadline"): ["三个工作日内回复您。", "一周之内给您打电话。", "明天下班前给您回话。"],
+    ("long_wait", "acknowledge_next"): ["您稍等一会儿，马上就好。", "请您稍等，前面马上办完了。", "您好，稍等一下啊。"],
+    ("long_wait", "apologize_wait"): ["让您久等了，不好意思啊。", "久等了久等了。", "对不起，让您等了这么长时间。"],
+    ("work_error", "apologize"): ["对不起，是我的失误。", "抱歉抱歉，我打错了。", "哎呀不好意思，是我的疏忽。"],
+    ("work_error", "correct_now"): ["我马上给您改。", "我现在就给您重新开。", "我立刻给您更正。"],
+    ("work_error", "confirm_result"): ["您再核对一下户名。", "这回对了，您看一下。", "您确认一下对不对。"],
+    ("closing_time", "reassure"): ["您不用着急，能办完。", "放心吧，肯定给您办。", "别着急，还来得及。"],
+    ("closing_time", "handle_patiently"): ["好的，您稍等，我帮您查一下。", "好，我给您办，马上就好。", "交完费马上给您复电，别着急。"],
+    ("meter_doubt", "pay_on_time"): ["电费还是得按时交。", "这个月的电费您先交上。", "电费先照常交，不然有违约金。"],
+    ("meter_doubt", "suggest_verification"): ["您可以申请验表。", "我们可以给您校验一下电表。", "不放心的话可以申请检测。"],
+    ("meter_doubt", "promise_refund"): ["如果真有误差，多收的会退给您。", "验出来表快了，我们退您差额。", "确实不准的话，差价给您退回。"],
+    ("unreasonable_customer", "stay_calm"): ["您先冷静一下，我们好好商量。", "您别着急，有事慢慢说。", "消消气，咱们好好说。"],
+    ("unreasonable_customer", "explain_policy"): ["按规定欠费要先结清才能复电，请您理解。", "根据供电营业规则，得先交清电费，希望您谅解。", "规定是这样的，交了费才能恢复供电，请您理解。"],
+    ("unreasonable_customer", "offer_solution"): ["您交了费我马上安排复电。", "现在交上，我立刻给您办复电。", "交完费当天就能来电。"],
+    ("meter_replacement", "notify_power_off"): ["换表需要停一会儿电。", "换表的时候得断一下电，十分钟左右。", "一会儿要停电十分钟，您看行吗？"],
+    ("meter_replacement", "check_power"): ["换好了，您开下灯看看有没有电。", "您试一下家里有电没有。", "您开个灯看看。"],
+    ("gas_safety_visit", "show_id"): ["这是我的证件，您可以看一下。", "您可以核对我的工作证。", "证件您看看，有疑问可以打热线。"],
+    ("gas_safety_visit", "report_hazard"): ["软管老化了，建议您换一根。", "这个软管有隐患，最好尽快换。", "软管裂了，得赶紧换。"],
+    ("gas_safety_visit", "closing"): ["好了，都检查完了，有问题随时打我们电话。", "检查做完了，有事打热线。", "我们检查完了，有问题请拨打燃气服务热线。"],
+    ("gas_hotline_service", "ask_details"): ["请问是什么时候发现的？", "多久了？灶具还能用吗？", "具体什么情况？"],
+    ("gas_hotline_service", "promise_visit"): ["我们安排师傅明天上门。", "明天下午派人过去看看。", "师傅今天下午上门，上门前会联系您。"],
+    ("water_payment", "state_bill"): ["您这期水费是四十八块。", "一共五十六块五。｜收您一百。", "水费合计六十二块。"],
+    ("water_policy_explain", "explain_policy"): ["经营用水价格是物价部门定的，我们按标准收。", "您这是饭店，得按非居民水价算。", "水价是统一核定的，经营性的贵一些。"],
+    ("water_policy_explain", "seek_understanding"): ["请您理解我们。", "希望您能谅解。", "给您添麻烦了，请您体谅。"],
+}
+
 # Steps every scenario of a kind shares: each scenario has its own cues for them, so each is tested.
 COUNTER_GREETINGS = [
     "您好！", "你好你好。", "早上好啊。", "哎，您好。", "大姐您好。", "下午好。", "欢迎欢迎。", "大爷，您好啊。",
@@ -815,6 +869,9 @@ def _with_shared() -> None:
             groups = PHRASINGS[scenario_id].setdefault(step_id, {"hit": [], "miss": []})
             groups["hit"] = list(dict.fromkeys([*groups["hit"], *hits]))
             groups["miss"] = list(dict.fromkeys([*groups["miss"], *misses]))
+    for (scenario_id, step_id), hits in MORE_HITS.items():
+        groups = PHRASINGS[scenario_id][step_id]
+        groups["hit"] = list(dict.fromkeys([*groups["hit"], *hits]))
 
 
 _with_shared()
