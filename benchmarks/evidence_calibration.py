@@ -53,7 +53,7 @@ def main() -> int:
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # kind -> [n, labelled performed]
     for folder in args.sets:
         for perf in performances(folder):
-            turns = [TurnText(Transcript(text=t["text"], engine="oracle")) for t in perf["turns"]]
+            turns = [TurnText(Transcript(text=t["text"], engine="oracle"), customer=t.get("customer", "")) for t in perf["turns"]]
             result = score_turns(turns, perf["scenario"], settings, library=library)
             labelled = {s for t in perf["turns"] for s in t["steps"]}
             for step in result.steps:

@@ -213,3 +213,28 @@ def test_digits_read_one_by_one_are_an_identifier_even_in_short_groups() -> None
     assert (amounts.bill, amounts.received, amounts.change) == (300, 300, 0) and amounts.consistent
     _, spoken = check("户号零三五七，二二一九。本月电费是八十元。", "收您一百元。", "找您二十元，这是您的发票，请收好。")
     assert (spoken.bill, spoken.received, spoken.change) == (80, 100, 20)
+
+
+def test_money_acknowledged_right_after_its_amount_is_sung() -> None:
+    # 两百整，收着了: the amount, then the receipt acknowledged; the bill is the amount said before it.
+    _, amounts = check("您这个户号对上了。", "一百零八块五。", "两百整，收着了啊。", "找您九十一块五，票拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (108.5, 200, 91.5)
+    assert amounts.consistent and amounts.received_said
+    # an amount with no 收 anywhere near it is still not a sung receipt
+    _, unsung = check("本月电费是一百零八块五。", "两百整。", "找您九十一块五。")
+    assert unsung.received is None or not unsung.received_said
+
+
+def test_an_exact_sum_with_zheng_is_money() -> None:
+    _, amounts = check("两百整。", "收您三百元。", "找您一百元。")
+    assert amounts.bill == 200 and amounts.consistent
+
+
+def test_a_clerk_who_sings_again_corrects_the_amount() -> None:
+    _, amounts = check("这个月两百零八块。", "收你两百——哦，不好意思，三张，收你三百块。", "找你九十二块，发票拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (208, 300, 92) and amounts.consistent
+    # counting the notes or explaining the change is not a second 唱收/唱付
+    _, counted = check("本月电费是三百块整。", "收您三百块，一、二、三，三张一百，刚刚好。")
+    assert counted.received == 300
+    _, explained = check("一共两百一十五块三毛。", "收您两百二十块。", "找您四块七毛，四块钱加七毛，发票您收好。")
+    assert explained.change == 4.7 and explained.consistent

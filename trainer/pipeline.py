@@ -80,7 +80,11 @@ def score_turns(
     turn_texts = _as_turns(turns)
     if dialogue:
         ids = list(answered) if answered is not None else [s.id for s in scenario.steps]
-        turn_texts = [TurnText(t.transcript, t.file, (ids[i],)) if i < len(ids) else t for i, t in enumerate(turn_texts)]
+        lines = {s.id: s.customer for s in (*scenario.steps, *scenario.extra_steps)}
+        turn_texts = [
+            TurnText(t.transcript, t.file, (ids[i],), t.customer or lines.get(ids[i], "")) if i < len(ids) else t
+            for i, t in enumerate(turn_texts)
+        ]
     if engine is None:
         engine = next((t.transcript.engine for t in turn_texts if t.transcript.engine), "")
     return score_turn_texts(

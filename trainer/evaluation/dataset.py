@@ -26,6 +26,7 @@ class LabelledTurn:
     text: str
     steps: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
+    customer: str = ""  # the customer's line this turn answers ("" when the labels have none)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def _load_one(labels_path: Path) -> Performance:
                 text=str(t.get("text", "")),
                 steps=tuple(t.get("steps", ())),
                 forbidden=tuple(t.get("forbidden", ())),
+                customer=str(t.get("customer", "")),
             )
             for t in data["turns"]
         )

@@ -209,7 +209,7 @@ def evaluate_performance(
 ) -> ScoreResult:
     """Score one performance in one mode and add the comparison to `report`."""
     if mode == "turns":
-        turns = [TurnText(t, label.file) for t, label in zip(transcripts, perf.turns)]
+        turns = [TurnText(t, label.file, customer=label.customer) for t, label in zip(transcripts, perf.turns)]
     else:
         turns = [TurnText(transcripts[0], "full.wav")]
     result = score(turns, perf.scenario)

@@ -96,6 +96,9 @@ class Step:
     Every required step of the shipped library has one (tests/test_phrasebook_sources.py). Not to be
     confused with `Scenario.source`/`ForbiddenEntry.source`, the file path; a step's file is `file`."""
     reactions: Reactions = field(default_factory=Reactions)
+    restates: bool = False
+    """A 复述确认 step: also performed by saying the customer's facts back and asking whether they
+    are right ("上周五多收二十，是吧？"), whatever the words (trainer/scoring/restate.py)."""
     extra: bool = False
     """An extra step is not part of the script: it is asked only when a reaction inserts it (e.g. a
     second apology after a 忌语 made the customer angry). It lives in `Scenario.extra_steps`."""

@@ -6,7 +6,9 @@ Where the amounts come from, in order of trust:
    matched span (rapidfuzz Indel alignment of the phrasing with the span);
 2. otherwise a cue word right before a number: 收您 48 → received, 找您 → change,
    电费/一共/合计… → bill (characters, or the same folded pinyin: 说您/收您);
-3. a bill still unknown is the last amount with a unit said before the received one.
+   A 收-word right after the amount also marks the money received: 两百整，收着了;
+   an amount sung again later in the same turn is a correction and replaces the first;
+3. a bill still unknown is the last amount with a unit (or 整) said before the received one.
 
 Recognisers garble spoken amounts (二十二块四 -> 22块死, 是八十六块五 -> 186块5). When
 the three amounts as written do not add up, the readings the recogniser may
@@ -48,9 +50,11 @@ CUES: dict[str, tuple[str, ...]] = {
     "bill": ("电费是", "电费", "一共是", "一共", "合计", "总共", "应交", "应缴", "需交", "金额是", "费用是", "共计", "本期", "本月", "这个月", "这月"),
 }
 BARE_CUES = {"received": "收", "change": "找", "bill": "共"}  # only right before the number
+# Acknowledging the money right after its amount also sings it: 两百整，收着了 / 一百块，收到了.
+RECEIVED_AFTER = ("收着", "收到了", "收到啦", "收好了", "收下了", "收下啦")
 CUE_REACH = 4  # characters between the end of a cue and the number
-# A number followed by one of these units is a quantity (electricity, gas, water), never money.
-QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升")
+# A number followed by one of these units is a quantity (electricity, gas, water, notes), never money.
+QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升", "张")  # 张: banknotes counted (三张一百)
 # Words that make the unit-less numbers after them meter readings (底码是3420，这个月是3593).
 READING_WORDS = ("底码", "止码", "起码", "读数", "示数", "表码", "表底", "行码")
 READING_REACH = 10  # characters from the end of a reading word to the number (same turn)
@@ -86,6 +90,15 @@ def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | 
     relative = slot_index / max(1, len(pattern_form))
     target = sc.start + relative * (sc.end - sc.start)
     return min(span_numbers, key=lambda n: abs(n.position - target))
+
+
+def _cue_after(doc: Doc, position: int, role: str) -> bool:
+    """The money received acknowledged right after its amount, in the same turn (两百整，收着了)."""
+    if role != "received":
+        return False
+    _, hi = doc.turn_range(doc.turn_at(position, position + 1))
+    end = min(hi, position + 1 + CUE_REACH + 3)
+    return any(contains_word(doc, position + 1, end, word) for word in RECEIVED_AFTER)
 
 
 def _cue_before(doc: Doc, position: int, role: str) -> bool:
@@ -156,13 +169,17 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
                 if token is not None and token.position not in used and not is_quantity(doc, token.position):
                     said[name] = SaidAmount(name, token.value, token.position, "slot")
                     used.add(token.position)
+    for role in ("received", "change"):
+        if role in said:
+            said[role] = _corrected(doc, said[role], used)
+            used.add(said[role].position)
     for role in ("received", "change", "bill"):
         if role in said:
             continue
         for position in sorted(doc.numbers):
             if position in used or is_quantity(doc, position):
                 continue
-            if _cue_before(doc, position, role):
+            if _cue_before(doc, position, role) or _cue_after(doc, position, role):
                 said[role] = SaidAmount(role, doc.numbers[position].value, position, "cue")
                 used.add(position)
                 break
@@ -172,6 +189,29 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
         if before:
             said["bill"] = SaidAmount("bill", doc.numbers[before[-1]].value, before[-1], "before_receive")
     return said
+
+
+def _corrected(doc: Doc, amount: SaidAmount, used: set[int]) -> SaidAmount:
+    """The amount as finally sung: a clerk who sings the same role again later in the turn corrected
+    themselves (收你两百——哦不，收你三百块)."""
+    _, hi = doc.turn_range(doc.turn_at(amount.position, amount.position + 1))
+    later = [
+        p
+        for p in sorted(doc.numbers)
+        if amount.position < p < hi and p not in used and not is_quantity(doc, p) and _cue_again(doc, amount.position + 1, p, amount.role)
+    ]
+    if not later:
+        return amount
+    return SaidAmount(amount.role, doc.numbers[later[-1]].value, later[-1], "corrected")
+
+
+def _cue_again(doc: Doc, after: int, position: int, role: str) -> bool:
+    """The role's cue said again, after `after` and right before the number at `position`
+    (收您三百块，一、二、三 is counting, not a second 唱收)."""
+    start = max(after, position - CUE_REACH - 3)
+    if any(contains_word(doc, start, position, cue) for cue in CUES[role] if len(cue) >= 2):
+        return True
+    return position - 1 >= after and doc.form[position - 1] == BARE_CUES[role]
 
 
 def _reconcile(doc: Doc, said: dict[str, SaidAmount]) -> dict[str, SaidAmount]:
@@ -202,14 +242,17 @@ def _adds_up(bill: float | None, received: float | None, change: float | None) -
 
 
 def _money_like(doc: Doc, position: int) -> bool:
-    """Said with a money unit, or written with 1–2 decimals (Whisper writes 一百三十四块五 as 134.5)."""
+    """Said with a money unit or as an exact sum (两百整), or written with 1–2 decimals (Whisper writes
+    一百三十四块五 as 134.5)."""
     token = doc.numbers[position]
     decimals = token.text.partition(".")[2]
-    return token.has_unit or (0 < len(decimals) <= 2 and decimals.isdigit() and not is_quantity(doc, position))
+    if token.has_unit or (doc.form[position + 1 : position + 2] == "整" and not is_quantity(doc, position)):
+        return True
+    return 0 < len(decimals) <= 2 and decimals.isdigit() and not is_quantity(doc, position)
 
 
 def _spoken(doc: Doc, amount: SaidAmount | None, role: str) -> bool:
-    return amount is not None and _cue_before(doc, amount.position, role)
+    return amount is not None and (_cue_before(doc, amount.position, role) or _cue_after(doc, amount.position, role))
 
 
 def check_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | None]) -> AmountCheck | None:

@@ -6,6 +6,8 @@
    - ``amount``: 四总 — the bill amount was said, whatever the wording;
    - ``content``: no phrasing or cue, but one clause holds every key word group of the step
      ("服务卡有吗？" for 询问户号, "坐这儿" for 请坐);
+   - ``restatement``: for a 复述确认 step, the customer's facts said back and a question to confirm
+     them ("上周五多收二十，是吧？", restate.py);
    - ``partial``: a phrasing said only in part;
    - ``trace``: nothing that performs the step, but some of its key words were said;
    - ``none``: nothing at all.
@@ -50,9 +52,9 @@ from trainer.scoring.display import score_text
 from trainer.scoring.feedback import short_title
 from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
 
-PHRASING, CUE, AMOUNT, CONTENT = "phrasing", "cue", "amount", "content"
+PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT = "phrasing", "cue", "amount", "content", "restatement"
 PARTIAL_MATCH, TRACE, NONE = "partial", "trace", "none"
-EVIDENCE_KINDS = (PHRASING, CUE, AMOUNT, CONTENT, PARTIAL_MATCH, TRACE, NONE)
+EVIDENCE_KINDS = (PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT, PARTIAL_MATCH, TRACE, NONE)
 
 # P(best guess right | kind of evidence), measured on the development sets' label text (sets A, B, C
 # and the dev labels: 1,027 step decisions) by benchmarks/evidence_calibration.py, smoothed with
@@ -62,6 +64,7 @@ EVIDENCE_CONFIDENCE: dict[str, float] = {
     CUE: 0.994,  # 157 of 157
     AMOUNT: 0.923,  # 11 of 11
     CONTENT: 0.712,  # 36 of 50
+    RESTATEMENT: 0.833,  # 4 of 4: too few to decide alone yet
     PARTIAL_MATCH: 0.778,  # 6 of 7 were performed (a partial does not fail: it costs coverage)
     TRACE: 0.615,  # 7 of 11 were not performed
     NONE: 0.912,  # 124 of 135 were not performed
@@ -116,7 +119,7 @@ class StepDecision:
 
 def decide_step(evidence: StepEvidence) -> StepDecision:
     kind = evidence.kind
-    status = {PHRASING: HIT, CUE: HIT, AMOUNT: HIT, CONTENT: HIT, PARTIAL_MATCH: PARTIAL, TRACE: MISSED, NONE: MISSED}[kind]
+    status = {PHRASING: HIT, CUE: HIT, AMOUNT: HIT, CONTENT: HIT, RESTATEMENT: HIT, PARTIAL_MATCH: PARTIAL, TRACE: MISSED, NONE: MISSED}[kind]
     confidence = EVIDENCE_CONFIDENCE[kind]
     if kind == CONTENT and evidence.expected_turn is not None and evidence.turn == evidence.expected_turn:
         confidence = CONTENT_IN_EXPECTED_TURN

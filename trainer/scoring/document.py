@@ -22,6 +22,7 @@ from trainer.text.pinyin import encode
 
 NUMBER = "#"
 TURN_SEPARATOR = "|"
+STAGE_DIRECTION = re.compile(r"（[^（）]*）|\([^()]*\)")  # （递过一百五十元）: done, not said
 CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new clause
 
 # An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分, 43块1毛6,
@@ -51,6 +52,8 @@ class TurnText:
     # Step ids whose customer line this turn answers (practice and exams: turn i answers step i);
     # empty when unknown (typed text, a whole-performance recording).
     expects: tuple[str, ...] = ()
+    # What the customer said before this turn ("" when unknown); stage directions are ignored.
+    customer: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class DocTurn:
     offset: float  # start of the turn on the performance timeline
     duration: float
     transcript: Transcript
+    customer: str = ""  # matching form of the customer's line this turn answers ("" when unknown)
 
 
 @dataclass
@@ -271,7 +275,8 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
         timed = timed or char_times is not None
         norm = normalize(source, fillers=fillers)
         duration = transcript.duration or (char_times[-1][1] if char_times else 0.0)
-        doc_turns.append(DocTurn(index, turn.file, transcript.text, source, norm, char_times, offset, duration, transcript))
+        customer = matching_form(STAGE_DIRECTION.sub("", turn.customer), fillers) if turn.customer else ""
+        doc_turns.append(DocTurn(index, turn.file, transcript.text, source, norm, char_times, offset, duration, transcript, customer))
         if form:
             form.append(TURN_SEPARATOR)
             turn_of.append(-1)

@@ -35,6 +35,7 @@ from trainer.scoring import decide
 from trainer.scoring.decide import SEVERITY_PENALTY, StepEvidence
 from trainer.scoring.match import StepCandidate, contains_word, keyword_clauses, match_steps
 from trainer.scoring.politeness import measure_politeness
+from trainer.scoring.restate import restatement_spans
 from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
 
 # Coverage dominates: a performance that leaves out a required step of a short
@@ -161,6 +162,20 @@ def _near_homophone(step: Step, doc: Doc, start: int, end: int) -> bool:
     return False
 
 
+def _found(result: StepResult, doc: Doc, start: int, end: int) -> StepResult:
+    """`result` as a hit on the words form[start:end] (own-words evidence)."""
+    t0, t1 = doc.span_times(start, end)
+    return dataclasses.replace(
+        result,
+        status=HIT,
+        matched_text=to_simplified(doc.span_text(start, end)),
+        turn=doc.turn_at(start, end) + 1,
+        start=t0,
+        end=t1,
+        missing_keywords=(),
+    )
+
+
 def _decide_steps(
     scenario: Scenario,
     doc: Doc,
@@ -186,17 +201,14 @@ def _decide_steps(
                 spans.sort(key=lambda sp: doc.turn_at(*sp) != expected)  # the answering turn first
                 start, end = spans[0]
                 taken.append((start, end))
-                t0, t1 = doc.span_times(start, end)
-                result = dataclasses.replace(
-                    result,
-                    status=HIT,
-                    matched_text=to_simplified(doc.span_text(start, end)),
-                    turn=doc.turn_at(start, end) + 1,
-                    start=t0,
-                    end=t1,
-                    missing_keywords=(),
-                )
+                result = _found(result, doc, start, end)
                 kind = decide.CONTENT
+            elif step.restates and (restated := restatement_spans(doc, taken)):
+                restated.sort(key=lambda sp: doc.turn_at(*sp) != expected)
+                start, end = restated[0]
+                taken.append((start, end))
+                result = _found(result, doc, start, end)
+                kind = decide.RESTATEMENT
             elif kind == decide.NONE and traces:
                 kind = decide.TRACE
         # the turn whose words matter: the evidence's, or for a miss the one that answers the step
