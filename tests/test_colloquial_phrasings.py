@@ -817,6 +817,28 @@ MORE_HITS: dict[tuple[str, str], list[str]] = {
     ("water_policy_explain", "seek_understanding"): ["请您理解我们。", "希望您能谅解。", "给您添麻烦了，请您体谅。"],
 }
 
+# A third round, with its near-misses (they must not count as performing the step).
+THIRD_ROUND_HITS: dict[tuple[str, str], list[str]] = {
+    ("outage_enquiry", "ask_address"): ["您那儿是哪个区？", "您是哪个街道的？", "您家具体在哪儿？"],
+    ("reception", "guide_queue"): ["第三个窗口就能办。", "到那边休息区坐会儿，等叫号。"],
+    ("fault_report", "collect_address_contact"): ["这个号能打通吧？地址说一下。", "是这个号吗？您家住哪？"],
+    ("business", "inform_materials"): ["您把房产证、购房合同准备好，再带身份证。", "办过户还需要原户主的身份证复印件。"],
+    ("complaint", "apologize"): ["这事确实是我们的问题，给您赔不是了。", "真是过意不去，让您多跑了。"],
+    ("payment", "farewell"): ["好嘞，您慢走啊，路上小心。", "慢走不送啊。"],
+    ("wrong_number", "answer_greet"): ["您好，这里是国网客服中心，请讲。"],
+    ("hotline_callback", "promise_deadline"): ["最晚后天给您答复。", "下周一之前一定回复您。"],
+}
+MORE_MISSES: dict[tuple[str, str], list[str]] = {
+    ("fault_report", "collect_address_contact"): ["工单号是这个号，您记一下。", "抢修师傅会打您电话。"],
+    ("reception", "guide_queue"): ["欢迎来到我们这个营业厅。", "您好，欢迎光临。"],
+    ("business", "inform_materials"): ["您的资料收到了。", "您的身份证和房产证还给您。"],
+    ("complaint", "listen_confirm"): ["您贵姓？", "电话留一个。"],
+    ("payment", "state_bill"): ["您交多少？", "电费查到了。"],
+    ("payment", "sing_change"): ["我给您找一下户号。", "发票打印中。"],
+    ("long_wait", "acknowledge_next"): ["下一个。", "您排队吧。"],
+    ("closing_time", "reassure"): ["明天再来吧。", "快下班了，您快点。"],
+}
+
 # Steps every scenario of a kind shares: each scenario has its own cues for them, so each is tested.
 COUNTER_GREETINGS = [
     "您好！", "你好你好。", "早上好啊。", "哎，您好。", "大姐您好。", "下午好。", "欢迎欢迎。", "大爷，您好啊。",
@@ -869,9 +891,12 @@ def _with_shared() -> None:
             groups = PHRASINGS[scenario_id].setdefault(step_id, {"hit": [], "miss": []})
             groups["hit"] = list(dict.fromkeys([*groups["hit"], *hits]))
             groups["miss"] = list(dict.fromkeys([*groups["miss"], *misses]))
-    for (scenario_id, step_id), hits in MORE_HITS.items():
+    for (scenario_id, step_id), hits in [*MORE_HITS.items(), *THIRD_ROUND_HITS.items()]:
         groups = PHRASINGS[scenario_id][step_id]
         groups["hit"] = list(dict.fromkeys([*groups["hit"], *hits]))
+    for (scenario_id, step_id), misses in MORE_MISSES.items():
+        groups = PHRASINGS[scenario_id][step_id]
+        groups["miss"] = list(dict.fromkeys([*groups["miss"], *misses]))
 
 
 _with_shared()
