@@ -243,8 +243,29 @@ def test_hidden_feedback_result_shows_pass_or_fail_only(exam_env: Path) -> None:
     text = page_text(at)
     assert "考试结果：未通过" in text and "不向考生显示评分明细" in text
     assert not at.metric and not at.dataframe
-    for hidden in ("55.5", "喂", "一票否决", "各题得分", "改进意见"):
+    for hidden in ("55.5", "喂", "一票否决", "各题得分", "建议 ·"):
         assert hidden not in text, hidden
+
+
+def test_shown_feedback_result_gives_one_advice_list_per_question(exam_env: Path) -> None:
+    """Issue 14 item 3: the 忌语 once (in the advice of its turn, one severity word), no separate boxes."""
+    result = _sealed_exam(exam_env, "reception_check", "E4101", "周八", total=55.5, forbidden=("喂",))
+    settings = load_settings()
+    library = library_from_settings(settings)
+    paper = load_papers([exam_env / "papers"], library.scenarios).get("reception_check")
+    plan = dataclasses.replace(
+        trainer.exam.plan_exam(paper, "E4102", "", settings, library), candidate_id=result.candidate_id, candidate_name=result.candidate_name
+    )
+    at = _app(EXAM)
+    _account(result.candidate_id, result.candidate_name)
+    log_in(at, settings.sessions_dir, result.candidate_id)
+    at.session_state[exam_flow.EXAM_RUN] = exam_flow.ExamRun(plan, result=load_result(SessionStore(settings.sessions_dir), result.exam_id))
+    at.run()
+    no_exception(at)
+    text = page_text(at)
+    assert "考试结果：未通过" in text and "建议 · 第 1 题 · 引导迎送" in text and "第 1 轮" in text
+    assert text.count("服务忌语「喂」（严重）") == 1 and "改进意见" not in text and "没做到或不完整的步骤" not in text
+    assert not any("服务忌语 ·" in e.value for e in at.error)  # the old separate 忌语 boxes are gone
 
 
 # --------------------------------------------------------------------------- time limit and marking (no model)

@@ -100,8 +100,11 @@ def test_candidate_result_with_breakdown(tmp_path: Path) -> None:
     assert list(shown.questions[0]) == ["题号", "场景", "本题总分", "用语覆盖", "顺序", "礼貌用语"]
     assert shown.questions[1]["礼貌用语"] == "—"  # not applicable: a dash, never the word None
     assert [d["维度"] for d in shown.dimensions] == ["用语覆盖", "顺序", "礼貌用语"]
-    assert shown.forbidden == ["第 2 题第 1 轮：“喂”，应说：“您好”"]
-    assert shown.feedback[0] == ("第 1 题 · 柜台收费", ["总分 92"])
+    # one advice list per question (issue 14 item 3): the 忌语 in its turn with one severity word and what to say
+    assert [title for title, _ in shown.advice] == ["第 1 题 · 柜台收费", "第 2 题 · 引导迎送"]
+    reception = shown.advice[1][1]
+    assert [t.index for t in reception.turns] == [1] and [line.text for line in reception.turns[0].items] == ["服务忌语「喂」（严重）。应改说：“您好”"]
+    assert [line.text for line in shown.advice[0][1].whole] == ["总分 92"]  # a stored feedback line kept once
     assert shown.fingerprint == result.fingerprint and shown.override == ""
 
 
@@ -111,7 +114,7 @@ def test_candidate_result_hidden_shows_nothing_but_the_verdict(tmp_path: Path) -
     shown = ev.candidate_result(result.candidate_view())
     assert shown.hidden and shown.passed and shown.verdict == "通过" and "不向考生显示评分明细" in shown.message
     assert shown.total is None and shown.pass_mark is None
-    assert not (shown.questions or shown.dimensions or shown.feedback or shown.forbidden or shown.missed or shown.reasons)
+    assert not (shown.questions or shown.dimensions or shown.advice or shown.reasons)
 
 
 def test_roster_rows_breakdown_and_labels(tmp_path: Path) -> None:

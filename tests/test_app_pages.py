@@ -20,7 +20,7 @@ from trainer.app import views
 from trainer.asr.base import Transcript
 from trainer.config import load_settings
 from trainer.sessions import SessionRecord, SessionStore, turn_records, utc_now
-from app_support import TEST_PASSWORD, log_in, make_account, no_exception, page_text, silence_wav, visible
+from app_support import TEST_PASSWORD, log_in, make_account, no_exception, page_source, page_text, silence_wav, visible
 
 APP_DIR = Path(__file__).resolve().parent.parent / "trainer" / "app"
 HOME = APP_DIR / "首页.py"
@@ -326,7 +326,10 @@ def test_practice_turns_retry_errors_and_finish(whisper_env: Path, scenarios_aud
     assert record.extra["inputs"] == ["microphone", "upload"] and record.extra["retries"] == 1
     assert len(record.steps) == 10 and sum(s["status"] == "missed" for s in record.steps) >= 7
     page = page_text(at)
-    assert "练习已保存" in page and "没做到或不完整的步骤" in page and "收您××元。" in page
+    assert "练习已保存" in page and "逐轮建议" in page and "收您××元。" in page
+    # issue 14 item 3: one advice list; a missed step's standard phrasing is shown once, not in three places
+    assert "改进建议" not in page and "没做到或不完整的步骤" not in page and page.count("收您××元。") == 1
+    assert "第 1 轮** · 客户：" in page_source(at) and 'class="hl-' in page_source(at)  # each turn: customer, trainee highlighted
     assert [m.label for m in at.metric] == ["机评总分", "机评结果"]  # no 改判 yet: the machine score alone, labelled
     assert at.metric[0].value == views.score_text(record.total)
 
@@ -351,8 +354,10 @@ def test_history_lists_own_sessions_with_chart(app_env: Path) -> None:
     assert list(table["工号"]) == ["E1024", "E1024"]  # only this trainee's sessions
     assert at.selectbox(key="history-open").value == latest.id  # newest first
     page = page_text(at)
-    assert "逐轮录音与识别文本" in page and 'class="hl-hit"' in page
-    assert len(at.get("audio")) == 2
+    assert "逐轮建议" in page and 'class="hl-hit"' in page
+    assert len(at.get("audio")) == 2  # each turn's box holds its recording
+    # the score column is written as rounded (64.9, 100); Streamlit's "plain" showed 64.89999999999999 in Chromium
+    assert json.loads(at.dataframe[0].proto.columns)["机评"]["type_config"]["format"] == "%g"
 
 
 def test_history_empty(app_env: Path) -> None:

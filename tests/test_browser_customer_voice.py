@@ -1,6 +1,7 @@
 """Real browser: the customer's line is heard on the practice page.
 
 After 开始练习 the line of turn 1 (closing_time: "同志，还能办吗？") is said in Chromium:
+- with a clip recorded in the terminal (`trainer phrasebook record-lines`), the clip plays to its end;
 - headless Chromium has no Chinese speech-synthesis voice, so the server's espeak-ng audio plays,
   and its audio element plays to the end;
 - with a Chinese voice (speechSynthesis stubbed in every frame before the page loads), the Web
@@ -14,7 +15,10 @@ Setup as in test_browser_mic.py (headless Debian Chromium driven by Playwright, 
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,12 +116,22 @@ def test_a_recorded_clip_plays_first_and_to_the_end(served_app, scenarios_audio_
     require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
     from playwright.sync_api import expect, sync_playwright
 
-    from trainer.phrasebook.clips import save_clip
+    from trainer.phrasebook.clips import clip_path
 
     port, sessions_dir = served_app
     overlay = sessions_dir.parent / "phrasebook_overlay"  # the default overlay folder beside the sessions
-    clip = (scenarios_audio_dir / "dev_reception_full" / "turn02.wav").read_bytes()  # a real voice
-    save_clip(overlay, "closing_time", STAGE + LINE, clip)
+    clip = scenarios_audio_dir / "dev_reception_full" / "turn02.wav"  # a real voice
+    # recorded in the terminal: `trainer phrasebook record-lines` stores it where the page looks
+    config = sessions_dir.parent / "record-lines.toml"
+    config.write_text("", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("TRAINER_PHRASEBOOK_OVERLAY_DIR", "TRAINER_PHRASEBOOK_DIRS")}
+    env.update(TRAINER_CONFIG=str(config), TRAINER_SESSIONS_DIR=str(sessions_dir), PYTHONIOENCODING="utf-8")
+    recorded = subprocess.run(  # line 1 of closing_time (`--list`): the stage direction, then LINE
+        [sys.executable, "-m", "trainer", "phrasebook", "record-lines", "closing_time", "--line", "1", "--input-file", str(clip), "--yes", "--no-playback"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert recorded.returncode == 0 and "保存 1 句" in recorded.stdout, recorded.stdout + recorded.stderr
+    assert clip_path(overlay, "closing_time", STAGE + LINE).is_file()
     with sync_playwright() as pw:
         browser = _launch(pw)
         try:

@@ -9,7 +9,7 @@ import pytest
 
 from trainer.cli import main
 
-CONTRACT_KEYS = ["scenario", "engine", "transcript", "turns", "steps", "forbidden", "forbidden_doubtful", "amounts", "fluency", "score", "passed", "verdict", "feedback"]  # verdict: pass | fail | review; forbidden_doubtful: 忌语 words probably meant otherwise (issue 11)
+CONTRACT_KEYS = ["scenario", "engine", "transcript", "turns", "steps", "forbidden", "forbidden_doubtful", "amounts", "fluency", "score", "passed", "verdict", "feedback", "advice"]  # verdict: pass | fail | review; forbidden_doubtful: 忌语 words probably meant otherwise (issue 11); advice: feedback grouped by turn (issue 14)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

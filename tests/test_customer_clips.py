@@ -10,10 +10,12 @@ import re
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from trainer.app import services
+from trainer.audio import Audio, load_audio
 from trainer.config import Settings, load_settings
 from trainer.errors import AudioError
 from trainer.phrasebook.clips import ClipError, clip_path, clips_for_line, delete_clip, load_clip, save_clip, written_lines
@@ -53,7 +55,7 @@ def test_save_find_and_delete_a_clip(tmp_path: Path, complaint, speech) -> None:
     # a reaction's line joined with the next step's line: one clip per part, both needed
     joined = line + complaint.step("soothe").customer
     assert clips_for_line(tmp_path, complaint, joined) == []
-    save_clip(tmp_path, "complaint", complaint.step("soothe").customer, speech(2))
+    save_clip(tmp_path, "complaint", complaint.step("soothe").customer, speech(5))
     parts = clips_for_line(tmp_path, complaint, joined)
     assert len(parts) == 2 and parts[0] == stored
     assert delete_clip(tmp_path, "complaint", line) and not delete_clip(tmp_path, "complaint", line)
@@ -75,7 +77,7 @@ def test_bad_clips_are_refused(tmp_path: Path, speech) -> None:  # type: ignore[
 def test_a_recorded_clip_is_preferred_to_speech_synthesis(tmp_path: Path, complaint, speech) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(phrasebook_overlay_dir=tmp_path)
     line = complaint.step("soothe").customer
-    save_clip(tmp_path, "complaint", line, speech())
+    save_clip(tmp_path, "complaint", line, speech(5))
     html, problem = services.customer_voice(line, settings, "k", once=False, scenario=complaint)
     config = json.loads(re.search(r"const c=(\{.*?\});", html).group(1))  # type: ignore[union-attr]
     assert problem == "" and len(config["clips"]) == 1 and config["clips"][0].startswith("data:audio/wav;base64,")
@@ -117,3 +119,27 @@ def test_the_recording_tab_is_for_instructors_only(tmp_path: Path, monkeypatch: 
     no_exception(at)
     assert any("教师专用" in i.value for i in at.info)
     assert not [s for s in at.selectbox if s.key == "clip-scenario"]
+
+
+def test_the_page_says_what_it_saved_and_what_to_watch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenarios_audio_dir: Path) -> None:
+    """A take with much more speech than its line gets a warning after saving (same checks as the terminal)."""
+    config = tmp_path / "trainer.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TRAINER_CONFIG", str(config))
+    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
+    monkeypatch.delenv("TRAINER_PHRASEBOOK_DIRS", raising=False)
+    make_account(tmp_path / "sessions", "T100", role="instructor", name="王老师")
+    folder = scenarios_audio_dir / "dev_complaint_full"
+    answers = [load_audio(folder / f"turn0{n}.wav").samples for n in (4, 5, 6, 7)]
+    long_take = Audio(np.concatenate(answers)).to_wav_bytes()  # four answers (about 12 s of speech) for a 13-character line
+    at = AppTest.from_file(str(APP_DIR / "首页.py"), default_timeout=120)
+    at.switch_page("pages/4_话术库.py")
+    log_in(at, tmp_path / "sessions", "T100")
+    at.run()
+    at.selectbox(key="clip-scenario").set_value("complaint").run()
+    at.audio_input(key="clip-rec-0").set_value(("line.wav", long_take, "audio/wav")).run()
+    at.button(key="clip-save-0").click().run()
+    no_exception(at)
+    first = written_lines(library_from_settings(load_settings()).scenario("complaint"))[0]
+    assert [s.value for s in at.success] == [f"已保存：{first.spoken}"]
+    assert any("多录了别的话" in w.value for w in at.warning)

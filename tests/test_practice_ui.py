@@ -6,6 +6,7 @@ from rich.console import Console
 
 from trainer.practice.endpoint import EndReason
 from trainer.practice.ui import (
+    AdviceTurn,
     FinalView,
     ForbiddenLine,
     LiveState,
@@ -60,14 +61,19 @@ def test_turn_without_matches_says_so() -> None:
     assert "没有识别到内容" in plain and "没有检测到说话" in plain and "本轮没有对上任何标准步骤" in plain
 
 
-def test_final_panel_shows_score_verdict_missed_steps_and_feedback() -> None:
+def test_final_panel_shows_score_verdict_steps_and_advice_by_turn() -> None:
     view = FinalView(
         total=62.5,
         passed=False,
         pass_mark=80.0,
         steps=(StepLine("问候", "hit", said="您好"), StepLine("唱收", "missed", expected="收您一百元。", tip="收钱时要唱收金额")),
-        forbidden=(ForbiddenLine("不知道", "不知道", "major", "推诿", "我帮您查询一下"),),
-        feedback=("唱收：请说“收您一百元。”",),
+        advice=(
+            AdviceTurn(2, "给你一百。", "不知道", (
+                ("forbidden", "服务忌语「不知道」（严重）：推诿。应改说：“我帮您查询一下”"),
+                ("missed", "缺少步骤「唱收」：应说“收您一百元。”；提示：收钱时要唱收金额"),
+            )),
+            AdviceTurn(None, items=(("amounts", "唱收唱付没有做到位"),)),
+        ),
         dimensions={"coverage": 50.0, "politeness": 45.0},
         completed_turns=3,
         total_turns=10,
@@ -75,15 +81,18 @@ def test_final_panel_shows_score_verdict_missed_steps_and_feedback() -> None:
     styled, plain = exported(render_final(view))
     assert "总分 62.5" in plain and "合格线 80" in plain and "不合格" in plain
     assert "只完成了 3/10 轮" in plain
-    assert "标准说法：“收您一百元。”" in plain and "提示：收钱时要唱收金额" in plain
-    assert "• 唱收：请说“收您一百元。”" in plain
+    # the standard phrasing once (in the advice of its turn), not again under the checklist
+    assert plain.count("收您一百元。") == 1 and "提示：收钱时要唱收金额" in plain
+    assert plain.index("逐轮建议") < plain.index("第 2 轮") < plain.index("顾客：给你一百。") < plain.index("你说：“不知道”")
+    assert plain.index("你说：“不知道”") < plain.index("整体建议") < plain.index("唱收唱付没有做到位")
+    assert plain.count("不知道」") == 1 and "改进建议" not in plain
     assert "用语覆盖" in plain and "礼貌用语" in plain and "coverage" not in plain and "politeness" not in plain
     assert "45（90 × 50%）" in plain and "按完成的用语比例折算" in plain
     assert RED + "✗ 唱收" in styled and RED + "不合格" in styled
-    assert WHITE_ON_RED + "⚠ 服务忌语：「不知道」" in styled
+    assert WHITE_ON_RED + "⚠ 服务忌语「不知道」（严重）" in styled
 
-    passed, _ = exported(render_final(FinalView(91.0, True, 80.0, (StepLine("问候", "hit"),))))
-    assert GREEN + "合格" in passed
+    passed, plain = exported(render_final(FinalView(91.0, True, 80.0, (StepLine("问候", "hit"),))))
+    assert GREEN + "合格" in passed and "表现很好" in plain
 
 
 def test_live_panel_meter_and_partial_text() -> None:

@@ -120,7 +120,9 @@ def test_fluency_rate_fillers_and_long_pauses() -> None:
 def test_json_contract_keys_and_types() -> None:
     result = score([timed("您好", 0.6), timed("请问有什么可以帮您", 2.5), timed("请慢走再见", 1.5)])
     data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
-    assert list(data) == ["scenario", "engine", "transcript", "turns", "steps", "forbidden", "forbidden_doubtful", "amounts", "fluency", "score", "passed", "verdict", "feedback"]
+    assert list(data) == ["scenario", "engine", "transcript", "turns", "steps", "forbidden", "forbidden_doubtful", "amounts", "fluency", "score", "passed", "verdict", "feedback", "advice"]
+    assert all(list(group) == ["turn", "items"] for group in data["advice"])
+    assert all(list(item) == ["kind", "step", "severity", "text"] for group in data["advice"] for item in group["items"])
     assert data["verdict"] in ("pass", "fail", "review")
     assert list(data["turns"][0]) == ["file", "text", "start", "end"]
     assert list(data["steps"][0]) == ["id", "status", "similarity", "matched_text", "turn", "start", "end", "expected", "certain"]

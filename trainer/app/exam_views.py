@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from trainer.app.views import AdviceView, advice_view
 from trainer.scoring.display import round_score, score_text
 from trainer.exam.paper import DIMENSIONS, Paper
 from trainer.exam.records import ExamResult, Override, RosterRow, state_label
@@ -196,14 +197,12 @@ class CandidateResult:
     notes: tuple[str, ...]
     dimensions: list[dict[str, Any]]  # rows: 维度, 平均分
     questions: list[dict[str, Any]]  # rows: 题号, 场景, 总分, one column per dimension
-    feedback: list[tuple[str, list[str]]]  # (question title, lines)
-    forbidden: list[str]  # one line per forbidden phrase said
-    missed: list[tuple[str, list[str]]]  # (question title, standard phrases of the steps missed)
     exam_id: str
     fingerprint: str
     override: str  # "" when not overridden
     state: str = "pass"  # "pass" | "fail" | "review" (待复核: no pass/fail shown)
     review_message: str = ""  # what 待复核 means for the candidate ("" otherwise)
+    advice: list[tuple[str, AdviceView]] = field(default_factory=list)  # (question title, its advice by turn)
 
     @property
     def pending_review(self) -> bool:
@@ -223,11 +222,6 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
         for d in q_dims:
             row[dimension_label(d)] = cell((q.get("dimensions") or {}).get(d))
         question_rows.append(row)
-    forbidden = [
-        f"第 {q.get('index')} 题第 {hit.get('turn') or '?'} 轮：“{hit.get('phrase', '')}”，应说：“{hit.get('suggestion', '')}”"
-        for q in questions
-        for hit in q.get("forbidden") or []
-    ]
     override = view.get("override")
     override_text = ""
     if override:
@@ -249,18 +243,16 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
         notes=tuple(view.get("notes") or ()),
         dimensions=[{"维度": dimension_label(d), "平均分": view["dimensions"][d]} for d in dims],
         questions=question_rows,
-        feedback=[(f"第 {q.get('index')} 题 · {q.get('title', '')}", list(q.get("feedback") or [])) for q in questions if q.get("feedback")],
-        forbidden=forbidden,
-        missed=[
-            (f"第 {q.get('index')} 题 · {q.get('title', '')}", [s.get("expected", "") for s in q.get("steps") or [] if s.get("status") != "hit" and s.get("expected")])
-            for q in questions
-            if any(s.get("status") != "hit" and s.get("expected") for s in q.get("steps") or [])
-        ],
         exam_id=str(view.get("exam_id", "")),
         fingerprint=str(view.get("seal_fingerprint", "")),
         override=override_text,
         state=state,
         review_message=str(view.get("review_message", "")) if pending else "",
+        advice=[
+            (f"第 {q.get('index')} 题 · {q.get('title', '')}", advice)
+            for q in questions
+            if not (advice := advice_view(q, transcripts=False)).empty
+        ],
     )
 
 

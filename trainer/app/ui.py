@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,7 +21,7 @@ from trainer.app.dates import DateRange
 from trainer.app.highlight import legend_html
 from trainer.app.markup import html_text, md
 from trainer.app.services import EngineStatus, engine_status
-from trainer.app.views import FinalResult, ForbiddenLine, StepLine, TurnResult
+from trainer.app.views import AdviceLine, AdviceView, FinalResult, ForbiddenLine, StepLine, TurnResult
 from trainer.asr.base import Recognizer
 from trainer.config import Settings, load_settings
 from trainer.dialogue import record_dialogue
@@ -337,7 +337,9 @@ def turn_panel(result: TurnResult) -> None:
     forbidden_lines(result.forbidden)
 
 
-def final_panel(result: FinalResult) -> None:
+def final_panel(result: FinalResult, turn_extra: Callable[[int], None] | None = None) -> None:
+    """Machine score and verdict (and an instructor's 改判), dimensions, the step checklist and the one
+    advice list by turn (`turn_extra(index)` adds to a turn's box, e.g. its recording)."""
     override = result.override
     cols = st.columns([1, 1, 1, 1, 2] if override else [1, 1, 3])
     cols[0].metric("机评总分", result.total_text)
@@ -352,39 +354,65 @@ def final_panel(result: FinalResult) -> None:
         static_table([{row["维度"]: row["得分"] for row in result.dimensions}])
         if result.scaling_note:
             st.caption(result.scaling_note)
-    st.markdown("**步骤完成情况**")
-    static_table(result.checklist)
-    if result.feedback:
-        st.markdown("**改进建议**")
-        st.markdown("\n".join(f"- {md(line)}" for line in result.feedback))
-    if result.unsure:
-        st.markdown("**可能没听清（机器不能确定，不算作错误）：**")
-        for line in result.unsure:
-            said = f"听到“{md(line.said)}”" if line.said else "没有识别出相关的话"
-            st.markdown(f"- {line.icon} **{line.title}**：{said}。请回放录音确认，或由教师复核。")
-        if result.decision == "review":
-            st.info("结果待复核：是否通过取决于上面这些机器没有把握的步骤，将由教师听录音后决定。", icon=":material/rate_review:")
-    if result.missed:
-        st.markdown("**没做到或不完整的步骤，标准说法：**")
-        for line in result.missed:
-            tip = f"　提示：{line.tip}" if line.tip else ""
-            st.markdown(f"- {line.icon} **{line.title}**：“{line.expected}”{tip}")
-    if result.forbidden:
-        st.markdown("**服务忌语**")
-        forbidden_lines(result.forbidden)
+    with st.expander(f"步骤完成情况（{result.steps_summary}）"):  # each missed step is also in the advice below
+        static_table(result.checklist)
+    if result.decision == "review" and result.unsure:
+        st.info("结果待复核：是否通过取决于下面标为“可能没听清”的步骤，将由教师听录音后决定。", icon=":material/rate_review:")
+    advice_list(result.advice, turn_extra)
+
+
+def advice_list(view: AdviceView, turn_extra: Callable[[int], None] | None = None, heading: str = "逐轮建议") -> None:
+    """The one advice list: per turn what the customer said, what the trainee said (highlighted) and the
+    advice for that turn; then the advice about the whole performance. `turn_extra(index)` adds to a
+    turn's box (e.g. its recording)."""
+    if view.turns:
+        st.markdown(f"**{heading}**")
+        if any(turn.html for turn in view.turns):
+            legend()
+    for turn in view.turns:
+        head = f"**第 {turn.index} 轮**" + (f" · 客户：{md(turn.customer)}" if turn.customer else "")
+        said = f'学员：<span style="line-height:1.8">{turn.html}</span>' if turn.html else ""
+        advice = advice_markdown(turn.items)
+        if turn_extra is None:  # one block per turn: the page stays short
+            st.markdown("  \n".join(x for x in (head, said) if x) + (f"\n\n{advice}" if advice else ""), unsafe_allow_html=True)
+            continue
+        with st.container(border=True):
+            st.markdown(head)
+            turn_extra(turn.index)
+            st.markdown(said + (f"\n\n{advice}" if advice else ""), unsafe_allow_html=True)
+    if view.whole:
+        st.markdown("**整体建议**")
+        st.markdown(advice_markdown(view.whole))
+    if view.empty:
+        st.success(views.GOOD_PERFORMANCE, icon=":material/thumb_up:")
+
+
+def advice_markdown(lines: Sequence[AdviceLine]) -> str:
+    """A Markdown list, one item per piece of advice; a 服务忌语 in red."""
+    items = []
+    for line in lines:
+        text = f"{line.icon} {md(line.text)}" if line.icon else md(line.text)
+        items.append(f"- :red[{text}]" if line.forbidden else f"- {text}")
+    return "\n".join(items)
+
+
+SCORE_FORMAT = "%g"  # printf style: 64.9, 98.7, 100 — never 64.89999999999999
 
 
 def dataframe(rows: list[dict[str, Any]], **kwargs: Any) -> None:
-    """A sortable table; score columns (views.SCORE_COLUMNS) show as rounded (100, 98.7), like score_text."""
+    """A sortable table; score columns (views.SCORE_COLUMNS) show as rounded (100, 98.7), like score_text.
+    Their values are already rounded (round_score); "%g" writes them as such. Streamlit's "plain" format
+    wrote 64.9 as 64.89999999999999 and 59.5 as 59.50000000000001 in Chromium (checked in a screenshot)."""
     present = {key for row in rows for key in row}
-    config = {name: st.column_config.NumberColumn(name, format="plain") for name in views.SCORE_COLUMNS if name in present}
+    config = {name: st.column_config.NumberColumn(name, format=SCORE_FORMAT) for name in views.SCORE_COLUMNS if name in present}
     if config:
         kwargs["column_config"] = {**config, **kwargs.get("column_config", {})}
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", **kwargs)
 
 
 def session_detail(record: SessionRecord, store: SessionStore, library: Library | None, pass_mark: float | None) -> None:
-    """One stored session: the score panel, then each turn's audio and highlighted transcript."""
+    """One stored session: the score panel, then each turn (customer line, recording, highlighted
+    transcript, advice) and the whole-performance advice."""
     from trainer.app import views
     from trainer.app.services import audio_mime, turn_audio
     from trainer.sessions.export import local_time
@@ -397,27 +425,32 @@ def session_detail(record: SessionRecord, store: SessionStore, library: Library 
     ))
     if scenario is None and library is not None:
         st.caption("该场景已不在当前话术库中：步骤名称按编号显示。")
+    path = record_dialogue(record.extra, len(record.turns))
+    turns = {t.index: t for t in record.turns}
+    audio = dict(zip((t.index for t in record.turns), turn_audio(store, record)))
+
+    def recording(index: int) -> None:  # in each turn's box: the customer's reaction and the recording
+        reaction = path[index - 1][1] if path and 0 < index <= len(path) else ""
+        if reaction and scenario is not None:
+            st.caption(md(views.reaction_note(scenario, reaction)))
+        data, problem = audio.get(index, (None, ""))
+        if data is not None and index in turns:
+            st.audio(data, format=audio_mime(turns[index].audio_file))
+        elif problem:
+            st.warning(problem)
+
+    prompts = [t.prompt or "（无台词）" for t in sorted(record.turns, key=lambda t: t.index)]
     if record.score:
         reviews = guarded(lambda: store.reviews(record.id), "读取复核意见") or []
-        final_panel(views.final_result(record.score, scenario, library, pass_mark, views.instructor_decision(reviews)))
+        final = views.final_result(record.score, scenario, library, pass_mark, views.instructor_decision(reviews), prompts)
+        final_panel(final, recording)
     else:
         st.info("该会话没有评分结果。")
-    st.markdown("#### 逐轮录音与识别文本")
-    legend()
-    path = record_dialogue(record.extra, len(record.turns))
-    for turn, (audio, problem) in zip(record.turns, turn_audio(store, record)):
-        step_id, reaction = path[turn.index - 1] if path else ("", "")
-        with st.container(border=True):
-            st.markdown(f"**第 {turn.index} 轮** · 客户：{md(turn.prompt or '（无台词）')}")
-            if reaction and scenario is not None:
-                st.caption(md(views.reaction_note(scenario, reaction)))
-            if audio is not None:
-                st.audio(audio, format=audio_mime(turn.audio_file))
-            elif problem:
-                st.warning(problem)
-            if record.score:
-                highlighted(views.turn_result(record.score, turn.index, scenario, library, step_id).html)
-            else:
+        st.markdown("#### 逐轮录音与识别文本")
+        for turn in record.turns:
+            with st.container(border=True):
+                st.markdown(f"**第 {turn.index} 轮** · 客户：{md(turn.prompt or '（无台词）')}")
+                recording(turn.index)
                 highlighted(views.plain_html(str(turn.transcript.get("text", ""))))
 
 
@@ -631,7 +664,7 @@ def customer_lines_panel(settings: Settings, library: Library, staff: bool) -> N
     synthesised speech wherever the line is said (practice and exams). `staff`: the logged-in user
     is an instructor or admin (others only read what the tab is for)."""
     from trainer.errors import AudioError
-    from trainer.phrasebook.clips import ClipError, delete_clip, load_clip, save_clip, written_lines
+    from trainer.phrasebook.clips import ClipError, delete_clip, load_clip, prepare_clip, store_clip, written_lines
 
     st.markdown(
         "为客户的台词录音（或上传录音）：练习和考试中说到这句时，先播放录音；没有录音的句子用浏览器或服务器的语音合成朗读。"
@@ -668,12 +701,18 @@ def customer_lines_panel(settings: Settings, library: Library, staff: bool) -> N
     recording = st.audio_input("录一句（点击麦克风开始，说完再点一次）", key=f"clip-rec-{nonce}")
     upload = st.file_uploader("或者上传录音文件", type=None, key=f"clip-upl-{nonce}")
     given = recording if recording is not None else upload
+    if saved := st.session_state.pop("clip-saved", None):  # the clip saved just before the rerun
+        st.success(f"已保存：{md(saved)}")
+    for warning in st.session_state.pop("clip-warnings", ()):
+        st.warning(f"刚保存的录音：{warning}可以重新录一遍。")
     if given is not None and st.button("保存为这句台词的录音", type="primary", key=f"clip-save-{nonce}"):
         try:
-            save_clip(settings.overlay_dir, scenario.id, line.line, given.getvalue(), given.name or "录音")
+            clip = prepare_clip(line.line, given.getvalue(), given.name or "录音")
+            store_clip(settings.overlay_dir, scenario.id, line.line, clip)
         except (AudioError, ClipError) as exc:
             st.error(exc.user_message)
         else:
             st.session_state["clip-nonce"] = nonce + 1
-            st.success(f"已保存：{md(line.spoken)}")
+            st.session_state["clip-saved"] = line.spoken
+            st.session_state["clip-warnings"] = clip.warnings
             st.rerun()

@@ -17,9 +17,10 @@ from trainer.dialogue import describe_reaction
 from trainer.app.highlight import highlight_html, turn_html
 from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
+from trainer.scoring.advice import advice_of
 from trainer.scoring.feedback import fill_slots
 from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, round_score, score_text
-from trainer.scoring.result import VERDICT_LABELS, AmountCheck, verdict_of
+from trainer.scoring.result import ADVICE_FORBIDDEN, VERDICT_LABELS, AmountCheck, verdict_of
 from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
 from trainer.sessions.review import OVERALL_LABELS, Review, StepVerdict
@@ -28,6 +29,8 @@ from trainer.text.normalize import to_simplified
 STATUS_ICONS = {"hit": "√", "partial": "△", "missed": "×"}  # glyphs every CJK font has
 UNSURE_ICON = "？"
 UNSURE_LABEL = "可能没听清"
+ADVICE_ICONS = {"forbidden": "⚠", "forbidden_doubtful": "？", "missed": "×", "partial": "△", "unsure": "？"}  # glyphs every CJK font has
+GOOD_PERFORMANCE = "表现很好：步骤完整、顺序正确，没有服务忌语。"
 DIFFICULTY_LABELS = {1: "★☆☆ 基础", 2: "★★☆ 进阶", 3: "★★★ 困难"}
 ALL = "全部"
 
@@ -284,6 +287,82 @@ def _unsure_here(
     return None
 
 
+# --------------------------------------------------------------------------- advice, grouped by turn
+
+
+@dataclass(frozen=True)
+class AdviceLine:
+    kind: str  # result.ADVICE_KINDS
+    text: str  # Chinese, simplified (it may quote the transcript)
+    severity: str = ""  # 轻微 / 严重 / 极严重 for a counted 服务忌语
+
+    @property
+    def icon(self) -> str:
+        return ADVICE_ICONS.get(self.kind, "")
+
+    @property
+    def forbidden(self) -> bool:
+        return self.kind == ADVICE_FORBIDDEN
+
+
+@dataclass(frozen=True)
+class TurnAdviceView:
+    index: int
+    customer: str  # what the customer said before this turn ("" when not known)
+    html: str  # what the trainee said, highlighted ("" when not shown)
+    items: tuple[AdviceLine, ...]
+
+
+@dataclass(frozen=True)
+class AdviceView:
+    """One advice list: each turn (customer, trainee, advice), then the whole performance, each piece once."""
+
+    turns: tuple[TurnAdviceView, ...]
+    whole: tuple[AdviceLine, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.whole and not any(t.items for t in self.turns)
+
+    @property
+    def lines(self) -> tuple[AdviceLine, ...]:
+        return tuple(line for t in self.turns for line in t.items) + self.whole
+
+
+def advice_view(
+    score: Mapping[str, Any],
+    scenario: Scenario | None = None,
+    library: Library | None = None,
+    prompts: Sequence[str] | None = None,
+    *,
+    transcripts: bool = True,
+) -> AdviceView:
+    """The advice of a score grouped by turn (scoring/advice.py), with each turn's customer line
+    (`prompts`, in turn order) and, when `transcripts`, the trainee's words highlighted. Every turn of
+    the performance is listed (with or without advice) when transcripts are shown; otherwise only the
+    turns that have advice."""
+    groups = advice_of(score, scenario, forbidden_reasons(library, str(score.get("scenario", ""))))
+    by_turn = {g.turn: g.items for g in groups}
+    count = len(score.get("turns") or []) if transcripts else 0
+    indexes = sorted(set(range(1, count + 1)) | {t for t in by_turn if t is not None})
+    titles = step_titles(scenario)
+    prompts = list(prompts or ())
+
+    def lines(items: Sequence[Any]) -> tuple[AdviceLine, ...]:
+        return tuple(AdviceLine(i.kind, to_simplified(i.text), i.severity) for i in items)
+
+    turns = tuple(
+        TurnAdviceView(
+            index=index,
+            customer=prompts[index - 1] if 0 < index <= len(prompts) else "",
+            html=turn_html(score, index, turn_text(score, index), titles) if transcripts else "",
+            items=lines(by_turn.get(index, ())),
+        )
+        for index in indexes
+    )
+    return AdviceView(turns, lines(by_turn.get(None, ())))
+
+
 # --------------------------------------------------------------------------- the whole performance
 
 
@@ -303,10 +382,17 @@ class FinalResult:
     unsure: tuple[StepLine, ...] = ()  # steps the machine could not decide alone (可能没听清)
     scaling_note: str = ""  # why a conduct dimension is below 100 with nothing wrong said ("" when none is scaled)
     override: "InstructorDecision | None" = None  # the instructor's latest 改判, shown beside the machine score
+    advice: AdviceView = field(default_factory=lambda: AdviceView((), ()))  # the one advice list, by turn
 
     @property
     def total_text(self) -> str:
         return score_text(self.total)
+
+    @property
+    def steps_summary(self) -> str:
+        """'做到 7/10 步' (certain hits; the checklist holds the rest)."""
+        done = sum(1 for s in self.steps if s.status == "hit" and s.certain)
+        return f"做到 {done}/{len(self.steps)} 步"
 
     @property
     def verdict(self) -> str:
@@ -347,13 +433,14 @@ def scaling_note(score: Mapping[str, Any]) -> str:
 
 
 def checklist_rows(steps: Sequence[StepLine]) -> list[dict[str, Any]]:
+    """One row per step: done or not, and where. The standard phrasing of a step not done is in the
+    advice list (advice_view), once."""
     return [
         {
             "": s.icon,
             "步骤": s.title,
             "结果": s.status_label,
             "学员说的": s.said,
-            "标准用语": s.expected,
             "轮次": str(s.turn) if s.turn is not None else "—",
         }
         for s in steps
@@ -366,7 +453,9 @@ def final_result(
     library: Library | None = None,
     pass_mark: float | None = None,
     override: InstructorDecision | None = None,
+    prompts: Sequence[str] | None = None,
 ) -> FinalResult:
+    """The result panel of a scored performance; `prompts`: the customer's line before each turn."""
     amounts = _amounts(score)
     steps = tuple(step_line(s, scenario, amounts) for s in score.get("steps") or [])
     reasons = forbidden_reasons(library, str(score.get("scenario", "")))
@@ -384,6 +473,7 @@ def final_result(
         unsure=tuple(s for s in steps if not s.certain),
         scaling_note=scaling_note(score),
         override=override,
+        advice=advice_view(score, scenario, library, prompts),
     )
 
 

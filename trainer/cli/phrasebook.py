@@ -1,4 +1,5 @@
-"""`trainer phrasebook check|show|list`: validate phrasebook files and show scenarios as trainees see them."""
+"""`trainer phrasebook check|show|list`: validate phrasebook files and show scenarios as trainees see them.
+(`record-lines` lives in trainer/cli/record_lines.py, proposals in phrasebook_proposals.py.)"""
 
 from __future__ import annotations
 
@@ -38,8 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     listing.set_defaults(func=_list)
 
     from trainer.cli.phrasebook_proposals import register_actions  # proposals / approve / reject
+    from trainer.cli.record_lines import register_action as register_record_lines
 
     register_actions(actions)
+    register_record_lines(actions)
 
     def _usage(args: argparse.Namespace, settings: Settings) -> int:
         parser.print_help()

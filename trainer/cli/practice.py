@@ -117,7 +117,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console | None = 
         save=not args.no_save,
     )
     speak = args.voice if args.voice is not None else not args.input_file
-    voice = TerminalVoice(settings) if speak else None
+    voice = TerminalVoice(settings, scenario=scenario) if speak else None
     result = run_practice(scenario, library, recognizer, source, PracticeUI(console), settings, options, voice=voice)
     if result.status == STATUS_INTERRUPTED:
         return 130

@@ -21,7 +21,9 @@ from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
 from trainer.pipeline import load_library, score_text, transcribe_and_score
+from trainer.phrasebook.model import SEVERITY_LABELS
 from trainer.scoring import display
+from trainer.scoring.advice import advice_lines
 from trainer.scoring.result import HIT, MISSED, PARTIAL, ScoreResult
 
 
@@ -138,7 +140,7 @@ def print_report(result: ScoreResult, console: Console | None = None) -> None:
         for column in ("忌语", "听到", "句", "时间", "严重程度", "应改为"):
             table.add_column(column)
         for hit in result.forbidden:
-            table.add_row(hit.phrase, hit.matched_text, str(hit.turn), _seconds(hit.start), hit.severity, hit.suggestion)
+            table.add_row(hit.phrase, hit.matched_text, str(hit.turn), _seconds(hit.start), SEVERITY_LABELS.get(hit.severity, hit.severity), hit.suggestion)
         console.print(table)
     else:
         console.print("服务忌语：[green]无[/green]")
@@ -153,9 +155,9 @@ def print_report(result: ScoreResult, console: Console | None = None) -> None:
     console.print(f"流利度：语速 {rate}，口头语 {f.fillers} 次，长停顿 {f.long_pauses} 处")
     dims = "  ".join(f"{_DIMENSION_NAMES.get(k, k)} {v:.0f}" for k, v in result.score.dimensions.items())
     console.print(f"分项：{dims}")
-    console.print("[bold]反馈：[/bold]")
-    for line in result.feedback:
-        console.print(f"  • {line}")
+    console.print("[bold]建议（按轮次，每条只写一次）：[/bold]")
+    for line in advice_lines(result.advice) or ["表现很好：步骤完整、顺序正确，没有服务忌语。"]:
+        console.print(f"  {line}", markup=False, highlight=False)
 
 
 _DIMENSION_NAMES = {

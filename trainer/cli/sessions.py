@@ -16,6 +16,7 @@ from trainer.dialogue import record_dialogue
 from trainer.phrasebook.model import REACTION_LABELS
 from trainer.errors import SessionStoreError
 from trainer.phrasebook.model import Library
+from trainer.scoring.advice import advice_lines, advice_of
 from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, score_text
 from trainer.sessions.export import STATUS_LABELS, export_sessions, local_time, step_title
 from trainer.text.normalize import to_simplified
@@ -212,12 +213,10 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
                 to_simplified(str(step.get("matched_text") or "")), str(step.get("expected") or ""),
             )
         console.print(table)
-    for hit in record.score.get("forbidden") or []:
-        where = f"第 {hit['turn']} 轮 " if hit.get("turn") else ""
-        quote = forbidden_quote(str(hit.get("phrase") or ""), to_simplified(str(hit.get("matched_text") or "")))
-        console.print(f"服务忌语：{where}{quote}（应说：{hit.get('suggestion', '')}）")
-    for line in record.score.get("feedback") or []:
-        console.print(f"· {to_simplified(str(line))}")
+    scenario = library.scenarios.get(record.scenario_id) if library is not None else None
+    reasons = {e.id: e.reason for e in library.forbidden} if library is not None else {}
+    for line in advice_lines(advice_of(record.score, scenario, reasons)):  # grouped by turn, each piece once
+        console.print(to_simplified(line), markup=False, highlight=False)
     for review in reviews:
         head = f"复核（{review.reviewer}，{local_time(review.created_at)}）：{OVERALL_LABELS[review.overall]}"
         if review.overall == "override":

@@ -22,6 +22,7 @@ from trainer.exam.draw import Draw
 from trainer.exam.paper import Paper
 from trainer.exam.rules import Verdict, verdict_from_dict
 from trainer.exam.seal import Ledger, fingerprint, seal_matches
+from trainer.scoring.advice import advice_of
 from trainer.scoring.result import VERDICT_LABELS
 from trainer.sessions.model import parse_utc
 from trainer.sessions.store import SessionStore
@@ -202,6 +203,7 @@ class ExamResult:
                     {"id": s.get("id"), "status": s.get("status"), "expected": s.get("expected", "")} for s in score.get("steps", [])
                 ],
                 "feedback": list(score.get("feedback", [])),
+                "advice": [group.to_dict() for group in advice_of(score)],  # the feedback grouped by turn, each piece once
             })
         view.update({
             "total": self.total,

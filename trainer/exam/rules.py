@@ -46,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from trainer.scoring.display import score_text
+from trainer.scoring.display import below_mark, score_text
 from trainer.errors import ExamError
 from trainer.exam.paper import DIMENSIONS, ExamRules
 from trainer.scoring.result import verdict_of
@@ -161,7 +161,7 @@ def judge(
         for dim, minimum in rules.min_dimension.items():
             if dim not in dims:
                 continue  # the dimension does not apply to this scenario (e.g. amounts without 唱收唱付)
-            if dims[dim] < minimum:
+            if below_mark(dims[dim], minimum):
                 below[dim] = dims[dim]
                 reasons.append(_reason(f"第 {index} 题“{names.get(dim, dim)}”得分 {score_text(dims[dim])}，低于最低要求 {score_text(minimum)} 分", sure, UNCERTAIN_QUESTION))
         if rules.forbidden_fails and forbidden:
@@ -178,10 +178,10 @@ def judge(
         for d in dim_names
     }
     review = [q for q in questions if q.under_review]
-    if total < pass_mark:
+    if below_mark(total, pass_mark):
         # Certain only if the mark stays out of reach with full marks on every question under review.
         best_case = round(sum(FULL_MARKS if q.under_review else q.total for q in questions) / len(questions), 1)
-        reasons.insert(0, _reason(f"总分 {score_text(total)} 分，低于及格线 {score_text(pass_mark)} 分", not review or best_case < pass_mark, UNCERTAIN_TOTAL))
+        reasons.insert(0, _reason(f"总分 {score_text(total)} 分，低于及格线 {score_text(pass_mark)} 分", not review or below_mark(best_case, pass_mark), UNCERTAIN_TOTAL))
     passed = not reasons  # the best single guess
     certain_fail = any(sure for _, sure in reasons)
     state = "fail" if certain_fail else "review" if review else "pass" if passed else "fail"

@@ -39,7 +39,8 @@ from trainer.practice.capture import DeviceError
 from trainer.practice.endpoint import EndpointConfig, EndpointDetector, EndReason, NoiseFloor
 from trainer.practice.keys import KeyWatcher
 from trainer.practice.source import AudioSource
-from trainer.practice.ui import FinalView, ForbiddenLine, LiveState, PracticeUI, StepLine, TurnView
+from trainer.practice.ui import AdviceTurn, FinalView, ForbiddenLine, LiveState, PracticeUI, StepLine, TurnView
+from trainer.scoring.advice import advice_of
 from trainer.sessions import SessionRecord, SessionStore, turn_records, utc_now
 from trainer.text.normalize import to_simplified
 
@@ -268,16 +269,34 @@ def turn_view(turn: RecordedTurn, total: int, score: dict[str, Any] | None, scen
 
 
 def final_view(
-    score: dict[str, Any], scenario: Scenario, library: Library, completed: int, pass_mark: float, total_turns: int | None = None
+    score: dict[str, Any],
+    scenario: Scenario,
+    library: Library,
+    completed: int,
+    pass_mark: float,
+    total_turns: int | None = None,
+    prompts: Sequence[str] = (),
 ) -> FinalView:
+    """The final panel: score, dimensions, step checklist and the advice grouped by turn as on the web
+    (scoring/advice.py); `prompts`: the customer's line before each turn."""
     inner = score.get("score") or {}
+    reasons = {e.id: e.reason for e in library.forbidden_for(scenario.id)} if scenario.id in library.scenarios else {}
+    texts = [to_simplified(str(t.get("text", ""))) for t in score.get("turns") or []]
+    advice = tuple(
+        AdviceTurn(
+            group.turn,
+            prompts[group.turn - 1] if group.turn is not None and 0 < group.turn <= len(prompts) else "",
+            texts[group.turn - 1] if group.turn is not None and 0 < group.turn <= len(texts) else "",
+            tuple((item.kind, to_simplified(item.text)) for item in group.items),
+        )
+        for group in advice_of(score, scenario, reasons)
+    )
     return FinalView(
         total=float(inner.get("total", 0.0)),
         passed=bool(score.get("passed")),
         pass_mark=pass_mark,
         steps=tuple(_step_line(s, scenario) for s in score.get("steps", [])),
-        forbidden=tuple(_forbidden_line(f, library) for f in score.get("forbidden", [])),
-        feedback=tuple(str(item) for item in score.get("feedback", [])),
+        advice=advice,
         dimensions={str(k): float(v) for k, v in (inner.get("dimensions") or {}).items()},
         completed_turns=completed,
         total_turns=total_turns if total_turns is not None else len(scenario.steps),
@@ -430,7 +449,8 @@ def run_practice(
         return result
     # scored again over exactly the turns kept (Ctrl-C may have come between a turn and its score)
     result.score = _score(scorer, scenario, library, result.turns, settings, pending)
-    ui.show_final(final_view(result.score, scenario, library, len(result.turns), settings.pass_mark, total))
+    prompts = [turn.prompt for turn in result.turns]
+    ui.show_final(final_view(result.score, scenario, library, len(result.turns), settings.pass_mark, total, prompts))
     if options.save:
         result.record = _save(result, library, recognizer, settings, options, started_at, source)
         ui.notice(f"已保存练习记录：{result.record.id}", style="green")

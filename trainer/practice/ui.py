@@ -78,13 +78,23 @@ class TurnView:
 
 
 @dataclass(frozen=True)
+class AdviceTurn:
+    """One group of the advice list (scoring/advice.py): a turn (`index` None: the whole performance),
+    what the customer said and what was recognised, and the advice as (kind, Chinese text)."""
+
+    index: int | None
+    customer: str = ""
+    said: str = ""
+    items: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class FinalView:
     total: float
     passed: bool
     pass_mark: float
     steps: tuple[StepLine, ...]
-    forbidden: tuple[ForbiddenLine, ...] = ()
-    feedback: tuple[str, ...] = ()
+    advice: tuple[AdviceTurn, ...] = ()  # the one advice list, by turn, whole performance last
     dimensions: dict[str, float] = field(default_factory=dict)
     completed_turns: int = 0
     total_turns: int = 0
@@ -189,14 +199,24 @@ def render_customer(index: int, total: int, line: str, step_title: str, reacted:
     return text
 
 
-def _step_text(step: StepLine, show_tip: bool) -> Text:
+ADVICE_MARK = {"forbidden": "⚠", "missed": "✗", "partial": "◐", "unsure": "?", "forbidden_doubtful": "?"}
+ADVICE_STYLE = {"forbidden": FORBIDDEN_STYLE, "missed": "red", "partial": "yellow", "unsure": "yellow", "forbidden_doubtful": "yellow"}
+
+
+def _advice_text(kind: str, text: str) -> Text:
+    line = Text("    ")
+    line.append(f"{ADVICE_MARK.get(kind, '•')} {text}", style=ADVICE_STYLE.get(kind, ""))
+    return line
+
+
+def _step_text(step: StepLine, show_tip: bool, show_expected: bool = True) -> Text:
     style = STATUS_STYLE.get(step.status, "")
     text = Text("  ")
     text.append(f"{STATUS_MARK.get(step.status, '?')} {step.title}", style=style)
     text.append(f"  {STATUS_LABEL.get(step.status, step.status)}", style=style.replace("bold ", ""))
     if step.said:
         text.append(f"  你说：“{step.said}”", style="white")
-    if step.status != "hit" and step.expected:
+    if show_expected and step.status != "hit" and step.expected:
         text.append(f"\n      标准说法：“{step.expected}”", style="cyan")
     if show_tip and step.status != "hit" and step.tip:
         text.append(f"\n      提示：{step.tip}", style="dim")
@@ -249,13 +269,24 @@ def render_final(view: FinalView) -> RenderableType:
         if any(dim.scaled for dim in shown):
             parts.append(Text(SCALING_NOTE, style="dim"))
     parts.append(Rule("步骤", style="dim"))
-    parts.extend(_step_text(step, show_tip=True) for step in view.steps)
-    if view.forbidden:
-        parts.append(Rule("服务忌语", style="red"))
-        parts.extend(_forbidden_text(entry) for entry in view.forbidden)
-    if view.feedback:
-        parts.append(Rule("改进建议", style="dim"))
-        parts.extend(Text(f"  • {item}") for item in view.feedback)
+    parts.extend(_step_text(step, show_tip=False, show_expected=False) for step in view.steps)
+    turns = [group for group in view.advice if group.index is not None]
+    if turns:
+        parts.append(Rule("逐轮建议", style="dim"))
+    for group in turns:
+        head = Text(f"  第 {group.index} 轮", style="bold")
+        if group.customer:
+            head.append(f"  顾客：{group.customer}", style="magenta")
+        parts.append(head)
+        if group.said:
+            parts.append(Text(f"    你说：“{group.said}”", style="white"))
+        parts.extend(_advice_text(kind, text) for kind, text in group.items)
+    whole = [item for group in view.advice if group.index is None for item in group.items]
+    if whole:
+        parts.append(Rule("整体建议", style="dim"))
+        parts.extend(_advice_text(kind, text) for kind, text in whole)
+    if not turns and not whole:
+        parts.append(Text("  表现很好：步骤完整、顺序正确，没有服务忌语。", style="green"))
     return Panel(Group(*parts), title="本次练习结果", title_align="left", border_style="green" if view.passed else "red")
 
 

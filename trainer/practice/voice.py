@@ -1,8 +1,11 @@
 """The customer's voice in the terminal: each line spoken through the speakers before the answer.
 
-Speech is synthesised offline (`trainer.speech`, espeak-ng) and played with sounddevice. When
-that is not possible (espeak-ng missing, no output device, PortAudio missing) practice goes on
-with the lines as text: the first problem is reported once, then the voice stays silent.
+As on the web page, the centre's recorded clips of the line come first (`trainer.phrasebook.clips`,
+recorded on the 话术库 page or with `trainer phrasebook record-lines`); a line without them is
+synthesised offline (`trainer.speech`, espeak-ng). Audio is played with sounddevice. When a line
+cannot be heard (espeak-ng missing, no output device, PortAudio missing) practice goes on with
+the lines as text: the first problem is reported once, then only recorded clips are still tried
+(a missing output device silences everything).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import numpy as np
 
 from trainer.config import Settings
 from trainer.errors import TrainerError
+from trainer.phrasebook.clips import clips_for_line
+from trainer.phrasebook.model import Scenario
 from trainer.practice.capture import sounddevice_module
 from trainer.speech import customer_wav, speech_problem
 
@@ -36,16 +41,26 @@ def play_wav(wav: bytes) -> None:
 class TerminalVoice:
     """Says customer lines aloud; `say` returns a problem to show (Chinese) the first time it fails."""
 
-    def __init__(self, settings: Settings, play: Callable[[bytes], None] = play_wav) -> None:
+    def __init__(self, settings: Settings, play: Callable[[bytes], None] = play_wav, scenario: Scenario | None = None) -> None:
+        """`scenario`: the scenario practised, whose recorded clips are played first (None: speech synthesis only)."""
         self.settings = settings
+        self.scenario = scenario
         self._play = play
-        self.problem = speech_problem(settings)
+        self.problem = speech_problem(settings)  # speech synthesis cannot be used
+        self._silent = False  # nothing can be played (no output device)
         self._reported = False
 
     def say(self, line: str) -> str:
-        if self.problem:
+        if self._silent:
+            return self._report()
+        clips = clips_for_line(self.settings.overlay_dir, self.scenario, line) if self.scenario is not None else []
+        if not clips and self.problem:
             return self._report()
         try:
+            if clips:
+                for clip in clips:
+                    self._play(clip)
+                return ""
             wav = customer_wav(line, self.settings)
             if wav is not None:
                 self._play(wav)
@@ -54,6 +69,7 @@ class TerminalVoice:
             log.warning("customer line not spoken: %s", exc.log_message)
         except Exception as exc:  # no output device, PortAudio errors: the text is still shown
             self.problem = "无法通过扬声器播放顾客的声音（没有可用的播放设备？），之后只显示文字。"
+            self._silent = True
             log.warning("customer line not played: %r", exc)
         return self._report() if self.problem else ""
 

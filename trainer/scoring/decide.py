@@ -36,7 +36,7 @@
    instructor decides). `passed` stays the best single guess (the rule applied to the best-guess
    statuses and the counted hits).
 
-Pass rule (`fail_reasons`): total >= pass mark, no required step missed (a partial one costs
+Pass rule (`fail_reasons`): total >= pass mark (compared as shown, rounded: display.below_mark), no required step missed (a partial one costs
 coverage but does not fail), no major or critical 服务忌语 (in exams none at all), and 唱收唱付
 amounts that add up.
 """
@@ -48,7 +48,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from trainer.phrasebook.model import SEVERITY_LABELS
-from trainer.scoring.display import score_text
+from trainer.scoring.display import below_mark, score_text
 from trainer.scoring.feedback import short_title
 from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
 
@@ -165,7 +165,7 @@ def fail_reasons(
 ) -> tuple[str, ...]:
     """Why a performance with these step statuses fails (empty: it passes)."""
     reasons: list[str] = []
-    if total < pass_mark:
+    if below_mark(total, pass_mark):
         reasons.append(f"总分 {score_text(total)} 低于及格线 {score_text(pass_mark)}")
     for result in steps:
         if result.required and result.status == MISSED:

@@ -38,6 +38,13 @@ def round_score(value: float | None) -> float | None:
     return float(Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
+def below_mark(score: float, mark: float) -> bool:
+    """The one comparison of a score with a pass mark (or a minimum), made on the score as every screen
+    shows it (`round_score`): 79.96 reads "80" and reaches a pass mark of 80; 79.94 reads "79.9" and
+    does not. So no trainee sees a total at or above the pass mark next to 未通过."""
+    return float(round_score(score) or 0.0) < float(round_score(mark) or 0.0)
+
+
 def score_text(value: float | None, empty: str = "") -> str:
     """The one way a score is written: 98.7, 100, 59.5 (`empty` for None)."""
     rounded = round_score(value)

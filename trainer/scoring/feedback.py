@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from trainer.phrasebook.model import SEVERITY_LABELS, Lexicon, Scenario
 from trainer.scoring.politeness import Politeness
-from trainer.scoring.result import HIT, MISSED, PARTIAL, WHY_ASR, AmountCheck, Fluency, ForbiddenHit, StepResult
+from trainer.scoring.result import (
+    ADVICE_MANNER,
+    ADVICE_MISSED,
+    ADVICE_ORDER,
+    ADVICE_PARTIAL,
+    ADVICE_UNSURE,
+    HIT,
+    MISSED,
+    PARTIAL,
+    WHY_ASR,
+    AmountCheck,
+    Fluency,
+    ForbiddenHit,
+    StepResult,
+)
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_FILLER_PER_MINUTE = 4.0
@@ -37,30 +51,43 @@ def short_title(title: str) -> str:
     return title.split("——", 1)[0].strip() or title
 
 
-def step_feedback(steps: Sequence[StepResult], scenario: Scenario, amounts: AmountCheck | None) -> list[str]:
-    lines: list[str] = []
-    titles = {s.id: short_title(s.title) for s in scenario.steps}
-    order = [s.id for s in scenario.steps]
+def scenario_titles(scenario: Scenario) -> tuple[dict[str, str], list[str]]:
+    """The short titles of a scenario's steps by id, and the ids in the scenario's order."""
+    return {s.id: short_title(s.title) for s in scenario.steps}, [s.id for s in scenario.steps]
+
+
+def step_notes(
+    steps: Sequence[StepResult], titles: Mapping[str, str], order: Sequence[str], amounts: AmountCheck | None
+) -> list[tuple[str, StepResult, str]]:
+    """What to say about each step, as (kind, step, Chinese line); kinds are result.ADVICE_* (unsure,
+    missed, partial, order, manner). `titles`/`order`: see `scenario_titles`. `step_feedback` and the
+    advice grouped by turn (scoring/advice.py) both read these."""
+    notes: list[tuple[str, StepResult, str]] = []
+    order = list(order)
     for result in steps:
         title = titles.get(result.id, result.id)
         expected = fill_slots(result.expected, amounts)
         if not result.certain and (result.required or result.status == HIT):
-            lines.append(_doubt_line(result, title))
+            notes.append((ADVICE_UNSURE, result, _doubt_line(result, title)))
         elif result.status == MISSED and result.required:
-            lines.append(f"缺少步骤「{title}」：应说“{expected}”")
+            notes.append((ADVICE_MISSED, result, f"缺少步骤「{title}」：应说“{expected}”"))
         elif result.status == PARTIAL:
             line = f"步骤「{title}」不完整：听到“{result.matched_text}”，标准说法是“{expected}”"
             if result.missing_keywords:
                 line += f"（缺少关键词：{'、'.join(result.missing_keywords)}）"
-            lines.append(line)
+            notes.append((ADVICE_PARTIAL, result, line))
         elif result.status == HIT and result.out_of_order:
             index = order.index(result.id) if result.id in order else -1
             previous = titles.get(order[index - 1], "") if index > 0 else ""
             where = f"应在「{previous}」之后" if previous else "应放在最前面"
-            lines.append(f"步骤「{title}」顺序不对：{where}")
+            notes.append((ADVICE_ORDER, result, f"步骤「{title}」顺序不对：{where}"))
         if result.status == HIT and result.manner:
-            lines.append(f"礼貌：{result.manner}")
-    return lines
+            notes.append((ADVICE_MANNER, result, f"礼貌：{result.manner}"))
+    return notes
+
+
+def step_feedback(steps: Sequence[StepResult], scenario: Scenario, amounts: AmountCheck | None) -> list[str]:
+    return [line for _, _, line in step_notes(steps, *scenario_titles(scenario), amounts)]
 
 
 def _doubt_line(result: StepResult, title: str) -> str:
@@ -80,6 +107,12 @@ def forbidden_feedback(hits: Sequence[ForbiddenHit]) -> list[str]:
         severity = f"（{label}）" if label else ""
         lines.append(f"使用了服务忌语「{hit.phrase}」{severity}（第 {hit.turn} 句），应改为：“{hit.suggestion}”")
     return lines
+
+
+def doubtful_forbidden_line(hit: ForbiddenHit, *, with_turn: bool = True) -> str:
+    """Words of a 服务忌语 that probably mean something else here: not counted, an instructor may decide."""
+    where = f"第 {hit.turn} 轮" if with_turn else ""
+    return f"{where}“{hit.matched_text}”含有服务忌语「{hit.phrase}」的字样，但在这里可能是别的意思，没有扣分；需要时由教师判断。"
 
 
 def amount_feedback(amounts: AmountCheck | None) -> list[str]:

@@ -1,6 +1,7 @@
 """The result of scoring one performance, and its JSON form (the `trainer score --json` contract).
 
-`ScoreResult.to_dict()` returns exactly the keys of the contract in issue 4; other
+`ScoreResult.to_dict()` returns exactly the keys of the contract in issue 4 (plus `advice`,
+added for issue 14: the advice grouped by turn, see scoring/advice.py); other
 tools (sessions, exams, the web app) depend on it, so keep it stable. Extra
 details that are useful in reports (out-of-order flags, missing key words, the
 reason a forbidden phrase is wrong…) live on the dataclasses but not in the dict.
@@ -166,6 +167,50 @@ class Fluency:
         return {"chars_per_min": round(float(self.chars_per_min), 1), "fillers": self.fillers, "long_pauses": self.long_pauses}
 
 
+# Kinds of advice (AdviceItem.kind): for one turn, then for the whole performance (turn None).
+ADVICE_MISSED, ADVICE_PARTIAL, ADVICE_UNSURE, ADVICE_MANNER = "missed", "partial", "unsure", "manner"
+ADVICE_FORBIDDEN, ADVICE_FORBIDDEN_DOUBTFUL = "forbidden", "forbidden_doubtful"
+ADVICE_ORDER, ADVICE_AMOUNTS, ADVICE_POLITENESS, ADVICE_FLUENCY = "order", "amounts", "politeness", "fluency"
+ADVICE_OTHER = "other"  # a stored feedback line of an older score that is none of the above
+ADVICE_KINDS = (
+    ADVICE_FORBIDDEN, ADVICE_MISSED, ADVICE_PARTIAL, ADVICE_UNSURE, ADVICE_MANNER, ADVICE_FORBIDDEN_DOUBTFUL,
+    ADVICE_ORDER, ADVICE_AMOUNTS, ADVICE_POLITENESS, ADVICE_FLUENCY, ADVICE_OTHER,
+)
+
+
+@dataclass(frozen=True)
+class AdviceItem:
+    """One piece of advice: what was wrong (or may have been misheard) and what to say instead."""
+
+    kind: str  # ADVICE_KINDS
+    text: str  # Chinese, complete on its own
+    step: str = ""  # the step it is about ("" for 忌语 and whole-performance advice)
+    severity: str = ""  # 轻微 / 严重 / 极严重 for a counted 服务忌语, "" otherwise
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "step": self.step or None, "severity": self.severity or None, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "AdviceItem":
+        return cls(str(data.get("kind") or ""), str(data.get("text") or ""), str(data.get("step") or ""), str(data.get("severity") or ""))
+
+
+@dataclass(frozen=True)
+class TurnAdvice:
+    """The advice for one turn (1-based), or for the whole performance (`turn` None, always last)."""
+
+    turn: int | None
+    items: tuple[AdviceItem, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"turn": self.turn, "items": [item.to_dict() for item in self.items]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TurnAdvice":
+        turn = data.get("turn")
+        return cls(int(turn) if isinstance(turn, int) else None, tuple(AdviceItem.from_dict(i) for i in data.get("items") or ()))
+
+
 @dataclass(frozen=True)
 class Score:
     total: float  # 0..100
@@ -195,6 +240,7 @@ class ScoreResult:
     # Words of a 服务忌语 said where they probably mean something else (不是随便说的): not counted in
     # the score, but an instructor decides when they would change the verdict.
     forbidden_doubtful: tuple[ForbiddenHit, ...] = ()
+    advice: tuple[TurnAdvice, ...] = ()  # the feedback grouped by turn, each piece once (scoring/advice.py)
 
     @property
     def decision(self) -> str:
@@ -227,6 +273,7 @@ class ScoreResult:
             "passed": self.passed,
             "verdict": self.decision,
             "feedback": list(self.feedback),
+            "advice": [group.to_dict() for group in self.advice],
         }
 
     @classmethod
@@ -266,6 +313,7 @@ class ScoreResult:
             passed=bool(data.get("passed", False)),
             feedback=tuple(data.get("feedback", ())),
             verdict=str(data.get("verdict", "")),
+            advice=tuple(TurnAdvice.from_dict(g) for g in data.get("advice") or ()),
         )
 
 

@@ -28,7 +28,8 @@ from trainer.text.normalize import to_simplified
 from trainer.scoring.align import align_steps
 from trainer.scoring.amounts import check_amounts
 from trainer.scoring.document import Doc, TurnText, build_doc
-from trainer.scoring.feedback import build_feedback, fill_slots, short_title
+from trainer.scoring.advice import build_advice
+from trainer.scoring.feedback import build_feedback, doubtful_forbidden_line, fill_slots, short_title
 from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden, hit_evidence
 from trainer.scoring import decide
@@ -372,9 +373,9 @@ def score_doc(
     verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge)
 
     feedback = build_feedback(scenario, steps, hits, amounts, fluency, politeness, lexicon) + tuple(
-        f"第 {h.turn} 轮“{h.matched_text}”含有服务忌语「{h.phrase}」的字样，但在这里可能是别的意思，没有扣分；需要时由教师判断。"
-        for h in doubtful_hits
+        doubtful_forbidden_line(h) for h in doubtful_hits
     )
+    advice = build_advice(scenario, steps, hits, doubtful_hits, amounts, fluency, politeness, lexicon, expected_turns or {})
     turns = tuple(
         TurnInfo(
             file=t.file,
@@ -402,6 +403,7 @@ def score_doc(
         fail_reasons=verdict.fail_reasons,
         verdict=verdict.verdict,
         forbidden_doubtful=tuple(doubtful_hits),
+        advice=advice,
     )
 
 

@@ -83,7 +83,8 @@ with st.expander("场景说明", expanded=not run.turns):
 
 if run.finished and run.score:
     st.success(f"练习已保存（编号 {run.saved_id}）。可在“我的记录”中查看。")
-    ui.final_panel(views.final_result(run.score, scenario, library, settings.pass_mark))
+    prompts = [views.say(t.prompt) for t in run.turns]
+    ui.final_panel(views.final_result(run.score, scenario, library, settings.pass_mark, prompts=prompts))
     cols = st.columns(2)
     if cols[0].button("再练一次", type="primary", key="again"):
         app_state.start_practice(

@@ -59,14 +59,8 @@ if run is not None and run.result is not None:
         if shown.dimensions:
             st.markdown("**各维度平均分**")
             ui.dataframe(shown.dimensions)
-        for line in shown.forbidden:
-            st.error(f"服务忌语 · {md(line)}", icon=":material/block:")
-        for title, lines in shown.feedback:
-            st.markdown(f"**改进意见 · {title}**")
-            st.markdown("\n".join(f"- {md(x)}" for x in lines))
-        for title, phrases in shown.missed:
-            st.markdown(f"**没做到或不完整的步骤，标准说法 · {title}**")
-            st.markdown("\n".join(f"- “{md(p)}”" for p in phrases))
+        for title, advice in shown.advice:  # one advice list per question, grouped by turn
+            ui.advice_list(advice, heading=f"建议 · {md(title)}")
     st.caption(f"成绩已封存，封印指纹 {shown.fingerprint}。如对结果有疑问，请联系考核负责人并提供考试编号。")
     if st.button("完成", type="primary", key="exam-done"):
         st.session_state.pop(exam_flow.EXAM_RUN, None)

@@ -1,0 +1,98 @@
+"""Real-browser check of issue 14 item 3: a stored practice session opened on 我的记录 shows one
+advice list grouped by turn in Chromium — each turn's customer line, the trainee's highlighted
+words and that turn's advice, the standard phrasing of a missed step once, every 服务忌语 once with
+one severity word — at 1280×800 and 1366×768. Screenshots go to test-artifacts/.
+
+The session is a real scoring of typed turns (the scorer, not a made-up score dict).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app_support import ensure_logged_in, make_account, serve_app, stop
+from conftest import require
+from test_sessions_support import wav_bytes
+from trainer.asr.base import Transcript
+from trainer.config import load_settings
+from trainer.pipeline import load_library, score_turns
+from trainer.sessions import SessionRecord, SessionStore, TurnRecord
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("TRAINER_CHROMIUM", "/usr/bin/chromium")
+TEXTS = ["喂", "你要办什么业务", "嗯", "户号多少", "一共52元", "现金还是扫码", "收您100元", "不知道你自己看，找您38元", "慢走"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    config = tmp_path / "trainer.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TRAINER_CONFIG", str(config))
+    monkeypatch.delenv("TRAINER_PHRASEBOOK_DIRS", raising=False)
+    settings = load_settings()
+    library = load_library(settings)
+    scenario = library.scenario("payment")
+    result = score_turns([Transcript(text=t) for t in TEXTS], "payment", settings, library=library, engine="text", dialogue=True)
+    turns = tuple(
+        TurnRecord(index=i + 1, prompt=step.customer, transcript={"text": text, "words": [], "duration": 2.0, "engine": "text", "model": ""})
+        for i, (text, step) in enumerate(zip(TEXTS, scenario.steps))
+    )
+    record = SessionRecord(
+        kind="practice", trainee_id="E1", trainee_name="张三", scenario_id="payment", scenario_title=scenario.title,
+        started_at="2026-12-05T02:30:15Z", finished_at="2026-12-05T02:31:59Z", turns=turns, score=result.to_dict(),
+        phrasebook_version=library.version, engine="text", model="", extra={},
+    )
+    store = SessionStore(tmp_path / "sessions")
+    store.save(record, [wav_bytes(0.3, 300 + 20 * i) for i in range(len(turns))])
+    make_account(tmp_path / "sessions", "E1", "trainee", name="张三")
+    env = {**os.environ, "TRAINER_CONFIG": str(config), "TRAINER_SESSIONS_DIR": str(tmp_path / "sessions")}
+    process, port = serve_app(tmp_path, env)
+    try:
+        yield port, result
+    finally:
+        stop(process)
+
+
+def test_one_advice_list_by_turn_in_chromium(served) -> None:  # type: ignore[no-untyped-def]
+    require(Path(CHROMIUM).is_file() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
+    require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
+    from playwright.sync_api import expect, sync_playwright
+
+    port, result = served
+    shown: dict[str, str] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        )
+        try:
+            for width, height in ((1280, 800), (1366, 768)):
+                page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+                page.set_default_timeout(60_000)
+                page.goto(f"http://localhost:{port}/我的记录")
+                ensure_logged_in(page, "E1", "张三")
+                expect(page.get_by_text("整体建议")).to_be_visible()
+                page.wait_for_timeout(1500)
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"browser_advice_{width}x{height}.png"), full_page=True)
+                shown[f"{width}x{height}"] = page.inner_text("body").replace("\u2060", "")
+                page.close()
+        finally:
+            browser.close()
+    for size, text in shown.items():
+        assert "逐轮建议" in text and "第 3 轮 · 客户：对，我来交电费。" in text, size
+        assert "改进建议" not in text and "没做到或不完整的步骤" not in text, size
+        assert text.count("您先请坐。") == 1, size  # the missed step's standard phrasing, once
+        for hit in result.forbidden:
+            quoted = re.findall(rf"服务忌语「{re.escape(hit.phrase)}」（(极严重|严重|轻微)）", text)
+            assert len(quoted) == 1, (size, hit.phrase, quoted)  # once, with one severity word
