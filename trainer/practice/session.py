@@ -36,9 +36,10 @@ from trainer.dialogue import Cue, first_cue, next_cue, played_scenario, remainin
 from trainer.errors import TrainerError
 from trainer.phrasebook.model import Library, Scenario, Step
 from trainer.practice.capture import DeviceError
-from trainer.practice.endpoint import EndpointConfig, EndpointDetector, EndReason, NoiseFloor
+from trainer.practice.endpoint import ChunkVerdict, EndpointConfig, EndpointDetector, EndReason, NoiseFloor
 from trainer.practice.keys import KeyWatcher
 from trainer.practice.source import AudioSource
+from trainer.practice.take import read_until_end
 from trainer.practice.ui import AdviceTurn, FinalView, ForbiddenLine, LiveState, PracticeUI, StepLine, TurnView
 from trainer.scoring.advice import advice_of
 from trainer.sessions import SessionRecord, turn_records, utc_now
@@ -187,29 +188,15 @@ def record_answer(
     no speech at all, the transcript is empty and the recogniser is not asked.
     """
     worker = _RecognitionWorker(recognizer.stream())
-    chunks: list[np.ndarray] = []
-    device_error: DeviceError | None = None
     try:
         with ui.recording(state) as live:
-            while detector.ended is None:
-                if keys is not None and keys.stop_pressed():
-                    detector.stop(EndReason.KEY)
-                    break
-                try:
-                    chunk = source.read()
-                except DeviceError as exc:
-                    device_error = exc
-                    detector.stop(EndReason.DEVICE_LOST)
-                    break
-                if chunk is None:
-                    detector.stop(EndReason.END_OF_INPUT)
-                    break
-                chunks.append(chunk)
+
+            def heard(chunk: np.ndarray, verdict: ChunkVerdict) -> None:
                 worker.feed(chunk)
-                verdict = detector.push(chunk)
                 partial = worker.partial
                 live.update(verdict, to_simplified(partial.final_text), to_simplified(partial.partial_text))
-            samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+
+            samples, device_error = read_until_end(source, detector, keys, heard)
             if detector.speech_started:
                 live.recognising()
                 transcript = worker.finish()

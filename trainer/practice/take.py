@@ -27,20 +27,17 @@ class Take:
     device_error: DeviceError | None = None
 
 
-def record_take(
+def read_until_end(
     source: AudioSource,
-    config: EndpointConfig,
-    *,
-    floor: NoiseFloor | None = None,
+    detector: EndpointDetector,
     keys: KeyWatcher | None = None,
-    on_chunk: Callable[[ChunkVerdict], None] | None = None,
-) -> Take | None:
-    """Record one take from an opened source. None when the source has no audio left for one."""
-    if not source.begin_turn():
-        return None
-    if keys is not None:
-        keys.clear()
-    detector = EndpointDetector(config, floor)
+    on_chunk: Callable[[np.ndarray, ChunkVerdict], None] | None = None,
+) -> tuple[np.ndarray, DeviceError | None]:
+    """Read chunks until the detector, the source or the stop key ends the utterance.
+
+    Returns the samples read and the `DeviceError` that ended it, if any (the detector's `ended`
+    says why it ended). `on_chunk(chunk, verdict)` sees every chunk after the detector did.
+    """
     chunks: list[np.ndarray] = []
     device_error: DeviceError | None = None
     while detector.ended is None:
@@ -59,7 +56,26 @@ def record_take(
         chunks.append(chunk)
         verdict = detector.push(chunk)
         if on_chunk is not None:
-            on_chunk(verdict)
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+            on_chunk(chunk, verdict)
+    return (np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)), device_error
+
+
+def record_take(
+    source: AudioSource,
+    config: EndpointConfig,
+    *,
+    floor: NoiseFloor | None = None,
+    keys: KeyWatcher | None = None,
+    on_chunk: Callable[[ChunkVerdict], None] | None = None,
+) -> Take | None:
+    """Record one take from an opened source. None when the source has no audio left for one."""
+    if not source.begin_turn():
+        return None
+    if keys is not None:
+        keys.clear()
+    detector = EndpointDetector(config, floor)
+    samples, device_error = read_until_end(
+        source, detector, keys, None if on_chunk is None else lambda _chunk, verdict: on_chunk(verdict)
+    )
     assert detector.ended is not None
     return Take(Audio(samples.astype(np.int16, copy=False), SAMPLE_RATE), detector.ended, detector.speech_started, device_error)
