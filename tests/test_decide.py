@@ -21,6 +21,7 @@ from trainer.scoring.result import HIT, MISSED, PARTIAL, ForbiddenHit, StepResul
         ("cue", HIT, True),
         ("amount", HIT, True),
         ("content", HIT, False),
+        ("restatement", HIT, False),
         ("partial", PARTIAL, False),
         ("trace", MISSED, False),
         ("none", MISSED, True),
@@ -171,3 +172,23 @@ def test_poorly_heard_turn_makes_a_missing_step_a_review_not_a_fail() -> None:
     assert (account.status, account.certain, account.doubt) == (MISSED, False, "asr")
     assert result.decision == "review"
     assert not result.passed  # best single guess
+
+
+def test_a_pass_with_almost_no_courtesy_goes_to_an_instructor_never_to_a_fail() -> None:
+    steps = [_step("a", HIT), _step("b", HIT)]
+    assert decide_verdict(steps, (), (), _rule, manner_doubt=True).verdict == "review"
+    assert decide_verdict(steps, (), (), _rule, manner_doubt=True).passed, "the best single guess stays a pass"
+    failing = [_step("a", HIT), _step("b", MISSED)]
+    assert decide_verdict(failing, (), (), _rule, manner_doubt=True).verdict == "fail"
+    assert decide.manner_in_doubt(1, 80) and not decide.manner_in_doubt(2, 80)
+    assert not decide.manner_in_doubt(0, 10), "a short answer is no evidence about manner"
+
+
+def test_a_curt_performance_without_courtesy_words_is_reviewed_with_its_reason() -> None:
+    curt = ["你好，供电抢修。说吧，什么事？", "哪儿没电？就你家还是全楼？", "地址，电话。", "行，派人了，两个钟头之内到。", "没别的了吧？再见。"]
+    result = score_turns([Transcript(text=t) for t in curt], "fault_report", Settings())
+    assert result.verdict == "review"
+    assert any("服务态度交由教师复核" in line for line in result.feedback)
+    polite = ["您好，供电服务热线，请讲。", "请问是您家停电还是整栋楼？", "麻烦您说一下地址和电话。", "好的，已经派人，两小时内到，谢谢您。", "还有别的吗？再见。"]
+    polite_result = score_turns([Transcript(text=t) for t in polite], "fault_report", Settings())
+    assert not any("服务态度交由教师复核" in line for line in polite_result.feedback)

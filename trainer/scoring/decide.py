@@ -36,6 +36,13 @@
    instructor decides). `passed` stays the best single guess (the rule applied to the best-guess
    statuses and the counted hits).
 
+5. Manner (`manner_in_doubt`): the pass rule cannot judge a clerk's manner, and a curt clerk who
+   performs every step is right by item 1. But a performance that uses almost no courtesy words
+   (fewer than `MANNER_MIN_WORDS` distinct ones of 您好、请、谢谢、对不起、再见、麻烦、慢走…; 您 is not
+   counted, since recognisers write it 你) is usually a rude one: on the development sets' label
+   text, 28 of the 32 such performances were labelled rude, 4 good. So such a performance that
+   would pass goes to ``review``, an instructor judges the manner; it is never failed on this alone.
+
 Pass rule (`fail_reasons`): total >= pass mark (compared as shown, rounded: display.below_mark), no required step missed (a partial one costs
 coverage but does not fail), no major or critical 服务忌语 (in exams none at all), and 唱收唱付
 amounts that add up.
@@ -57,17 +64,18 @@ PARTIAL_MATCH, TRACE, NONE = "partial", "trace", "none"
 EVIDENCE_KINDS = (PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT, PARTIAL_MATCH, TRACE, NONE)
 
 # P(best guess right | kind of evidence), measured on the development sets' label text (sets A, B, C
-# and the dev labels: 1,027 step decisions) by benchmarks/evidence_calibration.py, smoothed with
-# Laplace's rule of succession ((right + 1) / (n + 2)) so that a small count is not read as certainty.
+# and the dev labels: 1,026 step decisions, with the phrasebook of 2026-12-05 that accepts curt,
+# colloquial wording) by benchmarks/evidence_calibration.py, smoothed with Laplace's rule of
+# succession ((right + 1) / (n + 2)) so that a small count is not read as certainty.
 EVIDENCE_CONFIDENCE: dict[str, float] = {
-    PHRASING: 0.998,  # 655 of 655
-    CUE: 0.994,  # 157 of 157
+    PHRASING: 0.998,  # 653 of 653
+    CUE: 0.978,  # 181 of 184
     AMOUNT: 0.923,  # 11 of 11
-    CONTENT: 0.712,  # 36 of 50
-    RESTATEMENT: 0.833,  # 4 of 4: too few to decide alone yet
-    PARTIAL_MATCH: 0.778,  # 6 of 7 were performed (a partial does not fail: it costs coverage)
-    TRACE: 0.615,  # 7 of 11 were not performed
-    NONE: 0.912,  # 124 of 135 were not performed
+    CONTENT: 0.636,  # 20 of 31
+    RESTATEMENT: 0.750,  # 2 of 2 (4 of 4 with set D): too few to decide alone yet
+    PARTIAL_MATCH: 0.667,  # 3 of 4 were performed (a partial does not fail: it costs coverage)
+    TRACE: 0.800,  # 7 of 8 were not performed
+    NONE: 0.926,  # 124 of 133 were not performed
 }
 # Own-words evidence in the very turn that answers the step's customer line: the customer asked
 # for exactly this, so the clause that holds the step's key words is the answer.
@@ -92,6 +100,12 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
 # A 忌语 alone fails a performance; it is decided alone at or above this probability. The measured
 # kinds fall either at 0.86–0.90 or at 0.71 and below; a hit below it goes to an instructor.
 FORBIDDEN_CERTAIN = 0.85
+
+# Manner: fewer distinct courtesy words than this, in a performance of at least MANNER_MIN_CHARS
+# characters, and a pass becomes review (sets A-E and the dev labels: 28 rude, 4 good, 12 failing
+# for other reasons had fewer than two; with two or more, 2 rude of 207).
+MANNER_MIN_WORDS = 2
+MANNER_MIN_CHARS = 30
 
 # 服务忌语: points off the 忌语 dimension per hit, and the severities that fail a performance even in
 # practice (an instructor would not pass a trainee who said it to a customer); a minor one costs
@@ -181,11 +195,18 @@ def fail_reasons(
     return tuple(reasons)
 
 
+def manner_in_doubt(courtesy_words: int, chars: int) -> bool:
+    """So few courtesy words in a performance this long that an instructor should judge the manner."""
+    return chars >= MANNER_MIN_CHARS and courtesy_words < MANNER_MIN_WORDS
+
+
 def decide_verdict(
     steps: Sequence[StepResult],
     hits: Sequence[ForbiddenHit],
     doubtful_hits: Sequence[ForbiddenHit],
     judge: Callable[[Sequence[StepResult], Sequence[ForbiddenHit]], tuple[str, ...]],
+    *,
+    manner_doubt: bool = False,
 ) -> Verdict:
     """Pass, fail or review, from the decisions and the pass rule `judge` ((statuses, hits) -> fail reasons).
 
@@ -194,6 +215,18 @@ def decide_verdict(
     best case (uncertain steps performed, no uncertain 忌语) and to the worst case (uncertain steps
     missed, every uncertain 忌语 said).
     """
+    verdict = _decide_verdict(steps, hits, doubtful_hits, judge)
+    if manner_doubt and verdict.verdict == PASS:
+        return Verdict(REVIEW, verdict.passed, verdict.fail_reasons, ("manner",))
+    return verdict
+
+
+def _decide_verdict(
+    steps: Sequence[StepResult],
+    hits: Sequence[ForbiddenHit],
+    doubtful_hits: Sequence[ForbiddenHit],
+    judge: Callable[[Sequence[StepResult], Sequence[ForbiddenHit]], tuple[str, ...]],
+) -> Verdict:
     best_reasons = judge(steps, hits)
     doubtful = [s for s in steps if not s.certain]
     unsure_hits = [h for h in hits if not h.certain]

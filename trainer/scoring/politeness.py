@@ -22,6 +22,9 @@ class Politeness:
     nin: int  # times 您 was said
     ni: int  # times 你 was said (你们 included)
     words_used: tuple[str, ...]  # distinct politeness words heard
+    chars: int = 0  # characters said in the whole performance
+    # Set by the scorer (decide.manner_in_doubt): so few courtesy words that an instructor judges the manner.
+    manner_in_doubt: bool = False
 
     @property
     def score(self) -> float:
@@ -42,4 +45,4 @@ def measure_politeness(doc: Doc, lexicon: Lexicon) -> Politeness:
         form = normalize_text(word)
         if form and form != "您" and form in text:
             words.append(word)
-    return Politeness(nin=text.count("您"), ni=text.count("你"), words_used=tuple(words))
+    return Politeness(nin=text.count("您"), ni=text.count("你"), words_used=tuple(words), chars=len(text))

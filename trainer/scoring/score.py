@@ -370,7 +370,9 @@ def score_doc(
         )
 
     dimensions, total = dimensions_of(steps)
-    verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge)
+    manner_doubt = decide.manner_in_doubt(len(politeness.words_used), politeness.chars)
+    politeness = dataclasses.replace(politeness, manner_in_doubt=manner_doubt)
+    verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge, manner_doubt=manner_doubt)
 
     feedback = build_feedback(scenario, steps, hits, amounts, fluency, politeness, lexicon) + tuple(
         doubtful_forbidden_line(h) for h in doubtful_hits
