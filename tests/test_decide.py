@@ -180,8 +180,9 @@ def test_a_pass_with_almost_no_courtesy_goes_to_an_instructor_never_to_a_fail() 
     assert decide_verdict(steps, (), (), _rule, manner_doubt=True).passed, "the best single guess stays a pass"
     failing = [_step("a", HIT), _step("b", MISSED)]
     assert decide_verdict(failing, (), (), _rule, manner_doubt=True).verdict == "fail"
-    assert decide.manner_in_doubt(1, 80) and not decide.manner_in_doubt(2, 80)
-    assert not decide.manner_in_doubt(0, 10), "a short answer is no evidence about manner"
+    assert decide.manner_in_doubt(1, 0, 80) and not decide.manner_in_doubt(2, 0, 80)
+    assert not decide.manner_in_doubt(1, 3, 80), "您 said again and again is courtesy too"
+    assert not decide.manner_in_doubt(0, 0, 10), "a short answer is no evidence about manner"
 
 
 def test_a_curt_performance_without_courtesy_words_is_reviewed_with_its_reason() -> None:

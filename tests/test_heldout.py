@@ -28,6 +28,10 @@ pass/fail 44/54); from then on it is a development set too.
 Set E (tests/data/heldout_e, 60 performances over 16 scenarios, written from the seeds and step ids
 only) was measured once independently (its README: step R 0.883, P 0.953, forbidden R 1.0, P 0.778,
 pass/fail 49/60) and gets floors from that first use.
+
+Set F (tests/data/heldout_f, 64 performances over all 20 scenarios, written the same way) was measured
+once independently (its README: step R 0.914, P 0.962, forbidden R 1.0, P 0.737, pass/fail 49/64) and
+gets floors from that first use.
 """
 
 from __future__ import annotations
@@ -56,6 +60,14 @@ FLOORS = {
         "forbidden_precision": 0.82,
         "passed_agreement": 0.85,
     },
+    # set F: floors from its first (independent) use (its README)
+    "heldout_f": {
+        "step_recall": 0.86,
+        "step_precision": 0.91,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.68,
+        "passed_agreement": 0.72,
+    },
     # set E: floors from its first (independent) use (its README)
     "heldout_e": {
         "step_recall": 0.83,
@@ -73,7 +85,7 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:

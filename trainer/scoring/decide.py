@@ -38,10 +38,11 @@
 
 5. Manner (`manner_in_doubt`): the pass rule cannot judge a clerk's manner, and a curt clerk who
    performs every step is right by item 1. But a performance that uses almost no courtesy words
-   (fewer than `MANNER_MIN_WORDS` distinct ones of 您好、请、谢谢、对不起、再见、麻烦、慢走…; 您 is not
-   counted, since recognisers write it 你) is usually a rude one: on the development sets' label
-   text, 28 of the 32 such performances were labelled rude, 4 good. So such a performance that
-   would pass goes to ``review``, an instructor judges the manner; it is never failed on this alone.
+   (fewer than `MANNER_MIN_WORDS` signs: distinct words of 您好、请、谢谢、对不起、再见、麻烦、慢走…, and 您
+   said at least twice; 你 costs nothing, since recognisers write 您 as 你) is usually a rude one:
+   on the label text of sets A–E and the dev labels, 28 of the 38 such performances were labelled
+   rude, 1 good, 9 failing for other reasons. So such a performance that would pass goes to
+   ``review``, an instructor judges the manner; it is never failed on this alone.
 
 Pass rule (`fail_reasons`): total >= pass mark (compared as shown, rounded: display.below_mark), no required step missed (a partial one costs
 coverage but does not fail), no major or critical 服务忌语 (in exams none at all), and 唱收唱付
@@ -101,9 +102,10 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
 # kinds fall either at 0.86–0.90 or at 0.71 and below; a hit below it goes to an instructor.
 FORBIDDEN_CERTAIN = 0.85
 
-# Manner: fewer distinct courtesy words than this, in a performance of at least MANNER_MIN_CHARS
-# characters, and a pass becomes review (sets A-E and the dev labels: 28 rude, 4 good, 12 failing
-# for other reasons had fewer than two; with two or more, 2 rude of 207).
+# Manner: fewer signs of courtesy than this (distinct courtesy words, plus one for 您 said twice),
+# in a performance of at least MANNER_MIN_CHARS characters, and a pass becomes review (sets A-E and
+# the dev labels: 28 rude, 1 good, 9 failing for other reasons had fewer than two; 2 rude of 213
+# had two or more).
 MANNER_MIN_WORDS = 2
 MANNER_MIN_CHARS = 30
 
@@ -195,9 +197,12 @@ def fail_reasons(
     return tuple(reasons)
 
 
-def manner_in_doubt(courtesy_words: int, chars: int) -> bool:
-    """So few courtesy words in a performance this long that an instructor should judge the manner."""
-    return chars >= MANNER_MIN_CHARS and courtesy_words < MANNER_MIN_WORDS
+def manner_in_doubt(courtesy_words: int, nin: int, chars: int) -> bool:
+    """So little courtesy in a performance this long that an instructor should judge the manner.
+
+    `courtesy_words`: distinct courtesy words heard; `nin`: times 您 was heard."""
+    signs = courtesy_words + (1 if nin >= 2 else 0)
+    return chars >= MANNER_MIN_CHARS and signs < MANNER_MIN_WORDS
 
 
 def decide_verdict(

@@ -370,7 +370,7 @@ def score_doc(
         )
 
     dimensions, total = dimensions_of(steps)
-    manner_doubt = decide.manner_in_doubt(len(politeness.words_used), politeness.chars)
+    manner_doubt = decide.manner_in_doubt(len(politeness.words_used), politeness.nin, politeness.chars)
     politeness = dataclasses.replace(politeness, manner_in_doubt=manner_doubt)
     verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge, manner_doubt=manner_doubt)
 
