@@ -18,6 +18,15 @@ process, so the model load and peak RSS are its own.
     # options: --think 3,8 --seed 1 --workers N --threads N (default: settings / one per core)
     #          --performance DIR --scenario payment --background-load K (K busy-loop processes)
 
+Several app servers on PostgreSQL (issue 16): `--servers K --postgres` runs K server processes
+(each its own recognition pool: --workers/--threads are per server) sharing one throw-away
+PostgreSQL cluster (Debian's binaries, fsync on; or `--database-url URL`, a database the run
+may fill), the trainees split between them. The figures then merge all servers' turns; lost
+sessions are checked in the shared database and the exam ledger is verified there.
+
+    python benchmarks/load_test.py --users 20 --servers 2 --postgres --workers 1 --threads 1 \
+        --engine whisper --model ../shared/models/whisper-base --json load_pg.json
+
 Goal (issue 12) with whisper-base on 2 cores: p95 ≤ 5 s at 10 users, no errors, no lost
 session, RSS ≤ 1 GB. The machine may be shared: the load average before and after is reported.
 """
@@ -74,7 +83,8 @@ class TraineeResult:
 
 
 def simulate(args: argparse.Namespace) -> dict:
-    """One run with args.users trainees in this process; the figures as a dict."""
+    """One server process with args.users trainees (numbered from args.first_trainee); the figures
+    as a dict, with the raw per-turn times and the saved sessions for merging across servers."""
     from trainer.app import services
     from trainer.app.state import PracticeRun
     from trainer.asr.factory import get_recognizer
@@ -82,12 +92,13 @@ def simulate(args: argparse.Namespace) -> dict:
     from trainer.config import load_settings
     from trainer.pipeline import load_library
     from trainer.recognition import owner_key, shared_pool, worker_plan
-    from trainer.sessions import SessionStore
-
+    from trainer.storage.factory import session_store
     users = args.users[0]
     sessions_dir = Path(tempfile.mkdtemp(prefix="trainer-load-"))
+    storage = {"storage": "postgres", "database_url": args.database_url} if args.database_url else {}
     settings = dataclasses.replace(
         load_settings(),
+        **storage,
         engine=args.engine,
         **{f"{args.engine}_model": args.model.resolve()},
         sessions_dir=sessions_dir,
@@ -111,7 +122,7 @@ def simulate(args: argparse.Namespace) -> dict:
     recognizer.transcribe(load_audio(turns[0][1]))  # first-call warm-up, as the first trainee of the day pays it
 
     load_before = os.getloadavg()
-    results = [TraineeResult(f"LT{i + 1:03d}", [], [], []) for i in range(users)]
+    results = [TraineeResult(f"LT{args.first_trainee + i:03d}", [], [], []) for i in range(users)]
 
     def trainee(result: TraineeResult, rng: random.Random) -> None:
         run = PracticeRun(scenario.id, scenario.title, len(scenario.steps), result.trainee_id, f"压测{result.trainee_id}")
@@ -142,7 +153,7 @@ def simulate(args: argparse.Namespace) -> dict:
             result.errors.append(f"finish: {type(exc).__name__}: {exc}")
 
     threads = [
-        threading.Thread(target=trainee, args=(result, random.Random(args.seed * 1000 + i)), name=result.trainee_id)
+        threading.Thread(target=trainee, args=(result, random.Random(args.seed * 1000 + args.first_trainee + i)), name=result.trainee_id)
         for i, result in enumerate(results)
     ]
     run_started = time.perf_counter()
@@ -155,23 +166,9 @@ def simulate(args: argparse.Namespace) -> dict:
     cpu = _cpu_seconds() - cpu_started
     load_after = os.getloadavg()
 
-    store = SessionStore(sessions_dir)
-    listed = {s.id for s in store.list()}
-    lost: list[str] = []
-    for result in results:
-        if not result.saved_id or result.saved_id not in listed:
-            lost.append(result.trainee_id)
-            continue
-        record = store.load(result.saved_id)
-        audio_ok = all(store.audio_path(record.id, t.index).is_file() for t in record.turns)
-        if (
-            record.trainee_id != result.trainee_id
-            or len(record.turns) != len(turns)
-            or record.extra.get("status") != "completed"
-            or not audio_ok
-        ):
-            lost.append(result.trainee_id)
-
+    saved = {r.trainee_id: r.saved_id for r in results}
+    lost = lost_sessions(settings, saved, len(turns))
+    listed = session_store(settings).list()
     latencies = [x for r in results for x in r.latencies]
     queued = [x for r in results for x in r.queued]
     errors = [f"{r.trainee_id} {e}" for r in results for e in r.errors]
@@ -207,6 +204,86 @@ def simulate(args: argparse.Namespace) -> dict:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load_after],
+        "storage": settings.storage,
+        "raw_latencies": latencies,
+        "raw_queued": queued,
+        "raw_errors": errors,
+        "saved": saved,
+        "cpu_seconds": cpu,
+    }
+
+
+def lost_sessions(settings, saved: dict[str, str], turns: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """Trainees whose session is not in the store complete: listed, their own 工号, every turn with
+    its audio intact (the store checks each turn's hash), marked completed."""
+    from trainer.storage.factory import session_store
+
+    store = session_store(settings)
+    listed = {s.id for s in store.list()}
+    lost: list[str] = []
+    for trainee_id, saved_id in saved.items():
+        if not saved_id or saved_id not in listed:
+            lost.append(trainee_id)
+            continue
+        record = store.load(saved_id)
+        if (
+            record.trainee_id != trainee_id
+            or len(record.turns) != turns
+            or record.extra.get("status") != "completed"
+            or store.verify_audio(saved_id)
+        ):
+            lost.append(trainee_id)
+    return lost
+
+
+def merge_servers(runs: list[dict], database_url: str, turns: int) -> dict:
+    """One figure set for K server processes that shared a database: percentiles over all their
+    turns, sessions checked in the shared store, the exam ledger verified there."""
+    from trainer.config import load_settings
+    from trainer.exam.seal import exam_key
+    from trainer.exam.verify import verify_all
+    from trainer.storage.factory import ledger_for, session_store
+
+    settings = dataclasses.replace(load_settings(), storage="postgres", database_url=database_url, exam_key="load-test-key-not-secret")
+    latencies = [x for r in runs for x in r["raw_latencies"]]
+    queued = [x for r in runs for x in r["raw_queued"]]
+    saved = {k: v for r in runs for k, v in r["saved"].items()}
+    lost = lost_sessions(settings, saved, turns)
+    store = session_store(settings)
+    report = verify_all(store, exam_key(settings))
+    wall = max(r["wall_seconds"] for r in runs)
+    first = runs[0]
+    return {
+        "users": sum(r["users"] for r in runs),
+        "servers": len(runs),
+        "storage": "postgres",
+        "engine": first["engine"],
+        "model": first["model"],
+        "workers_per_server": first["workers"],
+        "threads_per_worker": first["threads_per_worker"],
+        "cores": first["cores"],
+        "think_seconds": first["think_seconds"],
+        "seed": first["seed"],
+        "model_load_seconds": max(r["model_load_seconds"] for r in runs),
+        "turns": len(latencies),
+        "latency_p50": round(statistics.median(latencies), 2) if latencies else None,
+        "latency_p95": round(percentile(latencies, 95), 2) if latencies else None,
+        "latency_max": round(max(latencies), 2) if latencies else None,
+        "queue_wait_p50": round(statistics.median(queued), 2) if queued else None,
+        "queue_wait_p95": round(percentile(queued, 95), 2) if queued else None,
+        "wall_seconds": wall,
+        "throughput_turns_per_minute": round(len(latencies) / wall * 60, 1),
+        "cpu_seconds_per_turn": round(sum(r["cpu_seconds"] for r in runs) / len(latencies), 2) if latencies else None,
+        "errors": sum(r["errors"] for r in runs),
+        "error_samples": [e for r in runs for e in r["raw_errors"]][:5],
+        "sessions_saved": len(store.list()),
+        "lost_sessions": len(lost),
+        "lost_trainees": lost,
+        "ledger_ok": report.ok,
+        "ledger_entries": len(ledger_for(store).scan().lines),
+        "peak_rss_mb_per_server": [r["peak_rss_mb"] for r in runs],
+        "load_before": min((r["load_before"] for r in runs), key=lambda x: x[0]),
+        "load_after": max((r["load_after"] for r in runs), key=lambda x: x[0]),
     }
 
 
@@ -232,8 +309,53 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=0, help="recognitions at once (0: settings, else one per core)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads per recognition (0: settings, else cores/workers)")
     parser.add_argument("--background-load", type=int, default=0, help="busy-loop processes to run alongside")
+    parser.add_argument("--servers", type=int, default=1, help="server processes sharing one PostgreSQL (needs --postgres or --database-url)")
+    parser.add_argument("--postgres", action="store_true", help="store in a throw-away PostgreSQL cluster (Debian's binaries, fsync on)")
+    parser.add_argument("--database-url", default="", help="store in this PostgreSQL database instead (it gets filled)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--first-trainee", type=int, default=1, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+RAW = ("raw_latencies", "raw_queued", "raw_errors", "saved", "cpu_seconds")
+
+
+def child_command(args: argparse.Namespace, users: int, first: int, database_url: str) -> list[str]:
+    return [
+        sys.executable, str(Path(__file__).resolve()), "--child", "--users", str(users), "--first-trainee", str(first),
+        "--engine", args.engine, "--model", str(args.model), "--performance", str(args.performance),
+        "--scenario", args.scenario, "--think", f"{args.think[0]},{args.think[1]}", "--seed", str(args.seed),
+        "--workers", str(args.workers), "--threads", str(args.threads), "--background-load", str(args.background_load),
+        *(["--database-url", database_url] if database_url else []),
+    ]
+
+
+def run_servers(args: argparse.Namespace, users: int, database_url: str) -> dict | None:
+    """`args.servers` server processes at once, the trainees split between them; None on failure."""
+    shares = [users // args.servers + (1 if i < users % args.servers else 0) for i in range(args.servers)]
+    firsts = [1 + sum(shares[:i]) for i in range(args.servers)]
+    children = [
+        subprocess.Popen(child_command(args, n, first, database_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for n, first in zip(shares, firsts)
+        if n
+    ]
+    outputs = [child.communicate() for child in children]
+    runs = []
+    for child, (out, err) in zip(children, outputs):
+        if child.returncode != 0:
+            print(err, file=sys.stderr)
+            return None
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    if len(runs) == 1 and not database_url:
+        return runs[0]
+    return merge_servers(runs, database_url, _steps(args))
+
+
+def _steps(args: argparse.Namespace) -> int:
+    from trainer.config import load_settings
+    from trainer.pipeline import load_library
+
+    return len(load_library(load_settings()).scenario(args.scenario).steps)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,35 +363,49 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(simulate(args), ensure_ascii=False))
         return 0
+    if args.servers > 1 and not (args.postgres or args.database_url):
+        raise SystemExit("--servers > 1 needs a shared database: add --postgres or --database-url")
+    cluster = None
+    if args.postgres and not args.database_url:
+        sys.path.insert(0, str(REPO / "tests"))
+        from pg_support import Cluster, Server, pg_bin
+
+        bindir = pg_bin()
+        if bindir is None:
+            raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+        cluster = Cluster(bindir, durable=True).start()
     burners = [multiprocessing.Process(target=_burn, args=(7200.0,), daemon=True) for _ in range(args.background_load)]
     for burner in burners:
         burner.start()
     runs = []
     try:
         for users in args.users:
-            command = [
-                sys.executable, str(Path(__file__).resolve()), "--child", "--users", str(users), "--engine", args.engine,
-                "--model", str(args.model), "--performance", str(args.performance), "--scenario", args.scenario,
-                "--think", f"{args.think[0]},{args.think[1]}", "--seed", str(args.seed), "--workers", str(args.workers),
-                "--threads", str(args.threads), "--background-load", str(args.background_load),
-            ]
-            out = subprocess.run(command, capture_output=True, text=True, check=False)
-            if out.returncode != 0:
-                print(out.stderr, file=sys.stderr)
-                return out.returncode
-            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            database_url = args.database_url or (Server(cluster.url()).create_database() if cluster else "")
+            figures = run_servers(args, users, database_url)
+            if figures is None:
+                return 1
+            for key in RAW:
+                figures.pop(key, None)
             runs.append(figures)
+            ledger = f"; ledger ok {figures['ledger_ok']} ({figures['ledger_entries']} entries)" if "ledger_ok" in figures else ""
+            rss = figures.get("peak_rss_mb", figures.get("peak_rss_mb_per_server"))
             print(
-                f"users {users:>3}: p50 {figures['latency_p50']} s, p95 {figures['latency_p95']} s, max {figures['latency_max']} s "
+                f"users {users:>3} on {figures.get('servers', 1)} server(s), {figures['storage']}: "
+                f"p50 {figures['latency_p50']} s, p95 {figures['latency_p95']} s, max {figures['latency_max']} s "
                 f"(queue p95 {figures['queue_wait_p95']} s); {figures['throughput_turns_per_minute']} turns/min, "
                 f"{figures['cpu_seconds_per_turn']} CPU s/turn; "
-                f"errors {figures['errors']}, lost sessions {figures['lost_sessions']}, peak RSS {figures['peak_rss_mb']} MB; "
-                f"load {figures['load_before'][0]} → {figures['load_after'][0]}",
+                f"errors {figures['errors']}, lost sessions {figures['lost_sessions']} of {figures['sessions_saved']} saved{ledger}, "
+                f"peak RSS {rss} MB; load {figures['load_before'][0]} → {figures['load_after'][0]}",
                 flush=True,
             )
     finally:
         for burner in burners:
             burner.terminate()
+        if cluster is not None:
+            from trainer.storage.engine import dispose_all
+
+            dispose_all()
+            cluster.stop()
     if args.json:
         args.json.write_text(json.dumps({"runs": runs}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -19,7 +19,7 @@ from trainer.config import ConfigError, Settings, find_config_file, load_setting
 from trainer.errors import TrainerError
 
 # Modules under trainer.cli, in the order they appear in `trainer --help`.
-COMMANDS: tuple[str, ...] = ("phrasebook", "transcribe", "models", "sessions", "practice", "devices", "exam", "score", "eval", "app", "tls", "users", "admin", "storage")
+COMMANDS: tuple[str, ...] = ("phrasebook", "transcribe", "models", "sessions", "practice", "devices", "exam", "score", "eval", "app", "tls", "users", "admin", "storage", "deploy")
 
 log = logging.getLogger("trainer")
 
