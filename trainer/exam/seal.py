@@ -308,7 +308,27 @@ def repair_body(torn: TornTail, after_seq: int) -> dict[str, Any]:
     }
 
 
-class Ledger:
+class LedgerReads:
+    """What every ledger backend reads the same way from its `scan()` (file or database)."""
+
+    def scan(self) -> LedgerScan:
+        raise NotImplementedError
+
+    def lines(self) -> list[LedgerLine]:
+        """The complete lines (a torn tail is not one: see `scan`)."""
+        return self.scan().lines
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Parsed entries (unreadable lines skipped; `verify` reports them)."""
+        return [ln.entry for ln in self.lines() if ln.entry is not None]
+
+    def head(self) -> LedgerHead | None:
+        """The last complete entry (to print on reports and rosters), None for an empty ledger."""
+        entries = self.entries()
+        return LedgerHead(int(entries[-1]["seq"]), str(entries[-1]["seal"])) if entries else None
+
+
+class Ledger(LedgerReads):
     """The append-only chain of sealed exam entries in a sessions root (the file I/O; the chain
     rules are the pure functions above and in `trainer.exam.anchor`)."""
 
@@ -324,19 +344,6 @@ class Ledger:
         except OSError as exc:
             raise ExamError(f"无法读取考试记录账本 {self.path}：{exc}", f"cannot read ledger {self.path}: {exc}") from exc
         return split_ledger(data)
-
-    def lines(self) -> list[LedgerLine]:
-        """The complete lines (a torn tail is not one: see `scan`)."""
-        return self.scan().lines
-
-    def entries(self) -> list[dict[str, Any]]:
-        """Parsed entries (unreadable lines skipped; `verify` reports them)."""
-        return [ln.entry for ln in self.lines() if ln.entry is not None]
-
-    def head(self) -> LedgerHead | None:
-        """The last complete entry (to print on reports and rosters), None for an empty ledger."""
-        entries = self.entries()
-        return LedgerHead(int(entries[-1]["seq"]), str(entries[-1]["seal"])) if entries else None
 
     def read_anchor(self) -> LedgerHead | None:
         """The head last anchored in the index of the sessions root (see `trainer.exam.anchor`)."""

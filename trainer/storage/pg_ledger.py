@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from trainer.errors import ExamError
 from trainer.exam.anchor import LedgerHead
-from trainer.exam.seal import ENTRY_KINDS, GENESIS, LedgerLine, LedgerScan, Repair, compute_seal, key_id, parse_line
+from trainer.exam.seal import ENTRY_KINDS, GENESIS, LedgerReads, LedgerScan, Repair, compute_seal, key_id, parse_line
 from trainer.sessions.model import canonical_json, utc_now
 from trainer.storage import engine as engines
 from trainer.storage.schema import LEDGER_LOCK, exam_ledger, ledger_anchor
@@ -28,7 +28,7 @@ from trainer.storage.schema import LEDGER_LOCK, exam_ledger, ledger_anchor
 ANCHOR_NAME = "head"
 
 
-class PostgresLedger:
+class PostgresLedger(LedgerReads):
     """The append-only chain of sealed exam entries in the shared database."""
 
     def __init__(self, engine: Engine, url: str = "") -> None:
@@ -46,17 +46,6 @@ class PostgresLedger:
 
     def scan(self) -> LedgerScan:
         return self._run(self._scan)
-
-    def lines(self) -> list[LedgerLine]:
-        return self.scan().lines
-
-    def entries(self) -> list[dict[str, Any]]:
-        """Parsed entries in ledger order (unreadable rows skipped; `verify` reports them)."""
-        return [ln.entry for ln in self.lines() if ln.entry is not None]
-
-    def head(self) -> LedgerHead | None:
-        entries = self.entries()
-        return LedgerHead(int(entries[-1]["seq"]), str(entries[-1]["seal"])) if entries else None
 
     def read_anchor(self) -> LedgerHead | None:
         """The highest head ever appended (None: nothing appended yet)."""
