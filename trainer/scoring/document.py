@@ -132,6 +132,17 @@ class Doc:
         end = next((k for k in range(position + 1, hi) if self.clause_start[k]), hi)
         return start, end
 
+    def turn_clauses(self, turn: int) -> list[tuple[int, int]]:
+        """[start, end) of each clause of a turn, in order."""
+        lo, hi = self.turn_range(turn)
+        clauses: list[tuple[int, int]] = []
+        k = lo
+        while k < hi:
+            start, end = self.clause_bounds(k)
+            clauses.append((start, end))
+            k = max(end, k + 1)
+        return clauses
+
     def span_text(self, start: int, end: int) -> str:
         """The transcript text behind form[start:end] (within one turn)."""
         start, end = self.clamp_to_turn(start, end)

@@ -419,16 +419,12 @@ def _add_trimmed(steps: Sequence[Step], doc: Doc, per_step: list[list[StepCandid
 
 
 def _free_clauses(doc: Doc, taken: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    clauses: list[tuple[int, int]] = []
-    for turn in range(len(doc.turns)):
-        lo, hi = doc.turn_range(turn)
-        k = lo
-        while k < hi:
-            start, end = doc.clause_bounds(k)
-            k = max(end, k + 1)
-            if end > start and not any(min(end, e) > max(start, s) for s, e in taken):
-                clauses.append((start, end))
-    return clauses
+    return [
+        (start, end)
+        for turn in range(len(doc.turns))
+        for start, end in doc.turn_clauses(turn)
+        if end > start and not any(min(end, e) > max(start, s) for s, e in taken)
+    ]
 
 
 def keyword_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

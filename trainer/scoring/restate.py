@@ -53,13 +53,7 @@ def restatement_spans(doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> list[t
     for turn in range(len(doc.turns)):
         heard_so_far += "|" + doc.turns[turn].customer
         customer_pairs = _content_pairs(heard_so_far)
-        lo, hi = doc.turn_range(turn)
-        clauses: list[tuple[int, int]] = []
-        k = lo
-        while k < hi:
-            start, end = doc.clause_bounds(k)
-            clauses.append((start, end))
-            k = max(end, k + 1)
+        clauses = doc.turn_clauses(turn)
         for index, (start, end) in enumerate(clauses):
             tag = _tag_end(doc.form[start:end])
             if not tag:
