@@ -135,10 +135,17 @@ def word_boundaries(doc: Doc) -> frozenset[int]:
     return result
 
 
+SOUND_ALIKE = 0.85  # pinyin similarity of a longer phrasing heard with a wrong character
+
+
 def _accept(c: Candidate) -> bool:
     char_min, pin_min = forbidden_thresholds(c.pattern.length)
-    if c.char_similarity >= char_min:
+    if c.char_similarity >= 1.0:
         return True
+    if c.char_similarity >= char_min:
+        # a wrong character must sound alike (a recogniser's slip), not be another word:
+        # 没有添什么 is not 没有为什么
+        return c.pinyin_similarity >= SOUND_ALIKE
     return c.pinyin_similarity >= pin_min and c.char_similarity >= 0.6
 
 
