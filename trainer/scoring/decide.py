@@ -104,6 +104,7 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
     "negated": 0.400,  # 1 of 3
     "short_embedded": 0.250,  # 0 of 2
     "homophone": 0.5,  # none in label text (a recogniser's spelling): unmeasured, so an instructor decides
+    "quoted": 0.333,  # 0 of 1 (set F; no quoted hit in the other sets): below one half, not counted
 }
 # A 忌语 alone fails a performance; it is decided alone at or above this probability. The measured
 # kinds fall either at 0.86–0.90 or at 0.71 and below; a hit below it goes to an instructor.
