@@ -18,11 +18,11 @@ from functools import lru_cache
 
 from trainer.asr.base import Transcript
 from trainer.text.normalize import Normalized, chinese_number_value, digit_homophone, normalize
+from trainer.text.stage import without_stage_directions
 from trainer.text.pinyin import encode
 
 NUMBER = "#"
 TURN_SEPARATOR = "|"
-STAGE_DIRECTION = re.compile(r"（[^（）]*）|\([^()]*\)")  # （递过一百五十元）: done, not said
 CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new clause
 
 # An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分, 43块1毛6,
@@ -286,7 +286,7 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
         timed = timed or char_times is not None
         norm = normalize(source, fillers=fillers)
         duration = transcript.duration or (char_times[-1][1] if char_times else 0.0)
-        customer = matching_form(STAGE_DIRECTION.sub("", turn.customer), fillers) if turn.customer else ""
+        customer = matching_form(without_stage_directions(turn.customer), fillers) if turn.customer else ""
         doc_turns.append(DocTurn(index, turn.file, transcript.text, source, norm, char_times, offset, duration, transcript, customer))
         if form:
             form.append(TURN_SEPARATOR)
