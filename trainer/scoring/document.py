@@ -216,6 +216,7 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     - A spurious leading 1 in a number of three or more digits: 是/十 before the
       number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5).
     - The other way round: 十 heard as 是 before a one-digit number (找您是3.5元 -> 13.5).
+    - 百零 written as two zeros: 两百零八块四 -> 2008块4 -> 208.4.
     Only `check_amounts` uses these, and only to explain amounts that otherwise
     do not add up; the number as written stays the reading shown.
     """
@@ -229,6 +230,9 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     if digits and len(digits.group(0)) >= 3 and digits.group(0)[0] == "1" and digits.group(0)[1] != "0":
         drop = 10 ** (len(digits.group(0)) - 1)
         found += [round(v - drop, 2) for v in (value, *found)]
+    if digits and re.fullmatch(r"[1-9]00[1-9]", digits.group(0)):  # 两百零八 written 2008: 百 and 零 both as 0
+        whole = int(digits.group(0))
+        found += [round(v - whole + (whole // 1000) * 100 + whole % 10, 2) for v in (value, *found)]
     if digits and len(digits.group(0)) == 1 and preceding[-1:] and preceding[-1] in SHI_SYLLABLE_CHARS:
         found += [round(v + 10, 2) for v in (value, *found)]
     return tuple(dict.fromkeys(v for v in found if v != value))
