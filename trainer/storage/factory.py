@@ -3,8 +3,8 @@
     store = session_store(settings)      # SessionStore (folders + SQLite) or PostgresSessionStore
     ledger = ledger_for(store)           # the exam ledger kept with that store
     overlay = overlay_for(settings)      # the centre's phrasing proposals: a folder or a table
-    accounts = account_store(settings)   # SqliteAccountStore or PostgresAccountStore (not migrated for the first admin:
-                                         # `trainer.accounts.manage.open_accounts` does that)
+    accounts = account_store(settings)   # SqlAccountStore on the SQLite file or on PostgreSQL (no first admin:
+                                         # `trainer.accounts.manage.open_accounts` adds that)
 
 Both session stores have the same methods (save, load, audio_bytes, iter_audio, list, summary,
 reviews, add_review, delete, verify_audio, …); pages and the CLI use only those and never branch
@@ -79,11 +79,10 @@ def overlay_for(settings: Any) -> "Overlay":
 
 def account_store(settings: Any) -> "AccountStore":
     """The account store the settings choose (embedded: the SQLite file of the session index)."""
-    if not uses_database(settings):
-        from trainer.accounts.store import SqliteAccountStore
+    from trainer.accounts.store import SqlAccountStore, SqliteAccountStore
 
+    if not uses_database(settings):
         return SqliteAccountStore(Path(settings.sessions_dir) / INDEX_FILE)
     from trainer.storage.engine import engine_for
-    from trainer.storage.pg_accounts import PostgresAccountStore
 
-    return PostgresAccountStore(engine_for(settings.database_url), settings.database_url)
+    return SqlAccountStore(engine_for(settings.database_url), settings.database_url)
