@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 _engines: dict[str, "Engine"] = {}
 _lock = threading.Lock()
 
-INSTALL_HINT = '请安装 PostgreSQL 支持：python3 -m pip install "trainer[postgres]"（即 sqlalchemy 和 psycopg[binary]）。'
+INSTALL_HINT = '请安装 PostgreSQL 支持：python3 -m pip install "trainer[postgres]"（即 psycopg[binary]，PostgreSQL 的驱动）。'
 
 
 def driver_url(url: str) -> str:
@@ -56,7 +56,7 @@ def engine_for(url: str) -> "Engine":
             from sqlalchemy import create_engine
             from sqlalchemy.exc import SQLAlchemyError
         except ImportError as exc:
-            raise StorageError(f"未安装 SQLAlchemy。{INSTALL_HINT}", f"sqlalchemy missing: {exc}") from exc
+            raise StorageError("未安装 SQLAlchemy（本程序的依赖）。请重新安装本程序：python3 -m pip install -e .", f"sqlalchemy missing: {exc}") from exc
         from trainer.storage.schema import open_schema
 
         try:
