@@ -39,7 +39,9 @@ def storage_label(settings: Any) -> str:
         return f"本机文件夹 {settings.sessions_dir}"
     from trainer.storage.engine import safe_url
 
-    return f"PostgreSQL 数据库 {safe_url(settings.database_url)}"
+    audio_dir = getattr(settings, "audio_dir", None)
+    audio = f"（录音在共享文件夹 {audio_dir}）" if audio_dir else ""
+    return f"PostgreSQL 数据库 {safe_url(settings.database_url)}{audio}"
 
 
 def session_store(settings: Any) -> "AnySessionStore":
@@ -49,7 +51,7 @@ def session_store(settings: Any) -> "AnySessionStore":
     from trainer.storage.engine import engine_for
     from trainer.storage.pg_sessions import PostgresSessionStore
 
-    return PostgresSessionStore(engine_for(settings.database_url), settings.database_url)
+    return PostgresSessionStore(engine_for(settings.database_url), settings.database_url, getattr(settings, "audio_dir", None))
 
 
 def ledger_for(store: "AnySessionStore | Path") -> "AnyLedger":
