@@ -5,7 +5,9 @@
 Without --url a throw-away PostgreSQL cluster is started from Debian's binaries (tests/pg_support.py;
 as root it runs as the postgres account). Measures, per backend: saving a 3-turn session with about
 1 MB of audio, listing with a filter, reading one turn's audio back, appending to the exam ledger
-(one writer, then 4 writers at once), and `trainer exam verify`.
+(one writer, then 4 writers at once), and `trainer exam verify`. PostgreSQL is measured twice: audio
+in the database, then audio in a folder (audio_dir; here a local temporary folder, not a network
+file system: a shared mount adds its own latency).
 """
 
 from __future__ import annotations
@@ -107,6 +109,12 @@ def main() -> int:
         try:
             print("postgres:")
             bench(dataclasses.replace(base, storage="postgres", database_url=url), args.sessions, args.appends)
+            if cluster is not None:  # a second, empty database on our own cluster
+                audio_dir = Path(tmp) / "audio"
+                audio_dir.mkdir()
+                print("postgres, audio in a folder (audio_dir):")
+                folder_url = Server(cluster.url()).create_database()
+                bench(dataclasses.replace(base, storage="postgres", database_url=folder_url, audio_dir=audio_dir), args.sessions, args.appends)
         finally:
             if cluster is not None:
                 from trainer.storage.engine import dispose_all
