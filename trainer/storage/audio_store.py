@@ -19,7 +19,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import Engine
@@ -72,7 +72,7 @@ class DatabaseAudio(AudioPlacement):
                 return None
         return self._stream(where)
 
-    def _stream(self, where: tuple) -> Iterator[bytes]:  # type: ignore[type-arg]
+    def _stream(self, where: tuple[Any, ...]) -> Iterator[bytes]:
         """A server-side cursor: one chunk in memory at a time."""
         with self.engine.connect() as conn:
             query = select(audio_chunks.c.data).where(*where).order_by(audio_chunks.c.chunk)
