@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from exam_support import settings_for  # noqa: E402
+from pg_support import benchmark_server  # noqa: E402
 from trainer.accounts import Account  # noqa: E402
 from trainer.accounts.store import LoginSession  # noqa: E402
 from trainer.storage.factory import account_store  # noqa: E402
@@ -43,11 +45,12 @@ def timed(calls: int, action: Any) -> list[float]:
     return samples
 
 
-def _fail(settings: Any, ready: Any, count: int) -> None:
+def _fail(settings: Any, ready: Any, done: Any, count: int) -> None:
     store = account_store(settings)
     ready.wait()
     for n in range(count):
         store.record_failure("someone", float(n))
+    done.wait()
 
 
 def bench(settings: Any, calls: int) -> None:
@@ -61,16 +64,17 @@ def bench(settings: Any, calls: int) -> None:
     print(f"  login session lookup + touch: {ms(timed(calls, lambda n: (store.session('t' * 64), store.touch_session('t' * 64, float(n)))))}")
 
     context = multiprocessing.get_context("spawn")
-    ready = context.Barrier(5)  # every process has imported and opened the store
+    ready, done = context.Barrier(5), context.Barrier(5)  # stores opened / failures counted (process start and exit not timed)
     per_process = calls // 4
-    workers = [context.Process(target=_fail, args=(settings, ready, per_process)) for _ in range(4)]
+    workers = [context.Process(target=_fail, args=(settings, ready, done, per_process)) for _ in range(4)]
     for worker in workers:
         worker.start()
     ready.wait()
     t = time.perf_counter()
+    done.wait()
+    took = time.perf_counter() - t
     for worker in workers:
         worker.join()
-    took = time.perf_counter() - t
     counted = store.attempts("someone").failures
     print(f"  4 processes at once: {4 * per_process} failures in {took:.2f} s ({4 * per_process / took:.0f} per second), counted {counted}")
 
@@ -84,26 +88,12 @@ def main() -> int:
         base = settings_for(Path(tmp) / "sessions")
         print("embedded (SQLite file):")
         bench(base, args.calls)
-        cluster = None
-        url = args.url
-        if not url:
-            from pg_support import Cluster, Server, pg_bin
-
-            bindir = pg_bin()
-            if bindir is None:
+        with benchmark_server() if not args.url else nullcontext(None) as server:
+            if server is None and not args.url:
                 print("PostgreSQL not installed: skipped")
                 return 0
-            cluster = Cluster(bindir, durable=True).start()
-            url = Server(cluster.url()).create_database()
-        try:
             print("postgres:")
-            bench(dataclasses.replace(base, storage="postgres", database_url=url), args.calls)
-        finally:
-            if cluster is not None:
-                from trainer.storage.engine import dispose_all
-
-                dispose_all()
-                cluster.stop()
+            bench(dataclasses.replace(base, storage="postgres", database_url=args.url or server.create_database()), args.calls)
     return 0
 
 
