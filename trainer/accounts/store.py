@@ -157,10 +157,10 @@ class SqlAccountStore(AccountStore):
 
     def __init__(self, engine: Engine, where: str = "") -> None:
         self.engine = engine
-        self.url = where
+        self.where = where
 
     def _run(self, action: Callable[[Connection], T], write: bool = False) -> T:
-        return engines.run(self.engine, action, write=write, url=self.url, error=AccountError)  # type: ignore[no-any-return]
+        return engines.run(self.engine, action, write=write, url=self.where, error=AccountError)  # type: ignore[no-any-return]
 
     @staticmethod
     def _groups(conn: Connection, user_id: str) -> tuple[str, ...]:
