@@ -10,7 +10,9 @@ from trainer.pipeline import load_library, score_turns
 from trainer.scoring import decide
 from trainer.scoring.decide import StepEvidence, decide_step, decide_verdict
 from trainer.scoring.document import TurnText
-from trainer.scoring.forbidden import FORBIDDEN_EVIDENCE_KINDS
+from trainer.phrasebook.model import ForbiddenEntry
+from trainer.scoring.document import build_doc
+from trainer.scoring.forbidden import FORBIDDEN_EVIDENCE_KINDS, find_forbidden, hit_evidence
 from trainer.scoring.result import HIT, MISSED, PARTIAL, ForbiddenHit, StepResult
 
 
@@ -234,3 +236,21 @@ def test_a_free_turn_outside_the_steps_place_is_not_its_evidence() -> None:
     result, steps = _closing([OWN_WORDS_TURN, *CLOSING, FAREWELL])
     assert steps["handle_patiently"].evidence == "none"
     assert result.verdict == "fail"
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("上次那位同事跟您说“这不是我的事情”，是他不对。", True),
+        ("您说的那个小伙子说这不是我的事情，对吧？", True),
+        ("他们说了这不是我的事情，您别往心里去。", True),
+        ("我跟您说，这不是我的事情。", False),
+        ("这不是我的事情。", False),
+    ],
+)
+def test_someone_elses_words_reported_are_not_said_to_the_customer(text: str, quoted: bool) -> None:
+    entry = ForbiddenEntry("not_my_business", "这不是我的事情", "critical", "推诿", "这件事我帮您联系相关部门。")
+    doc = build_doc([TurnText(Transcript(text=text))])
+    (match,) = find_forbidden((entry,), doc)
+    assert (hit_evidence(match, doc) == "quoted") == quoted
+    assert decide.decide_forbidden(hit_evidence(match, doc)).counted is not quoted
