@@ -1187,6 +1187,10 @@ def _with_shared() -> None:
         groups = PHRASINGS[scenario_id].setdefault(step_id, {"hit": [], "miss": []})
         groups["hit"] = list(dict.fromkeys([*groups["hit"], *more["hit"]]))
         groups["miss"] = list(dict.fromkeys([*groups["miss"], *more["miss"]]))
+    # acknowledge_next also read as greeting the long-waiting customer called forward by number
+    groups = PHRASINGS["long_wait"].setdefault("acknowledge_next", {"hit": [], "miss": []})
+    groups["hit"] = list(dict.fromkeys([*groups["hit"], "下一位，C一零八号，请到这边。", "六十三号是吧？您好，请坐。", "D零九号是您吧？", "下一位请过来。"]))
+    groups["miss"] = list(dict.fromkeys([*groups["miss"], "下一位。", "您是几号？", "号码牌给我看一下。"]))
 
 
 _with_shared()
