@@ -1195,6 +1195,11 @@ def _with_shared() -> None:
     groups = PHRASINGS["hotline_callback"].setdefault("apologize_need_check", {"hit": [], "miss": []})
     groups["hit"] = list(dict.fromkeys([*groups["hit"], "这个我这儿看不到，要问一下财务那边，不好意思。", "我现在给不了您准话，抱歉。", "得问问工程那边才知道，不好意思啊。"]))
     groups["miss"] = list(dict.fromkeys([*groups["miss"], "请问一下那边是哪里？", "您那边问一下物业吧。"]))
+    # a deadline needs a time: a promise to call back "soon" is no 约定时限
+    for scenario_id in ("complaint", "hotline_callback"):
+        groups = PHRASINGS[scenario_id].setdefault("promise_deadline", {"hit": [], "miss": []})
+        groups["hit"] = list(dict.fromkeys([*groups["hit"], "核实好了，明天下午之前给您回电话。", "三天之内一定联系您。"]))
+        groups["miss"] = list(dict.fromkeys([*groups["miss"], "核实好了会有人联系您。", "有结果我们就给您回电话。"]))
 
 
 _with_shared()
