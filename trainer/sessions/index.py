@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, MetaData, Table, Text, create_engine, delete, event, insert, select
+from sqlalchemy import Column, Connection, MetaData, Table, Text, bindparam, create_engine, delete, event, insert, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine
@@ -47,6 +47,7 @@ T = TypeVar("T")
 INDEX_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 RETRIES = 8
+REBUILD_BATCH = 500  # sessions per INSERT batch of a rebuild
 
 metadata = MetaData()
 # Values kept across rebuilds: "version" (INDEX_VERSION of the last full rebuild) and e.g. the
@@ -89,8 +90,8 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _create_schema(cursor: Any) -> None:
     """Create the index tables (WAL mode first). An index of another version loses its session and
-    step rows (`is_built` then reads the old version in meta, so the store rebuilds them from the
-    folders); meta and the account tables are never touched."""
+    step rows (reads then find the old version in meta, raise IndexNotBuilt, and the store rebuilds
+    them from the folders); meta and the account tables are never touched."""
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("BEGIN IMMEDIATE")
     try:
@@ -109,7 +110,10 @@ def _create_schema(cursor: Any) -> None:
 
 
 def _on_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+    """A write takes the write lock at once (BEGIN IMMEDIATE), so it never fails half-way on a
+    lock another process holds; a read is one statement, run as SQLite's own implicit transaction."""
+    if conn.get_execution_options().get(_WRITE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 _engines: dict[str, Engine] = {}
@@ -130,6 +134,17 @@ def _engine(path: Path) -> Engine:
             event.listen(engine, "begin", _on_begin)
             _engines[key] = engine
         return engine
+
+
+class IndexNotBuilt(SessionStoreError):
+    """A read found no completed rebuild of this INDEX_VERSION in the file (new, deleted, or written
+    by another version): `SessionStore` rebuilds the index from the folders and reads again."""
+
+    def __init__(self, path: Path, found: str | None) -> None:
+        super().__init__(
+            f"会话索引 {path} 尚未建立（或来自其他版本）。请运行 `trainer sessions reindex` 从会话文件夹重建索引。",
+            f"session index {path} not built for version {INDEX_VERSION} (meta version {found!r})",
+        )
 
 
 class SessionIndex:
@@ -187,13 +202,6 @@ class SessionIndex:
                 ) from exc
         raise AssertionError("unreachable")
 
-    # --- state -------------------------------------------------------------------------------
-    def is_built(self) -> bool:
-        """True once a full rebuild of this INDEX_VERSION has completed on this index file."""
-        if not self.path.exists():
-            return False
-        return self.meta_get("version") == str(INDEX_VERSION)
-
     # --- meta values (kept across rebuilds; e.g. the exam ledger's anchored head) --------------
     def meta_get(self, key: str) -> str | None:
         return self._retry(lambda conn: _meta_value(conn, key))
@@ -227,37 +235,57 @@ class SessionIndex:
         right after (never lost). Only the index tables are emptied (meta and accounts stay)."""
 
         def action(conn: Connection) -> int:
-            count = 0
             conn.execute(delete(steps))
             conn.execute(delete(sessions))
+            count = 0
+            batch: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
             for record, reviews in scan():
-                _upsert(conn, record, reviews)
+                batch.append(index_rows(record, reviews))
                 count += 1
+                if len(batch) == REBUILD_BATCH:
+                    _insert(conn, batch)
+                    batch = []
+            _insert(conn, batch)
             _meta_set(conn, "version", str(INDEX_VERSION))
             return count
 
         return self._retry(action, write=True)
 
-    # --- reads -------------------------------------------------------------------------------
+    # --- reads ---------------------------------------------------------------------------------
+    def _read(self, action: Callable[[Connection], T]) -> T:
+        """Run a read; IndexNotBuilt when the file holds no completed rebuild of this INDEX_VERSION
+        (checked on the same connection, so a listing costs one connection)."""
+
+        def checked(conn: Connection) -> T:
+            found = _meta_value(conn, "version")
+            if found != str(INDEX_VERSION):
+                raise IndexNotBuilt(self.path, found)
+            return action(conn)
+
+        return self._retry(checked)
+
     def query(self, flt: SessionFilter, newest_first: bool = True) -> list[SessionSummary]:
         query = QUERIES.listing(flt, newest_first)
-        return self._retry(lambda conn: [to_summary(row) for row in conn.execute(query)])
+        return self._read(lambda conn: [to_summary(row) for row in conn.execute(query)])
 
     def get(self, session_id: str) -> SessionSummary | None:
-        row = self._retry(lambda conn: conn.execute(QUERIES.one(session_id)).first())
+        row = self._read(lambda conn: conn.execute(QUERIES.one(session_id)).first())
         return None if row is None else to_summary(row)
 
     def step_rows(self, flt: SessionFilter) -> list[StepRow]:
         query = QUERIES.step_rows(flt)
-        return self._retry(lambda conn: [to_step_row(row) for row in conn.execute(query)])
+        return self._read(lambda conn: [to_step_row(row) for row in conn.execute(query)])
 
     def step_stats(self, flt: SessionFilter) -> list[StepStat]:
         query = QUERIES.step_stats(flt)
-        return to_step_stats(self._retry(lambda conn: conn.execute(query).all()))
+        return to_step_stats(self._read(lambda conn: conn.execute(query).all()))
+
+
+_META_VALUE = select(meta.c.value).where(meta.c.key == bindparam("key"))
 
 
 def _meta_value(conn: Connection, key: str) -> str | None:
-    value = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+    value = conn.execute(_META_VALUE, {"key": key}).scalar()
     return None if value is None else str(value)
 
 
@@ -271,3 +299,12 @@ def _upsert(conn: Connection, record: SessionRecord, reviews: list[Review]) -> N
     conn.execute(delete(sessions).where(sessions.c.id == record.id))
     conn.execute(insert(sessions), row)
     replace_steps(conn, steps, record.id, step_rows)
+
+
+def _insert(conn: Connection, batch: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    """Insert the rows of sessions not in the index (a rebuild's batch), many per statement."""
+    if batch:
+        conn.execute(insert(sessions), [row for row, _ in batch])
+    step_rows = [step for _, session_steps in batch for step in session_steps]
+    if step_rows:
+        conn.execute(insert(steps), step_rows)

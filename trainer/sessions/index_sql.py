@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import timedelta
 from typing import Any
 
@@ -234,41 +235,28 @@ class IndexQueries:
             where.append(c.review_count > 0 if flt.reviewed else c.review_count == 0)
         return where
 
-    def _summary_columns(self) -> list[Column[Any]]:
+    @cached_property
+    def _summaries(self) -> Select[Any]:
+        """SELECT of the SessionSummary columns (built once: building a SELECT costs more than running it)."""
         c = self.sessions.c
-        return [
+        return select(
             c.id, c.kind, c.trainee_id, c.trainee_name, c.scenario_id, c.scenario_title, c.phrasebook_version,
             c.engine, c.model, c.started_at, c.finished_at, c.turns, c.total, c.passed, c.review_count,
             c.last_reviewer, c.reviewed_at, c.review_overall, c.override_total, c.override_passed,
-        ]
+        )
 
-    def listing(self, flt: SessionFilter, newest_first: bool = True) -> Select[Any]:
-        """Summaries of the matching sessions, by start time (then id); at most `flt.limit`."""
-        c = self.sessions.c
-        order = (c.started_at.desc(), c.id.desc()) if newest_first else (c.started_at.asc(), c.id.asc())
-        query = select(*self._summary_columns()).where(*self.conditions(flt)).order_by(*order)
-        return query if flt.limit is None else query.limit(int(flt.limit))
-
-    def one(self, session_id: str) -> Select[Any]:
-        """The summary of one session."""
-        return select(*self._summary_columns()).where(self.sessions.c.id == session_id, *self.live)
-
-    def _steps_join(self) -> Any:
-        return self.steps.join(self.sessions, self.sessions.c.id == self.steps.c.session_id)
-
-    def step_rows(self, flt: SessionFilter) -> Select[Any]:
-        """Every step row of the matching sessions: newest session first, steps in score order."""
+    @cached_property
+    def _step_rows(self) -> Select[Any]:
         s, t = self.sessions.c, self.steps.c
         return (
             select(s.id, s.kind, s.trainee_id, s.trainee_name, s.scenario_id, s.started_at, t.position, t.step_id,
                    t.expected, t.status, t.similarity, t.matched_text, t.turn, t.review_verdict, t.review_comment)
-            .select_from(self._steps_join())
-            .where(*self.conditions(flt))
+            .select_from(self.steps.join(self.sessions, s.id == t.session_id))
             .order_by(s.started_at.desc(), s.id.desc(), t.position)
         )
 
-    def step_stats(self, flt: SessionFilter) -> Select[Any]:
-        """Per scenario and step of the matching sessions: attempts, hits, partials, misses."""
+    @cached_property
+    def _step_stats(self) -> Select[Any]:
         s, t = self.sessions.c, self.steps.c
 
         def count(status: str) -> Any:
@@ -276,10 +264,28 @@ class IndexQueries:
 
         return (
             select(s.scenario_id, t.step_id, func.max(t.expected), func.count(), count("hit"), count("partial"), count("missed"))
-            .select_from(self._steps_join())
-            .where(*self.conditions(flt))
+            .select_from(self.steps.join(self.sessions, s.id == t.session_id))
             .group_by(s.scenario_id, t.step_id)
         )
+
+    def listing(self, flt: SessionFilter, newest_first: bool = True) -> Select[Any]:
+        """Summaries of the matching sessions, by start time (then id); at most `flt.limit`."""
+        c = self.sessions.c
+        order = (c.started_at.desc(), c.id.desc()) if newest_first else (c.started_at.asc(), c.id.asc())
+        query = self._summaries.where(*self.conditions(flt)).order_by(*order)
+        return query if flt.limit is None else query.limit(int(flt.limit))
+
+    def one(self, session_id: str) -> Select[Any]:
+        """The summary of one session."""
+        return self._summaries.where(self.sessions.c.id == session_id, *self.live)
+
+    def step_rows(self, flt: SessionFilter) -> Select[Any]:
+        """Every step row of the matching sessions: newest session first, steps in score order."""
+        return self._step_rows.where(*self.conditions(flt))
+
+    def step_stats(self, flt: SessionFilter) -> Select[Any]:
+        """Per scenario and step of the matching sessions: attempts, hits, partials, misses."""
+        return self._step_stats.where(*self.conditions(flt))
 
 
 # --- result rows to objects ----------------------------------------------------------------------
