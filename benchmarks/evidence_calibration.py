@@ -36,7 +36,7 @@ def performances(folder: Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*/labels.json"))]
 
 
-MISS_KINDS = ("none", "trace")  # evidence whose best guess is "missed": right when the step was not performed
+from trainer.scoring.decide import MISS_KINDS  # noqa: E402  evidence whose best guess is "missed": right when not performed
 
 
 def band(similarity: float) -> str:

@@ -132,6 +132,14 @@ def test_spurious_leading_one_is_dropped_only_when_that_adds_up() -> None:
     assert not result.passed
 
 
+def test_bai_ling_written_as_two_zeros_is_read_only_when_that_adds_up() -> None:
+    # 两百零八块四 written by the recogniser as 2008块4.
+    _, amounts = check("这个月2008块4。", "收您250块。", "找您41块6，您数一数。")
+    assert (amounts.bill, amounts.received, amounts.change) == (208.4, 250, 41.6) and amounts.consistent
+    _, amounts = check("这个月2008块4。", "收您250块。", "找您42块6，您数一数。")  # a real 唱付 error stays one
+    assert not amounts.consistent
+
+
 def test_meter_reading_word_heard_as_homophone_is_still_a_reading() -> None:
     _, amounts = check("您上月抵马是三千二百一十五，本月电费是五十二元。", "收您一百元。", "找您四十八元，这是您的发票。")
     assert amounts.bill == 52 and amounts.consistent

@@ -32,8 +32,21 @@ TEXTS = ["喂", "你要办什么业务", "嗯", "户号多少", "一共52元", "
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+CURT_TEXTS = ["你好，办啥业务？", "坐这儿。", "户号报一下。", "一共五十二块。", "现金扫码都行。", "收你一百块。", "找你四十八块，拿好。", "还有别的事吗？", "慢走。"]
+
+
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    yield from _serve_session(tmp_path, monkeypatch, TEXTS)
+
+
+@pytest.fixture
+def served_curt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    yield from _serve_session(tmp_path, monkeypatch, CURT_TEXTS)
+
+
+def _serve_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, texts: list[str]):  # type: ignore[no-untyped-def]
+    """One stored practice session of these typed turns (really scored), served by `trainer app`."""
     config = tmp_path / "trainer.toml"
     config.write_text("", encoding="utf-8")
     monkeypatch.setenv("TRAINER_CONFIG", str(config))
@@ -41,10 +54,10 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
     settings = load_settings()
     library = load_library(settings)
     scenario = library.scenario("payment")
-    result = score_turns([Transcript(text=t) for t in TEXTS], "payment", settings, library=library, engine="text", dialogue=True)
+    result = score_turns([Transcript(text=t) for t in texts], "payment", settings, library=library, engine="text", dialogue=True)
     turns = tuple(
         TurnRecord(index=i + 1, prompt=step.customer, transcript={"text": text, "words": [], "duration": 2.0, "engine": "text", "model": ""})
-        for i, (text, step) in enumerate(zip(TEXTS, scenario.steps))
+        for i, (text, step) in enumerate(zip(texts, scenario.steps))
     )
     record = SessionRecord(
         kind="practice", trainee_id="E1", trainee_name="张三", scenario_id="payment", scenario_title=scenario.title,
@@ -63,11 +76,33 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
 
 
 def test_one_advice_list_by_turn_in_chromium(served) -> None:  # type: ignore[no-untyped-def]
+    port, result = served
+    shown = _screens(port, "browser_advice")
+    for size, text in shown.items():
+        assert "逐轮建议" in text and "第 3 轮 · 客户：对，我来交电费。" in text, size
+        assert "改进建议" not in text and "没做到或不完整的步骤" not in text, size
+        assert text.count("您先请坐。") == 1, size  # the missed step's standard phrasing, once
+        for hit in result.forbidden:
+            quoted = re.findall(rf"服务忌语「{re.escape(hit.phrase)}」（(极严重|严重|轻微)）", text)
+            assert len(quoted) == 1, (size, hit.phrase, quoted)  # once, with one severity word
+
+
+def test_a_curt_complete_performance_shows_its_manner_sent_to_an_instructor(served_curt) -> None:  # type: ignore[no-untyped-def]
+    """Every step performed, almost no courtesy: 待复核 with its reason, never 不及格 (decide.manner_in_doubt)."""
+    port, result = served_curt
+    assert (result.verdict, result.passed) == ("review", True)
+    for size, text in _screens(port, "browser_manner").items():
+        assert "待复核" in text and "不及格" not in text, size
+        assert text.count("服务态度交由教师复核") == 1, size
+        assert "只听到 1 个文明用语（慢走）" in text, size
+
+
+def _screens(port: int, name: str) -> dict[str, str]:
+    """The stored session on 我的记录 in Chromium at two window sizes: screenshot and page text."""
     require(Path(CHROMIUM).is_file() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
     require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
     from playwright.sync_api import expect, sync_playwright
 
-    port, result = served
     shown: dict[str, str] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -84,15 +119,11 @@ def test_one_advice_list_by_turn_in_chromium(served) -> None:  # type: ignore[no
                 expect(page.get_by_text("整体建议")).to_be_visible()
                 page.wait_for_timeout(1500)
                 ARTIFACTS.mkdir(exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / f"browser_advice_{width}x{height}.png"), full_page=True)
+                page.screenshot(path=str(ARTIFACTS / f"{name}_{width}x{height}.png"), full_page=True)
+                page.get_by_text("整体建议").scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / f"{name}_{width}x{height}_advice.png"))
                 shown[f"{width}x{height}"] = page.inner_text("body").replace("\u2060", "")
                 page.close()
         finally:
             browser.close()
-    for size, text in shown.items():
-        assert "逐轮建议" in text and "第 3 轮 · 客户：对，我来交电费。" in text, size
-        assert "改进建议" not in text and "没做到或不完整的步骤" not in text, size
-        assert text.count("您先请坐。") == 1, size  # the missed step's standard phrasing, once
-        for hit in result.forbidden:
-            quoted = re.findall(rf"服务忌语「{re.escape(hit.phrase)}」（(极严重|严重|轻微)）", text)
-            assert len(quoted) == 1, (size, hit.phrase, quoted)  # once, with one severity word
+    return shown

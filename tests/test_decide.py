@@ -10,7 +10,9 @@ from trainer.pipeline import load_library, score_turns
 from trainer.scoring import decide
 from trainer.scoring.decide import StepEvidence, decide_step, decide_verdict
 from trainer.scoring.document import TurnText
-from trainer.scoring.forbidden import FORBIDDEN_EVIDENCE_KINDS
+from trainer.phrasebook.model import ForbiddenEntry
+from trainer.scoring.document import build_doc
+from trainer.scoring.forbidden import FORBIDDEN_EVIDENCE_KINDS, find_forbidden, hit_evidence
 from trainer.scoring.result import HIT, MISSED, PARTIAL, ForbiddenHit, StepResult
 
 
@@ -22,6 +24,7 @@ from trainer.scoring.result import HIT, MISSED, PARTIAL, ForbiddenHit, StepResul
         ("amount", HIT, True),
         ("content", HIT, False),
         ("restatement", HIT, False),
+        ("own_turn", HIT, False),
         ("partial", PARTIAL, False),
         ("trace", MISSED, False),
         ("none", MISSED, True),
@@ -193,3 +196,61 @@ def test_a_curt_performance_without_courtesy_words_is_reviewed_with_its_reason()
     polite = ["您好，供电服务热线，请讲。", "请问是您家停电还是整栋楼？", "麻烦您说一下地址和电话。", "好的，已经派人，两小时内到，谢谢您。", "还有别的吗？再见。"]
     polite_result = score_turns([Transcript(text=t) for t in polite], "fault_report", Settings())
     assert not any("服务态度交由教师复核" in line for line in polite_result.feedback)
+
+
+CLOSING = ["您好，能办，您请坐。", "您别着急，给您办完我再下班。", "请问您要办什么业务？"]
+OWN_WORDS_TURN = "户口本和身份证都带齐了，表格上这两栏我替您填好了。"  # 耐心办理 in words no cue names
+FAREWELL = "不客气，路上慢点，再见！"
+
+
+def _closing(turns: list[str]):  # type: ignore[no-untyped-def]
+    settings = Settings()
+    texts = [TurnText(Transcript(text=t, engine="oracle")) for t in turns]
+    result = score_turns(texts, "closing_time", settings, library=load_library(settings))
+    return result, {s.id: s for s in result.steps}
+
+
+def test_the_only_missing_step_with_a_turn_of_its_own_goes_to_an_instructor_not_to_a_fail() -> None:
+    result, steps = _closing([*CLOSING, OWN_WORDS_TURN, FAREWELL])
+    step = steps["handle_patiently"]
+    assert (step.status, step.evidence, step.certain, step.turn) == (HIT, "own_turn", False, 4)
+    assert step.matched_text.startswith("户口本和身份证")
+    assert (result.verdict, result.passed) == ("review", True)
+    assert any("耐心办理" in line and "请教师复核" in line for line in result.feedback)
+
+
+def test_a_short_acknowledgement_is_no_turn_of_its_own() -> None:
+    result, steps = _closing([*CLOSING, "好的。", FAREWELL])
+    assert (steps["handle_patiently"].status, steps["handle_patiently"].evidence) == (MISSED, "none")
+    assert result.verdict == "fail"
+
+
+def test_with_two_steps_found_nowhere_a_free_turn_is_not_given_to_either() -> None:
+    result, steps = _closing([CLOSING[0], CLOSING[1], OWN_WORDS_TURN, FAREWELL])
+    assert steps["ask_need"].evidence == steps["handle_patiently"].evidence == "none"
+    assert result.verdict == "fail"
+
+
+def test_a_free_turn_outside_the_steps_place_is_not_its_evidence() -> None:
+    # the free turn comes before the greeting: handle_patiently belongs between 询问 and 道别
+    result, steps = _closing([OWN_WORDS_TURN, *CLOSING, FAREWELL])
+    assert steps["handle_patiently"].evidence == "none"
+    assert result.verdict == "fail"
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("上次那位同事跟您说“这不是我的事情”，是他不对。", True),
+        ("您说的那个小伙子说这不是我的事情，对吧？", True),
+        ("他们说了这不是我的事情，您别往心里去。", True),
+        ("我跟您说，这不是我的事情。", False),
+        ("这不是我的事情。", False),
+    ],
+)
+def test_someone_elses_words_reported_are_not_said_to_the_customer(text: str, quoted: bool) -> None:
+    entry = ForbiddenEntry("not_my_business", "这不是我的事情", "critical", "推诿", "这件事我帮您联系相关部门。")
+    doc = build_doc([TurnText(Transcript(text=text))])
+    (match,) = find_forbidden((entry,), doc)
+    assert (hit_evidence(match, doc) == "quoted") == quoted
+    assert decide.decide_forbidden(hit_evidence(match, doc)).counted is not quoted

@@ -39,6 +39,18 @@ def test_recogniser_noise_still_found() -> None:
     assert found("喂 你 找 谁") == ["wei", "who_do_you_want"]  # Vosk spacing
 
 
+def test_a_wrong_character_counts_only_when_it_sounds_alike() -> None:
+    rule = ForbiddenEntry("its_the_rule", "这是规定", "major", "生硬", "根据规定需要这样办理。", variants=("没有为什么",))
+
+    def said(text: str) -> list[str]:
+        return [m.entry.id for m in find_forbidden((rule,), build_doc([TurnText(Transcript(text=text))]))]
+
+    assert said("没有为什么，就这样。") == ["its_the_rule"]
+    assert said("没有喂什么，就这样。") == ["its_the_rule"]  # 喂 for 为: a recogniser's slip
+    assert said("您最近没有添什么大电器？") == []  # 添 is another word, not a slip
+    assert found("这不是我的事清") == ["not_my_business"]  # 清 for 情
+
+
 def test_reordered_words_found() -> None:
     assert found("五十二元，快点，该下班了。") == ["closing_hurry"]
 

@@ -21,12 +21,12 @@ an extra step the script goes on with the step following the last script step an
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from trainer.phrasebook.model import Reaction, Scenario, Step
+from trainer.text.stage import STAGE_DIRECTION
 
 
 
@@ -46,9 +46,6 @@ class Cue:
         return cls(str(data.get("step", "")), str(data.get("line", "")), str(data.get("reaction", "")))
 
 
-_STAGE = re.compile(r"（[^（）]*）")
-
-
 def describe_reaction(reaction: Reaction, scenario: Scenario, separator: str = " ") -> str:
     """What a reaction does, for people: “你这什么态度！” 并要求先做「再次致歉安抚」."""
     text = f"“{reaction.line}”" if reaction.line else ""
@@ -66,7 +63,7 @@ def line_parts(line: str) -> list[tuple[str, bool]]:
     written in full-width brackets, e.g. （递上客户服务卡）: shown, never spoken."""
     parts: list[tuple[str, bool]] = []
     position = 0
-    for match in _STAGE.finditer(line):
+    for match in STAGE_DIRECTION.finditer(line):
         if match.start() > position and line[position : match.start()].strip():
             parts.append((line[position : match.start()].strip(), False))
         parts.append((match.group(0), True))

@@ -8,6 +8,10 @@
      ("服务卡有吗？" for 询问户号, "坐这儿" for 请坐);
    - ``restatement``: for a 复述确认 step, the customer's facts said back and a question to confirm
      them ("上周五多收二十，是吧？", restate.py);
+   - ``own_turn``: nothing names the step, but it is the only step found nowhere, and where it
+     belongs (between the turns of the steps found before and after it, or the turn answering its
+     customer line) a whole turn of the trainee's words serves no step: most likely the step said in
+     words nothing here knows. Never certain: an instructor decides if it matters;
    - ``partial``: a phrasing said only in part;
    - ``trace``: nothing that performs the step, but some of its key words were said;
    - ``none``: nothing at all.
@@ -61,8 +65,9 @@ from trainer.scoring.feedback import short_title
 from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
 
 PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT = "phrasing", "cue", "amount", "content", "restatement"
-PARTIAL_MATCH, TRACE, NONE = "partial", "trace", "none"
-EVIDENCE_KINDS = (PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT, PARTIAL_MATCH, TRACE, NONE)
+OWN_TURN, PARTIAL_MATCH, TRACE, NONE = "own_turn", "partial", "trace", "none"
+EVIDENCE_KINDS = (PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT, OWN_TURN, PARTIAL_MATCH, TRACE, NONE)
+MISS_KINDS = (TRACE, NONE)  # evidence whose best guess is "missed"
 
 # P(best guess right | kind of evidence), measured on the development sets' label text (sets A, B, C
 # and the dev labels: 1,026 step decisions, with the phrasebook of 2026-12-05 that accepts curt,
@@ -76,7 +81,9 @@ EVIDENCE_CONFIDENCE: dict[str, float] = {
     RESTATEMENT: 0.750,  # 2 of 2 (4 of 4 with set D): too few to decide alone yet
     PARTIAL_MATCH: 0.667,  # 3 of 4 were performed (a partial does not fail: it costs coverage)
     TRACE: 0.800,  # 7 of 8 were not performed
-    NONE: 0.926,  # 124 of 133 were not performed
+    # Too rare on sets A-C (1 of 3 performed) to measure there; over sets A-F 12 of 16 were performed.
+    OWN_TURN: 0.722,
+    NONE: 0.932,  # 122 of 130 were not performed
 }
 # Own-words evidence in the very turn that answers the step's customer line: the customer asked
 # for exactly this, so the clause that holds the step's key words is the answer.
@@ -97,6 +104,7 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
     "negated": 0.400,  # 1 of 3
     "short_embedded": 0.250,  # 0 of 2
     "homophone": 0.5,  # none in label text (a recogniser's spelling): unmeasured, so an instructor decides
+    "quoted": 0.333,  # 0 of 1 (set F; no quoted hit in the other sets): below one half, not counted
 }
 # A 忌语 alone fails a performance; it is decided alone at or above this probability. The measured
 # kinds fall either at 0.86–0.90 or at 0.71 and below; a hit below it goes to an instructor.
@@ -135,7 +143,7 @@ class StepDecision:
 
 def decide_step(evidence: StepEvidence) -> StepDecision:
     kind = evidence.kind
-    status = {PHRASING: HIT, CUE: HIT, AMOUNT: HIT, CONTENT: HIT, RESTATEMENT: HIT, PARTIAL_MATCH: PARTIAL, TRACE: MISSED, NONE: MISSED}[kind]
+    status = {PHRASING: HIT, CUE: HIT, AMOUNT: HIT, CONTENT: HIT, RESTATEMENT: HIT, OWN_TURN: HIT, PARTIAL_MATCH: PARTIAL, TRACE: MISSED, NONE: MISSED}[kind]
     confidence = EVIDENCE_CONFIDENCE[kind]
     if kind == CONTENT and evidence.expected_turn is not None and evidence.turn == evidence.expected_turn:
         confidence = CONTENT_IN_EXPECTED_TURN

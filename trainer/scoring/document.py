@@ -18,11 +18,11 @@ from functools import lru_cache
 
 from trainer.asr.base import Transcript
 from trainer.text.normalize import Normalized, chinese_number_value, digit_homophone, normalize
+from trainer.text.stage import without_stage_directions
 from trainer.text.pinyin import encode
 
 NUMBER = "#"
 TURN_SEPARATOR = "|"
-STAGE_DIRECTION = re.compile(r"（[^（）]*）|\([^()]*\)")  # （递过一百五十元）: done, not said
 CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new clause
 
 # An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分, 43块1毛6,
@@ -216,6 +216,7 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     - A spurious leading 1 in a number of three or more digits: 是/十 before the
       number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5).
     - The other way round: 十 heard as 是 before a one-digit number (找您是3.5元 -> 13.5).
+    - 百零 written as two zeros: 两百零八块四 -> 2008块4 -> 208.4.
     Only `check_amounts` uses these, and only to explain amounts that otherwise
     do not add up; the number as written stays the reading shown.
     """
@@ -229,6 +230,9 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     if digits and len(digits.group(0)) >= 3 and digits.group(0)[0] == "1" and digits.group(0)[1] != "0":
         drop = 10 ** (len(digits.group(0)) - 1)
         found += [round(v - drop, 2) for v in (value, *found)]
+    if digits and re.fullmatch(r"[1-9]00[1-9]", digits.group(0)):  # 两百零八 written 2008: 百 and 零 both as 0
+        whole = int(digits.group(0))
+        found += [round(v - whole + (whole // 1000) * 100 + whole % 10, 2) for v in (value, *found)]
     if digits and len(digits.group(0)) == 1 and preceding[-1:] and preceding[-1] in SHI_SYLLABLE_CHARS:
         found += [round(v + 10, 2) for v in (value, *found)]
     return tuple(dict.fromkeys(v for v in found if v != value))
@@ -286,7 +290,7 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
         timed = timed or char_times is not None
         norm = normalize(source, fillers=fillers)
         duration = transcript.duration or (char_times[-1][1] if char_times else 0.0)
-        customer = matching_form(STAGE_DIRECTION.sub("", turn.customer), fillers) if turn.customer else ""
+        customer = matching_form(without_stage_directions(turn.customer), fillers) if turn.customer else ""
         doc_turns.append(DocTurn(index, turn.file, transcript.text, source, norm, char_times, offset, duration, transcript, customer))
         if form:
             form.append(TURN_SEPARATOR)

@@ -81,7 +81,13 @@ SHORT_EMBEDDED = "short_embedded"  # up to three characters inside a longer clau
 NEGATED = "negated"  # a negation said right before words that hold none: 不是随便说的, 不会不管您
 REORDERED = "reordered"  # the words of a long phrasing, reordered (see _reordered)
 HOMOPHONE = "homophone"  # 喂 heard as 为/位 (see _interjection_homophones)
-FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE)
+QUOTED = "quoted"  # someone else's words reported: in quotation marks, or right after 他说/同事说 (see _quoted)
+FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED)
+OPEN_QUOTES, CLOSE_QUOTES = "“「『‘", "”」』’"
+# Who may be reported as having said something (a third person: never 我, and not 您/你, since
+# 我跟您说 is the clerk speaking).
+REPORTED_SPEAKERS = ("他", "她", "他们", "她们", "人家", "有人", "那人", "同事", "小伙子", "小姑娘", "师傅", "工作人员", "营业员", "那位", "对方")
+REPORT_REACH = 2  # characters allowed between 说 and the reported words (了, 过)
 NEGATORS = frozenset("不没别非未莫")
 NEGATION_REACH = 2  # characters before a hit
 # Words holding 不 that negate nothing after them (要不您等会儿再说: "or else").
@@ -97,6 +103,8 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         return HOMOPHONE
     if match.reordered:
         return REORDERED
+    if _quoted(match, doc):
+        return QUOTED
     lo, _ = doc.clause_bounds(match.start)
     _, hi = doc.clause_bounds(max(match.start, match.end - 1))
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2) : match.start]
@@ -111,6 +119,22 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
     if match.end - match.start > SHORT_PHRASING:
         return PHRASE_ALONE if alone else PHRASE_EMBEDDED
     return SHORT_ALONE if alone else SHORT_EMBEDDED
+
+
+def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
+    """Someone else's words reported to the customer, not said to them: inside quotation marks of
+    the typed text, or right after a third person's 说 (那个小伙子说这不是我的事情)."""
+    turn = doc.turns[doc.turn_of[match.start]]
+    s, e = turn.norm.source_span(doc.norm_start[match.start], doc.norm_end[match.end - 1])
+    before, after = turn.source[:s], turn.source[e:]
+    for opening, closing in zip(OPEN_QUOTES, CLOSE_QUOTES):
+        if before.count(opening) > before.count(closing) and closing in after:
+            return True
+    if before.count('"') % 2 == 1 and '"' in after:
+        return True
+    lo, _ = doc.turn_range(doc.turn_of[match.start])
+    said = doc.form.rfind("说", max(lo, match.start - REPORT_REACH - 1), match.start)
+    return said >= 0 and doc.form[max(lo, said - 5) : said].endswith(REPORTED_SPEAKERS)
 
 
 @lru_cache(maxsize=4096)
@@ -135,10 +159,17 @@ def word_boundaries(doc: Doc) -> frozenset[int]:
     return result
 
 
+SOUND_ALIKE = 0.85  # pinyin similarity of a longer phrasing heard with a wrong character
+
+
 def _accept(c: Candidate) -> bool:
     char_min, pin_min = forbidden_thresholds(c.pattern.length)
-    if c.char_similarity >= char_min:
+    if c.char_similarity >= 1.0:
         return True
+    if c.char_similarity >= char_min:
+        # a wrong character must sound alike (a recogniser's slip), not be another word:
+        # 没有添什么 is not 没有为什么
+        return c.pinyin_similarity >= SOUND_ALIKE
     return c.pinyin_similarity >= pin_min and c.char_similarity >= 0.6
 
 

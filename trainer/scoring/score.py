@@ -192,7 +192,8 @@ def _decide_steps(
     in the scenario's order) is not evidence again, nor is a clause that says a 服务忌语.
     """
     taken = [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == HIT] + list(brush_offs)
-    out: list[StepResult] = []
+    kinds: list[str] = []
+    found: list[StepResult] = []
     for step, result, candidate, by_amount in zip(scenario.steps, steps, chosen, bill_stated):
         kind = _evidence_kind(result, candidate, by_amount)
         expected = expected_turns.get(step.id)  # 0-based
@@ -212,11 +213,25 @@ def _decide_steps(
                 kind = decide.RESTATEMENT
             elif kind == decide.NONE and traces:
                 kind = decide.TRACE
+        kinds.append(kind)
+        found.append(result)
+    performed_turns = [r.turn - 1 if r.turn and k not in decide.MISS_KINDS else None for r, k in zip(found, kinds)]
+    claimed = taken + [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == PARTIAL]
+    nowhere = [i for i, kind in enumerate(kinds) if kind == decide.NONE]
+    out: list[StepResult] = []
+    for i, (step, result, kind) in enumerate(zip(scenario.steps, found, kinds)):
+        expected = expected_turns.get(step.id)  # 0-based
+        if kind == decide.NONE:
+            place = _place(performed_turns, i, expected, len(doc.turns))
+            free = _free_turn(doc, place, claimed) if len(nowhere) == 1 else None
+            if free is not None:
+                result = _found(result, doc, *doc.turn_range(free))
+                kind = decide.OWN_TURN
         # the turn whose words matter: the evidence's, or for a miss the one that answers the step
-        where = expected if kind in (decide.NONE, decide.TRACE) else (result.turn - 1 if result.turn else None)
+        where = expected if kind in decide.MISS_KINDS else (result.turn - 1 if result.turn else None)
         heard = _turn_confidence(doc, where) if where is not None else 1.0
         near = False
-        if kind in (decide.PARTIAL_MATCH, decide.NONE, decide.TRACE) and where is not None:
+        if (kind == decide.PARTIAL_MATCH or kind in decide.MISS_KINDS) and where is not None:
             near = _near_homophone(step, doc, *doc.turn_range(where))
         evidence = StepEvidence(
             kind,
@@ -237,6 +252,35 @@ def _decide_steps(
             )
         )
     return out
+
+
+OWN_TURN_MIN_CHARS = 4  # a shorter turn (好的, 嗯嗯, 是的) carries no step
+
+
+def _place(performed_turns: Sequence[int | None], index: int, expected: int | None, turn_count: int) -> range | set[int]:
+    """The turns (0-based) where a step found nowhere belongs: from the turn of the nearest step
+    performed before it (in the scenario's order) to that of the nearest one after it, plus the
+    turn that answers its customer line."""
+    before = [t for t in performed_turns[:index] if t is not None]
+    after = [t for t in performed_turns[index + 1:] if t is not None]
+    lo = before[-1] if before else 0
+    hi = after[0] if after else turn_count - 1
+    turns = set(range(min(lo, hi), max(lo, hi) + 1))
+    if expected is not None:
+        turns.add(expected)
+    return turns
+
+
+def _free_turn(doc: Doc, turns: range | set[int], claimed: Sequence[tuple[int, int]]) -> int | None:
+    """A turn among these, heard well, with the trainee's words of which nothing serves a step, if any.
+    (Words the recogniser may have garbled are no evidence: that miss is a recognition doubt.)"""
+    for turn in sorted(turns):
+        if not 0 <= turn < len(doc.turns) or _turn_confidence(doc, turn) < decide.LOW_HEARD:
+            continue
+        lo, hi = doc.turn_range(turn)
+        if hi - lo >= OWN_TURN_MIN_CHARS and not any(s < hi and lo < e for s, e in claimed):
+            return turn
+    return None
 
 
 COURTESY_MARKS = ("您", "请", "麻烦", "劳驾", "谢谢")
