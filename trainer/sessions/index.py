@@ -74,7 +74,7 @@ _WRITE = "trainer_index_write"  # execution option: begin with BEGIN IMMEDIATE (
 
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:
     """Every new connection: SQLAlchemy's recipe for SQLite transactions (the driver's own BEGIN
-    handling off, `_on_begin` emits BEGIN), a busy timeout, foreign keys, and the schema.
+    handling off; `_on_begin` begins writes), a busy timeout, foreign keys, and the schema.
     PRAGMA user_version marks a file that has the tables of this INDEX_VERSION (a cheap read; the
     file may have been deleted and re-created since this process last looked)."""
     dbapi_conn.isolation_level = None
@@ -111,7 +111,8 @@ def _create_schema(cursor: Any) -> None:
 
 def _on_begin(conn: Connection) -> None:
     """A write takes the write lock at once (BEGIN IMMEDIATE), so it never fails half-way on a
-    lock another process holds; a read is one statement, run as SQLite's own implicit transaction."""
+    lock another process holds. A read's statements each run in SQLite's own implicit transaction
+    (each sees only committed states; a rebuild is one transaction)."""
     if conn.get_execution_options().get(_WRITE):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -170,8 +171,8 @@ class SessionIndex:
         self._private = True
 
     def _retry(self, action: Callable[[Connection], T], write: bool = False) -> T:
-        """Run `action` in one transaction on its own connection (a write takes the write lock
-        first and commits), retrying while another process holds the lock."""
+        """Run `action` on its own connection (a write: in one transaction that takes the write lock
+        first and commits at the end), retrying while another process holds the lock."""
         delay = 0.05
         for attempt in range(RETRIES):
             try:
