@@ -217,13 +217,14 @@ def _decide_steps(
         found.append(result)
     performed_turns = [r.turn - 1 if r.turn and k not in decide.MISS_KINDS else None for r, k in zip(found, kinds)]
     claimed = taken + [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == PARTIAL]
-    nowhere = [i for i, kind in enumerate(kinds) if kind == decide.NONE]
+    # required steps found nowhere (an optional one fails nothing, so it never takes a turn)
+    nowhere = [i for i, (step, kind) in enumerate(zip(scenario.steps, kinds)) if kind in decide.MISS_KINDS and step.required]
     out: list[StepResult] = []
     for i, (step, result, kind) in enumerate(zip(scenario.steps, found, kinds)):
         expected = expected_turns.get(step.id)  # 0-based
-        if kind == decide.NONE:
+        if kind in decide.MISS_KINDS:
             place = _place(performed_turns, i, expected, len(doc.turns))
-            free = _free_turn(doc, place, claimed) if len(nowhere) == 1 else None
+            free = _free_turn(doc, place, claimed) if nowhere == [i] else None
             if free is not None:
                 result = _found(result, doc, *doc.turn_range(free))
                 kind = decide.OWN_TURN
