@@ -5,7 +5,9 @@
 Without --url a throw-away PostgreSQL cluster is started from Debian's binaries (tests/pg_support.py;
 as root it runs as the postgres account). Measures, per backend: saving a 3-turn session with about
 1 MB of audio, listing with a filter, reading one turn's audio back, appending to the exam ledger
-(one writer, then 4 writers at once), and `trainer exam verify`.
+(one writer, then 4 writers at once), and `trainer exam verify`. PostgreSQL is measured twice: audio
+in the database, then audio in a folder (audio_dir; here a local temporary folder, not a network
+file system: a shared mount adds its own latency), the second run only on the throw-away cluster.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from exam_support import settings_for, wav_bytes  # noqa: E402
+from pg_support import benchmark_server  # noqa: E402
 from test_sessions_support import make_record  # noqa: E402
 from trainer.exam.seal import exam_key  # noqa: E402
 from trainer.exam.verify import verify_all  # noqa: E402
@@ -93,26 +96,21 @@ def main() -> int:
         base = settings_for(Path(tmp) / "sessions")
         print("embedded (folders + SQLite):")
         bench(base, args.sessions, args.appends)
-        cluster = None
-        url = args.url
-        if not url:
-            from pg_support import Cluster, Server, pg_bin
-
-            bindir = pg_bin()
-            if bindir is None:
+        if args.url:
+            print("postgres:")
+            bench(dataclasses.replace(base, storage="postgres", database_url=args.url), args.sessions, args.appends)
+            return 0
+        with benchmark_server() as server:
+            if server is None:
                 print("PostgreSQL not installed: skipped")
                 return 0
-            cluster = Cluster(bindir, durable=True).start()  # fsync on, like the embedded store
-            url = Server(cluster.url()).create_database()
-        try:
             print("postgres:")
-            bench(dataclasses.replace(base, storage="postgres", database_url=url), args.sessions, args.appends)
-        finally:
-            if cluster is not None:
-                from trainer.storage.engine import dispose_all
-
-                dispose_all()
-                cluster.stop()
+            bench(dataclasses.replace(base, storage="postgres", database_url=server.create_database()), args.sessions, args.appends)
+            audio_dir = Path(tmp) / "audio"
+            audio_dir.mkdir()
+            print("postgres, audio in a folder (audio_dir):")
+            bench(dataclasses.replace(base, storage="postgres", database_url=server.create_database(), audio_dir=audio_dir),
+                  args.sessions, args.appends)
     return 0
 
 

@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -105,3 +107,21 @@ def _with_database(url: str, name: str) -> str:
     authority, _, path = rest.partition("/")
     query = path.partition("?")[2]
     return f"{scheme}://{authority}/{name}" + (f"?{query}" if query else "")
+
+
+@contextmanager
+def benchmark_server() -> Iterator[Server | None]:
+    """For the benchmarks: a throw-away cluster with PostgreSQL's defaults (fsync on, like the
+    embedded store), or None when PostgreSQL is not installed; stopped and removed afterwards."""
+    bindir = pg_bin()
+    if bindir is None:
+        yield None
+        return
+    cluster = Cluster(bindir, durable=True).start()
+    try:
+        yield Server(cluster.url())
+    finally:
+        from trainer.storage.engine import dispose_all
+
+        dispose_all()
+        cluster.stop()

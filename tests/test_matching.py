@@ -79,7 +79,8 @@ def test_short_phrases_need_near_exact_match() -> None:
 def test_long_phrases_tolerate_recogniser_errors() -> None:
     step = Step("promise", "承诺时限", ("我们会在五个工作日内给您答复。",))
     assert status(run(["我们会在五个工作室内给您答覆"], step), "promise") == HIT  # 日->室 and traditional
-    assert status(run(["我们尽快处理"], step), "promise") != HIT
+    other = run(["我们尽快处理"], step).step("promise")
+    assert other.evidence not in ("phrasing", "partial") and not other.certain  # at most a guess (own_turn)
 
 
 def test_missing_keyword_makes_partial() -> None:

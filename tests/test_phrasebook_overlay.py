@@ -93,7 +93,8 @@ def _statuses(capsys: pytest.CaptureFixture[str], *texts: str) -> dict[str, str]
     for text in texts:
         argv += ["--text", text]
     assert main(argv) == 0
-    return {s["id"]: s["status"] for s in json.loads(capsys.readouterr().out)["steps"]}
+    # an uncertain decision is marked with "?" (hit? = performed in the machine's best guess, not sure)
+    return {s["id"]: s["status"] + ("" if s["certain"] else "?") for s in json.loads(capsys.readouterr().out)["steps"]}
 
 
 # --------------------------------------------------------------------------- settings and text
@@ -145,6 +146,19 @@ def test_review_candidates_pick_the_right_turn(tmp_path: Path) -> None:
     assert (got["farewell"].turn, got["farewell"].machine_status, got["farewell"].reviewer) == (3, "partial", "李老师")
     assert got["farewell"].review_comment == "道别了"
 
+    # a hit the machine was not sure of proposes its turn's words when the instructor confirms it;
+    # a sure hit confirmed, or an unsure one denied, proposes nothing
+    unsure_score = make_score()
+    for step in unsure_score["steps"]:
+        step["certain"] = step["id"] != "confirm"
+    unsure = store.save(make_record(trainee_id="E3", score=unsure_score), audio_for(make_record(trainee_id="E3")))
+    store.add_review(unsure.id, Review(unsure.id, "王老师", steps={
+        "confirm": StepVerdict("agree", "核对了"), "greet": StepVerdict("agree"), "seat": StepVerdict("disagree")}))
+    [confirmed], _ = review_candidates(unsure, store.reviews(unsure.id))
+    step = next(s for s in unsure_score["steps"] if s["id"] == "confirm")
+    assert (confirmed.step_id, confirmed.machine_status, confirmed.turn) == ("confirm", "uncertain", step["turn"])
+    assert confirmed.text == unsure.turns[step["turn"] - 1].transcript["text"]
+
     # a missed step whose answering turn does not exist proposes nothing, with a reason
     short = make_record(trainee_id="E2", turns=2, score=make_score({"farewell": "missed"}))
     short = store.save(short, audio_for(short))
@@ -154,9 +168,9 @@ def test_review_candidates_pick_the_right_turn(tmp_path: Path) -> None:
 
     # the whole store, through the index; known steps are not proposed again
     found, skips = store_candidates(store)
-    assert {(c.session_id, c.step_id) for c in found} == {(record.id, "seat"), (record.id, "farewell")}
+    assert {(c.session_id, c.step_id) for c in found} == {(record.id, "seat"), (record.id, "farewell"), (unsure.id, "confirm")}
     assert len(skips) == 1
-    found, _ = store_candidates(store, lambda sid, step: step == "seat")
+    found, _ = store_candidates(store, lambda sid, step: step in ("seat", "confirm"))
     assert [c.step_id for c in found] == ["farewell"]
 
 
@@ -241,9 +255,10 @@ def test_approved_phrasing_is_merged_and_scores(env: Path, capsys: pytest.Captur
     assert settings.overlay_dir == env / "phrasebook_overlay"
     before = library_from_settings(settings)
     key_before = library_cache_key(settings)
-    assert _statuses(capsys, "您好！", NEW_WORDS, "请慢走")["ask_wait"] == "missed"
+    # the only step found nowhere, with a turn of its own: performed in the machine's guess, not sure
+    assert _statuses(capsys, "您好！", NEW_WORDS, "请慢走")["ask_wait"] == "hit?"
 
-    # a practice session scored by the machine, then reviewed: the instructor says ask_wait was done
+    # a practice session scored by the machine, then reviewed: the instructor confirms ask_wait was done
     record = SessionRecord(
         kind="practice", trainee_id="E1024", trainee_name="张三", scenario_id="overlay_demo", scenario_title="演示请稍候",
         started_at=utc_now(), finished_at=utc_now(),
@@ -252,13 +267,14 @@ def test_approved_phrasing_is_merged_and_scores(env: Path, capsys: pytest.Captur
     )
     store = SessionStore(settings.sessions_dir)
     record = store.save(record, [None, None, None])
-    store.add_review(record.id, Review(record.id, "王老师", steps={"ask_wait": StepVerdict("disagree", "请客户稍候了")}))
+    store.add_review(record.id, Review(record.id, "王老师", steps={"ask_wait": StepVerdict("agree", "请客户稍候了")}))
 
     # `trainer phrasebook proposals` collects it from the review and lists it
     assert main(["phrasebook", "proposals", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     [proposal] = listed["proposals"]
     assert (proposal["step_id"], proposal["text"], proposal["turn"], proposal["status"]) == ("ask_wait", NEW_WORDS, 2, "pending")
+    assert proposal["machine_status"] == "uncertain"
     assert main(["phrasebook", "proposals"]) == 0
     assert proposal["id"] in capsys.readouterr().out
 
@@ -281,7 +297,7 @@ def test_approved_phrasing_is_merged_and_scores(env: Path, capsys: pytest.Captur
     assert main(["phrasebook", "reject", proposal["id"], "--by", "李老师"]) == 0
     assert "撤销" in capsys.readouterr().out
     assert library_from_settings(settings).version == before.version
-    assert _statuses(capsys, "您好！", NEW_WORDS, "请慢走")["ask_wait"] == "missed"
+    assert _statuses(capsys, "您好！", NEW_WORDS, "请慢走")["ask_wait"] == "hit?"
     assert main(["phrasebook", "approve", proposal["id"]]) == 2
     assert "不能再采用" in capsys.readouterr().err
 
@@ -357,18 +373,20 @@ def test_an_approved_phrasing_without_the_key_words_is_a_hit_as_a_cue(env: Path,
     keyed = DEMO.replace("          - 请您稍等一下。\n", "          - 请您稍等一下。\n        keywords:\n          - [稍等, 稍候]\n")
     (env / "book" / "demo.yaml").write_text(keyed, encoding="utf-8")
     settings = load_settings()
-    assert _statuses(capsys, "您好！", NEW_WORDS, "请慢走")["ask_wait"] == "missed"
+    # no farewell either: two required steps found nowhere, so the free turn is given to neither
+    assert _statuses(capsys, "您好！", NEW_WORDS)["ask_wait"] == "missed"
     record = SessionRecord(
         kind="practice", trainee_id="E1024", trainee_name="张三", scenario_id="overlay_demo", scenario_title="演示请稍候",
         started_at=utc_now(), finished_at=utc_now(),
-        turns=turn_records(["你好。", "我要办业务。", "谢谢。"], [Transcript(text=t).to_dict() for t in ("您好！", NEW_WORDS, "请慢走")]),
-        score=_score(["您好！", NEW_WORDS, "请慢走"]), phrasebook_version=library_from_settings(settings).version, engine="text", model="",
+        turns=turn_records(["你好。", "我要办业务。"], [Transcript(text=t).to_dict() for t in ("您好！", NEW_WORDS)]),
+        score=_score(["您好！", NEW_WORDS]), phrasebook_version=library_from_settings(settings).version, engine="text", model="",
     )
     store = SessionStore(settings.sessions_dir)
-    record = store.save(record, [None, None, None])
+    record = store.save(record, [None, None])
     store.add_review(record.id, Review(record.id, "王老师", steps={"ask_wait": StepVerdict("disagree", "请客户稍候了")}))
     assert main(["phrasebook", "proposals", "--json"]) == 0
     [proposal] = json.loads(capsys.readouterr().out)["proposals"]
+    assert proposal["machine_status"] == "missed"
     assert main(["phrasebook", "approve", proposal["id"], "--by", "王老师"]) == 0
     capsys.readouterr()
     step = library_from_settings(settings).scenario("overlay_demo").step("ask_wait")

@@ -23,6 +23,8 @@ Environment variables:
   TRAINER_BROWSER_VOICE    browser speech-synthesis voice for them (auto: any Chinese voice; off: server audio only)
   TRAINER_STORAGE          embedded (folders + SQLite, the default) | postgres
   TRAINER_DATABASE_URL     postgresql://user:password@host/db (implies storage = postgres unless set otherwise)
+  TRAINER_AUDIO_DIR        with storage = postgres: a folder every app server mounts for the turn audio
+                           (empty: the audio goes into the database)
 
 Secrets (`exam_key`, `instructor_password_hash`) belong in files only their owner can read:
 `secret_file_warnings` names a config or key file that other local accounts can read.
@@ -102,6 +104,10 @@ class Settings:
     # database_url shared by several app servers; see trainer/storage/).
     storage: str = "embedded"
     database_url: str = ""
+    # With storage = "postgres": a folder on a file system every app server mounts (same path on
+    # each) where the turn audio files go; None keeps the audio in the database. Not used by the
+    # embedded storage (its audio is in the session folders).
+    audio_dir: Path | None = None
     config_path: Path | None = None
 
     @property
@@ -276,6 +282,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         for key in ("phrasebook_dirs", "exam_paper_dirs"):
             if key in data:
                 values[key] = tuple(_path(p, base) for p in data[key])
+        if "audio_dir" in data:
+            values["audio_dir"] = _path(data["audio_dir"], base) if str(data["audio_dir"]).strip() else None
         for key in ("engine", "instructor_password_hash", "exam_key", "oidc_claim", "customer_voice", "browser_voice", "storage", "database_url"):
             if key in data:
                 values[key] = str(data[key])
@@ -331,6 +339,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         values["storage"] = env["TRAINER_STORAGE"]
     if env.get("TRAINER_DATABASE_URL"):
         values["database_url"] = env["TRAINER_DATABASE_URL"]
+    if "TRAINER_AUDIO_DIR" in env:  # set but empty: the audio goes into the database
+        values["audio_dir"] = _path(env["TRAINER_AUDIO_DIR"], cwd) if env["TRAINER_AUDIO_DIR"].strip() else None
     if values.get("database_url") and "storage" not in values:
         values["storage"] = "postgres"
 

@@ -8,8 +8,10 @@ have no business reading trainees' recordings or exam records."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
@@ -55,12 +57,16 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def synced_temp(folder: Path, data: bytes, *, prefix: str = ".tmp-", suffix: str = ".json") -> Path:
-    """A new temporary file in `folder` holding `data`, flushed and fsynced; removed again if writing fails."""
+def synced_temp(folder: Path, data: bytes | BinaryIO, *, prefix: str = ".tmp-", suffix: str = ".json") -> Path:
+    """A new temporary file in `folder` holding `data` (bytes, or everything left in a binary
+    stream, copied block by block), flushed and fsynced; removed again if writing fails."""
     fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                fh.write(data)
+            else:
+                shutil.copyfileobj(data, fh)
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:

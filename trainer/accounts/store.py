@@ -1,72 +1,65 @@
 """Where accounts, login attempts and login sessions are kept.
 
 `AccountStore` is the interface: plain methods, no policy (the rules live in `login.py`).
-`SqliteAccountStore` keeps its tables in the SQLite file of the session index
-(<sessions>/index.sqlite3), so a training room needs no database server. The SQL is kept
-portable (no INSERT OR REPLACE, no JSON columns, times as DOUBLE PRECISION seconds since
-1970, ISO text for created/updated) so that a PostgreSQL backend can implement the same
-interface (it does: trainer/storage/pg_accounts.py). The schema is versioned in its own table
-(`account_schema`) and migrated when the store is opened.
+`SqlAccountStore` is its one implementation, on SQLAlchemy Core over the tables of
+trainer/storage/schema.py, for both backends:
+
+- embedded (`SqliteAccountStore(path)`): the tables live in the SQLite file of the session index
+  (<sessions>/index.sqlite3), so a training room needs no database server. The file is private
+  (0600), in WAL mode with a busy timeout and foreign keys on, writes retried while it is locked
+  (trainer/storage/sqlite.py). The account tables are versioned in their own table
+  (`account_schema`, component "accounts") and created or migrated when the store is opened; a
+  file written by the earlier raw-SQL store (same tables, version 1) opens as it is.
+- PostgreSQL (`trainer.storage.factory.account_store`): the shared database of several app
+  servers, its schema created by trainer/storage/schema.py `open_schema`.
+
+Counting a failed login is one atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) on both,
+so concurrent logins from several processes or servers never lose a failure.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import sqlite3
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from trainer.accounts.model import Account, AccountError, utc_now
-from trainer.durable import open_private, private_dirs, private_file
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite as sqlite_dialect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
-log = logging.getLogger(__name__)
+from trainer.accounts.model import Account, AccountError, utc_now
+from trainer.storage import engine as engines
+from trainer.storage.schema import (
+    ACCOUNT_TABLES,
+    account_groups,
+    account_versions,
+    accounts,
+    login_attempts,
+    login_sessions,
+    metadata,
+)
+from trainer.storage.sqlite import make_private, sqlite_engine
+
 T = TypeVar("T")
 
 SCHEMA_COMPONENT = "accounts"
-# MIGRATIONS[i] takes the schema from version i to version i + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        "CREATE TABLE accounts ("
-        " user_id VARCHAR(64) PRIMARY KEY,"
-        " name VARCHAR(80) NOT NULL,"
-        " role VARCHAR(16) NOT NULL,"
-        " email VARCHAR(254) NOT NULL DEFAULT '',"
-        " password_hash VARCHAR(255) NOT NULL,"
-        " disabled INTEGER NOT NULL DEFAULT 0,"
-        " must_change_password INTEGER NOT NULL DEFAULT 1,"
-        " created_at VARCHAR(32) NOT NULL,"
-        " updated_at VARCHAR(32) NOT NULL)",
-        "CREATE TABLE account_groups ("
-        " user_id VARCHAR(64) NOT NULL REFERENCES accounts (user_id) ON DELETE CASCADE,"
-        " group_name VARCHAR(80) NOT NULL,"
-        " PRIMARY KEY (user_id, group_name))",
-        "CREATE INDEX account_groups_group ON account_groups (group_name)",
-        "CREATE TABLE login_attempts ("
-        " login_key VARCHAR(64) PRIMARY KEY,"
-        " failures INTEGER NOT NULL,"
-        " last_failure_at DOUBLE PRECISION NOT NULL,"
-        " locked_until DOUBLE PRECISION NOT NULL DEFAULT 0)",
-        "CREATE TABLE login_sessions ("
-        " token_hash VARCHAR(64) PRIMARY KEY,"
-        " user_id VARCHAR(64) NOT NULL REFERENCES accounts (user_id) ON DELETE CASCADE,"
-        " method VARCHAR(16) NOT NULL,"
-        " created_at DOUBLE PRECISION NOT NULL,"
-        " last_seen_at DOUBLE PRECISION NOT NULL,"
-        " expires_at DOUBLE PRECISION NOT NULL)",
-        "CREATE INDEX login_sessions_user ON login_sessions (user_id)",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
+# The version of the account tables in the embedded file (version 1: ACCOUNT_TABLES as first
+# shipped). A change of those tables raises it and adds the step from the old version to
+# `SqliteAccountStore._open_schema` (PostgreSQL: trainer/storage/schema.py `_migrate`).
+SCHEMA_VERSION = 1
 
-BUSY_TIMEOUT_MS = 30_000
-RETRIES = 8
-_ACCOUNT_COLUMNS = "user_id, name, role, email, disabled, must_change_password, created_at, updated_at"
+_COLUMNS = (
+    accounts.c.user_id, accounts.c.name, accounts.c.role, accounts.c.email, accounts.c.disabled,
+    accounts.c.must_change_password, accounts.c.created_at, accounts.c.updated_at,
+)
+_SESSION_COLUMNS = (
+    login_sessions.c.token_hash, login_sessions.c.user_id, login_sessions.c.method,
+    login_sessions.c.created_at, login_sessions.c.last_seen_at, login_sessions.c.expires_at,
+)
+_ATTEMPT_COLUMNS = (login_attempts.c.failures, login_attempts.c.last_failure_at, login_attempts.c.locked_until)
 
 
 @dataclass(frozen=True)
@@ -158,151 +151,82 @@ class AccountStore(ABC):
     def prune_sessions(self, now: float, idle_seconds: float) -> int: ...
 
 
-class SqliteAccountStore(AccountStore):
-    """The accounts tables in a SQLite file (one short connection per call; WAL; retried when busy)."""
+class SqlAccountStore(AccountStore):
+    """Accounts, login attempts and login sessions in a SQL database (SQLite file or PostgreSQL).
+    `where` names the database in messages (a file path, or the URL with its password hidden)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._migrate()
+    def __init__(self, engine: Engine, where: str = "") -> None:
+        self.engine = engine
+        self.where = where
 
-    # --- plumbing ------------------------------------------------------------------------------
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            yield conn
-        finally:
-            conn.close()
-
-    def _run(self, action: Callable[[sqlite3.Connection], T], write: bool = False) -> T:
-        delay = 0.05
-        for attempt in range(RETRIES):
-            try:
-                with self._connect() as conn:
-                    if not write:
-                        return action(conn)
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        result = action(conn)
-                    except BaseException:
-                        conn.execute("ROLLBACK")
-                        raise
-                    conn.execute("COMMIT")
-                    return result
-            except sqlite3.OperationalError as exc:
-                message = str(exc).lower()
-                if ("locked" in message or "busy" in message) and attempt < RETRIES - 1:
-                    log.info("account store busy (%s), retry %d", exc, attempt + 1)
-                    time.sleep(delay)
-                    delay = min(delay * 2, 2.0)
-                    continue
-                raise AccountError(f"账号数据库 {self.path} 无法使用：{exc}。请检查文件权限和磁盘空间。", f"sqlite error on {self.path}: {exc}") from exc
-            except sqlite3.DatabaseError as exc:
-                raise AccountError(
-                    f"账号数据库 {self.path} 已损坏：{exc}。请从备份恢复该文件。", f"sqlite database error on {self.path}: {exc}"
-                ) from exc
-        raise AssertionError("unreachable")
-
-    def _migrate(self) -> None:
-        try:  # password hashes: owner-only folder and file (SQLite gives -wal/-shm the file's mode)
-            private_dirs(self.path.parent)
-            os.close(open_private(self.path, os.O_RDWR | os.O_CREAT))
-            for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
-                if path.exists():
-                    private_file(path)
-        except OSError as exc:
-            raise AccountError(f"无法创建账号数据库 {self.path}：{exc.strerror or exc}。请检查文件夹权限。", f"create {self.path}: {exc}") from exc
-
-        def action(conn: sqlite3.Connection) -> None:
-            conn.execute("CREATE TABLE IF NOT EXISTS account_schema (component VARCHAR(32) PRIMARY KEY, version INTEGER NOT NULL)")
-            row = conn.execute("SELECT version FROM account_schema WHERE component = ?", (SCHEMA_COMPONENT,)).fetchone()
-            version = row[0] if row else 0
-            if version > SCHEMA_VERSION:
-                raise AccountError(
-                    f"账号数据库 {self.path} 来自更新的版本（结构版本 {version}），本程序只认识到版本 {SCHEMA_VERSION}。请升级本程序。",
-                    f"account schema {version} newer than {SCHEMA_VERSION}",
-                )
-            for target in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[target]:
-                    conn.execute(statement)
-                log.info("account schema migrated to version %d", target + 1)
-            if row is None:
-                conn.execute("INSERT INTO account_schema (component, version) VALUES (?, ?)", (SCHEMA_COMPONENT, SCHEMA_VERSION))
-            elif version != SCHEMA_VERSION:
-                conn.execute("UPDATE account_schema SET version = ? WHERE component = ?", (SCHEMA_VERSION, SCHEMA_COMPONENT))
-
-        with self._connect() as conn:  # WAL lets the app and the CLI use the file at once (SQLite only)
-            conn.execute("PRAGMA journal_mode = WAL")
-        self._run(action, write=True)
+    def _run(self, action: Callable[[Connection], T], write: bool = False) -> T:
+        return engines.run(self.engine, action, write=write, url=self.where, error=AccountError)  # type: ignore[no-any-return]
 
     @staticmethod
-    def _groups(conn: sqlite3.Connection, user_id: str) -> tuple[str, ...]:
-        rows = conn.execute("SELECT group_name FROM account_groups WHERE user_id = ? ORDER BY group_name", (user_id,))
+    def _groups(conn: Connection, user_id: str) -> tuple[str, ...]:
+        rows = conn.execute(select(account_groups.c.group_name).where(account_groups.c.user_id == user_id).order_by(account_groups.c.group_name))
         return tuple(r[0] for r in rows)
 
     @staticmethod
-    def _account(row: tuple[Any, ...], groups: tuple[str, ...]) -> Account:
+    def _account(row: Any, groups: tuple[str, ...]) -> Account:
         user_id, name, role, email, disabled, must_change, created, updated = row
         return Account(user_id, name, role, groups, email, bool(disabled), bool(must_change), created, updated)
 
     @staticmethod
-    def _put_groups(conn: sqlite3.Connection, account: Account) -> None:
-        conn.execute("DELETE FROM account_groups WHERE user_id = ?", (account.user_id,))
-        for group in account.groups:
-            conn.execute("INSERT INTO account_groups (user_id, group_name) VALUES (?, ?)", (account.user_id, group))
+    def _put_groups(conn: Connection, account: Account) -> None:
+        conn.execute(delete(account_groups).where(account_groups.c.user_id == account.user_id))
+        if account.groups:
+            conn.execute(insert(account_groups), [{"user_id": account.user_id, "group_name": g} for g in account.groups])
 
     # --- accounts ------------------------------------------------------------------------------
     def get(self, user_id: str) -> Account | None:
-        def read(conn: sqlite3.Connection) -> Account | None:
-            row = conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE user_id = ?", (user_id,)).fetchone()
+        def read(conn: Connection) -> Account | None:
+            row = conn.execute(select(*_COLUMNS).where(accounts.c.user_id == user_id)).first()
             return self._account(row, self._groups(conn, user_id)) if row else None
 
         return self._run(read)
 
     def password_hash(self, user_id: str) -> str | None:
-        def read(conn: sqlite3.Connection) -> str | None:
-            row = conn.execute("SELECT password_hash FROM accounts WHERE user_id = ?", (user_id,)).fetchone()
-            return row[0] if row else None
-
-        return self._run(read)
+        return self._run(lambda conn: conn.execute(select(accounts.c.password_hash).where(accounts.c.user_id == user_id)).scalar())
 
     def accounts(self) -> list[Account]:
-        def read(conn: sqlite3.Connection) -> list[Account]:
+        def read(conn: Connection) -> list[Account]:
             groups: dict[str, list[str]] = {}
-            for user_id, group in conn.execute("SELECT user_id, group_name FROM account_groups ORDER BY group_name"):
+            for user_id, group in conn.execute(select(account_groups.c.user_id, account_groups.c.group_name).order_by(account_groups.c.group_name)):
                 groups.setdefault(user_id, []).append(group)
-            rows = conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY user_id").fetchall()
+            rows = conn.execute(select(*_COLUMNS).order_by(accounts.c.user_id)).all()
             return [self._account(row, tuple(groups.get(row[0], ()))) for row in rows]
 
         return self._run(read)
 
     def count(self) -> int:
-        return self._run(lambda conn: int(conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]))
+        return int(self._run(lambda conn: conn.execute(select(func.count()).select_from(accounts)).scalar_one()))
 
     def create(self, account: Account, password_hash: str) -> Account:
-        def write(conn: sqlite3.Connection) -> Account:
-            if conn.execute("SELECT 1 FROM accounts WHERE user_id = ?", (account.user_id,)).fetchone():
-                raise AccountError(f"工号 {account.user_id} 的账号已经存在。", f"account {account.user_id} exists")
-            conn.execute(
-                f"INSERT INTO accounts ({_ACCOUNT_COLUMNS}, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (account.user_id, account.name, account.role, account.email, int(account.disabled),
-                 int(account.must_change_password), account.created_at, account.updated_at, password_hash),
-            )
+        def write(conn: Connection) -> Account:
+            conn.execute(insert(accounts).values(
+                user_id=account.user_id, name=account.name, role=account.role, email=account.email,
+                disabled=account.disabled, must_change_password=account.must_change_password,
+                created_at=account.created_at, updated_at=account.updated_at, password_hash=password_hash,
+            ))
             self._put_groups(conn, account)
             return account
 
-        return self._run(write, write=True)
+        try:
+            return self._run(write, write=True)
+        except AccountError as exc:
+            if isinstance(exc.__cause__, IntegrityError):  # the user id is taken (rolled back)
+                raise AccountError(f"工号 {account.user_id} 的账号已经存在。", f"account {account.user_id} exists") from exc
+            raise
 
     def update(self, account: Account) -> Account:
         saved = replace(account, updated_at=utc_now())
 
-        def write(conn: sqlite3.Connection) -> Account:
-            changed = conn.execute(
-                "UPDATE accounts SET name = ?, role = ?, email = ?, disabled = ?, must_change_password = ?, updated_at = ? WHERE user_id = ?",
-                (saved.name, saved.role, saved.email, int(saved.disabled), int(saved.must_change_password), saved.updated_at, saved.user_id),
-            ).rowcount
+        def write(conn: Connection) -> Account:
+            changed = conn.execute(update(accounts).where(accounts.c.user_id == saved.user_id).values(
+                name=saved.name, role=saved.role, email=saved.email, disabled=saved.disabled,
+                must_change_password=saved.must_change_password, updated_at=saved.updated_at,
+            )).rowcount
             if not changed:
                 raise AccountError(f"没有工号为 {saved.user_id} 的账号。", f"no account {saved.user_id}")
             self._put_groups(conn, saved)
@@ -311,11 +235,10 @@ class SqliteAccountStore(AccountStore):
         return self._run(write, write=True)
 
     def set_password(self, user_id: str, password_hash: str, must_change: bool) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            changed = conn.execute(
-                "UPDATE accounts SET password_hash = ?, must_change_password = ?, updated_at = ? WHERE user_id = ?",
-                (password_hash, int(must_change), utc_now(), user_id),
-            ).rowcount
+        def write(conn: Connection) -> None:
+            changed = conn.execute(update(accounts).where(accounts.c.user_id == user_id).values(
+                password_hash=password_hash, must_change_password=must_change, updated_at=utc_now(),
+            )).rowcount
             if not changed:
                 raise AccountError(f"没有工号为 {user_id} 的账号。", f"no account {user_id}")
 
@@ -325,81 +248,90 @@ class SqliteAccountStore(AccountStore):
         wanted = sorted(set(groups))
         if not wanted:
             return set()
-        marks = ", ".join("?" for _ in wanted)
-        sql = f"SELECT DISTINCT user_id FROM account_groups WHERE group_name IN ({marks})"
-        return self._run(lambda conn: {row[0] for row in conn.execute(sql, wanted)})
+        query = select(account_groups.c.user_id).where(account_groups.c.group_name.in_(wanted)).distinct()
+        return self._run(lambda conn: {row[0] for row in conn.execute(query)})
 
     # --- login attempts ------------------------------------------------------------------------
     def attempts(self, login_key: str) -> Attempts | None:
-        def read(conn: sqlite3.Connection) -> Attempts | None:
-            row = conn.execute(
-                "SELECT failures, last_failure_at, locked_until FROM login_attempts WHERE login_key = ?", (login_key,)
-            ).fetchone()
+        def read(conn: Connection) -> Attempts | None:
+            row = conn.execute(select(*_ATTEMPT_COLUMNS).where(login_attempts.c.login_key == login_key)).first()
             return Attempts(int(row[0]), float(row[1]), float(row[2])) if row else None
 
         return self._run(read)
 
     def record_failure(self, login_key: str, now: float) -> Attempts:
-        def write(conn: sqlite3.Connection) -> Attempts:
-            changed = conn.execute(
-                "UPDATE login_attempts SET failures = failures + 1, last_failure_at = ? WHERE login_key = ?", (now, login_key)
-            ).rowcount
-            if not changed:
-                conn.execute(
-                    "INSERT INTO login_attempts (login_key, failures, last_failure_at, locked_until) VALUES (?, 1, ?, 0)", (login_key, now)
-                )
-            row = conn.execute("SELECT failures, last_failure_at, locked_until FROM login_attempts WHERE login_key = ?", (login_key,)).fetchone()
+        dialect = sqlite_dialect if self.engine.dialect.name == "sqlite" else postgresql
+        statement = dialect.insert(login_attempts).values(login_key=login_key, failures=1, last_failure_at=now, locked_until=0)
+        statement = statement.on_conflict_do_update(
+            index_elements=[login_attempts.c.login_key],
+            set_={"failures": login_attempts.c.failures + 1, "last_failure_at": now},
+        ).returning(*_ATTEMPT_COLUMNS)
+
+        def write(conn: Connection) -> Attempts:
+            row = conn.execute(statement).one()
             return Attempts(int(row[0]), float(row[1]), float(row[2]))
 
         return self._run(write, write=True)
 
     def lock(self, login_key: str, until: float) -> None:
-        self._run(lambda conn: conn.execute("UPDATE login_attempts SET locked_until = ? WHERE login_key = ?", (until, login_key)), write=True)
+        self._run(lambda conn: conn.execute(update(login_attempts).where(login_attempts.c.login_key == login_key).values(locked_until=until)), write=True)
 
     def clear_attempts(self, login_key: str) -> None:
-        self._run(lambda conn: conn.execute("DELETE FROM login_attempts WHERE login_key = ?", (login_key,)), write=True)
+        self._run(lambda conn: conn.execute(delete(login_attempts).where(login_attempts.c.login_key == login_key)), write=True)
 
     def prune_attempts(self, older_than: float) -> int:
-        return self._run(
-            lambda conn: conn.execute(
-                "DELETE FROM login_attempts WHERE last_failure_at < ? AND locked_until < ?", (older_than, older_than)
-            ).rowcount,
-            write=True,
-        )
+        query = delete(login_attempts).where(login_attempts.c.last_failure_at < older_than, login_attempts.c.locked_until < older_than)
+        return int(self._run(lambda conn: conn.execute(query).rowcount, write=True))
 
     # --- login sessions ------------------------------------------------------------------------
     def add_session(self, session: LoginSession) -> None:
-        self._run(
-            lambda conn: conn.execute(
-                "INSERT INTO login_sessions (token_hash, user_id, method, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (session.token_hash, session.user_id, session.method, session.created_at, session.last_seen_at, session.expires_at),
-            ),
-            write=True,
-        )
+        self._run(lambda conn: conn.execute(insert(login_sessions).values(
+            token_hash=session.token_hash, user_id=session.user_id, method=session.method,
+            created_at=session.created_at, last_seen_at=session.last_seen_at, expires_at=session.expires_at,
+        )), write=True)
 
     def session(self, token_hash: str) -> LoginSession | None:
-        def read(conn: sqlite3.Connection) -> LoginSession | None:
-            row = conn.execute(
-                "SELECT token_hash, user_id, method, created_at, last_seen_at, expires_at FROM login_sessions WHERE token_hash = ?",
-                (token_hash,),
-            ).fetchone()
+        def read(conn: Connection) -> LoginSession | None:
+            row = conn.execute(select(*_SESSION_COLUMNS).where(login_sessions.c.token_hash == token_hash)).first()
             return LoginSession(row[0], row[1], row[2], float(row[3]), float(row[4]), float(row[5])) if row else None
 
         return self._run(read)
 
     def touch_session(self, token_hash: str, now: float) -> None:
-        self._run(lambda conn: conn.execute("UPDATE login_sessions SET last_seen_at = ? WHERE token_hash = ?", (now, token_hash)), write=True)
+        self._run(lambda conn: conn.execute(update(login_sessions).where(login_sessions.c.token_hash == token_hash).values(last_seen_at=now)), write=True)
 
     def end_session(self, token_hash: str) -> None:
-        self._run(lambda conn: conn.execute("DELETE FROM login_sessions WHERE token_hash = ?", (token_hash,)), write=True)
+        self._run(lambda conn: conn.execute(delete(login_sessions).where(login_sessions.c.token_hash == token_hash)), write=True)
 
     def end_sessions_of(self, user_id: str) -> int:
-        return self._run(lambda conn: conn.execute("DELETE FROM login_sessions WHERE user_id = ?", (user_id,)).rowcount, write=True)
+        return int(self._run(lambda conn: conn.execute(delete(login_sessions).where(login_sessions.c.user_id == user_id)).rowcount, write=True))
 
     def prune_sessions(self, now: float, idle_seconds: float) -> int:
-        return self._run(
-            lambda conn: conn.execute(
-                "DELETE FROM login_sessions WHERE expires_at < ? OR last_seen_at < ?", (now, now - idle_seconds)
-            ).rowcount,
-            write=True,
-        )
+        query = delete(login_sessions).where((login_sessions.c.expires_at < now) | (login_sessions.c.last_seen_at < now - idle_seconds))
+        return int(self._run(lambda conn: conn.execute(query).rowcount, write=True))
+
+
+class SqliteAccountStore(SqlAccountStore):
+    """The account tables in the embedded SQLite file at `path` (see module doc), created or
+    migrated on open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:  # password hashes: owner-only folder and file
+            make_private(self.path)
+        except OSError as exc:
+            raise AccountError(f"无法创建账号数据库 {self.path}：{exc.strerror or exc}。请检查文件夹权限。", f"create {self.path}: {exc}") from exc
+        super().__init__(sqlite_engine(self.path), str(self.path))
+        self._run(self._open_schema, write=True)
+
+    def _open_schema(self, conn: Connection) -> None:
+        account_versions.create(conn, checkfirst=True)
+        version = conn.execute(select(account_versions.c.version).where(account_versions.c.component == SCHEMA_COMPONENT)).scalar()
+        if version is not None and version > SCHEMA_VERSION:
+            raise AccountError(
+                f"账号数据库 {self.path} 来自更新的版本（结构版本 {version}），本程序只认识到版本 {SCHEMA_VERSION}。请升级本程序。",
+                f"account schema {version} newer than {SCHEMA_VERSION}",
+            )
+        if version is None:  # a new file: the tables as they are now (an existing file keeps its own)
+            metadata.create_all(conn, tables=list(ACCOUNT_TABLES))
+            conn.execute(insert(account_versions).values(component=SCHEMA_COMPONENT, version=SCHEMA_VERSION))

@@ -44,8 +44,8 @@ MAX_TEXT_CHARS = 60  # a proposed phrasing is one short utterance, not a whole t
 MAX_FILE_BYTES = 64 * 1024
 STATUSES = ("pending", "approved", "rejected")
 STATUS_LABELS = {"pending": "待审核", "approved": "已采用", "rejected": "未采用"}
-MACHINE_STATUSES = ("missed", "partial")
-MACHINE_STATUS_LABELS = {"missed": "遗漏", "partial": "不完整"}
+MACHINE_STATUSES = ("missed", "partial", "uncertain")  # uncertain: a hit the machine was not sure of
+MACHINE_STATUS_LABELS = {"missed": "遗漏", "partial": "不完整", "uncertain": "可能没听清"}
 SOURCE_LABEL = "本中心新增"  # how the app and the CLI mark approved overlay phrasings
 _ID_RE = re.compile(r"^[0-9a-f]{8,16}$")
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -130,7 +130,7 @@ class Proposal:
     text: str  # the turn's words as proposed (cleaned, see clean_text)
     session_id: str
     turn: int  # 1-based turn of the session the words come from
-    machine_status: str  # missed | partial: what the machine scored the step
+    machine_status: str  # missed | partial | uncertain: what the machine scored the step
     reviewer: str = ""  # the instructor whose review disagreed with the machine
     review_comment: str = ""
     created_at: str = ""
@@ -186,7 +186,7 @@ class Proposal:
         if self.status not in STATUSES:
             raise ValueError(f"状态“{self.status}”无效，应为 {'、'.join(STATUSES)}")
         if self.machine_status not in MACHINE_STATUSES:
-            raise ValueError(f"机评状态“{self.machine_status}”无效，应为 missed 或 partial")
+            raise ValueError(f"机评状态“{self.machine_status}”无效，应为 missed、partial 或 uncertain")
         if not _TIME_RE.match(self.created_at) or (self.decided_at and not _TIME_RE.match(self.decided_at)):
             raise ValueError("时间格式应为 UTC，例如 2026-11-23T14:30:15Z")
         problem = text_problem(self.text)

@@ -1,9 +1,11 @@
 """Which words an instructor's review proposes as new accepted phrasings (issue 11, item 6).
 
 A step the machine scored missed or partial, that the instructor marked "disagree" (it was
-performed), proposes the words of one turn of the session:
+performed), proposes the words of one turn of the session; so does a step the machine thought
+performed but was not sure of (`certain: false`: own words, no phrasing or cue of the step), that
+the instructor marked "agree":
 
-- partial: the turn the machine matched (`step["turn"]`);
+- partial, or an uncertain hit: the turn the machine matched (`step["turn"]`);
 - missed: the turn that answered the step's customer line. In practice and exams turn i
   answers step i's customer line, so this is the step's 1-based position in the score
   (the score lists the scenario's steps in order), if the session has that many turns.
@@ -24,6 +26,17 @@ from trainer.sessions.review import Review, StepVerdict
 from trainer.sessions.store import SessionStore
 
 PROPOSING_STATUSES = ("missed", "partial")
+UNCERTAIN = "uncertain"  # machine_status of a confirmed uncertain hit
+
+
+def proposing_status(step: dict, verdict: str) -> str | None:
+    """The machine status a step verdict proposes words for (missed | partial | uncertain), or None."""
+    status = step.get("status")
+    if status in PROPOSING_STATUSES and verdict == "disagree":
+        return str(status)
+    if status == "hit" and step.get("certain") is False and verdict == "agree":
+        return UNCERTAIN
+    return None
 
 
 @dataclass(frozen=True)
@@ -34,7 +47,7 @@ class ReviewCandidate:
     step_id: str
     session_id: str
     turn: int  # 1-based
-    machine_status: str  # missed | partial
+    machine_status: str  # missed | partial | uncertain
     text: str  # the turn's transcript text as stored (cleaned by the overlay)
     reviewer: str
     review_comment: str
@@ -60,7 +73,7 @@ def step_verdicts(reviews: Sequence[Review]) -> dict[str, tuple[Review, StepVerd
 
 def proposal_turn(step: dict, position: int) -> int | None:
     """The turn whose words a flipped step proposes (see the module docstring), before checking it exists."""
-    if step.get("status") == "partial":
+    if step.get("status") in ("partial", "hit"):
         turn = step.get("turn")
         if isinstance(turn, int) and not isinstance(turn, bool):
             return turn
@@ -74,9 +87,9 @@ def review_candidates(record: SessionRecord, reviews: Sequence[Review]) -> tuple
     skipped: list[CandidateSkip] = []
     for position, step in enumerate(record.steps, start=1):
         step_id = str(step.get("id", ""))
-        status = step.get("status")
         found = verdicts.get(step_id)
-        if status not in PROPOSING_STATUSES or found is None or found[1].verdict != "disagree":
+        status = proposing_status(step, found[1].verdict) if found is not None else None
+        if found is None or status is None:
             continue
         review, verdict = found
         turn = proposal_turn(step, position)
@@ -90,7 +103,7 @@ def review_candidates(record: SessionRecord, reviews: Sequence[Review]) -> tuple
                 step_id=step_id,
                 session_id=record.id,
                 turn=turn,
-                machine_status=str(status),
+                machine_status=status,
                 text=text,
                 reviewer=review.reviewer,
                 review_comment=verdict.comment,
@@ -107,7 +120,11 @@ def store_candidates(
     rows = store.step_rows(SessionFilter(reviewed=True))
     wanted: dict[str, set[str]] = {}
     for row in rows:
-        if row.review_verdict == "disagree" and row.status in PROPOSING_STATUSES and not known(row.session_id, row.step_id):
+        # an agreed hit may be an uncertain one (the index does not keep certainty): the record tells
+        maybe = (row.review_verdict == "disagree" and row.status in PROPOSING_STATUSES) or (
+            row.review_verdict == "agree" and row.status == "hit"
+        )
+        if maybe and not known(row.session_id, row.step_id):
             wanted.setdefault(row.session_id, set()).add(row.step_id)
     candidates: list[ReviewCandidate] = []
     skipped: list[CandidateSkip] = []

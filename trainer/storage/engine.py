@@ -7,7 +7,9 @@ Connection failures become `StorageError` with a Chinese message that names the 
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from trainer.errors import StorageError
@@ -15,10 +17,11 @@ from trainer.errors import StorageError
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+log = logging.getLogger(__name__)
 _engines: dict[str, "Engine"] = {}
 _lock = threading.Lock()
 
-INSTALL_HINT = '请安装 PostgreSQL 支持：python3 -m pip install "trainer[postgres]"（即 sqlalchemy 和 psycopg[binary]）。'
+INSTALL_HINT = '请安装 PostgreSQL 支持：python3 -m pip install "trainer[postgres]"（即 psycopg[binary]，PostgreSQL 的驱动）。'
 
 
 def driver_url(url: str) -> str:
@@ -53,7 +56,7 @@ def engine_for(url: str) -> "Engine":
             from sqlalchemy import create_engine
             from sqlalchemy.exc import SQLAlchemyError
         except ImportError as exc:
-            raise StorageError(f"未安装 SQLAlchemy。{INSTALL_HINT}", f"sqlalchemy missing: {exc}") from exc
+            raise StorageError("未安装 SQLAlchemy（本程序的依赖）。请重新安装本程序：python3 -m pip install -e .", f"sqlalchemy missing: {exc}") from exc
         from trainer.storage.schema import open_schema
 
         try:
@@ -89,15 +92,28 @@ def dispose_all() -> None:
 def run(engine: "Engine", action, *, write: bool = False, url: str = "", error=StorageError):  # type: ignore[no-untyped-def]
     """Run `action(connection)` in one transaction (committed when `write`) and return its result.
     Database failures become `error` (a TrainerError subclass) with the Chinese message of
-    `database_error`; TrainerErrors raised by `action` pass through (and roll back)."""
+    `database_error` (a SQLite file: `sqlite.file_error`); TrainerErrors raised by `action` pass
+    through (and roll back). On SQLite a write takes the write lock when it begins (BEGIN
+    IMMEDIATE) and the whole action is retried while the file stays locked past the busy timeout."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    try:
-        if write:
-            with engine.begin() as conn:
-                return action(conn)
-        with engine.connect() as conn:
-            return action(conn)
-    except SQLAlchemyError as exc:
-        problem = database_error(exc, url)
-        raise error(problem.user_message, problem.log_message) from exc
+    from trainer.storage import sqlite
+
+    embedded = engine.dialect.name == "sqlite"
+    delay = 0.05
+    for attempt in range(sqlite.RETRIES if embedded else 1):
+        try:
+            with engine.connect() as conn:
+                if not write:
+                    return action(conn)
+                with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
+                    return action(conn)
+        except SQLAlchemyError as exc:
+            if embedded and sqlite.is_busy(exc) and attempt < sqlite.RETRIES - 1:
+                log.info("database file busy (%s), retry %d", exc, attempt + 1)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            problem = sqlite.file_error(exc, url or str(engine.url.database)) if embedded else database_error(exc, url)
+            raise error(problem.user_message, problem.log_message) from exc
+    raise AssertionError("unreachable")

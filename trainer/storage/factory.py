@@ -3,8 +3,8 @@
     store = session_store(settings)      # SessionStore (folders + SQLite) or PostgresSessionStore
     ledger = ledger_for(store)           # the exam ledger kept with that store
     overlay = overlay_for(settings)      # the centre's phrasing proposals: a folder or a table
-    accounts = account_store(settings)   # SqliteAccountStore or PostgresAccountStore (not migrated for the first admin:
-                                         # `trainer.accounts.manage.open_accounts` does that)
+    accounts = account_store(settings)   # SqlAccountStore on the SQLite file or on PostgreSQL (no first admin:
+                                         # `trainer.accounts.manage.open_accounts` adds that)
 
 Both session stores have the same methods (save, load, audio_bytes, iter_audio, list, summary,
 reviews, add_review, delete, verify_audio, …); pages and the CLI use only those and never branch
@@ -39,7 +39,9 @@ def storage_label(settings: Any) -> str:
         return f"本机文件夹 {settings.sessions_dir}"
     from trainer.storage.engine import safe_url
 
-    return f"PostgreSQL 数据库 {safe_url(settings.database_url)}"
+    audio_dir = getattr(settings, "audio_dir", None)
+    audio = f"（录音在共享文件夹 {audio_dir}）" if audio_dir else ""
+    return f"PostgreSQL 数据库 {safe_url(settings.database_url)}{audio}"
 
 
 def session_store(settings: Any) -> "AnySessionStore":
@@ -49,7 +51,7 @@ def session_store(settings: Any) -> "AnySessionStore":
     from trainer.storage.engine import engine_for
     from trainer.storage.pg_sessions import PostgresSessionStore
 
-    return PostgresSessionStore(engine_for(settings.database_url), settings.database_url)
+    return PostgresSessionStore(engine_for(settings.database_url), settings.database_url, getattr(settings, "audio_dir", None))
 
 
 def ledger_for(store: "AnySessionStore | Path") -> "AnyLedger":
@@ -79,11 +81,10 @@ def overlay_for(settings: Any) -> "Overlay":
 
 def account_store(settings: Any) -> "AccountStore":
     """The account store the settings choose (embedded: the SQLite file of the session index)."""
-    if not uses_database(settings):
-        from trainer.accounts.store import SqliteAccountStore
+    from trainer.accounts.store import SqlAccountStore, SqliteAccountStore
 
+    if not uses_database(settings):
         return SqliteAccountStore(Path(settings.sessions_dir) / INDEX_FILE)
     from trainer.storage.engine import engine_for
-    from trainer.storage.pg_accounts import PostgresAccountStore
 
-    return PostgresAccountStore(engine_for(settings.database_url), settings.database_url)
+    return SqlAccountStore(engine_for(settings.database_url), settings.database_url)

@@ -4,6 +4,8 @@ database shared by every app server.
 A save is one transaction (record, index columns, step rows and every turn's audio in chunks of
 `AUDIO_CHUNK` bytes): another server sees the whole session or nothing. Audio is read back one
 turn at a time, chunk by chunk (`iter_audio`); no query loads the audio of more than one turn.
+With `audio_dir` (a folder every server mounts) the audio files go there instead, their sha256
+and size still in the database (trainer/storage/audio_store.py).
 Reviews are append-only rows; adding one locks the session row, so two reviewers on two servers
 cannot leave the listing columns with a stale review. Deleting marks the session deleted (its
 rows stay, like the embedded .trash folder).
@@ -12,6 +14,7 @@ rows stay, like the embedded .trash folder).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -37,7 +40,8 @@ from trainer.sessions.model import (
 from trainer.sessions.review import Review
 from trainer.sessions.store import MAX_ID_ATTEMPTS, Leftovers, ReindexReport, check_review, prepare_save
 from trainer.storage import engine as engines
-from trainer.storage.schema import AUDIO_CHUNK, audio_chunks, session_audio, session_reviews, session_steps, sessions
+from trainer.storage.audio_store import audio_placement
+from trainer.storage.schema import session_audio, session_reviews, session_steps, sessions
 
 _LIVE = sessions.c.deleted_at.is_(None)
 QUERIES = IndexQueries(sessions, session_steps, live=(_LIVE,))
@@ -54,9 +58,10 @@ class PostgresSessionStore:
 
     backend = "postgres"
 
-    def __init__(self, engine: Engine, url: str = "") -> None:
+    def __init__(self, engine: Engine, url: str = "", audio_dir: Path | None = None) -> None:
         self.engine = engine
         self.url = url
+        self.audio = audio_placement(engine, audio_dir)  # the database, or a shared folder
 
     def _run(self, action: Any, write: bool = False) -> Any:
         return engines.run(self.engine, action, write=write, url=self.url, error=SessionStoreError)
@@ -73,8 +78,7 @@ class PostgresSessionStore:
             record = replace(record, id=new_session_id(record.trainee_id, record.started_at))
         raise SessionStoreError("无法生成唯一的会话编号，请重试。", "id collisions exhausted")
 
-    @staticmethod
-    def _insert(conn: Connection, record: SessionRecord, turn_audio: Sequence[bytes | None]) -> bool:
+    def _insert(self, conn: Connection, record: SessionRecord, turn_audio: Sequence[bytes | None]) -> bool:
         """Insert everything; False (nothing written) when the id is taken."""
         row, steps = index_rows(record, [])
         added = conn.execute(
@@ -85,16 +89,8 @@ class PostgresSessionStore:
         if steps:
             conn.execute(insert(session_steps), steps)
         for turn, audio in zip(record.turns, turn_audio):
-            if audio is None:
-                continue
-            data = memoryview(bytes(audio))
-            conn.execute(insert(session_audio).values(
-                session_id=record.id, turn=turn.index, file_name=turn.audio_file, sha256=turn.audio_sha256, size=len(data),
-            ))
-            for number, start in enumerate(range(0, len(data), AUDIO_CHUNK)):
-                conn.execute(insert(audio_chunks).values(
-                    session_id=record.id, turn=turn.index, chunk=number, data=bytes(data[start:start + AUDIO_CHUNK]),
-                ))
+            if audio is not None:
+                self.audio.put(conn, record.id, turn.index, turn.audio_file, turn.audio_sha256, io.BytesIO(audio))
         return True
 
     def import_session(self, record_bytes: bytes, record: SessionRecord, audio: dict[int, Path], reviews: Sequence[Review]) -> None:
@@ -112,18 +108,9 @@ class PostgresSessionStore:
             if steps:
                 conn.execute(insert(session_steps), steps)
             for turn in record.turns:
-                if not turn.audio_file:
-                    continue
-                size = 0
-                with open(audio[turn.index], "rb") as fh:
-                    conn.execute(insert(session_audio).values(
-                        session_id=record.id, turn=turn.index, file_name=turn.audio_file, sha256=turn.audio_sha256, size=0,
-                    ))
-                    for number, block in enumerate(iter(lambda: fh.read(AUDIO_CHUNK), b"")):
-                        conn.execute(insert(audio_chunks).values(session_id=record.id, turn=turn.index, chunk=number, data=block))
-                        size += len(block)
-                conn.execute(update(session_audio).where(session_audio.c.session_id == record.id, session_audio.c.turn == turn.index)
-                             .values(size=size))
+                if turn.audio_file:
+                    with open(audio[turn.index], "rb") as fh:
+                        self.audio.put(conn, record.id, turn.index, turn.audio_file, turn.audio_sha256, fh)
             for review in reviews:
                 conn.execute(insert(session_reviews).values(session_id=record.id, created_at=review.created_at, data=review.canonical_bytes()))
 
@@ -176,21 +163,15 @@ class PostgresSessionStore:
         return name
 
     def iter_audio(self, session_id: str, turn: int) -> Iterator[bytes]:
-        """The audio of one turn, chunk by chunk (a server-side cursor: one chunk in memory at a time)."""
+        """The audio of one turn, block by block (one block in memory at a time)."""
         name = self._turn_file(session_id, turn)
-        found = False
-        with self.engine.connect() as conn:
-            query = (select(audio_chunks.c.data)
-                     .where(audio_chunks.c.session_id == session_id, audio_chunks.c.turn == turn)
-                     .order_by(audio_chunks.c.chunk))
-            for (chunk,) in conn.execution_options(stream_results=True, yield_per=4).execute(query):
-                found = True
-                yield bytes(chunk)
-        if not found:
+        blocks = self.audio.read(session_id, turn, name)
+        if blocks is None:
             raise SessionStoreError(
-                f"会话 {session_id} 第 {turn} 轮的录音 {name} 不在数据库中。该会话已不完整，请从备份恢复。",
-                f"audio chunks of {session_id} turn {turn} missing",
+                f"会话 {session_id} 第 {turn} 轮的录音 {name} 找不到（{self.audio.location(session_id, name)}）。该会话已不完整，请从备份恢复。",
+                f"audio of {session_id} turn {turn} missing",
             )
+        yield from blocks
 
     def audio_bytes(self, session_id: str, turn: int) -> bytes:
         """The audio of one turn (1-based) exactly as recorded."""
@@ -199,19 +180,16 @@ class PostgresSessionStore:
     def stored_audio_sha256(self, session_id: str, file_name: str) -> str | None:
         """sha256 of the stored bytes of an audio file of a session (streamed); None when missing."""
         turns = [turn for turn, row in self._audio_rows(session_id).items() if row[0] == file_name]
-        if not turns:
+        blocks = self.audio.read(session_id, turns[0], file_name) if turns else None
+        if blocks is None:
             return None
         digest = hashlib.sha256()
-        with self.engine.connect() as conn:
-            query = (select(audio_chunks.c.data)
-                     .where(audio_chunks.c.session_id == session_id, audio_chunks.c.turn == turns[0])
-                     .order_by(audio_chunks.c.chunk))
-            for (chunk,) in conn.execution_options(stream_results=True, yield_per=4).execute(query):
-                digest.update(chunk)
+        for block in blocks:
+            digest.update(block)
         return digest.hexdigest()
 
     def audio_location(self, session_id: str, file_name: str) -> str:
-        return f"数据库（会话 {session_id}，{file_name}）"
+        return self.audio.location(session_id, file_name)
 
     def verify_audio(self, session_id: str) -> list[str]:
         """Problems (Chinese) with the stored audio of a session: missing or changed bytes."""

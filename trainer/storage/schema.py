@@ -1,8 +1,10 @@
 """The PostgreSQL schema: one SQLAlchemy MetaData, versioned in `trainer_schema`, created or migrated on open.
 
 Tables:
-- accounts, account_groups, login_attempts, login_sessions: as in the embedded SQLite store
-  (trainer/accounts/store.py);
+- accounts, account_groups, login_attempts, login_sessions (ACCOUNT_TABLES): the account store
+  (trainer/accounts/store.py) uses these same definitions on both backends; in the embedded SQLite
+  file (<sessions>/index.sqlite3, shared with the session index) they are created alone and
+  versioned in `account_schema` (`account_versions`, its own MetaData: PostgreSQL has none);
 - sessions (one row per stored attempt: the canonical record bytes plus the columns the listing
   and filters need), session_steps (per-step rows for statistics), session_reviews (append-only,
   one row per review: its canonical bytes), session_audio (per turn: file name, sha256, size) and
@@ -91,6 +93,16 @@ login_sessions = Table(
     Column("created_at", Double, nullable=False),
     Column("last_seen_at", Double, nullable=False),
     Column("expires_at", Double, nullable=False),
+)
+
+ACCOUNT_TABLES = (accounts, account_groups, login_attempts, login_sessions)
+
+# The embedded file's version table of the account tables (component "accounts"); the session
+# index in the same file keeps its own version (PRAGMA user_version).
+account_versions = Table(
+    "account_schema", MetaData(),
+    Column("component", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
 )
 
 # The listing columns and step rows are the session index's (trainer/sessions/index_sql.py, shared
