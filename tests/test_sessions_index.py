@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from trainer.errors import SessionStoreError
-from trainer.sessions import index as index_module
+from trainer.storage import sqlite as sqlite_module
 from trainer.sessions.index import SessionIndex
 
 
 @pytest.fixture
 def short_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     """A 20 ms busy timeout, so that a held lock reaches the retry loop at once."""
-    monkeypatch.setattr(index_module, "BUSY_TIMEOUT_MS", 20)
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_MS", 20)
 
 
 def _hold_write_lock(path: Path) -> sqlite3.Connection:
@@ -50,7 +50,7 @@ def test_a_write_is_retried_until_another_process_releases_its_lock(tmp_path: Pa
 
 
 def test_a_lock_never_released_gives_a_clear_error(tmp_path: Path, short_timeout, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_module, "RETRIES", 2)
+    monkeypatch.setattr(sqlite_module, "RETRIES", 2)
     path = tmp_path / "index.sqlite3"
     index = SessionIndex(path)
     index.meta_update("k", lambda _: "1")

@@ -2,31 +2,26 @@
 
 The folders are the source of truth; this index can always be rebuilt from them
 (`SessionStore.reindex`). Tables, filters and row mapping are SQLAlchemy Core shared with the
-PostgreSQL store (`trainer/sessions/index_sql.py`); this module adds what is SQLite's: the file
-(owner-only), WAL mode and a busy timeout so several processes can save and list at once, one
-short-lived connection per operation, retries while the database is locked, and the `meta` table
-(values kept across rebuilds, e.g. the exam ledger's anchored head).
+PostgreSQL store (`trainer/sessions/index_sql.py`); the file's engine is the account store's
+(`trainer/storage/sqlite.py`: owner-only file, WAL and a busy timeout so several processes can
+save and list at once, one short-lived connection per operation). This module adds the index's
+tables (created when the file lacks them, `INDEX_VERSION`), retries while the file is locked, the
+index's own error messages, and the `meta` table (values kept across rebuilds, e.g. the exam
+ledger's anchored head).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, MetaData, Table, Text, bindparam, create_engine, delete, event, insert, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Column, Connection, MetaData, Table, Text, bindparam, delete, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlalchemy.pool import NullPool
-from sqlalchemy.schema import CreateIndex, CreateTable
 
-from trainer.durable import open_private, private_file
 from trainer.errors import SessionStoreError
 from trainer.sessions.index_sql import (
     IndexQueries,
@@ -40,13 +35,12 @@ from trainer.sessions.index_sql import (
 )
 from trainer.sessions.model import SessionFilter, SessionRecord, SessionSummary, StepRow, StepStat
 from trainer.sessions.review import Review
+from trainer.storage import sqlite
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 INDEX_VERSION = 1
-BUSY_TIMEOUT_MS = 30_000
-RETRIES = 8
 REBUILD_BATCH = 500  # sessions per INSERT batch of a rebuild
 
 metadata = MetaData()
@@ -60,81 +54,25 @@ QUERIES = IndexQueries(sessions, steps)
 # account tables of trainer/accounts/store.py live there too).
 INDEX_TABLES = (sessions, steps)
 
-_DIALECT = sqlite.dialect()
-_DDL = tuple(
-    str(statement.compile(dialect=_DIALECT))
-    for table in metadata.sorted_tables
-    for statement in (
-        CreateTable(table, if_not_exists=True),
-        *(CreateIndex(index, if_not_exists=True) for index in sorted(table.indexes, key=lambda i: str(i.name))),
-    )
-)
-_WRITE = "trainer_index_write"  # execution option: begin with BEGIN IMMEDIATE (take the write lock first)
+
+def _has_schema(conn: Connection) -> bool:
+    """PRAGMA user_version marks a file that has the tables of this INDEX_VERSION (a cheap read,
+    made on every connection: the file may have been deleted and re-created meanwhile)."""
+    return conn.exec_driver_sql("PRAGMA user_version").scalar() == INDEX_VERSION
 
 
-def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-    """Every new connection: SQLAlchemy's recipe for SQLite transactions (the driver's own BEGIN
-    handling off; `_on_begin` begins writes), a busy timeout, foreign keys, and the schema.
-    PRAGMA user_version marks a file that has the tables of this INDEX_VERSION (a cheap read; the
-    file may have been deleted and re-created since this process last looked)."""
-    dbapi_conn.isolation_level = None
-    cursor = dbapi_conn.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        if cursor.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
-            _create_schema(cursor)
-    finally:
-        cursor.close()
-
-
-def _create_schema(cursor: Any) -> None:
-    """Create the index tables (WAL mode first). An index of another version loses its session and
-    step rows (reads then find the old version in meta, raise IndexNotBuilt, and the store rebuilds
-    them from the folders); meta and the account tables are never touched."""
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("BEGIN IMMEDIATE")
-    try:
-        found = cursor.execute("PRAGMA user_version").fetchone()[0]  # again, under the lock
-        if found != INDEX_VERSION:
-            if found != 0:
-                for table in reversed(INDEX_TABLES):
-                    cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
-            for ddl in _DDL:
-                cursor.execute(ddl)
-            cursor.execute(f"PRAGMA user_version = {INDEX_VERSION}")
-        cursor.execute("COMMIT")
-    except BaseException:
-        cursor.execute("ROLLBACK")
-        raise
-
-
-def _on_begin(conn: Connection) -> None:
-    """A write takes the write lock at once (BEGIN IMMEDIATE), so it never fails half-way on a
-    lock another process holds. A read's statements each run in SQLite's own implicit transaction
-    (each sees only committed states; a rebuild is one transaction)."""
-    if conn.get_execution_options().get(_WRITE):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
-
-
-def _engine(path: Path) -> Engine:
-    """The process's engine for an index file. No pool: every operation opens its own connection,
-    so a file deleted and re-created meanwhile is seen, and a forked process shares nothing."""
-    key = str(path)
-    with _engines_lock:
-        engine = _engines.get(key)
-        if engine is None:
-            engine = create_engine(
-                URL.create("sqlite", database=key), poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
-            )
-            event.listen(engine, "connect", _on_connect)
-            event.listen(engine, "begin", _on_begin)
-            _engines[key] = engine
-        return engine
+def _create_schema(conn: Connection) -> None:
+    """Create the index tables (in the caller's write transaction). An index of another version
+    loses its session and step rows (reads then find the old version in meta, raise IndexNotBuilt,
+    and the store rebuilds them from the folders); meta and the account tables are never touched."""
+    found = conn.exec_driver_sql("PRAGMA user_version").scalar()  # again, under the write lock
+    if found == INDEX_VERSION:
+        return
+    if found != 0:
+        for table in reversed(INDEX_TABLES):
+            table.drop(conn, checkfirst=True)
+    metadata.create_all(conn)
+    conn.exec_driver_sql(f"PRAGMA user_version = {INDEX_VERSION}")
 
 
 class IndexNotBuilt(SessionStoreError):
@@ -157,50 +95,41 @@ class SessionIndex:
 
     # --- connections -------------------------------------------------------------------------
     def _make_private(self) -> None:
-        """The index holds names and scores: owner-only (0600). SQLite gives its -wal and -shm files
-        the database file's permissions, so creating it 0600 first covers them too."""
+        """The index holds names and scores: owner-only (0600), like its -wal and -shm files."""
         if self._private or not self.path.parent.is_dir():
             return
         try:
-            os.close(open_private(self.path, os.O_RDWR | os.O_CREAT))
-            for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
-                if path.exists():
-                    private_file(path)
+            sqlite.make_private(self.path)
         except OSError as exc:
             log.warning("cannot make %s owner-only: %s", self.path, exc)
         self._private = True
 
     def _retry(self, action: Callable[[Connection], T], write: bool = False) -> T:
-        """Run `action` on its own connection (a write: in one transaction that takes the write lock
-        first and commits at the end), retrying while another process holds the lock."""
+        """Run `action` on its own connection of the file's engine (trainer/storage/sqlite.py) in one
+        transaction (a write takes the write lock first and commits at the end), the index tables
+        created first when the file lacks them; retried while another process holds the lock."""
         delay = 0.05
-        for attempt in range(RETRIES):
+        for attempt in range(sqlite.RETRIES):
             try:
                 self._make_private()
-                with _engine(self.path).connect() as conn:
-                    if write:
-                        conn.execution_options(**{_WRITE: True})
-                    result = action(conn)
-                    if write:
-                        conn.commit()
-                    return result
-            except OperationalError as exc:
-                message = str(exc.orig).lower()
-                if ("locked" in message or "busy" in message) and attempt < RETRIES - 1:
+                with sqlite.sqlite_engine(self.path).connect() as conn:
+                    if not _has_schema(conn):  # (this read began a read transaction)
+                        conn.rollback()
+                        with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
+                            _create_schema(conn)
+                    if not write:
+                        conn.execution_options(**{sqlite.WRITE_OPTION: False})
+                        return action(conn)
+                    conn.rollback()
+                    with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
+                        return action(conn)
+            except DatabaseError as exc:
+                if sqlite.is_busy(exc) and attempt < sqlite.RETRIES - 1:
                     log.info("session index busy (%s), retry %d", exc.orig, attempt + 1)
                     time.sleep(delay)
                     delay = min(delay * 2, 2.0)
                     continue
-                raise SessionStoreError(
-                    f"会话索引数据库 {self.path} 无法使用：{exc.orig}。可运行 `trainer sessions reindex` 重建索引。",
-                    f"sqlite error on {self.path}: {exc.orig}",
-                ) from exc
-            except DatabaseError as exc:
-                raise SessionStoreError(
-                    f"会话索引数据库 {self.path} 已损坏：{exc.orig}。该文件也保存着登录账号：请从备份恢复；"
-                    "没有备份时，先另存该文件，再删除它并运行 `trainer sessions reindex` 重建会话索引（账号需重新导入）。",
-                    f"sqlite database error on {self.path}: {exc.orig}",
-                ) from exc
+                raise _index_error(self.path, exc) from exc
         raise AssertionError("unreachable")
 
     # --- meta values (kept across rebuilds; e.g. the exam ledger's anchored head) --------------
@@ -293,6 +222,20 @@ def _meta_value(conn: Connection, key: str) -> str | None:
 def _meta_set(conn: Connection, key: str, value: str) -> None:
     statement = sqlite_insert(meta).values(key=key, value=value)
     conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": statement.excluded.value}))
+
+
+def _index_error(path: Path, exc: DatabaseError) -> SessionStoreError:
+    """A failure of the index file (Chinese: what failed and what to do; the file also holds the accounts)."""
+    if isinstance(exc, OperationalError):  # locked, unreadable, read-only, disk full
+        return SessionStoreError(
+            f"会话索引数据库 {path} 无法使用：{exc.orig}。可运行 `trainer sessions reindex` 重建索引。",
+            f"sqlite error on {path}: {exc.orig}",
+        )
+    return SessionStoreError(
+        f"会话索引数据库 {path} 已损坏：{exc.orig}。该文件也保存着登录账号：请从备份恢复；"
+        "没有备份时，先另存该文件，再删除它并运行 `trainer sessions reindex` 重建会话索引（账号需重新导入）。",
+        f"sqlite database error on {path}: {exc.orig}",
+    )
 
 
 def _upsert(conn: Connection, record: SessionRecord, reviews: list[Review]) -> None:
