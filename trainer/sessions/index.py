@@ -113,16 +113,17 @@ class SessionIndex:
             try:
                 self._make_private()
                 with sqlite.sqlite_engine(self.path).connect() as conn:
-                    if not _has_schema(conn):  # (this read began a read transaction)
+                    if write:
+                        with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
+                            if not _has_schema(conn):
+                                _create_schema(conn)
+                            return action(conn)
+                    if not _has_schema(conn):  # (a read transaction has begun: end it, create the tables)
                         conn.rollback()
                         with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
                             _create_schema(conn)
-                    if not write:
                         conn.execution_options(**{sqlite.WRITE_OPTION: False})
-                        return action(conn)
-                    conn.rollback()
-                    with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
-                        return action(conn)
+                    return action(conn)
             except DatabaseError as exc:
                 if sqlite.is_busy(exc) and attempt < sqlite.RETRIES - 1:
                     log.info("session index busy (%s), retry %d", exc.orig, attempt + 1)
