@@ -8,7 +8,10 @@ Each step may have several candidate spans. Three passes:
 2. every step the chain left without a hit takes its best hit elsewhere, as long
    as those words are not another step's hit; it may take words the chain gave
    to another step's *partial* match (a step said out of order is performed and
-   is never lost to a partial guess of a later step), and is marked out of order;
+   is never lost to a partial guess of a later step), and is marked out of order.
+   A step still without a hit may share: when its hit lies inside the words of one
+   other step's hit, and that step also has a hit on the rest of those words
+   (a wide match of 是来交电费的吧 reaching back over a 您坐 before it), both are performed;
 3. steps still without a hit take their best partial candidate on free words.
 
 Two steps can share an utterance (您好，请坐 performs greet and offer_seat) but not
@@ -79,6 +82,9 @@ def align_steps(candidates: Sequence[Sequence[StepCandidate]], weights: Sequence
     for c in hits:
         if chosen[c.step_index] is None and not _clashes(c, [x for x in chosen if x is not None]):
             chosen[c.step_index] = c
+    for c in hits:  # then, for a step still without a hit, another step may give up part of its words
+        if chosen[c.step_index] is None:
+            _share_words(c, chosen, candidates, weights)
     # Pass 3: partial matches (the chain's first, then the best) on words no hit holds.
     in_chain = {id(c) for c in chain}
     for index, per_step in enumerate(candidates):
@@ -90,6 +96,28 @@ def align_steps(candidates: Sequence[Sequence[StepCandidate]], weights: Sequence
                     break
     late = _out_of_order([c for c in chosen if c is not None and c.status == HIT])
     return [Assignment(c, out_of_order=c is not None and c.step_index in late) for c in chosen]
+
+
+def _share_words(
+    c: StepCandidate, chosen: list[StepCandidate | None], candidates: Sequence[Sequence[StepCandidate]], weights: Sequence[float]
+) -> None:
+    """A step hit `c` whose words are one other step's hit: when that step also has a hit on part
+    of its words that leaves `c`'s free (the 来交电费 of a wide match that reached back over 您坐), that step keeps
+    only that part and both are performed."""
+    held = [x for x in chosen if x is not None]
+    clashing = [o for o in held if c.candidate.overlap(o.candidate) > _allowed_overlap(c, o)]
+    if len(clashing) != 1:
+        return
+    other = clashing[0]
+    rest = [x for x in held if x is not other] + [c]
+    moves = [
+        a
+        for a in candidates[other.step_index]
+        if a is not other and a.status == HIT and other.start <= a.start and a.end <= other.end and not _clashes(a, rest)
+    ]
+    if moves:
+        chosen[other.step_index] = max(moves, key=lambda a: _value(a, weights[a.step_index]))
+        chosen[c.step_index] = c
 
 
 def _out_of_order(performed: Sequence[StepCandidate]) -> set[int]:

@@ -1,0 +1,44 @@
+"""Assigning each step its words (trainer/scoring/align.py): every step found wherever it was said."""
+
+from __future__ import annotations
+
+from trainer.scoring.align import align_steps
+from trainer.scoring.match import Candidate, StepCandidate
+from trainer.scoring.patterns import Pattern
+from trainer.scoring.result import HIT
+
+PATTERN = Pattern("x", "x", "xx", "xx")
+
+
+def hit(step: int, start: int, end: int, similarity: float) -> StepCandidate:
+    return StepCandidate(step, HIT, Candidate(start, end, similarity, similarity, similarity, PATTERN))
+
+
+def test_a_step_said_before_an_earlier_one_is_performed_out_of_order() -> None:
+    # step 1 said at 0-4, step 0 at 10-14: both performed, step 1 reported out of order
+    first, second = hit(0, 10, 14, 0.9), hit(1, 0, 4, 0.9)
+    assignments = align_steps([[first], [second]])
+    assert [a.candidate for a in assignments] == [first, second]
+    assert [a.out_of_order for a in assignments] == [False, True]
+
+
+def test_a_step_whose_words_sit_inside_another_steps_wide_match_gets_them_when_that_step_fits_the_rest() -> None:
+    # step 0's best match reaches back over step 1's words (0-12 over 2-4); step 0 also fits 8-12 alone
+    wide, narrow = hit(0, 0, 12, 0.73), hit(0, 8, 12, 0.67)
+    seat = hit(1, 2, 4, 0.65)
+    assignments = align_steps([[wide, narrow], [seat]])
+    assert [a.candidate for a in assignments] == [narrow, seat]
+
+
+def test_words_are_not_shared_when_the_other_step_has_no_hit_on_the_rest() -> None:
+    wide, elsewhere = hit(0, 0, 12, 0.73), hit(0, 20, 24, 0.66)  # its other hit is not within its words
+    seat = hit(1, 2, 4, 0.65)
+    assignments = align_steps([[wide, elsewhere], [seat]])
+    assert [a.candidate for a in assignments] == [wide, None]
+
+
+def test_a_step_takes_its_own_free_hit_before_asking_another_step_to_share() -> None:
+    wide, narrow = hit(0, 0, 12, 0.73), hit(0, 8, 12, 0.67)
+    inside, own = hit(1, 2, 6, 0.8), hit(1, 30, 34, 0.7)  # step 1's best is inside step 0's words
+    assignments = align_steps([[wide, narrow], [inside, own]])
+    assert [a.candidate for a in assignments] == [wide, own]
