@@ -132,6 +132,28 @@ def test_spurious_leading_one_is_dropped_only_when_that_adds_up() -> None:
     assert not result.passed
 
 
+def test_near_sounding_digit_after_the_unit_is_read_only_when_that_adds_up() -> None:
+    # 六十四块四 / 七十 / 五块六 written by the recogniser as 64块色 and 5块柳.
+    _, amounts = check("这个月电费64块色。", "收您七十。", "找您5块柳，发票拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (64.4, 70, 5.6) and amounts.consistent
+    # 四十二块八 as 42块板
+    _, amounts = check("这个月电费42块板。", "收您五十。", "找您7块2，发票拿好。")
+    assert amounts.bill == 42.8 and amounts.consistent
+
+
+def test_an_amount_corrected_after_bu_dui_is_the_one_sung() -> None:
+    _, amounts = check("这个月电费是73，不对，73元6角。", "收您一百。", "找您26块4，发票拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (73.6, 100, 26.4) and amounts.consistent
+    # the corrected bill is the one sung: the change then does not add up
+    _, amounts = check("这个月电费是80，不对，75元。", "收您一百。", "找您20元。")
+    assert amounts.bill == 75 and not amounts.consistent
+
+
+def test_a_jiao_digit_is_never_the_start_of_the_next_number() -> None:
+    _, amounts = check("这个月电费73元6角73块6。", "收您一百。", "找您26块4。")
+    assert amounts.bill == 73.6 and amounts.consistent
+
+
 def test_bai_ling_written_as_two_zeros_is_read_only_when_that_adds_up() -> None:
     # 两百零八块四 written by the recogniser as 2008块4.
     _, amounts = check("这个月2008块4。", "收您250块。", "找您41块6，您数一数。")

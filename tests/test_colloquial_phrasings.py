@@ -1187,6 +1187,14 @@ def _with_shared() -> None:
         groups = PHRASINGS[scenario_id].setdefault(step_id, {"hit": [], "miss": []})
         groups["hit"] = list(dict.fromkeys([*groups["hit"], *more["hit"]]))
         groups["miss"] = list(dict.fromkeys([*groups["miss"], *more["miss"]]))
+    # acknowledge_next also read as greeting the long-waiting customer called forward by number
+    groups = PHRASINGS["long_wait"].setdefault("acknowledge_next", {"hit": [], "miss": []})
+    groups["hit"] = list(dict.fromkeys([*groups["hit"], "下一位，C一零八号，请到这边。", "六十三号是吧？您好，请坐。", "D零九号是您吧？", "下一位请过来。"]))
+    groups["miss"] = list(dict.fromkeys([*groups["miss"], "下一位。", "您是几号？", "号码牌给我看一下。"]))
+    # can't answer now: the colleagues there must be asked; no sure answer yet
+    groups = PHRASINGS["hotline_callback"].setdefault("apologize_need_check", {"hit": [], "miss": []})
+    groups["hit"] = list(dict.fromkeys([*groups["hit"], "这个我这儿看不到，要问一下财务那边，不好意思。", "我现在给不了您准话，抱歉。", "得问问工程那边才知道，不好意思啊。"]))
+    groups["miss"] = list(dict.fromkeys([*groups["miss"], "请问一下那边是哪里？", "您那边问一下物业吧。"]))
 
 
 _with_shared()

@@ -72,7 +72,8 @@ class SaidAmount:
     role: str
     value: float
     position: int  # NUMBER index in Doc.form
-    source: str  # "slot" | "cue" | "before_receive"
+    source: str  # "slot" | "cue" | "before_receive" | "corrected"
+    replaced: int | None = None  # for a correction: the position of the amount it replaces
 
 
 def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | None:
@@ -169,7 +170,7 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
                 if token is not None and token.position not in used and not is_quantity(doc, token.position):
                     said[name] = SaidAmount(name, token.value, token.position, "slot")
                     used.add(token.position)
-    for role in ("received", "change"):
+    for role in ROLES:
         if role in said:
             said[role] = _corrected(doc, said[role], used)
             used.add(said[role].position)
@@ -180,8 +181,8 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
             if position in used or is_quantity(doc, position):
                 continue
             if _cue_before(doc, position, role) or _cue_after(doc, position, role):
-                said[role] = SaidAmount(role, doc.numbers[position].value, position, "cue")
-                used.add(position)
+                said[role] = _corrected(doc, SaidAmount(role, doc.numbers[position].value, position, "cue"), used | {position})
+                used.update({position, said[role].position})
                 break
     if "bill" not in said and "received" in said:
         # A bare amount said before 唱收 ("五十二元。" … "收您100元") is the bill.
@@ -192,17 +193,31 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
 
 
 def _corrected(doc: Doc, amount: SaidAmount, used: set[int]) -> SaidAmount:
-    """The amount as finally sung: a clerk who sings the same role again later in the turn corrected
-    themselves (收你两百——哦不，收你三百块)."""
+    """The amount as finally sung: a clerk who sings the same role again later in the turn, or says
+    another amount right after 不对/说错了, corrected themselves (收你两百——哦不，收你三百块;
+    电费是八十六……不对，八十六块五)."""
     _, hi = doc.turn_range(doc.turn_at(amount.position, amount.position + 1))
     later = [
         p
         for p in sorted(doc.numbers)
-        if amount.position < p < hi and p not in used and not is_quantity(doc, p) and _cue_again(doc, amount.position + 1, p, amount.role)
+        if amount.position < p < hi
+        and p not in used
+        and not is_quantity(doc, p)
+        and (_cue_again(doc, amount.position + 1, p, amount.role) or _after_correction(doc, amount.position + 1, p))
     ]
     if not later:
         return amount
-    return SaidAmount(amount.role, doc.numbers[later[-1]].value, later[-1], "corrected")
+    return SaidAmount(amount.role, doc.numbers[later[-1]].value, later[-1], "corrected", replaced=amount.position)
+
+
+CORRECTION_WORDS = ("不对", "说错了", "错了", "哦不", "应该是")
+CORRECTION_REACH = 4  # characters between the correction word and the corrected amount
+
+
+def _after_correction(doc: Doc, after: int, position: int) -> bool:
+    """A correction word said after `after` and right before the number at `position`."""
+    start = max(after, position - CORRECTION_REACH - 3)
+    return any(word in doc.form[start:position] for word in CORRECTION_WORDS)
 
 
 def _cue_again(doc: Doc, after: int, position: int, role: str) -> bool:
@@ -222,7 +237,8 @@ def _reconcile(doc: Doc, said: dict[str, SaidAmount]) -> dict[str, SaidAmount]:
     for role in ROLES:
         token = doc.numbers[said[role].position]
         options[role] = [said[role].value, *token.alternatives]
-    used = {a.position for a in said.values()}
+    # a corrected-away amount never explains the amounts away (80，不对，75 is 75)
+    used = {a.position for a in said.values()} | {a.replaced for a in said.values() if a.replaced is not None}
     received_at = said["received"].position
     for position in sorted(doc.numbers, reverse=True):
         if position < received_at and position not in used and not is_quantity(doc, position):

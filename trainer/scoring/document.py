@@ -19,7 +19,7 @@ from functools import lru_cache
 from trainer.asr.base import Transcript
 from trainer.text.normalize import Normalized, chinese_number_value, digit_homophone, normalize
 from trainer.text.stage import without_stage_directions
-from trainer.text.pinyin import encode
+from trainer.text.pinyin import encode, syllables
 
 NUMBER = "#"
 TURN_SEPARATOR = "|"
@@ -27,10 +27,11 @@ CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new cl
 
 # An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分, 43块1毛6,
 # and change under one yuan: 2毛 (两毛), 4角5分, 1毛6. A number never runs across a clause
-# boundary (收您300块，一、二、三 is 300, then 1, 2, 3; a card number read in groups is several).
+# boundary (收您300块，一、二、三 is 300, then 1, 2, 3; a card number read in groups is several),
+# and a digit of 角 or 分 is never the first digit of the next number (86元5角86块5 is 86.5, 86.5).
 _AMOUNT = re.compile(
-    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)分?)?"
-    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:(?P<jiao>\d)(?:[角毛](?:(?P<fen>\d)分?)?)?)?)?"
+    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?!\d)分?)?"
+    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:(?P<jiao>\d)(?!\d)(?:[角毛](?:(?P<fen>\d)(?!\d)分?)?)?)?)?"
 )
 MONEY_UNITS = "元块角毛"
 
@@ -195,6 +196,13 @@ def _char_times(transcript: Transcript) -> tuple[str, list[tuple[float, float]] 
     return "".join(w.text for w in words), times
 
 
+def _near_digit(char: str) -> int | None:
+    """The digit a character written after a money unit is near in sound (色 -> 4), if any."""
+    if not char or not ("\u4e00" <= char <= "\u9fff"):
+        return None
+    return NEAR_DIGIT_SYLLABLES_AFTER_UNIT.get(syllables(char)[0])
+
+
 def _digit_sounding(char: str) -> int | None:
     """The digit 1–9 `char` sounds like (死 -> 4, 吧 -> 8, 儿 -> 2), if any."""
     numeral = digit_homophone(char) if char else None
@@ -202,8 +210,9 @@ def _digit_sounding(char: str) -> int | None:
     return int(value) if value else None
 
 
-# Characters whisper-base writes for 七 after 块 that are not homophones (二十三块七 -> 23块钱 / 23块去).
-NEAR_SEVEN_AFTER_UNIT = "钱去"
+# Syllables whisper-base writes for a digit after 块 that are near it but not homophones
+# (二十三块七 -> 23块钱 / 23块去, 一百二十三块四 -> 123块色 / 4块素, 四十二块八 -> 42块板).
+NEAR_DIGIT_SYLLABLES_AFTER_UNIT = {"qian": 7, "qu": 7, "su": 4, "se": 4, "ban": 8}
 SHI_SYLLABLE_CHARS = "是十事时实市式"
 
 
@@ -212,7 +221,7 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
 
     - A digit after the unit written as a same-sounding character: 22块死 -> 22.4,
       45块吧 -> 45.8, 4块儿 -> 4.2 (`following` is the character after the number);
-      七 written as 钱/去 (23块去 -> 23.7).
+      or a near-sounding one: 七 as 钱/去 (23块去 -> 23.7), 四 as 色/素, 八 as 板.
     - A spurious leading 1 in a number of three or more digits: 是/十 before the
       number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5).
     - The other way round: 十 heard as 是 before a one-digit number (找您是3.5元 -> 13.5).
@@ -223,7 +232,7 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     found: list[float] = []
     match = _AMOUNT.fullmatch(number_text)
     if match and match.group("unit") and not match.group("jiao") and "." not in match.group("yuan"):
-        digit = 7 if following[:1] and following[0] in NEAR_SEVEN_AFTER_UNIT else _digit_sounding(following[:1])
+        digit = _digit_sounding(following[:1]) or _near_digit(following[:1])
         if digit is not None:
             found.append(round(value + digit / 10, 2))
     digits = re.match(r"\d+", number_text)
