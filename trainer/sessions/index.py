@@ -1,98 +1,89 @@
-"""The SQLite index of stored sessions: fast listing, filtering and statistics.
+"""The SQLite index of stored sessions (<sessions>/index.sqlite3): fast listing, filtering and statistics.
 
 The folders are the source of truth; this index can always be rebuilt from them
-(`SessionStore.reindex`). WAL mode and a busy timeout let several processes save and list
-at once; every operation opens its own short-lived connection and is retried when the
-database is locked.
+(`SessionStore.reindex`). Tables, filters and row mapping are SQLAlchemy Core shared with the
+PostgreSQL store (`trainer/sessions/index_sql.py`); the file's engine is the account store's
+(`trainer/storage/sqlite.py`: owner-only file, WAL and a busy timeout so several processes can
+save and list at once, one short-lived connection per operation). This module adds the index's
+tables (created when the file lacks them, `INDEX_VERSION`), retries while the file is locked, the
+index's own error messages, and the `meta` table (values kept across rebuilds, e.g. the exam
+ledger's anchored head).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from datetime import timedelta
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from trainer.durable import open_private, private_file
+from sqlalchemy import Column, Connection, MetaData, Table, Text, bindparam, delete, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DatabaseError, OperationalError
+
 from trainer.errors import SessionStoreError
-from trainer.sessions.model import SessionFilter, SessionRecord, SessionSummary, StepRow, StepStat, local_day_start_utc
+from trainer.sessions.index_sql import (
+    IndexQueries,
+    index_rows,
+    replace_steps,
+    sessions_table,
+    steps_table,
+    to_step_row,
+    to_step_stats,
+    to_summary,
+)
+from trainer.sessions.model import SessionFilter, SessionRecord, SessionSummary, StepRow, StepStat
 from trainer.sessions.review import Review
-from trainer.usertext import printable
+from trainer.storage import sqlite
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 INDEX_VERSION = 1
-BUSY_TIMEOUT_MS = 30_000
-RETRIES = 8
+REBUILD_BATCH = 500  # sessions per INSERT batch of a rebuild
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    trainee_id TEXT NOT NULL,
-    trainee_name TEXT NOT NULL,
-    scenario_id TEXT NOT NULL,
-    scenario_title TEXT NOT NULL,
-    phrasebook_version TEXT NOT NULL,
-    engine TEXT NOT NULL,
-    model TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    turns INTEGER NOT NULL,
-    total REAL,
-    passed INTEGER,
-    review_count INTEGER NOT NULL DEFAULT 0,
-    last_reviewer TEXT NOT NULL DEFAULT '',
-    reviewed_at TEXT NOT NULL DEFAULT '',
-    review_overall TEXT NOT NULL DEFAULT '',
-    override_total REAL,
-    override_passed INTEGER,
-    effective_total REAL,
-    effective_passed INTEGER
-);
-CREATE INDEX IF NOT EXISTS sessions_trainee ON sessions (trainee_id, started_at);
-CREATE INDEX IF NOT EXISTS sessions_scenario ON sessions (scenario_id, started_at);
-CREATE INDEX IF NOT EXISTS sessions_started ON sessions (started_at);
-CREATE TABLE IF NOT EXISTS steps (
-    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    step_id TEXT NOT NULL,
-    expected TEXT NOT NULL,
-    status TEXT NOT NULL,
-    similarity REAL,
-    matched_text TEXT NOT NULL,
-    turn INTEGER,
-    review_verdict TEXT NOT NULL DEFAULT '',
-    review_comment TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (session_id, position)
-);
-CREATE INDEX IF NOT EXISTS steps_scenario ON steps (step_id);
-"""
-
-_SUMMARY_COLUMNS = (
-    "id, kind, trainee_id, trainee_name, scenario_id, scenario_title, phrasebook_version, engine, model, "
-    "started_at, finished_at, turns, total, passed, review_count, last_reviewer, reviewed_at, review_overall, "
-    "override_total, override_passed"
-)
+metadata = MetaData()
+# Values kept across rebuilds: "version" (INDEX_VERSION of the last full rebuild) and e.g. the
+# exam ledger's anchored head (trainer/exam/anchor.py).
+meta = Table("meta", metadata, Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
+sessions = sessions_table(metadata)
+steps = steps_table(metadata, "steps", step_index="steps_scenario")
+QUERIES = IndexQueries(sessions, steps)
+# The index's own tables; a rebuild or a version change touches nothing else in the file (the
+# account tables of trainer/accounts/store.py live there too).
+INDEX_TABLES = (sessions, steps)
 
 
-def _bool(value: Any) -> bool | None:
-    return None if value is None else bool(value)
+def _has_schema(conn: Connection) -> bool:
+    """PRAGMA user_version marks a file that has the tables of this INDEX_VERSION (a cheap read,
+    made on every connection: the file may have been deleted and re-created meanwhile)."""
+    return conn.exec_driver_sql("PRAGMA user_version").scalar() == INDEX_VERSION
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def _create_schema(conn: Connection) -> None:
+    """Create the index tables (in the caller's write transaction). An index of another version
+    loses its session and step rows (reads then find the old version in meta, raise IndexNotBuilt,
+    and the store rebuilds them from the folders); meta and the account tables are never touched."""
+    found = conn.exec_driver_sql("PRAGMA user_version").scalar()  # again, under the write lock
+    if found == INDEX_VERSION:
+        return
+    if found != 0:
+        for table in reversed(INDEX_TABLES):
+            table.drop(conn, checkfirst=True)
+    metadata.create_all(conn)
+    conn.exec_driver_sql(f"PRAGMA user_version = {INDEX_VERSION}")
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+class IndexNotBuilt(SessionStoreError):
+    """A read found no completed rebuild of this INDEX_VERSION in the file (new, deleted, or written
+    by another version): `SessionStore` rebuilds the index from the folders and reads again."""
+
+    def __init__(self, path: Path, found: str | None) -> None:
+        super().__init__(
+            f"会话索引 {path} 尚未建立（或来自其他版本）。请运行 `trainer sessions reindex` 从会话文件夹重建索引。",
+            f"session index {path} not built for version {INDEX_VERSION} (meta version {found!r})",
+        )
 
 
 class SessionIndex:
@@ -104,300 +95,161 @@ class SessionIndex:
 
     # --- connections -------------------------------------------------------------------------
     def _make_private(self) -> None:
-        """The index holds names and scores: owner-only (0600). SQLite gives its -wal and -shm files
-        the database file's permissions, so creating it 0600 first covers them too."""
+        """The index holds names and scores: owner-only (0600), like its -wal and -shm files."""
         if self._private or not self.path.parent.is_dir():
             return
         try:
-            os.close(open_private(self.path, os.O_RDWR | os.O_CREAT))
-            for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
-                if path.exists():
-                    private_file(path)
+            sqlite.make_private(self.path)
         except OSError as exc:
             log.warning("cannot make %s owner-only: %s", self.path, exc)
         self._private = True
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self._make_private()
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            # user_version marks a file that has the schema (cheap read; the file may have been
-            # deleted and re-created since this object last looked).
-            if conn.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SCHEMA + f"PRAGMA user_version = {INDEX_VERSION};")
-            yield conn
-        finally:
-            conn.close()
-
-    def _retry(self, action: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `action` in its own connection, retrying while another process holds the lock."""
+    def _retry(self, action: Callable[[Connection], T], write: bool = False) -> T:
+        """Run `action` on its own connection of the file's engine (trainer/storage/sqlite.py) in one
+        transaction (a write takes the write lock first and commits at the end), the index tables
+        created first when the file lacks them; retried while another process holds the lock."""
         delay = 0.05
-        for attempt in range(RETRIES):
+        for attempt in range(sqlite.RETRIES):
             try:
-                with self._connect() as conn:
+                self._make_private()
+                with sqlite.sqlite_engine(self.path).connect() as conn:
+                    if write:
+                        with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
+                            if not _has_schema(conn):
+                                _create_schema(conn)
+                            return action(conn)
+                    if not _has_schema(conn):  # (a read transaction has begun: end it, create the tables)
+                        conn.rollback()
+                        with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
+                            _create_schema(conn)
+                        conn.execution_options(**{sqlite.WRITE_OPTION: False})
                     return action(conn)
-            except sqlite3.OperationalError as exc:
-                message = str(exc).lower()
-                if ("locked" in message or "busy" in message) and attempt < RETRIES - 1:
-                    log.info("session index busy (%s), retry %d", exc, attempt + 1)
+            except DatabaseError as exc:
+                if sqlite.is_busy(exc) and attempt < sqlite.RETRIES - 1:
+                    log.info("session index busy (%s), retry %d", exc.orig, attempt + 1)
                     time.sleep(delay)
                     delay = min(delay * 2, 2.0)
                     continue
-                raise SessionStoreError(
-                    f"会话索引数据库 {self.path} 无法使用：{exc}。可运行 `trainer sessions reindex` 重建索引。",
-                    f"sqlite error on {self.path}: {exc}",
-                ) from exc
-            except sqlite3.DatabaseError as exc:
-                raise SessionStoreError(
-                    f"会话索引数据库 {self.path} 已损坏：{exc}。该文件也保存着登录账号：请从备份恢复；"
-                    "没有备份时，先另存该文件，再删除它并运行 `trainer sessions reindex` 重建会话索引（账号需重新导入）。",
-                    f"sqlite database error on {self.path}: {exc}",
-                ) from exc
+                raise _index_error(self.path, exc) from exc
         raise AssertionError("unreachable")
-
-    @staticmethod
-    @contextmanager
-    def _write(conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    # --- state -------------------------------------------------------------------------------
-    def is_built(self) -> bool:
-        """True once a full rebuild has completed on this index file."""
-        if not self.path.exists():
-            return False
-
-        def read(conn: sqlite3.Connection) -> bool:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-            return row is not None and row[0] == str(INDEX_VERSION)
-
-        return self._retry(read)
 
     # --- meta values (kept across rebuilds; e.g. the exam ledger's anchored head) --------------
     def meta_get(self, key: str) -> str | None:
-        def read(conn: sqlite3.Connection) -> str | None:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-            return None if row is None else str(row[0])
-
-        return self._retry(read)
+        return self._retry(lambda conn: _meta_value(conn, key))
 
     def meta_update(self, key: str, update: Callable[[str | None], str | None]) -> None:
         """Set `key` to `update(current value)` in one write transaction (None: leave it as it is)."""
 
-        def action(conn: sqlite3.Connection) -> None:
-            with self._write(conn):
-                row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-                value = update(None if row is None else str(row[0]))
-                if value is not None:
-                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        def action(conn: Connection) -> None:
+            value = update(_meta_value(conn, key))
+            if value is not None:
+                _meta_set(conn, key, value)
 
-        self._retry(action)
+        self._retry(action, write=True)
 
     # --- writes ------------------------------------------------------------------------------
     def upsert(self, record: SessionRecord, reviews: Callable[[], list[Review]]) -> None:
         """Insert or replace a session's rows. `reviews` is called inside the write lock, so two
         reviewers saving at once cannot leave the index with a stale review list."""
-
-        def action(conn: sqlite3.Connection) -> None:
-            with self._write(conn):
-                _upsert(conn, record, reviews())
-
-        self._retry(action)
+        self._retry(lambda conn: _upsert(conn, record, reviews()), write=True)
 
     def remove(self, session_id: str) -> None:
-        def action(conn: sqlite3.Connection) -> None:
-            with self._write(conn):
-                conn.execute("DELETE FROM steps WHERE session_id = ?", (session_id,))
-                conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        def action(conn: Connection) -> None:
+            conn.execute(delete(steps).where(steps.c.session_id == session_id))
+            conn.execute(delete(sessions).where(sessions.c.id == session_id))
 
-        self._retry(action)
+        self._retry(action, write=True)
 
     def rebuild(self, scan: Callable[[], Iterable[tuple[SessionRecord, list[Review]]]]) -> int:
-        """Replace every row with what `scan()` yields. The write lock is taken *before* scanning, so a
-        save that lands during the rebuild is either scanned or re-indexed right after (never lost)."""
+        """Replace every session and step row with what `scan()` yields. The write lock is taken
+        *before* scanning, so a save that lands during the rebuild is either scanned or re-indexed
+        right after (never lost). Only the index tables are emptied (meta and accounts stay)."""
 
-        def action(conn: sqlite3.Connection) -> int:
+        def action(conn: Connection) -> int:
+            conn.execute(delete(steps))
+            conn.execute(delete(sessions))
             count = 0
-            with self._write(conn):
-                conn.execute("DELETE FROM steps")
-                conn.execute("DELETE FROM sessions")
-                for record, reviews in scan():
-                    _upsert(conn, record, reviews)
-                    count += 1
-                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (str(INDEX_VERSION),))
+            batch: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+            for record, reviews in scan():
+                batch.append(index_rows(record, reviews))
+                count += 1
+                if len(batch) == REBUILD_BATCH:
+                    _insert(conn, batch)
+                    batch = []
+            _insert(conn, batch)
+            _meta_set(conn, "version", str(INDEX_VERSION))
             return count
 
-        return self._retry(action)
+        return self._retry(action, write=True)
 
-    # --- reads -------------------------------------------------------------------------------
+    # --- reads ---------------------------------------------------------------------------------
+    def _read(self, action: Callable[[Connection], T]) -> T:
+        """Run a read; IndexNotBuilt when the file holds no completed rebuild of this INDEX_VERSION
+        (checked on the same connection, so a listing costs one connection)."""
+
+        def checked(conn: Connection) -> T:
+            found = _meta_value(conn, "version")
+            if found != str(INDEX_VERSION):
+                raise IndexNotBuilt(self.path, found)
+            return action(conn)
+
+        return self._retry(checked)
+
     def query(self, flt: SessionFilter, newest_first: bool = True) -> list[SessionSummary]:
-        where, params = _where(flt)
-        order = "DESC" if newest_first else "ASC"
-        sql = f"SELECT {_SUMMARY_COLUMNS} FROM sessions s {where} ORDER BY started_at {order}, id {order}"
-        if flt.limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(flt.limit))
-
-        def read(conn: sqlite3.Connection) -> list[SessionSummary]:
-            return [_summary(row) for row in conn.execute(sql, params)]
-
-        return self._retry(read)
+        query = QUERIES.listing(flt, newest_first)
+        return self._read(lambda conn: [to_summary(row) for row in conn.execute(query)])
 
     def get(self, session_id: str) -> SessionSummary | None:
-        def read(conn: sqlite3.Connection) -> SessionSummary | None:
-            row = conn.execute(f"SELECT {_SUMMARY_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
-            return _summary(row) if row else None
-
-        return self._retry(read)
+        row = self._read(lambda conn: conn.execute(QUERIES.one(session_id)).first())
+        return None if row is None else to_summary(row)
 
     def step_rows(self, flt: SessionFilter) -> list[StepRow]:
-        where, params = _where(flt)
-        sql = (
-            "SELECT s.id, s.kind, s.trainee_id, s.trainee_name, s.scenario_id, s.started_at, t.position, t.step_id, "
-            "t.expected, t.status, t.similarity, t.matched_text, t.turn, t.review_verdict, t.review_comment "
-            f"FROM steps t JOIN sessions s ON s.id = t.session_id {where} "
-            "ORDER BY s.started_at DESC, s.id DESC, t.position"
-        )
-
-        def read(conn: sqlite3.Connection) -> list[StepRow]:
-            return [StepRow(*row) for row in conn.execute(sql, params)]
-
-        return self._retry(read)
+        query = QUERIES.step_rows(flt)
+        return self._read(lambda conn: [to_step_row(row) for row in conn.execute(query)])
 
     def step_stats(self, flt: SessionFilter) -> list[StepStat]:
-        where, params = _where(flt)
-        sql = (
-            "SELECT s.scenario_id, t.step_id, MAX(t.expected), COUNT(*), "
-            "SUM(t.status = 'hit'), SUM(t.status = 'partial'), SUM(t.status = 'missed') "
-            f"FROM steps t JOIN sessions s ON s.id = t.session_id {where} "
-            "GROUP BY s.scenario_id, t.step_id"
+        query = QUERIES.step_stats(flt)
+        return to_step_stats(self._read(lambda conn: conn.execute(query).all()))
+
+
+_META_VALUE = select(meta.c.value).where(meta.c.key == bindparam("key"))
+
+
+def _meta_value(conn: Connection, key: str) -> str | None:
+    value = conn.execute(_META_VALUE, {"key": key}).scalar()
+    return None if value is None else str(value)
+
+
+def _meta_set(conn: Connection, key: str, value: str) -> None:
+    statement = sqlite_insert(meta).values(key=key, value=value)
+    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": statement.excluded.value}))
+
+
+def _index_error(path: Path, exc: DatabaseError) -> SessionStoreError:
+    """A failure of the index file (Chinese: what failed and what to do; the file also holds the accounts)."""
+    if isinstance(exc, OperationalError):  # locked, unreadable, read-only, disk full
+        return SessionStoreError(
+            f"会话索引数据库 {path} 无法使用：{exc.orig}。可运行 `trainer sessions reindex` 重建索引。",
+            f"sqlite error on {path}: {exc.orig}",
         )
-
-        def read(conn: sqlite3.Connection) -> list[StepStat]:
-            stats = [StepStat(*row) for row in conn.execute(sql, params)]
-            return sorted(stats, key=lambda s: (-s.miss_rate, -s.weak_rate, s.scenario_id, s.step_id))
-
-        return self._retry(read)
-
-
-def _where(flt: SessionFilter) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if flt.trainee:
-        clauses.append("(s.trainee_id = ? OR instr(s.trainee_name, ?) > 0)")
-        params += [flt.trainee, flt.trainee]
-    if flt.trainee_ids is not None:
-        if not flt.trainee_ids:
-            clauses.append("1 = 0")
-        else:
-            ids = sorted(flt.trainee_ids)
-            clauses.append(f"s.trainee_id IN ({', '.join('?' for _ in ids)})")
-            params += ids
-    if flt.scenario_id:
-        clauses.append("s.scenario_id = ?")
-        params.append(flt.scenario_id)
-    if flt.kind:
-        clauses.append("s.kind = ?")
-        params.append(flt.kind)
-    if flt.since is not None:
-        clauses.append("s.started_at >= ?")
-        params.append(local_day_start_utc(flt.since))
-    if flt.until is not None:
-        clauses.append("s.started_at < ?")
-        params.append(local_day_start_utc(flt.until + timedelta(days=1)))
-    if flt.min_total is not None:
-        clauses.append("s.effective_total >= ?")
-        params.append(float(flt.min_total))
-    if flt.max_total is not None:
-        clauses.append("s.effective_total <= ?")
-        params.append(float(flt.max_total))
-    if flt.passed is not None:
-        clauses.append("s.effective_passed = ?")
-        params.append(int(flt.passed))
-    if flt.reviewed is not None:
-        clauses.append("s.review_count > 0" if flt.reviewed else "s.review_count = 0")
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def _summary(row: tuple[Any, ...]) -> SessionSummary:
-    values = list(row)
-    values[13] = _bool(values[13])  # passed
-    values[19] = _bool(values[19])  # override_passed
-    return SessionSummary(*values)
-
-
-def _printable(*values: Any) -> tuple[Any, ...]:
-    """Index text without control characters or lone surrogates (SQLite refuses the latter: one
-    hand-edited session.json must not stop a reindex); the session folder keeps the original."""
-    return tuple(printable(v) if isinstance(v, str) else v for v in values)
-
-
-def index_rows(record: SessionRecord, reviews: list[Review]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The index row of a session and its per-step rows (column -> value), text made printable.
-    Shared by the SQLite index and the PostgreSQL store, so both list and filter alike."""
-    last = reviews[-1] if reviews else None
-    overriding = last is not None and last.overall == "override"
-    effective_total = last.override_total if overriding else record.total
-    effective_passed = last.override_passed if overriding else record.passed
-    values = _printable(
-        record.id, record.kind, record.trainee_id, record.trainee_name, record.scenario_id, record.scenario_title,
-        record.phrasebook_version, record.engine, record.model, record.started_at, record.finished_at,
-        len(record.turns), record.total, record.passed,
-        len(reviews), last.reviewer if last else "", last.created_at if last else "", last.overall if last else "",
-        last.override_total if overriding else None,
-        last.override_passed if overriding and last.override_passed is not None else None,
-        effective_total, effective_passed,
+    return SessionStoreError(
+        f"会话索引数据库 {path} 已损坏：{exc.orig}。该文件也保存着登录账号：请从备份恢复；"
+        "没有备份时，先另存该文件，再删除它并运行 `trainer sessions reindex` 重建会话索引（账号需重新导入）。",
+        f"sqlite database error on {path}: {exc.orig}",
     )
-    row = dict(zip(_ROW_COLUMNS, values))
-    # Per-step verdicts: the latest review that mentions the step decides.
-    verdicts: dict[str, tuple[str, str]] = {}
-    for review in reviews:
-        for step_id, verdict in review.steps.items():
-            verdicts[step_id] = (verdict.verdict, verdict.comment)
-    steps = []
-    for position, step in enumerate(record.steps, start=1):
-        verdict, comment = verdicts.get(step["id"], ("", ""))
-        steps.append(dict(zip(_STEP_COLUMNS, _printable(
-            record.id, position, step["id"], str(step.get("expected") or ""), step["status"],
-            _num(step.get("similarity")), str(step.get("matched_text") or ""), _int(step.get("turn")),
-            verdict, comment,
-        ))))
-    return row, steps
 
 
-_ROW_COLUMNS = (
-    "id", "kind", "trainee_id", "trainee_name", "scenario_id", "scenario_title", "phrasebook_version", "engine", "model",
-    "started_at", "finished_at", "turns", "total", "passed", "review_count", "last_reviewer", "reviewed_at",
-    "review_overall", "override_total", "override_passed", "effective_total", "effective_passed",
-)
-_STEP_COLUMNS = (
-    "session_id", "position", "step_id", "expected", "status", "similarity", "matched_text", "turn", "review_verdict", "review_comment",
-)
+def _upsert(conn: Connection, record: SessionRecord, reviews: list[Review]) -> None:
+    row, step_rows = index_rows(record, reviews)
+    conn.execute(delete(sessions).where(sessions.c.id == record.id))
+    conn.execute(insert(sessions), row)
+    replace_steps(conn, steps, record.id, step_rows)
 
 
-def _sqlite_value(value: Any) -> Any:
-    return int(value) if isinstance(value, bool) else value
-
-
-def _upsert(conn: sqlite3.Connection, record: SessionRecord, reviews: list[Review]) -> None:
-    row, steps = index_rows(record, reviews)
-    conn.execute("DELETE FROM steps WHERE session_id = ?", (record.id,))
-    conn.execute("DELETE FROM sessions WHERE id = ?", (record.id,))
-    conn.execute(
-        f"INSERT INTO sessions ({', '.join(_ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in _ROW_COLUMNS)})",
-        tuple(_sqlite_value(row[c]) for c in _ROW_COLUMNS),
-    )
-    for step in steps:
-        conn.execute(
-            f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) VALUES ({', '.join('?' for _ in _STEP_COLUMNS)})",
-            tuple(step[c] for c in _STEP_COLUMNS),
-        )
+def _insert(conn: Connection, batch: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    """Insert the rows of sessions not in the index (a rebuild's batch), many per statement."""
+    if batch:
+        conn.execute(insert(sessions), [row for row, _ in batch])
+    step_rows = [step for _, session_steps in batch for step in session_steps]
+    if step_rows:
+        conn.execute(insert(steps), step_rows)

@@ -39,10 +39,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from trainer.durable import fsync_dir, open_private, private_dirs, synced_temp
 from trainer.errors import SessionStoreError
-from trainer.sessions.index import SessionIndex
+from trainer.sessions.index import IndexNotBuilt, SessionIndex
 from trainer.sessions.model import (
     SessionFilter,
     SessionRecord,
@@ -59,6 +60,7 @@ from trainer.sessions.review import Review
 from trainer.usertext import input_problem
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RECORD_FILE = "session.json"
 REVIEWS_DIR = "reviews"
@@ -482,15 +484,19 @@ class SessionStore:
         return ids
 
     # --- index-backed queries -----------------------------------------------------------------
-    def _ready_index(self) -> SessionIndex:
-        """The index, rebuilt first when it is missing, from an older version, or marked stale;
-        sessions whose saver died between the rename and the index write are indexed now."""
-        if (self.root / STALE_MARKER).exists() or not self.index.is_built():
-            if self.root.is_dir():
-                self.reindex()
-            return self.index
-        self._index_pending()
-        return self.index
+    def _indexed(self, read: Callable[[SessionIndex], T]) -> T:
+        """Run `read` on the index, rebuilt first when it is marked stale, and rebuilt and read again
+        when the read finds it missing or of another version; sessions whose saver died between the
+        rename and the index write are indexed first."""
+        if (self.root / STALE_MARKER).exists():
+            self.reindex()
+        else:
+            self._index_pending()
+        try:
+            return read(self.index)
+        except IndexNotBuilt:
+            self.reindex()
+            return read(self.index)
 
     def _index_pending(self, max_age: float = TEMP_MAX_AGE) -> None:
         try:
@@ -513,11 +519,11 @@ class SessionStore:
     def list(self, flt: SessionFilter | None = None, newest_first: bool = True) -> list[SessionSummary]:
         if not self.root.is_dir():
             return []
-        return self._ready_index().query(flt or SessionFilter(), newest_first)
+        return self._indexed(lambda index: index.query(flt or SessionFilter(), newest_first))
 
     def summary(self, session_id: str) -> SessionSummary:
         check_session_id(session_id)
-        found = self._ready_index().get(session_id) if self.root.is_dir() else None
+        found = self._indexed(lambda index: index.get(session_id)) if self.root.is_dir() else None
         if found is None:
             raise SessionStoreError(
                 f"找不到会话 {session_id}。请用 `trainer sessions list` 查看已保存的会话。", f"no session {session_id} in index"
@@ -528,19 +534,19 @@ class SessionStore:
         """A trainee's sessions, oldest first (for progress charts)."""
         if not self.root.is_dir():
             return []
-        rows = self._ready_index().query(SessionFilter(scenario_id=scenario_id), newest_first=False)
+        rows = self._indexed(lambda index: index.query(SessionFilter(scenario_id=scenario_id), newest_first=False))
         return [row for row in rows if row.trainee_id == trainee_id]
 
     def step_rows(self, flt: SessionFilter | None = None) -> list[StepRow]:
         if not self.root.is_dir():
             return []
-        return self._ready_index().step_rows(flt or SessionFilter())
+        return self._indexed(lambda index: index.step_rows(flt or SessionFilter()))
 
     def step_miss_rates(self, flt: SessionFilter | None = None) -> list[StepStat]:
         """Per scenario and step: how often it was missed; most-missed first (weak steps of the group)."""
         if not self.root.is_dir():
             return []
-        return self._ready_index().step_stats(flt or SessionFilter())
+        return self._indexed(lambda index: index.step_stats(flt or SessionFilter()))
 
     # --- delete ------------------------------------------------------------------------------
     def delete(self, session_id: str, *, allow_exam: bool = False) -> Path:

@@ -5,6 +5,7 @@ are used by the account store for both backends.
 
 `trainer.storage.factory` is the one place that picks the backend from the settings; pages and
 the CLI ask it for a session store, an account store and an exam ledger and never branch on the
-backend themselves. SQLAlchemy is a dependency of the package; psycopg (the PostgreSQL driver) is
-only needed with PostgreSQL (`pip install "trainer[postgres]"` adds it).
+backend themselves. SQLAlchemy is a dependency of the package (the session index, trainer/sessions/index_sql.py,
+and the account store use it on both backends); psycopg (the PostgreSQL driver) is only needed with
+PostgreSQL (`pip install "trainer[postgres]"` adds it).
 """

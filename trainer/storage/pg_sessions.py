@@ -19,16 +19,15 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, false, func, insert, or_, select, true, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 
 from trainer.errors import SessionStoreError
-from trainer.sessions.index import index_rows
+from trainer.sessions.index_sql import IndexQueries, index_rows, replace_steps, to_step_row, to_step_stats, to_summary
 from trainer.sessions.model import (
     SessionFilter,
     SessionRecord,
@@ -36,7 +35,6 @@ from trainer.sessions.model import (
     StepRow,
     StepStat,
     check_session_id,
-    local_day_start_utc,
     new_session_id,
 )
 from trainer.sessions.review import Review
@@ -45,47 +43,14 @@ from trainer.storage import engine as engines
 from trainer.storage.audio_store import audio_placement
 from trainer.storage.schema import session_audio, session_reviews, session_steps, sessions
 
-_SUMMARY = (
-    sessions.c.id, sessions.c.kind, sessions.c.trainee_id, sessions.c.trainee_name, sessions.c.scenario_id,
-    sessions.c.scenario_title, sessions.c.phrasebook_version, sessions.c.engine, sessions.c.model,
-    sessions.c.started_at, sessions.c.finished_at, sessions.c.turns, sessions.c.total, sessions.c.passed,
-    sessions.c.review_count, sessions.c.last_reviewer, sessions.c.reviewed_at, sessions.c.review_overall,
-    sessions.c.override_total, sessions.c.override_passed,
-)
 _LIVE = sessions.c.deleted_at.is_(None)
+QUERIES = IndexQueries(sessions, session_steps, live=(_LIVE,))
 
 
 def _missing(session_id: str) -> SessionStoreError:
     return SessionStoreError(
         f"找不到会话 {session_id}。请用 `trainer sessions list` 查看已保存的会话。", f"no session {session_id} in the database"
     )
-
-
-def _conditions(flt: SessionFilter) -> list[Any]:
-    """The filter as SQL conditions (the same meaning as the SQLite index's `_where`)."""
-    c = sessions.c
-    where: list[Any] = [_LIVE]
-    if flt.trainee:
-        where.append(or_(c.trainee_id == flt.trainee, func.strpos(c.trainee_name, flt.trainee) > 0))
-    if flt.trainee_ids is not None:
-        where.append(c.trainee_id.in_(sorted(flt.trainee_ids)) if flt.trainee_ids else false())
-    if flt.scenario_id:
-        where.append(c.scenario_id == flt.scenario_id)
-    if flt.kind:
-        where.append(c.kind == flt.kind)
-    if flt.since is not None:
-        where.append(c.started_at >= local_day_start_utc(flt.since))
-    if flt.until is not None:
-        where.append(c.started_at < local_day_start_utc(flt.until + timedelta(days=1)))
-    if flt.min_total is not None:
-        where.append(c.effective_total >= float(flt.min_total))
-    if flt.max_total is not None:
-        where.append(c.effective_total <= float(flt.max_total))
-    if flt.passed is not None:
-        where.append(c.effective_passed == (true() if flt.passed else false()))
-    if flt.reviewed is not None:
-        where.append(c.review_count > 0 if flt.reviewed else c.review_count == 0)
-    return where
 
 
 class PostgresSessionStore:
@@ -242,19 +207,15 @@ class PostgresSessionStore:
 
     # --- listing and statistics ---------------------------------------------------------------
     def list(self, flt: SessionFilter | None = None, newest_first: bool = True) -> list[SessionSummary]:
-        flt = flt or SessionFilter()
-        order = (sessions.c.started_at.desc(), sessions.c.id.desc()) if newest_first else (sessions.c.started_at, sessions.c.id)
-        query = select(*_SUMMARY).where(*_conditions(flt)).order_by(*order)
-        if flt.limit is not None:
-            query = query.limit(int(flt.limit))
-        return self._run(lambda conn: [SessionSummary(*row) for row in conn.execute(query)])
+        query = QUERIES.listing(flt or SessionFilter(), newest_first)
+        return self._run(lambda conn: [to_summary(row) for row in conn.execute(query)])
 
     def summary(self, session_id: str) -> SessionSummary:
         check_session_id(session_id)
-        row = self._run(lambda conn: conn.execute(select(*_SUMMARY).where(sessions.c.id == session_id, _LIVE)).first())
+        row = self._run(lambda conn: conn.execute(QUERIES.one(session_id)).first())
         if row is None:
             raise _missing(session_id)
-        return SessionSummary(*row)
+        return to_summary(row)
 
     def score_history(self, trainee_id: str, scenario_id: str | None = None) -> list[SessionSummary]:
         """A trainee's sessions, oldest first (for progress charts)."""
@@ -262,31 +223,13 @@ class PostgresSessionStore:
         return [row for row in rows if row.trainee_id == trainee_id]
 
     def step_rows(self, flt: SessionFilter | None = None) -> list[StepRow]:
-        s, t = sessions.c, session_steps.c
-        query = (
-            select(s.id, s.kind, s.trainee_id, s.trainee_name, s.scenario_id, s.started_at, t.position, t.step_id,
-                   t.expected, t.status, t.similarity, t.matched_text, t.turn, t.review_verdict, t.review_comment)
-            .select_from(session_steps.join(sessions, sessions.c.id == session_steps.c.session_id))
-            .where(*_conditions(flt or SessionFilter()))
-            .order_by(s.started_at.desc(), s.id.desc(), t.position)
-        )
-        return self._run(lambda conn: [StepRow(*row) for row in conn.execute(query)])
+        query = QUERIES.step_rows(flt or SessionFilter())
+        return self._run(lambda conn: [to_step_row(row) for row in conn.execute(query)])
 
     def step_miss_rates(self, flt: SessionFilter | None = None) -> list[StepStat]:
         """Per scenario and step: how often it was missed; most-missed first."""
-        s, t = sessions.c, session_steps.c
-
-        def count(status: str) -> Any:
-            return func.count().filter(t.status == status)
-
-        query = (
-            select(s.scenario_id, t.step_id, func.max(t.expected), func.count(), count("hit"), count("partial"), count("missed"))
-            .select_from(session_steps.join(sessions, sessions.c.id == session_steps.c.session_id))
-            .where(*_conditions(flt or SessionFilter()))
-            .group_by(s.scenario_id, t.step_id)
-        )
-        stats = self._run(lambda conn: [StepStat(*row) for row in conn.execute(query)])
-        return sorted(stats, key=lambda x: (-x.miss_rate, -x.weak_rate, x.scenario_id, x.step_id))
+        query = QUERIES.step_stats(flt or SessionFilter())
+        return to_step_stats(self._run(lambda conn: conn.execute(query).all()))
 
     # --- delete ------------------------------------------------------------------------------
     def delete(self, session_id: str, *, allow_exam: bool = False) -> str:
@@ -323,9 +266,7 @@ class PostgresSessionStore:
     def _reindex_one(conn: Connection, record: SessionRecord, reviews: list[Review]) -> None:
         row, steps = index_rows(record, reviews)
         conn.execute(update(sessions).where(sessions.c.id == record.id).values(**{k: v for k, v in row.items() if k != "id"}))
-        conn.execute(delete(session_steps).where(session_steps.c.session_id == record.id))
-        if steps:
-            conn.execute(insert(session_steps), steps)
+        replace_steps(conn, session_steps, record.id, steps)
 
     @staticmethod
     def _reviews(conn: Connection, session_id: str) -> list[Review]:

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from trainer.errors import StorageError
+from trainer.sessions.index_sql import sessions_table, steps_table
 
 COMPONENT = "trainer"
 SCHEMA_VERSION = 1
@@ -104,51 +105,15 @@ account_versions = Table(
     Column("version", Integer, nullable=False),
 )
 
-sessions = Table(
-    "sessions", metadata,
-    Column("id", String(160), primary_key=True),
-    Column("kind", Text, nullable=False),
-    Column("trainee_id", Text, nullable=False),
-    Column("trainee_name", Text, nullable=False),
-    Column("scenario_id", Text, nullable=False),
-    Column("scenario_title", Text, nullable=False),
-    Column("phrasebook_version", Text, nullable=False),
-    Column("engine", Text, nullable=False),
-    Column("model", Text, nullable=False),
-    Column("started_at", Text, nullable=False),
-    Column("finished_at", Text, nullable=False),
-    Column("turns", Integer, nullable=False),
-    Column("total", Double),
-    Column("passed", Boolean),
-    Column("review_count", Integer, nullable=False, server_default=text("0")),
-    Column("last_reviewer", Text, nullable=False, server_default=""),
-    Column("reviewed_at", Text, nullable=False, server_default=""),
-    Column("review_overall", Text, nullable=False, server_default=""),
-    Column("override_total", Double),
-    Column("override_passed", Boolean),
-    Column("effective_total", Double),
-    Column("effective_passed", Boolean),
+# The listing columns and step rows are the session index's (trainer/sessions/index_sql.py, shared
+# with the embedded SQLite index); PostgreSQL adds the record bytes and the deletion mark.
+sessions = sessions_table(
+    metadata,
     Column("record", LargeBinary, nullable=False),  # canonical JSON bytes of the SessionRecord
     Column("deleted_at", Text),  # set when deleted (kept, like the embedded .trash folder)
-    Index("sessions_trainee", "trainee_id", "started_at"),
-    Index("sessions_scenario", "scenario_id", "started_at"),
-    Index("sessions_started", "started_at"),
 )
 
-session_steps = Table(
-    "session_steps", metadata,
-    Column("session_id", String(160), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
-    Column("position", Integer, primary_key=True),
-    Column("step_id", Text, nullable=False),
-    Column("expected", Text, nullable=False),
-    Column("status", Text, nullable=False),
-    Column("similarity", Double),
-    Column("matched_text", Text, nullable=False),
-    Column("turn", Integer),
-    Column("review_verdict", Text, nullable=False, server_default=""),
-    Column("review_comment", Text, nullable=False, server_default=""),
-    Index("session_steps_step", "step_id"),
-)
+session_steps = steps_table(metadata, "session_steps", step_index="session_steps_step")
 
 session_reviews = Table(
     "session_reviews", metadata,
