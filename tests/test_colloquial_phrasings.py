@@ -1195,6 +1195,9 @@ def _with_shared() -> None:
     groups = PHRASINGS["hotline_callback"].setdefault("apologize_need_check", {"hit": [], "miss": []})
     groups["hit"] = list(dict.fromkeys([*groups["hit"], "这个我这儿看不到，要问一下财务那边，不好意思。", "我现在给不了您准话，抱歉。", "得问问工程那边才知道，不好意思啊。"]))
     groups["miss"] = list(dict.fromkeys([*groups["miss"], "请问一下那边是哪里？", "您那边问一下物业吧。"]))
+    # regional forms of address + 好 greet like 您好
+    groups = PHRASINGS["payment"].setdefault("greet", {"hit": [], "miss": []})
+    groups["hit"] = list(dict.fromkeys([*groups["hit"], "嬢嬢好！", "阿婆好，来交电费啊？", "大叔好。"]))
     # a deadline needs a time: a promise to call back "soon" is no 约定时限
     for scenario_id in ("complaint", "hotline_callback"):
         groups = PHRASINGS[scenario_id].setdefault("promise_deadline", {"hit": [], "miss": []})
