@@ -32,6 +32,11 @@ pass/fail 49/60) and gets floors from that first use.
 Set F (tests/data/heldout_f, 64 performances over all 20 scenarios, written the same way) was measured
 once independently (its README: step R 0.914, P 0.962, forbidden R 1.0, P 0.737, pass/fail 49/64) and
 gets floors from that first use.
+
+Sets G and H (tests/data/heldout_g, heldout_h, 64 performances each, written the same way) were
+measured once independently (their READMEs: G step R 0.950, P 0.955, forbidden R 1.0, P 0.737,
+pass/fail 55/64; H step R 0.912, P 0.939, forbidden R 1.0, P 0.70, pass/fail 58/64) and get floors
+from those first uses.
 """
 
 from __future__ import annotations
@@ -60,6 +65,21 @@ FLOORS = {
         "forbidden_precision": 0.82,
         "passed_agreement": 0.85,
     },
+    # sets G and H: floors from their first (independent) uses (their READMEs)
+    "heldout_g": {
+        "step_recall": 0.90,
+        "step_precision": 0.90,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.68,
+        "passed_agreement": 0.80,
+    },
+    "heldout_h": {
+        "step_recall": 0.86,
+        "step_precision": 0.88,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.65,
+        "passed_agreement": 0.85,
+    },
     # set F: floors from its first (independent) use (its README)
     "heldout_f": {
         "step_recall": 0.86,
@@ -85,7 +105,7 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
