@@ -26,19 +26,28 @@ def test_a_step_whose_words_sit_inside_another_steps_wide_match_gets_them_when_t
     # step 0's best match reaches back over step 1's words (0-12 over 2-4); step 0 also fits 8-12 alone
     wide, narrow = hit(0, 0, 12, 0.73), hit(0, 8, 12, 0.67)
     seat = hit(1, 2, 4, 0.65)
-    assignments = align_steps([[wide, narrow], [seat]])
+    assignments = align_steps([[wide, narrow], [seat]], clause_starts=[6])  # a clause begins at 6
     assert [a.candidate for a in assignments] == [narrow, seat]
+
+
+def test_words_within_one_clause_are_not_shared() -> None:
+    # one clause said as one step's phrasing: another step's hit inside it stays a miss
+    whole, tail = hit(0, 0, 12, 1.0), hit(0, 8, 12, 0.65)
+    inside = hit(1, 0, 6, 0.8)
+    assert [a.candidate for a in align_steps([[whole, tail], [inside]], clause_starts=[])] == [whole, None]
+    # the same spans with a clause boundary between them: both performed
+    assert [a.candidate for a in align_steps([[whole, tail], [inside]], clause_starts=[7])] == [tail, inside]
 
 
 def test_words_are_not_shared_when_the_other_step_has_no_hit_on_the_rest() -> None:
     wide, elsewhere = hit(0, 0, 12, 0.73), hit(0, 20, 24, 0.66)  # its other hit is not within its words
     seat = hit(1, 2, 4, 0.65)
-    assignments = align_steps([[wide, elsewhere], [seat]])
+    assignments = align_steps([[wide, elsewhere], [seat]], clause_starts=[6])
     assert [a.candidate for a in assignments] == [wide, None]
 
 
 def test_a_step_takes_its_own_free_hit_before_asking_another_step_to_share() -> None:
     wide, narrow = hit(0, 0, 12, 0.73), hit(0, 8, 12, 0.67)
     inside, own = hit(1, 2, 6, 0.8), hit(1, 30, 34, 0.7)  # step 1's best is inside step 0's words
-    assignments = align_steps([[wide, narrow], [inside, own]])
+    assignments = align_steps([[wide, narrow], [inside, own]], clause_starts=[6])
     assert [a.candidate for a in assignments] == [wide, own]

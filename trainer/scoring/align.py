@@ -21,7 +21,7 @@ the performed steps outside the longest run that follows the scenario's order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from trainer.scoring.match import StepCandidate
@@ -50,8 +50,14 @@ def _clashes(c: StepCandidate, chosen: Sequence[StepCandidate]) -> bool:
     return any(c.candidate.overlap(o.candidate) > _allowed_overlap(c, o) for o in chosen)
 
 
-def align_steps(candidates: Sequence[Sequence[StepCandidate]], weights: Sequence[float] | None = None) -> list[Assignment]:
-    """One assignment per step (same order as `candidates`)."""
+def align_steps(
+    candidates: Sequence[Sequence[StepCandidate]],
+    weights: Sequence[float] | None = None,
+    clause_starts: Collection[int] = (),
+) -> list[Assignment]:
+    """One assignment per step (same order as `candidates`). `clause_starts`: positions where a clause
+    begins (punctuation or a pause), used only to let a step take back words a wider match of
+    another step reached over a clause boundary for."""
     n = len(candidates)
     weights = list(weights) if weights is not None else [1.0] * n
     flat = [c for per_step in candidates for c in per_step]
@@ -84,7 +90,7 @@ def align_steps(candidates: Sequence[Sequence[StepCandidate]], weights: Sequence
             chosen[c.step_index] = c
     for c in hits:  # then, for a step still without a hit, another step may give up part of its words
         if chosen[c.step_index] is None:
-            _share_words(c, chosen, candidates, weights)
+            _share_words(c, chosen, candidates, weights, clause_starts)
     # Pass 3: partial matches (the chain's first, then the best) on words no hit holds.
     in_chain = {id(c) for c in chain}
     for index, per_step in enumerate(candidates):
@@ -99,7 +105,11 @@ def align_steps(candidates: Sequence[Sequence[StepCandidate]], weights: Sequence
 
 
 def _share_words(
-    c: StepCandidate, chosen: list[StepCandidate | None], candidates: Sequence[Sequence[StepCandidate]], weights: Sequence[float]
+    c: StepCandidate,
+    chosen: list[StepCandidate | None],
+    candidates: Sequence[Sequence[StepCandidate]],
+    weights: Sequence[float],
+    clause_starts: Collection[int],
 ) -> None:
     """A step hit `c` whose words are one other step's hit: when that step also has a hit on part
     of its words that leaves `c`'s free (the 来交电费 of a wide match that reached back over 您坐), that step keeps
@@ -113,11 +123,22 @@ def _share_words(
     moves = [
         a
         for a in candidates[other.step_index]
-        if a is not other and a.status == HIT and other.start <= a.start and a.end <= other.end and not _clashes(a, rest)
+        if a is not other
+        and a.status == HIT
+        and other.start <= a.start
+        and a.end <= other.end
+        and _across_clauses(c, a, clause_starts)
+        and not _clashes(a, rest)
     ]
     if moves:
         chosen[other.step_index] = max(moves, key=lambda a: _value(a, weights[a.step_index]))
         chosen[c.step_index] = c
+
+
+def _across_clauses(a: StepCandidate, b: StepCandidate, clause_starts: Collection[int]) -> bool:
+    """`a` and `b` lie on two sides of a clause boundary (one ends before a clause start, the other begins after it)."""
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    return any(first.end <= k <= second.start for k in clause_starts)
 
 
 def _out_of_order(performed: Sequence[StepCandidate]) -> set[int]:

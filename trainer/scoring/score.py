@@ -55,7 +55,8 @@ PARTIAL_CREDIT = 0.5
 
 
 def _step_results(scenario: Scenario, doc: Doc, candidates: list[list[StepCandidate]]) -> tuple[list[StepResult], list[StepCandidate | None]]:
-    assignments = align_steps(candidates, [s.weight for s in scenario.steps])
+    clause_starts = [k for k, starts in enumerate(doc.clause_start) if starts]
+    assignments = align_steps(candidates, [s.weight for s in scenario.steps], clause_starts)
     results: list[StepResult] = []
     chosen: list[StepCandidate | None] = []
     for step, assignment in zip(scenario.steps, assignments):
