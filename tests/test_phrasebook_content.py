@@ -144,3 +144,15 @@ def test_company_placeholder_is_filled_from_config(tmp_path: Path) -> None:
     assert "城南供电公司" in greet.expected
     assert any("城南供电公司" in group for group in greet.keywords)
     assert "12345" in library.scenario("fault_report").step("answer_greet").expected
+
+
+def test_pointing_to_the_paper_is_no_reproach() -> None:
+    """上面写着呢 / 单上写着呢 tells where to look; the 忌语 is the reproach 不是写着吗 (every seed-only
+    labeller held so: it was a false alarm in sets G and H)."""
+    from trainer.pipeline import score_text
+
+    settings = Settings()
+    pointing = score_text(["结清单上写着呢，截止上个月都交清了。", "您看，上面写着呢，这一栏就是。"], "business", settings)
+    assert [h.id for h in pointing.forbidden] == []
+    reproach = score_text(["单子上不是写着吗？自己不会看吗？"], "business", settings)
+    assert "its_written" in [h.id for h in reproach.forbidden]
