@@ -13,14 +13,13 @@ ledger's anchored head).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, MetaData, Table, Text, bindparam, delete, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from trainer.errors import SessionStoreError
 from trainer.sessions.index_sql import (
@@ -36,6 +35,7 @@ from trainer.sessions.index_sql import (
 from trainer.sessions.model import SessionFilter, SessionRecord, SessionSummary, StepRow, StepStat
 from trainer.sessions.review import Review
 from trainer.storage import sqlite
+from trainer.storage.engine import run
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -107,31 +107,22 @@ class SessionIndex:
     def _retry(self, action: Callable[[Connection], T], write: bool = False) -> T:
         """Run `action` on its own connection of the file's engine (trainer/storage/sqlite.py) in one
         transaction (a write takes the write lock first and commits at the end), the index tables
-        created first when the file lacks them; retried while another process holds the lock."""
-        delay = 0.05
-        for attempt in range(sqlite.RETRIES):
-            try:
-                self._make_private()
-                with sqlite.sqlite_engine(self.path).connect() as conn:
-                    if write:
-                        with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
-                            if not _has_schema(conn):
-                                _create_schema(conn)
-                            return action(conn)
-                    if not _has_schema(conn):  # (a read transaction has begun: end it, create the tables)
-                        conn.rollback()
-                        with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
-                            _create_schema(conn)
-                        conn.execution_options(**{sqlite.WRITE_OPTION: False})
-                    return action(conn)
-            except DatabaseError as exc:
-                if sqlite.is_busy(exc) and attempt < sqlite.RETRIES - 1:
-                    log.info("session index busy (%s), retry %d", exc.orig, attempt + 1)
-                    time.sleep(delay)
-                    delay = min(delay * 2, 2.0)
-                    continue
-                raise _index_error(self.path, exc) from exc
-        raise AssertionError("unreachable")
+        created first when the file lacks them; retried while another process holds the lock
+        (`trainer.storage.engine.run`)."""
+        self._make_private()
+
+        def with_schema(conn: Connection) -> T:
+            if not _has_schema(conn):
+                if write:
+                    _create_schema(conn)
+                else:  # (a read transaction has begun: end it, create the tables)
+                    conn.rollback()
+                    with conn.execution_options(**{sqlite.WRITE_OPTION: True}).begin():
+                        _create_schema(conn)
+                    conn.execution_options(**{sqlite.WRITE_OPTION: False})
+            return action(conn)
+
+        return run(sqlite.sqlite_engine(self.path), with_schema, write=write, describe=lambda exc: _index_error(self.path, exc))
 
     # --- meta values (kept across rebuilds; e.g. the exam ledger's anchored head) --------------
     def meta_get(self, key: str) -> str | None:
@@ -225,17 +216,18 @@ def _meta_set(conn: Connection, key: str, value: str) -> None:
     conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": statement.excluded.value}))
 
 
-def _index_error(path: Path, exc: DatabaseError) -> SessionStoreError:
+def _index_error(path: Path, exc: Exception) -> SessionStoreError:
     """A failure of the index file (Chinese: what failed and what to do; the file also holds the accounts)."""
+    reason = getattr(exc, "orig", exc)
     if isinstance(exc, OperationalError):  # locked, unreadable, read-only, disk full
         return SessionStoreError(
-            f"会话索引数据库 {path} 无法使用：{exc.orig}。可运行 `trainer sessions reindex` 重建索引。",
-            f"sqlite error on {path}: {exc.orig}",
+            f"会话索引数据库 {path} 无法使用：{reason}。可运行 `trainer sessions reindex` 重建索引。",
+            f"sqlite error on {path}: {reason}",
         )
     return SessionStoreError(
-        f"会话索引数据库 {path} 已损坏：{exc.orig}。该文件也保存着登录账号：请从备份恢复；"
+        f"会话索引数据库 {path} 已损坏：{reason}。该文件也保存着登录账号：请从备份恢复；"
         "没有备份时，先另存该文件，再删除它并运行 `trainer sessions reindex` 重建会话索引（账号需重新导入）。",
-        f"sqlite database error on {path}: {exc.orig}",
+        f"sqlite database error on {path}: {reason}",
     )
 
 

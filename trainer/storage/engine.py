@@ -89,12 +89,13 @@ def dispose_all() -> None:
         _engines.clear()
 
 
-def run(engine: "Engine", action, *, write: bool = False, url: str = "", error=StorageError):  # type: ignore[no-untyped-def]
+def run(engine: "Engine", action, *, write: bool = False, url: str = "", error=StorageError, describe=None):  # type: ignore[no-untyped-def]
     """Run `action(connection)` in one transaction (committed when `write`) and return its result.
     Database failures become `error` (a TrainerError subclass) with the Chinese message of
-    `database_error` (a SQLite file: `sqlite.file_error`); TrainerErrors raised by `action` pass
-    through (and roll back). On SQLite a write takes the write lock when it begins (BEGIN
-    IMMEDIATE) and the whole action is retried while the file stays locked past the busy timeout."""
+    `database_error` (a SQLite file: `sqlite.file_error`), or whatever `describe(exc)` returns when
+    given; TrainerErrors raised by `action` pass through (and roll back). On SQLite a write takes
+    the write lock when it begins (BEGIN IMMEDIATE) and the whole action is retried while the file
+    stays locked past the busy timeout."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from trainer.storage import sqlite
@@ -114,6 +115,8 @@ def run(engine: "Engine", action, *, write: bool = False, url: str = "", error=S
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
+            if describe is not None:
+                raise describe(exc) from exc
             problem = sqlite.file_error(exc, url or str(engine.url.database)) if embedded else database_error(exc, url)
             raise error(problem.user_message, problem.log_message) from exc
     raise AssertionError("unreachable")
