@@ -46,8 +46,13 @@ def _compatible(before: StepCandidate, after: StepCandidate) -> bool:
     return before.start <= after.start and before.end - _allowed_overlap(before, after) <= after.start
 
 
+def _clash(a: StepCandidate, b: StepCandidate) -> bool:
+    """`a` and `b` say the same words (more than the overlap two steps may share)."""
+    return a.candidate.overlap(b.candidate) > _allowed_overlap(a, b)
+
+
 def _clashes(c: StepCandidate, chosen: Sequence[StepCandidate]) -> bool:
-    return any(c.candidate.overlap(o.candidate) > _allowed_overlap(c, o) for o in chosen)
+    return any(_clash(c, o) for o in chosen)
 
 
 def align_steps(
@@ -115,7 +120,7 @@ def _share_words(
     of its words that leaves `c`'s free (the 来交电费 of a wide match that reached back over 您坐), that step keeps
     only that part and both are performed."""
     held = [x for x in chosen if x is not None]
-    clashing = [o for o in held if c.candidate.overlap(o.candidate) > _allowed_overlap(c, o)]
+    clashing = [o for o in held if _clash(c, o)]
     if len(clashing) != 1:
         return
     other = clashing[0]

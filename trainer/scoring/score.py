@@ -223,9 +223,8 @@ def _decide_steps(
     out: list[StepResult] = []
     for i, (step, result, kind) in enumerate(zip(scenario.steps, found, kinds)):
         expected = expected_turns.get(step.id)  # 0-based
-        if kind in decide.MISS_KINDS:
-            place = _place(performed_turns, i, expected, len(doc.turns))
-            free = _free_turn(doc, place, claimed) if nowhere == [i] else None
+        if nowhere == [i]:
+            free = _free_turn(doc, _place(performed_turns, i, expected, len(doc.turns)), claimed)
             if free is not None:
                 result = _found(result, doc, *doc.turn_range(free))
                 kind = decide.OWN_TURN
@@ -259,7 +258,7 @@ def _decide_steps(
 OWN_TURN_MIN_CHARS = 4  # a shorter turn (好的, 嗯嗯, 是的) carries no step
 
 
-def _place(performed_turns: Sequence[int | None], index: int, expected: int | None, turn_count: int) -> range | set[int]:
+def _place(performed_turns: Sequence[int | None], index: int, expected: int | None, turn_count: int) -> set[int]:
     """The turns (0-based) where a step found nowhere belongs: from the turn of the nearest step
     performed before it (in the scenario's order) to that of the nearest one after it, plus the
     turn that answers its customer line."""
@@ -273,7 +272,7 @@ def _place(performed_turns: Sequence[int | None], index: int, expected: int | No
     return turns
 
 
-def _free_turn(doc: Doc, turns: range | set[int], claimed: Sequence[tuple[int, int]]) -> int | None:
+def _free_turn(doc: Doc, turns: set[int], claimed: Sequence[tuple[int, int]]) -> int | None:
     """A turn among these, heard well, with the trainee's words of which nothing serves a step, if any.
     (Words the recogniser may have garbled are no evidence: that miss is a recognition doubt.)"""
     for turn in sorted(turns):
