@@ -12,7 +12,8 @@
      step found nowhere, and where it belongs (between the turns of the steps found before and
      after it, or the turn answering its customer line) a whole turn of the trainee's words serves
      no step: most likely the step said in words nothing here knows. Never certain: an instructor
-     decides if it matters;
+     decides if it matters. Not for a step that promises a time (回复时限, 到达时间): own words that
+     hold a time are found as content, and a turn without one (尽快处理) is the promise not made;
    - ``partial``: a phrasing said only in part;
    - ``trace``: nothing that performs the step, but some of its key words were said;
    - ``none``: nothing at all.

@@ -223,7 +223,7 @@ def _decide_steps(
     out: list[StepResult] = []
     for i, (step, result, kind) in enumerate(zip(scenario.steps, found, kinds)):
         expected = expected_turns.get(step.id)  # 0-based
-        if nowhere == [i]:
+        if nowhere == [i] and not _promises_a_time(step):
             free = _free_turn(doc, _place(performed_turns, i, expected, len(doc.turns)), claimed)
             if free is not None:
                 result = _found(result, doc, *doc.turn_range(free))
@@ -256,6 +256,14 @@ def _decide_steps(
 
 
 OWN_TURN_MIN_CHARS = 4  # a shorter turn (好的, 嗯嗯, 是的) carries no step
+# Slots that hold a time: a step that promises one (回复时限, 到达时间, 恢复送电时间) IS the time, and
+# own words that hold a time are found as content already. A free turn without one (尽快处理,
+# 有消息就回您) is the step not done: over sets D-I, 0 of 8 such turns were labelled the step.
+TIME_SLOT_KINDS = frozenset({"days", "time"})
+
+
+def _promises_a_time(step: Step) -> bool:
+    return any(slot.kind in TIME_SLOT_KINDS for slot in step.slots)
 
 
 def _place(performed_turns: Sequence[int | None], index: int, expected: int | None, turn_count: int) -> set[int]:
