@@ -206,7 +206,7 @@ def _decide_steps(
                 taken.append((start, end))
                 result = _found(result, doc, start, end)
                 kind = decide.CONTENT
-            elif step.restates and (restated := restatement_spans(doc, taken)):
+            elif step.restates and (restated := restatement_spans(doc, taken, numbers=step.restates_numbers)):
                 restated.sort(key=lambda sp: doc.turn_at(*sp) != expected)
                 start, end = restated[0]
                 taken.append((start, end))
