@@ -95,6 +95,21 @@ def test_a_free_turn_never_stands_for_a_step_that_promises_a_time() -> None:
     assert guessed.evidence == "none" and guessed.status == MISSED and guessed.certain
 
 
+def test_a_promise_of_a_time_said_without_the_time_is_a_certain_miss() -> None:
+    timed = Step(
+        "promise",
+        "承诺时限",
+        ("我们会在{days}个工作日内给您答复。",),
+        keywords=(("答复", "回复", "联系您"), ("工作日", "天内", "明天")),
+        slots=(Slot("days", "days"),),
+    )
+    for words in ("我们会尽快给您回复", "有进展了会有人联系您"):
+        promise = run(["好的，记下了。", words], timed).step("promise")
+        assert (promise.evidence, promise.status, promise.certain) == ("untimed", MISSED, True), words
+    assert status(run(["三个工作日内给您答复"], timed), "promise") == HIT
+    assert status(run(["明天下午之前给您回复"], timed), "promise") == HIT
+
+
 def test_missing_keyword_makes_partial() -> None:
     step = Step("sing_change", "唱付", ("这是您的发票和找您的{change}元，请点清收好。",), keywords=(("找",), ("发票",)), slots=(Slot("change", "amount"),))
     result = run(["这是您的收据和给您的四十八元请点清收好"], step)

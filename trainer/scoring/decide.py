@@ -15,6 +15,8 @@
      decides if it matters. Not for a step that promises a time (回复时限, 到达时间): own words that
      hold a time are found as content, and a turn without one (尽快处理) is the promise not made;
    - ``partial``: a phrasing said only in part;
+   - ``untimed``: a step that promises a time (回复时限, 到达时间) whose words were said without
+     one (我们会尽快回复您): the promise without its time is not made;
    - ``trace``: nothing that performs the step, but some of its key words were said;
    - ``none``: nothing at all.
    Two facts change how sure that makes us: whether the words were said in the turn that answers
@@ -69,9 +71,9 @@ from trainer.scoring.feedback import short_title
 from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
 
 PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT = "phrasing", "cue", "amount", "content", "restatement"
-OWN_TURN, PARTIAL_MATCH, TRACE, NONE = "own_turn", "partial", "trace", "none"
-EVIDENCE_KINDS = (PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT, OWN_TURN, PARTIAL_MATCH, TRACE, NONE)
-MISS_KINDS = (TRACE, NONE)  # evidence whose best guess is "missed"
+OWN_TURN, PARTIAL_MATCH, UNTIMED, TRACE, NONE = "own_turn", "partial", "untimed", "trace", "none"
+EVIDENCE_KINDS = (PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT, OWN_TURN, PARTIAL_MATCH, UNTIMED, TRACE, NONE)
+MISS_KINDS = (UNTIMED, TRACE, NONE)  # evidence whose best guess is "missed"
 
 # P(best guess right | kind of evidence), measured on the development sets' label text (sets A, B, C
 # and the dev labels: 1,026 step decisions, with the phrasebook of 2026-12-05, second round of curt,
@@ -84,6 +86,8 @@ EVIDENCE_CONFIDENCE: dict[str, float] = {
     CONTENT: 0.613,  # 18 of 29
     RESTATEMENT: 0.750,  # 2 of 2 (4 of 4 with set D): too few to decide alone yet
     PARTIAL_MATCH: 0.667,  # 3 of 4 were performed (a partial does not fail: it costs coverage)
+    # Measured over sets A-I (development sets; set I after its first use): 10 of 10 not performed.
+    UNTIMED: 0.917,
     TRACE: 0.800,  # 7 of 8 were not performed
     # Not seen on sets A-C with this phrasebook; over sets A-F 14 of 16 were performed.
     OWN_TURN: 0.833,
@@ -147,7 +151,7 @@ class StepDecision:
 
 def decide_step(evidence: StepEvidence) -> StepDecision:
     kind = evidence.kind
-    status = {PHRASING: HIT, CUE: HIT, AMOUNT: HIT, CONTENT: HIT, RESTATEMENT: HIT, OWN_TURN: HIT, PARTIAL_MATCH: PARTIAL, TRACE: MISSED, NONE: MISSED}[kind]
+    status = {PHRASING: HIT, CUE: HIT, AMOUNT: HIT, CONTENT: HIT, RESTATEMENT: HIT, OWN_TURN: HIT, PARTIAL_MATCH: PARTIAL, UNTIMED: MISSED, TRACE: MISSED, NONE: MISSED}[kind]
     confidence = EVIDENCE_CONFIDENCE[kind]
     if kind == CONTENT and evidence.expected_turn is not None and evidence.turn == evidence.expected_turn:
         confidence = CONTENT_IN_EXPECTED_TURN

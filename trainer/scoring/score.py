@@ -27,7 +27,7 @@ from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
 from trainer.text.normalize import to_simplified
 from trainer.scoring.align import align_steps
 from trainer.scoring.amounts import amounts_misheard, check_amounts
-from trainer.scoring.document import Doc, TurnText, build_doc
+from trainer.scoring.document import NUMBER, Doc, TurnText, build_doc
 from trainer.scoring.advice import build_advice
 from trainer.scoring.feedback import build_feedback, doubtful_forbidden_line, fill_slots, short_title
 from trainer.scoring.fluency import fluency_score, measure_fluency
@@ -213,7 +213,10 @@ def _decide_steps(
                 result = _found(result, doc, start, end)
                 kind = decide.RESTATEMENT
             elif kind == decide.NONE and traces:
-                kind = decide.TRACE
+                kind = decide.UNTIMED if _promises_a_time(step) else decide.TRACE
+            elif kind == decide.PARTIAL_MATCH and _promises_a_time(step) and candidate is not None:
+                if not _says_a_time(doc, candidate.start, candidate.end):  # 会有人联系您: the promise, not its time
+                    kind = decide.UNTIMED
         kinds.append(kind)
         found.append(result)
     performed_turns = [r.turn - 1 if r.turn and k not in decide.MISS_KINDS else None for r, k in zip(found, kinds)]
@@ -264,6 +267,18 @@ TIME_SLOT_KINDS = frozenset({"days", "time"})
 
 def _promises_a_time(step: Step) -> bool:
     return any(slot.kind in TIME_SLOT_KINDS for slot in step.slots)
+
+
+# Words that name a time: a number (三天, 20分钟) or one of these.
+TIME_WORDS = (
+    "天内", "天之内", "天以内", "工作日", "小时", "分钟", "钟头", "今天", "明天", "后天", "今晚", "明早",
+    "上午", "下午", "中午", "晚上", "傍晚", "礼拜", "星期", "周内", "月底", "号前", "号之前", "点前", "点之前",
+)  # fmt: skip
+
+
+def _says_a_time(doc: Doc, start: int, end: int) -> bool:
+    said = doc.form[start:end]
+    return NUMBER in said or any(word in said for word in TIME_WORDS)
 
 
 def _place(performed_turns: Sequence[int | None], index: int, expected: int | None, turn_count: int) -> set[int]:
