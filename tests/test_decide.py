@@ -85,6 +85,8 @@ def test_an_uncertain_forbidden_hit_sends_an_otherwise_passing_performance_to_re
     assert (not_counted.verdict, not_counted.passed) == ("review", True)
     # a performance that fails anyway is not sent to review for a doubtful 忌语
     assert _verdict([_step("a", MISSED)], (), [_hit("whatever", certain=False)]).verdict == "fail"
+    # words certainly not a 忌语 here (not counted, and certain of it) leave no doubt
+    assert _verdict(steps, (), [_hit("whatever", certain=True)]).verdict == "pass"
 
 
 @pytest.mark.parametrize(
@@ -95,7 +97,7 @@ def test_an_uncertain_forbidden_hit_sends_an_otherwise_passing_performance_to_re
         ("short_alone", True, True),
         ("reordered", True, False),
         ("negated", False, False),
-        ("short_embedded", False, False),
+        ("short_embedded", False, True),  # certainly not a 忌语 there (0 of 5)
         ("homophone", True, False),
     ],
 )

@@ -33,10 +33,11 @@
 
 3. A 服务忌语 hit is decided the same way (`decide_forbidden`): its kind of evidence
    (`forbidden.hit_evidence`: a long phrasing or a short one, alone in its clause or inside a longer
-   one, reordered words, a homophone of 喂) has a measured probability that the words are the
-   忌语 there (`FORBIDDEN_CONFIDENCE`, benchmarks/forbidden_calibration.py). Below one half the
-   best guess is "not a 忌语" (不是随便说的, 写得不清楚): the hit is not counted, but kept as
-   doubtful. A hit is certain at `FORBIDDEN_CERTAIN`.
+   one, reordered words, a homophone of 喂) has a measured probability that the failing verdict
+   it brings is right (`FORBIDDEN_CONFIDENCE`, benchmarks/forbidden_calibration.py). Below one half
+   the best guess is "not a 忌语" (不是随便说的, 写得不清楚): the hit is not counted, but kept as
+   doubtful. Either best guess is certain at `FORBIDDEN_CERTAIN`: a hit certainly not a 忌语 here
+   (inside a longer clause, 0 of 5) leaves no doubt for an instructor.
 
 4. The verdict (`decide_verdict`) applies the pass rule twice: the best case (uncertain steps
    performed, uncertain 忌语 not said) and the worst case (uncertain steps missed, every uncertain
@@ -100,22 +101,25 @@ CERTAIN = 0.9  # decide alone at or above this probability; below it an instruct
 LOW_HEARD = 0.6  # mean word confidence below which the recogniser may have misheard
 ASR_DOUBT = 0.6  # confidence of a miss or partial when the recogniser may have misheard
 
-# P(the words are the 服务忌语 there | kind of hit), measured on the development sets' label text
-# (sets A–D and the dev labels: 72 hits) by benchmarks/forbidden_calibration.py, Laplace-smoothed.
-# The wrong hits of the first four kinds are mostly entries the seed-only labellers did not hold
-# to be 忌语 (等着吧, 你自己看); inside a longer clause a short one usually means something else.
+# P(a failing verdict is right | kind of hit): a counted 忌语 fails the performance, so each kind is
+# measured as the share of its hits that lie in a performance the labeller fails, on the development
+# sets' label text (sets A-I after their first uses, and the dev labels: 165 hits) by
+# benchmarks/forbidden_calibration.py, Laplace-smoothed. (Hit by hit, "was that entry labelled in that
+# turn" is stricter and lower, 0.79 for phrase_alone: the seed-only labellers write 这事我解决不了，我也没
+# 办法 as one entry where the list has two, and leave list entries beyond the seed's 14, 规定就是规定,
+# unlabelled in performances they fail for other words. No phrase_alone hit was in a passing one.)
 FORBIDDEN_CONFIDENCE: dict[str, float] = {
-    "phrase_alone": 0.889,  # 23 of 25
-    "phrase_embedded": 0.857,  # 17 of 19
-    "short_alone": 0.900,  # 17 of 18
-    "reordered": 0.714,  # 4 of 5
-    "negated": 0.400,  # 1 of 3
-    "short_embedded": 0.250,  # 0 of 2
+    "phrase_alone": 0.987,  # 76 of 76
+    "phrase_embedded": 0.912,  # 30 of 32
+    "short_alone": 0.951,  # 38 of 39
+    "reordered": 0.818,  # 8 of 9
+    "negated": 0.200,  # 0 of 3
+    "short_embedded": 0.143,  # 0 of 5
     "homophone": 0.5,  # none in label text (a recogniser's spelling): unmeasured, so an instructor decides
-    "quoted": 0.333,  # 0 of 1 (set F; no quoted hit in the other sets): below one half, not counted
+    "quoted": 0.333,  # 0 of 1 (set F): below one half, not counted
 }
-# A 忌语 alone fails a performance; it is decided alone at or above this probability. The measured
-# kinds fall either at 0.86–0.90 or at 0.71 and below; a hit below it goes to an instructor.
+# A 忌语 alone fails a performance; it is decided alone at or above this probability (either way:
+# counted, or certainly not a 忌语). A hit below it goes to an instructor.
 FORBIDDEN_CERTAIN = 0.85
 
 # Manner: fewer signs of courtesy than this (distinct courtesy words, plus one for 您 said twice),
@@ -173,7 +177,7 @@ def decide_forbidden(kind: str) -> ForbiddenDecision:
     said = FORBIDDEN_CONFIDENCE.get(kind, 0.5)
     counted = said >= 0.5
     confidence = said if counted else 1.0 - said
-    return ForbiddenDecision(counted, confidence, confidence >= FORBIDDEN_CERTAIN and counted)
+    return ForbiddenDecision(counted, confidence, confidence >= FORBIDDEN_CERTAIN)
 
 
 # ---------------------------------------------------------------------------------------- verdict
@@ -257,6 +261,7 @@ def _decide_verdict(
     best_reasons = judge(steps, hits)
     doubtful = [s for s in steps if not s.certain]
     unsure_hits = [h for h in hits if not h.certain]
+    doubtful_hits = [h for h in doubtful_hits if not h.certain]  # certainly not a 忌语 here: no doubt left
     if not doubtful and not unsure_hits and not doubtful_hits and not amounts_doubt:
         return Verdict(FAIL if best_reasons else PASS, not best_reasons, best_reasons)
     best_case = [dataclasses.replace(s, status=HIT) if not s.certain else s for s in steps]
