@@ -62,7 +62,7 @@ def main() -> int:
             result = score_turns(turns, perf["scenario"], settings, library=library)
             labelled = {s for t in perf["turns"] for s in t["steps"]}
             for step in result.steps:
-                keys = [step.evidence]
+                keys = [step.evidence, f"{step.evidence}, {'required' if step.required else 'optional'}"]
                 if step.evidence == "partial":
                     keys.append(f"partial {band(step.similarity)}")
                 if step.evidence == "content":  # said in the turn answering the step's customer line, or elsewhere

@@ -108,6 +108,10 @@ def test_money_unit_homophone_after_a_number() -> None:
     assert normalize_text("收您两擺快") == "收您200块"  # 两百块, with 百 and 块 misheard
     assert normalize_text("收您三钱五百元") == "收您3500元"
     assert normalize_text("一白天，明白") == "一白天明白"  # not inside an amount: unchanged
+    assert normalize_text("酒快吧") == "9块吧"  # a digit's homophone before 块's homophone
+    # ... but not before those of 元 and 角, everyday words: two homophones in a row are no amount
+    for said in ("我这就叫他们", "把缴费单给我", "一会儿叫您", "把原件给我", "就原来那个"):
+        assert normalize_text(said) == said, said
 
 
 def test_a_numeral_run_never_crosses_punctuation() -> None:

@@ -197,7 +197,10 @@ def _make_filler_transform(fillers: Sequence[str], found: list[Filler]) -> Trans
     return transform
 
 
-_UNITS_AND_HOMOPHONES = AMOUNT_CONTEXT_BEFORE | set("元") | set(MONEY_UNIT_HOMOPHONES)
+# Before these a digit's homophone is read as the digit. Of the units' own homophones only 块's
+# (快, 筷: 酒快吧 -> 九块吧): those of 元 and 角 are everyday words (原件, 叫, 缴费), and two
+# homophones in a row would make amounts of 把原件 (八元件), 就叫 (九角) and 把缴费单 (八角费单).
+_UNITS_AND_HOMOPHONES = AMOUNT_CONTEXT_BEFORE | set("元") | set("快筷")
 
 
 @lru_cache(maxsize=4096)
