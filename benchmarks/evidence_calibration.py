@@ -28,6 +28,7 @@ from trainer.asr.base import Transcript  # noqa: E402
 from trainer.pipeline import load_library, score_turns  # noqa: E402
 from trainer.config import load_settings  # noqa: E402
 from trainer.scoring.document import TurnText  # noqa: E402
+from trainer.text.stage import without_stage_directions  # noqa: E402
 
 
 def performances(folder: Path) -> list[dict]:
@@ -36,7 +37,7 @@ def performances(folder: Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*/labels.json"))]
 
 
-from trainer.scoring.decide import MISS_KINDS  # noqa: E402  evidence whose best guess is "missed": right when not performed
+from trainer.scoring.decide import CONTENT_IN_EXPECTED_TURN, MISS_KINDS  # noqa: E402  evidence whose best guess is "missed": right when not performed
 
 
 def band(similarity: float) -> str:
@@ -53,13 +54,20 @@ def main() -> int:
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # kind -> [n, labelled performed]
     for folder in args.sets:
         for perf in performances(folder):
-            turns = [TurnText(Transcript(text=t["text"], engine="oracle"), customer=t.get("customer", "")) for t in perf["turns"]]
+            # what a recogniser would hear: stage directions are done, not said
+            turns = [
+                TurnText(Transcript(text=without_stage_directions(t["text"]), engine="oracle"), customer=t.get("customer", ""))
+                for t in perf["turns"]
+            ]
             result = score_turns(turns, perf["scenario"], settings, library=library)
             labelled = {s for t in perf["turns"] for s in t["steps"]}
             for step in result.steps:
                 keys = [step.evidence]
                 if step.evidence == "partial":
                     keys.append(f"partial {band(step.similarity)}")
+                if step.evidence == "content":  # said in the turn answering the step's customer line, or elsewhere
+                    answering = step.confidence == CONTENT_IN_EXPECTED_TURN  # decide.py raises it there
+                    keys.append("content, answering turn" if answering else "content, other turn")
                 for key in keys:
                     tally[key][0] += 1
                     tally[key][1] += step.id in labelled

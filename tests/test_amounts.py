@@ -30,7 +30,7 @@ def test_consistent_amounts() -> None:
     result, amounts = check("您上月底码是三千二百一十五，本月电费是五十二元。", "收您一百元。", "这是您的发票和找您的四十八元，请点清收好。")
     assert (amounts.bill, amounts.received, amounts.change) == (52, 100, 48)
     assert amounts.consistent and amounts.received_said and amounts.change_said
-    assert result.to_dict()["amounts"] == {"bill": 52, "received": 100, "change": 48, "consistent": True}
+    assert result.to_dict()["amounts"] == {"bill": 52, "received": 100, "change": 48, "consistent": True, "misheard": False}
 
 
 def test_wrong_change_is_a_serious_error() -> None:
@@ -268,3 +268,35 @@ def test_a_clerk_who_sings_again_corrects_the_amount() -> None:
     assert counted.received == 300
     _, explained = check("一共两百一十五块三毛。", "收您两百二十块。", "找您四块七毛，四块钱加七毛，发票您收好。")
     assert explained.change == 4.7 and explained.consistent
+
+
+def heard(text: str, low: str = "", confidence: float = 0.9) -> Transcript:
+    """A recognised turn: one word per character, `low` heard with confidence 0.3."""
+    from trainer.asr.base import Word
+
+    words = [Word(c, i * 0.2, (i + 1) * 0.2, 0.3 if c in low else confidence) for i, c in enumerate(text)]
+    return Transcript(text=text, words=words, engine="whisper")
+
+
+def check_heard(*turns: Transcript):
+    result = score_turn_texts([TurnText(t) for t in turns], PAYMENT, (), Lexicon())
+    return result, result.amounts
+
+
+def test_an_amount_the_recogniser_may_have_garbled_goes_to_an_instructor_not_against_the_trainee() -> None:
+    # 收您… heard, its amount not (收您认识 for 收您六十): a recognition doubt, so review, never a certain fail
+    result, amounts = check_heard(heard("本月电费是五十二元"), heard("收您认识"), heard("找您八元，这是您的发票，请收好"))
+    assert amounts.received is None and not amounts.consistent and amounts.misheard
+    assert result.verdict == "review" and not result.passed
+    assert not any("没有唱收" in line for line in result.feedback) and any("可能没听清" in line for line in result.feedback)
+    # an amount that was read stands as read, whatever the word confidence: 55 + 4.4 is not 60
+    result, amounts = check_heard(heard("本月电费是五十五块泥", low="泥"), heard("收您六十元"), heard("找您四块四"))
+    assert (amounts.bill, amounts.received, amounts.change) == (55, 60, 4.4)
+    assert not amounts.misheard and result.verdict == "fail"
+
+
+def test_amounts_heard_clearly_or_typed_that_do_not_add_up_fail() -> None:
+    result, amounts = check_heard(heard("本月电费是五十二元"), heard("收您一百元"), heard("找您五十八元，这是您的发票，请收好"))
+    assert amounts.change == 58 and not amounts.misheard and result.verdict == "fail"
+    result, amounts = check("本月电费是五十二元。", "收您认识。", "找您八元，这是您的发票，请收好。")  # typed: what was said
+    assert not amounts.misheard and result.verdict == "fail"

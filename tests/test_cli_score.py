@@ -80,7 +80,7 @@ def test_audio_turns_json_with_whisper(capsys: pytest.CaptureFixture[str], whisp
     assert data["engine"] == "whisper" and len(data["turns"]) == len(turns)
     assert [t["file"] for t in data["turns"]] == [Path(p).name for p in turns]
     assert data["turns"][1]["start"] == pytest.approx(data["turns"][0]["end"])
-    assert data["amounts"] == {"bill": 52, "received": 100, "change": 48, "consistent": True}
+    assert data["amounts"] == {"bill": 52, "received": 100, "change": 48, "consistent": True, "misheard": False}
     assert data["passed"] is True
     receive = next(s for s in data["steps"] if s["id"] == "sing_receive")
     assert receive["status"] == "hit" and receive["turn"] == 7

@@ -77,6 +77,19 @@ def test_step_labelled_on_two_turns_counts_once(tmp_path: Path, capsys: pytest.C
         assert (report["steps"]["tp"], report["steps"]["fn"], report["steps"]["fp"]) == (2, 0, 0), mode
 
 
+def test_oracle_hears_the_label_text_without_its_stage_directions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # （你好，请坐） in a label is done, not said: a recogniser never hears it, so neither does the oracle
+    write_performance(
+        tmp_path,
+        "p1",
+        "payment",
+        [{"file": "turn01.wav", "text": "（点头示意：您好，请坐）", "steps": [], "forbidden": []}],
+    )
+    data = eval_json(capsys, str(tmp_path), "--oracle")
+    for mode in ("turns", "full"):
+        assert data["modes"][mode]["steps"]["fp"] == 0, mode
+
+
 def test_dataset_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(DatasetError):
         load_dataset(tmp_path / "nope")

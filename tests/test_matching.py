@@ -83,6 +83,18 @@ def test_long_phrases_tolerate_recogniser_errors() -> None:
     assert other.evidence not in ("phrasing", "partial") and not other.certain  # at most a guess (own_turn)
 
 
+def test_a_free_turn_never_stands_for_a_step_that_promises_a_time() -> None:
+    # own words holding a time are found as content; without one (尽快处理, 有消息就回您) the promise
+    # was not made, so the free turn is no evidence for it: a certain miss, not a guess
+    plain = Step("promise", "承诺时限", ("我们会在五个工作日内给您答复。",), keywords=(("答复", "回复"), ("工作日", "天内")))
+    timed = Step(
+        "promise", "承诺时限", ("我们会在{days}个工作日内给您答复。",), keywords=(("答复", "回复"), ("工作日", "天内")), slots=(Slot("days", "days"),)
+    )
+    assert run(["有消息我们就通知您"], plain).step("promise").evidence == "own_turn"
+    guessed = run(["有消息我们就通知您"], timed).step("promise")
+    assert guessed.evidence == "none" and guessed.status == MISSED and guessed.certain
+
+
 def test_missing_keyword_makes_partial() -> None:
     step = Step("sing_change", "唱付", ("这是您的发票和找您的{change}元，请点清收好。",), keywords=(("找",), ("发票",)), slots=(Slot("change", "amount"),))
     result = run(["这是您的收据和给您的四十八元请点清收好"], step)

@@ -78,3 +78,17 @@ def test_practice_turns_know_the_customer_line_they_answer() -> None:
     assert step(with_dialogue, "listen_confirm").evidence == "restatement"
     without = score_turns(texts, "complaint", settings, library=library)
     assert step(without, "listen_confirm").status == "missed", "no customer line known, no summary marker"
+
+
+def read_back(numbers: bool, *pairs: tuple[str, str]) -> list[str]:
+    doc = build_doc(turns(*pairs))
+    return [doc.form[s:e] for s, e in restatement_spans(doc, numbers=numbers)]
+
+
+def test_a_number_the_customer_gave_read_back_confirms_key_info_only_where_numbers_count() -> None:
+    pair = ("户号零三一七二二九四，我要问这月水费。", "零三一七二二九四，是吧？")
+    assert read_back(True, pair)  # 复述确认重要内容: the digits are the facts
+    assert not read_back(False, pair)  # 复述确认事实: a number alone is not the complaint's facts
+    assert not read_back(True, ("户号零三一七二二九四。", "零三一七二二九五，是吧？"))  # another number
+    assert not read_back(True, ("户号零三一七二二九四。", "是零三一七二二九四，我给您查"))  # no question
+    assert not read_back(True, ("我要问这月水费。", "零三一七二二九四，是吧？"))  # the customer never said it

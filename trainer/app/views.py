@@ -175,7 +175,9 @@ def _amounts(score: Mapping[str, Any]) -> AmountCheck | None:
     data = score.get("amounts")
     if not isinstance(data, Mapping):
         return None
-    return AmountCheck(data.get("bill"), data.get("received"), data.get("change"), bool(data.get("consistent")))
+    return AmountCheck(
+        data.get("bill"), data.get("received"), data.get("change"), bool(data.get("consistent")), misheard=bool(data.get("misheard"))
+    )
 
 
 def step_titles(scenario: Scenario | None) -> dict[str, str]:

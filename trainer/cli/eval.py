@@ -32,6 +32,7 @@ from trainer.audio import load_audio
 from trainer.cli.console import print_json, output_console
 from trainer.pipeline import load_library, score_turns, transcribe_turns
 from trainer.scoring.document import TurnText
+from trainer.text.stage import without_stage_directions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,8 +69,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = "oracle" if args.oracle else (args.engine or settings.engine)
 
     if args.oracle:
-        texts = {perf.folder / t.file: t.text for perf in performances for t in perf.turns}
-        full = {perf.full_path: "".join(t.text for t in perf.turns) for perf in performances}
+        # The label text as a recogniser would hear it: stage directions (（拉闸换表）) are done, not said.
+        texts = {perf.folder / t.file: without_stage_directions(t.text) for perf in performances for t in perf.turns}
+        full = {perf.full_path: "".join(without_stage_directions(t.text) for t in perf.turns) for perf in performances}
 
         def transcribe(paths: Sequence[Path]) -> list[Transcript]:
             return [Transcript(text=texts.get(p, full.get(p, "")), engine="oracle") for p in paths]

@@ -55,7 +55,7 @@ TOP_KEYS = ("scenarios", "forbidden", "lexicon")
 SCENARIO_REQUIRED = ("id", "title", "role", "brief", "steps")
 SCENARIO_OPTIONAL = ("domain", "difficulty", "forbidden")
 STEP_REQUIRED = ("id", "title", "phrases")
-STEP_OPTIONAL = ("required", "source", "weight", "customer", "variants", "keywords", "cues", "slots", "tip", "reactions", "extra", "restates")
+STEP_OPTIONAL = ("required", "source", "weight", "customer", "variants", "keywords", "cues", "slots", "tip", "reactions", "extra", "restates", "restates_numbers")
 REACTION_FIELDS = ("customer", "insert")
 SLOT_REQUIRED = ("name", "kind")
 SLOT_OPTIONAL = ("description",)
@@ -317,8 +317,9 @@ class _FileParser:
         weight = self.r.positive(values["weight"], f"{fld}.weight") if "weight" in values else 1.0
         extra = self.r.boolean(values["extra"], f"{fld}.extra") if "extra" in values else False
         restates = self.r.boolean(values["restates"], f"{fld}.restates") if "restates" in values else False
+        numbers = self.r.boolean(values["restates_numbers"], f"{fld}.restates_numbers") if "restates_numbers" in values else False
         reactions = self._reactions(values["reactions"], f"{fld}.reactions") if "reactions" in values else Reactions()
-        parts = (step_id, title, slots, phrases, variants, keywords, cues, customer, tip, source, required, weight, extra, restates, reactions)
+        parts = (step_id, title, slots, phrases, variants, keywords, cues, customer, tip, source, required, weight, extra, restates, numbers, reactions)
         if any(p is None for p in parts):
             return None
         assert phrases is not None and variants is not None and keywords is not None and slots is not None
@@ -342,6 +343,7 @@ class _FileParser:
             reactions=reactions,  # type: ignore[arg-type]
             extra=extra,  # type: ignore[arg-type]
             restates=restates,  # type: ignore[arg-type]
+            restates_numbers=numbers,  # type: ignore[arg-type]
         )
 
     def _reactions(self, node: Node, fld: str) -> Reactions | None:

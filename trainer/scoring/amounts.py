@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz.distance import Indel
@@ -314,3 +314,18 @@ def _yuan(value: float | None) -> str:
 
 
 __all__ = ["check_amounts", "said_amounts", "SaidAmount", "NUMBER"]
+
+
+def amounts_misheard(doc: Doc, check: AmountCheck, performed: Mapping[str, bool]) -> bool:
+    """A failed 唱收唱付 check that the recogniser may have caused (not the trainee's fault).
+
+    Only for recognised speech (typed text is what was said). `performed`: role -> whether the step
+    that says it (四总 / 唱收 / 唱付) was performed. In doubt when a role was not read although its
+    step was performed: 收您… was heard, its amount was not (收您认识 for 收您六十). Word confidences
+    do not tell a garbled amount from a clear one (whisper-base: 55块流氓 for 五十五块六毛 heard at
+    0.5 and above, clearly read amounts below it), so an amount that was read stands as read.
+    """
+    if check.consistent or not any(turn.transcript.words for turn in doc.turns):
+        return False
+    read = {role for role, _ in check.positions}
+    return any(role not in read and performed.get(role, False) for role in ROLES)

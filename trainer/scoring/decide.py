@@ -12,7 +12,8 @@
      step found nowhere, and where it belongs (between the turns of the steps found before and
      after it, or the turn answering its customer line) a whole turn of the trainee's words serves
      no step: most likely the step said in words nothing here knows. Never certain: an instructor
-     decides if it matters;
+     decides if it matters. Not for a step that promises a time (回复时限, 到达时间): own words that
+     hold a time are found as content, and a turn without one (尽快处理) is the promise not made;
    - ``partial``: a phrasing said only in part;
    - ``trace``: nothing that performs the step, but some of its key words were said;
    - ``none``: nothing at all.
@@ -38,7 +39,9 @@
 4. The verdict (`decide_verdict`) applies the pass rule twice: the best case (uncertain steps
    performed, uncertain 忌语 not said) and the worst case (uncertain steps missed, every uncertain
    忌语 said). Both pass -> ``pass``; both fail -> ``fail``; they differ -> ``review`` (an
-   instructor decides). `passed` stays the best single guess (the rule applied to the best-guess
+   instructor decides). A 唱收唱付 check that fails where the recogniser may have garbled an amount
+   (`AmountCheck.misheard`, amounts.amounts_misheard: 收您… heard but not its amount) counts as
+   adding up in the best case, as read in the worst. `passed` stays the best single guess (the rule applied to the best-guess
    statuses and the counted hits).
 
 5. Manner (`manner_in_doubt`): the pass rule cannot judge a clerk's manner, and a curt clerk who
@@ -171,6 +174,10 @@ def decide_forbidden(kind: str) -> ForbiddenDecision:
 
 # ---------------------------------------------------------------------------------------- verdict
 
+# The pass rule: (step statuses, counted 忌语, 唱收唱付 taken as adding up (True) or as read (None)) -> fail reasons
+Judge = Callable[..., tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class Verdict:
     verdict: str  # pass | fail | review
@@ -218,9 +225,10 @@ def decide_verdict(
     steps: Sequence[StepResult],
     hits: Sequence[ForbiddenHit],
     doubtful_hits: Sequence[ForbiddenHit],
-    judge: Callable[[Sequence[StepResult], Sequence[ForbiddenHit]], tuple[str, ...]],
+    judge: Judge,
     *,
     manner_doubt: bool = False,
+    amounts_doubt: bool = False,
 ) -> Verdict:
     """Pass, fail or review, from the decisions and the pass rule `judge` ((statuses, hits) -> fail reasons).
 
@@ -229,7 +237,7 @@ def decide_verdict(
     best case (uncertain steps performed, no uncertain 忌语) and to the worst case (uncertain steps
     missed, every uncertain 忌语 said).
     """
-    verdict = _decide_verdict(steps, hits, doubtful_hits, judge)
+    verdict = _decide_verdict(steps, hits, doubtful_hits, judge, amounts_doubt)
     if manner_doubt and verdict.verdict == PASS:
         return Verdict(REVIEW, verdict.passed, verdict.fail_reasons, ("manner",))
     return verdict
@@ -239,21 +247,26 @@ def _decide_verdict(
     steps: Sequence[StepResult],
     hits: Sequence[ForbiddenHit],
     doubtful_hits: Sequence[ForbiddenHit],
-    judge: Callable[[Sequence[StepResult], Sequence[ForbiddenHit]], tuple[str, ...]],
+    judge: Judge,
+    amounts_doubt: bool = False,
 ) -> Verdict:
     best_reasons = judge(steps, hits)
     doubtful = [s for s in steps if not s.certain]
     unsure_hits = [h for h in hits if not h.certain]
-    if not doubtful and not unsure_hits and not doubtful_hits:
+    if not doubtful and not unsure_hits and not doubtful_hits and not amounts_doubt:
         return Verdict(FAIL if best_reasons else PASS, not best_reasons, best_reasons)
     best_case = [dataclasses.replace(s, status=HIT) if not s.certain else s for s in steps]
     worst_case = [dataclasses.replace(s, status=MISSED) if not s.certain else s for s in steps]
     sure_hits = [h for h in hits if h.certain]
     if judge(worst_case, [*hits, *doubtful_hits]) == ():
         verdict = PASS
-    elif judge(best_case, sure_hits) != ():
+    elif (judge(best_case, sure_hits, True) if amounts_doubt else judge(best_case, sure_hits)) != ():
         verdict = FAIL
     else:
         verdict = REVIEW
-    doubts = (*(s.id for s in doubtful), *(f"forbidden:{h.id}" for h in [*unsure_hits, *doubtful_hits])) if verdict == REVIEW else ()
+    doubts = (
+        (*(s.id for s in doubtful), *(f"forbidden:{h.id}" for h in [*unsure_hits, *doubtful_hits]), *(["amounts"] if amounts_doubt else []))
+        if verdict == REVIEW
+        else ()
+    )
     return Verdict(verdict, not best_reasons, best_reasons, tuple(doubts))

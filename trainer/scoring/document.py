@@ -22,6 +22,7 @@ from trainer.text.stage import without_stage_directions
 from trainer.text.pinyin import encode, syllables
 
 NUMBER = "#"
+LONG_DIGITS = re.compile(r"\d{4,}")  # a number read digit by digit: 户号, 电话
 TURN_SEPARATOR = "|"
 CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new clause
 
@@ -81,6 +82,7 @@ class DocTurn:
     duration: float
     transcript: Transcript
     customer: str = ""  # matching form of the customer's line this turn answers ("" when unknown)
+    customer_numbers: tuple[str, ...] = ()  # digit strings (4+ digits: 户号, 电话) the customer said in that line
 
 
 @dataclass
@@ -164,6 +166,23 @@ class Doc:
         if e <= s or s >= len(turn.char_times):
             return None, None
         return turn.offset + turn.char_times[s][0], turn.offset + turn.char_times[min(e, len(turn.char_times)) - 1][1]
+
+    def span_confidence(self, start: int, end: int) -> float:
+        """The lowest recogniser confidence of the words behind form[start:end] (1.0 for typed text)."""
+        start, end = self.clamp_to_turn(start, end)
+        if end <= start:
+            return 1.0
+        turn = self.turns[self.turn_of[start]]
+        words = [w for w in turn.transcript.words if w.text]
+        if not words or turn.char_times is None:
+            return 1.0
+        s, e = turn.norm.source_span(self.norm_start[start], self.norm_end[end - 1])
+        lowest, position = 1.0, 0
+        for word in words:  # the turn's source text is its words joined (_char_times)
+            if position < e and s < position + len(word.text):
+                lowest = min(lowest, word.confidence)
+            position += len(word.text)
+        return lowest
 
     def windows(self, length: int, strict: bool = False) -> tuple[list[str], list[str]]:
         """All substrings of `length` characters (and their pinyin), one per start position."""
@@ -299,8 +318,12 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
         timed = timed or char_times is not None
         norm = normalize(source, fillers=fillers)
         duration = transcript.duration or (char_times[-1][1] if char_times else 0.0)
-        customer = matching_form(without_stage_directions(turn.customer), fillers) if turn.customer else ""
-        doc_turns.append(DocTurn(index, turn.file, transcript.text, source, norm, char_times, offset, duration, transcript, customer))
+        said = without_stage_directions(turn.customer) if turn.customer else ""
+        customer = matching_form(said, fillers) if said else ""
+        customer_numbers = tuple(LONG_DIGITS.findall(normalize(said, fillers=fillers).text)) if said else ()
+        doc_turns.append(
+            DocTurn(index, turn.file, transcript.text, source, norm, char_times, offset, duration, transcript, customer, customer_numbers)
+        )
         if form:
             form.append(TURN_SEPARATOR)
             turn_of.append(-1)

@@ -115,9 +115,14 @@ def doubtful_forbidden_line(hit: ForbiddenHit, *, with_turn: bool = True) -> str
     return f"{where}“{hit.matched_text}”含有服务忌语「{hit.phrase}」的字样，但在这里可能是别的意思，没有扣分；需要时由教师判断。"
 
 
+MISHEARD_AMOUNTS = "金额可能没听清（可能是识别不准），请回放录音核对，由教师复核"
+
+
 def amount_feedback(amounts: AmountCheck | None) -> list[str]:
     if amounts is None or amounts.consistent:
         return []
+    if amounts.misheard:  # a recognition doubt is not the trainee's fault: never teach them what the machine heard
+        return [f"唱收唱付：{MISHEARD_AMOUNTS}"]
     return [f"唱收唱付：{problem}" for problem in amounts.problems] or ["唱收唱付没有做到位"]
 
 

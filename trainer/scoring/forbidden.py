@@ -11,8 +11,8 @@ Rules, stricter than for standard phrases:
   pronouns (我 / 你·您 / 他·她), and drops at most one character: 这是我的证件
   is not 这不是我的事, 这不是您的问题 is not 这不是我的事情.
 - Longer phrasings are also found with their words reordered (快点，该下班了
-  for 该下班了你快点): every content word present, close together, in one turn,
-  each in its own place (不是 does not also say 事); one-character words by
+  for 该下班了你快点): every content word present, close together, in one
+  sentence (commas allowed, not 。！？), each in its own place (不是 does not also say 事); one-character words by
   their exact character.
 - A one-character phrasing (the interjection 喂) written as a homophone (为交什么,
   位你找谁: the recogniser heard "wei" but chose a more frequent character)
@@ -52,6 +52,7 @@ jieba.setLogLevel(60)
 # Words that carry no content for the reordered-words rule.
 FUNCTION_WORDS = frozenset("你 您 我 我们 你们 他 她 它 了 吧 啊 的 呢 吗 呀 嘛 就 也 都 还 又 得 地 着 过".split())
 EXCEPTION_SLACK = 2
+SENTENCE_END = re.compile(r"[。！？!?]")  # words reordered across a sentence end are not one phrase
 INTERJECTION_QUESTION_REACH = 5
 QUESTION_WORDS = ("什么", "谁", "哪", "啥", "吗", "呢", "嘛", "怎么", "干嘛")
 # 喂 also calls someone (喂，那位大姐) or answers the phone with the unit (喂？供电所。)
@@ -396,7 +397,8 @@ def _reordered(doc: Doc, pattern: Pattern) -> list[tuple[int, int]]:
                 e = max(i + n for i, n in chosen)
                 placed = sorted(chosen)
                 disjoint = all(i + n <= j for (i, n), (j, _) in zip(placed, placed[1:]))
-                if e - s <= reach and disjoint:  # each word said in its own place
+                # each word said in its own place, and all in one sentence: 要办伐？没有的话 is two
+                if e - s <= reach and disjoint and not SENTENCE_END.search(doc.span_text(s, e)):
                     spans.append((s, e))
     return spans
 
@@ -440,9 +442,21 @@ def find_forbidden(
                 and not _adds_negation(pattern.form, doc, s, e)
                 and not any(min(e, e2) > max(s, s2) for s2, e2, _, _ in spans)
             ]
+        core = compile_phrasing(entry.phrase, (), fillers).form
+        core_exceptions = (
+            [t for t in _exception_phrases(entry, core, tuple(polite_phrases), tuple(fillers)) if EXCEPTION_GAP not in t]
+            if core != pattern.form
+            else []
+        )  # a gap exception (不知道…也没关系) applies only to the phrasings it holds: 我不知道，也没关系 is not it
         for s, e, sim, moved in spans:
-            if not _excepted(doc, s, e, pattern.form, exceptions, fillers):
-                matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text, reordered=moved))
+            if _excepted(doc, s, e, pattern.form, exceptions, fillers):
+                continue
+            # a variant holding the entry's own phrase (我也不知道 holds 不知道) is excepted as that
+            # phrase would be: 也不知道您会不会放心 is 不知道您…, a polite question
+            k = doc.form.find(core, s, e) if core_exceptions else -1
+            if k >= 0 and _excepted(doc, k, k + len(core), core, core_exceptions, fillers):
+                continue
+            matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text, reordered=moved))
     matches += _interjection_homophones(entries, doc, fillers)
     return _merge_same_entry(_dedupe(matches), doc)
 

@@ -12,6 +12,10 @@ is recognised from its shape:
   the customer said up to that turn, or it opens with a summary marker (就是说 / 也就是说 / 您的意思是 …;
   the only sign left when the customer's words are unknown: typed text, no dialogue).
 
+A step that also takes numbers (`restates_numbers`: 复述确认重要内容) is performed by a number the
+customer gave (at least 4 digits: 户号, 电话) read back before the question ("零三一七二二九四，是吧？"):
+the digits are the facts, however few characters they take in the matching form.
+
 "交电费是吧？" is not a restatement: too short, and it repeats nothing the customer said. How sure this
 evidence makes us is measured like every other kind (decide.py, `RESTATEMENT`).
 """
@@ -42,16 +46,19 @@ def _tag_end(clause: str) -> int:
     return 0
 
 
-def restatement_spans(doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+def restatement_spans(doc: Doc, taken: Sequence[tuple[int, int]] = (), numbers: bool = False) -> list[tuple[int, int]]:
     """[start, end) spans of Doc.form that restate the customer's words and ask to confirm them.
 
     The customer's words are each turn's `DocTurn.customer` ("" when unknown). A span overlapping
-    `taken` (words already serving another step) is not returned.
+    `taken` (words already serving another step) is not returned. `numbers`: a number the customer
+    gave, read back, is a restatement too.
     """
     spans: list[tuple[int, int]] = []
     heard_so_far = ""
+    numbers_so_far: set[str] = set()
     for turn in range(len(doc.turns)):
         heard_so_far += "|" + doc.turns[turn].customer
+        numbers_so_far.update(doc.turns[turn].customer_numbers)
         customer_pairs = _content_pairs(heard_so_far)
         clauses = doc.turn_clauses(turn)
         for index, (start, end) in enumerate(clauses):
@@ -67,9 +74,10 @@ def restatement_spans(doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> list[t
                 said_start = clauses[back][0]
             parts = [doc.form[s:e] for s, e in clauses[back:index]] + [doc.form[start : end - tag]]
             restated = "".join(parts)
-            if len(restated) < MIN_RESTATED:
+            read_back = numbers and _reads_back(doc, said_start, end - tag, numbers_so_far)
+            if len(restated) < MIN_RESTATED and not read_back:
                 continue
-            repeats = bool(_content_pairs(restated) & customer_pairs)
+            repeats = read_back or bool(_content_pairs(restated) & customer_pairs)
             summarises = any(part.startswith(m) for part in parts for m in SUMMARY_MARKERS)
             if not (repeats or summarises):
                 continue
@@ -77,3 +85,10 @@ def restatement_spans(doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> list[t
                 continue
             spans.append((said_start, end))
     return spans
+
+
+def _reads_back(doc: Doc, start: int, end: int, customer_numbers: set[str]) -> bool:
+    """Does Doc.form[start:end] hold a number the customer gave (the same digits)?"""
+    return any(
+        token.text in customer_numbers for position, token in doc.numbers.items() if start <= position < end
+    )

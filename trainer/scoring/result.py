@@ -144,6 +144,9 @@ class AmountCheck:
     problems: tuple[str, ...] = ()  # Chinese, one line each
     # (role, index in Doc.form) of each amount read; only meaningful with the scored Doc, not stored
     positions: tuple[tuple[str, int], ...] = ()
+    # the check fails, but the recogniser may have garbled an amount (amounts.amounts_misheard):
+    # not the trainee's fault, so an instructor decides
+    misheard: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,6 +154,7 @@ class AmountCheck:
             "received": _num(self.received),
             "change": _num(self.change),
             "consistent": self.consistent,
+            "misheard": self.misheard,
         }
 
 
@@ -303,7 +307,13 @@ class ScoreResult:
             forbidden_doubtful=tuple(_hit_from_dict(f) for f in data.get("forbidden_doubtful", ())),
             amounts=None
             if amounts is None
-            else AmountCheck(amounts.get("bill"), amounts.get("received"), amounts.get("change"), bool(amounts.get("consistent"))),
+            else AmountCheck(
+                amounts.get("bill"),
+                amounts.get("received"),
+                amounts.get("change"),
+                bool(amounts.get("consistent")),
+                misheard=bool(amounts.get("misheard")),
+            ),
             fluency=Fluency(
                 float(data.get("fluency", {}).get("chars_per_min", 0.0)),
                 int(data.get("fluency", {}).get("fillers", 0)),

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
 from trainer.text.normalize import to_simplified
 from trainer.scoring.align import align_steps
-from trainer.scoring.amounts import check_amounts
+from trainer.scoring.amounts import amounts_misheard, check_amounts
 from trainer.scoring.document import Doc, TurnText, build_doc
 from trainer.scoring.advice import build_advice
 from trainer.scoring.feedback import build_feedback, doubtful_forbidden_line, fill_slots, short_title
@@ -206,7 +206,7 @@ def _decide_steps(
                 taken.append((start, end))
                 result = _found(result, doc, start, end)
                 kind = decide.CONTENT
-            elif step.restates and (restated := restatement_spans(doc, taken)):
+            elif step.restates and (restated := restatement_spans(doc, taken, numbers=step.restates_numbers)):
                 restated.sort(key=lambda sp: doc.turn_at(*sp) != expected)
                 start, end = restated[0]
                 taken.append((start, end))
@@ -223,7 +223,7 @@ def _decide_steps(
     out: list[StepResult] = []
     for i, (step, result, kind) in enumerate(zip(scenario.steps, found, kinds)):
         expected = expected_turns.get(step.id)  # 0-based
-        if nowhere == [i]:
+        if nowhere == [i] and not _promises_a_time(step):
             free = _free_turn(doc, _place(performed_turns, i, expected, len(doc.turns)), claimed)
             if free is not None:
                 result = _found(result, doc, *doc.turn_range(free))
@@ -256,6 +256,14 @@ def _decide_steps(
 
 
 OWN_TURN_MIN_CHARS = 4  # a shorter turn (好的, 嗯嗯, 是的) carries no step
+# Slots that hold a time: a step that promises one (回复时限, 到达时间, 恢复送电时间) IS the time, and
+# own words that hold a time are found as content already. A free turn without one (尽快处理,
+# 有消息就回您) is the step not done: over sets D-I, 0 of 8 such turns were labelled the step.
+TIME_SLOT_KINDS = frozenset({"days", "time"})
+
+
+def _promises_a_time(step: Step) -> bool:
+    return any(slot.kind in TIME_SLOT_KINDS for slot in step.slots)
 
 
 def _place(performed_turns: Sequence[int | None], index: int, expected: int | None, turn_count: int) -> set[int]:
@@ -376,13 +384,18 @@ def score_doc(
     steps, by_amount = _bill_stated(scenario, doc, steps, amounts)
     steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs)
     steps = _manner(scenario, doc, steps)
+    if amounts is not None and not amounts.consistent:
+        performed = {slot.name: r.status == HIT for s, r in zip(scenario.steps, steps) for slot in s.slots if slot.kind == "amount"}
+        amounts = dataclasses.replace(amounts, misheard=amounts_misheard(doc, amounts, performed))
     # show the standard phrase with this performance's amounts in its slots (找您{change}元 -> 找您48元)
     steps = [dataclasses.replace(s, expected=fill_slots(s.expected, amounts)) for s in steps]
     fluency = measure_fluency(doc, lexicon)
     politeness = measure_politeness(doc, lexicon)
     all_weights = {**DEFAULT_WEIGHTS, **(weights or {})}
 
-    def dimensions_of(statuses: Sequence[StepResult], hits: Sequence[ForbiddenHit] = hits) -> tuple[dict[str, float], float]:
+    def dimensions_of(
+        statuses: Sequence[StepResult], hits: Sequence[ForbiddenHit] = hits, amounts_ok: bool | None = None
+    ) -> tuple[dict[str, float], float]:
         dims: dict[str, float] = {"coverage": _coverage(scenario, statuses)}
         if sum(s.status == HIT for s in statuses) >= 2:  # order means something only with two steps done
             dims["order"] = _order(statuses)
@@ -390,7 +403,7 @@ def score_doc(
         if any(turn.norm.text for turn in doc.turns):
             dims["politeness"] = politeness.score
         if amounts is not None:
-            dims["amounts"] = 100.0 if amounts.consistent else 0.0
+            dims["amounts"] = 100.0 if (amounts.consistent if amounts_ok is None else amounts_ok) else 0.0
         fluency_value = fluency_score(fluency, lexicon)
         if fluency_value is not None:
             dims["fluency"] = fluency_value
@@ -404,20 +417,22 @@ def score_doc(
         total = sum(v * max(0.0, all_weights.get(k, 0.0)) for k, v in dims.items()) / weight_sum if weight_sum > 0 else 0.0
         return dims, total
 
-    def judge(statuses: Sequence[StepResult], hits: Sequence[ForbiddenHit]) -> tuple[str, ...]:
+    def judge(statuses: Sequence[StepResult], hits: Sequence[ForbiddenHit], amounts_ok: bool | None = None) -> tuple[str, ...]:
+        """Fail reasons; `amounts_ok` overrides the 唱收唱付 check as read (the best case when it may be misheard)."""
         return decide.fail_reasons(
             statuses,
-            dimensions_of(statuses, hits)[1],
+            dimensions_of(statuses, hits, amounts_ok)[1],
             pass_mark,
             hits,
-            amounts,
+            amounts if amounts is None or amounts_ok is None else dataclasses.replace(amounts, consistent=amounts_ok),
             exam=exam,
         )
 
     dimensions, total = dimensions_of(steps)
     manner_doubt = decide.manner_in_doubt(len(politeness.words_used), politeness.nin, politeness.chars)
     politeness = dataclasses.replace(politeness, manner_in_doubt=manner_doubt)
-    verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge, manner_doubt=manner_doubt)
+    amounts_doubt = amounts is not None and amounts.misheard
+    verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge, manner_doubt=manner_doubt, amounts_doubt=amounts_doubt)
 
     feedback = build_feedback(scenario, steps, hits, amounts, fluency, politeness, lexicon) + tuple(
         doubtful_forbidden_line(h) for h in doubtful_hits
