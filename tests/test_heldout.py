@@ -37,6 +37,10 @@ Sets G and H (tests/data/heldout_g, heldout_h, 64 performances each, written the
 measured once independently (their READMEs: G step R 0.950, P 0.955, forbidden R 1.0, P 0.737,
 pass/fail 55/64; H step R 0.912, P 0.939, forbidden R 1.0, P 0.70, pass/fail 58/64) and get floors
 from those first uses.
+
+Set I (tests/data/heldout_i, 64 performances, written the same way) was measured once independently
+(its README: step R 0.923, P 0.956, forbidden R 1.0, P 0.737, pass/fail 52/64) and gets floors from
+that first use.
 """
 
 from __future__ import annotations
@@ -80,6 +84,14 @@ FLOORS = {
         "forbidden_precision": 0.65,
         "passed_agreement": 0.85,
     },
+    # set I: floors from its first (independent) use (its README)
+    "heldout_i": {
+        "step_recall": 0.89,
+        "step_precision": 0.92,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.68,
+        "passed_agreement": 0.78,
+    },
     # set F: floors from its first (independent) use (its README)
     "heldout_f": {
         "step_recall": 0.86,
@@ -105,7 +117,7 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
