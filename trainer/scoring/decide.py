@@ -94,6 +94,12 @@ EVIDENCE_CONFIDENCE: dict[str, float] = {
     OWN_TURN: 0.833,
     NONE: 0.933,  # 124 of 132 were not performed
 }
+# Checked on more data (sets A-I after their first uses, the dev labels; 2026-12-05): phrasing 0.998,
+# cue 0.989, content 0.887 (required steps), own_turn 0.765, restatement 0.875, untimed 0.917 - and
+# none 0.825 step by step, lower than above because the newer writers credit steps a rude clerk did
+# in words no phrasebook holds, in performances that fail anyway. What a miss decides is the
+# verdict: a fail resting on misses alone (no 忌语, amounts right) was right 95 of 103 times (0.92),
+# so a miss stays decided alone.
 # Own-words evidence in the very turn that answers the step's customer line: the customer asked
 # for exactly this, so the clause that holds the step's key words is the answer.
 CONTENT_IN_EXPECTED_TURN = 0.95
