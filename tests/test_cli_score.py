@@ -87,3 +87,129 @@ def test_audio_turns_json_with_whisper(capsys: pytest.CaptureFixture[str], whisp
     turn7 = data["turns"][6]
     assert turn7["start"] <= receive["start"] < receive["end"] <= turn7["end"] + 0.01
     assert data["fluency"]["chars_per_min"] > 0
+
+
+# --- one whole-performance recording, split at pauses (issue 11 item 2) -------------------------
+
+SR = 16000
+# one tone per answer; the fake recogniser "hears" the text of each tone it finds
+TONE_TEXTS = {300: "您好，请坐。", 500: "请问您办理什么业务？", 700: "请慢走，再见！"}
+
+
+def _tone(freq: int, seconds: float) -> "np.ndarray":
+    import numpy as np
+
+    t = np.arange(int(seconds * SR)) / SR
+    return (8000 * np.sin(2 * np.pi * freq * t)).astype(np.int16)
+
+
+class ToneRecognizer:
+    """Transcribes a recording as the texts of the tones in it, in order (0.1 s frames, dominant frequency)."""
+
+    engine = "fake"
+    model_name = "tones"
+
+    def transcribe(self, audio):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        from trainer.asr.base import Transcript
+
+        heard: list[str] = []
+        for start in range(0, len(audio.samples) - 1599, 1600):
+            frame = audio.samples[start : start + 1600].astype(np.float64)
+            if np.sqrt(np.mean(frame**2)) < 100:
+                continue
+            freq = int(round(np.argmax(np.abs(np.fft.rfft(frame))) * SR / len(frame) / 100.0) * 100)
+            text = TONE_TEXTS.get(freq)
+            if text and (not heard or heard[-1] != text):
+                heard.append(text)
+        return Transcript(text="".join(heard), duration=audio.duration, engine="fake", model="tones")
+
+
+@pytest.fixture
+def performance_wav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    from trainer.asr import factory
+
+    monkeypatch.setattr(factory, "get_recognizer", lambda *a, **k: ToneRecognizer())
+    gap = np.zeros(int(1.5 * SR), dtype=np.int16)
+    samples = np.concatenate([gap[: SR // 2], _tone(300, 1.0), gap, _tone(500, 1.5), gap, _tone(700, 1.0), gap[: SR // 2]])
+    path = tmp_path / "performance.wav"
+    sf.write(path, samples, SR, subtype="PCM_16")
+    return path
+
+
+def test_one_recording_is_split_at_pauses_and_scored_as_turns(capsys: pytest.CaptureFixture[str], performance_wav: Path) -> None:
+    code, out, err = run_cli(capsys, "score", str(performance_wav), "--scenario", "business", "--engine", "vosk", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert list(data) == CONTRACT_KEYS
+    assert [t["text"] for t in data["turns"]] == list(TONE_TEXTS.values())
+    assert [t["file"] for t in data["turns"]] == ["performance.wav 0.3–1.7s", "performance.wav 2.8–4.7s", "performance.wav 5.8–7.2s"]
+    steps = {s["id"]: s for s in data["steps"]}
+    assert steps["greet"]["turn"] == 1 and steps["ask_need"]["turn"] == 2 and steps["farewell"]["turn"] == 3
+
+
+def test_no_split_keeps_one_turn_and_pause_seconds_is_used(capsys: pytest.CaptureFixture[str], performance_wav: Path) -> None:
+    code, out, err = run_cli(capsys, "score", str(performance_wav), "--scenario", "business", "--engine", "vosk", "--json", "--no-split")
+    assert code == 0, err
+    data = json.loads(out)
+    assert len(data["turns"]) == 1 and data["turns"][0]["file"] == "performance.wav"
+    assert data["turns"][0]["text"] == "".join(TONE_TEXTS.values())
+    # the pauses are 1.5 s: a 2 s pause is never reached, so the recording stays one answer (silence trimmed)
+    code, out, err = run_cli(capsys, "score", str(performance_wav), "--scenario", "business", "--engine", "vosk", "--json", "--pause-seconds", "2")
+    assert code == 0, err
+    assert [t["file"] for t in json.loads(out)["turns"]] == ["performance.wav 0.3–7.2s"]
+
+
+def test_a_recording_with_only_clicks_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from trainer.asr import factory
+
+    monkeypatch.setattr(factory, "get_recognizer", lambda *a, **k: ToneRecognizer())
+    # three 0.1 s clicks, 1.2 s apart: enough sound for the recording's speech check, but no answer (0.2 s of speech)
+    pause = np.zeros(int(1.2 * SR), dtype=np.int16)
+    samples = np.concatenate([np.zeros(SR, dtype=np.int16), _tone(300, 0.1), pause, _tone(300, 0.1), pause, _tone(300, 0.1), pause])
+    path = tmp_path / "clicks.wav"
+    sf.write(path, samples, SR, subtype="PCM_16")
+    code, out, err = run_cli(capsys, "score", str(path), "--scenario", "business", "--engine", "vosk", "--json")
+    assert code != 0 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "没有找到一句完整的回答" in err and "--no-split" in err
+
+
+def test_pause_seconds_must_be_positive(capsys: pytest.CaptureFixture[str], performance_wav: Path) -> None:
+    code, out, err = run_cli(capsys, "score", str(performance_wav), "--scenario", "business", "--pause-seconds", "0")
+    assert code != 0 and "--pause-seconds" in err
+
+
+@pytest.mark.slow
+def test_whole_recording_split_into_its_turns_with_whisper(
+    capsys: pytest.CaptureFixture[str], whisper_model_dir: Path, scenarios_audio_dir: Path, tmp_path: Path
+) -> None:
+    """The dev performance's turn files joined with 1.5 s pauses: split back into its 10 turns, scored as with the turn files."""
+    import numpy as np
+    import soundfile as sf
+
+    folder = scenarios_audio_dir / "dev_payment_full"
+    turns = sorted(folder.glob("turn*.wav"))
+    pause = np.zeros(int(1.5 * SR), dtype=np.int16)
+    pieces: list[np.ndarray] = []
+    for path in turns:
+        samples, rate = sf.read(path, dtype="int16")
+        assert rate == SR
+        pieces += [samples, pause]
+    joined = tmp_path / "performance.wav"
+    sf.write(joined, np.concatenate(pieces[:-1]), SR, subtype="PCM_16")
+    code, out, err = run_cli(capsys, "score", str(joined), "--scenario", "payment", "--engine", "whisper", "--model", str(whisper_model_dir), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert list(data) == CONTRACT_KEYS
+    assert len(data["turns"]) == len(turns)
+    assert data["amounts"] == {"bill": 52, "received": 100, "change": 48, "consistent": True, "misheard": False}
+    assert data["passed"] is True
+    receive = next(s for s in data["steps"] if s["id"] == "sing_receive")
+    assert receive["status"] == "hit" and receive["turn"] == 7

@@ -174,3 +174,68 @@ def test_a_silent_labelled_turn_is_scored_as_nothing_said_not_an_error(
     sf.write(tmp_path / "p1" / "turn01.wav", np.zeros(8000, dtype=np.int16), 16000, subtype="PCM_16")
     report = eval_json(capsys, str(tmp_path), "--engine", "vosk", "--mode", "turns", "--no-cache")
     assert report["modes"]["turns"]["performances"] == 1
+
+
+def test_split_pauses_scores_full_wav_as_its_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """--split-pauses: full.wav cut at pauses, each answer transcribed and scored as a turn; metrics per performance."""
+    import numpy as np
+    import soundfile as sf
+
+    from trainer.asr import factory
+    from trainer.asr.base import Transcript
+
+    sr = 16000
+    texts = {300: "您好，请坐。", 500: "请问您办理什么业务？", 700: "请慢走，再见！"}
+    calls: list[float] = []
+
+    class ToneEars:
+        """Hears the text of each tone in the recording (dominant frequency per 0.1 s), joined."""
+
+        engine = "fake"
+        model_name = "tones"
+
+        def transcribe(self, audio):  # type: ignore[no-untyped-def]
+            calls.append(audio.duration)
+            heard: list[str] = []
+            for start in range(0, len(audio.samples) - 1599, 1600):
+                frame = audio.samples[start : start + 1600].astype(np.float64)
+                if np.sqrt(np.mean(frame**2)) < 100:
+                    continue
+                text = texts.get(int(round(np.argmax(np.abs(np.fft.rfft(frame))) * sr / 1600 / 100.0) * 100))
+                if text and (not heard or heard[-1] != text):
+                    heard.append(text)
+            return Transcript(text="".join(heard), duration=audio.duration, engine="fake")
+
+    monkeypatch.setattr(factory, "get_recognizer", lambda *a, **k: ToneEars())
+
+    def tone(freq: int, seconds: float) -> np.ndarray:
+        t = np.arange(int(seconds * sr)) / sr
+        return (8000 * np.sin(2 * np.pi * freq * t)).astype(np.int16)
+
+    labelled = [("turn01.wav", 300, ["greet", "offer_seat"]), ("turn02.wav", 500, ["ask_need"]), ("turn03.wav", 700, ["farewell"])]
+    write_performance(
+        tmp_path, "p1", "business", [{"file": f, "text": texts[freq], "steps": steps, "forbidden": []} for f, freq, steps in labelled]
+    )
+    gap = np.zeros(int(1.5 * sr), dtype=np.int16)
+    parts: list[np.ndarray] = []
+    for f, freq, _ in labelled:
+        sf.write(tmp_path / "p1" / f, tone(freq, 1.0), sr, subtype="PCM_16")
+        parts += [tone(freq, 1.0), gap]
+    sf.write(tmp_path / "p1" / "full.wav", np.concatenate(parts), sr, subtype="PCM_16")
+
+    split = eval_json(capsys, str(tmp_path), "--engine", "vosk", "--mode", "full", "--no-cache", "--split-pauses", "1.0")
+    assert split["split_pauses"] == 1.0
+    full = split["modes"]["full"]
+    assert full["split"] == {"exact": 1, "over": 0, "under": 0, "pieces": 3, "turns": 3}
+    assert full["steps"]["tp"] == 4 and full["steps"]["fn"] == 0
+    assert len(calls) == 3 and all(d < 2.0 for d in calls)  # three answers, not the 7.5 s recording
+
+    calls.clear()
+    whole = eval_json(capsys, str(tmp_path), "--engine", "vosk", "--mode", "full", "--no-cache")
+    assert "split" not in whole["modes"]["full"] and whole["split_pauses"] is None
+    assert calls == [pytest.approx(7.5)]
+
+    # turns mode is unaffected: the flag needs full mode, and audio
+    for argv in (["--mode", "turns", "--split-pauses", "1.0"], ["--oracle", "--split-pauses", "1.0"], ["--split-pauses", "0"]):
+        assert main(["eval", str(tmp_path), "--engine", "vosk", "--no-cache", *argv]) != 0
+        assert "--split-pauses" in capsys.readouterr().err

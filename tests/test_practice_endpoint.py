@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trainer.practice.endpoint import (
+from trainer.endpoint import (
     SILENCE_DBFS,
     EndpointConfig,
     EndpointDetector,

@@ -274,7 +274,7 @@ def test_an_answer_without_speech_is_empty_not_invented(whisper_model_dir: Path)
 
     from trainer.asr.factory import get_recognizer
     from trainer.audio import Audio
-    from trainer.practice.endpoint import EndpointConfig, EndpointDetector, EndReason
+    from trainer.endpoint import EndpointConfig, EndpointDetector, EndReason
     from trainer.practice.session import record_answer
     from trainer.practice.ui import LiveState, PracticeUI
 

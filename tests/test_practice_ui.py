@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from trainer.practice.endpoint import EndReason
+from trainer.endpoint import EndReason
 from trainer.practice.ui import (
     AdviceTurn,
     FinalView,

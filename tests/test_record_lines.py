@@ -25,7 +25,7 @@ from trainer.config import Settings, load_settings
 from trainer.errors import AudioError, TrainerError
 from trainer.phrasebook.clips import ClipError, clip_path, clips_for_line, load_clip, prepare_clip
 from trainer.phrasebook.loader import library_from_settings
-from trainer.practice.endpoint import EndpointConfig, EndReason
+from trainer.endpoint import EndpointConfig, EndReason
 from trainer.practice.source import FileSource
 from trainer.practice.take import record_take
 

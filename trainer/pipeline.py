@@ -7,9 +7,12 @@
 - `transcribe_turns(sources, settings, engine)`: load and transcribe audio files
   (paths, bytes or `Audio`), optionally through a `TranscriptCache`.
 - `transcribe_and_score(sources, scenario_id, settings, engine)`: both.
+- `split_recording(audio, pause_seconds, name)`: a whole-performance recording cut into
+  its answers at pauses (`trainer.segment`), each named by where it lies in the recording.
 
 Several sources are the turns of one performance in order; one source is a whole
-performance. The scenario is checked before any audio is decoded, so an unknown
+performance, scored as one turn, or, with `split_pauses`, as the answers found between
+its pauses. The scenario is checked before any audio is decoded, so an unknown
 scenario fails fast. Expected failures raise `TrainerError` subclasses.
 """
 
@@ -22,13 +25,15 @@ from pathlib import Path
 from trainer.asr.base import Recognizer, Transcript
 from trainer.audio import Audio, load_audio
 from trainer.config import Settings, load_settings
-from trainer.errors import TrainerError
+from trainer.endpoint import EndpointConfig
+from trainer.errors import AudioError, TrainerError
 from trainer.evaluation.cache import TranscriptCache
 from trainer.phrasebook.loader import library_cache_key, library_from_settings
 from trainer.phrasebook.model import Library, Scenario
 from trainer.scoring.document import TurnText
 from trainer.scoring.result import ScoreResult
 from trainer.scoring.score import score_turn_texts
+from trainer.segment import split_at_pauses
 
 Source = str | Path | bytes | Audio
 
@@ -161,6 +166,17 @@ def transcribe_turns(
     return turns
 
 
+def split_recording(audio: Audio, pause_seconds: float, name: str = "") -> list[tuple[str, Audio]]:
+    """The answers of a whole-performance recording, split at pauses of `pause_seconds` or more.
+
+    Each comes with a name saying where it lies ("full.wav 3.5–7.1s"). Empty when the end-of-answer
+    detector heard no speech at all; the caller decides what that means.
+    """
+    answers = split_at_pauses(audio, EndpointConfig(pause_seconds=pause_seconds))
+    prefix = f"{name} " if name else ""
+    return [(f"{prefix}{a.start:.1f}–{a.end:.1f}s", a.audio) for a in answers]
+
+
 def transcribe_and_score(
     sources: Sequence[Source] | Source,
     scenario_id: str,
@@ -173,14 +189,38 @@ def transcribe_and_score(
     exam: bool = False,
     cache: TranscriptCache | None = None,
     names: Sequence[str] | None = None,
+    split_pauses: float | None = None,
 ) -> ScoreResult:
-    """Transcribe the turns of one performance and score them against the scenario."""
+    """Transcribe the turns of one performance and score them against the scenario.
+
+    `split_pauses`: when there is one source (a whole performance), cut it into answers at
+    pauses of that many seconds and score each answer as a turn.
+    """
     settings = settings or load_settings()
     library = library or load_library(settings)
     library.scenario(scenario_id)  # unknown scenario: fail before decoding any audio
     if isinstance(sources, (str, Path, bytes, Audio)):
         sources = [sources]
+    if split_pauses is not None and len(sources) == 1:
+        sources, names = _answers_of(sources[0], settings, split_pauses, names[0] if names else None)
     turns = transcribe_turns(
         list(sources), settings, engine, model_path=model_path, recognizer=recognizer, cache=cache, names=names
     )
     return score_turns(turns, scenario_id, settings, library=library, engine=recognizer.engine if recognizer else engine or settings.engine, exam=exam)
+
+
+def _answers_of(source: Source, settings: Settings, pause_seconds: float, name: str | None) -> tuple[list[Source], list[str]]:
+    """Load one whole-performance recording and cut it into its answers (as sources and names)."""
+    if isinstance(source, Audio):
+        audio, label = source, name or "录音"
+    else:
+        audio = load_audio(source, max_seconds=settings.max_audio_seconds, name=name)
+        label = name or _label(source, 0)
+    answers = split_recording(audio, pause_seconds, label)
+    if not answers:
+        raise AudioError(
+            f"{label} 里没有找到一句完整的回答：听到的声音都太短（不到 0.2 秒）。"
+            "请靠近麦克风清楚地说，然后重新录制；或加 --no-split 把整段录音当作一句评分。",
+            f"{label}: split at {pause_seconds}s pauses found no answer",
+        )
+    return [a for _, a in answers], [n for n, _ in answers]

@@ -5,7 +5,9 @@ through the recogniser and the scorer and prints step and forbidden-phrase
 precision/recall, forbidden hits on clean turns, pass/fail and amount
 agreement, and the disagreements. Transcripts are cached (see
 trainer.evaluation.cache; `--no-cache` turns it off). `--oracle` uses the label
-texts instead of audio: it measures the matcher alone.
+texts instead of audio: it measures the matcher alone. `--split-pauses S` cuts
+full.wav into answers at pauses of S seconds and scores them as turns (full mode; the
+metrics stay per performance, plus how many answers each full.wav gave).
 
 `trainer eval --reviews [--sessions DIR] [--json]` instead reports how often the machine and
 the instructors agree over reviewed sessions (per step and overall, % and Cohen's kappa, and
@@ -30,7 +32,7 @@ from trainer.evaluation.dataset import load_dataset
 from trainer.evaluation.runner import MODES, ModeReport, run_evaluation
 from trainer.audio import load_audio
 from trainer.cli.console import print_json, output_console
-from trainer.pipeline import load_library, score_turns, transcribe_turns
+from trainer.pipeline import load_library, score_turns, split_recording, transcribe_turns
 from trainer.scoring.document import TurnText
 from trainer.text.stage import without_stage_directions
 
@@ -45,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--engine", choices=ENGINES, help="识别引擎（默认取配置，否则 vosk）")
     parser.add_argument("--model", type=Path, metavar="PATH", help="模型文件夹")
     parser.add_argument("--mode", choices=("turns", "full", "both"), default="both", help="逐句文件、整段 full.wav，或两者（默认）")
+    parser.add_argument(
+        "--split-pauses",
+        type=float,
+        metavar="S",
+        help="整段模式：先在至少 S 秒的停顿处把 full.wav 切成一句一句，再逐句识别、评分（默认不切，与以往的数字可比）",
+    )
     parser.add_argument("--oracle", action="store_true", help="不识别录音，直接用标注文字（只测匹配本身）")
     parser.add_argument("--no-cache", action="store_true", help="不使用转写缓存")
     parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
@@ -67,6 +75,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         library.scenario(perf.scenario)
     modes = MODES if args.mode == "both" else (args.mode,)
     engine = "oracle" if args.oracle else (args.engine or settings.engine)
+    split = getattr(args, "split_pauses", None)
+    if split is not None:
+        if not split > 0:
+            raise TrainerError(f"--split-pauses 必须大于 0（现在是 {split}），例如 --split-pauses 1.0。", f"--split-pauses {split}")
+        if args.oracle:
+            raise TrainerError("--split-pauses 在录音的停顿处切分，不能与 --oracle（直接用标注文字）一起用。", "--split-pauses with --oracle")
+        if "full" not in modes:
+            raise TrainerError("--split-pauses 只切分整段录音 full.wav：请用 --mode full 或 --mode both。", "--split-pauses with --mode turns")
+    split_full = None
 
     if args.oracle:
         # The label text as a recogniser would hear it: stage directions (（拉闸换表）) are done, not said.
@@ -90,17 +107,31 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
             return [t.transcript for t in turns]
 
+        if split is not None:
+
+            def split_full(path: Path) -> list[Transcript]:
+                audio = load_audio(path, max_seconds=settings.max_audio_seconds, require_speech=False, name=path.name)
+                answers = split_recording(audio, split, path.name)
+                if not answers:  # no speech found: the whole recording, as without splitting
+                    return transcribe([path])
+                turns = transcribe_turns(
+                    [a for _, a in answers], settings, engine, model_path=args.model, recognizer=recognizer, cache=cache,
+                    names=[n for n, _ in answers],
+                )
+                return [t.transcript for t in turns]
+
     def score(turns: Sequence[TurnText], scenario_id: str):  # type: ignore[no-untyped-def]
         return score_turns(turns, scenario_id, settings, library=library, engine=engine)
 
     progress = None if args.json else (lambda msg: print(f"  {msg}", file=sys.stderr))
-    reports = run_evaluation(performances, transcribe, score, library, modes, progress)
+    reports = run_evaluation(performances, transcribe, score, library, modes, progress, split_full)
     if args.json:
         document = {
             "dir": str(args.dir),
             "engine": engine,
             "model": "" if args.oracle else str(args.model or settings.model_path(engine)),
             "performances": len(performances),
+            "split_pauses": split,
             "modes": {mode: report.to_dict() for mode, report in reports.items()},
         }
         print_json(document)
@@ -129,6 +160,13 @@ def print_reports(reports: dict[str, ModeReport], engine: str, console: Console 
             f"{r.amounts.agree}/{r.amounts.total}",
         )
     console.print(table)
+    for mode, r in reports.items():
+        if r.split is not None:
+            sp = r.split
+            console.print(
+                f"整段录音按停顿切分（{mode}）：切出 {sp.pieces} 句，标注 {sp.turns} 句；"
+                f"句数相同 {sp.exact}，多切 {sp.over}，少切 {sp.under}"
+            )
     for mode, r in reports.items():
         if r.disagreements:
             console.print(f"[bold]不一致（{mode}）：[/bold]")

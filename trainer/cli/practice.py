@@ -26,7 +26,7 @@ from trainer.config import ENGINES, Settings
 from trainer.errors import TrainerError
 from trainer.phrasebook.loader import library_from_settings
 from trainer.practice.capture import select_input_device
-from trainer.practice.endpoint import EndpointConfig
+from trainer.endpoint import EndpointConfig
 from trainer.practice.session import STATUS_DEVICE_LOST, STATUS_FAILED, STATUS_INTERRUPTED, PracticeOptions, run_practice
 from trainer.practice.source import AudioSource, FileSource, MicrophoneSource
 from trainer.practice.ui import PracticeUI

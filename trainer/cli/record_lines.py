@@ -42,7 +42,7 @@ from trainer.errors import AudioError, TrainerError
 from trainer.phrasebook.clips import CLIPS_DIR, MAX_CLIP_SECONDS, ClipError, PreparedClip, WrittenLine, load_clip, prepare_clip, store_clip, written_lines
 from trainer.phrasebook.loader import library_from_settings
 from trainer.phrasebook.model import Scenario
-from trainer.practice.endpoint import EndpointConfig, EndReason, NoiseFloor
+from trainer.endpoint import EndpointConfig, EndReason, NoiseFloor
 from trainer.practice.keys import KeyWatcher
 from trainer.practice.source import AudioSource, MicrophoneSource
 from trainer.practice.take import record_take

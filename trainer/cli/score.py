@@ -1,7 +1,8 @@
 """`trainer score AUDIO... --scenario ID [--engine E] [--model PATH] [--json]` and `trainer score --text "..." --scenario ID`.
 
 Several audio files are the turns of one performance, in order; one file is a
-whole performance. `--text` may be repeated, one turn each. `--json` prints
+whole performance, cut into its answers at pauses of `--pause-seconds` (default 1 s,
+as terminal practice) and scored answer by answer (`--no-split`: as one turn). `--text` may be repeated, one turn each. `--json` prints
 exactly one JSON object (the contract in trainer.scoring.result); otherwise a
 readable report. Exit 0 when scoring ran, whatever the score; 2 with a one-line
 reason on bad input or an unknown scenario.
@@ -18,6 +19,7 @@ from rich.table import Table
 from trainer.cli.console import print_json, output_console
 from trainer.cli.phrasebook import warn_problems
 from trainer.config import ENGINES, Settings
+from trainer.endpoint import EndpointConfig
 from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
 from trainer.pipeline import load_library, score_text, transcribe_and_score
@@ -38,6 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--text", action="append", metavar="TEXT", help="直接给文字评分（可重复，每个一句）")
     parser.add_argument("--engine", choices=ENGINES, help="识别引擎（默认取配置，否则 vosk）")
     parser.add_argument("--model", type=Path, metavar="PATH", help="模型文件夹（默认取配置 / 环境变量）")
+    parser.add_argument(
+        "--pause-seconds",
+        type=float,
+        default=EndpointConfig().pause_seconds,
+        metavar="S",
+        help="只给一个录音文件时，在至少 S 秒的停顿处切成一句一句分别识别、评分（默认 %(default)s 秒，与终端练习相同）",
+    )
+    parser.add_argument("--no-split", action="store_true", help="只给一个录音文件时不切分，把整段录音当作一句评分")
     parser.add_argument("--exam", action="store_true", help="考试规则：出现任何服务忌语即不及格")
     parser.add_argument("--cache", action="store_true", help="缓存转写结果（~/.cache/trainer），重复评分同一录音时更快")
     parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
@@ -51,6 +61,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise TrainerError("请只给录音文件或 --text 文字中的一种，不要同时给。", "both AUDIO and --text given")
     if not args.text and not args.audio:
         raise TrainerError("请给出录音文件，或用 --text 给出要评分的文字。", "neither AUDIO nor --text given")
+    if not args.pause_seconds > 0:
+        raise TrainerError(f"--pause-seconds 必须大于 0（现在是 {args.pause_seconds}），例如 --pause-seconds 1.0。", f"--pause-seconds {args.pause_seconds}")
     library = load_library(settings)
     warn_problems(library)
     library.scenario(args.scenario)
@@ -68,6 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             library=library,
             exam=args.exam,
             cache=TranscriptCache() if args.cache else None,
+            split_pauses=None if args.no_split else args.pause_seconds,
         )
     if args.json:
         print_json(result.to_dict())

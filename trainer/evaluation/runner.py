@@ -3,7 +3,11 @@
 Two modes: "turns" scores each performance from its turn files (steps and
 forbidden phrases are compared turn by turn: the right step in the wrong turn
 counts as a miss and a false hit); "full" scores `full.wav` as one recording
-(compared as sets over the performance). A step labelled on several turns of
+(compared as sets over the performance). With a `split_full` transcriber, full.wav
+is first cut into answers at pauses and each answer is scored as a turn; the labels
+have no turn alignment for those answers, so the comparison stays per performance, and
+the report counts how many answers each full.wav gave against its spoken turns
+(`SplitCounts`). A step labelled on several turns of
 one performance (a read-back) counts once per performance, and in "turns" mode
 a hit on any of its labelled turns is correct (see `_step_units`).
 
@@ -29,6 +33,8 @@ from trainer.asr.base import Transcript
 from trainer.phrasebook.model import Library
 from trainer.scoring.document import TurnText, cached_form
 from trainer.scoring.result import ScoreResult
+from trainer.segment import answer_count_label
+from trainer.text.stage import without_stage_directions
 
 MODES = ("turns", "full")
 AMOUNT_TOLERANCE = 0.005
@@ -36,6 +42,8 @@ AMOUNT_TOLERANCE = 0.005
 # (paths) -> transcripts, one per path
 Transcriber = Callable[[Sequence[Path]], list[Transcript]]
 Scorer = Callable[[Sequence[TurnText], str], ScoreResult]
+# (full.wav) -> the transcripts of the answers it was split into at pauses, in order
+FullSplitter = Callable[[Path], list[Transcript]]
 
 
 @dataclass
@@ -77,6 +85,31 @@ class Agreement:
         return {"agree": self.agree, "total": self.total, "rate": round(self.rate, 4)}
 
 
+@dataclass
+class SplitCounts:
+    """How many answers full.wav was split into, against its spoken (labelled, not all stage direction) turns."""
+
+    exact: int = 0
+    over: int = 0  # more answers than turns: a turn cut at a pause inside it
+    under: int = 0  # fewer: turns run together (a gap shorter than the pause)
+    pieces: int = 0
+    turns: int = 0
+
+    def add(self, pieces: int, turns: int) -> None:
+        label = answer_count_label(pieces, turns)
+        setattr(self, label, getattr(self, label) + 1)
+        self.pieces += pieces
+        self.turns += turns
+
+    def to_dict(self) -> dict[str, int]:
+        return {"exact": self.exact, "over": self.over, "under": self.under, "pieces": self.pieces, "turns": self.turns}
+
+
+def spoken_turns(perf: Any) -> int:
+    """Labelled turns with something said (a turn that is all stage direction is a short silence)."""
+    return sum(1 for t in perf.turns if without_stage_directions(t.text).strip())
+
+
 @dataclass(frozen=True)
 class Disagreement:
     performance: str
@@ -102,6 +135,7 @@ class ModeReport:
     review: int = 0
     decided: Agreement = field(default_factory=Agreement)
     disagreements: list[Disagreement] = field(default_factory=list)
+    split: SplitCounts | None = None  # full mode split at pauses: answers found vs. turns
 
     def meets_goals(self, *, step_recall: float = 0.95, step_precision: float = 0.95, forbidden_recall: float = 0.95) -> bool:
         return (
@@ -114,7 +148,7 @@ class ModeReport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document = {
             "mode": self.mode,
             "performances": self.performances,
             "steps": self.steps.to_dict(),
@@ -127,6 +161,9 @@ class ModeReport:
             "decided": self.decided.to_dict(),
             "disagreements": [d.to_dict() for d in self.disagreements],
         }
+        if self.split is not None:
+            document["split"] = self.split.to_dict()
+        return document
 
 
 def forbidden_label_id(label: str, library: Library, scenario_id: str) -> str:
@@ -210,8 +247,10 @@ def evaluate_performance(
     """Score one performance in one mode and add the comparison to `report`."""
     if mode == "turns":
         turns = [TurnText(t, label.file, customer=label.customer) for t, label in zip(transcripts, perf.turns)]
-    else:
+    elif len(transcripts) == 1:
         turns = [TurnText(transcripts[0], "full.wav")]
+    else:  # full.wav split into answers at pauses
+        turns = [TurnText(t, f"full.wav#{i}") for i, t in enumerate(transcripts, 1)]
     result = score(turns, perf.scenario)
     report.performances += 1
     hits = [(s.turn or 0, s.id) for s in result.steps if s.status == "hit"]
@@ -281,12 +320,19 @@ def run_evaluation(
     library: Library,
     modes: Sequence[str] = MODES,
     progress: Callable[[str], None] | None = None,
+    split_full: FullSplitter | None = None,
 ) -> dict[str, ModeReport]:
+    """`split_full`: full mode scores the answers full.wav is split into (see the module doc)."""
     reports = {mode: ModeReport(mode) for mode in modes}
+    if split_full is not None and "full" in reports:
+        reports["full"].split = SplitCounts()
     for perf in performances:
         for mode in modes:
-            paths = perf.turn_paths() if mode == "turns" else [perf.full_path]
-            transcripts = transcribe(paths)
+            if mode == "full" and split_full is not None:
+                transcripts = split_full(perf.full_path)
+                reports[mode].split.add(len(transcripts), spoken_turns(perf))  # type: ignore[union-attr]
+            else:
+                transcripts = transcribe(perf.turn_paths() if mode == "turns" else [perf.full_path])
             evaluate_performance(perf, mode, transcripts, score, library, reports[mode])
             if progress:
                 progress(f"{perf.id} [{mode}]")

@@ -36,7 +36,7 @@ from trainer.dialogue import Cue, first_cue, next_cue, played_scenario, remainin
 from trainer.errors import TrainerError
 from trainer.phrasebook.model import Library, Scenario, Step
 from trainer.practice.capture import DeviceError
-from trainer.practice.endpoint import ChunkVerdict, EndpointConfig, EndpointDetector, EndReason, NoiseFloor
+from trainer.endpoint import ChunkVerdict, EndpointConfig, EndpointDetector, EndReason, NoiseFloor
 from trainer.practice.keys import KeyWatcher
 from trainer.practice.source import AudioSource
 from trainer.practice.take import read_until_end

@@ -14,7 +14,7 @@ import numpy as np
 
 from trainer.audio import SAMPLE_RATE, Audio
 from trainer.practice.capture import DeviceError
-from trainer.practice.endpoint import ChunkVerdict, EndpointConfig, EndpointDetector, EndReason, NoiseFloor
+from trainer.endpoint import ChunkVerdict, EndpointConfig, EndpointDetector, EndReason, NoiseFloor
 from trainer.practice.keys import KeyWatcher
 from trainer.practice.source import AudioSource
 

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from trainer.dialogue import line_parts
 from trainer.phrasebook.model import SEVERITY_LABELS as SEVERITY_LABEL
-from trainer.practice.endpoint import ChunkVerdict, EndReason
+from trainer.endpoint import ChunkVerdict, EndReason
 from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, score_text
 
 STATUS_STYLE = {"hit": "bold green", "partial": "bold yellow", "missed": "bold red"}
