@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tone_support import SR, TONE_TEXTS, ToneRecognizer
+from tone_support import tone as _tone
 from trainer.cli import main
 
 CONTRACT_KEYS = ["scenario", "engine", "transcript", "turns", "steps", "forbidden", "forbidden_doubtful", "amounts", "fluency", "score", "passed", "verdict", "feedback", "advice"]  # verdict: pass | fail | review; forbidden_doubtful: 忌语 words probably meant otherwise (issue 11); advice: feedback grouped by turn (issue 14)
@@ -91,39 +93,6 @@ def test_audio_turns_json_with_whisper(capsys: pytest.CaptureFixture[str], whisp
 
 # --- one whole-performance recording, split at pauses (issue 11 item 2) -------------------------
 
-SR = 16000
-# one tone per answer; the fake recogniser "hears" the text of each tone it finds
-TONE_TEXTS = {300: "您好，请坐。", 500: "请问您办理什么业务？", 700: "请慢走，再见！"}
-
-
-def _tone(freq: int, seconds: float) -> "np.ndarray":
-    import numpy as np
-
-    t = np.arange(int(seconds * SR)) / SR
-    return (8000 * np.sin(2 * np.pi * freq * t)).astype(np.int16)
-
-
-class ToneRecognizer:
-    """Transcribes a recording as the texts of the tones in it, in order (0.1 s frames, dominant frequency)."""
-
-    engine = "fake"
-    model_name = "tones"
-
-    def transcribe(self, audio):  # type: ignore[no-untyped-def]
-        import numpy as np
-
-        from trainer.asr.base import Transcript
-
-        heard: list[str] = []
-        for start in range(0, len(audio.samples) - 1599, 1600):
-            frame = audio.samples[start : start + 1600].astype(np.float64)
-            if np.sqrt(np.mean(frame**2)) < 100:
-                continue
-            freq = int(round(np.argmax(np.abs(np.fft.rfft(frame))) * SR / len(frame) / 100.0) * 100)
-            text = TONE_TEXTS.get(freq)
-            if text and (not heard or heard[-1] != text):
-                heard.append(text)
-        return Transcript(text="".join(heard), duration=audio.duration, engine="fake", model="tones")
 
 
 @pytest.fixture

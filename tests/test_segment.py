@@ -123,3 +123,21 @@ def test_answer_count_label() -> None:
     assert answer_count_label(3, 3) == "exact"
     assert answer_count_label(4, 3) == "over"
     assert answer_count_label(2, 3) == "under"
+
+
+def test_a_whole_transcript_is_shared_out_among_the_answers_by_word_times() -> None:
+    from trainer.asr.base import Transcript, Word
+    from trainer.segment import split_transcript
+
+    words = (Word("您好", 0.3, 0.8), Word("请坐", 0.9, 1.6), Word("请问", 2.9, 3.4), Word("办什么", 3.5, 4.6), Word("再见", 6.0, 7.0))
+    whole = Transcript("您好请坐请问办什么再见", words, 7.5, "fake", "m")
+    pieces = split_transcript(whole, [(0.3, 1.7), (2.8, 4.7), (5.8, 7.2)])
+    assert [p.transcript.text for p in pieces] == ["您好请坐", "请问办什么", "再见"]
+    assert [(p.start, p.end) for p in pieces] == [(0.3, 1.7), (2.8, 4.7), (5.8, 7.2)]
+    # word times run from each piece's own part of the recording (cut halfway through each pause)
+    assert pieces[1].offset == 2.25 and pieces[1].transcript.words[0].start == 2.9 - 2.25
+    assert sum(p.transcript.duration for p in pieces) == 7.5
+    # an answer that got no word is left out; without word timings the transcript stays whole
+    assert [p.transcript.text for p in split_transcript(whole, [(0.3, 1.7), (2.0, 2.5), (2.8, 7.2)])] == ["您好请坐", "请问办什么再见"]
+    untimed = Transcript("您好请坐", (), 2.0)
+    assert [p.transcript for p in split_transcript(untimed, [(0.1, 0.9), (1.2, 1.9)])] == [untimed]

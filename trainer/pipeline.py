@@ -7,8 +7,9 @@
 - `transcribe_turns(sources, settings, engine)`: load and transcribe audio files
   (paths, bytes or `Audio`), optionally through a `TranscriptCache`.
 - `transcribe_and_score(sources, scenario_id, settings, engine)`: both.
-- `split_recording(audio, pause_seconds, name)`: a whole-performance recording cut into
-  its answers at pauses (`trainer.segment`), each named by where it lies in the recording.
+- `answer_turns(transcript, answers, name)`: a whole-performance recording's transcript shared
+  out among its answers found at pauses (`trainer.segment`), as turns named by where they lie
+  (recognised whole: an answer recognised alone loses what came before).
 
 Several sources are the turns of one performance in order; one source is a whole
 performance, scored as one turn, or, with `split_pauses`, as the answers found between
@@ -33,7 +34,7 @@ from trainer.phrasebook.model import Library, Scenario
 from trainer.scoring.document import TurnText
 from trainer.scoring.result import ScoreResult
 from trainer.scoring.score import score_turn_texts
-from trainer.segment import split_at_pauses
+from trainer.segment import split_at_pauses, split_transcript
 
 Source = str | Path | bytes | Audio
 
@@ -166,17 +167,6 @@ def transcribe_turns(
     return turns
 
 
-def split_recording(audio: Audio, pause_seconds: float, name: str = "") -> list[tuple[str, Audio]]:
-    """The answers of a whole-performance recording, split at pauses of `pause_seconds` or more.
-
-    Each comes with a name saying where it lies ("full.wav 3.5–7.1s"). Empty when the end-of-answer
-    detector heard no speech at all; the caller decides what that means.
-    """
-    answers = split_at_pauses(audio, EndpointConfig(pause_seconds=pause_seconds))
-    prefix = f"{name} " if name else ""
-    return [(f"{prefix}{a.start:.1f}–{a.end:.1f}s", a.audio) for a in answers]
-
-
 def transcribe_and_score(
     sources: Sequence[Source] | Source,
     scenario_id: str,
@@ -202,25 +192,31 @@ def transcribe_and_score(
     if isinstance(sources, (str, Path, bytes, Audio)):
         sources = [sources]
     if split_pauses is not None and len(sources) == 1:
-        sources, names = _answers_of(sources[0], settings, split_pauses, names[0] if names else None)
-    turns = transcribe_turns(
-        list(sources), settings, engine, model_path=model_path, recognizer=recognizer, cache=cache, names=names
-    )
+        audio, label = _whole_recording(sources[0], settings, names[0] if names else None)
+        answers = split_at_pauses(audio, EndpointConfig(pause_seconds=split_pauses))
+        if not answers:
+            raise AudioError(
+                f"{label} 里没有找到一句完整的回答：听到的声音都太短（不到 0.2 秒）。"
+                "请靠近麦克风清楚地说，然后重新录制；或加 --no-split 把整段录音当作一句评分。",
+                f"{label}: split at {split_pauses}s pauses found no answer",
+            )
+        whole = transcribe_turns([audio], settings, engine, model_path=model_path, recognizer=recognizer, cache=cache, names=[label])
+        turns = answer_turns(whole[0].transcript, [(a.start, a.end) for a in answers], label)
+    else:
+        turns = transcribe_turns(
+            list(sources), settings, engine, model_path=model_path, recognizer=recognizer, cache=cache, names=names
+        )
     return score_turns(turns, scenario_id, settings, library=library, engine=recognizer.engine if recognizer else engine or settings.engine, exam=exam)
 
 
-def _answers_of(source: Source, settings: Settings, pause_seconds: float, name: str | None) -> tuple[list[Source], list[str]]:
-    """Load one whole-performance recording and cut it into its answers (as sources and names)."""
+def answer_turns(transcript: Transcript, answers: Sequence[tuple[float, float]], name: str = "") -> list[TurnText]:
+    """The whole recording's transcript shared out among its answers (start, end seconds), as turns
+    named by where they lie ("full.wav 3.5–7.1s")."""
+    prefix = f"{name} " if name else ""
+    return [TurnText(p.transcript, f"{prefix}{p.start:.1f}–{p.end:.1f}s") for p in split_transcript(transcript, answers)]
+
+
+def _whole_recording(source: Source, settings: Settings, name: str | None) -> tuple[Audio, str]:
     if isinstance(source, Audio):
-        audio, label = source, name or "录音"
-    else:
-        audio = load_audio(source, max_seconds=settings.max_audio_seconds, name=name)
-        label = name or _label(source, 0)
-    answers = split_recording(audio, pause_seconds, label)
-    if not answers:
-        raise AudioError(
-            f"{label} 里没有找到一句完整的回答：听到的声音都太短（不到 0.2 秒）。"
-            "请靠近麦克风清楚地说，然后重新录制；或加 --no-split 把整段录音当作一句评分。",
-            f"{label}: split at {pause_seconds}s pauses found no answer",
-        )
-    return [a for _, a in answers], [n for n, _ in answers]
+        return source, name or "录音"
+    return load_audio(source, max_seconds=settings.max_audio_seconds, name=name), name or _label(source, 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -74,3 +76,23 @@ class Recognizer(Protocol):
     def transcribe(self, audio: Audio) -> Transcript: ...
 
     def stream(self) -> StreamingRecognition: ...
+
+
+def _is_han(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("CJK")
+
+
+def join_words(words: Iterable[str]) -> str:
+    """Join recognised words: no space next to a Chinese character, one space between other words.
+
+    ["您好", "请", "坐"] -> "您好请坐"; ["打开", "wifi"] -> "打开wifi"; ["좋은", "아침"] -> "좋은 아침".
+    """
+    text = ""
+    for word in words:
+        word = word.strip()
+        if not word:
+            continue
+        if text and not _is_han(text[-1]) and not _is_han(word[0]):
+            text += " "
+        text += word
+    return text

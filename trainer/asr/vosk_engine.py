@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import numpy as np
 import vosk
 
 from trainer.audio import SAMPLE_RATE, Audio
-from trainer.asr.base import PartialResult, Transcript, Word
+from trainer.asr.base import PartialResult, Transcript, Word, join_words
 from trainer.errors import ModelNotFoundError, RecognizerError
 
 ENGINE = "vosk"
@@ -33,26 +32,6 @@ vosk.SetLogLevel(-1)
 
 _models: dict[Path, vosk.Model] = {}
 _models_lock = threading.Lock()
-
-
-def _is_han(char: str) -> bool:
-    return unicodedata.name(char, "").startswith("CJK")
-
-
-def join_words(words: Iterable[str]) -> str:
-    """Join recognised words: no space next to a Chinese character, one space between other words.
-
-    ["您好", "请", "坐"] -> "您好请坐"; ["打开", "wifi"] -> "打开wifi"; ["좋은", "아침"] -> "좋은 아침".
-    """
-    text = ""
-    for word in words:
-        word = word.strip()
-        if not word:
-            continue
-        if text and not _is_han(text[-1]) and not _is_han(word[0]):
-            text += " "
-        text += word
-    return text
 
 
 def missing_vosk_files(model_path: Path) -> list[str]:

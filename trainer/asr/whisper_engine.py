@@ -32,7 +32,7 @@ import numpy as np
 
 from trainer.audio import SAMPLE_RATE, Audio
 from trainer.asr.base import PartialResult, Transcript, Word
-from trainer.asr.vosk_engine import join_words
+from trainer.asr.base import join_words
 from trainer.errors import ModelNotFoundError, RecognizerError
 
 if TYPE_CHECKING:

@@ -32,7 +32,9 @@ from trainer.evaluation.dataset import load_dataset
 from trainer.evaluation.runner import MODES, ModeReport, run_evaluation
 from trainer.audio import load_audio
 from trainer.cli.console import print_json, output_console
-from trainer.pipeline import load_library, score_turns, split_recording, transcribe_turns
+from trainer.endpoint import EndpointConfig
+from trainer.pipeline import answer_turns, load_library, score_turns, transcribe_turns
+from trainer.segment import split_at_pauses
 from trainer.scoring.document import TurnText
 from trainer.text.stage import without_stage_directions
 
@@ -110,15 +112,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if split is not None:
 
             def split_full(path: Path) -> list[Transcript]:
+                """full.wav recognised whole, its words shared out among the answers found at pauses."""
                 audio = load_audio(path, max_seconds=settings.max_audio_seconds, require_speech=False, name=path.name)
-                answers = split_recording(audio, split, path.name)
+                answers = split_at_pauses(audio, EndpointConfig(pause_seconds=split))
+                whole = transcribe([path])
                 if not answers:  # no speech found: the whole recording, as without splitting
-                    return transcribe([path])
-                turns = transcribe_turns(
-                    [a for _, a in answers], settings, engine, model_path=args.model, recognizer=recognizer, cache=cache,
-                    names=[n for n, _ in answers],
-                )
-                return [t.transcript for t in turns]
+                    return whole
+                return [t.transcript for t in answer_turns(whole[0], [(a.start, a.end) for a in answers])]
 
     def score(turns: Sequence[TurnText], scenario_id: str):  # type: ignore[no-untyped-def]
         return score_turns(turns, scenario_id, settings, library=library, engine=engine)
