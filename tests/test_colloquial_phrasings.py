@@ -1406,6 +1406,22 @@ TIME_GREETINGS_BY_STEP = {
 }
 for _key, _hits in TIME_GREETINGS_BY_STEP.items():
     FIFTH_ROUND[_key] = {"hit": _hits, "miss": TIME_GREETING_MISSES}
+# Sixth round (2026-12-05, after set J's first use, disclosed): a gas smell asked about, a repairer
+# called over in everyday words, an arrival promised "within N minutes" (sentences of our own).
+SIXTH_ROUND: dict[tuple[str, str], dict[str, list[str]]] = {
+    ("gas_hotline_service", "ask_details"): {
+        "hit": ["味道大不大？", "那个味儿大不大，是在厨房吗？", "气味重不重？是一直有还是刚才才有？", "是一直有味还是开火的时候才有？", "灶现在关了没有？", "燃气灶关着吗？", "味儿是从哪个位置出来的？", "您闻着是在厨房还是卫生间？"],
+        "miss": ["味道大就赶紧开窗。", "灶关了就行。", "您先别慌。", "一直有人值班。", "您家在哪个小区？", "厨房窗户打开。"],
+    },
+    ("fault_report", "promise_dispatch"): {
+        "hit": ["我马上喊师傅过来。", "我这就喊人过去给您看。", "我这就叫师傅过来给您修。", "马上喊抢修的师傅去您家。"],
+        "miss": ["师傅上次来过吗？", "您喊一下家里人。", "您别喊，慢慢说。", "等师傅过来再说吧。"],
+    },
+    ("gas_hotline_service", "promise_visit"): {
+        "hit": ["抢修人员半个小时之内到。", "师傅二十分钟内到您家。", "一个小时之内有人到。", "抢修的四十分钟左右就到。"],
+        "miss": ["您到楼下等着。", "抢修人员都很专业。", "到了给您打电话。", "半个小时前有人打过电话。"],
+    },
+}
 EVERYDAY_FAREWELLS = ["回见。", "好，回见啊。", "再会再会。", "好嘞，再会呀。", "得嘞，回头见。", "那就这样，回见。", "好，拜拜了您嘞。"]
 WALKING_FAREWELLS = ["慢慢走。", "慢慢走哈。", "您慢慢走。", "慢行啊。", "走好哈。"]  # not on the telephone
 EVERYDAY_FAREWELL_MISSES = [*REGIONAL_FAREWELL_MISSES, "慢慢说，不着急。", "您慢慢来。", "您先别走。"]
@@ -1471,7 +1487,7 @@ def _with_shared() -> None:
     for (scenario_id, step_id), misses in MORE_MISSES.items():
         groups = PHRASINGS[scenario_id][step_id]
         groups["miss"] = list(dict.fromkeys([*groups["miss"], *misses]))
-    for (scenario_id, step_id), more in [*FOURTH_ROUND.items(), *FIFTH_ROUND.items()]:
+    for (scenario_id, step_id), more in [*FOURTH_ROUND.items(), *FIFTH_ROUND.items(), *SIXTH_ROUND.items()]:
         groups = PHRASINGS[scenario_id].setdefault(step_id, {"hit": [], "miss": []})
         groups["hit"] = list(dict.fromkeys([*groups["hit"], *more["hit"]]))
         groups["miss"] = list(dict.fromkeys([*groups["miss"], *more["miss"]]))
