@@ -30,7 +30,7 @@ from trainer.errors import TrainerError
 from trainer.evaluation.cache import TranscriptCache
 from trainer.evaluation.dataset import load_dataset
 from trainer.evaluation.runner import MODES, ModeReport, run_evaluation
-from trainer.audio import load_audio
+from trainer.audio import Audio, load_audio
 from trainer.cli.console import print_json, output_console
 from trainer.endpoint import EndpointConfig
 from trainer.pipeline import answer_turns, load_library, score_turns, transcribe_turns
@@ -101,21 +101,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         recognizer = get_recognizer(settings, engine=engine, model_path=args.model)
         cache = None if args.no_cache else TranscriptCache()
 
-        def transcribe(paths: Sequence[Path]) -> list[Transcript]:
+        def load(path: Path) -> Audio:
             # A labelled turn may be (nearly) silent — a bare 嗯 — which is data here, not a recording to refuse.
-            audios = [load_audio(p, max_seconds=settings.max_audio_seconds, require_speech=False, name=p.name) for p in paths]
-            turns = transcribe_turns(
-                audios, settings, engine, model_path=args.model, recognizer=recognizer, cache=cache, names=[p.name for p in paths]
-            )
+            return load_audio(path, max_seconds=settings.max_audio_seconds, require_speech=False, name=path.name)
+
+        def transcribe_audios(audios: Sequence[Audio], names: Sequence[str]) -> list[Transcript]:
+            turns = transcribe_turns(audios, settings, engine, model_path=args.model, recognizer=recognizer, cache=cache, names=names)
             return [t.transcript for t in turns]
+
+        def transcribe(paths: Sequence[Path]) -> list[Transcript]:
+            return transcribe_audios([load(p) for p in paths], [p.name for p in paths])
 
         if split is not None:
 
             def split_full(path: Path) -> list[Transcript]:
                 """full.wav recognised whole, its words shared out among the answers found at pauses."""
-                audio = load_audio(path, max_seconds=settings.max_audio_seconds, require_speech=False, name=path.name)
+                audio = load(path)
+                whole = transcribe_audios([audio], [path.name])
                 answers = split_at_pauses(audio, EndpointConfig(pause_seconds=split))
-                whole = transcribe([path])
                 if not answers:  # no speech found: the whole recording, as without splitting
                     return whole
                 return [t.transcript for t in answer_turns(whole[0], [(a.start, a.end) for a in answers])]

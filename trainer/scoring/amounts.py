@@ -313,9 +313,6 @@ def _yuan(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-__all__ = ["check_amounts", "said_amounts", "SaidAmount", "NUMBER"]
-
-
 def amounts_misheard(doc: Doc, check: AmountCheck, performed: Mapping[str, bool]) -> bool:
     """A failed 唱收唱付 check that the recogniser may have caused (not the trainee's fault).
 
@@ -329,3 +326,6 @@ def amounts_misheard(doc: Doc, check: AmountCheck, performed: Mapping[str, bool]
         return False
     read = {role for role, _ in check.positions}
     return any(role not in read and performed.get(role, False) for role in ROLES)
+
+
+__all__ = ["amounts_misheard", "check_amounts", "said_amounts", "SaidAmount", "NUMBER"]

@@ -167,23 +167,6 @@ class Doc:
             return None, None
         return turn.offset + turn.char_times[s][0], turn.offset + turn.char_times[min(e, len(turn.char_times)) - 1][1]
 
-    def span_confidence(self, start: int, end: int) -> float:
-        """The lowest recogniser confidence of the words behind form[start:end] (1.0 for typed text)."""
-        start, end = self.clamp_to_turn(start, end)
-        if end <= start:
-            return 1.0
-        turn = self.turns[self.turn_of[start]]
-        words = [w for w in turn.transcript.words if w.text]
-        if not words or turn.char_times is None:
-            return 1.0
-        s, e = turn.norm.source_span(self.norm_start[start], self.norm_end[end - 1])
-        lowest, position = 1.0, 0
-        for word in words:  # the turn's source text is its words joined (_char_times)
-            if position < e and s < position + len(word.text):
-                lowest = min(lowest, word.confidence)
-            position += len(word.text)
-        return lowest
-
     def windows(self, length: int, strict: bool = False) -> tuple[list[str], list[str]]:
         """All substrings of `length` characters (and their pinyin), one per start position."""
         key = (length, strict)

@@ -442,6 +442,8 @@ def find_forbidden(
                 and not _adds_negation(pattern.form, doc, s, e)
                 and not any(min(e, e2) > max(s, s2) for s2, e2, _, _ in spans)
             ]
+        if not spans:
+            continue
         core = compile_phrasing(entry.phrase, (), fillers).form
         core_exceptions = (
             [t for t in _exception_phrases(entry, core, tuple(polite_phrases), tuple(fillers)) if EXCEPTION_GAP not in t]

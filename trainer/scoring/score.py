@@ -409,7 +409,7 @@ def score_doc(
     all_weights = {**DEFAULT_WEIGHTS, **(weights or {})}
 
     def dimensions_of(
-        statuses: Sequence[StepResult], hits: Sequence[ForbiddenHit] = hits, amounts_ok: bool | None = None
+        statuses: Sequence[StepResult], hits: Sequence[ForbiddenHit] = hits, checked: AmountCheck | None = amounts
     ) -> tuple[dict[str, float], float]:
         dims: dict[str, float] = {"coverage": _coverage(scenario, statuses)}
         if sum(s.status == HIT for s in statuses) >= 2:  # order means something only with two steps done
@@ -417,8 +417,8 @@ def score_doc(
         dims["forbidden"] = max(0.0, 100.0 - sum(SEVERITY_PENALTY.get(h.severity, 40.0) for h in hits))
         if any(turn.norm.text for turn in doc.turns):
             dims["politeness"] = politeness.score
-        if amounts is not None:
-            dims["amounts"] = 100.0 if (amounts.consistent if amounts_ok is None else amounts_ok) else 0.0
+        if checked is not None:
+            dims["amounts"] = 100.0 if checked.consistent else 0.0
         fluency_value = fluency_score(fluency, lexicon)
         if fluency_value is not None:
             dims["fluency"] = fluency_value
@@ -434,14 +434,8 @@ def score_doc(
 
     def judge(statuses: Sequence[StepResult], hits: Sequence[ForbiddenHit], amounts_ok: bool | None = None) -> tuple[str, ...]:
         """Fail reasons; `amounts_ok` overrides the 唱收唱付 check as read (the best case when it may be misheard)."""
-        return decide.fail_reasons(
-            statuses,
-            dimensions_of(statuses, hits, amounts_ok)[1],
-            pass_mark,
-            hits,
-            amounts if amounts is None or amounts_ok is None else dataclasses.replace(amounts, consistent=amounts_ok),
-            exam=exam,
-        )
+        checked = amounts if amounts is None or amounts_ok is None else dataclasses.replace(amounts, consistent=amounts_ok)
+        return decide.fail_reasons(statuses, dimensions_of(statuses, hits, checked)[1], pass_mark, hits, checked, exam=exam)
 
     dimensions, total = dimensions_of(steps)
     manner_doubt = decide.manner_in_doubt(len(politeness.words_used), politeness.nin, politeness.chars)
