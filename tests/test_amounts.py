@@ -284,8 +284,8 @@ def check_heard(*turns: Transcript):
 
 
 def test_an_amount_the_recogniser_may_have_garbled_goes_to_an_instructor_not_against_the_trainee() -> None:
-    # 收您… heard, its amount not (收您认识 for 收您六十): a recognition doubt, so review, never a certain fail
-    result, amounts = check_heard(heard("本月电费是五十二元"), heard("收您认识"), heard("找您八元，这是您的发票，请收好"))
+    # 收您… heard, its amount not (收您人事 for 收您六十): a recognition doubt, so review, never a certain fail
+    result, amounts = check_heard(heard("本月电费是五十二元"), heard("收您人事"), heard("找您八元，这是您的发票，请收好"))
     assert amounts.received is None and not amounts.consistent and amounts.misheard
     assert result.verdict == "review" and not result.passed
     assert not any("没有唱收" in line for line in result.feedback) and any("可能没听清" in line for line in result.feedback)
@@ -298,5 +298,5 @@ def test_an_amount_the_recogniser_may_have_garbled_goes_to_an_instructor_not_aga
 def test_amounts_heard_clearly_or_typed_that_do_not_add_up_fail() -> None:
     result, amounts = check_heard(heard("本月电费是五十二元"), heard("收您一百元"), heard("找您五十八元，这是您的发票，请收好"))
     assert amounts.change == 58 and not amounts.misheard and result.verdict == "fail"
-    result, amounts = check("本月电费是五十二元。", "收您认识。", "找您八元，这是您的发票，请收好。")  # typed: what was said
+    result, amounts = check("本月电费是五十二元。", "收您人事。", "找您八元，这是您的发票，请收好。")  # typed: what was said
     assert not amounts.misheard and result.verdict == "fail"

@@ -58,13 +58,13 @@ def test_reordered_words_found() -> None:
 def test_reordered_words_stay_in_one_sentence() -> None:
     no_way = ForbiddenEntry("no_way", "我们也没有办法", "major", "推诿", "我帮您想想办法。")
     assert found_in((no_way,), "办法嘛，我们也没有。") == ["no_way"]  # reordered across a comma: one sentence
-    assert found_in((no_way,), "还有别的要办法？没有的话您慢走。") == []  # across a question: two sentences
+    assert found_in((no_way,), "您说的那个办法？我们这儿没有。") == []  # across a question: two sentences
 
 
 def test_a_variant_holding_the_phrase_takes_its_polite_exceptions() -> None:
-    # 我也不知道 holds 不知道: 也不知道您会不会放心 is the polite 不知道您…, 我也不知道，你… is not
+    # 我也不知道 holds 不知道: 也不知道您有没有空 is the polite 不知道您…, 我也不知道，你… is not
     entries = (dataclasses_replace(DONT_KNOW, variants=("我不知道", "我也不知道")),)
-    assert found_in(entries, "没问题的话，也不知道您会不会放心，我们可以把报告给您看。") == []
+    assert found_in(entries, "那天也不知道您有没有空，我们可以改个时间。") == []
     assert found_in(entries, "这个我也不知道，你去问别人。") == ["dont_know"]
     assert found_in(entries, "我也不知道，您去问别人吧。") == ["dont_know"]  # 不知道，您… is two clauses
 

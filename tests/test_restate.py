@@ -86,9 +86,9 @@ def read_back(numbers: bool, *pairs: tuple[str, str]) -> list[str]:
 
 
 def test_a_number_the_customer_gave_read_back_confirms_key_info_only_where_numbers_count() -> None:
-    pair = ("户号零三一七二二九四，我要问这月水费。", "零三一七二二九四，是吧？")
+    pair = ("户号幺二零八五五六三，我想查一下电费。", "幺二零八五五六三，对吧？")
     assert read_back(True, pair)  # 复述确认重要内容: the digits are the facts
     assert not read_back(False, pair)  # 复述确认事实: a number alone is not the complaint's facts
-    assert not read_back(True, ("户号零三一七二二九四。", "零三一七二二九五，是吧？"))  # another number
-    assert not read_back(True, ("户号零三一七二二九四。", "是零三一七二二九四，我给您查"))  # no question
-    assert not read_back(True, ("我要问这月水费。", "零三一七二二九四，是吧？"))  # the customer never said it
+    assert not read_back(True, ("户号幺二零八五五六三。", "幺二零八五五六四，对吧？"))  # another number
+    assert not read_back(True, ("户号幺二零八五五六三。", "是幺二零八五五六三，我给您查"))  # no question
+    assert not read_back(True, ("我想查一下电费。", "幺二零八五五六三，对吧？"))  # the customer never said it

@@ -101,7 +101,7 @@ class Step:
     are right ("上周五多收二十，是吧？"), whatever the words (trainer/scoring/restate.py)."""
     restates_numbers: bool = False
     """For a 复述确认重要内容 step: a number the customer gave (户号, 电话, at least 4 digits) read back
-    with a question to confirm it ("零三一七二二九四，是吧？") is also a restatement. Not for
+    with a question to confirm it ("幺二零八五五六三，对吧？") is also a restatement. Not for
     复述确认事实: a phone number read back confirms the contact, not the complaint."""
     extra: bool = False
     """An extra step is not part of the script: it is asked only when a reaction inserts it (e.g. a

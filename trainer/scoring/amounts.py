@@ -318,9 +318,9 @@ def amounts_misheard(doc: Doc, check: AmountCheck, performed: Mapping[str, bool]
 
     Only for recognised speech (typed text is what was said). `performed`: role -> whether the step
     that says it (四总 / 唱收 / 唱付) was performed. In doubt when a role was not read although its
-    step was performed: 收您… was heard, its amount was not (收您认识 for 收您六十). Word confidences
-    do not tell a garbled amount from a clear one (whisper-base: 55块流氓 for 五十五块六毛 heard at
-    0.5 and above, clearly read amounts below it), so an amount that was read stands as read.
+    step was performed: 收您… was heard, its amount was not (收您人事 for 收您六十). Word confidences
+    do not tell a garbled amount from a clear one (whisper-base wrote garbled 角 digits at confidence
+    0.5 and above, and clearly read amounts below it), so an amount that was read stands as read.
     """
     if check.consistent or not any(turn.transcript.words for turn in doc.turns):
         return False

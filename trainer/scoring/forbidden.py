@@ -454,7 +454,7 @@ def find_forbidden(
             if _excepted(doc, s, e, pattern.form, exceptions, fillers):
                 continue
             # a variant holding the entry's own phrase (我也不知道 holds 不知道) is excepted as that
-            # phrase would be: 也不知道您会不会放心 is 不知道您…, a polite question
+            # phrase would be: 也不知道您有没有空 is 不知道您…, a polite question
             k = doc.form.find(core, s, e) if core_exceptions else -1
             if k >= 0 and _excepted(doc, k, k + len(core), core, core_exceptions, fillers):
                 continue

@@ -13,7 +13,7 @@ is recognised from its shape:
   the only sign left when the customer's words are unknown: typed text, no dialogue).
 
 A step that also takes numbers (`restates_numbers`: 复述确认重要内容) is performed by a number the
-customer gave (at least 4 digits: 户号, 电话) read back before the question ("零三一七二二九四，是吧？"):
+customer gave (at least 4 digits: 户号, 电话) read back before the question ("幺二零八五五六三，对吧？"):
 the digits are the facts, however few characters they take in the matching form.
 
 "交电费是吧？" is not a restatement: too short, and it repeats nothing the customer said. How sure this
