@@ -3,12 +3,14 @@
 Re-running `trainer eval` during development then costs no recognition time.
 Location: $TRAINER_CACHE_DIR, else ~/.cache/trainer, under `transcripts/`.
 The key is the SHA-256 of the 16 kHz int16 samples plus the engine and the
-model folder (its resolved path and the size and mtime of its main file), so
-a changed recording or a replaced model is never served a stale transcript.
+model (the SHA-256 of its main file's content), so a changed recording or a
+replaced model is never served a stale transcript, while the same model copied
+or unpacked again elsewhere keeps its transcripts.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -28,15 +30,28 @@ def default_cache_dir() -> Path:
     return Path(base).expanduser() if base else Path.home() / ".cache" / "trainer"
 
 
+MODEL_MAIN_FILES = ("model.bin", "am/final.mdl")  # faster-whisper, Vosk
+
+
+@functools.lru_cache(maxsize=8)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of a file's content, read once per process for each (size, mtime) it has."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _model_fingerprint(model_path: Path | None) -> str:
     if model_path is None:
         return ""
     path = Path(model_path).expanduser().resolve()
-    for name in ("model.bin", "am/final.mdl"):
+    for name in MODEL_MAIN_FILES:
         main = path / name
         if main.is_file():
             stat = main.stat()
-            return f"{path}:{stat.st_size}:{int(stat.st_mtime)}"
+            return f"{name}:{stat.st_size}:{_file_digest(str(main), stat.st_size, stat.st_mtime_ns)}"
     return str(path)
 
 
