@@ -57,6 +57,24 @@ def test_long_words_tolerate_homophones_one_character_words_do_not() -> None:
     assert spans("办+什么", "伴什么") == []
 
 
+def heard_spans(cue: str, text: str) -> list[str]:
+    """As `spans`, on recognised speech (one timed word per character)."""
+    compiled = compile_cue(cue)
+    assert compiled is not None
+    words = tuple(Word(ch, 0.2 * i, 0.2 * (i + 1)) for i, ch in enumerate(text))
+    doc = build_doc([TurnText(Transcript(text=text, words=words, duration=0.2 * len(text)))])
+    return [doc.span_text(s, e) for s, e in find_cue(compiled, doc, 0)]
+
+
+def test_in_recognised_speech_one_character_cue_words_said_together_tolerate_homophones() -> None:
+    """做 heard for 坐: a cue of one-character words said without a gap is as safe as a 2-character word."""
+    assert heard_spans("您+坐", "大爷您好您做您做") == ["您做", "您做"]
+    assert heard_spans("请+坐", "您好轻坐") == ["轻坐"]
+    assert heard_spans("请+坐", "请您先做") == []  # with a gap between them: exact characters only
+    assert heard_spans("请+坐", "请做") == ["请做"]
+    assert spans("请+坐", "请做") == []  # typed text is taken as written
+
+
 def test_cue_hit_without_the_standard_phrasing_or_its_keywords() -> None:
     result = run(["您好，想办点什么？"], GREET, ASK_NEED)
     step = result.step("ask_need")

@@ -6,7 +6,9 @@ the previous one. Words are compiled like transcript text (normalised, numbers
 collapsed). A word of two or more characters is found by its characters or by
 its folded pinyin at a character boundary (homophones and the confusable
 initials/finals tolerated, as for phrasings); a 1-character word only by its
-exact character — one syllable alone is too easy to hear by chance.
+exact character — one syllable alone is too easy to hear by chance. In recognised
+speech (a Doc with word timings), a cue made of 1-character words said without a
+gap is also found by its joined pinyin, like a word of that length (您做 for 您+坐).
 
 Pure functions over a `Doc`; the matcher turns the spans into step candidates.
 """
@@ -103,14 +105,26 @@ def find_cue(
     Word occurrences overlapping an `avoid` span (words another step already
     claims) are not used, so a later occurrence of the word can anchor the cue.
     """
-    occurrences = []
-    for word in cue.words:
-        found = [k for k in _occurrences(word, doc) if not _overlaps(k, k + len(word.form), avoid)]
-        if not found:
-            return []
-        occurrences.append(found)
-    spans = _spans(cue.words, occurrences, doc)
+    occurrences = [[k for k in _occurrences(word, doc) if not _overlaps(k, k + len(word.form), avoid)] for word in cue.words]
+    spans = _spans(cue.words, occurrences, doc) if all(occurrences) else []
+    if doc.timed and len(cue.words) > 1 and all(not w.pin for w in cue.words):
+        spans = _joined(cue, doc, spans, avoid)
     return spans if turn is None else [(s, e) for s, e in spans if doc.turn_of[s] == turn]
+
+
+def _joined(cue: CompiledCue, doc: Doc, spans: list[tuple[int, int]], avoid: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """In recognised speech, a cue of one-character words said without a gap is also found by its joined
+    pinyin, as a word of that length is (您做 heard for 您坐). Typed text is taken as written."""
+    n = len(cue.pattern.form)
+    pin = cue.pattern.pin
+    out = list(spans)
+    k = doc.pin.find(pin)
+    while k >= 0:
+        start = k // 2
+        if k % 2 == 0 and doc.turn_of[start] == doc.turn_of[start + n - 1] and not _overlaps(start, start + n, [*avoid, *out]):
+            out.append((start, start + n))
+        k = doc.pin.find(pin, k + 1)
+    return sorted(out)
 
 
 def _complete(words: Sequence[CueWord], occurrences: Sequence[list[int]], k: int, previous_end: int) -> int | None:
