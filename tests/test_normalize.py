@@ -88,6 +88,7 @@ def test_pinyin_folds_common_confusions() -> None:
     assert same_sound("难", "兰")  # n/l
     assert same_sound("帮", "班")  # ang/an
     assert same_sound("清", "琴")  # ing/in
+    assert same_sound("您好", "宁好")  # nin and ning are one syllable once in/ing is folded, so 宁 is 您 too
     assert not same_sound("收", "找")
     assert fold_syllable("zhuang") == ("z", "uan")
     assert len(encode("收您100元")) == 2 * len("收您100元")

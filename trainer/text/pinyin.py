@@ -2,7 +2,8 @@
 
 Recognisers (and many speakers) confuse z/zh, c/ch, s/sh, n/l, an/ang, en/eng,
 in/ing; those pairs are folded to one symbol. 您/你 (nin/ni), the single most
-frequent confusion of small Chinese models, is folded as a whole syllable.
+frequent confusion of small Chinese models, is folded as a whole syllable, and
+so is ning (宁, written for 您 by whisper), which in/ing folding makes nin.
 
 Each character of a normalised text becomes exactly two symbols (initial,
 final), each one Unicode private-use character, so rapidfuzz can align pinyin
@@ -23,7 +24,7 @@ from pypinyin import Style, lazy_pinyin
 INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c", "s", "y", "w")
 FOLD_INITIALS = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
 FOLD_FINALS = {"ang": "an", "eng": "en", "ing": "in", "iang": "ian", "uang": "uan"}
-FOLD_SYLLABLES = {"nin": "ni"}
+FOLD_SYLLABLES = {"nin": "ni", "ning": "ni"}
 DIGIT_READINGS = dict(zip("0123456789", ("ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu")))
 
 _symbols: dict[str, str] = {}
