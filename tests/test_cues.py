@@ -75,6 +75,16 @@ def test_in_recognised_speech_one_character_cue_words_said_together_tolerate_hom
     assert spans("请+坐", "请做") == []  # typed text is taken as written
 
 
+def test_a_cue_word_marked_exact_takes_no_homophone() -> None:
+    """=再会: 再会 said alone is a farewell; 再回来 (same pinyin) is not, typed or heard."""
+    assert spans("=再会", "好嘞，再会！") == ["再会"]
+    assert spans("=再会", "我明天再回来") == []
+    assert spans("再会", "我明天再回来") == ["再回"]  # unmarked: homophones tolerated
+    assert heard_spans("=再会", "我明天再回来") == []
+    assert heard_spans("您+=早", "您找哪位") == []  # a marked word is never joined by pinyin either
+    assert heard_spans("您+早", "您找哪位") == ["您找"]
+
+
 def test_cue_hit_without_the_standard_phrasing_or_its_keywords() -> None:
     result = run(["您好，想办点什么？"], GREET, ASK_NEED)
     step = result.step("ask_need")

@@ -19,6 +19,7 @@ SEVERITIES = ("minor", "major", "critical")
 SEVERITY_LABELS = {"minor": "轻微", "major": "严重", "critical": "极严重"}
 SLOT_KINDS = ("amount", "number", "digits", "name", "days", "time", "text")
 CUE_SEPARATOR = "+"  # joins the words of one cue: "办+什么"
+CUE_EXACT = "="  # before a cue word: its exact characters only, no homophones ("=再会" is not 再回)
 CUE_GAP = 12  # max characters between the end of one cue word and the start of the next
 CUE_WORD_MAX = 8  # a cue word is a short word, not a phrasing
 
@@ -88,7 +89,8 @@ class Step:
     for status "hit", independent of `phrases` and `keywords`, which keep their role
     for similarity matches. Words are compared after transcript normalisation; words of
     two or more characters tolerate homophones like phrasings do, 1-character words
-    must match exactly.
+    must match exactly, and so must a word written with `CUE_EXACT` before it ("=再会":
+    再会 said alone, never 再回来).
     """
     source: str = ""
     """Where the service norms require (or, for an optional step, recommend) this step, in Chinese:

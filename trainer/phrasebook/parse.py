@@ -20,6 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from trainer.bounded_yaml import YamlLimitError, compose
 from trainer.phrasebook.model import (
     SEVERITY_LABELS,
+    CUE_EXACT,
     CUE_SEPARATOR,
     CUE_WORD_MAX,
     ROLES,
@@ -462,7 +463,12 @@ class _FileParser:
             self.r.problem(node, fld, f"线索“{raw}”里有空词：词与词之间只用一个“{CUE_SEPARATOR}”连接，开头和结尾不要写“{CUE_SEPARATOR}”，例如 办+什么")
             return None
         filled_words: list[str] = []
-        for word in words:
+        for marked in words:
+            exact = marked.startswith(CUE_EXACT)
+            word = marked.removeprefix(CUE_EXACT).strip()
+            if not word:
+                self.r.problem(node, fld, f"线索“{raw}”里的“{CUE_EXACT}”后面没有词：“{CUE_EXACT}”写在词的前面，表示这个词必须一字不差，例如 {CUE_EXACT}再会")
+                return None
             try:
                 names = placeholder_names(word)
             except ValueError:
@@ -483,7 +489,7 @@ class _FileParser:
             if not filled:
                 self.r.problem(node, fld, "填入占位符后为空")
                 return None
-            filled_words.append(filled)
+            filled_words.append(CUE_EXACT + filled if exact else filled)
         return CUE_SEPARATOR.join(filled_words)
 
     def _keywords(self, node: Node, fld: str) -> list[tuple[tuple[str, ...], Node]] | None:

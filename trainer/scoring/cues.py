@@ -6,7 +6,8 @@ the previous one. Words are compiled like transcript text (normalised, numbers
 collapsed). A word of two or more characters is found by its characters or by
 its folded pinyin at a character boundary (homophones and the confusable
 initials/finals tolerated, as for phrasings); a 1-character word only by its
-exact character — one syllable alone is too easy to hear by chance. In recognised
+exact character — one syllable alone is too easy to hear by chance — and so is a
+word written "=word" (=再会: not 再回来, which sounds the same). In recognised
 speech (a Doc with word timings), a cue made of 1-character words said without a
 gap is also found by its joined pinyin, like a word of that length (您做 for 您+坐).
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from bisect import bisect_left
 from functools import lru_cache
 
-from trainer.phrasebook.model import CUE_GAP, CUE_SEPARATOR
+from trainer.phrasebook.model import CUE_EXACT, CUE_GAP, CUE_SEPARATOR
 from trainer.scoring.document import TURN_SEPARATOR, Doc, cached_form
 from trainer.scoring.patterns import Pattern
 from trainer.text.pinyin import encode
@@ -31,7 +32,8 @@ MAX_CUE_SPANS = 4  # per cue and turn is plenty: the alignment needs alternative
 @dataclass(frozen=True)
 class CueWord:
     form: str  # matching form
-    pin: str  # folded pinyin, two symbols per character ("" for 1-character words: exact only)
+    pin: str  # folded pinyin, two symbols per character ("" for 1-character words and "=" words: exact only)
+    marked_exact: bool = False  # written "=word" in the phrasebook
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,12 @@ def compile_cue(text: str, fillers: tuple[str, ...] = ()) -> CompiledCue | None:
     """The cue's words in matching form; None when a word normalises to nothing (e.g. only punctuation)."""
     words: list[CueWord] = []
     for raw in text.split(CUE_SEPARATOR):
-        form = cached_form(raw.strip(), fillers)
+        word = raw.strip()
+        exact = word.startswith(CUE_EXACT)
+        form = cached_form(word.removeprefix(CUE_EXACT), fillers)
         if not form:
             return None
-        words.append(CueWord(form, encode(form) if len(form) >= 2 else ""))
+        words.append(CueWord(form, encode(form) if len(form) >= 2 and not exact else "", exact))
     joined = "".join(w.form for w in words)
     pattern = Pattern(text=text, form=joined, pin=encode(joined), pin_strict=encode(joined, strict=True))
     return CompiledCue(text, tuple(words), pattern)
@@ -107,7 +111,7 @@ def find_cue(
     """
     occurrences = [[k for k in _occurrences(word, doc) if not _overlaps(k, k + len(word.form), avoid)] for word in cue.words]
     spans = _spans(cue.words, occurrences, doc) if all(occurrences) else []
-    if doc.timed and len(cue.words) > 1 and all(not w.pin for w in cue.words):
+    if doc.timed and len(cue.words) > 1 and all(len(w.form) == 1 and not w.marked_exact for w in cue.words):
         spans = _joined(cue, doc, spans, avoid)
     return spans if turn is None else [(s, e) for s, e in spans if doc.turn_of[s] == turn]
 
