@@ -41,6 +41,27 @@ def test_own_words_in_the_turn_that_answers_the_step_are_certain() -> None:
     assert not decide_step(StepEvidence("content", expected_turn=2, turn=5)).certain
 
 
+def test_own_words_the_clerk_confirms_with_the_customer_are_certain() -> None:
+    assert decide_step(StepEvidence("content", confirmed=True)).certain
+    assert not decide_step(StepEvidence("content", confirmed=False)).certain
+    assert not decide_step(StepEvidence("trace", confirmed=True)).certain  # only own words that perform the step
+
+
+@pytest.mark.parametrize(
+    ("text", "certain"),
+    [
+        ("您好。您是来开增值税发票的对吧？", True),
+        ("您好。是办光伏并网是不是？", True),
+        ("您好。您是来开增值税发票的嘛？", False),  # a question, but not the request said back with a confirming tag
+        ("您好。您这是办阶梯电价变更。", False),
+    ],
+)
+def test_the_request_said_back_with_a_confirming_tag_is_sure_evidence(text: str, certain: bool) -> None:
+    result = score_turns([TurnText(Transcript(text=text))], "business", Settings())
+    need = result.step("ask_need")
+    assert (need.status, need.evidence, need.certain) == (HIT, "content", certain)
+
+
 def test_a_miss_the_recogniser_may_have_caused_is_never_certain() -> None:
     unsure = decide_step(StepEvidence("none", expected_turn=3, heard=0.4))
     assert (unsure.status, unsure.certain, unsure.doubt) == (MISSED, False, decide.WHY_ASR)
