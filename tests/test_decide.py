@@ -267,6 +267,9 @@ def test_a_free_turn_outside_the_steps_place_is_not_its_evidence() -> None:
         ("上次那位同事跟您说“这不是我的事情”，是他不对。", True),
         ("您说的那个小伙子说这不是我的事情，对吧？", True),
         ("他们说了这不是我的事情，您别往心里去。", True),
+        ("您问他电费的事，他回您这不是我的事情，是吧？", True),  # heard without quotation marks
+        ("那个师傅讲这不是我的事情，对伐？", True),
+        ("我回您一句，这不是我的事情。", False),
         ("我跟您说，这不是我的事情。", False),
         ("这不是我的事情。", False),
     ],

@@ -88,7 +88,9 @@ OPEN_QUOTES, CLOSE_QUOTES = "“「『‘", "”」』’"
 # Who may be reported as having said something (a third person: never 我, and not 您/你, since
 # 我跟您说 is the clerk speaking).
 REPORTED_SPEAKERS = ("他", "她", "他们", "她们", "人家", "有人", "那人", "同事", "小伙子", "小姑娘", "师傅", "工作人员", "营业员", "那位", "对方")
-REPORT_REACH = 2  # characters allowed between 说 and the reported words (了, 过)
+REPORT_REACH = 2  # characters allowed between 说 and the reported words (了, 过, 您)
+# Verbs that report someone's words: 他说…, 她回…, 那个师傅讲… (a clerk restating a complaint about a colleague).
+REPORTING_VERBS = ("说", "讲", "回", "答", "回答", "回复")
 NEGATORS = frozenset("不没别非未莫")
 NEGATION_REACH = 2  # characters before a hit
 # Words holding 不 that negate nothing after them (要不您等会儿再说: "or else").
@@ -124,7 +126,7 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
 
 def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
     """Someone else's words reported to the customer, not said to them: inside quotation marks of
-    the typed text, or right after a third person's 说 (那个小伙子说这不是我的事情)."""
+    the typed text, or right after a third person's 说/讲/回 (那个小伙子说这不是我的事情, 她回您不知道)."""
     turn = doc.turns[doc.turn_of[match.start]]
     s, e = turn.norm.source_span(doc.norm_start[match.start], doc.norm_end[match.end - 1])
     before, after = turn.source[:s], turn.source[e:]
@@ -134,8 +136,11 @@ def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
     if before.count('"') % 2 == 1 and '"' in after:
         return True
     lo, _ = doc.turn_range(doc.turn_of[match.start])
-    said = doc.form.rfind("说", max(lo, match.start - REPORT_REACH - 1), match.start)
-    return said >= 0 and doc.form[max(lo, said - 5) : said].endswith(REPORTED_SPEAKERS)
+    for verb in REPORTING_VERBS:
+        said = doc.form.rfind(verb, max(lo, match.start - REPORT_REACH - len(verb)), match.start)
+        if said >= 0 and doc.form[max(lo, said - 5) : said].endswith(REPORTED_SPEAKERS):
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)
