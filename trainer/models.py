@@ -19,7 +19,6 @@ import errno
 import hashlib
 import http.client
 import json
-import os
 import shutil
 import tempfile
 import time

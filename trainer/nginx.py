@@ -10,7 +10,6 @@ with its own pid, log and temp paths, for an nginx run in the foreground by an u
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -18,7 +18,7 @@ from trainer.phrasebook.model import REACTION_LABELS
 from trainer.errors import SessionStoreError
 from trainer.phrasebook.model import Library
 from trainer.scoring.advice import advice_lines, advice_of
-from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, score_text
+from trainer.scoring.display import SCALING_NOTE, dimension_views, machine_and_override, score_text
 from trainer.sessions.export import STATUS_LABELS, export_sessions, local_time, step_title
 from trainer.text.normalize import to_simplified
 from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter

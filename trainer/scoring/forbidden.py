@@ -44,7 +44,7 @@ import jieba
 from trainer.phrasebook.model import SEVERITIES, ForbiddenEntry
 from trainer.scoring.document import Doc
 from trainer.scoring.match import Candidate, _refine, find_candidates, similarity
-from trainer.scoring.patterns import Pattern, compile_phrasing, forbidden_thresholds, step_thresholds
+from trainer.scoring.patterns import Pattern, compile_phrasing, forbidden_thresholds
 from trainer.text.pinyin import encode
 
 jieba.setLogLevel(60)

@@ -22,7 +22,7 @@ from trainer.phrasebook.model import Step
 from trainer.scoring.cues import find_cues
 from trainer.scoring.document import Doc, cached_form
 from trainer.scoring.patterns import Pattern, compile_phrasing, step_thresholds
-from trainer.scoring.result import HIT, MISSED, PARTIAL
+from trainer.scoring.result import HIT, PARTIAL
 from trainer.text.pinyin import close_sounds, encode
 
 MAX_CANDIDATES = 4  # per pattern
