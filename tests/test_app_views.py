@@ -154,6 +154,23 @@ def test_final_result_checklist_dimensions_missed_with_standard_phrase() -> None
     assert final.feedback == ("缺少步骤「唱付」",)
 
 
+def test_a_review_result_says_beside_the_score_what_waits_for_an_instructor() -> None:
+    """Issue 11: an amount the recogniser may have misheard sent the performance to an instructor, and
+    nothing beside 待复核 said why (only a 唱收唱付 score of 0 and, far below, the advice)."""
+    misheard = {"bill": 52, "received": 100, "change": None, "consistent": False, "misheard": True}
+    amounts = views.final_result({**SCORE, "verdict": "review", "amounts": misheard}, _scenario())
+    assert amounts.verdict == "待复核" and amounts.amounts_unsure and not amounts.unsure
+    assert amounts.review_note == "结果待复核：是否通过取决于唱收唱付的金额（机器可能没听清），将由教师听录音后决定。"
+    unsure_step = {**SCORE["steps"][2], "status": "hit", "certain": False}
+    steps = views.final_result({**SCORE, "verdict": "review", "steps": [*SCORE["steps"][:2], unsure_step]}, _scenario())
+    assert steps.review_note == "结果待复核：是否通过取决于下面标为“可能没听清”的步骤，将由教师听录音后决定。"
+    both = views.final_result({**SCORE, "verdict": "review", "amounts": misheard, "steps": [*SCORE["steps"][:2], unsure_step]}, _scenario())
+    assert "步骤和唱收唱付的金额" in both.review_note
+    # a decided result, or a review for another reason (the manner), has no such note
+    assert views.final_result({**SCORE, "amounts": misheard}, _scenario()).review_note == ""
+    assert views.final_result({**SCORE, "verdict": "review"}, _scenario()).review_note == ""
+
+
 def test_unknown_step_ids_fall_back_to_ids() -> None:
     final = views.final_result({**SCORE, "amounts": None}, None, None)
     assert [s.title for s in final.steps] == ["greet", "ask", "change"]

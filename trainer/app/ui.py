@@ -28,7 +28,7 @@ from trainer.dialogue import record_dialogue
 from trainer.errors import TrainerError
 from trainer.fair_pool import QUEUED, FairPool, Ticket
 from trainer.phrasebook.model import Library
-from trainer.scoring.display import score_text
+from trainer.scoring.display import round_score, score_text
 from trainer.sessions import SessionRecord, SessionStore
 
 log = logging.getLogger("trainer.app")
@@ -356,8 +356,8 @@ def final_panel(result: FinalResult, turn_extra: Callable[[int], None] | None = 
             st.caption(result.scaling_note)
     with st.expander(f"步骤完成情况（{result.steps_summary}）"):  # each missed step is also in the advice below
         static_table(result.checklist)
-    if result.decision == "review" and result.unsure:
-        st.info("结果待复核：是否通过取决于下面标为“可能没听清”的步骤，将由教师听录音后决定。", icon=":material/rate_review:")
+    if result.review_note:
+        st.info(result.review_note, icon=":material/rate_review:")
     advice_list(result.advice, turn_extra)
 
 
@@ -494,7 +494,7 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
             verdicts[line.step_id] = (verdict or "", note)
         overall = st.radio("总体意见", ("agree", "override"), format_func={"agree": "同意机评", "override": "改判"}.get, horizontal=True, key=f"{key}-overall")
         cols = st.columns(2)
-        total = cols[0].number_input("改判分数（0–100，仅改判时填写）", min_value=0.0, max_value=100.0, value=float(record.total or 0.0), step=1.0, key=f"{key}-total")
+        total = cols[0].number_input("改判分数（0–100，仅改判时填写）", min_value=0.0, max_value=100.0, value=round_score(record.total) or 0.0, step=1.0, format=SCORE_FORMAT, key=f"{key}-total")
         passed = cols[1].radio("改判结果", (True, False), format_func=views.passed_label, horizontal=True, key=f"{key}-passed")
         comment = st.text_area("复核意见（改判时必填）", key=f"{key}-comment")
         submitted = st.form_submit_button("保存复核", type="primary")

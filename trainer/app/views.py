@@ -382,6 +382,7 @@ class FinalResult:
     fail_reasons: tuple[str, ...] = field(default=())
     decision: str = ""  # pass | fail | review ("" = from `passed`)
     unsure: tuple[StepLine, ...] = ()  # steps the machine could not decide alone (可能没听清)
+    amounts_unsure: bool = False  # the 唱收唱付 amounts may have been misheard (AmountCheck.misheard)
     scaling_note: str = ""  # why a conduct dimension is below 100 with nothing wrong said ("" when none is scaled)
     override: "InstructorDecision | None" = None  # the instructor's latest 改判, shown beside the machine score
     advice: AdviceView = field(default_factory=lambda: AdviceView((), ()))  # the one advice list, by turn
@@ -399,6 +400,19 @@ class FinalResult:
     @property
     def verdict(self) -> str:
         return VERDICT_LABELS.get(self.decision or verdict_of({"passed": self.passed}), "")
+
+    @property
+    def review_note(self) -> str:
+        """Why a 待复核 result waits for an instructor, beside the score ("" when nothing the machine
+        may have misheard decides it)."""
+        if self.decision != "review":
+            return ""
+        what = [
+            part
+            for part, unsure in (("下面标为“可能没听清”的步骤", bool(self.unsure)), ("唱收唱付的金额（机器可能没听清）", self.amounts_unsure))
+            if unsure
+        ]
+        return f"结果待复核：是否通过取决于{'和'.join(what)}，将由教师听录音后决定。" if what else ""
 
 
 @dataclass(frozen=True)
@@ -473,6 +487,7 @@ def final_result(
         feedback=tuple(to_simplified(str(x)) for x in score.get("feedback") or []),  # quotes the transcript: simplified like the rest
         decision=verdict_of(score),
         unsure=tuple(s for s in steps if not s.certain),
+        amounts_unsure=amounts is not None and amounts.misheard,
         scaling_note=scaling_note(score),
         override=override,
         advice=advice_view(score, scenario, library, prompts),
