@@ -70,7 +70,7 @@ def main() -> int:
         timed("list everything", lambda: store.list(), r)
         timed("list, trainee filter", lambda: store.list(SessionFilter(trainee="E7")), r)
         timed("list, one local day", lambda: store.list(SessionFilter(since=date(2026, 10, 15), until=date(2026, 10, 15))), r)
-        timed("list, score 60-80 and failed", lambda: store.list(SessionFilter(min_total=60, max_total=80, passed=False)), r)
+        timed("list, score 60-80 and failed", lambda: store.list(SessionFilter(min_total=60, max_total=80, result="fail")), r)
         timed("list, first page (limit 50)", lambda: store.list(SessionFilter(limit=50)), r)
         timed("one summary", lambda: store.summary(ids[len(ids) // 2]), r)
         timed("step rows, one trainee", lambda: store.step_rows(SessionFilter(trainee="E7")), r)

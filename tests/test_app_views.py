@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from trainer.errors import SessionStoreError
 from trainer.app import highlight, views
 from trainer.app.state import PracticeRun, TurnAttempt
 from trainer.phrasebook.model import ForbiddenEntry, Library, Scenario, Slot, Step
@@ -240,10 +241,45 @@ def test_weak_step_rows_most_missed_first_with_titles() -> None:
 
 def test_build_filter_from_widgets() -> None:
     flt = views.build_filter(" 张 ", "payment", date(2026, 11, 1), date(2026, 11, 30), (0.0, 100.0), "未通过")
-    assert (flt.trainee, flt.scenario_id, flt.since, flt.until, flt.passed) == ("张", "payment", date(2026, 11, 1), date(2026, 11, 30), False)
+    assert (flt.trainee, flt.scenario_id, flt.since, flt.until, flt.result) == ("张", "payment", date(2026, 11, 1), date(2026, 11, 30), "fail")
     assert flt.min_total is None and flt.max_total is None
     flt = views.build_filter(score_range=(60.0, 90.0))
-    assert (flt.trainee, flt.min_total, flt.max_total, flt.passed) == (None, 60.0, 90.0, None)
+    assert (flt.trainee, flt.min_total, flt.max_total, flt.result) == (None, 60.0, 90.0, None)
+    assert list(views.RESULT_FILTERS) == ["通过", "未通过", "待复核"]  # the 结果 filter's choices after 全部
+    assert [views.build_filter(result=label).result for label in views.RESULT_FILTERS] == ["pass", "fail", "review"]
+
+
+def test_session_rows_show_the_result_in_one_vocabulary() -> None:
+    """The machine sent it to review: 待复核 (its best guess `passed` is not shown), until an
+    instructor decides; an agreeing review decides nothing. Scores without a verdict: 通过/未通过."""
+    rows = [
+        _summary("r", "2026-11-04T08:00:00Z", 90.5, verdict="review"),  # best guess: passed
+        _summary("a", "2026-11-04T09:00:00Z", 90.5, verdict="review", review_count=1, review_overall="agree"),
+        _summary("d", "2026-11-04T10:00:00Z", 90.5, verdict="review", review_count=1, review_overall="override",
+                 override_total=72.0, override_passed=False),
+        _summary("o", "2026-11-04T11:00:00Z", 85.0, verdict="pass"),
+        _summary("f", "2026-11-04T12:00:00Z", 60.0),  # saved before scores had a verdict
+        _summary("u", "2026-11-04T13:00:00Z", None, passed=None),  # not scored
+    ]
+    table = views.session_rows(rows)
+    assert [r["结果"] for r in table] == ["待复核", "待复核", "未通过", "通过", "未通过", ""]
+    assert [r["复核"] for r in table] == ["未复核", "同意机评", "已复核", "未复核", "未复核", "未复核"]
+    assert rows[0].passed is True and rows[0].to_dict()["result"] == "review"
+
+
+def test_a_review_decision_must_choose_pass_or_fail_and_give_a_reason() -> None:
+    with pytest.raises(SessionStoreError, match="请选择复核结论"):
+        views.build_decision("sid", "李老师", {}, 90.5, None, "听了录音")
+    with pytest.raises(SessionStoreError, match="请填写复核意见"):
+        views.build_decision("sid", "李老师", {}, 90.5, False, "  ")
+    decision = views.build_decision("sid", "李老师", {"change": ("disagree", "说了四十八")}, 90.5, False, "找零金额没说出来")
+    # stored as a 改判 review is today: the same Review record, appended beside the session
+    assert (decision.overall, decision.override_total, decision.override_passed) == ("override", 90.5, False)
+    assert decision.steps["change"].verdict == "disagree"
+    agree = views.build_review("sid", "王老师", {}, "agree", None, None, "")
+    lines = views.review_lines([agree, decision], "review")
+    assert "复核结论：未通过（90.5 分）" in lines[0] and "同意机评（未作出结论，仍待复核）" in lines[1]
+    assert "改判为 90.5 分（未通过）" in views.review_lines([decision], "pass")[0]
 
 
 def test_build_review_keeps_only_given_verdicts_and_override_fields() -> None:

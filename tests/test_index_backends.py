@@ -54,6 +54,12 @@ SESSIONS = (
 )
 
 
+# Sessions the machine sent to review (score "verdict": "review", 待复核; the others were saved
+# before scores had a verdict): one unreviewed, one whose agreeing review decides nothing, one an
+# instructor decided (r[9]'s override).
+SENT_TO_REVIEW = (2, 4, 9)
+
+
 def _reviews(records: list[SessionRecord]) -> dict[str, list[Review]]:
     """Reviews of some sessions: agreeing ones with step verdicts, overrides that flip the result,
     and a session reviewed twice (the later review decides)."""
@@ -96,9 +102,12 @@ def _fill(base, url: str):
     embedded = session_store(base)
     postgres = session_store(dataclasses.replace(base, storage="postgres", database_url=url))
     records = []
-    for trainee, started, kind, scenario, statuses, total, passed in SESSIONS:
+    for n, (trainee, started, kind, scenario, statuses, total, passed) in enumerate(SESSIONS):
+        score = make_score(statuses, total=total, passed=passed)
+        if n in SENT_TO_REVIEW:
+            score["verdict"] = "review"
         record = make_record(trainee_id=trainee, trainee_name=TRAINEES[trainee], started_at=started, kind=kind,
-                             scenario_id=scenario, score=make_score(statuses, total=total, passed=passed))
+                             scenario_id=scenario, score=score)
         records.append(dataclasses.replace(record, id=new_session_id(trainee, started)))
     reviews = _reviews(records)
     for record in records:
@@ -123,8 +132,16 @@ def _local_day(started_at: str) -> date:
     return datetime.fromisoformat(started_at.replace("Z", "+00:00")).astimezone(LOCAL).date()
 
 
+def _result(record: SessionRecord, reviews: list[Review]) -> str:
+    """The result a list shows: the latest review's override, else the score's verdict, else pass/fail."""
+    last = reviews[-1] if reviews else None
+    if last is not None and last.overall == "override":
+        return "pass" if last.override_passed else "fail"
+    return record.score.get("verdict") or ("pass" if record.passed else "fail")
+
+
 def _matches(flt: SessionFilter, record: SessionRecord, reviews: list[Review]) -> bool:
-    total, passed = _effective(record, reviews)
+    total, _ = _effective(record, reviews)
     checks = [
         not flt.trainee or record.trainee_id == flt.trainee or flt.trainee in record.trainee_name,
         flt.trainee_ids is None or record.trainee_id in flt.trainee_ids,
@@ -134,7 +151,7 @@ def _matches(flt: SessionFilter, record: SessionRecord, reviews: list[Review]) -
         flt.until is None or _local_day(record.started_at) <= flt.until,
         flt.min_total is None or (total is not None and total >= flt.min_total),
         flt.max_total is None or (total is not None and total <= flt.max_total),
-        flt.passed is None or passed is flt.passed,
+        flt.result is None or _result(record, reviews) == flt.result,
         flt.reviewed is None or bool(reviews) is flt.reviewed,
     ]
     return all(checks)
@@ -175,12 +192,14 @@ FILTERS = [
     SessionFilter(min_total=80.0),
     SessionFilter(max_total=80.0),
     SessionFilter(min_total=60.0, max_total=85.0, scenario_id="payment"),
-    SessionFilter(passed=True),
-    SessionFilter(passed=False),
-    SessionFilter(passed=True, reviewed=True),
+    SessionFilter(result="pass"),
+    SessionFilter(result="fail"),
+    SessionFilter(result="review"),
+    SessionFilter(result="pass", reviewed=True),
+    SessionFilter(result="review", reviewed=True),
     SessionFilter(reviewed=False),
     SessionFilter(limit=3),
-    SessionFilter(trainee_ids=GROUPS["营业一班"], passed=False, limit=2),
+    SessionFilter(trainee_ids=GROUPS["营业一班"], result="fail", limit=2),
 ]
 
 
@@ -224,6 +243,13 @@ def test_summaries_reviews_and_history_agree(both) -> None:
         assert postgres.summary(record.id) == mine
         total, passed = _effective(record, reviews.get(record.id, []))
         assert (mine.effective_total, mine.effective_passed, mine.review_count) == (total, passed, len(reviews.get(record.id, [])))
+        assert mine.result == _result(record, reviews.get(record.id, []))
+    # 待复核: the machine sent it, no instructor decided (an agreeing review decides nothing); decided
+    results = {n: embedded.summary(records[n].id) for n in SENT_TO_REVIEW}
+    assert [(s.verdict, s.result, s.result_label) for s in results.values()] == [
+        ("review", "review", "待复核"), ("review", "review", "待复核"), ("review", "fail", "未通过"),
+    ]
+    assert embedded.summary(records[0].id).verdict == "pass" and embedded.summary(records[1].id).verdict == "fail"  # from `passed`
     for trainee in TRAINEES:
         assert postgres.score_history(trainee) == embedded.score_history(trainee)
         assert [s.id for s in embedded.score_history(trainee, "payment")] == [

@@ -5,7 +5,11 @@ The fixture files are built here with the raw SQL the old `trainer/sessions/inde
 to make them:
 - an index of the current version is read as it is (no rebuild), booleans and scores intact;
 - an index of another version is rebuilt from the folders, while the meta values (the exam
-  ledger's anchored head) and the account tables in the same file stay exactly as they were.
+  ledger's anchored head) and the account tables in the same file stay exactly as they were;
+- in particular an index of version 1 (every deployment before the machine verdict was indexed):
+  rebuilt on first use, every session, review and step row kept, a session the machine sent to
+  review then listed as 待复核 (version 1 could only say 通过/未通过), and a save made into the
+  old file before any read is not lost.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import pytest
 from test_sessions_support import audio_for, make_record, make_score
 from trainer.exam.anchor import LedgerHead, raise_anchor, read_anchor
 from trainer.sessions import Review, SessionFilter, SessionStore, StepVerdict
-from trainer.sessions.index import SessionIndex
+from trainer.sessions.index import INDEX_VERSION, SessionIndex
 
 # --- the old raw SQL (trainer/sessions/index.py and trainer/accounts/store.py before SQLAlchemy) --
 
@@ -89,11 +93,26 @@ OLD_ROW = (
     "started_at, finished_at, turns, total, passed, review_count, last_reviewer, reviewed_at, review_overall, override_total, "
     "override_passed, effective_total, effective_passed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# Version 2 (INDEX_VERSION) added the machine verdict and the result shown at the end of `sessions`.
+CURRENT_COLUMNS = """
+ALTER TABLE sessions ADD COLUMN verdict TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN result TEXT NOT NULL DEFAULT '';
+"""
+CURRENT_ROW = OLD_ROW.replace("effective_passed)", "effective_passed, verdict, result)").replace("?)", "?, ?, ?)")
 OLD_STEP = (
     "INSERT INTO steps (session_id, position, step_id, expected, status, similarity, matched_text, turn, review_verdict, "
     "review_comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 HEAD = LedgerHead(7, "ab" * 32)
+
+
+def _current_row(store: SessionStore, session_id: str) -> tuple:
+    """The version-2 row of a stored session: the version-1 row, the machine verdict and the result shown."""
+    record, reviews = store.load(session_id), store.reviews(session_id)
+    last = reviews[-1] if reviews else None
+    verdict = record.score.get("verdict") or ("pass" if record.passed else "fail")
+    result = ("pass" if last.override_passed else "fail") if last is not None and last.overall == "override" else verdict
+    return _old_rows(store, session_id)[0] + (verdict, result)
 
 
 def _old_rows(store: SessionStore, session_id: str) -> tuple[tuple, list[tuple]]:
@@ -118,14 +137,17 @@ def _old_rows(store: SessionStore, session_id: str) -> tuple[tuple, list[tuple]]
 
 
 def _write_old_index(path: Path, store: SessionStore, ids: list[str], *, user_version: int = 1, meta_version: str = "1") -> None:
+    """An index file as version `user_version` wrote it (2: with the verdict columns)."""
+    current = user_version == 2
     with sqlite3.connect(path, isolation_level=None) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(OLD_INDEX_SCHEMA + OLD_ACCOUNT_SCHEMA + f"PRAGMA user_version = {user_version};")
+        conn.executescript(OLD_INDEX_SCHEMA + (CURRENT_COLUMNS if current else "") + OLD_ACCOUNT_SCHEMA
+                           + f"PRAGMA user_version = {user_version};")
         conn.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", (meta_version,))
         conn.execute("INSERT INTO meta (key, value) VALUES ('ledger_head', ?)", (HEAD.to_text(),))
         for session_id in ids:
             row, steps = _old_rows(store, session_id)
-            conn.execute(OLD_ROW, row)
+            conn.execute(CURRENT_ROW if current else OLD_ROW, _current_row(store, session_id) if current else row)
             conn.executemany(OLD_STEP, steps)
     conn.close()
 
@@ -147,7 +169,8 @@ def _non_index_tables(path: Path) -> dict[str, object]:
 
 @pytest.fixture
 def filled(tmp_path: Path) -> tuple[SessionStore, list[str]]:
-    """Three stored sessions (one reviewed with an override, one failed), then no index file."""
+    """Four stored sessions (one reviewed with an override, one failed, one the machine sent to
+    review: 待复核), then no index file."""
     store = SessionStore(tmp_path / "sessions")
     a = store.save(make_record("E1", started_at="2026-11-20T02:00:00Z", score=make_score(total=92.0, passed=True)),
                    audio_for(make_record()))
@@ -157,14 +180,18 @@ def filled(tmp_path: Path) -> tuple[SessionStore, list[str]]:
     c = store.save(make_record("E3", "王五", started_at="2026-11-22T02:00:00Z", score=make_score(total=77.5, passed=False)),
                    audio_for(make_record()))
     store.add_review(c.id, Review(c.id, "李老师", "override", 85.0, True, "复听后改判", {"seat": StepVerdict("disagree", "说了")}))
+    d = store.save(make_record("E4", "赵六", started_at="2026-11-22T03:00:00Z",
+                               score={**make_score(total=88.0, passed=True), "verdict": "review"}),
+                   audio_for(make_record()))
+    store.add_review(d.id, Review(d.id, "李老师", steps={"seat": StepVerdict("agree")}))  # decides nothing
     for suffix in ("", "-wal", "-shm"):
         Path(f"{store.index.path}{suffix}").unlink(missing_ok=True)
-    return store, [a.id, b.id, c.id]
+    return store, [a.id, b.id, c.id, d.id]
 
 
-def test_an_index_written_by_the_old_code_is_read_without_a_rebuild(filled, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_index_of_the_current_version_is_read_without_a_rebuild(filled, monkeypatch: pytest.MonkeyPatch) -> None:
     store, ids = filled
-    _write_old_index(store.index.path, store, ids)
+    _write_old_index(store.index.path, store, ids, user_version=INDEX_VERSION, meta_version=str(INDEX_VERSION))
     expected_rows = {session_id: _old_rows(store, session_id) for session_id in ids}
 
     def no_rebuild(*args, **kwargs):
@@ -177,24 +204,69 @@ def test_an_index_written_by_the_old_code_is_read_without_a_rebuild(filled, monk
     c = fresh.summary(ids[2])
     assert (c.passed, c.override_passed, c.effective_passed, c.effective_total, c.review_overall) == (False, True, True, 85.0, "override")
     assert fresh.summary(ids[0]).passed is True and fresh.summary(ids[1]).passed is False
-    assert [s.id for s in fresh.list(SessionFilter(passed=True))] == [ids[2], ids[0]]
+    assert [s.result for s in listed] == ["review", "pass", "fail", "pass"]
+    assert [s.id for s in fresh.list(SessionFilter(result="pass"))] == [ids[2], ids[0]]
+    assert [s.id for s in fresh.list(SessionFilter(result="review"))] == [ids[3]]
     seat = [(r.session_id, r.status, r.review_verdict) for r in fresh.step_rows() if r.step_id == "seat"]
-    assert seat == [(ids[2], "hit", "disagree"), (ids[1], "missed", ""), (ids[0], "hit", "")]
+    assert seat == [(ids[3], "hit", "agree"), (ids[2], "hit", "disagree"), (ids[1], "missed", ""), (ids[0], "hit", "")]
     assert read_anchor(store.root) == HEAD
 
-    # a new save goes into the old file beside the old rows
-    d = fresh.save(make_record("E4", started_at="2026-11-23T02:00:00Z"), audio_for(make_record()))
-    assert [s.id for s in fresh.list()] == [d.id, *ids[::-1]]
+    # a new save goes into the file beside the rows it holds
+    e = fresh.save(make_record("E5", started_at="2026-11-23T02:00:00Z"), audio_for(make_record()))
+    assert [s.id for s in fresh.list()] == [e.id, *ids[::-1]]
     monkeypatch.undo()
-    # what the old file held is what a rebuild from the folders gives
+    # what the file held is what a rebuild from the folders gives
     before = fresh.list()
     steps_before = fresh.step_rows()
-    assert fresh.reindex().indexed == 4
+    assert fresh.reindex().indexed == 5
     assert fresh.list() == before and fresh.step_rows() == steps_before
     assert {i: _old_rows(store, i) for i in ids} == expected_rows
 
 
-@pytest.mark.parametrize("user_version, meta_version", [(1, "0"), (7, "7")])
+def test_an_index_of_version_1_is_rebuilt_with_the_verdicts_and_nothing_lost(filled) -> None:
+    """Every deployment before version 2: its file is rebuilt on first use (no command needed)."""
+    store, ids = filled
+    _write_old_index(store.index.path, store, ids)  # version 1, as the old code left it
+    with sqlite3.connect(store.index.path) as conn:
+        old = conn.execute("SELECT id, passed, effective_passed FROM sessions ORDER BY id").fetchall()
+    conn.close()
+    assert (ids[3], 1, 1) in old  # version 1 listed the 待复核 session as 通过 (its best guess)
+    kept = _non_index_tables(store.index.path)
+
+    fresh = SessionStore(store.root)
+    listed = fresh.list()
+    assert [s.id for s in listed] == ids[::-1]
+    assert [(s.verdict, s.result, s.result_label) for s in listed] == [
+        ("review", "review", "待复核"), ("fail", "pass", "通过"), ("fail", "fail", "未通过"), ("pass", "pass", "通过"),
+    ]
+    d = fresh.summary(ids[3])
+    assert (d.passed, d.review_count, d.review_overall) == (True, 1, "agree")  # the best guess and the review kept
+    assert [s.id for s in fresh.list(SessionFilter(result="review"))] == [ids[3]]
+    assert [s.id for s in fresh.list(SessionFilter(result="pass"))] == [ids[2], ids[0]]
+    assert {(r.session_id, r.step_id): r.review_verdict for r in fresh.step_rows()}[(ids[2], "seat")] == "disagree"
+    assert len(fresh.step_rows()) == sum(len(_old_rows(store, i)[1]) for i in ids)
+    assert fresh.index.meta_get("version") == str(INDEX_VERSION)
+    after = _non_index_tables(store.index.path)
+    assert dict(after.pop("meta")) == {**dict(kept.pop("meta")), "version": str(INDEX_VERSION)}
+    assert after == kept  # account tables: schema and rows untouched
+    assert read_anchor(store.root) == HEAD
+
+
+def test_a_save_into_a_version_1_index_before_any_read_is_not_lost(filled) -> None:
+    store, ids = filled
+    _write_old_index(store.index.path, store, ids)
+    fresh = SessionStore(store.root)
+    e = fresh.save(make_record("E5", started_at="2026-11-23T02:00:00Z", score={**make_score(), "verdict": "review"}),
+                   audio_for(make_record()))
+    listed = fresh.list()
+    assert [s.id for s in listed] == [e.id, *ids[::-1]]
+    assert listed[0].result_label == "待复核"
+    with sqlite3.connect(store.index.path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION
+    conn.close()
+
+
+@pytest.mark.parametrize("user_version, meta_version", [(1, "1"), (1, "0"), (7, "7")])
 def test_an_index_of_another_version_is_rebuilt_keeping_meta_and_accounts(filled, user_version: int, meta_version: str) -> None:
     store, ids = filled
     _write_old_index(store.index.path, store, ids[:1], user_version=user_version, meta_version=meta_version)
@@ -206,15 +278,15 @@ def test_an_index_of_another_version_is_rebuilt_keeping_meta_and_accounts(filled
     fresh = SessionStore(store.root)
     assert [s.id for s in fresh.list()] == ids[::-1]  # rebuilt from the folders: the stray row is gone
     assert fresh.summary(ids[2]).effective_passed is True
-    assert fresh.index.meta_get("version") == "1"
+    assert fresh.index.meta_get("version") == str(INDEX_VERSION)
     assert read_anchor(store.root) == HEAD
     after = _non_index_tables(store.index.path)
     meta_after = after.pop("meta")
     meta_before = kept.pop("meta")
     assert after == kept  # account tables: schema and rows untouched
-    assert dict(meta_after) == {**dict(meta_before), "version": "1"}
+    assert dict(meta_after) == {**dict(meta_before), "version": str(INDEX_VERSION)}
     with sqlite3.connect(store.index.path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 
@@ -222,11 +294,11 @@ def test_an_index_of_another_version_is_rebuilt_keeping_meta_and_accounts(filled
 def test_the_anchor_survives_a_reindex_and_is_never_lowered(filled) -> None:
     store, ids = filled
     _write_old_index(store.index.path, store, ids)
-    assert store.reindex().indexed == 3
+    assert store.reindex().indexed == 4
     assert read_anchor(store.root) == HEAD
     raise_anchor(store.root, LedgerHead(3, "cd" * 32))
     assert read_anchor(store.root) == HEAD
     raise_anchor(store.root, LedgerHead(9, "ef" * 32))
     assert read_anchor(store.root) == LedgerHead(9, "ef" * 32)
-    assert store.reindex().indexed == 3
+    assert store.reindex().indexed == 4
     assert read_anchor(store.root) == LedgerHead(9, "ef" * 32)

@@ -142,3 +142,36 @@ def test_list_shows_machine_score_and_override_side_by_side(two, store: SessionS
     assert "机评" in out and "教师改判" in out
     line = next(line for line in out.splitlines() if a in line)
     assert " 64 " in f"{line} " and " 80 " in f"{line} " and "通过" in line
+
+
+def test_a_session_sent_to_review_lists_as_review_until_decided(store: SessionStore, tmp_path: Path, capsys) -> None:
+    """One vocabulary in the CLI: 待复核 (not 未通过/通过) in list, show and export, and --review selects it;
+    an instructor's decision replaces it."""
+    score = {**make_score(total=90.5, passed=True), "verdict": "review"}  # the machine's best guess: passed
+    r = store.save(make_record("E1", "张三", "2026-11-20T02:00:00Z", score=score), audio_for(make_record())).id
+    old = store.save(make_record("E2", "李四", "2026-11-21T02:00:00Z", score=make_score(total=64, passed=False)), audio_for(make_record())).id
+    assert main(["sessions", "list"]) == 0
+    out = capsys.readouterr().out
+    line = next(l for l in out.splitlines() if r in l)
+    assert "待复核" in line and "通过" not in line
+    assert "未通过" in next(l for l in out.splitlines() if old in l)  # saved before scores had a verdict
+    assert main(["sessions", "list", "--json", "--review"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(row["id"], row["verdict"], row["result"], row["passed"]) for row in rows] == [(r, "review", "review", True)]
+    assert main(["sessions", "list", "--json", "--passed"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["sessions", "show", r]) == 0
+    assert "机评结果：待复核，最终结果：待复核" in capsys.readouterr().out
+    assert main(["sessions", "export", str(tmp_path / "r.xlsx")]) == 0
+    assert "已导出 2 次会话" in capsys.readouterr().out
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["会话"]
+    header = [c.value for c in sheet[1]]
+    mine = {row[0]: dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert (mine[r]["机评结果"], mine[r]["最终结果"]) == ("待复核", "待复核")
+    assert (mine[old]["机评结果"], mine[old]["最终结果"]) == ("未通过", "未通过")
+
+    store.add_review(r, Review(session_id=r, reviewer="王老师", overall="override", override_total=72, override_passed=False, comment="找零没说"))
+    assert main(["sessions", "list", "--json", "--failed"]) == 0
+    assert {row["id"] for row in json.loads(capsys.readouterr().out)} == {r, old}
+    assert main(["sessions", "show", r]) == 0
+    assert "机评结果：待复核，最终结果：未通过" in capsys.readouterr().out

@@ -84,7 +84,7 @@ def test_csv_writes_two_files_with_bom_and_respects_filters(filled, tmp_path: Pa
 def test_export_limit_and_failed_filter(filled, tmp_path: Path) -> None:
     store, ids = filled
     # the override made session a pass: nothing failed any more
-    assert export_sessions(store, SessionFilter(passed=False), tmp_path / "f.csv").sessions == 0
+    assert export_sessions(store, SessionFilter(result="fail"), tmp_path / "f.csv").sessions == 0
     report = export_sessions(store, SessionFilter(limit=1), tmp_path / "l.csv")
     assert (report.sessions, report.steps) == (1, 6)
 

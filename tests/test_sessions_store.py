@@ -117,8 +117,8 @@ def test_listing_and_filters(store: SessionStore) -> None:
     assert [s.id for s in store.list(SessionFilter(trainee="李"))] == [c.id]  # part of the name
     assert [s.id for s in store.list(SessionFilter(scenario_id="complaint"))] == [c.id]
     assert [s.id for s in store.list(SessionFilter(kind="exam"))] == [c.id]
-    assert [s.id for s in store.list(SessionFilter(passed=False))] == [b.id]
-    assert [s.id for s in store.list(SessionFilter(passed=True))] == [c.id, a.id]
+    assert [s.id for s in store.list(SessionFilter(result="fail"))] == [b.id]
+    assert [s.id for s in store.list(SessionFilter(result="pass"))] == [c.id, a.id]
     assert [s.id for s in store.list(SessionFilter(min_total=80))] == [c.id, a.id]
     assert [s.id for s in store.list(SessionFilter(max_total=81))] == [c.id, b.id]
     assert [s.id for s in store.list(SessionFilter(since=date(2026, 11, 1)))] == [c.id, b.id]
@@ -171,7 +171,7 @@ def test_reviews_are_separate_files_and_never_touch_the_machine_score(store: Ses
                                       override_passed=True, comment="复议后改判通过"))
     summary = store.summary(saved.id)
     assert (summary.total, summary.passed, summary.effective_total, summary.effective_passed) == (64.0, False, 80.0, True)
-    assert [s.id for s in store.list(SessionFilter(passed=True))] == [saved.id]
+    assert [s.id for s in store.list(SessionFilter(result="pass"))] == [saved.id]
     seat = [r for r in store.step_rows() if r.step_id == "seat"][0]
     assert (seat.status, seat.review_verdict, seat.review_comment) == ("missed", "disagree", "录音里有“请坐”")
 

@@ -148,7 +148,7 @@ def test_listing_filters_and_statistics(settings) -> None:
     assert [r.id for r in store.list(SessionFilter(trainee_ids=frozenset({"E2"})))] == [b.id]
     assert [r.id for r in store.list(SessionFilter(scenario_id="complaint"))] == [c.id]
     assert [r.id for r in store.list(SessionFilter(min_total=70.0))] == [c.id, a.id]
-    assert [r.id for r in store.list(SessionFilter(passed=True))] == [a.id]
+    assert [r.id for r in store.list(SessionFilter(result="pass"))] == [a.id]
     assert [r.id for r in store.list(SessionFilter(limit=1))] == [c.id]
     assert [r.id for r in store.score_history("E1")] == [a.id, c.id]
     assert store.summary(b.id).total == 61.0 and store.summary(b.id).passed is False
@@ -176,7 +176,7 @@ def test_reviews_are_appended_and_the_latest_decides(settings) -> None:
     summary = store.summary(saved.id)
     assert (summary.review_count, summary.last_reviewer, summary.review_overall) == (2, "王老师", "override")
     assert summary.effective_total == 85.0 and summary.effective_passed is True
-    assert [r.id for r in store.list(SessionFilter(passed=True))] == [saved.id]
+    assert [r.id for r in store.list(SessionFilter(result="pass"))] == [saved.id]
     assert [r.id for r in store.list(SessionFilter(reviewed=False))] == []
     seat = next(r for r in store.step_rows() if r.step_id == "seat")
     assert (seat.review_verdict, seat.review_comment) == ("disagree", "说了请坐")

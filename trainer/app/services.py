@@ -579,7 +579,7 @@ def agreement(store: SessionStore, flt: SessionFilter | None):  # type: ignore[n
 
     from trainer.sessions.agreement import agreement_from_store
 
-    base = dataclasses.replace(flt, min_total=None, max_total=None, passed=None) if flt is not None else None
+    base = dataclasses.replace(flt, min_total=None, max_total=None, result=None) if flt is not None else None
     return agreement_from_store(store, base)
 
 

@@ -29,6 +29,7 @@ from trainer.errors import TrainerError
 from trainer.fair_pool import QUEUED, FairPool, Ticket
 from trainer.phrasebook.model import Library
 from trainer.scoring.display import round_score, score_text
+from trainer.scoring.result import REVIEW
 from trainer.sessions import SessionRecord, SessionStore
 
 log = logging.getLogger("trainer.app")
@@ -344,9 +345,10 @@ def final_panel(result: FinalResult, turn_extra: Callable[[int], None] | None = 
     cols = st.columns([1, 1, 1, 1, 2] if override else [1, 1, 3])
     cols[0].metric("机评总分", result.total_text)
     cols[1].metric("机评结果", result.verdict, delta=None)
-    if override is not None:
-        cols[2].metric("教师改判", score_text(override.total, "—"), help=f"复核人：{override.reviewer}" if override.reviewer else None)
-        cols[3].metric("改判结果", override.verdict or "—")
+    if override is not None:  # for a 待复核 result the instructor's decision, else a 改判 of the machine's
+        deciding = result.decision == REVIEW
+        cols[2].metric("复核分数" if deciding else "教师改判", score_text(override.total, "—"), help=f"复核人：{override.reviewer}" if override.reviewer else None)
+        cols[3].metric("复核结论" if deciding else "改判结果", override.verdict or "—")
     if result.pass_mark is not None:
         cols[-1].caption(f"及格线 {score_text(result.pass_mark)} 分" + ("；以教师改判为准。" if override is not None else ""))
     st.markdown("**各维度得分**")
@@ -459,23 +461,27 @@ VERDICT_TEXT = {"": "不评", "agree": "同意", "disagree": "不同意"}
 REVIEW_SAVED = "review_saved"  # session_state: the confirmation shown after the rerun that follows a save
 
 
-def review_list(store: SessionStore, session_id: str, heading: str) -> None:
-    """The instructor reviews stored beside a session, newest last, under `heading` (nothing if none)."""
+def review_list(store: SessionStore, session_id: str, heading: str, machine_verdict: str = "") -> None:
+    """The instructor reviews stored beside a session, newest first, under `heading` (nothing if none);
+    `machine_verdict`: the session's (a 改判 of a 待复核 session reads as the instructor's decision)."""
     from trainer.app import views
 
     reviews = guarded(lambda: store.reviews(session_id), "读取复核意见") or []
     if reviews:
         st.markdown(f"#### {heading}")
-        for line in views.review_lines(reviews):
+        for line in views.review_lines(reviews, machine_verdict):
             st.markdown(f"- {md(line)}")
 
 
 def review_form(record: SessionRecord, store: SessionStore, library: Library | None, reviewer: str) -> None:
     """Per-step agree/disagree with comments and an overall agree/override; saved as a new review
-    signed by `reviewer` (the logged-in instructor)."""
+    signed by `reviewer` (the logged-in instructor). For a session the machine sent to review
+    (待复核) the overall part is the instructor's decision instead: 通过 or 未通过, none chosen
+    beforehand, and a reason (views.build_decision)."""
     from trainer.app import views
 
     scenario = library.scenarios.get(record.scenario_id) if library is not None else None
+    deciding = record.verdict == REVIEW
     key = f"review-{record.id}"
     if st.session_state.get(REVIEW_SAVED, (None, ""))[0] == record.id:
         st.success(st.session_state.pop(REVIEW_SAVED)[1], icon=":material/check_circle:")
@@ -492,15 +498,26 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
             )
             note = cols[2].text_input("备注", key=f"{key}-c-{n}", label_visibility="collapsed", placeholder="备注（可选）")
             verdicts[line.step_id] = (verdict or "", note)
-        overall = st.radio("总体意见", ("agree", "override"), format_func={"agree": "同意机评", "override": "改判"}.get, horizontal=True, key=f"{key}-overall")
-        cols = st.columns(2)
-        total = cols[0].number_input("改判分数（0–100，仅改判时填写）", min_value=0.0, max_value=100.0, value=round_score(record.total) or 0.0, step=1.0, format=SCORE_FORMAT, key=f"{key}-total")
-        passed = cols[1].radio("改判结果", (True, False), format_func=views.passed_label, horizontal=True, key=f"{key}-passed")
-        comment = st.text_area("复核意见（改判时必填）", key=f"{key}-comment")
+        machine_total = round_score(record.total) or 0.0
+        if deciding:  # the machine decided nothing: no 同意机评, and no choice made for the instructor
+            st.markdown("**复核结论**：机器无法确定本次结果（待复核），请听录音后决定通过或未通过。")
+            cols = st.columns(2)
+            total = cols[0].number_input("复核分数（0–100）", min_value=0.0, max_value=100.0, value=machine_total, step=1.0, format=SCORE_FORMAT, key=f"{key}-total")
+            passed = cols[1].radio("复核结论", (True, False), index=None, format_func=views.passed_label, horizontal=True, key=f"{key}-passed")
+            comment = st.text_area("复核意见（必填：为什么通过或未通过）", key=f"{key}-comment")
+        else:
+            overall = st.radio("总体意见", ("agree", "override"), format_func={"agree": "同意机评", "override": "改判"}.get, horizontal=True, key=f"{key}-overall")
+            cols = st.columns(2)
+            total = cols[0].number_input("改判分数（0–100，仅改判时填写）", min_value=0.0, max_value=100.0, value=machine_total, step=1.0, format=SCORE_FORMAT, key=f"{key}-total")
+            passed = cols[1].radio("改判结果", (True, False), format_func=views.passed_label, horizontal=True, key=f"{key}-passed")
+            comment = st.text_area("复核意见（改判时必填）", key=f"{key}-comment")
         submitted = st.form_submit_button("保存复核", type="primary")
     if submitted:
-        review = views.build_review(record.id, reviewer, verdicts, overall, total, passed, comment)
-        path = guarded(lambda: store.add_review(record.id, review), "保存复核")
+        if deciding:
+            review = guarded(lambda: views.build_decision(record.id, reviewer, verdicts, total, passed, comment), "保存复核")
+        else:
+            review = views.build_review(record.id, reviewer, verdicts, overall, total, passed, comment)
+        path = None if review is None else guarded(lambda: store.add_review(record.id, review), "保存复核")
         if path is not None:
             # rerun so the list, the review lines above the form and the charts show the new review at once
             st.session_state[REVIEW_SAVED] = (record.id, "复核已保存。机评成绩保持不变，列表和导出中显示复核后的结果。")

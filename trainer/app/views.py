@@ -14,13 +14,14 @@ from datetime import date
 from typing import Any
 
 from trainer.dialogue import describe_reaction
+from trainer.errors import SessionStoreError
 from trainer.app.highlight import highlight_html, turn_html
 from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.advice import advice_of
 from trainer.scoring.feedback import fill_slots
 from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, round_score, score_text
-from trainer.scoring.result import ADVICE_FORBIDDEN, VERDICT_LABELS, AmountCheck, verdict_of
+from trainer.scoring.result import ADVICE_FORBIDDEN, FAIL, PASS, REVIEW, VERDICT_LABELS, AmountCheck, verdict_of
 from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
 from trainer.sessions.review import OVERALL_LABELS, Review, StepVerdict
@@ -524,8 +525,8 @@ def session_rows(summaries: Iterable[SessionSummary]) -> list[dict[str, Any]]:
             "场景": s.scenario_title or s.scenario_id,
             "机评": round_score(s.total),
             "教师改判": score_text(s.override_total, "—") if _overridden(s) else "",  # text: empty when not overridden
-            "结果": passed_label(s.effective_passed),
-            "复核": OVERALL_LABELS.get(s.review_overall, "未复核") if s.review_count else "未复核",
+            "结果": s.result_label,  # 通过 / 未通过 / 待复核: the instructor's decision, else the machine verdict
+            "复核": review_text(s),
             "轮数": s.turns,
             "编号": s.id,
         }
@@ -609,18 +610,22 @@ def weak_step_rows(stats: Iterable[StepStat], library: Library | None = None, li
     return rows[:limit]
 
 
+# The 结果 filter's choices after 全部: the result shown in the list (SessionSummary.result).
+RESULT_FILTERS = {VERDICT_LABELS[PASS]: PASS, VERDICT_LABELS[FAIL]: FAIL, VERDICT_LABELS[REVIEW]: REVIEW}
+
+
 def build_filter(
     trainee: str = "",
     scenario_id: str | None = None,
     since: date | None = None,
     until: date | None = None,
     score_range: tuple[float, float] = (0.0, 100.0),
-    passed: str = ALL,
+    result: str = ALL,
     kind: str | None = None,
     trainee_ids: frozenset[str] | None = None,
 ) -> SessionFilter:
-    """The store filter from the instructor's filter widgets (全部 / 通过 / 未通过 for `passed`),
-    limited to `trainee_ids` (the trainees the instructor may see; None: everyone)."""
+    """The store filter from the instructor's filter widgets (全部 / 通过 / 未通过 / 待复核 for
+    `result`), limited to `trainee_ids` (the trainees the instructor may see; None: everyone)."""
     low, high = score_range
     return SessionFilter(
         trainee_ids=trainee_ids,
@@ -631,7 +636,7 @@ def build_filter(
         until=until,
         min_total=low if low > 0 else None,
         max_total=high if high < 100 else None,
-        passed={"通过": True, "未通过": False}.get(passed),
+        result=RESULT_FILTERS.get(result),
     )
 
 
@@ -658,13 +663,46 @@ def build_review(
     )
 
 
-def review_lines(reviews: Sequence[Review]) -> list[str]:
-    """Earlier reviews, newest first, one line each."""
+def build_decision(
+    session_id: str,
+    reviewer: str,
+    step_verdicts: Mapping[str, tuple[str, str]],
+    total: float | None,
+    passed: bool | None,
+    comment: str,
+) -> Review:
+    """The review that decides a session the machine sent to review (待复核): stored like a 改判
+    (overall "override" with the score and pass/fail), but pass or fail must be chosen (nothing
+    defaults to 通过) and the reason given. Raises SessionStoreError (Chinese) when either is missing."""
+    if passed is None:
+        raise SessionStoreError("请选择复核结论：通过或未通过（机器无法确定本次结果，须由教师决定）。", "review decision without pass/fail")
+    if not comment.strip():
+        raise SessionStoreError("请填写复核意见：为什么通过或未通过。", "review decision without a reason")
+    return build_review(session_id, reviewer, step_verdicts, "override", total, passed, comment)
+
+
+def review_text(summary: SessionSummary) -> str:
+    """The 复核 column of a session list: 未复核, 同意机评, 改判, or 已复核 for a 待复核 session an
+    instructor decided ("同意机评" on a 待复核 session decided nothing: it stays 待复核)."""
+    if not summary.review_count:
+        return "未复核"
+    if summary.verdict == REVIEW and _overridden(summary):
+        return "已复核"
+    return OVERALL_LABELS.get(summary.review_overall, "未复核")
+
+
+def review_lines(reviews: Sequence[Review], machine_verdict: str = "") -> list[str]:
+    """Earlier reviews, newest first, one line each; for a session the machine sent to review
+    (`machine_verdict` "review") a 改判 is the instructor's decision (复核结论)."""
     lines = []
     for review in reversed(reviews):
         when = local_time(review.created_at.split(".")[0] + "Z") if review.created_at else ""
-        if review.overall == "override":
+        if review.overall == "override" and machine_verdict == REVIEW:
+            verdict = f"复核结论：{passed_label(review.override_passed)}（{score_text(review.override_total)} 分）"
+        elif review.overall == "override":
             verdict = f"改判为 {score_text(review.override_total)} 分（{passed_label(review.override_passed)}）"
+        elif machine_verdict == REVIEW:
+            verdict = "同意机评（未作出结论，仍待复核）"
         else:
             verdict = "同意机评"
         disagreed = [sid for sid, v in review.steps.items() if v.verdict == "disagree"]

@@ -21,8 +21,10 @@ from trainer.scoring.advice import advice_lines, advice_of
 from trainer.scoring.display import SCALING_NOTE, dimension_views, machine_and_override, score_text
 from trainer.sessions.export import STATUS_LABELS, export_sessions, local_time, step_title
 from trainer.text.normalize import to_simplified
-from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter
-from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
+from trainer.scoring.result import FAIL, PASS, REVIEW, VERDICT_LABELS
+from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter, shown_result
+from trainer.sessions.review import OVERALL_LABELS
+from trainer.sessions.review import VERDICT_LABELS as STEP_VERDICT_LABELS
 from trainer.sessions.store import TEMP_MAX_AGE, SessionStore
 from trainer.storage.factory import session_store, storage_label
 
@@ -56,8 +58,9 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-score", type=_score, help="最终分数不低于")
     parser.add_argument("--max-score", type=_score, help="最终分数不高于")
     result = parser.add_mutually_exclusive_group()
-    result.add_argument("--passed", dest="passed", action="store_const", const=True, help="只看通过的（以复核结果为准）")
-    result.add_argument("--failed", dest="passed", action="store_const", const=False, help="只看未通过的（以复核结果为准）")
+    result.add_argument("--passed", dest="result", action="store_const", const=PASS, help="只看通过的（以复核结果为准）")
+    result.add_argument("--failed", dest="result", action="store_const", const=FAIL, help="只看未通过的（以复核结果为准）")
+    result.add_argument("--review", dest="result", action="store_const", const=REVIEW, help="只看待复核的（机器无法确定、教师尚未作出结论）")
 
 
 def _filter(args: argparse.Namespace, limit: int | None = None) -> SessionFilter:
@@ -69,7 +72,7 @@ def _filter(args: argparse.Namespace, limit: int | None = None) -> SessionFilter
         until=args.until,
         min_total=args.min_score,
         max_total=args.max_score,
-        passed=args.passed,
+        result=args.result,
         limit=limit,
     )
 
@@ -156,7 +159,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             row.id, local_time(row.started_at), KIND_LABELS.get(row.kind, row.kind),
             f"{row.trainee_name} {row.trainee_id}", row.scenario_title or row.scenario_id,
             _fmt_score(row.total), _fmt_score(row.override_total) if row.review_overall == "override" else "",
-            _fmt_passed(row.effective_passed), review,
+            row.result_label or "—", review,
         )
     console.print(table)
     console.print(f"共 {len(rows)} 条。")
@@ -181,7 +184,8 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     overridden = last is not None and last.overall == "override"
     console.print(
         f"{machine_and_override(record.total, last.override_total if last else None, overridden)}，"
-        f"最终结果：{_fmt_passed(last.override_passed if overridden and last else record.passed)}"
+        f"机评结果：{VERDICT_LABELS.get(record.verdict, '—')}，"
+        f"最终结果：{VERDICT_LABELS.get(shown_result(record.verdict, last.override_passed if overridden and last else None), '—')}"
     )
     dims = dimension_views(record.dimensions)
     for dim in dims:
@@ -227,7 +231,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             head += f" → {_fmt_score(review.override_total)} 分，{_fmt_passed(review.override_passed)}"
         console.print(head + (f"。{review.comment}" if review.comment else ""))
         for step_id, verdict in review.steps.items():
-            console.print(f"  {step_id}：{VERDICT_LABELS[verdict.verdict]}" + (f"（{verdict.comment}）" if verdict.comment else ""))
+            console.print(f"  {step_id}：{STEP_VERDICT_LABELS[verdict.verdict]}" + (f"（{verdict.comment}）" if verdict.comment else ""))
     for problem in problems:
         console.print(f"[bold red]警告：{problem}[/]")
     return 0

@@ -19,6 +19,7 @@ from typing import Any
 from trainer.errors import SessionStoreError
 from trainer.phrasebook.model import Library
 from trainer.scoring.display import DIMENSION_LABELS, round_score
+from trainer.scoring.result import VERDICT_LABELS as RESULT_LABELS  # 通过 / 未通过 / 待复核
 from trainer.sessions.model import KIND_LABELS, SessionFilter, SessionSummary, StepRow, parse_utc
 from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
 from trainer.sessions.store import SessionStore
@@ -90,11 +91,11 @@ def _session_row(s: SessionSummary, dims: dict[str, float], comment: str, keys: 
     return [
         s.id, KIND_LABELS.get(s.kind, s.kind), s.trainee_id, s.trainee_name, s.scenario_id, s.scenario_title,
         local_time(s.started_at), local_time(s.finished_at), s.engine, s.model, s.phrasebook_version, s.turns,
-        round_score(s.total), _passed_label(s.passed),
+        round_score(s.total), RESULT_LABELS.get(s.verdict, ""),
         *(round_score(dims.get(k)) for k in keys),
         s.review_count, s.last_reviewer, local_time(s.reviewed_at), OVERALL_LABELS.get(s.review_overall, ""),
         round_score(s.override_total), _passed_label(s.override_passed) if s.review_overall == "override" else "", comment,
-        round_score(s.effective_total), _passed_label(s.effective_passed),
+        round_score(s.effective_total), s.result_label,
     ]
 
 

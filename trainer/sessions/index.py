@@ -40,7 +40,9 @@ from trainer.storage.engine import run
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-INDEX_VERSION = 1
+# 2: the machine verdict (pass | fail | review = 待复核) and the result shown (`verdict`, `result`).
+# A file of another version is rebuilt from the folders on first use (`_create_schema`, IndexNotBuilt).
+INDEX_VERSION = 2
 REBUILD_BATCH = 500  # sessions per INSERT batch of a rebuild
 
 metadata = MetaData()

@@ -43,7 +43,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from trainer.sessions.model import SessionFilter, SessionRecord, SessionSummary, StepRow, StepStat, local_day_start_utc
+from trainer.sessions.model import SessionFilter, SessionRecord, SessionSummary, StepRow, StepStat, local_day_start_utc, shown_result
 from trainer.sessions.review import Review
 from trainer.usertext import printable
 
@@ -77,6 +77,8 @@ def sessions_table(metadata: MetaData, *extra: Column[Any]) -> Table:
         Column("override_passed", Boolean),
         Column("effective_total", Double),  # the reviewed result when there is one: what filters use
         Column("effective_passed", Boolean),
+        Column("verdict", Text, nullable=False, server_default=""),  # machine: pass | fail | review ("" not scored)
+        Column("result", Text, nullable=False, server_default=""),  # shown: the instructor's decision, else `verdict`
         *extra,
         Index("sessions_trainee", "trainee_id", "started_at"),
         Index("sessions_scenario", "scenario_id", "started_at"),
@@ -147,6 +149,8 @@ def index_rows(record: SessionRecord, reviews: Sequence[Review]) -> tuple[dict[s
         "override_passed": last.override_passed if last and overriding else None,
         "effective_total": last.override_total if last and overriding else record.total,
         "effective_passed": last.override_passed if last and overriding else record.passed,
+        "verdict": record.verdict,
+        "result": shown_result(record.verdict, last.override_passed if last and overriding else None),
     })
     # Per-step verdicts: the latest review that mentions the step decides.
     verdicts: dict[str, tuple[str, str]] = {}
@@ -210,7 +214,7 @@ class IndexQueries:
     live: tuple[ColumnElement[bool], ...] = ()
 
     def conditions(self, flt: SessionFilter) -> list[ColumnElement[bool]]:
-        """The filter as conditions; dates are local calendar days, scores the reviewed result."""
+        """The filter as conditions; dates are local calendar days, scores and results the reviewed ones."""
         c = self.sessions.c
         where = list(self.live)
         if flt.trainee:
@@ -229,8 +233,8 @@ class IndexQueries:
             where.append(c.effective_total >= float(flt.min_total))
         if flt.max_total is not None:
             where.append(c.effective_total <= float(flt.max_total))
-        if flt.passed is not None:
-            where.append(c.effective_passed == bool(flt.passed))
+        if flt.result is not None:
+            where.append(c.result == flt.result)
         if flt.reviewed is not None:
             where.append(c.review_count > 0 if flt.reviewed else c.review_count == 0)
         return where
@@ -242,7 +246,7 @@ class IndexQueries:
         return select(
             c.id, c.kind, c.trainee_id, c.trainee_name, c.scenario_id, c.scenario_title, c.phrasebook_version,
             c.engine, c.model, c.started_at, c.finished_at, c.turns, c.total, c.passed, c.review_count,
-            c.last_reviewer, c.reviewed_at, c.review_overall, c.override_total, c.override_passed,
+            c.last_reviewer, c.reviewed_at, c.review_overall, c.override_total, c.override_passed, c.verdict,
         )
 
     @cached_property

@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from trainer.errors import SessionStoreError
+from trainer.scoring.result import FAIL, PASS, VERDICT_LABELS, VERDICTS, verdict_of
 from trainer.usertext import input_problem
 
 SCHEMA_VERSION = 1
@@ -134,6 +135,12 @@ class SessionRecord:
     def passed(self) -> bool | None:
         value = self.score.get("passed")
         return value if isinstance(value, bool) else None
+
+    @property
+    def verdict(self) -> str:
+        """The machine verdict: "pass" | "fail" | "review" (待复核: an instructor decides); scores
+        saved before the scorer gave one: from `passed`; "" when not scored."""
+        return "" if self.passed is None else verdict_of(self.score)
 
     @property
     def steps(self) -> list[dict[str, Any]]:
@@ -292,7 +299,7 @@ def _validate_score(score: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class SessionFilter:
-    """What to list. Every field is optional; scores and pass/fail use the reviewed result when there is one."""
+    """What to list. Every field is optional; scores and results use the reviewed result when there is one."""
 
     trainee: str | None = None  # matches trainee_id exactly, or a part of trainee_name
     scenario_id: str | None = None
@@ -301,7 +308,7 @@ class SessionFilter:
     until: date | None = None  # inclusive, local calendar day
     min_total: float | None = None
     max_total: float | None = None
-    passed: bool | None = None
+    result: str | None = None  # the result shown: "pass" | "fail" | "review" (待复核), see SessionSummary.result
     reviewed: bool | None = None
     limit: int | None = None
     trainee_ids: frozenset[str] | None = None  # only these trainees (a viewer's scope); None: everyone
@@ -324,13 +331,14 @@ class SessionSummary:
     finished_at: str
     turns: int
     total: float | None  # machine score
-    passed: bool | None  # machine verdict
+    passed: bool | None  # the machine's best single guess (while 待复核 too: see `verdict`)
     review_count: int = 0
     last_reviewer: str = ""
     reviewed_at: str = ""
     review_overall: str = ""  # "" | "agree" | "override" (latest review)
     override_total: float | None = None
     override_passed: bool | None = None
+    verdict: str = ""  # the machine verdict: "pass" | "fail" | "review"; "" not scored (SessionRecord.verdict)
 
     @property
     def effective_total(self) -> float | None:
@@ -340,11 +348,33 @@ class SessionSummary:
     def effective_passed(self) -> bool | None:
         return self.override_passed if self.review_overall == "override" else self.passed
 
+    @property
+    def result(self) -> str:
+        """The result shown in lists, filters and exports (`shown_result`); a summary without a
+        verdict (built by hand) reads its machine result from `passed`, as a score without one does."""
+        verdict = self.verdict or ("" if self.passed is None else verdict_of({"passed": self.passed}))
+        return shown_result(verdict, self.override_passed if self.review_overall == "override" else None)
+
+    @property
+    def result_label(self) -> str:
+        """通过 / 未通过 / 待复核 ("" when not scored)."""
+        return VERDICT_LABELS.get(self.result, "")
+
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["effective_total"] = self.effective_total
         data["effective_passed"] = self.effective_passed
+        data["result"] = self.result
         return data
+
+
+def shown_result(verdict: str, decided: bool | None) -> str:
+    """The result of a session as every list shows it: an instructor's decision (`decided`: the
+    latest review's 改判 or decision, None when there is none) when there is one, else the machine
+    verdict ("pass" | "fail" | "review" = 待复核); "" for a session without a score."""
+    if decided is not None:
+        return PASS if decided else FAIL
+    return verdict if verdict in VERDICTS else ""
 
 
 @dataclass(frozen=True)

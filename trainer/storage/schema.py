@@ -18,6 +18,8 @@ A deleted session keeps its rows, marked `deleted_at` (like the embedded .trash 
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -35,14 +37,18 @@ from sqlalchemy import (
     Text,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import Engine
 
 from trainer.errors import StorageError
-from trainer.sessions.index_sql import sessions_table, steps_table
+from trainer.sessions.index_sql import index_rows, sessions_table, steps_table
+from trainer.sessions.model import SessionRecord
+from trainer.sessions.review import Review
 
 COMPONENT = "trainer"
-SCHEMA_VERSION = 1
+# 2: sessions.verdict and sessions.result (the machine verdict, 待复核 included, and the result shown)
+SCHEMA_VERSION = 2
 AUDIO_CHUNK = 256 * 1024
 # pg_advisory_xact_lock keys (any two distinct 64-bit numbers of our own).
 SCHEMA_LOCK = 0x7472_0001
@@ -182,6 +188,26 @@ def open_schema(engine: Engine) -> None:
 
 
 def _migrate(conn: Connection, version: int) -> None:
-    """MIGRATIONS go here when SCHEMA_VERSION grows (version -> version + 1, then record it)."""
-    if version != SCHEMA_VERSION:  # pragma: no cover - no migration exists yet
+    """Bring a database of an older SCHEMA_VERSION up to date, one step at a time (version ->
+    version + 1), then record the version; all in the caller's transaction under SCHEMA_LOCK."""
+    if version < 2:
+        _add_verdict_columns(conn)
+    if version != SCHEMA_VERSION:
         conn.execute(schema_versions.update().where(schema_versions.c.component == COMPONENT).values(version=SCHEMA_VERSION))
+
+
+def _add_verdict_columns(conn: Connection) -> None:
+    """1 -> 2: add sessions.verdict and sessions.result and fill them for every session (deleted
+    ones too) from its stored record and reviews, as the session index computes them
+    (`index_sql.index_rows`); no other column changes."""
+    for name in ("verdict", "result"):
+        conn.execute(text(f"ALTER TABLE sessions ADD COLUMN IF NOT EXISTS {name} TEXT NOT NULL DEFAULT ''"))
+    reviews: dict[str, list[Review]] = {}
+    for session_id, data in conn.execute(
+        select(session_reviews.c.session_id, session_reviews.c.data).order_by(session_reviews.c.created_at, session_reviews.c.id)
+    ):
+        reviews.setdefault(session_id, []).append(Review.from_dict(json.loads(bytes(data).decode("utf-8"))))
+    for session_id, data in conn.execute(select(sessions.c.id, sessions.c.record)).all():
+        record = SessionRecord.from_dict(json.loads(bytes(data).decode("utf-8")))
+        row, _ = index_rows(record, reviews.get(session_id, []))
+        conn.execute(update(sessions).where(sessions.c.id == session_id).values(verdict=row["verdict"], result=row["result"]))

@@ -44,4 +44,4 @@ if chosen:
     record = ui.guarded(lambda: store.load(chosen, check_audio=False), "读取练习")
     if record is not None:
         ui.session_detail(record, store, library, settings.pass_mark)
-        ui.review_list(store, chosen, "教师复核")
+        ui.review_list(store, chosen, "教师复核", record.verdict)

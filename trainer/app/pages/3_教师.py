@@ -32,8 +32,8 @@ with st.expander("筛选", expanded=True):
     cols = st.columns(3)
     span = ui.date_filter(cols[0], "日期范围", "t-dates")
     score_range = cols[1].slider("分数范围", 0.0, 100.0, (0.0, 100.0), step=1.0, format="%d 分", key="t-score")
-    passed = cols[2].radio("结果", (views.ALL, "通过", "未通过"), horizontal=True, key="t-passed")
-flt = views.build_filter(trainee, scenario_id, span.since, span.until, score_range, passed, kind, scope)
+    result = cols[2].radio("结果", (views.ALL, *views.RESULT_FILTERS), horizontal=True, key="t-passed")
+flt = views.build_filter(trainee, scenario_id, span.since, span.until, score_range, result, kind, scope)
 
 tab_list, tab_progress, tab_weak, tab_agree, tab_export = st.tabs(["会话与复核", "学员进度", "薄弱步骤", "机评一致性", "导出"])
 
@@ -48,7 +48,7 @@ with tab_list:
             record = ui.guarded(lambda: store.load(chosen, check_audio=False), "读取会话")
             if record is not None:
                 ui.session_detail(record, store, library, settings.pass_mark)
-                ui.review_list(store, chosen, "已有复核")
+                ui.review_list(store, chosen, "已有复核", record.verdict)
                 ui.review_form(record, store, library, user.label)
                 ui.session_proposals(settings, store, record, library)
 
