@@ -170,6 +170,9 @@ def test_a_review_result_says_beside_the_score_what_waits_for_an_instructor() ->
     # a decided result, or a review for another reason (the manner), has no such note
     assert views.final_result({**SCORE, "amounts": misheard}, _scenario()).review_note == ""
     assert views.final_result({**SCORE, "verdict": "review"}, _scenario()).review_note == ""
+    # once an instructor has decided it, nothing waits any more
+    decided = views.InstructorDecision(72.0, False, "王老师")
+    assert views.final_result({**SCORE, "verdict": "review", "amounts": misheard}, _scenario(), override=decided).review_note == ""
 
 
 def test_unknown_step_ids_fall_back_to_ids() -> None:

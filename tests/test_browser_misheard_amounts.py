@@ -110,8 +110,12 @@ def _assert_sent_to_an_instructor(result) -> None:  # type: ignore[no-untyped-de
 def test_a_misheard_change_reads_as_review_for_trainee_and_instructor(served) -> None:  # type: ignore[no-untyped-def]
     port, result = served
     machine_total = score_text(result.score.total)  # 90.5
-    for page_name, shown in (("我的记录", _trainee_screens(port)), ("教师", _instructor_screens(port, machine_total))):
-        for size, text in shown.items():
+    trainee = _trainee_screens(port)
+    instructor = _instructor_screens(port, machine_total)
+    for page_name, shown in (("我的记录", trainee), ("教师", instructor)):
+        for size, (text, listed) in shown.items():
+            # the session lists read 待复核 like the session itself (the machine's best guess is not shown)
+            assert listed["结果"] == "待复核", (page_name, size, listed)
             where = (page_name, size)
             assert "待复核" in text and "可能没听清" in text, where
             assert text.count(MISHEARD_LINE) == 1, where
@@ -141,6 +145,16 @@ def _launch(pw):  # type: ignore[no-untyped-def]
     )
 
 
+def _listed_row(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The first row of the first session list (st.dataframe draws on a canvas; its grid keeps an
+    accessible table of the cells it shows), column title -> cell text."""
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.locator('[role="columnheader"]').first.wait_for(state="attached")
+    headers = [h.strip() for h in grid.locator('[role="columnheader"]').all_text_contents()]
+    cells = [c.strip() for c in grid.locator('[role="row"]').nth(1).locator('[role="gridcell"]').all_text_contents()]
+    return dict(zip(headers, cells))
+
+
 def _shoot(page, name: str) -> str:  # type: ignore[no-untyped-def]
     """Screenshots of the window at the score panel and at the misheard line, one of the whole page
     (the window made as tall as Streamlit's scrolling main area), and the page text (word joiners dropped)."""
@@ -163,11 +177,11 @@ def _shoot(page, name: str) -> str:  # type: ignore[no-untyped-def]
     return text
 
 
-def _trainee_screens(port: int) -> dict[str, str]:
+def _trainee_screens(port: int) -> dict[str, tuple[str, dict[str, str]]]:
     require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
     from playwright.sync_api import sync_playwright
 
-    shown: dict[str, str] = {}
+    shown: dict[str, tuple[str, dict[str, str]]] = {}
     with sync_playwright() as pw:
         browser = _launch(pw)
         try:
@@ -176,18 +190,23 @@ def _trainee_screens(port: int) -> dict[str, str]:
                 page.set_default_timeout(60_000)
                 page.goto(f"http://localhost:{port}/我的记录")
                 ensure_logged_in(page, "E1", "张三")
-                shown[f"{width}x{height}"] = _shoot(page, f"browser_misheard_trainee_{width}x{height}")
+                listed = _listed_row(page)
+                page.locator('[data-testid="stDataFrame"]').first.scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / f"browser_misheard_trainee_{width}x{height}_list.png"))
+                shown[f"{width}x{height}"] = (_shoot(page, f"browser_misheard_trainee_{width}x{height}"), listed)
                 page.close()
         finally:
             browser.close()
     return shown
 
 
-def _instructor_screens(port: int, machine_total: str) -> dict[str, str]:
+def _instructor_screens(port: int, machine_total: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """The 教师 page at each size: the list, the 结果 filter (待复核 a choice of its own), the session
+    and its review form (no 同意机评, 通过/未通过 both unchosen); then, once, the decision saved."""
     require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
     from playwright.sync_api import expect, sync_playwright
 
-    shown: dict[str, str] = {}
+    shown: dict[str, tuple[str, dict[str, str]]] = {}
     with sync_playwright() as pw:
         browser = _launch(pw)
         try:
@@ -197,14 +216,64 @@ def _instructor_screens(port: int, machine_total: str) -> dict[str, str]:
                 page.goto(f"http://localhost:{port}/教师")
                 ensure_logged_in(page, "T1", "王老师")
                 expect(page.get_by_text("符合条件的会话：1 个")).to_be_visible()
+                listed = _listed_row(page)
+                filters = page.get_by_role("radiogroup", name="结果")
+                assert [o.strip() for o in filters.get_by_role("radio").evaluate_all("rs => rs.map(r => r.closest('label').innerText)")] == [
+                    "全部", "通过", "未通过", "待复核"]
+                for choice, count in (("未通过", 0), ("通过", 0), ("待复核", 1), ("全部", 1)):
+                    filters.locator("label").filter(has_text=re.compile(f"^{choice}$")).click()
+                    expect(page.get_by_text(f"符合条件的会话：{count} 个")).to_be_visible()
+                page.screenshot(path=str(ARTIFACTS / f"browser_misheard_instructor_{width}x{height}_list.png"))
                 chooser = page.get_by_role("combobox", name="打开会话")
                 chooser.click()
                 page.get_by_role("option", name="张三").click()
-                # the 改判 score starts at the machine score as the page writes it (90.5, not 90.50)
-                expect(page.get_by_label("改判分数（0–100，仅改判时填写）")).to_have_value(machine_total)
-                shown[f"{width}x{height}"] = _shoot(page, f"browser_misheard_instructor_{width}x{height}")
+                _check_decision_form(page, machine_total)
+                page.get_by_role("radiogroup", name="复核结论").scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / f"browser_misheard_instructor_{width}x{height}_form.png"))
+                shown[f"{width}x{height}"] = (_shoot(page, f"browser_misheard_instructor_{width}x{height}"), listed)
+                if (width, height) == SIZES[-1]:
+                    page.set_viewport_size({"width": width, "height": height})  # (_shoot made the window page-tall)
+                    _decide(page, width, height)
                 page.close()
         finally:
             browser.close()
     return shown
 
+
+def _check_decision_form(page, machine_total: str) -> None:  # type: ignore[no-untyped-def]
+    """The machine decided nothing: no 同意机评 / 改判 choice, the instructor's 通过 / 未通过 with
+    neither chosen, the score starting at the machine score as the page writes it (90.5, not 90.50)."""
+    from playwright.sync_api import expect
+
+    form = page.get_by_test_id("stForm")
+    decision = form.get_by_role("radiogroup", name="复核结论")
+    expect(decision).to_be_visible()
+    assert form.get_by_text("同意机评").count() == 0 and form.get_by_text("改判").count() == 0
+    radios = decision.get_by_role("radio")
+    assert radios.count() == 2
+    assert [r.is_checked() for r in radios.all()] == [False, False]
+    expect(form.get_by_label("复核分数（0–100）")).to_have_value(machine_total)
+
+
+def _decide(page, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+    """Saving without a choice is refused; 未通过 with a reason is saved, and the list says 未通过 · 已复核."""
+    from playwright.sync_api import expect
+
+    form = page.get_by_test_id("stForm")
+    form.get_by_role("button", name="保存复核").click()
+    expect(page.get_by_text("请选择复核结论：通过或未通过")).to_be_visible()
+    form.get_by_role("radiogroup", name="复核结论").locator("label").filter(has_text=re.compile("^未通过$")).click()
+    form.get_by_label("复核意见（必填：为什么通过或未通过）").fill("找零金额没有说出来")
+    form.get_by_role("button", name="保存复核").click()
+    expect(page.get_by_text("复核已保存")).to_be_visible()
+    for _ in range(30):  # the grid redraws its cells a moment after the rerun
+        listed = _listed_row(page)
+        if listed["复核"] != "未复核":
+            break
+        page.wait_for_timeout(500)
+    assert (listed["结果"], listed["复核"]) == ("未通过", "已复核"), listed
+    expect(page.get_by_text("复核结论：未通过（90.5 分）")).to_be_visible()
+    expect(page.get_by_text("以教师复核结论为准")).to_be_visible()
+    assert page.get_by_text("结果待复核：是否通过取决于").count() == 0  # decided: nothing waits any more
+    page.get_by_text("复核分数").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"browser_misheard_instructor_{width}x{height}_decided.png"))

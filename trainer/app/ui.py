@@ -350,7 +350,8 @@ def final_panel(result: FinalResult, turn_extra: Callable[[int], None] | None = 
         cols[2].metric("复核分数" if deciding else "教师改判", score_text(override.total, "—"), help=f"复核人：{override.reviewer}" if override.reviewer else None)
         cols[3].metric("复核结论" if deciding else "改判结果", override.verdict or "—")
     if result.pass_mark is not None:
-        cols[-1].caption(f"及格线 {score_text(result.pass_mark)} 分" + ("；以教师改判为准。" if override is not None else ""))
+        settled = "" if override is None else ("；以教师复核结论为准。" if result.decision == REVIEW else "；以教师改判为准。")
+        cols[-1].caption(f"及格线 {score_text(result.pass_mark)} 分{settled}")
     st.markdown("**各维度得分**")
     if result.dimensions:  # one row across the page: the checklist below gets the full width
         static_table([{row["维度"]: row["得分"] for row in result.dimensions}])
@@ -500,7 +501,7 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
             verdicts[line.step_id] = (verdict or "", note)
         machine_total = round_score(record.total) or 0.0
         if deciding:  # the machine decided nothing: no 同意机评, and no choice made for the instructor
-            st.markdown("**复核结论**：机器无法确定本次结果（待复核），请听录音后决定通过或未通过。")
+            st.markdown("机器无法确定本次结果（**待复核**）：请听录音后作出复核结论，通过或未通过。")
             cols = st.columns(2)
             total = cols[0].number_input("复核分数（0–100）", min_value=0.0, max_value=100.0, value=machine_total, step=1.0, format=SCORE_FORMAT, key=f"{key}-total")
             passed = cols[1].radio("复核结论", (True, False), index=None, format_func=views.passed_label, horizontal=True, key=f"{key}-passed")

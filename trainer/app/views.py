@@ -405,8 +405,8 @@ class FinalResult:
     @property
     def review_note(self) -> str:
         """Why a 待复核 result waits for an instructor, beside the score ("" when nothing the machine
-        may have misheard decides it)."""
-        if self.decision != "review":
+        may have misheard decides it; "" once an instructor has decided it)."""
+        if self.decision != "review" or self.override is not None:
             return ""
         what = [
             part
