@@ -1427,6 +1427,19 @@ SIXTH_ROUND: dict[tuple[str, str], dict[str, list[str]]] = {
 # corrected result checked, a standing greeting), and near-misses for steps that fired where the clerk did
 # not perform them (own company named is no redirect, 还有别的材料吗 is no offer of more help, 看一下资料 is no
 # list of materials, a promise with no time is no time). Sentences of our own.
+# Eighth round (exact cue words, "=再会"): 再会 said alone is a farewell, 再回 never; a form of address with
+# 早 is a greeting, 阿姨找/您找 never (sentences of our own).
+EXACT_FAREWELLS = ["再会！", "好，再会。", "那就这样，再会。"]
+EXACT_FAREWELL_MISSES = ["查到了我再回您。", "您过两天再回来。", "我再回头看看。", *REGIONAL_FAREWELL_MISSES]
+ADDRESS_GREETINGS = ["阿姨早！", "大爷早，今天挺冷的。", "师傅早啊。", "您早，来交电费？", "大姐早，这边请。", "刘叔，早哦！", "王姐早，今天人不多。", "哎，早呀，来啦。"]
+ADDRESS_GREETING_MISSES = ["阿姨找哪个窗口？", "您找谁？", "大爷找啥呢？", "您来早了，还没开门。", "您来拿一下发票。", "办完了再回来拿。", "李叔找您有事。", "姐找的那个人不在。"]
+EIGHTH_ROUND: dict[tuple[str, str], dict[str, list[str]]] = {
+    **{(s, "farewell"): {"hit": EXACT_FAREWELLS, "miss": EXACT_FAREWELL_MISSES} for s in (*COUNTER_SCENARIOS, *HOTLINE_SCENARIOS, *FIELD_SCENARIOS)},
+    **{(s, "greet"): {"hit": ADDRESS_GREETINGS, "miss": ADDRESS_GREETING_MISSES} for s in (
+        "payment", "business", "complaint", "referral", "closing_time", "meter_doubt", "water_payment", "water_policy_explain",
+    )},
+    ("reception", "greet_welcome"): {"hit": ADDRESS_GREETINGS, "miss": ADDRESS_GREETING_MISSES},
+}
 SEVENTH_ROUND: dict[tuple[str, str], dict[str, list[str]]] = {
     ("wrong_number", "redirect"): {
         "hit": ["您打燃气公司电话吧。", "燃气的事您拨燃气公司热线。", "这个您得找燃气公司那边。", "燃气那个号是燃气账单上印的那个。", "燃气的事归燃气公司，您问他们去吧，号码在燃气卡上。", "您找燃气公司报修就行。", "燃气表坏了要打燃气公司的报修电话。", "您给燃气公司打个电话。", "燃气公司的号码您看看燃气费发票上有。", "您问问小区物业，他们有燃气公司的电话。", "水的事归自来水公司，您打他们电话。", "这事儿您得打燃气那边的电话。", "您打燃气的客服吧，他们管这个。", "燃气报修得打他们公司的电话。", "找燃气公司去报修，他们有专门的师傅。", "您拨一下燃气服务热线。", "燃气公司有二十四小时的报修电话，您打那个。", "燃气那边的电话您可以在燃气表上找找，一般贴着。", "这事燃气公司管，您联系他们吧。", "您可以打一一四问一下燃气公司的电话。", "燃气公司的电话我帮您查一下，是九六七七七。", "您得找燃气公司，他们电话在您家燃气卡背面。", "燃气的事儿啊，您得打燃气公司，我们这边是管电的。", "您要报修燃气表，打燃气公司的热线就行。", "那您拨燃气公司的电话吧，号码一般在燃气卡上。", "燃气公司那边有报修电话，您问一下他们。", "您翻翻燃气缴费单，上面有他们的客服电话。", "号码我这儿查了一下，燃气热线是九六七七七。", "您上燃气公司的公众号报修也行。", "您找一下物业，物业有燃气公司的联系方式。", "这个您得联系燃气公司处理。", "您打燃气那边问问吧。", "燃气表坏了归燃气公司修，您给他们打电话。", "这事儿得燃气公司派人，您拨他们的号。", "哎呀，燃气的事儿您得找燃气公司撒，他们有热线。", "燃气表的事要问燃气公司咯，您打他们的客服。", "侬打燃气公司电话问问看。", "您拨燃气公司那个报修号，二十四小时有人。", "这个嘛，燃气公司管，您联系他们哈。"],
@@ -1786,7 +1799,7 @@ def _with_shared() -> None:
     for (scenario_id, step_id), misses in MORE_MISSES.items():
         groups = PHRASINGS[scenario_id][step_id]
         groups["miss"] = list(dict.fromkeys([*groups["miss"], *misses]))
-    for (scenario_id, step_id), more in [*FOURTH_ROUND.items(), *FIFTH_ROUND.items(), *SIXTH_ROUND.items(), *SEVENTH_ROUND.items()]:
+    for (scenario_id, step_id), more in [*FOURTH_ROUND.items(), *FIFTH_ROUND.items(), *SIXTH_ROUND.items(), *SEVENTH_ROUND.items(), *EIGHTH_ROUND.items()]:
         groups = PHRASINGS[scenario_id].setdefault(step_id, {"hit": [], "miss": []})
         groups["hit"] = list(dict.fromkeys([*groups["hit"], *more["hit"]]))
         groups["miss"] = list(dict.fromkeys([*groups["miss"], *more["miss"]]))

@@ -110,6 +110,17 @@ def test_a_promise_of_a_time_said_without_the_time_is_a_certain_miss() -> None:
     assert status(run(["明天下午之前给您回复"], timed), "promise") == HIT
 
 
+def test_a_cue_of_a_time_promise_said_without_any_time_is_untimed() -> None:
+    """A cue for the step (就会来电) performs it only when its turn names the time."""
+    restore = Step(
+        "restore", "告知恢复时间", ("预计{time}恢复供电。",), keywords=(("恢复", "来电"),), cues=("就会+来电",), slots=(Slot("time", "time"),)
+    )
+    untimed = run(["线路修好了就会来电的，您别急。"], restore).step("restore")
+    assert (untimed.evidence, untimed.status, untimed.certain) == ("untimed", MISSED, True)
+    timed = run(["下午四点左右，线路修好了就会来电的。"], restore).step("restore")
+    assert (timed.evidence, timed.status) == ("cue", HIT)
+
+
 def test_missing_keyword_makes_partial() -> None:
     step = Step("sing_change", "唱付", ("这是您的发票和找您的{change}元，请点清收好。",), keywords=(("找",), ("发票",)), slots=(Slot("change", "amount"),))
     result = run(["这是您的收据和给您的四十八元请点清收好"], step)

@@ -130,6 +130,7 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
     "short_embedded": 0.143,  # 0 of 5
     "homophone": 0.5,  # none in label text (a recogniser's spelling): unmeasured, so an instructor decides
     "quoted": 0.333,  # 0 of 1 (set F): below one half, not counted
+    "conditional": 0.5,  # 要是不清楚，可以…: not seen in sets A-J (set K after its first use: 0 of 1), so an instructor decides
 }
 # A 忌语 alone fails a performance; it is decided alone at or above this probability (either way:
 # counted, or certainly not a 忌语). A hit below it goes to an instructor.

@@ -83,7 +83,10 @@ NEGATED = "negated"  # a negation said right before words that hold none: 不是
 REORDERED = "reordered"  # the words of a long phrasing, reordered (see _reordered)
 HOMOPHONE = "homophone"  # 喂 heard as 为/位 (see _interjection_homophones)
 QUOTED = "quoted"  # someone else's words reported: in quotation marks, or right after 他说/同事说 (see _quoted)
-FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED)
+CONDITIONAL = "conditional"  # in a clause that supposes it: 要是不清楚，可以打一一四查一下
+FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL)
+# Words that open a supposition: what follows in the clause is a case considered, not something said to the customer.
+CONDITIONALS = ("如果", "要是", "万一", "假如", "假使", "若是", "要不是")
 OPEN_QUOTES, CLOSE_QUOTES = "“「『‘", "”」』’"
 # Who may be reported as having said something (a third person: never 我, and not 您/你, since
 # 我跟您说 is the clerk speaking).
@@ -110,6 +113,8 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         return QUOTED
     lo, _ = doc.clause_bounds(match.start)
     _, hi = doc.clause_bounds(max(match.start, match.end - 1))
+    if any(word in doc.form[lo : match.start] for word in CONDITIONALS):
+        return CONDITIONAL
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))

@@ -219,6 +219,9 @@ def _decide_steps(
             elif kind == decide.PARTIAL_MATCH and _promises_a_time(step) and candidate is not None:
                 if not _says_a_time(doc, candidate.start, candidate.end):  # 会有人联系您: the promise, not its time
                     kind = decide.UNTIMED
+        if kind in (decide.CUE, decide.CONTENT) and _promises_a_time(step) and result.turn:
+            if not _says_a_time(doc, *doc.turn_range(result.turn - 1)):  # 检修完了就会来电: no time in the whole turn
+                kind = decide.UNTIMED
         kinds.append(kind)
         found.append(result)
     performed_turns = [r.turn - 1 if r.turn and k not in decide.MISS_KINDS else None for r, k in zip(found, kinds)]
