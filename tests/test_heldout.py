@@ -49,6 +49,10 @@ P 0.722, pass/fail 60/64) and gets floors from that first use.
 Set K (tests/data/heldout_k, 64 performances, written the same way) was measured once independently
 at the end of the session that used set J's floors (its README: step R 0.947, P 0.965, forbidden R 1.0,
 P 0.737, pass/fail 61/64) and gets floors from that first use.
+
+Set L (tests/data/heldout_l, 64 performances, written the same way after K's first use) was measured once
+independently (its README: step R 0.922, P 0.975, forbidden R 1.0, P 0.667, pass/fail 62/64) and gets
+floors from that first use.
 """
 
 from __future__ import annotations
@@ -91,6 +95,14 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.65,
         "passed_agreement": 0.85,
+    },
+    # set L: floors from its first (independent) use (its README)
+    "heldout_l": {
+        "step_recall": 0.89,
+        "step_precision": 0.95,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.63,
+        "passed_agreement": 0.94,
     },
     # set K: floors from its first (independent) use (its README)
     "heldout_k": {
@@ -141,7 +153,7 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
