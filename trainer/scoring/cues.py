@@ -119,15 +119,12 @@ def find_cue(
 def _joined(cue: CompiledCue, doc: Doc, spans: list[tuple[int, int]], avoid: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """In recognised speech, a cue of one-character words said without a gap is also found by its joined
     pinyin, as a word of that length is (您做 heard for 您坐). Typed text is taken as written."""
-    n = len(cue.pattern.form)
-    pin = cue.pattern.pin
+    whole = CueWord(cue.pattern.form, cue.pattern.pin)
+    n = len(whole.form)
     out = list(spans)
-    k = doc.pin.find(pin)
-    while k >= 0:
-        start = k // 2
-        if k % 2 == 0 and doc.turn_of[start] == doc.turn_of[start + n - 1] and not _overlaps(start, start + n, [*avoid, *out]):
+    for start in _occurrences(whole, doc):  # within one turn, at a character boundary
+        if not _overlaps(start, start + n, [*avoid, *out]):
             out.append((start, start + n))
-        k = doc.pin.find(pin, k + 1)
     return sorted(out)
 
 

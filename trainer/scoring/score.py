@@ -195,7 +195,7 @@ def _decide_steps(
     taken = [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == HIT] + list(brush_offs)
     kinds: list[str] = []
     found: list[StepResult] = []
-    content_spans: dict[int, tuple[int, int]] = {}  # step index -> the clause of its own-words evidence
+    confirmed: set[int] = set()  # steps whose own-words clause ends in a confirming tag (新装是吧)
     for step, result, candidate, by_amount in zip(scenario.steps, steps, chosen, bill_stated):
         kind = _evidence_kind(result, candidate, by_amount)
         expected = expected_turns.get(step.id)  # 0-based
@@ -205,7 +205,8 @@ def _decide_steps(
                 spans.sort(key=lambda sp: doc.turn_at(*sp) != expected)  # the answering turn first
                 start, end = spans[0]
                 taken.append((start, end))
-                content_spans[len(kinds)] = (start, end)
+                if doc.form[start:end].endswith(decide.CONFIRMING_TAGS):
+                    confirmed.add(len(kinds))
                 result = _found(result, doc, start, end)
                 kind = decide.CONTENT
             elif step.restates and (restated := restatement_spans(doc, taken, numbers=step.restates_numbers)):
@@ -248,7 +249,7 @@ def _decide_steps(
             turn=result.turn,
             heard=heard,
             near_homophone=near,
-            confirmed=kind == decide.CONTENT and i in content_spans and doc.form[slice(*content_spans[i])].endswith(decide.CONFIRMING_TAGS),
+            confirmed=kind == decide.CONTENT and i in confirmed,
         )
         decision = decide.decide_step(evidence)
         out.append(
