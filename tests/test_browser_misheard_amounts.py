@@ -14,7 +14,9 @@ import importlib.util
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -26,6 +28,8 @@ from trainer.config import load_settings
 from trainer.pipeline import load_library, score_turns
 from trainer.scoring.display import score_text
 from trainer.sessions import SessionRecord, SessionStore, TurnRecord
+
+T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -177,67 +181,65 @@ def _shoot(page, name: str) -> str:  # type: ignore[no-untyped-def]
     return text
 
 
-def _trainee_screens(port: int) -> dict[str, tuple[str, dict[str, str]]]:
+def _at_each_size(port: int, path: str, user: tuple[str, str], visit: Callable[..., T]) -> dict[str, T]:
+    """`visit(page, width, height)` on `path`, logged in as `user` (id, name), at each window size."""
     require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
     from playwright.sync_api import sync_playwright
 
-    shown: dict[str, tuple[str, dict[str, str]]] = {}
+    shown: dict[str, T] = {}
     with sync_playwright() as pw:
         browser = _launch(pw)
         try:
             for width, height in SIZES:
                 page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
                 page.set_default_timeout(60_000)
-                page.goto(f"http://localhost:{port}/我的记录")
-                ensure_logged_in(page, "E1", "张三")
-                listed = _listed_row(page)
-                page.locator('[data-testid="stDataFrame"]').first.scroll_into_view_if_needed()
-                page.screenshot(path=str(ARTIFACTS / f"browser_misheard_trainee_{width}x{height}_list.png"))
-                shown[f"{width}x{height}"] = (_shoot(page, f"browser_misheard_trainee_{width}x{height}"), listed)
+                page.goto(f"http://localhost:{port}/{path}")
+                ensure_logged_in(page, *user)
+                shown[f"{width}x{height}"] = visit(page, width, height)
                 page.close()
         finally:
             browser.close()
     return shown
+
+
+def _trainee_screens(port: int) -> dict[str, tuple[str, dict[str, str]]]:
+    def visit(page, width: int, height: int) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+        listed = _listed_row(page)
+        page.locator('[data-testid="stDataFrame"]').first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"browser_misheard_trainee_{width}x{height}_list.png"))
+        return _shoot(page, f"browser_misheard_trainee_{width}x{height}"), listed
+
+    return _at_each_size(port, "我的记录", ("E1", "张三"), visit)
 
 
 def _instructor_screens(port: int, machine_total: str) -> dict[str, tuple[str, dict[str, str]]]:
     """The 教师 page at each size: the list, the 结果 filter (待复核 a choice of its own), the session
     and its review form (no 同意机评, 通过/未通过 both unchosen); then, once, the decision saved."""
-    require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    shown: dict[str, tuple[str, dict[str, str]]] = {}
-    with sync_playwright() as pw:
-        browser = _launch(pw)
-        try:
-            for width, height in SIZES:
-                page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
-                page.set_default_timeout(60_000)
-                page.goto(f"http://localhost:{port}/教师")
-                ensure_logged_in(page, "T1", "王老师")
-                expect(page.get_by_text("符合条件的会话：1 个")).to_be_visible()
-                listed = _listed_row(page)
-                filters = page.get_by_role("radiogroup", name="结果")
-                assert [o.strip() for o in filters.get_by_role("radio").evaluate_all("rs => rs.map(r => r.closest('label').innerText)")] == [
-                    "全部", "通过", "未通过", "待复核"]
-                for choice, count in (("未通过", 0), ("通过", 0), ("待复核", 1), ("全部", 1)):
-                    filters.locator("label").filter(has_text=re.compile(f"^{choice}$")).click()
-                    expect(page.get_by_text(f"符合条件的会话：{count} 个")).to_be_visible()
-                page.screenshot(path=str(ARTIFACTS / f"browser_misheard_instructor_{width}x{height}_list.png"))
-                chooser = page.get_by_role("combobox", name="打开会话")
-                chooser.click()
-                page.get_by_role("option", name="张三").click()
-                _check_decision_form(page, machine_total)
-                page.get_by_role("radiogroup", name="复核结论").scroll_into_view_if_needed()
-                page.screenshot(path=str(ARTIFACTS / f"browser_misheard_instructor_{width}x{height}_form.png"))
-                shown[f"{width}x{height}"] = (_shoot(page, f"browser_misheard_instructor_{width}x{height}"), listed)
-                if (width, height) == SIZES[-1]:
-                    page.set_viewport_size({"width": width, "height": height})  # (_shoot made the window page-tall)
-                    _decide(page, width, height)
-                page.close()
-        finally:
-            browser.close()
-    return shown
+    def visit(page, width: int, height: int) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+        expect(page.get_by_text("符合条件的会话：1 个")).to_be_visible()
+        listed = _listed_row(page)
+        filters = page.get_by_role("radiogroup", name="结果")
+        assert [o.strip() for o in filters.get_by_role("radio").evaluate_all("rs => rs.map(r => r.closest('label').innerText)")] == [
+            "全部", "通过", "未通过", "待复核"]
+        for choice, count in (("未通过", 0), ("通过", 0), ("待复核", 1), ("全部", 1)):
+            filters.locator("label").filter(has_text=re.compile(f"^{choice}$")).click()
+            expect(page.get_by_text(f"符合条件的会话：{count} 个")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / f"browser_misheard_instructor_{width}x{height}_list.png"))
+        chooser = page.get_by_role("combobox", name="打开会话")
+        chooser.click()
+        page.get_by_role("option", name="张三").click()
+        _check_decision_form(page, machine_total)
+        page.get_by_role("radiogroup", name="复核结论").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"browser_misheard_instructor_{width}x{height}_form.png"))
+        shown = _shoot(page, f"browser_misheard_instructor_{width}x{height}")
+        if (width, height) == SIZES[-1]:
+            page.set_viewport_size({"width": width, "height": height})  # (_shoot made the window page-tall)
+            _decide(page, width, height)
+        return shown, listed
+
+    return _at_each_size(port, "教师", ("T1", "王老师"), visit)
 
 
 def _check_decision_form(page, machine_total: str) -> None:  # type: ignore[no-untyped-def]
