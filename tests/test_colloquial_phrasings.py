@@ -1431,7 +1431,7 @@ SIXTH_ROUND: dict[tuple[str, str], dict[str, list[str]]] = {
 # 早 is a greeting, 阿姨找/您找 never (sentences of our own).
 EXACT_FAREWELLS = ["再会！", "好，再会。", "那就这样，再会。"]
 EXACT_FAREWELL_MISSES = ["查到了我再回您。", "您过两天再回来。", "我再回头看看。", *REGIONAL_FAREWELL_MISSES]
-ADDRESS_GREETINGS = ["阿姨早！", "大爷早，今天挺冷的。", "师傅早啊。", "您早，来交电费？", "大姐早，这边请。", "刘叔，早哦！", "王姐早，今天人不多。", "哎，早呀，来啦。"]
+ADDRESS_GREETINGS = ["阿姨早！", "大爷早，今天挺冷的。", "师傅早啊。", "您早，来交电费？", "大姐早，这边请。", "李伯，早哦。", "王姐早，今天人不多。", "哎，早呀，来啦。"]
 ADDRESS_GREETING_MISSES = ["阿姨找哪个窗口？", "您找谁？", "大爷找啥呢？", "您来早了，还没开门。", "您来拿一下发票。", "办完了再回来拿。", "李叔找您有事。", "姐找的那个人不在。"]
 EIGHTH_ROUND: dict[tuple[str, str], dict[str, list[str]]] = {
     **{(s, "farewell"): {"hit": EXACT_FAREWELLS, "miss": EXACT_FAREWELL_MISSES} for s in (*COUNTER_SCENARIOS, *HOTLINE_SCENARIOS, *FIELD_SCENARIOS)},

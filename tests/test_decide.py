@@ -137,7 +137,7 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
         ("说实话具体原因我也不知道，得问抢修那边。", "phrase_embedded"),
         ("要不您等会儿再说，明早再打过来吧。", "phrase_embedded"),
         ("不知道你自己看", "short_alone"),  # no punctuation (a recogniser's text): the rest is another 忌语
-        ("号码要是不清楚，可以打一一四问问。", "conditional"),  # a case considered, not said to the customer
+        ("户号要是不清楚的话，缴费单上也印着。", "conditional"),  # a case considered, not said to the customer
         ("如果不知道怎么填，可以问门口的引导员。", "conditional"),
     ],
 )

@@ -115,9 +115,9 @@ def test_a_cue_of_a_time_promise_said_without_any_time_is_untimed() -> None:
     restore = Step(
         "restore", "告知恢复时间", ("预计{time}恢复供电。",), keywords=(("恢复", "来电"),), cues=("就会+来电",), slots=(Slot("time", "time"),)
     )
-    untimed = run(["线路修好了就会来电的，您别急。"], restore).step("restore")
+    untimed = run(["师傅弄好就会来电，别着急。"], restore).step("restore")
     assert (untimed.evidence, untimed.status, untimed.certain) == ("untimed", MISSED, True)
-    timed = run(["下午四点左右，线路修好了就会来电的。"], restore).step("restore")
+    timed = run(["大概四点钟，师傅弄好就会来电。"], restore).step("restore")
     assert (timed.evidence, timed.status) == ("cue", HIT)
 
 
