@@ -25,6 +25,7 @@ from trainer.scoring.result import HIT, MISSED, PARTIAL, ForbiddenHit, StepResul
         ("content", HIT, False),
         ("restatement", HIT, False),
         ("own_turn", HIT, False),
+        ("near_heard", HIT, True),
         ("partial", PARTIAL, False),
         ("trace", MISSED, False),
         ("none", MISSED, True),
@@ -200,6 +201,27 @@ def test_poorly_heard_turn_makes_a_missing_step_a_review_not_a_fail() -> None:
     assert (account.status, account.certain, account.doubt) == (MISSED, False, "asr")
     assert result.decision == "review"
     assert not result.passed  # best single guess
+
+
+def test_a_step_whose_key_word_was_heard_nearly_where_it_belongs_is_performed() -> None:
+    texts = list(PAYMENT)
+    texts[3] = "户后给我看一眼。"  # 户号 heard as 户后, in the step's place (between 请坐 and 四总)
+    heard = score_turns(_turns(texts, dialogue=False, confidence=0.9), "payment", Settings())
+    account = heard.step("ask_account")
+    assert (account.status, account.evidence, account.certain, account.matched_text) == (HIT, "near_heard", True, "户后")
+    assert heard.decision == "pass", heard.fail_reasons
+    typed = score_turns(_turns(texts, dialogue=False), "payment", Settings()).step("ask_account")
+    assert typed.evidence != "near_heard", "typed text is what was said: nothing was misheard"
+
+
+def test_a_near_homophone_outside_the_steps_place_performs_nothing() -> None:
+    texts = list(PAYMENT)
+    texts[3] = "嗯。"
+    texts[-1] = "户后的事下回再说，您慢走。"  # after 唱付: not where 询问户号 belongs
+    result = score_turns(_turns(texts, dialogue=False, confidence=0.9), "payment", Settings())
+    account = result.step("ask_account")
+    assert (account.status, account.evidence) == (MISSED, "none")
+    assert result.decision == "fail"
 
 
 def test_a_pass_with_almost_no_courtesy_goes_to_an_instructor_never_to_a_fail() -> None:

@@ -136,29 +136,35 @@ def contains_word(doc: Doc, start: int, end: int, word: str, *, strict: bool = F
     initial, confusable final), or, for words of two or more characters, when
     one pinyin symbol differs and one character is exactly right (收等 for 稍等).
     """
+    return find_word(doc, start, end, word, strict=strict, fuzzy=fuzzy) is not None
+
+
+def find_word(doc: Doc, start: int, end: int, word: str, *, strict: bool = False, fuzzy: bool = False) -> int | None:
+    """Where `word` is first said within Doc.form[start:end] (a Doc.form index), as `contains_word`
+    finds it: its characters, then its folded pinyin, then (with `fuzzy`) a close sound."""
     form = cached_form(word)
     if not form:
-        return True
+        return start
     window = doc.form[start:end]
     if form in window:
-        return True
+        return start + window.index(form)
     pin_word = encode(form, strict=strict)
     pin = (doc.pin_strict if strict else doc.pin)[2 * start : 2 * end]
     k = pin.find(pin_word)
     while k >= 0:
         if k % 2 == 0:
-            return True
+            return start + k // 2
         k = pin.find(pin_word, k + 1)
     if fuzzy:
         n = len(form)
         for i in range(0, len(window) - n + 1):
             piece = pin[2 * i : 2 * (i + n)]
             if close_sounds(pin_word, piece):
-                return True
+                return start + i
             if n >= 2 and any(a == b for a, b in zip(form, window[i : i + n])):
                 if sum(x != y for x, y in zip(pin_word, piece)) <= 1:
-                    return True
-    return False
+                    return start + i
+    return None
 
 
 @dataclass(frozen=True)

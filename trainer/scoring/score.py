@@ -27,14 +27,14 @@ from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
 from trainer.text.normalize import to_simplified
 from trainer.scoring.align import align_steps
 from trainer.scoring.amounts import amounts_misheard, check_amounts
-from trainer.scoring.document import NUMBER, Doc, TurnText, build_doc
+from trainer.scoring.document import NUMBER, Doc, TurnText, build_doc, cached_form
 from trainer.scoring.advice import build_advice
 from trainer.scoring.feedback import build_feedback, doubtful_forbidden_line, fill_slots, short_title
 from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden, hit_evidence
 from trainer.scoring import decide
 from trainer.scoring.decide import SEVERITY_PENALTY, StepEvidence
-from trainer.scoring.match import StepCandidate, contains_word, keyword_clauses, match_steps
+from trainer.scoring.match import StepCandidate, contains_word, find_word, keyword_clauses, match_steps
 from trainer.scoring.politeness import measure_politeness
 from trainer.scoring.restate import restatement_spans
 from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
@@ -164,6 +164,37 @@ def _near_homophone(step: Step, doc: Doc, start: int, end: int) -> bool:
     return False
 
 
+def _place_span(spans: Sequence[tuple[int, int] | None], index: int, length: int) -> tuple[int, int]:
+    """The words where step `index` belongs: from the end of the evidence of the nearest step performed
+    before it (in the scenario's order) to the start of that of the nearest one after it."""
+    before = [span[1] for span in spans[:index] if span is not None]
+    after = [span[0] for span in spans[index + 1 :] if span is not None]
+    lo = max(before) if before else 0
+    hi = min(after) if after else length
+    return (min(lo, hi), max(lo, hi))
+
+
+def _heard_nearly(step: Step, doc: Doc, start: int, end: int) -> tuple[int, int] | None:
+    """The words from the first to the last of the step's key words in form[start:end], when every
+    key word group was heard there and at least one only as a near-homophone (交贴费 for 交电费)."""
+    if not step.keywords or end <= start:
+        return None
+    where: list[tuple[int, int]] = []
+    nearly = False
+    for group in step.keywords:
+        said = [(k, w) for w in group if (k := find_word(doc, start, end, w)) is not None]
+        if not said:
+            said = [(k, w) for w in group if (k := find_word(doc, start, end, w, fuzzy=True)) is not None]
+            nearly = nearly or bool(said)
+        if not said:
+            return None
+        k, word = min(said)
+        where.append((k, k + len(cached_form(word))))
+    if not nearly:
+        return None
+    return min(k for k, _ in where), max(e for _, e in where)
+
+
 def _found(result: StepResult, doc: Doc, start: int, end: int) -> StepResult:
     """`result` as a hit on the words form[start:end] (own-words evidence)."""
     t0, t1 = doc.span_times(start, end)
@@ -195,10 +226,12 @@ def _decide_steps(
     taken = [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == HIT] + list(brush_offs)
     kinds: list[str] = []
     found: list[StepResult] = []
+    evidence_spans: list[tuple[int, int] | None] = []  # the words of each step's evidence (None for a miss)
     confirmed: set[int] = set()  # steps whose own-words clause ends in a confirming tag (新装是吧)
     for step, result, candidate, by_amount in zip(scenario.steps, steps, chosen, bill_stated):
         kind = _evidence_kind(result, candidate, by_amount)
         expected = expected_turns.get(step.id)  # 0-based
+        span = (candidate.start, candidate.end) if candidate is not None and result.status == HIT else None
         if kind in (decide.PARTIAL_MATCH, decide.NONE):
             spans, traces = keyword_clauses(step, doc, taken)
             if spans:
@@ -208,13 +241,13 @@ def _decide_steps(
                 if doc.form[start:end].endswith(decide.CONFIRMING_TAGS):
                     confirmed.add(len(kinds))
                 result = _found(result, doc, start, end)
-                kind = decide.CONTENT
+                kind, span = decide.CONTENT, (start, end)
             elif step.restates and (restated := restatement_spans(doc, taken, numbers=step.restates_numbers)):
                 restated.sort(key=lambda sp: doc.turn_at(*sp) != expected)
                 start, end = restated[0]
                 taken.append((start, end))
                 result = _found(result, doc, start, end)
-                kind = decide.RESTATEMENT
+                kind, span = decide.RESTATEMENT, (start, end)
             elif kind == decide.NONE and traces:
                 kind = decide.UNTIMED if _promises_a_time(step) else decide.TRACE
             elif kind == decide.PARTIAL_MATCH and _promises_a_time(step) and candidate is not None:
@@ -225,6 +258,17 @@ def _decide_steps(
                 kind = decide.UNTIMED
         kinds.append(kind)
         found.append(result)
+        evidence_spans.append(span if kind not in decide.MISS_KINDS else None)
+    if any(turn.transcript.words for turn in doc.turns):  # recognised speech: a key word may have been misheard
+        for i, step in enumerate(scenario.steps):
+            if kinds[i] != decide.NONE:
+                continue
+            expected = expected_turns.get(step.id)  # 0-based
+            places = [_place_span(evidence_spans, i, len(doc.form))] + ([doc.turn_range(expected)] if expected is not None else [])
+            heard = next((h for place in places if (h := _heard_nearly(step, doc, *place)) is not None), None)
+            if heard is not None:
+                found[i], kinds[i], evidence_spans[i] = _found(found[i], doc, *heard), decide.NEAR_HEARD, heard
+                taken.append(heard)
     performed_turns = [r.turn - 1 if r.turn and k not in decide.MISS_KINDS else None for r, k in zip(found, kinds)]
     claimed = taken + [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == PARTIAL]
     # required steps found nowhere (an optional one fails nothing, so it never takes a turn)
