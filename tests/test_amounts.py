@@ -141,6 +141,29 @@ def test_near_sounding_digit_after_the_unit_is_read_only_when_that_adds_up() -> 
     assert amounts.bill == 42.8 and amounts.consistent
 
 
+def test_wu_written_as_yu_after_the_unit_is_read_only_when_that_adds_up() -> None:
+    # 七十三块五 / 二十六块五 written by the recogniser as 73块鱼 and 26块鱼.
+    _, amounts = check("这个月电费73块鱼。", "收您一百。", "找您26块鱼，发票拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (73.5, 100, 26.5) and amounts.consistent
+    _, amounts = check("这个月电费73块鱼。", "收您一百。", "找您28块鱼，发票拿好。")  # a real 唱付 error stays one
+    assert not amounts.consistent
+
+
+def test_a_short_hundreds_sum_written_with_two_zeros_is_read_only_when_that_adds_up() -> None:
+    # 收您两百八 (280) written by the recogniser as 2008.
+    _, amounts = check("这个月电费253块。", "收您2008。", "找您27块，发票拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (253, 280, 27) and amounts.consistent
+    _, amounts = check("这个月电费253块。", "收您2008。", "找您37块，发票拿好。")
+    assert not amounts.consistent
+
+
+def test_a_bare_number_in_the_sung_phrase_is_not_the_amount() -> None:
+    # the change phrase reaches over 点一点 (a bare 一): the amount is the one said as money
+    # (找零九十二块 written by the recogniser as 找092块)
+    _, amounts = check("这个月是208块。", "收您300块。", "发票和找092块您拿好，点一点哈。")
+    assert (amounts.bill, amounts.received, amounts.change) == (208, 300, 92) and amounts.consistent
+
+
 def test_an_amount_corrected_after_bu_dui_is_the_one_sung() -> None:
     _, amounts = check("这个月电费是73，不对，73元6角。", "收您一百。", "找您26块4，发票拿好。")
     assert (amounts.bill, amounts.received, amounts.change) == (73.6, 100, 26.4) and amounts.consistent

@@ -83,14 +83,22 @@ def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | 
         return None
     pattern_form = sc.candidate.pattern.form
     window = doc.form[sc.start : sc.end]
+    aligned: NumberToken | None = None
     for op in Indel.opcodes(pattern_form, window):
         if op.tag == "equal" and op.src_start <= slot_index < op.src_end:
             position = sc.start + op.dest_start + (slot_index - op.src_start)
             if position in doc.numbers and not is_quantity(doc, position):
-                return doc.numbers[position]
-    relative = slot_index / max(1, len(pattern_form))
-    target = sc.start + relative * (sc.end - sc.start)
-    return min(span_numbers, key=lambda n: abs(n.position - target))
+                aligned = doc.numbers[position]
+                break
+    if aligned is None:
+        relative = slot_index / max(1, len(pattern_form))
+        target = sc.start + relative * (sc.end - sc.start)
+        aligned = min(span_numbers, key=lambda n: abs(n.position - target))
+    # a bare number (点一点, 一下) is not the amount when the span also holds one said as money
+    money = [n for n in span_numbers if _money_like(doc, n.position)]
+    if money and not _money_like(doc, aligned.position):
+        return min(money, key=lambda n: abs(n.position - aligned.position))
+    return aligned
 
 
 def _cue_after(doc: Doc, position: int, role: str) -> bool:

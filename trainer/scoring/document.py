@@ -213,8 +213,8 @@ def _digit_sounding(char: str) -> int | None:
 
 
 # Syllables whisper-base writes for a digit after 块 that are near it but not homophones
-# (二十三块七 -> 23块钱 / 23块去, 一百二十三块四 -> 123块色 / 4块素, 四十二块八 -> 42块板).
-NEAR_DIGIT_SYLLABLES_AFTER_UNIT = {"qian": 7, "qu": 7, "su": 4, "se": 4, "ban": 8}
+# (二十三块七 -> 23块钱 / 23块去, 一百二十三块四 -> 123块色 / 4块素, 四十二块八 -> 42块板, 八十六块五 -> 86块鱼).
+NEAR_DIGIT_SYLLABLES_AFTER_UNIT = {"qian": 7, "qu": 7, "su": 4, "se": 4, "ban": 8, "yu": 5}
 SHI_SYLLABLE_CHARS = "是十事时实市式"
 
 
@@ -227,7 +227,8 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     - A spurious leading 1 in a number of three or more digits: 是/十 before the
       number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5).
     - The other way round: 十 heard as 是 before a one-digit number (找您是3.5元 -> 13.5).
-    - 百零 written as two zeros: 两百零八块四 -> 2008块4 -> 208.4.
+    - 百零 written as two zeros: 两百零八块四 -> 2008块4 -> 208.4; or 百 alone as two zeros in a
+      sum said the short way: 一百五 (150) -> 1005.
     Only `check_amounts` uses these, and only to explain amounts that otherwise
     do not add up; the number as written stays the reading shown.
     """
@@ -243,7 +244,9 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
         found += [round(v - drop, 2) for v in (value, *found)]
     if digits and re.fullmatch(r"[1-9]00[1-9]", digits.group(0)):  # 两百零八 written 2008: 百 and 零 both as 0
         whole = int(digits.group(0))
-        found += [round(v - whole + (whole // 1000) * 100 + whole % 10, 2) for v in (value, *found)]
+        said = (value, *found)
+        found += [round(v - whole + (whole // 1000) * 100 + whole % 10, 2) for v in said]
+        found += [round(v - whole + (whole // 1000) * 100 + (whole % 10) * 10, 2) for v in said]
     if digits and len(digits.group(0)) == 1 and preceding[-1:] and preceding[-1] in SHI_SYLLABLE_CHARS:
         found += [round(v + 10, 2) for v in (value, *found)]
     return tuple(dict.fromkeys(v for v in found if v != value))
