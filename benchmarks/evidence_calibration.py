@@ -37,7 +37,7 @@ def performances(folder: Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*/labels.json"))]
 
 
-from trainer.scoring.decide import CONTENT_CONFIRMED, CONTENT_IN_EXPECTED_TURN, MISS_KINDS  # noqa: E402  evidence whose best guess is "missed": right when not performed
+from trainer.scoring.decide import CONTENT_CONFIRMED, CONTENT_IN_EXPECTED_TURN, CONTENT_IN_PLACE, MISS_KINDS  # noqa: E402  evidence whose best guess is "missed": right when not performed
 
 
 def band(similarity: float) -> str:
@@ -70,6 +70,8 @@ def main() -> int:
                     keys.append("content, answering turn" if answering else "content, other turn")
                     if step.required:  # confirmed with the customer by a tag (decide.CONTENT_CONFIRMED), or not
                         keys.append("content, required, confirmed" if step.confidence == CONTENT_CONFIRMED else "content, required, not confirmed")
+                        # said where the step belongs, between the steps performed before and after it (decide.CONTENT_IN_PLACE)
+                        keys.append("content, required, in place" if step.confidence == CONTENT_IN_PLACE else "content, required, elsewhere")
                 for key in keys:
                     tally[key][0] += 1
                     tally[key][1] += step.id in labelled

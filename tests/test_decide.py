@@ -203,6 +203,19 @@ def test_poorly_heard_turn_makes_a_missing_step_a_review_not_a_fail() -> None:
     assert not result.passed  # best single guess
 
 
+def test_own_words_where_the_step_belongs_are_certain_elsewhere_an_instructor_decides() -> None:
+    texts = list(PAYMENT)
+    texts[3] = "卡在不在身上？"  # 询问户号 in own words, between 请坐 and 四总
+    account = score_turns(_turns(texts, dialogue=False), "payment", Settings()).step("ask_account")
+    assert (account.status, account.evidence, account.certain) == (HIT, "content", True)
+    alone = score_turns(_turns(["卡在不在身上？"], dialogue=False), "payment", Settings()).step("ask_account")
+    assert (alone.status, alone.evidence, alone.certain) == (HIT, "content", False), "no steps around it: nothing places it"
+    texts[3] = "嗯。"
+    texts[8] = "卡在不在身上？"  # after 唱付, where 询问户号 does not belong
+    late = score_turns(_turns(texts, dialogue=False), "payment", Settings()).step("ask_account")
+    assert (late.status, late.evidence, late.certain) == (HIT, "content", False)
+
+
 def test_a_step_whose_key_word_was_heard_nearly_where_it_belongs_is_performed() -> None:
     texts = list(PAYMENT)
     texts[3] = "户后给我看一眼。"  # 户号 heard as 户后, in the step's place (between 请坐 and 四总)

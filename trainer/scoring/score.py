@@ -174,6 +174,15 @@ def _place_span(spans: Sequence[tuple[int, int] | None], index: int, length: int
     return (min(lo, hi), max(lo, hi))
 
 
+def _between_neighbours(spans: Sequence[tuple[int, int] | None], index: int) -> bool:
+    """Step `index`'s evidence lies after that of a step performed before it (in the scenario's order)
+    and before that of a step performed after it."""
+    span = spans[index]
+    before = [s[1] for s in spans[:index] if s is not None]
+    after = [s[0] for s in spans[index + 1 :] if s is not None]
+    return span is not None and bool(before) and bool(after) and max(before) <= span[0] and span[1] <= min(after)
+
+
 def _heard_nearly(step: Step, doc: Doc, start: int, end: int) -> tuple[int, int] | None:
     """The words from the first to the last of the step's key words in form[start:end], when every
     key word group was heard there and at least one only as a near-homophone (交贴费 for 交电费)."""
@@ -294,6 +303,7 @@ def _decide_steps(
             heard=heard,
             near_homophone=near,
             confirmed=kind == decide.CONTENT and i in confirmed,
+            in_place=kind == decide.CONTENT and _between_neighbours(evidence_spans, i),
         )
         decision = decide.decide_step(evidence)
         out.append(
