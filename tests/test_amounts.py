@@ -136,6 +136,9 @@ def test_near_sounding_digit_after_the_unit_is_read_only_when_that_adds_up() -> 
     # 六十四块四 / 七十 / 五块六 written by the recogniser as 64块色 and 5块柳.
     _, amounts = check("这个月电费64块色。", "收您七十。", "找您5块柳，发票拿好。")
     assert (amounts.bill, amounts.received, amounts.change) == (64.4, 70, 5.6) and amounts.consistent
+    # 二十四块七毛 as 24块轻毛
+    _, amounts = check("水费75块3。", "收您一百。", "找您24块轻毛，您点点。")
+    assert amounts.change == 24.7 and amounts.consistent
     # 四十二块八 as 42块板
     _, amounts = check("这个月电费42块板。", "收您五十。", "找您7块2，发票拿好。")
     assert amounts.bill == 42.8 and amounts.consistent
