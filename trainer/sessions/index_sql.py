@@ -126,6 +126,9 @@ def index_rows(record: SessionRecord, reviews: Sequence[Review]) -> tuple[dict[s
     """The `sessions` row of a session and its step rows (column -> value), text made printable."""
     last = reviews[-1] if reviews else None
     overriding = last is not None and last.overall == "override"
+    # the latest review's 改判, if it is one
+    override_total = last.override_total if last is not None and overriding else None
+    override_passed = last.override_passed if last is not None and overriding else None
     row = _printable({
         "id": record.id,
         "kind": record.kind,
@@ -145,12 +148,12 @@ def index_rows(record: SessionRecord, reviews: Sequence[Review]) -> tuple[dict[s
         "last_reviewer": last.reviewer if last else "",
         "reviewed_at": last.created_at if last else "",
         "review_overall": last.overall if last else "",
-        "override_total": last.override_total if last and overriding else None,
-        "override_passed": last.override_passed if last and overriding else None,
-        "effective_total": last.override_total if last and overriding else record.total,
-        "effective_passed": last.override_passed if last and overriding else record.passed,
+        "override_total": override_total,
+        "override_passed": override_passed,
+        "effective_total": override_total if overriding else record.total,
+        "effective_passed": override_passed if overriding else record.passed,
         "verdict": record.verdict,
-        "result": shown_result(record.verdict, last.override_passed if last and overriding else None),
+        "result": shown_result(record.verdict, override_passed),
     })
     # Per-step verdicts: the latest review that mentions the step decides.
     verdicts: dict[str, tuple[str, str]] = {}
