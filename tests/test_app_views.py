@@ -11,7 +11,7 @@ from trainer.app import highlight, views
 from trainer.app.state import PracticeRun, TurnAttempt
 from trainer.phrasebook.model import ForbiddenEntry, Library, Scenario, Slot, Step
 from trainer.sessions import SessionSummary, StepStat
-from trainer.sessions.review import Review
+from trainer.sessions.review import Review, build_decision, build_review
 
 
 def _scenario() -> Scenario:
@@ -272,25 +272,25 @@ def test_session_rows_show_the_result_in_one_vocabulary() -> None:
 
 def test_a_review_decision_must_choose_pass_or_fail_and_give_a_reason() -> None:
     with pytest.raises(SessionStoreError, match="请选择复核结论"):
-        views.build_decision("sid", "李老师", {}, 90.5, None, "听了录音")
+        build_decision("sid", "李老师", {}, 90.5, None, "听了录音")
     with pytest.raises(SessionStoreError, match="请填写复核意见"):
-        views.build_decision("sid", "李老师", {}, 90.5, False, "  ")
-    decision = views.build_decision("sid", "李老师", {"change": ("disagree", "说了四十八")}, 90.5, False, "找零金额没说出来")
+        build_decision("sid", "李老师", {}, 90.5, False, "  ")
+    decision = build_decision("sid", "李老师", {"change": ("disagree", "说了四十八")}, 90.5, False, "找零金额没说出来")
     # stored as a 改判 review is today: the same Review record, appended beside the session
     assert (decision.overall, decision.override_total, decision.override_passed) == ("override", 90.5, False)
     assert decision.steps["change"].verdict == "disagree"
-    agree = views.build_review("sid", "王老师", {}, "agree", None, None, "")
+    agree = build_review("sid", "王老师", {}, "agree", None, None, "")
     lines = views.review_lines([agree, decision], "review")
     assert "复核结论：未通过（90.5 分）" in lines[0] and "同意机评（未作出结论，仍待复核）" in lines[1]
     assert "改判为 90.5 分（未通过）" in views.review_lines([decision], "pass")[0]
 
 
 def test_build_review_keeps_only_given_verdicts_and_override_fields() -> None:
-    review = views.build_review("sid", " 李老师 ", {"greet": ("agree", ""), "ask": ("disagree", " 说得对 "), "change": ("", "x")}, "agree", 70.0, True, "")
+    review = build_review("sid", " 李老师 ", {"greet": ("agree", ""), "ask": ("disagree", " 说得对 "), "change": ("", "x")}, "agree", 70.0, True, "")
     assert review.reviewer == "李老师" and set(review.steps) == {"greet", "ask"}
     assert review.steps["ask"].comment == "说得对"
     assert review.override_total is None and review.override_passed is None
-    override = views.build_review("sid", "李老师", {}, "override", 88.0, True, "识别错误")
+    override = build_review("sid", "李老师", {}, "override", 88.0, True, "识别错误")
     assert (override.override_total, override.override_passed) == (88.0, True)
     lines = views.review_lines([review, override])
     assert "改判为 88 分（通过）" in lines[0] and "不同意步骤：ask" in lines[1]
@@ -324,7 +324,7 @@ def test_practice_run_turns_and_retry() -> None:
 
 
 def test_review_type_is_the_store_type() -> None:
-    assert isinstance(views.build_review("s", "r", {}, "agree", None, None, ""), Review)
+    assert isinstance(build_review("s", "r", {}, "agree", None, None, ""), Review)
 
 
 def test_scenarios_listed_power_first_then_easier_first() -> None:

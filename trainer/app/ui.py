@@ -31,6 +31,7 @@ from trainer.phrasebook.model import Library
 from trainer.scoring.display import round_score, score_text
 from trainer.scoring.result import REVIEW
 from trainer.sessions import SessionRecord, SessionStore
+from trainer.sessions.review import build_decision, build_review
 
 log = logging.getLogger("trainer.app")
 T = TypeVar("T")
@@ -478,7 +479,7 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
     """Per-step agree/disagree with comments and an overall agree/override; saved as a new review
     signed by `reviewer` (the logged-in instructor). For a session the machine sent to review
     (待复核) the overall part is the instructor's decision instead: 通过 or 未通过, none chosen
-    beforehand, and a reason (views.build_decision)."""
+    beforehand, and a reason (trainer.sessions.review.build_decision)."""
     from trainer.app import views
 
     scenario = library.scenarios.get(record.scenario_id) if library is not None else None
@@ -515,9 +516,9 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
         submitted = st.form_submit_button("保存复核", type="primary")
     if submitted:
         if deciding:
-            review = guarded(lambda: views.build_decision(record.id, reviewer, verdicts, total, passed, comment), "保存复核")
+            review = guarded(lambda: build_decision(record.id, reviewer, verdicts, total, passed, comment), "保存复核")
         else:
-            review = views.build_review(record.id, reviewer, verdicts, overall, total, passed, comment)
+            review = build_review(record.id, reviewer, verdicts, overall, total, passed, comment)
         path = None if review is None else guarded(lambda: store.add_review(record.id, review), "保存复核")
         if path is not None:
             # rerun so the list, the review lines above the form and the charts show the new review at once

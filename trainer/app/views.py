@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from trainer.dialogue import describe_reaction
-from trainer.errors import SessionStoreError
 from trainer.app.highlight import highlight_html, turn_html
 from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, Step
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
@@ -24,7 +23,7 @@ from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quo
 from trainer.scoring.result import ADVICE_FORBIDDEN, FAIL, PASS, REVIEW, VERDICT_LABELS, AmountCheck, verdict_of
 from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
-from trainer.sessions.review import OVERALL_LABELS, Review, StepVerdict
+from trainer.sessions.review import OVERALL_LABELS, Review
 from trainer.text.normalize import to_simplified
 
 STATUS_ICONS = {"hit": "√", "partial": "△", "missed": "×"}  # glyphs every CJK font has
@@ -638,47 +637,6 @@ def build_filter(
         max_total=high if high < 100 else None,
         result=RESULT_FILTERS.get(result),
     )
-
-
-def build_review(
-    session_id: str,
-    reviewer: str,
-    step_verdicts: Mapping[str, tuple[str, str]],
-    overall: str,
-    override_total: float | None,
-    override_passed: bool | None,
-    comment: str,
-) -> Review:
-    """A Review from the form: step_verdicts maps step id -> (agree|disagree|"" for no opinion, comment)."""
-    steps = {sid: StepVerdict(verdict, note.strip()) for sid, (verdict, note) in step_verdicts.items() if verdict}
-    override = overall == "override"
-    return Review(
-        session_id=session_id,
-        reviewer=reviewer.strip(),
-        overall=overall,
-        override_total=float(override_total) if override and override_total is not None else None,
-        override_passed=override_passed if override else None,
-        comment=comment.strip(),
-        steps=steps,
-    )
-
-
-def build_decision(
-    session_id: str,
-    reviewer: str,
-    step_verdicts: Mapping[str, tuple[str, str]],
-    total: float | None,
-    passed: bool | None,
-    comment: str,
-) -> Review:
-    """The review that decides a session the machine sent to review (待复核): stored like a 改判
-    (overall "override" with the score and pass/fail), but pass or fail must be chosen (nothing
-    defaults to 通过) and the reason given. Raises SessionStoreError (Chinese) when either is missing."""
-    if passed is None:
-        raise SessionStoreError("请选择复核结论：通过或未通过（机器无法确定本次结果，须由教师决定）。", "review decision without pass/fail")
-    if not comment.strip():
-        raise SessionStoreError("请填写复核意见：为什么通过或未通过。", "review decision without a reason")
-    return build_review(session_id, reviewer, step_verdicts, "override", total, passed, comment)
 
 
 def review_text(summary: SessionSummary) -> str:

@@ -1,4 +1,4 @@
-"""`trainer sessions list|show|export|delete|reindex`: stored practice and exam sessions."""
+"""`trainer sessions list|show|review|export|delete|reindex`: stored practice and exam sessions."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from trainer.phrasebook.model import REACTION_LABELS
 from trainer.errors import SessionStoreError
 from trainer.phrasebook.model import Library
 from trainer.scoring.advice import advice_lines, advice_of
-from trainer.scoring.display import SCALING_NOTE, dimension_views, machine_and_override, score_text
+from trainer.scoring.display import SCALING_NOTE, dimension_views, machine_and_override, round_score, score_text
 from trainer.sessions.export import STATUS_LABELS, export_sessions, local_time, step_title
 from trainer.text.normalize import to_simplified
 from trainer.scoring.result import FAIL, PASS, REVIEW, VERDICT_LABELS
 from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter, shown_result
-from trainer.sessions.review import OVERALL_LABELS
+from trainer.sessions.review import OVERALL_LABELS, VERDICTS, build_decision, build_review
 from trainer.sessions.review import VERDICT_LABELS as STEP_VERDICT_LABELS
 from trainer.sessions.store import TEMP_MAX_AGE, SessionStore
 from trainer.storage.factory import session_store, storage_label
@@ -92,6 +92,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("id", metavar="ID", help="会话编号")
     p.add_argument("--json", action="store_true", help="输出 JSON（记录与复核意见）")
     p.set_defaults(func=cmd_show)
+
+    p = commands.add_parser(
+        "review",
+        help="复核一次练习会话：同意机评，或改判；机评待复核的会话须作出复核结论（通过或未通过）",
+        description="复核一次练习会话。复核另存为一条记录，机评成绩不变；列表和导出显示复核后的结果。"
+        "考试成绩的改判请用 `trainer exam override`。",
+    )
+    p.add_argument("id", metavar="ID", help="会话编号")
+    p.add_argument("--reviewer", required=True, help="复核人姓名")
+    choice = p.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--agree", action="store_true", help="同意机评（机评为待复核的会话不能用：机器没有作出结论）")
+    choice.add_argument("--pass", dest="passed", action="store_const", const=True, help="通过：改判或复核结论，须写 --comment")
+    choice.add_argument("--fail", dest="passed", action="store_const", const=False, help="未通过：改判或复核结论，须写 --comment")
+    p.add_argument("--total", type=_score, default=None, help="改判或复核的分数 0–100（默认沿用机评分数）")
+    p.add_argument("--comment", default="", help="复核意见（改判或复核结论时必填）")
+    p.add_argument(
+        "--step", action="append", default=[], metavar="STEP=agree|disagree[:备注]", type=_step_verdict,
+        help="对一个步骤的意见，可重复，例如 --step ask_account=disagree:说了户号",
+    )
+    p.set_defaults(func=cmd_review)
 
     p = commands.add_parser("export", help="导出为 CSV 或 Excel（每次会话一行、每个步骤一行）")
     p.add_argument("path", metavar="PATH", type=Path, help="以 .csv 或 .xlsx 结尾的文件名")
@@ -242,6 +262,41 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     for warning in report.warnings:
         print(f"警告：{warning}", file=sys.stderr)
     print(f"已导出 {report.sessions} 次会话、{report.steps} 个步骤：{'、'.join(str(p) for p in report.paths)}")
+    return 0
+
+
+def _step_verdict(text: str) -> tuple[str, tuple[str, str]]:
+    """`--step ID=agree|disagree[:备注]` -> (step id, (verdict, note))."""
+    step_id, sep, rest = text.partition("=")
+    verdict, _, note = rest.partition(":")
+    if not sep or not step_id.strip() or verdict.strip() not in VERDICTS:
+        raise argparse.ArgumentTypeError(f"步骤意见“{text}”格式有误：应为 步骤编号=agree 或 步骤编号=disagree:备注")
+    return step_id.strip(), (verdict.strip(), note.strip())
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    record = store.load(args.id, check_audio=False)
+    steps = dict(args.step)
+    total = args.total if args.total is not None else round_score(record.total) or 0.0
+    if args.agree:
+        if record.verdict == REVIEW:
+            raise SessionStoreError(
+                "机器无法确定这次会话的结果（待复核），“同意机评”不能作出结论：请听录音后用 --pass 或 --fail 作出复核结论，并用 --comment 写明理由。",
+                f"--agree on session {record.id} whose machine verdict is review",
+            )
+        review = build_review(record.id, args.reviewer, steps, "agree", None, None, args.comment)
+    elif record.verdict == REVIEW:
+        review = build_decision(record.id, args.reviewer, steps, total, args.passed, args.comment)
+    else:
+        review = build_review(record.id, args.reviewer, steps, "override", total, args.passed, args.comment)
+    store.add_review(record.id, review)
+    if review.overall == "agree":
+        what = "同意机评"
+    else:
+        kind = "复核结论" if record.verdict == REVIEW else "改判"
+        what = f"{kind}：{'通过' if review.override_passed else '未通过'}，{score_text(review.override_total)} 分"
+    print(f"已保存 {review.reviewer} 对会话 {record.id} 的复核（{what}）。机评成绩保持不变，列表和导出中显示复核后的结果。")
     return 0
 
 

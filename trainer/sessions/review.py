@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from collections.abc import Mapping
 from typing import Any
 
 from trainer.errors import SessionStoreError
@@ -127,6 +128,47 @@ class Review:
                     f"该会话的评分中没有步骤 {', '.join(unknown)}，无法对其给出意见。",
                     f"review names unknown steps {unknown}",
                 )
+
+
+def build_review(
+    session_id: str,
+    reviewer: str,
+    step_verdicts: Mapping[str, tuple[str, str]],
+    overall: str,
+    override_total: float | None,
+    override_passed: bool | None,
+    comment: str,
+) -> Review:
+    """A Review from a review form (web page or command line): step_verdicts maps step id -> (agree|disagree|"" for no opinion, comment)."""
+    steps = {sid: StepVerdict(verdict, note.strip()) for sid, (verdict, note) in step_verdicts.items() if verdict}
+    override = overall == "override"
+    return Review(
+        session_id=session_id,
+        reviewer=reviewer.strip(),
+        overall=overall,
+        override_total=float(override_total) if override and override_total is not None else None,
+        override_passed=override_passed if override else None,
+        comment=comment.strip(),
+        steps=steps,
+    )
+
+
+def build_decision(
+    session_id: str,
+    reviewer: str,
+    step_verdicts: Mapping[str, tuple[str, str]],
+    total: float | None,
+    passed: bool | None,
+    comment: str,
+) -> Review:
+    """The review that decides a session the machine sent to review (待复核): stored like a 改判
+    (overall "override" with the score and pass/fail), but pass or fail must be chosen (nothing
+    defaults to 通过) and the reason given. Raises SessionStoreError (Chinese) when either is missing."""
+    if passed is None:
+        raise SessionStoreError("请选择复核结论：通过或未通过（机器无法确定本次结果，须由教师决定）。", "review decision without pass/fail")
+    if not comment.strip():
+        raise SessionStoreError("请填写复核意见：为什么通过或未通过。", "review decision without a reason")
+    return build_review(session_id, reviewer, step_verdicts, "override", total, passed, comment)
 
 
 def latest_review(reviews: list[Review]) -> Review | None:
