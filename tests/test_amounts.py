@@ -167,6 +167,24 @@ def test_a_bare_number_in_the_sung_phrase_is_not_the_amount() -> None:
     assert (amounts.bill, amounts.received, amounts.change) == (208, 300, 92) and amounts.consistent
 
 
+def test_fen_after_a_zero_jiao() -> None:
+    _, amounts = check("这次电费三块零五分。", "收您五块。", "找您一块九毛五，您拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (3.05, 5, 1.95) and amounts.consistent
+
+
+def test_the_money_received_is_never_the_bill_even_after_yi_gong() -> None:
+    # 一共 before 收您 belongs to the money received, even where the library's 四总 matches 一共…
+    from trainer.config import Settings
+    from trainer.pipeline import score_turns
+
+    turns = ["您好，请坐。", "交电费是吧，户号报一下。", "三张二十的，一共收您六十。", "找您十二块，发票拿好，慢走。"]
+    amounts = score_turns([Transcript(text=t) for t in turns], "payment", Settings()).amounts
+    assert (amounts.bill, amounts.received) == (None, 60) and not amounts.consistent  # no bill said: none made up
+    turns[1] = "交电费是吧，户号报一下。您这回四十八块。"
+    amounts = score_turns([Transcript(text=t) for t in turns], "payment", Settings()).amounts
+    assert (amounts.bill, amounts.received, amounts.change) == (48, 60, 12) and amounts.consistent
+
+
 def test_an_amount_corrected_after_bu_dui_is_the_one_sung() -> None:
     _, amounts = check("这个月电费是73，不对，73元6角。", "收您一百。", "找您26块4，发票拿好。")
     assert (amounts.bill, amounts.received, amounts.change) == (73.6, 100, 26.4) and amounts.consistent

@@ -175,6 +175,8 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
         for index, name in sc.candidate.pattern.slots:
             if name in ROLES and name not in said:
                 token = _slot_number(doc, sc, index)
+                if name == "bill" and token is not None and _right_after_receiving(doc, token.position):
+                    continue  # 一共收您一百五: the money received, even inside a wide match of 四总
                 if token is not None and token.position not in used and not is_quantity(doc, token.position):
                     said[name] = SaidAmount(name, token.value, token.position, "slot")
                     used.add(token.position)
@@ -198,6 +200,12 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
         if before:
             said["bill"] = SaidAmount("bill", doc.numbers[before[-1]].value, before[-1], "before_receive")
     return said
+
+
+def _right_after_receiving(doc: Doc, position: int) -> bool:
+    """The number follows 收您/收你/收 with nothing between."""
+    before = doc.form[max(0, position - 2) : position]
+    return before.endswith(BARE_CUES["received"]) or before in CUES["received"]
 
 
 def _corrected(doc: Doc, amount: SaidAmount, used: set[int]) -> SaidAmount:
