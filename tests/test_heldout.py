@@ -53,6 +53,10 @@ P 0.737, pass/fail 61/64) and gets floors from that first use.
 Set L (tests/data/heldout_l, 64 performances, written the same way after K's first use) was measured once
 independently (its README: step R 0.922, P 0.975, forbidden R 1.0, P 0.667, pass/fail 62/64) and gets
 floors from that first use.
+
+Set M (tests/data/heldout_m, 64 performances, written the same way after this session's verdict changes) was
+measured once independently (its README: step R 0.928, P 0.965, forbidden R 0.929, P 0.765, pass/fail 63/64)
+and gets floors from that first use.
 """
 
 from __future__ import annotations
@@ -95,6 +99,14 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.65,
         "passed_agreement": 0.85,
+    },
+    # set M: floors from its first (independent) use (its README)
+    "heldout_m": {
+        "step_recall": 0.90,
+        "step_precision": 0.94,
+        "forbidden_recall": 0.90,
+        "forbidden_precision": 0.72,
+        "passed_agreement": 0.95,
     },
     # set L: floors from its first (independent) use (its README)
     "heldout_l": {
@@ -153,7 +165,7 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
