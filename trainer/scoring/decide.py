@@ -19,7 +19,7 @@
    - ``near_heard``: recognised speech only. Nothing performs the step, but where it belongs (between
      the evidence of the steps performed before and after it, or in the turn answering its customer
      line) every key word group of the step was heard, at least one only as a near-homophone
-     (交贴费 for 交电费, 您不错好了 for 您拨错号了): the step said and misheard. Not the trainee's fault,
+     (户后 for 户号, 收等 for 稍等): the step said and misheard. Not the trainee's fault,
      so it counts as performed;
    - ``partial``: a phrasing said only in part;
    - ``untimed``: a step that promises a time (回复时限, 到达时间) whose words were said without
@@ -34,8 +34,9 @@
 2. A step decision (`decide_step`) is the best guess (hit / partial / missed), the probability
    that it is right (`confidence`), and whether that is sure enough to decide alone (`certain`).
    The probabilities of each kind are measured, not guessed: `EVIDENCE_CONFIDENCE` holds the
-   share of decisions of that kind that were right on the development sets (sets A–C and the dev
-   labels, label text), see `benchmarks/evidence_calibration.py`. A recognition doubt never
+   share of decisions of that kind that were right on the development sets (label text, or the
+   audio for what only recognised speech has; each figure's comment says which sets), see
+   `benchmarks/evidence_calibration.py`. A recognition doubt never
    becomes a certain miss: the machine may have misheard, and that is not the trainee's fault.
 
 3. A 服务忌语 hit is decided the same way (`decide_forbidden`): its kind of evidence
