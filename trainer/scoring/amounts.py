@@ -94,11 +94,11 @@ def _slot_number(doc: Doc, sc: StepCandidate, slot_index: int) -> NumberToken | 
         relative = slot_index / max(1, len(pattern_form))
         target = sc.start + relative * (sc.end - sc.start)
         aligned = min(span_numbers, key=lambda n: abs(n.position - target))
+    if _money_like(doc, aligned.position):
+        return aligned
     # a bare number (点一点, 一下) is not the amount when the span also holds one said as money
     money = [n for n in span_numbers if _money_like(doc, n.position)]
-    if money and not _money_like(doc, aligned.position):
-        return min(money, key=lambda n: abs(n.position - aligned.position))
-    return aligned
+    return min(money, key=lambda n: abs(n.position - aligned.position)) if money else aligned
 
 
 def _cue_after(doc: Doc, position: int, role: str) -> bool:
@@ -338,7 +338,7 @@ def amounts_misheard(doc: Doc, check: AmountCheck, performed: Mapping[str, bool]
     do not tell a garbled amount from a clear one (whisper-base wrote garbled 角 digits at confidence
     0.5 and above, and clearly read amounts below it), so an amount that was read stands as read.
     """
-    if check.consistent or not any(turn.transcript.words for turn in doc.turns):
+    if check.consistent or not doc.timed:
         return False
     read = {role for role, _ in check.positions}
     return any(role not in read and performed.get(role, False) for role in ROLES)

@@ -246,8 +246,7 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     if digits and re.fullmatch(r"[1-9]00[1-9]", digits.group(0)):  # 两百零八 written 2008: 百 and 零 both as 0
         whole = int(digits.group(0))
         said = (value, *found)
-        found += [round(v - whole + (whole // 1000) * 100 + whole % 10, 2) for v in said]
-        found += [round(v - whole + (whole // 1000) * 100 + (whole % 10) * 10, 2) for v in said]
+        found += [round(v - whole + (whole // 1000) * 100 + last, 2) for last in (whole % 10, whole % 10 * 10) for v in said]
     if digits and len(digits.group(0)) == 1 and preceding[-1:] and preceding[-1] in SHI_SYLLABLE_CHARS:
         found += [round(v + 10, 2) for v in (value, *found)]
     return tuple(dict.fromkeys(v for v in found if v != value))

@@ -164,13 +164,18 @@ def _near_homophone(step: Step, doc: Doc, start: int, end: int) -> bool:
     return False
 
 
-def _place_span(spans: Sequence[tuple[int, int] | None], index: int, length: int) -> tuple[int, int]:
-    """The words where step `index` belongs: from the end of the evidence of the nearest step performed
-    before it (in the scenario's order) to the start of that of the nearest one after it."""
+def _neighbours(spans: Sequence[tuple[int, int] | None], index: int) -> tuple[int | None, int | None]:
+    """Where the evidence of the nearest step performed before step `index` (in the scenario's order)
+    ends, and where that of the nearest one after it starts (None: no such step)."""
     before = [span[1] for span in spans[:index] if span is not None]
     after = [span[0] for span in spans[index + 1 :] if span is not None]
-    lo = max(before) if before else 0
-    hi = min(after) if after else length
+    return (max(before) if before else None, min(after) if after else None)
+
+
+def _place_span(spans: Sequence[tuple[int, int] | None], index: int, length: int) -> tuple[int, int]:
+    """The words where step `index` belongs: between the evidence of its neighbours (see `_neighbours`)."""
+    lo, hi = _neighbours(spans, index)
+    lo, hi = (0 if lo is None else lo), (length if hi is None else hi)
     return (min(lo, hi), max(lo, hi))
 
 
@@ -178,9 +183,8 @@ def _between_neighbours(spans: Sequence[tuple[int, int] | None], index: int) -> 
     """Step `index`'s evidence lies after that of a step performed before it (in the scenario's order)
     and before that of a step performed after it."""
     span = spans[index]
-    before = [s[1] for s in spans[:index] if s is not None]
-    after = [s[0] for s in spans[index + 1 :] if s is not None]
-    return span is not None and bool(before) and bool(after) and max(before) <= span[0] and span[1] <= min(after)
+    lo, hi = _neighbours(spans, index)
+    return span is not None and lo is not None and hi is not None and lo <= span[0] and span[1] <= hi
 
 
 def _heard_nearly(step: Step, doc: Doc, start: int, end: int) -> tuple[int, int] | None:
@@ -268,7 +272,7 @@ def _decide_steps(
         kinds.append(kind)
         found.append(result)
         evidence_spans.append(span if kind not in decide.MISS_KINDS else None)
-    if any(turn.transcript.words for turn in doc.turns):  # recognised speech: a key word may have been misheard
+    if doc.timed:  # recognised speech: a key word may have been misheard
         for i, step in enumerate(scenario.steps):
             if kinds[i] != decide.NONE:
                 continue
