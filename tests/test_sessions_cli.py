@@ -174,7 +174,9 @@ def test_a_session_sent_to_review_lists_as_review_until_decided(store: SessionSt
     assert main(["sessions", "list", "--json", "--failed"]) == 0
     assert {row["id"] for row in json.loads(capsys.readouterr().out)} == {r, old}
     assert main(["sessions", "show", r]) == 0
-    assert "机评结果：待复核，最终结果：未通过" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "机评结果：待复核，最终结果：未通过" in out
+    assert "复核结论：未通过（72 分）。找零没说" in out  # the words of the 教师 page
 
 
 def test_review_from_the_command_line_decides_a_session_sent_to_review(store: SessionStore, capsys) -> None:
@@ -186,7 +188,7 @@ def test_review_from_the_command_line_decides_a_session_sent_to_review(store: Se
     assert main(["sessions", "review", r, "--reviewer", "王老师", "--fail"]) == 2
     assert "复核意见" in capsys.readouterr().err and store.reviews(r) == []
     assert main(["sessions", "review", r, "--reviewer", "王老师", "--fail", "--comment", "找零没说出来", "--step", "change=disagree:没唱付"]) == 0
-    assert "复核结论：未通过，90.5 分" in capsys.readouterr().out
+    assert "复核结论：未通过（90.5 分）" in capsys.readouterr().out
     (review,) = store.reviews(r)
     assert (review.overall, review.override_passed, review.override_total, review.comment) == ("override", False, 90.5, "找零没说出来")
     assert review.steps["change"].verdict == "disagree" and review.steps["change"].comment == "没唱付"
@@ -200,7 +202,7 @@ def test_review_from_the_command_line_agrees_or_overrides_a_decided_session(two,
     assert "同意机评" in capsys.readouterr().out
     assert store.reviews(b)[-1].overall == "agree"
     assert main(["sessions", "review", a, "--reviewer", "李老师", "--pass", "--total", "82", "--comment", "请坐说了，识别没听清"]) == 0
-    assert "改判：通过，82 分" in capsys.readouterr().out
+    assert "改判为 82 分（通过）" in capsys.readouterr().out
     assert main(["sessions", "list", "--json", "--passed"]) == 0
     assert {row["id"] for row in json.loads(capsys.readouterr().out)} == {a, b}
     with pytest.raises(SystemExit):

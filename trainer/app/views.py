@@ -23,7 +23,7 @@ from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quo
 from trainer.scoring.result import ADVICE_FORBIDDEN, FAIL, PASS, REVIEW, VERDICT_LABELS, AmountCheck, verdict_of
 from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
-from trainer.sessions.review import OVERALL_LABELS, Review
+from trainer.sessions.review import OVERALL_LABELS, Review, review_outcome
 from trainer.text.normalize import to_simplified
 
 STATUS_ICONS = {"hit": "√", "partial": "△", "missed": "×"}  # glyphs every CJK font has
@@ -655,14 +655,7 @@ def review_lines(reviews: Sequence[Review], machine_verdict: str = "") -> list[s
     lines = []
     for review in reversed(reviews):
         when = local_time(review.created_at.split(".")[0] + "Z") if review.created_at else ""
-        if review.overall == "override" and machine_verdict == REVIEW:
-            verdict = f"复核结论：{passed_label(review.override_passed)}（{score_text(review.override_total)} 分）"
-        elif review.overall == "override":
-            verdict = f"改判为 {score_text(review.override_total)} 分（{passed_label(review.override_passed)}）"
-        elif machine_verdict == REVIEW:
-            verdict = "同意机评（未作出结论，仍待复核）"
-        else:
-            verdict = "同意机评"
+        verdict = review_outcome(review, machine_verdict)
         disagreed = [sid for sid, v in review.steps.items() if v.verdict == "disagree"]
         extra = f"；不同意步骤：{'、'.join(disagreed)}" if disagreed else ""
         note = f"：{review.comment}" if review.comment else ""

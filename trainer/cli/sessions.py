@@ -23,7 +23,7 @@ from trainer.sessions.export import STATUS_LABELS, export_sessions, local_time, 
 from trainer.text.normalize import to_simplified
 from trainer.scoring.result import FAIL, PASS, REVIEW, VERDICT_LABELS
 from trainer.sessions.model import KIND_LABELS, KINDS, SessionFilter, shown_result
-from trainer.sessions.review import OVERALL_LABELS, VERDICTS, build_decision, build_review
+from trainer.sessions.review import OVERALL_LABELS, VERDICTS, build_decision, build_review, review_outcome
 from trainer.sessions.review import VERDICT_LABELS as STEP_VERDICT_LABELS
 from trainer.sessions.store import TEMP_MAX_AGE, SessionStore
 from trainer.storage.factory import session_store, storage_label
@@ -156,10 +156,6 @@ def _library(settings: Settings) -> "Library | None":
         return None
 
 
-def _fmt_passed(value: bool | None) -> str:
-    return "—" if value is None else ("通过" if value else "未通过")
-
-
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     rows = _store(settings).list(_filter(args, args.limit))
     if args.json:
@@ -246,9 +242,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     for line in advice_lines(advice_of(record.score, scenario, reasons)):  # grouped by turn, each piece once
         console.print(to_simplified(line), markup=False, highlight=False)
     for review in reviews:
-        head = f"复核（{review.reviewer}，{local_time(review.created_at)}）：{OVERALL_LABELS[review.overall]}"
-        if review.overall == "override":
-            head += f" → {_fmt_score(review.override_total)} 分，{_fmt_passed(review.override_passed)}"
+        head = f"复核（{review.reviewer}，{local_time(review.created_at)}）：{review_outcome(review, record.verdict)}"
         console.print(head + (f"。{review.comment}" if review.comment else ""))
         for step_id, verdict in review.steps.items():
             console.print(f"  {step_id}：{STEP_VERDICT_LABELS[verdict.verdict]}" + (f"（{verdict.comment}）" if verdict.comment else ""))
@@ -291,12 +285,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     else:
         review = build_review(record.id, args.reviewer, steps, "override", total, args.passed, args.comment)
     store.add_review(record.id, review)
-    if review.overall == "agree":
-        what = "同意机评"
-    else:
-        kind = "复核结论" if record.verdict == REVIEW else "改判"
-        what = f"{kind}：{'通过' if review.override_passed else '未通过'}，{score_text(review.override_total)} 分"
-    print(f"已保存 {review.reviewer} 对会话 {record.id} 的复核（{what}）。机评成绩保持不变，列表和导出中显示复核后的结果。")
+    print(f"已保存 {review.reviewer} 对会话 {record.id} 的复核（{review_outcome(review, record.verdict)}）。机评成绩保持不变，列表和导出中显示复核后的结果。")
     return 0
 
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from trainer.errors import SessionStoreError
+from trainer.scoring.display import score_text
+from trainer.scoring.result import REVIEW
 from trainer.sessions.model import SessionRecord, canonical_json, slug
 
 VERDICTS = ("agree", "disagree")
@@ -169,6 +171,19 @@ def build_decision(
     if not comment.strip():
         raise SessionStoreError("请填写复核意见：为什么通过或未通过。", "review decision without a reason")
     return build_review(session_id, reviewer, step_verdicts, "override", total, passed, comment)
+
+
+def review_outcome(review: Review, machine_verdict: str = "") -> str:
+    """What a review decided, in the words every screen uses: for a session the machine sent to review
+    (`machine_verdict` "review") a 改判 is the instructor's decision (复核结论), and 同意机评 decides nothing."""
+    passed = "" if review.override_passed is None else ("通过" if review.override_passed else "未通过")
+    if review.overall == "override" and machine_verdict == REVIEW:
+        return f"复核结论：{passed}（{score_text(review.override_total)} 分）"
+    if review.overall == "override":
+        return f"改判为 {score_text(review.override_total)} 分（{passed}）"
+    if machine_verdict == REVIEW:
+        return "同意机评（未作出结论，仍待复核）"
+    return "同意机评"
 
 
 def latest_review(reviews: list[Review]) -> Review | None:
