@@ -37,7 +37,7 @@ def performances(folder: Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*/labels.json"))]
 
 
-from trainer.scoring.decide import CONTENT_CONFIRMED, CONTENT_IN_EXPECTED_TURN, CONTENT_IN_PLACE, MISS_KINDS  # noqa: E402  evidence whose best guess is "missed": right when not performed
+from trainer.scoring.decide import CONTENT_CONFIRMED, CONTENT_IN_EXPECTED_TURN, CONTENT_IN_PLACE, MISS_KINDS, PARTIAL_IN_PLACE  # noqa: E402  evidence whose best guess is "missed": right when not performed
 
 
 def band(similarity: float) -> str:
@@ -65,6 +65,8 @@ def main() -> int:
                 keys = [step.evidence, f"{step.evidence}, {'required' if step.required else 'optional'}"]
                 if step.evidence == "partial":
                     keys.append(f"partial {band(step.similarity)}")
+                    # said where the step belongs (decide.PARTIAL_IN_PLACE), or elsewhere
+                    keys.append("partial, in place" if step.confidence == PARTIAL_IN_PLACE else "partial, elsewhere")
                 if step.evidence == "content":  # said in the turn answering the step's customer line, or elsewhere
                     answering = step.confidence == CONTENT_IN_EXPECTED_TURN  # decide.py raises it there
                     keys.append("content, answering turn" if answering else "content, other turn")

@@ -216,6 +216,22 @@ def test_own_words_where_the_step_belongs_are_certain_elsewhere_an_instructor_de
     assert (late.status, late.evidence, late.certain) == (HIT, "content", False)
 
 
+def test_a_phrasing_said_in_part_where_the_step_belongs_is_sure_elsewhere_an_instructor_decides() -> None:
+    texts = list(PAYMENT)
+    texts[3] = "您提供一下信息。"  # 请您提供一下户号 said in part, between 请坐 and 四总
+    result = score_turns(_turns(texts, dialogue=False), "payment", Settings())
+    account = result.step("ask_account")
+    assert (account.status, account.evidence, account.certain) == (PARTIAL, "partial", True)
+    assert account.confidence == decide.PARTIAL_IN_PLACE
+    assert result.decision == "pass", result.fail_reasons  # a partial costs coverage, it fails nothing
+    alone = score_turns(_turns(["您提供一下信息。"], dialogue=False), "payment", Settings()).step("ask_account")
+    assert (alone.status, alone.certain) == (PARTIAL, False), "no steps around it: nothing places it"
+    texts[3] = "嗯。"
+    texts[8] = "您提供一下信息。"  # after 唱付, where 询问户号 does not belong
+    late = score_turns(_turns(texts, dialogue=False), "payment", Settings()).step("ask_account")
+    assert (late.status, late.certain) == (PARTIAL, False)
+
+
 def test_a_step_whose_key_word_was_heard_nearly_where_it_belongs_is_performed() -> None:
     texts = list(PAYMENT)
     texts[3] = "户后给我看一眼。"  # 户号 heard as 户后, in the step's place (between 请坐 and 四总)

@@ -187,6 +187,15 @@ def _between_neighbours(spans: Sequence[tuple[int, int] | None], index: int) -> 
     return span is not None and lo is not None and hi is not None and lo <= span[0] and span[1] <= hi
 
 
+def _in_place(kind: str, spans: Sequence[tuple[int, int] | None], index: int, candidate: StepCandidate | None) -> bool:
+    """Own words (content), or a phrasing said only in part, where step `index` belongs (`_between_neighbours`)."""
+    if kind == decide.CONTENT:
+        return _between_neighbours(spans, index)
+    if kind == decide.PARTIAL_MATCH and candidate is not None:
+        return _between_neighbours([*spans[:index], (candidate.start, candidate.end), *spans[index + 1 :]], index)
+    return False
+
+
 def _heard_nearly(step: Step, doc: Doc, start: int, end: int) -> tuple[int, int] | None:
     """The words from the first to the last of the step's key words in form[start:end], when every
     key word group was heard there and at least one only as a near-homophone (交贴费 for 交电费)."""
@@ -307,7 +316,7 @@ def _decide_steps(
             heard=heard,
             near_homophone=near,
             confirmed=kind == decide.CONTENT and i in confirmed,
-            in_place=kind == decide.CONTENT and _between_neighbours(evidence_spans, i),
+            in_place=_in_place(kind, evidence_spans, i, chosen[i]),
         )
         decision = decide.decide_step(evidence)
         out.append(
