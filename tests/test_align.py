@@ -5,7 +5,7 @@ from __future__ import annotations
 from trainer.scoring.align import align_steps
 from trainer.scoring.match import Candidate, StepCandidate
 from trainer.scoring.patterns import Pattern
-from trainer.scoring.result import HIT
+from trainer.scoring.result import HIT, PARTIAL
 
 PATTERN = Pattern("x", "x", "xx", "xx")
 
@@ -28,6 +28,17 @@ def test_a_step_whose_words_sit_inside_another_steps_wide_match_gets_them_when_t
     seat = hit(1, 2, 4, 0.65)
     assignments = align_steps([[wide, narrow], [seat]], clause_starts=[6])  # a clause begins at 6
     assert [a.candidate for a in assignments] == [narrow, seat]
+
+
+def test_a_match_that_runs_into_the_next_clause_gives_it_up_to_the_step_said_there() -> None:
+    # step 0's best match (0-12) runs over the clause boundary at 9 into the clause where step 1 is
+    # said (9-16); without those words step 0 is only a partial match: step 0 keeps it, step 1 is performed
+    wide = hit(0, 0, 12, 0.61)
+    part = StepCandidate(0, PARTIAL, Candidate(0, 8, 0.55, 0.55, 0.55, PATTERN))
+    redirect = hit(1, 9, 16, 0.65)
+    assert [a.candidate for a in align_steps([[wide, part], [redirect]], [1.5, 1.0], clause_starts=[9])] == [part, redirect]
+    # no clause boundary between them: the wider match keeps its words
+    assert [a.candidate for a in align_steps([[wide, part], [redirect]], [1.5, 1.0], clause_starts=[])] == [wide, None]
 
 
 def test_words_within_one_clause_are_not_shared() -> None:

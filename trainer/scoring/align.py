@@ -12,6 +12,9 @@ Each step may have several candidate spans. Three passes:
    A step still without a hit may share: when its hit lies inside the words of one
    other step's hit, and that step also has a hit on the rest of those words
    (a wide match of 是来交电费的吧 reaching back over a 您坐 before it), both are performed;
+   so are both when that step's match only ran over a clause boundary into the clause where the
+   step is said, and keeps a partial match without those words (不是燃气公司 reaching into the
+   next sentence's 您打燃气公司的客服电话);
 3. steps still without a hit take their best partial candidate on free words.
 
 Two steps can share an utterance (您好，请坐 performs greet and offer_seat) but not
@@ -118,7 +121,8 @@ def _share_words(
 ) -> None:
     """A step hit `c` whose words are one other step's hit: when that step also has a hit on part
     of its words that leaves `c`'s free (the 来交电费 of a wide match that reached back over 您坐), that step keeps
-    only that part and both are performed."""
+    only that part and both are performed. When the other step's words only ran over a clause boundary into
+    the clause where `c` lies, a partial match of its own on the rest will do."""
     held = [x for x in chosen if x is not None]
     clashing = [o for o in held if _clash(c, o)]
     if len(clashing) != 1:
@@ -129,7 +133,7 @@ def _share_words(
         a
         for a in candidates[other.step_index]
         if a is not other
-        and a.status == HIT
+        and (a.status == HIT or _reaches_into(other, c, clause_starts))
         and other.start <= a.start
         and a.end <= other.end
         and _across_clauses(c, a, clause_starts)
@@ -138,6 +142,13 @@ def _share_words(
     if moves:
         chosen[other.step_index] = max(moves, key=lambda a: _value(a, weights[a.step_index]))
         chosen[c.step_index] = c
+
+
+def _reaches_into(other: StepCandidate, c: StepCandidate, clause_starts: Collection[int]) -> bool:
+    """`other`'s words run over a clause boundary into the clause where all of `c`'s lie, and not past it."""
+    if other.start < c.start:
+        return any(other.start < k <= c.start for k in clause_starts) and other.end <= c.end
+    return any(c.end <= k < other.end for k in clause_starts) and c.start <= other.start
 
 
 def _across_clauses(a: StepCandidate, b: StepCandidate, clause_starts: Collection[int]) -> bool:
