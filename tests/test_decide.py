@@ -121,6 +121,7 @@ def test_an_uncertain_forbidden_hit_sends_an_otherwise_passing_performance_to_re
         ("negated", False, False),
         ("short_embedded", False, True),  # certainly not a 忌语 there (0 of 5)
         ("homophone", True, False),
+        ("wondering", False, False),  # 0 of 2: not counted, an instructor decides
     ],
 )
 def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool, certain: bool) -> None:
@@ -140,6 +141,8 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
         ("不知道你自己看", "short_alone"),  # no punctuation (a recogniser's text): the rest is another 忌语
         ("户号要是不清楚的话，缴费单上也印着。", "conditional"),  # a case considered, not said to the customer
         ("如果不知道怎么填，可以问门口的引导员。", "conditional"),
+        ("对不起，我也不知道怎么就少录了一位，马上改。", "wondering"),  # wonders aloud: no refusal to answer
+        ("这个我也不知道，您问别人吧。", "phrase_alone"),
     ],
 )
 def test_where_forbidden_words_sit_gives_the_kind_of_hit(text: str, kind: str) -> None:

@@ -153,6 +153,7 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
     "homophone": 0.5,  # none in label text (a recogniser's spelling): unmeasured, so an instructor decides
     "quoted": 0.333,  # 0 of 1 (set F): below one half, not counted
     "conditional": 0.5,  # 要是不清楚，可以…: not seen in sets A-J (set K after its first use: 0 of 1), so an instructor decides
+    "wondering": 0.333,  # 我也不知道怎么就少录了一位: sets A-M (development sets, label text), 0 of 1
 }
 # A 忌语 alone fails a performance; it is decided alone at or above this probability (either way:
 # counted, or certainly not a 忌语). A hit below it goes to an instructor.

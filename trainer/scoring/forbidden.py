@@ -30,6 +30,9 @@ Rules, stricter than for standard phrases:
   (`EXCEPTION_GAP`): "不知道…也没关系" is the forbidden text, then, within
   `GAP_REACH` characters of the same turn (across commas), 也没关系 — the
   concessive "您不知道账号也没关系" reassures; it does not answer "不知道".
+- A long 不知道 phrasing followed in its clause by a question word (我也不知道为什么系统没出票)
+  wonders aloud rather than refusing an answer: kind `wondering`, not counted, and an instructor
+  decides (decide.FORBIDDEN_CONFIDENCE).
 """
 
 from __future__ import annotations
@@ -84,7 +87,8 @@ REORDERED = "reordered"  # the words of a long phrasing, reordered (see _reorder
 HOMOPHONE = "homophone"  # 喂 heard as 为/位 (see _interjection_homophones)
 QUOTED = "quoted"  # someone else's words reported: in quotation marks, or right after 他说/同事说 (see _quoted)
 CONDITIONAL = "conditional"  # in a clause that supposes it: 要是不清楚，可以打一一四查一下
-FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL)
+WONDERING = "wondering"  # 我也不知道 + a question word: the clerk wonders aloud (我也不知道怎么就少录了一位), no refusal to answer
+FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL, WONDERING)
 # Words that open a supposition: what follows in the clause is a case considered, not something said to the customer.
 CONDITIONALS = ("如果", "要是", "万一", "假如", "假使", "若是", "要不是")
 OPEN_QUOTES, CLOSE_QUOTES = "“「『‘", "”」』’"
@@ -98,6 +102,8 @@ NEGATORS = frozenset("不没别非未莫")
 NEGATION_REACH = 2  # characters before a hit
 # Words holding 不 that negate nothing after them (要不您等会儿再说: "or else").
 NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论")
+# Words that open an indirect question right after 知道: 我也不知道为什么系统没出票, 我也不知道怎么就少录了一位
+INDIRECT_QUESTION_WORDS = ("怎么", "怎样", "为什么", "为啥", "咋", "是不是", "是否", "有没有", "能不能", "会不会", "什么", "啥", "哪", "谁", "多少", "几")
 SHORT_PHRASING = 3  # characters
 CLAUSE_SLACK = 2  # characters a hit may share its clause with, on each side, and still be alone
 
@@ -115,6 +121,12 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
     _, hi = doc.clause_bounds(max(match.start, match.end - 1))
     if any(word in doc.form[lo : match.start] for word in CONDITIONALS):
         return CONDITIONAL
+    if (
+        match.end - match.start > SHORT_PHRASING  # a short 不知道 inside a longer clause is short_embedded already
+        and doc.form[match.start : match.end].endswith("知道")
+        and doc.form[match.end : hi].startswith(INDIRECT_QUESTION_WORDS)
+    ):
+        return WONDERING
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))
