@@ -336,3 +336,13 @@ def test_someone_elses_words_reported_are_not_said_to_the_customer(text: str, qu
     (match,) = find_forbidden((entry,), doc)
     assert (hit_evidence(match, doc) == "quoted") == quoted
     assert decide.decide_forbidden(hit_evidence(match, doc)).counted is not quoted
+
+
+def test_in_one_long_recording_a_promised_time_must_be_said_with_the_promise_not_after_another_step() -> None:
+    said = "您好，95598供电服务热线。请问您家地址是哪里？好的，您那片是线路计划检修停电，给您添麻烦了，真对不起。{promise}感谢您来电，再见。{after}"
+    late = said.format(promise="修好了就会来电。", after="明天我们会回访。")  # the time belongs to what follows the farewell
+    restore = score_turns([TurnText(Transcript(text=late))], "outage_enquiry", Settings()).step("inform_restore_time")
+    assert (restore.status, restore.evidence) == (MISSED, "untimed")
+    timed = said.format(promise="修好了就会来电，估计下午五点左右。", after="")
+    restore = score_turns([TurnText(Transcript(text=timed))], "outage_enquiry", Settings()).step("inform_restore_time")
+    assert restore.status == HIT

@@ -275,12 +275,14 @@ def _decide_steps(
             elif kind == decide.PARTIAL_MATCH and _promises_a_time(step) and candidate is not None:
                 if not _says_a_time(doc, candidate.start, candidate.end):  # 会有人联系您: the promise, not its time
                     kind = decide.UNTIMED
-        if kind in (decide.CUE, decide.CONTENT) and _promises_a_time(step) and result.turn:
-            if not _says_a_time(doc, *doc.turn_range(result.turn - 1)):  # 检修完了就会来电: no time in the whole turn
-                kind = decide.UNTIMED
         kinds.append(kind)
         found.append(result)
         evidence_spans.append(span if kind not in decide.MISS_KINDS else None)
+    for i, step in enumerate(scenario.steps):  # 检修完了就会来电: the promise said, but no time where it was said
+        span = evidence_spans[i]
+        if kinds[i] in (decide.CUE, decide.CONTENT) and _promises_a_time(step) and span is not None:
+            if not _says_a_time(doc, *_time_window(doc, evidence_spans, i, span)):
+                kinds[i], evidence_spans[i] = decide.UNTIMED, None
     if doc.timed:  # recognised speech: a key word may have been misheard
         for i, step in enumerate(scenario.steps):
             if kinds[i] != decide.NONE:
@@ -350,6 +352,19 @@ TIME_WORDS = (
     "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周末", "这周", "本周", "下周", "月内", "年底",
     "早上", "凌晨", "夜里", "半夜", "今儿", "明儿", "天黑", "天亮", "午饭", "晚饭", "饭前", "饭点",
 )  # fmt: skip
+
+
+def _time_window(doc: Doc, spans: Sequence[tuple[int, int] | None], index: int, span: tuple[int, int]) -> tuple[int, int]:
+    """Where the time of a promise (step `index`, its words `span`) may be said: its turn, and in a turn
+    that holds other steps too (a whole recording), only from the evidence of the step performed before
+    it to that of the step performed after it (a time said for another step is not this one's)."""
+    lo, hi = doc.turn_range(doc.turn_at(*span))
+    before, after = _neighbours(spans, index)
+    if before is not None and before <= span[0]:
+        lo = max(lo, before)
+    if after is not None and after >= span[1]:
+        hi = min(hi, after)
+    return lo, hi
 
 
 def _says_a_time(doc: Doc, start: int, end: int) -> bool:
