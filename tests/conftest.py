@@ -142,6 +142,20 @@ def isolated_exam_key_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch
 # --- PostgreSQL (tests/pg_support.py) ---------------------------------------------------------
 
 
+@pytest.fixture
+def own_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's own empty trainer.toml and sessions folder, both in tmp_path (TRAINER_CONFIG,
+    TRAINER_SESSIONS_DIR), and no phrasebook folders, overlay or TLS folder from the environment.
+    Returns tmp_path."""
+    config = tmp_path / "trainer.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TRAINER_CONFIG", str(config))
+    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
+    for name in ("TRAINER_PHRASEBOOK_DIRS", "TRAINER_PHRASEBOOK_OVERLAY_DIR", "TRAINER_TLS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """A PostgreSQL server for the storage tests: TRAINER_TEST_DATABASE_URL, else a throw-away

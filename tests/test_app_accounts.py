@@ -17,11 +17,8 @@ ACCOUNTS = APP_DIR / "pages" / "8_账号管理.py"
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = tmp_path / "trainer.toml"
-    config.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TRAINER_CONFIG", str(config))
-    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
+def env(own_config: Path) -> Path:
+    tmp_path = own_config
     make_account(tmp_path / "sessions", "A1", "admin", name="管理员")
     make_account(tmp_path / "sessions", "E1", "trainee", "城东营业厅", name="张三")
     make_account(tmp_path / "sessions", "T1", "instructor", "城东营业厅", name="王老师")

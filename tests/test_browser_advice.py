@@ -36,21 +36,19 @@ CURT_TEXTS = ["你好，办啥业务？", "坐这儿。", "户号报一下。", 
 
 
 @pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    yield from _serve_session(tmp_path, monkeypatch, TEXTS)
+def served(own_config: Path):  # type: ignore[no-untyped-def]
+    yield from _serve_session(own_config, TEXTS)
 
 
 @pytest.fixture
-def served_curt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    yield from _serve_session(tmp_path, monkeypatch, CURT_TEXTS)
+def served_curt(own_config: Path):  # type: ignore[no-untyped-def]
+    yield from _serve_session(own_config, CURT_TEXTS)
 
 
-def _serve_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, texts: list[str]):  # type: ignore[no-untyped-def]
-    """One stored practice session of these typed turns (really scored), served by `trainer app`."""
+def _serve_session(tmp_path: Path, texts: list[str]):  # type: ignore[no-untyped-def]
+    """One stored practice session of these typed turns (really scored), served by `trainer app`
+    (`tmp_path`: the test's own config and sessions, the own_config fixture)."""
     config = tmp_path / "trainer.toml"
-    config.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TRAINER_CONFIG", str(config))
-    monkeypatch.delenv("TRAINER_PHRASEBOOK_DIRS", raising=False)
     settings = load_settings()
     library = load_library(settings)
     scenario = library.scenario("payment")

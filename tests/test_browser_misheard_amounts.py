@@ -54,12 +54,10 @@ def recognised(text: str) -> Transcript:
 
 
 @pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def served(own_config: Path):  # type: ignore[no-untyped-def]
     """The practice stored for trainee E1 (group 城东营业厅) and served; instructor T1 teaches that group."""
+    tmp_path = own_config
     config = tmp_path / "trainer.toml"
-    config.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TRAINER_CONFIG", str(config))
-    monkeypatch.delenv("TRAINER_PHRASEBOOK_DIRS", raising=False)
     settings = load_settings()
     library = load_library(settings)
     scenario = library.scenario("payment")
@@ -87,12 +85,8 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
         stop(process)
 
 
-def test_the_scoring_sends_the_misheard_change_to_an_instructor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_scoring_sends_the_misheard_change_to_an_instructor(own_config: Path) -> None:
     """The premise of the browser test, checked without a browser (fast suite)."""
-    config = tmp_path / "trainer.toml"
-    config.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TRAINER_CONFIG", str(config))
-    monkeypatch.delenv("TRAINER_PHRASEBOOK_DIRS", raising=False)
     settings = load_settings()
     _assert_sent_to_an_instructor(score_turns([recognised(t) for t in HEARD], "payment", settings, engine="vosk", dialogue=True))
     # the same words typed are what was said: 找您 without an amount is then a certain miss

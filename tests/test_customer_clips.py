@@ -84,12 +84,8 @@ def test_a_recorded_clip_is_preferred_to_speech_synthesis(tmp_path: Path, compla
     assert "<audio id=\"a\" preload=\"auto\"></audio>" in html  # no synthesised audio needed
 
 
-def test_instructor_records_a_line_on_the_phrasebook_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, speech) -> None:  # type: ignore[no-untyped-def]
-    config = tmp_path / "trainer.toml"
-    config.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TRAINER_CONFIG", str(config))
-    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
-    monkeypatch.delenv("TRAINER_PHRASEBOOK_DIRS", raising=False)
+def test_instructor_records_a_line_on_the_phrasebook_page(own_config: Path, speech) -> None:  # type: ignore[no-untyped-def]
+    tmp_path = own_config
     make_account(tmp_path / "sessions", "T100", role="instructor", name="王老师")
     at = AppTest.from_file(str(APP_DIR / "首页.py"), default_timeout=120)
     at.switch_page("pages/4_话术库.py")
@@ -106,11 +102,8 @@ def test_instructor_records_a_line_on_the_phrasebook_page(tmp_path: Path, monkey
     assert load_clip(settings.overlay_dir, "complaint", first.line) is not None
 
 
-def test_the_recording_tab_is_for_instructors_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    config = tmp_path / "trainer.toml"
-    config.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TRAINER_CONFIG", str(config))
-    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
+def test_the_recording_tab_is_for_instructors_only(own_config: Path) -> None:
+    tmp_path = own_config
     make_account(tmp_path / "sessions", "E1024", name="张三")  # a trainee
     at = AppTest.from_file(str(APP_DIR / "首页.py"), default_timeout=120)
     at.switch_page("pages/4_话术库.py")

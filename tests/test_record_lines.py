@@ -287,7 +287,7 @@ def test_file_takes_name_the_missing_line(tmp_path: Path, complaint) -> None:  #
     assert FileTakes({}).take(item, _console()) is None
 
 
-def test_the_command_records_from_the_chosen_microphone(tmp_path: Path, turns, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_records_from_the_chosen_microphone(tmp_path: Path, own_config: Path, turns, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """`--device USB`: the input device is opened through sounddevice (a fake PortAudio whose
     microphone hears real speech while a take is being recorded), and the take is stored."""
     import threading
@@ -313,11 +313,6 @@ def test_the_command_records_from_the_chosen_microphone(tmp_path: Path, turns, m
     monkeypatch.setattr(record_lines, "record_take", take)
     answers = iter(["", ""])  # Enter: record; Enter: keep
     monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
-    config = tmp_path / "trainer.toml"
-    config.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TRAINER_CONFIG", str(config))
-    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
-    monkeypatch.delenv("TRAINER_PHRASEBOOK_OVERLAY_DIR", raising=False)
 
     assert main(["phrasebook", "record-lines", "complaint", "--line", "1", "--device", "USB", "--no-playback", "--pause-seconds", "1"]) == 0
     assert fake.opened and fake.opened[0]["device"] == 2 and fake.opened[0]["channels"] == 1

@@ -52,14 +52,9 @@ def _ext(cert: x509.Certificate, kind: type) -> x509.Extension:  # type: ignore[
 
 
 @pytest.fixture
-def config_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def config_env(own_config: Path) -> Path:
     """An empty config file of our own, sessions in tmp_path, no TLS folder configured."""
-    config = tmp_path / "trainer.toml"
-    config.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TRAINER_CONFIG", str(config))
-    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
-    monkeypatch.delenv("TRAINER_TLS_DIR", raising=False)
-    return tmp_path
+    return own_config
 
 
 @pytest.fixture

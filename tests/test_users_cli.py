@@ -14,12 +14,8 @@ from trainer.cli import main
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = tmp_path / "trainer.toml"
-    config.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TRAINER_CONFIG", str(config))
-    monkeypatch.setenv("TRAINER_SESSIONS_DIR", str(tmp_path / "sessions"))
-    return tmp_path
+def env(own_config: Path) -> Path:
+    return own_config
 
 
 def _store(env: Path) -> SqliteAccountStore:
