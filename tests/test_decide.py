@@ -246,6 +246,22 @@ def test_a_step_whose_key_word_was_heard_nearly_where_it_belongs_is_performed() 
     assert typed.evidence != "near_heard", "typed text is what was said: nothing was misheard"
 
 
+BUSINESS = ["您好，请坐，请问您办理什么业务？", "身份证。", "办过户要带房产证和户口本，一次跟您说全。", "谢谢，资料收到了。",
+            "请您稍等，我马上给您办。", "好了，证件还给您，请收好。", "请您在这里签个字。", "请慢走，再见。"]
+
+
+def test_some_key_words_of_a_step_in_recognised_speech_perform_it_typed_they_go_to_an_instructor() -> None:
+    # 核对身份 with only 身份证 of its key words: heard, the rest of the step may have been misheard
+    heard = score_turns(_turns(BUSINESS, dialogue=False, confidence=0.9), "business", Settings())
+    identity = heard.step("verify_identity")
+    assert (identity.status, identity.evidence, identity.certain, identity.matched_text) == (HIT, "trace", True, "身份证")
+    assert identity.confidence == decide.TRACE_HEARD and heard.decision == "pass"
+    typed = score_turns(_turns(BUSINESS, dialogue=False), "business", Settings())
+    identity = typed.step("verify_identity")
+    assert (identity.status, identity.evidence, identity.certain) == (MISSED, "trace", False)
+    assert typed.decision == "review"
+
+
 def test_a_near_homophone_outside_the_steps_place_performs_nothing() -> None:
     texts = list(PAYMENT)
     texts[3] = "嗯。"

@@ -272,6 +272,11 @@ def _decide_steps(
                 kind, span = decide.RESTATEMENT, (start, end)
             elif kind == decide.NONE and traces:
                 kind = decide.UNTIMED if _promises_a_time(step) else decide.TRACE
+                if kind == decide.TRACE and doc.timed:  # recognised speech: the rest of the step may have been misheard
+                    traces.sort(key=lambda sp: doc.turn_at(*sp) != expected)
+                    start, end = traces[0]
+                    taken.append((start, end))
+                    result, span = _found(result, doc, start, end), (start, end)
             elif kind == decide.PARTIAL_MATCH and _promises_a_time(step) and candidate is not None:
                 if not _says_a_time(doc, candidate.start, candidate.end):  # 会有人联系您: the promise, not its time
                     kind = decide.UNTIMED
@@ -319,6 +324,7 @@ def _decide_steps(
             near_homophone=near,
             confirmed=kind == decide.CONTENT and i in confirmed,
             in_place=_in_place(kind, evidence_spans, i, chosen[i]),
+            recognised=doc.timed,
         )
         decision = decide.decide_step(evidence)
         out.append(
