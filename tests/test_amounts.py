@@ -158,6 +158,12 @@ def test_fen_after_a_zero_jiao() -> None:
     assert (amounts.bill, amounts.received, amounts.change) == (3.05, 5, 1.95) and amounts.consistent
 
 
+def test_a_zero_before_jiao_is_said_not_counted() -> None:
+    # 二十块零六毛 is 20.6: the 零 only joins 块 and 毛, it is no digit
+    _, amounts = check("这次水费二十九块四。", "收您五十。", "找您二十块零六毛，您拿好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (29.4, 50, 20.6) and amounts.consistent
+
+
 def test_the_money_received_is_never_the_bill_even_after_yi_gong() -> None:
     # 一共 before 收您 belongs to the money received, even where the library's 四总 matches 一共…
     from trainer.config import Settings

@@ -27,13 +27,14 @@ TURN_SEPARATOR = "|"
 CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new clause
 
 # An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分, 43块1毛6,
-# 分 after a zero 角 (一百零二块零五分 -> 102块05分 is 102.05, 两块零八 is 2.08),
+# 分 after a zero 角 (一百零二块零五分 -> 102块05分 is 102.05, 两块零八 is 2.08), a 零 before 角 (十块零三毛 -> 10块03毛
+# is 10.3),
 # and change under one yuan: 2毛 (两毛), 4角5分, 1毛6. A number never runs across a clause
 # boundary (收您300块，一、二、三 is 300, then 1, 2, 3; a card number read in groups is several),
 # and a digit of 角 or 分 is never the first digit of the next number (86元5角86块5 is 86.5, 86.5).
 _AMOUNT = re.compile(
     r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?!\d)分?)?"
-    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d角毛])分?|(?P<jiao>\d)(?!\d)(?:[角毛](?:(?P<fen>\d)(?!\d)分?)?)?)?)?"
+    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d角毛])分?|0?(?P<jiao>\d)(?!\d)(?:[角毛](?:(?P<fen>\d)(?!\d)分?)?)?)?)?"
 )
 MONEY_UNITS = "元块角毛"
 
