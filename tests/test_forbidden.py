@@ -262,3 +262,15 @@ def test_shipped_list_polite_lookalikes_from_recogniser_text() -> None:
     assert "dont_know" in ids("不知道，你自己看看有没有")
     assert ids("那边有饮水机和老花镜，您随便用") == []
     assert "whatever" in ids("您随便吧")
+
+
+def test_a_hit_within_its_clause_wins_over_a_longer_one_running_over_a_comma() -> None:
+    # 随便，你要哪个都行 says 随便 alone in its clause, not the variant 随便你 (which runs over the comma):
+    # alone in its clause, the hit is sure evidence (decide.FORBIDDEN_CONFIDENCE)
+    whatever = ForbiddenEntry("whatever", "随便", "major", "敷衍", "您可以根据需要选择。", variants=("随便你",))
+    doc = build_doc([TurnText(Transcript(text="随便，你挑哪个都行。"))])
+    [hit] = find_forbidden((whatever,), doc)
+    assert (hit.start, hit.end, hit.phrasing) == (0, 2, "随便")
+    doc = build_doc([TurnText(Transcript(text="随便你挑哪个。"))])  # no comma: the variant is said
+    [hit] = find_forbidden((whatever,), doc)
+    assert hit.phrasing == "随便你"

@@ -104,6 +104,7 @@ NEGATION_REACH = 2  # characters before a hit
 NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论")
 # Words that open an indirect question right after 知道: 我也不知道为什么系统没出票, 我也不知道怎么就少录了一位
 INDIRECT_QUESTION_WORDS = ("怎么", "怎样", "为什么", "为啥", "咋", "是不是", "是否", "有没有", "能不能", "会不会", "什么", "啥", "哪", "谁", "多少", "几")
+PHRASING_PUNCTUATION = re.compile(r"[，。！？；：、,.!?;:…]")
 SHORT_PHRASING = 3  # characters
 CLAUSE_SLACK = 2  # characters a hit may share its clause with, on each side, and still be alone
 
@@ -482,7 +483,7 @@ def find_forbidden(
                 continue
             matches.append(ForbiddenMatch(entry, s, e, sim, pattern.text, reordered=moved))
     matches += _interjection_homophones(entries, doc, fillers)
-    return _merge_same_entry(_dedupe(matches), doc)
+    return _merge_same_entry(_dedupe(matches, doc), doc)
 
 
 def _interjection_homophones(entries: Sequence[ForbiddenEntry], doc: Doc, fillers: Sequence[str]) -> list[ForbiddenMatch]:
@@ -517,9 +518,10 @@ def _severity_rank(entry: ForbiddenEntry) -> int:
     return SEVERITIES.index(entry.severity) if entry.severity in SEVERITIES else 0
 
 
-def _dedupe(matches: list[ForbiddenMatch]) -> list[ForbiddenMatch]:
-    """Overlapping hits are one phrase said once: keep the longest, then most severe, then most similar."""
-    matches.sort(key=lambda m: (-(m.end - m.start), -_severity_rank(m.entry), -m.similarity))
+def _dedupe(matches: list[ForbiddenMatch], doc: Doc) -> list[ForbiddenMatch]:
+    """Overlapping hits are one phrase said once: keep one within its clause (随便，你要哪个都行 says 随便,
+    not 随便你), then the longest, then most severe, then most similar."""
+    matches.sort(key=lambda m: (_runs_over_a_clause(m, doc), -(m.end - m.start), -_severity_rank(m.entry), -m.similarity))
     kept: list[ForbiddenMatch] = []
     for m in matches:
         if all(min(m.end, k.end) <= max(m.start, k.start) for k in kept):
@@ -530,6 +532,11 @@ def _dedupe(matches: list[ForbiddenMatch]) -> list[ForbiddenMatch]:
             kept.append(m)
     kept.sort(key=lambda m: m.start)
     return kept
+
+
+def _runs_over_a_clause(match: ForbiddenMatch, doc: Doc) -> bool:
+    """The hit's words run over a clause start (punctuation or a pause) that its phrasing does not have."""
+    return any(doc.clause_start[k] for k in range(match.start + 1, match.end)) and not PHRASING_PUNCTUATION.search(match.phrasing)
 
 
 SAME_ENTRY_GAP = 4  # characters between two hits of one entry that are one saying of it
