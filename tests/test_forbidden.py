@@ -274,3 +274,10 @@ def test_a_hit_within_its_clause_wins_over_a_longer_one_running_over_a_comma() -
     doc = build_doc([TurnText(Transcript(text="随便你挑哪个。"))])  # no comma: the variant is said
     [hit] = find_forbidden((whatever,), doc)
     assert hit.phrasing == "随便你"
+
+
+def test_a_phrase_that_refuses_to_say_why_needs_its_why() -> None:
+    rule = ForbiddenEntry("its_the_rule", "这是规定", "major", "生硬", "我给您解释一下原因。", variants=("没有为什么",))
+    assert found_in((rule,), "家里有没有什么电器在冒烟？") == []  # 没有什么 is not 没有为什么
+    assert found_in((rule,), "没有为什么。") == ["its_the_rule"]
+    assert found_in((rule,), "没有位什么。") == ["its_the_rule"]  # the recogniser's homophone still asks why

@@ -280,6 +280,15 @@ def _keeps_negation(c: Candidate, doc: Doc) -> bool:
     return True
 
 
+def _keeps_why(c: Candidate, doc: Doc) -> bool:
+    """A fuzzy match of a phrase that asks why (没有为什么) says 为 too: 有没有什么电器 refuses no explanation.
+    Compared by sound, like negations (没有位什么 still asks why)."""
+    if "为什么" not in c.pattern.form:
+        return True
+    pin = doc.pin_strict[2 * c.start : 2 * c.end]
+    return encode("为", strict=True) in [pin[k : k + 2] for k in range(0, len(pin), 2)]
+
+
 def _adds_negation(form: str, doc: Doc, start: int, end: int) -> bool:
     span = doc.form[start:end]
     return sum(span.count(n) for n in NEGATIONS) > sum(form.count(n) for n in NEGATIONS)
@@ -454,6 +463,7 @@ def find_forbidden(
             if _accept(c)
             and _placed_well(c, doc)
             and _keeps_negation(c, doc)
+            and _keeps_why(c, doc)
             and _keeps_pronouns(c.pattern.form, doc, c.start, c.end)
             and c.end - c.start >= c.pattern.length - 1
         ]
