@@ -57,6 +57,10 @@ floors from that first use.
 Set M (tests/data/heldout_m, 64 performances, written the same way after this session's verdict changes) was
 measured once independently (its README: step R 0.928, P 0.965, forbidden R 0.929, P 0.765, pass/fail 63/64)
 and gets floors from that first use.
+
+Set N (tests/data/heldout_n, 64 performances, written the same way at the start of the next session) was measured
+once independently (its README: step R 0.910, P 0.952, forbidden R 0.857, P 0.750, pass/fail 55/64) and gets floors
+from that first use.
 """
 
 from __future__ import annotations
@@ -99,6 +103,14 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.65,
         "passed_agreement": 0.85,
+    },
+    # set N: floors from its first (independent) use (its README)
+    "heldout_n": {
+        "step_recall": 0.88,
+        "step_precision": 0.93,
+        "forbidden_recall": 0.82,
+        "forbidden_precision": 0.70,
+        "passed_agreement": 0.84,
     },
     # set M: floors from its first (independent) use (its README)
     "heldout_m": {
@@ -165,7 +177,7 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
