@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             raise TrainerError("--split-pauses 在录音的停顿处切分，不能与 --oracle（直接用标注文字）一起用。", "--split-pauses with --oracle")
         if "full" not in modes:
             raise TrainerError("--split-pauses 只切分整段录音 full.wav：请用 --mode full 或 --mode both。", "--split-pauses with --mode turns")
-    split_full = None
+    split_full: Callable[[Path], list[Transcript]] | None = None  # full.wav shared out at pauses (--split-pauses)
 
     if args.oracle:
         # The label text as a recogniser would hear it: stage directions (（拉闸换表）) are done, not said.
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         if split is not None:
 
-            def split_full(path: Path) -> list[Transcript]:
+            def recognise_and_split(path: Path) -> list[Transcript]:
                 """full.wav recognised whole, its words shared out among the answers found at pauses."""
                 audio = load(path)
                 whole = transcribe_audios([audio], [path.name])
@@ -122,6 +122,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 if not answers:  # no speech found: the whole recording, as without splitting
                     return whole
                 return [t.transcript for t in answer_turns(whole[0], [(a.start, a.end) for a in answers])]
+
+            split_full = recognise_and_split
 
     def score(turns: Sequence[TurnText], scenario_id: str):  # type: ignore[no-untyped-def]
         return score_turns(turns, scenario_id, settings, library=library, engine=engine)
