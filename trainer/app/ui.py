@@ -28,7 +28,7 @@ from trainer.dialogue import record_dialogue
 from trainer.errors import TrainerError
 from trainer.fair_pool import QUEUED, FairPool, Ticket
 from trainer.phrasebook.model import Library
-from trainer.scoring.display import round_score, score_text
+from trainer.scoring.display import passed_label, round_score, score_text
 from trainer.scoring.result import REVIEW
 from trainer.sessions import SessionRecord, SessionStore
 from trainer.sessions.review import build_decision, build_review
@@ -505,13 +505,13 @@ def review_form(record: SessionRecord, store: SessionStore, library: Library | N
             st.markdown("机器无法确定本次结果（**待复核**）：请听录音后作出复核结论，通过或未通过。")
             cols = st.columns(2)
             total = cols[0].number_input("复核分数（0–100）", min_value=0.0, max_value=100.0, value=machine_total, step=1.0, format=SCORE_FORMAT, key=f"{key}-total")
-            passed = cols[1].radio("复核结论", (True, False), index=None, format_func=views.passed_label, horizontal=True, key=f"{key}-passed")
+            passed = cols[1].radio("复核结论", (True, False), index=None, format_func=passed_label, horizontal=True, key=f"{key}-passed")
             comment = st.text_area("复核意见（必填：为什么通过或未通过）", key=f"{key}-comment")
         else:
             overall = st.radio("总体意见", ("agree", "override"), format_func={"agree": "同意机评", "override": "改判"}.get, horizontal=True, key=f"{key}-overall")
             cols = st.columns(2)
             total = cols[0].number_input("改判分数（0–100，仅改判时填写）", min_value=0.0, max_value=100.0, value=machine_total, step=1.0, format=SCORE_FORMAT, key=f"{key}-total")
-            passed = cols[1].radio("改判结果", (True, False), format_func=views.passed_label, horizontal=True, key=f"{key}-passed")
+            passed = cols[1].radio("改判结果", (True, False), format_func=passed_label, horizontal=True, key=f"{key}-passed")
             comment = st.text_area("复核意见（改判时必填）", key=f"{key}-comment")
         submitted = st.form_submit_button("保存复核", type="primary")
     if submitted:

@@ -19,7 +19,7 @@ from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, 
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.advice import advice_of
 from trainer.scoring.feedback import fill_slots
-from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, round_score, score_text
+from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, passed_label, round_score, score_text
 from trainer.scoring.result import ADVICE_FORBIDDEN, FAIL, PASS, REVIEW, VERDICT_LABELS, AmountCheck, verdict_of
 from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
@@ -495,10 +495,6 @@ def final_result(
 
 
 # --------------------------------------------------------------------------- stored sessions
-
-
-def passed_label(value: bool | None) -> str:
-    return "" if value is None else ("通过" if value else "未通过")
 
 
 def _overridden(summary: SessionSummary) -> bool:

@@ -54,6 +54,11 @@ def score_text(value: float | None, empty: str = "") -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def passed_label(value: bool | None) -> str:
+    """通过 / 未通过 for a pass/fail result ("" when none was given)."""
+    return "" if value is None else ("通过" if value else "未通过")
+
+
 def machine_and_override(machine: float | None, override: float | None = None, overridden: bool = False) -> str:
     """'机评 98.7 分' or '机评 98.7 分 · 教师改判 100 分': both, labelled, never one silently replacing the other."""
     text = f"{MACHINE_LABEL} {score_text(machine, '—')} 分"

@@ -18,7 +18,7 @@ from typing import Any
 
 from trainer.errors import SessionStoreError
 from trainer.phrasebook.model import Library
-from trainer.scoring.display import DIMENSION_LABELS, round_score
+from trainer.scoring.display import DIMENSION_LABELS, passed_label, round_score
 from trainer.scoring.result import VERDICT_LABELS as RESULT_LABELS  # 通过 / 未通过 / 待复核
 from trainer.sessions.model import KIND_LABELS, SessionFilter, SessionSummary, StepRow, parse_utc
 from trainer.sessions.review import OVERALL_LABELS, VERDICT_LABELS
@@ -50,10 +50,6 @@ def local_time(utc_text: str) -> str:
     if not utc_text:
         return ""
     return parse_utc(utc_text).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _passed_label(value: bool | None) -> str:
-    return "" if value is None else ("通过" if value else "未通过")
 
 
 def dimension_label(key: str) -> str:
@@ -94,7 +90,7 @@ def _session_row(s: SessionSummary, dims: dict[str, float], comment: str, keys: 
         round_score(s.total), RESULT_LABELS.get(s.verdict, ""),
         *(round_score(dims.get(k)) for k in keys),
         s.review_count, s.last_reviewer, local_time(s.reviewed_at), OVERALL_LABELS.get(s.review_overall, ""),
-        round_score(s.override_total), _passed_label(s.override_passed) if s.review_overall == "override" else "", comment,
+        round_score(s.override_total), passed_label(s.override_passed) if s.review_overall == "override" else "", comment,
         round_score(s.effective_total), s.result_label,
     ]
 

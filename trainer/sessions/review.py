@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trainer.errors import SessionStoreError
-from trainer.scoring.display import score_text
+from trainer.scoring.display import passed_label, score_text
 from trainer.scoring.result import REVIEW
 from trainer.sessions.model import SessionRecord, canonical_json, slug
 
@@ -176,7 +176,7 @@ def build_decision(
 def review_outcome(review: Review, machine_verdict: str = "") -> str:
     """What a review decided, in the words every screen uses: for a session the machine sent to review
     (`machine_verdict` "review") a 改判 is the instructor's decision (复核结论), and 同意机评 decides nothing."""
-    passed = "" if review.override_passed is None else ("通过" if review.override_passed else "未通过")
+    passed = passed_label(review.override_passed)
     if review.overall == "override" and machine_verdict == REVIEW:
         return f"复核结论：{passed}（{score_text(review.override_total)} 分）"
     if review.overall == "override":
