@@ -252,8 +252,7 @@ def _keeps_pronouns(form: str, doc: Doc, start: int, end: int) -> bool:
     (compared by sound), unless it names no other person either: a dropped
     pronoun (该下班了，快点) keeps the meaning, a replaced one does not.
     """
-    pin = doc.pin_strict[2 * start : 2 * end]
-    said = [pin[k : k + 2] for k in range(0, len(pin), 2)]
+    said = _syllables(doc, start, end)
     counts = [sum(said.count(sound) for sound in {encode(p, strict=True) for p in person}) for person in PRONOUN_PERSONS]
     for index, person in enumerate(PRONOUN_PERSONS):
         needed = sum(form.count(p) for p in person)
@@ -272,8 +271,7 @@ def _keeps_negation(c: Candidate, doc: Doc) -> bool:
     """
     if _adds_negation(c.pattern.form, doc, c.start, c.end):
         return False
-    pin = doc.pin_strict[2 * c.start : 2 * c.end]
-    syllables = [pin[k : k + 2] for k in range(0, len(pin), 2)]
+    syllables = _syllables(doc, c.start, c.end)
     for n in NEGATIONS:
         if n in c.pattern.form and syllables.count(encode(n, strict=True)) < c.pattern.form.count(n):
             return False  # compared by sound: 布知道 still says 不
@@ -285,8 +283,13 @@ def _keeps_why(c: Candidate, doc: Doc) -> bool:
     Compared by sound, like negations (没有位什么 still asks why)."""
     if "为什么" not in c.pattern.form:
         return True
-    pin = doc.pin_strict[2 * c.start : 2 * c.end]
-    return encode("为", strict=True) in [pin[k : k + 2] for k in range(0, len(pin), 2)]
+    return encode("为", strict=True) in _syllables(doc, c.start, c.end)
+
+
+def _syllables(doc: Doc, start: int, end: int) -> list[str]:
+    """The strict pinyin code of each character of form[start:end]."""
+    pin = doc.pin_strict[2 * start : 2 * end]
+    return [pin[k : k + 2] for k in range(0, len(pin), 2)]
 
 
 def _adds_negation(form: str, doc: Doc, start: int, end: int) -> bool:

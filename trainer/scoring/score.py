@@ -217,6 +217,13 @@ def _heard_nearly(step: Step, doc: Doc, start: int, end: int) -> tuple[int, int]
     return min(k for k, _ in where), max(e for _, e in where)
 
 
+def _take(spans: Sequence[tuple[int, int]], doc: Doc, expected: int | None, taken: list[tuple[int, int]]) -> tuple[int, int]:
+    """The first of `spans` in the turn answering the step (0-based `expected`), else the first; added to `taken`."""
+    span = min(spans, key=lambda sp: doc.turn_at(*sp) != expected)
+    taken.append(span)
+    return span
+
+
 def _found(result: StepResult, doc: Doc, start: int, end: int) -> StepResult:
     """`result` as a hit on the words form[start:end] (own-words evidence)."""
     t0, t1 = doc.span_times(start, end)
@@ -257,25 +264,19 @@ def _decide_steps(
         if kind in (decide.PARTIAL_MATCH, decide.NONE):
             spans, traces = keyword_clauses(step, doc, taken)
             if spans:
-                spans.sort(key=lambda sp: doc.turn_at(*sp) != expected)  # the answering turn first
-                start, end = spans[0]
-                taken.append((start, end))
+                start, end = _take(spans, doc, expected, taken)
                 if doc.form[start:end].endswith(decide.CONFIRMING_TAGS):
                     confirmed.add(len(kinds))
                 result = _found(result, doc, start, end)
                 kind, span = decide.CONTENT, (start, end)
             elif step.restates and (restated := restatement_spans(doc, taken, numbers=step.restates_numbers)):
-                restated.sort(key=lambda sp: doc.turn_at(*sp) != expected)
-                start, end = restated[0]
-                taken.append((start, end))
+                start, end = _take(restated, doc, expected, taken)
                 result = _found(result, doc, start, end)
                 kind, span = decide.RESTATEMENT, (start, end)
             elif kind == decide.NONE and traces:
                 kind = decide.UNTIMED if _promises_a_time(step) else decide.TRACE
                 if kind == decide.TRACE and doc.timed:  # recognised speech: the rest of the step may have been misheard
-                    traces.sort(key=lambda sp: doc.turn_at(*sp) != expected)
-                    start, end = traces[0]
-                    taken.append((start, end))
+                    start, end = _take(traces, doc, expected, taken)
                     result, span = _found(result, doc, start, end), (start, end)
             elif kind == decide.PARTIAL_MATCH and _promises_a_time(step) and candidate is not None:
                 if not _says_a_time(doc, candidate.start, candidate.end):  # 会有人联系您: the promise, not its time
