@@ -25,6 +25,7 @@ from trainer.scoring.result import HIT, MISSED, PARTIAL, ForbiddenHit, StepResul
         ("content", HIT, False),
         ("restatement", HIT, False),
         ("own_turn", HIT, False),
+        ("own_words", HIT, False),
         ("near_heard", HIT, True),
         ("partial", PARTIAL, False),
         ("trace", MISSED, False),
@@ -323,6 +324,28 @@ def test_a_short_acknowledgement_is_no_turn_of_its_own() -> None:
 def test_with_two_steps_found_nowhere_a_free_turn_is_not_given_to_either() -> None:
     result, steps = _closing([CLOSING[0], CLOSING[1], OWN_WORDS_TURN, FAREWELL])
     assert steps["ask_need"].evidence == steps["handle_patiently"].evidence == "none"
+    assert result.verdict == "fail"
+
+
+def test_in_a_whole_recording_free_words_where_the_step_belongs_go_to_an_instructor() -> None:
+    result, steps = _closing(["".join([*CLOSING, OWN_WORDS_TURN, FAREWELL])])  # one turn: no turn can be free
+    step = steps["handle_patiently"]
+    assert (step.status, step.evidence, step.certain) == (HIT, "own_words", False)
+    assert step.matched_text.startswith("户口本和身份证")
+    assert (result.verdict, result.passed) == ("review", True)
+    assert any("耐心办理" in line and "请教师复核" in line for line in result.feedback)
+
+
+def test_in_a_whole_recording_a_short_remark_is_no_evidence() -> None:
+    result, steps = _closing(["".join([*CLOSING, "好的好的。", FAREWELL])])
+    assert (steps["handle_patiently"].status, steps["handle_patiently"].evidence) == (MISSED, "none")
+    assert result.verdict == "fail"
+
+
+def test_free_words_inside_a_turn_of_a_dialogue_are_not_own_words() -> None:
+    # turns answer customer lines: a turn holding other steps' words is no place for a guess
+    result, steps = _closing([*CLOSING[:2], CLOSING[2] + OWN_WORDS_TURN + FAREWELL])
+    assert steps["handle_patiently"].evidence == "none"
     assert result.verdict == "fail"
 
 

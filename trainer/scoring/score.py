@@ -311,6 +311,9 @@ def _decide_steps(
             if free is not None:
                 result = _found(result, doc, *doc.turn_range(free))
                 kind = decide.OWN_TURN
+            elif len(doc.turns) == 1 and (words := _free_words(doc, _place_span(evidence_spans, i, len(doc.form)), claimed)):
+                result = _found(result, doc, *words)  # a whole recording: no turn to be free, but its words can be
+                kind = decide.OWN_WORDS
         # the turn whose words matter: the evidence's, or for a miss the one that answers the step
         where = expected if kind in decide.MISS_KINDS else (result.turn - 1 if result.turn else None)
         heard = _turn_confidence(doc, where) if where is not None else 1.0
@@ -403,6 +406,25 @@ def _free_turn(doc: Doc, turns: set[int], claimed: Sequence[tuple[int, int]]) ->
         if hi - lo >= OWN_TURN_MIN_CHARS and not any(s < hi and lo < e for s, e in claimed):
             return turn
     return None
+
+
+OWN_WORDS_MIN_CHARS = 6  # inside a recording, a shorter run (好的您, 嗯对对) is a remark between steps
+
+
+def _free_words(doc: Doc, place: tuple[int, int], claimed: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
+    """The longest run of words in form[place] (within one turn) of which nothing serves a step, if it
+    holds at least OWN_WORDS_MIN_CHARS characters."""
+    lo, hi = place
+    best: tuple[int, int] | None = None
+    k = lo
+    while k < hi:
+        j = k
+        while j < hi and doc.turn_of[j] == doc.turn_of[k] >= 0 and not any(s <= j < e for s, e in claimed):
+            j += 1
+        if j - k >= OWN_WORDS_MIN_CHARS and (best is None or j - k > best[1] - best[0]):
+            best = (k, j)
+        k = j + 1
+    return best
 
 
 COURTESY_MARKS = ("您", "请", "麻烦", "劳驾", "谢谢")
