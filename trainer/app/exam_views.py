@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trainer.app.views import AdviceView, advice_view
-from trainer.scoring.display import round_score, score_text
+from trainer.scoring.display import passed_label, round_score, score_text
 from trainer.exam.paper import DIMENSIONS, Paper
 from trainer.exam.records import ExamResult, Override, RosterRow, state_label
 from trainer.exam.rules import effective_pass_mark
@@ -33,7 +33,7 @@ def yes_no(value: bool | None) -> str:
 
 
 def verdict_label(passed: bool) -> str:
-    return "通过" if passed else "未通过"
+    return passed_label(passed)
 
 
 def row_state(row: RosterRow) -> str:

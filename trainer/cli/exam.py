@@ -25,7 +25,7 @@ from typing import Any
 
 from rich.table import Table
 
-from trainer.scoring.display import score_text
+from trainer.scoring.display import passed_label, score_text
 from trainer.cli.console import print_json, output_console
 from trainer.config import ENGINES, Settings
 from trainer.errors import ExamError
@@ -290,7 +290,7 @@ def _print_result(result) -> None:
     colour = {"pass": "green", "fail": "red"}.get(result.state, "yellow")
     console.print(f"总分 {score_text(result.total)}（及格线 {score_text(verdict.pass_mark)}）：[bold {colour}]{state_label(result.state)}[/bold {colour}]")
     if result.pending_review:
-        console.print(f"机器无法确定结果，等待考评员复核（机评倾向：{'通过' if verdict.passed else '未通过'}，仅供参考）。"
+        console.print(f"机器无法确定结果，等待考评员复核（机评倾向：{passed_label(verdict.passed)}，仅供参考）。"
                       f"复核：trainer exam decide {result.exam_id} --pass|--fail --reason … --reviewer 姓名", soft_wrap=True)
     for reason in verdict.review_reasons:
         console.print(f"  [yellow]?[/yellow] {reason}")
@@ -395,7 +395,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_override(args: argparse.Namespace, settings: Settings) -> int:
     override = override_exam(settings, args.exam_id, args.instructor, args.passed, args.comment, args.total)
-    print(f"已追加改判记录（账本第 {override.seq} 号）：考试 {args.exam_id} → {'通过' if override.passed else '未通过'}")
+    print(f"已追加改判记录（账本第 {override.seq} 号）：考试 {args.exam_id} → {passed_label(override.passed)}")
     return 0
 
 

@@ -26,7 +26,7 @@ from trainer.pipeline import load_library, score_text, transcribe_and_score
 from trainer.phrasebook.model import SEVERITY_LABELS
 from trainer.scoring import display
 from trainer.scoring.advice import advice_lines
-from trainer.scoring.result import HIT, MISSED, PARTIAL, ScoreResult
+from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, VERDICT_LABELS, ScoreResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -119,7 +119,10 @@ def _seconds(value: float | None) -> str:
 
 def print_report(result: ScoreResult, console: Console | None = None) -> None:
     console = console or output_console()
-    verdict = "[bold green]通过[/bold green]" if result.passed else "[bold red]未通过[/bold red]"
+    colour = {PASS: "green", FAIL: "red", REVIEW: "yellow"}[result.decision]
+    verdict = f"[bold {colour}]{VERDICT_LABELS[result.decision]}[/bold {colour}]"
+    if result.decision == REVIEW:
+        verdict += f"（机器无法确定，由教师复核；机评倾向：{display.passed_label(result.passed)}）"
     title = result.scenario_title or result.scenario
     console.print(f"[bold]{title}[/bold]（{result.scenario}）  总分 [bold]{display.score_text(result.score.total)}[/bold]  {verdict}")
     if result.fail_reasons and not result.passed:

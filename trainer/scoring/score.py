@@ -311,8 +311,8 @@ def _decide_steps(
             if free is not None:
                 result = _found(result, doc, *doc.turn_range(free))
                 kind = decide.OWN_TURN
-            elif len(doc.turns) == 1 and (words := _free_words(doc, _place_span(evidence_spans, i, len(doc.form)), claimed)):
-                result = _found(result, doc, *words)  # a whole recording: no turn to be free, but its words can be
+            elif (len(doc.turns) == 1 or not doc.timed) and (words := _free_words(doc, _place_span(evidence_spans, i, len(doc.form)), claimed)):
+                result = _found(result, doc, *words)  # no turn free, but words where the step belongs (decide.py)
                 kind = decide.OWN_WORDS
         # the turn whose words matter: the evidence's, or for a miss the one that answers the step
         where = expected if kind in decide.MISS_KINDS else (result.turn - 1 if result.turn else None)
