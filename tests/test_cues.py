@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from trainer.asr.base import Transcript, Word
 from trainer.phrasebook.model import CUE_GAP, Lexicon, Scenario, Step
 from trainer.scoring.cues import compile_cue, find_cue, find_cues
@@ -83,6 +85,32 @@ def test_a_cue_word_marked_exact_takes_no_homophone() -> None:
     assert heard_spans("=再会", "我明天再回来") == []
     assert heard_spans("您+=早", "您找哪位") == []  # a marked word is never joined by pinyin either
     assert heard_spans("您+早", "您找哪位") == ["您找"]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("张叔好，来了来了，坐。", ["张叔好"]),
+        ("王老师好！您坐。", ["王老师好"]),
+        ("嗯，刘姐好，先别急。", ["刘姐好"]),  # an interjection alone is passed over
+        ("大家好", ["大家好"]),
+        ("那好，先别急。", []),  # 那好, 挺好, 坐好, 好好: no address
+        ("坐好，我给您查。", []),
+        ("好好好，马上。", []),
+        ("您先坐，刘姐好。", []),  # only the opening clause
+        ("欢迎光临的各位好", []),  # longer than an address
+        ("5号好", []),
+    ],
+)
+def test_an_address_cue_is_the_opening_clause_an_address_and_the_word(text: str, found: list[str]) -> None:
+    assert spans("…好", text) == found
+
+
+def test_an_address_cue_looks_only_at_the_first_turn() -> None:
+    compiled = compile_cue("…好")
+    assert compiled is not None
+    doc = build_doc([TurnText(Transcript(text="来了？")), TurnText(Transcript(text="张叔好。"))])
+    assert find_cue(compiled, doc) == []
 
 
 def test_cue_hit_without_the_standard_phrasing_or_its_keywords() -> None:

@@ -155,11 +155,11 @@ def with_cues(step_anchor: str, *lines: str) -> str:
 
 
 def test_cues_load_with_placeholders_filled(tmp_path: Path) -> None:
-    write(tmp_path, "book.yaml", with_cues(GREET_TIP, "您好", "欢迎+来到+{company}", '" 办 + 什么 "', "= 再会"))
+    write(tmp_path, "book.yaml", with_cues(GREET_TIP, "您好", "欢迎+来到+{company}", '" 办 + 什么 "', "= 再会", "… 好"))
     library = load_library([tmp_path], PLACEHOLDERS)
     assert library.problems == ()
     greet = library.scenario("demo").step("greet")
-    assert greet.cues == ("您好", "欢迎+来到+测试供电公司", "办+什么", "=再会")
+    assert greet.cues == ("您好", "欢迎+来到+测试供电公司", "办+什么", "=再会", "…好")
     assert greet.cue_words[2] == ("办", "什么")
     assert library.scenario("demo").step("sing_receive").cues == ()
 
@@ -178,6 +178,9 @@ def test_cues_load_with_placeholders_filled(tmp_path: Path) -> None:
         pytest.param(with_cues(GREET_TIP, "欢迎+{compnay} #<"), "scenarios[demo].steps[greet].cues[0]", "未知的占位符", id="cue-unknown-placeholder"),
         pytest.param(with_cues(GREET_TIP, "办+什么", "办 + 什么 #<"), "scenarios[demo].steps[greet].cues[1]", "重复", id="duplicate-cue"),
         pytest.param(with_cues(GREET_TIP, "好+= #<"), "scenarios[demo].steps[greet].cues[0]", "后面没有词", id="cue-exact-mark-alone"),
+        pytest.param(with_cues(GREET_TIP, "… #<"), "scenarios[demo].steps[greet].cues[0]", "称呼", id="cue-address-alone"),
+        pytest.param(with_cues(GREET_TIP, "好… #<"), "scenarios[demo].steps[greet].cues[0]", "只能写在开头", id="cue-address-at-end"),
+        pytest.param(with_cues(GREET_TIP, "…请+坐 #<"), "scenarios[demo].steps[greet].cues[0]", "后面跟一个词", id="cue-address-two-words"),
     ],
 )
 def test_broken_cues_report_line_and_field(tmp_path: Path, text: str, field: str, needle: str) -> None:

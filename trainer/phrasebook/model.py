@@ -21,6 +21,7 @@ SLOT_KINDS = ("amount", "number", "digits", "name", "days", "time", "text")
 CUE_SEPARATOR = "+"  # joins the words of one cue: "办+什么"
 CUE_EXACT = "="  # before a cue word: its exact characters only, no homophones ("=再会" is not 再回)
 CUE_GAP = 12  # max characters between the end of one cue word and the start of the next
+CUE_ADDRESS = "…"  # "…好": the performance opens with an address (a name or kin term, 1-3 characters) and the word
 CUE_WORD_MAX = 8  # a cue word is a short word, not a phrasing
 
 
@@ -90,7 +91,9 @@ class Step:
     for similarity matches. Words are compared after transcript normalisation; words of
     two or more characters tolerate homophones like phrasings do, 1-character words
     must match exactly, and so must a word written with `CUE_EXACT` before it ("=再会":
-    再会 said alone, never 再回来).
+    再会 said alone, never 再回来). A cue written with `CUE_ADDRESS` ("…好") is the opening
+    clause of the performance: an address of 1-3 characters, any name or kin term
+    (张叔好, 刘姐好, 大家好), then the word, exactly.
     """
     source: str = ""
     """Where the service norms require (or, for an optional step, recommend) this step, in Chinese:

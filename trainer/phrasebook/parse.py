@@ -20,6 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from trainer.bounded_yaml import YamlLimitError, compose
 from trainer.phrasebook.model import (
     SEVERITY_LABELS,
+    CUE_ADDRESS,
     CUE_EXACT,
     CUE_SEPARATOR,
     CUE_WORD_MAX,
@@ -458,6 +459,12 @@ class _FileParser:
         raw = self.r.text(node, fld)
         if raw is None:
             return None
+        if CUE_ADDRESS in raw:
+            word = raw.strip().removeprefix(CUE_ADDRESS).strip()
+            if not word or CUE_ADDRESS in word or CUE_SEPARATOR in word or CUE_EXACT in word or "{" in word or "}" in word or len(word) > CUE_WORD_MAX:
+                self.r.problem(node, fld, f"线索“{raw}”写法不对：“{CUE_ADDRESS}”只能写在开头，后面跟一个词，表示开场白是“称呼＋这个词”，例如 {CUE_ADDRESS}好（张叔好、刘姐好）")
+                return None
+            return CUE_ADDRESS + word
         words = [w.strip() for w in raw.split(CUE_SEPARATOR)]
         if any(not w for w in words):
             self.r.problem(node, fld, f"线索“{raw}”里有空词：词与词之间只用一个“{CUE_SEPARATOR}”连接，开头和结尾不要写“{CUE_SEPARATOR}”，例如 办+什么")

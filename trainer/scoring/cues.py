@@ -7,7 +7,9 @@ collapsed). A word of two or more characters is found by its characters or by
 its folded pinyin at a character boundary (homophones and the confusable
 initials/finals tolerated, as for phrasings); a 1-character word only by its
 exact character — one syllable alone is too easy to hear by chance — and so is a
-word written "=word" (=再会: not 再回来, which sounds the same). In recognised
+word written "=word" (=再会: not 再回来, which sounds the same). A cue written "…好" is
+the performance's opening clause: an address of 1-3 characters (any name or kin term:
+张叔好, 刘姐好, 大家好) and then the word, exactly. In recognised
 speech (a Doc with word timings), a cue made of 1-character words said without a
 gap is also found by its joined pinyin, like a word of that length (您做 for 您+坐).
 
@@ -21,8 +23,8 @@ from dataclasses import dataclass
 from bisect import bisect_left
 from functools import lru_cache
 
-from trainer.phrasebook.model import CUE_EXACT, CUE_GAP, CUE_SEPARATOR
-from trainer.scoring.document import TURN_SEPARATOR, Doc, cached_form
+from trainer.phrasebook.model import CUE_ADDRESS, CUE_EXACT, CUE_GAP, CUE_SEPARATOR
+from trainer.scoring.document import NUMBER, TURN_SEPARATOR, Doc, cached_form
 from trainer.scoring.patterns import Pattern
 from trainer.text.pinyin import encode
 
@@ -41,11 +43,18 @@ class CompiledCue:
     text: str  # as written in the phrasebook ("办+什么")
     words: tuple[CueWord, ...]
     pattern: Pattern  # the words run together, for candidates and display
+    opening: bool = False  # "…好": the performance's opening clause, an address and then the word
 
 
 @lru_cache(maxsize=4096)
 def compile_cue(text: str, fillers: tuple[str, ...] = ()) -> CompiledCue | None:
     """The cue's words in matching form; None when a word normalises to nothing (e.g. only punctuation)."""
+    if text.startswith(CUE_ADDRESS):
+        form = cached_form(text.removeprefix(CUE_ADDRESS), fillers)
+        if not form:
+            return None
+        pattern = Pattern(text=text, form=form, pin=encode(form), pin_strict=encode(form, strict=True))
+        return CompiledCue(text, (CueWord(form, "", True),), pattern, opening=True)
     words: list[CueWord] = []
     for raw in text.split(CUE_SEPARATOR):
         word = raw.strip()
@@ -109,11 +118,35 @@ def find_cue(
     Word occurrences overlapping an `avoid` span (words another step already
     claims) are not used, so a later occurrence of the word can anchor the cue.
     """
+    if cue.opening:
+        spans = _opening(cue.words[0].form, doc)
+        return [(s, e) for s, e in spans if not _overlaps(s, e, avoid) and (turn is None or doc.turn_of[s] == turn)]
     occurrences = [[k for k in _occurrences(word, doc) if not _overlaps(k, k + len(word.form), avoid)] for word in cue.words]
     spans = _spans(cue.words, occurrences, doc) if all(occurrences) else []
     if doc.timed and len(cue.words) > 1 and all(len(w.form) == 1 and not w.marked_exact for w in cue.words):
         spans = _joined(cue, doc, spans, avoid)
     return spans if turn is None else [(s, e) for s, e in spans if doc.turn_of[s] == turn]
+
+
+# Characters that end no address: 那好, 还好, 挺好, 坐好, 拿好 and 好好 open no greeting.
+NOT_AN_ADDRESS = frozenset("那还也都很挺真太就不没最正刚只说搞弄做办坐站拿收放好")
+ADDRESS_MAX = 3  # characters of a name or kin term: 张叔, 刘姐, 王老师, 大家
+
+
+def _opening(word: str, doc: Doc) -> list[tuple[int, int]]:
+    """The performance's opening clause (the first of two or more characters: 哎 alone is passed over)
+    when it is an address of 1-`ADDRESS_MAX` characters and then `word` (张叔好 for "…好")."""
+    if not doc.turns:
+        return []
+    for start, end in doc.turn_clauses(0):
+        if end - start < 2:
+            continue
+        address = doc.form[start : end - len(word)]
+        said = doc.form[start:end].endswith(word) and 1 <= len(address) <= ADDRESS_MAX
+        if said and address[-1] not in NOT_AN_ADDRESS and NUMBER not in address:
+            return [(start, end)]
+        return []
+    return []
 
 
 def _joined(cue: CompiledCue, doc: Doc, spans: list[tuple[int, int]], avoid: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
