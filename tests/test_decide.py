@@ -136,6 +136,8 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
     [
         ("随便，哪个窗口都一样。", "short_alone"),
         ("这个核对不是随便问的，是规定。", "negated"),
+        ("不是哪个领导定的，是开听证会定的。", "negated"),  # the negation reaches over a determiner
+        ("这是领导定的，不是我。", "phrase_alone"),
         ("是指示牌写得不清楚，真不好意思。", "short_embedded"),
         ("说实话具体原因我也不知道，得问抢修那边。", "phrase_embedded"),
         ("要不您等会儿再说，明早再打过来吧。", "phrase_embedded"),

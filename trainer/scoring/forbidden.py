@@ -100,6 +100,9 @@ REPORT_REACH = 2  # characters allowed between 说 and the reported words (了, 
 REPORTING_VERBS = ("说", "讲", "回", "答", "回答", "回复")
 NEGATORS = frozenset("不没别非未莫")
 NEGATION_REACH = 2  # characters before a hit
+# Indefinite determiners a negation reaches over (不是哪个领导定的, 不是什么上面定的).
+DETERMINERS = ("哪个", "哪位", "哪一个", "什么", "某个", "谁")
+DETERMINER_MAX = max(len(word) for word in DETERMINERS)
 # Words holding 不 that negate nothing after them (要不您等会儿再说: "or else").
 NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论")
 # Words that open an indirect question right after 知道: 我也不知道为什么系统没出票, 我也不知道怎么就少录了一位
@@ -128,9 +131,13 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         and doc.form[match.end : hi].startswith(INDIRECT_QUESTION_WORDS)
     ):
         return WONDERING
-    before = doc.form[max(lo, match.start - NEGATION_REACH - 2) : match.start]
+    before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))
+    for word in DETERMINERS:  # 不是哪个领导定的: the negation reaches over a determiner
+        if before.endswith(word):
+            before = before[: -len(word)]
+            break
     if NEGATORS.intersection(before[-NEGATION_REACH:]) and doc.form[match.start] not in NEGATORS:
         return NEGATED
     forbidden_chars = {k for o in others if o is not match for k in range(o.start, o.end)}
