@@ -363,6 +363,21 @@ def test_in_a_whole_recording_a_short_remark_is_no_evidence() -> None:
     assert result.verdict == "fail"
 
 
+FAULT = ["您好，这里是95598。", "是就您一户没电，还是整栋楼都没电？", "麻烦说一下地址，留个电话。"]
+
+
+def test_in_recognised_speech_a_clause_shared_with_another_step_still_holds_own_words() -> None:
+    # recognisers often leave out punctuation: 给您派 (promise_dispatch) and the time run together
+    settings = Settings()
+    said = [*FAULT, "好的我给您派师傅过去下午三点到四点之间到", "那您等师傅电话再见"]
+    heard = score_turns([_heard(t) for t in said], "fault_report", settings, library=load_library(settings))
+    arrival = heard.step("inform_arrival_time")
+    assert (arrival.status, arrival.evidence) == (HIT, "content")
+    assert arrival.matched_text.endswith("下午三点到四点之间到") and "给您派" not in arrival.matched_text
+    typed = score_turns([TurnText(Transcript(text=t)) for t in said], "fault_report", settings, library=load_library(settings))
+    assert typed.step("inform_arrival_time").evidence == "none", "typed text: the writer's clause is the clause"
+
+
 def test_free_words_inside_a_recognised_turn_that_holds_other_steps_are_no_evidence() -> None:
     # turn files: the turn structure gives own_turn; words inside a turn are not used (review budget, decide.py)
     settings = Settings()

@@ -8,6 +8,8 @@
      ("服务卡有吗？" for 询问户号, "坐这儿" for 请坐); surer when the clerk confirms it with the
      customer (`confirmed`: the clause ends in a confirming tag, "新装是吧？") and when it is said
      where the step belongs (`in_place`: between the steps performed before and after it);
+     in recognised speech, whose clauses are only as good as the recogniser's punctuation, the
+     pieces of a clause around another step's words count as clauses too (match._free_clauses);
    - ``restatement``: for a 复述确认 step, the customer's facts said back and a question to confirm
      them ("上周五多收二十，是吧？", restate.py);
    - ``own_turn``: nothing performs the step (none, or only a trace), but it is the only required

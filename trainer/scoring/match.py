@@ -424,13 +424,31 @@ def _add_trimmed(steps: Sequence[Step], doc: Doc, per_step: list[list[StepCandid
         candidates.extend(extra)
 
 
+PIECE_MIN_CHARS = 4  # a shorter piece of a clause (的话, 好的) carries no step
+
+
 def _free_clauses(doc: Doc, taken: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    return [
-        (start, end)
-        for turn in range(len(doc.turns))
-        for start, end in doc.turn_clauses(turn)
-        if end > start and not any(min(end, e) > max(start, s) for s, e in taken)
-    ]
+    """Clauses no other step's words touch. In recognised speech, whose clauses are only as good as the
+    recogniser's punctuation and pauses, also the pieces of a clause around another step's words."""
+    out = []
+    for turn in range(len(doc.turns)):
+        for start, end in doc.turn_clauses(turn):
+            touching = sorted((max(s, start), min(e, end)) for s, e in taken if min(end, e) > max(start, s))
+            if not touching:
+                if end > start:
+                    out.append((start, end))
+                continue
+            if not doc.timed:
+                continue
+            k = start
+            for s, e in touching:
+                if s - k >= PIECE_MIN_CHARS:
+                    out.append((k, s))
+                k = max(k, e)
+            if end - k >= PIECE_MIN_CHARS:
+                out.append((k, end))
+    return out
+
 
 
 def keyword_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
