@@ -4,7 +4,7 @@ For every labelled performance and every step of its scenario, the scorer's evid
 (trainer/scoring/decide.py) is compared with the label: was the step performed anywhere in the
 performance? Prints, per kind (and per similarity band for partial matches), how many decisions
 there were and the share in which the step was labelled performed. These shares are the
-`EVIDENCE_CONFIDENCE` figures in decide.py: for hit kinds P(performed), for `none` and `trace` P(not performed),
+`EVIDENCE_CONFIDENCE` figures in decide.py: P(the best guess is right): P(performed) for a hit or partial, P(not performed) for a miss,
 smoothed by Laplace's rule of succession.
 
     python benchmarks/evidence_calibration.py tests/data/heldout tests/data/heldout_b ../shared/audio/scenarios
@@ -37,7 +37,8 @@ def performances(folder: Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*/labels.json"))]
 
 
-from trainer.scoring.decide import CONTENT_CONFIRMED, CONTENT_IN_EXPECTED_TURN, CONTENT_IN_PLACE, MISS_KINDS, PARTIAL_IN_PLACE  # noqa: E402  evidence whose best guess is "missed": right when not performed
+from trainer.scoring.decide import CONTENT_CONFIRMED, CONTENT_IN_EXPECTED_TURN, CONTENT_IN_PLACE, PARTIAL_IN_PLACE  # noqa: E402
+from trainer.scoring.result import MISSED  # noqa: E402  a best guess of "missed" is right when the step was not performed
 
 
 def band(similarity: float) -> str:
@@ -51,7 +52,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = load_settings()
     library = load_library(settings)
-    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # kind -> [n, labelled performed]
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # kind -> [n, labelled performed, best guess right]
     for folder in args.sets:
         for perf in performances(folder):
             # what a recogniser would hear: stage directions are done, not said
@@ -74,13 +75,14 @@ def main() -> int:
                         keys.append("content, required, confirmed" if step.confidence == CONTENT_CONFIRMED else "content, required, not confirmed")
                         # said where the step belongs, between the steps performed before and after it (decide.CONTENT_IN_PLACE)
                         keys.append("content, required, in place" if step.confidence == CONTENT_IN_PLACE else "content, required, elsewhere")
+                guessed_performed = step.status != MISSED  # a partial guesses performed, in part
                 for key in keys:
                     tally[key][0] += 1
                     tally[key][1] += step.id in labelled
+                    tally[key][2] += (step.id in labelled) == guessed_performed
     print(f"{'evidence':<20}{'n':>6}{'labelled performed':>20}{'confidence':>12}")
     for key in sorted(tally):
-        n, performed = tally[key]
-        right = n - performed if key.split()[0] in MISS_KINDS else performed
+        n, performed, right = tally[key]
         # Laplace's rule of succession: (right + 1) / (n + 2), so a small count is not read as certainty
         print(f"{key:<20}{n:>6}{performed / n:>20.3f}{(right + 1) / (n + 2):>12.3f}")
     return 0

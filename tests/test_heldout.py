@@ -65,6 +65,10 @@ from that first use.
 Set O (tests/data/heldout_o, 64 performances, written the same way at the end of that session, after set N's
 first use and the fixes that followed it) was measured once independently (its README: step R 0.898, P 0.968,
 forbidden R 1.0, P 0.824, pass/fail 60/64) and gets floors from that first use.
+
+Set P (tests/data/heldout_p, 64 performances, written the same way at the start of the next session) was measured
+once independently (its README: step R 0.933, P 0.972, forbidden R 1.0, P 0.737, pass/fail 62/64) and gets floors
+from that first use.
 """
 
 from __future__ import annotations
@@ -107,6 +111,14 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.65,
         "passed_agreement": 0.85,
+    },
+    # set P: floors from its first (independent) use (its README)
+    "heldout_p": {
+        "step_recall": 0.91,
+        "step_precision": 0.95,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.70,
+        "passed_agreement": 0.94,
     },
     # set O: floors from its first (independent) use (its README)
     "heldout_o": {
@@ -189,7 +201,7 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
