@@ -97,6 +97,9 @@ def test_a_cue_word_marked_exact_takes_no_homophone() -> None:
         ("那好，先别急。", []),  # 那好, 挺好, 坐好, 好好: no address
         ("坐好，我给您查。", []),
         ("好好好，马上。", []),
+        ("走好。", []),  # a farewell: the last word is a verb
+        ("您走好，再见。", []),
+        ("都准备好了。", []),
         ("您先坐，刘姐好。", []),  # only the opening clause
         ("欢迎光临的各位好", []),  # longer than an address
         ("5号好", []),

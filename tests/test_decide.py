@@ -138,6 +138,8 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
         ("这个核对不是随便问的，是规定。", "negated"),
         ("不是哪个领导定的，是开听证会定的。", "negated"),  # the negation reaches over a determiner
         ("这是领导定的，不是我。", "phrase_alone"),
+        ("这个我们这儿没有办法办，我们只管电。", "capability"),  # a limit stated: 没有办法 + what cannot be done
+        ("我们也没有办法了。", "phrase_alone"),
         ("是指示牌写得不清楚，真不好意思。", "short_embedded"),
         ("说实话具体原因我也不知道，得问抢修那边。", "phrase_embedded"),
         ("要不您等会儿再说，明早再打过来吧。", "phrase_embedded"),
@@ -152,6 +154,19 @@ def test_where_forbidden_words_sit_gives_the_kind_of_hit(text: str, kind: str) -
     result = score_turns([TurnText(Transcript(text=text))], "reception", Settings())
     kinds = {h.evidence for h in (*result.forbidden, *result.forbidden_doubtful)}
     assert kind in kinds, kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("那可能是您家里的问题，我派师傅上门看一下。", "hedged"),  # a guess, and help follows
+        ("应该是你家里的问题吧。", "hedged"),
+        ("这是你家里的问题。", "phrase_alone"),
+    ],
+)
+def test_a_forbidden_verdict_said_as_a_guess_is_hedged(text: str, kind: str) -> None:
+    result = score_turns([TurnText(Transcript(text=text))], "fault_report", Settings())
+    assert kind in {h.evidence for h in (*result.forbidden, *result.forbidden_doubtful)}
 
 
 def test_forbidden_words_meant_otherwise_cost_nothing_and_are_named_for_the_instructor() -> None:

@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from bisect import bisect_left
 from functools import lru_cache
 
+import jieba
+import jieba.posseg
+
 from trainer.phrasebook.model import CUE_ADDRESS, CUE_EXACT, CUE_GAP, CUE_SEPARATOR
 from trainer.scoring.document import NUMBER, TURN_SEPARATOR, Doc, cached_form
 from trainer.scoring.patterns import Pattern
@@ -128,6 +131,13 @@ def find_cue(
     return spans if turn is None else [(s, e) for s, e in spans if doc.turn_of[s] == turn]
 
 
+@lru_cache(maxsize=1024)
+def _ends_in_a_verb_or_adverb(text: str) -> bool:
+    """The last word of `text` is a verb or an adverb (走好, 您走好, 准备好, 都好): not an address."""
+    words = jieba.posseg.lcut(text, HMM=False)
+    return bool(words) and words[-1].flag[:1] in ("v", "d")
+
+
 # Characters that end no address: 那好, 还好, 挺好, 坐好, 拿好 and 好好 open no greeting.
 NOT_AN_ADDRESS = frozenset("那还也都很挺真太就不没最正刚只说搞弄做办坐站拿收放好")
 ADDRESS_MAX = 3  # characters of a name or kin term: 张叔, 刘姐, 王老师, 大家
@@ -143,7 +153,7 @@ def _opening(word: str, doc: Doc) -> list[tuple[int, int]]:
             continue
         address = doc.form[start : end - len(word)]
         said = doc.form[start:end].endswith(word) and 1 <= len(address) <= ADDRESS_MAX
-        if said and address[-1] not in NOT_AN_ADDRESS and NUMBER not in address:
+        if said and address[-1] not in NOT_AN_ADDRESS and NUMBER not in address and not _ends_in_a_verb_or_adverb(address):
             return [(start, end)]
         return []
     return []

@@ -88,7 +88,15 @@ HOMOPHONE = "homophone"  # 喂 heard as 为/位 (see _interjection_homophones)
 QUOTED = "quoted"  # someone else's words reported: in quotation marks, or right after 他说/同事说 (see _quoted)
 CONDITIONAL = "conditional"  # in a clause that supposes it: 要是不清楚，可以打一一四查一下
 WONDERING = "wondering"  # 我也不知道 + a question word: the clerk wonders aloud (我也不知道怎么就少录了一位), no refusal to answer
-FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL, WONDERING)
+CAPABILITY = "capability"  # 没(有)办法 + what cannot be done (没有办法办, 没办法在电话里判断): a limit stated, not a refusal
+HEDGED = "hedged"  # said as a guess (那可能是您家里的问题，我派师傅上门看一下): a possibility weighed, not a verdict
+FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL, WONDERING, CAPABILITY, HEDGED)
+HEDGES = ("可能", "应该", "也许", "估计", "大概", "恐怕", "或许", "说不定")
+HEDGE_REACH = 3  # characters between a hedge and the hit (那可能是 / 应该是)
+# 办法 ending a hit and the clause going on with what cannot be done: "unable to do it here", not "nothing to
+# be done". Particles after it (我们也没有办法了/啊) leave the refusal as it is.
+WAY_WORD = "办法"
+SENTENCE_PARTICLES = "了啊呀吧呢哦嘛啦哈的"
 # Words that open a supposition: what follows in the clause is a case considered, not something said to the customer.
 CONDITIONALS = ("如果", "要是", "万一", "假如", "假使", "若是", "要不是")
 OPEN_QUOTES, CLOSE_QUOTES = "“「『‘", "”」』’"
@@ -131,6 +139,10 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         and doc.form[match.end : hi].startswith(INDIRECT_QUESTION_WORDS)
     ):
         return WONDERING
+    if any(word in doc.form[max(lo, match.start - HEDGE_REACH - 2) : match.start + 1] for word in HEDGES):
+        return HEDGED
+    if doc.form[match.start : match.end].endswith(WAY_WORD) and doc.form[match.end : hi].strip(SENTENCE_PARTICLES):
+        return CAPABILITY
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))
