@@ -69,6 +69,10 @@ forbidden R 1.0, P 0.824, pass/fail 60/64) and gets floors from that first use.
 Set P (tests/data/heldout_p, 64 performances, written the same way at the start of the next session) was measured
 once independently (its README: step R 0.933, P 0.972, forbidden R 1.0, P 0.737, pass/fail 62/64) and gets floors
 from that first use.
+
+Set Q (tests/data/heldout_q, 64 performances, written the same way in the middle of that session, after set P's
+first use) was measured once independently (its README: step R 0.920, P 0.973, forbidden R 1.0, P 0.737,
+pass/fail 55/64) and gets floors from that first use.
 """
 
 from __future__ import annotations
@@ -111,6 +115,14 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.65,
         "passed_agreement": 0.85,
+    },
+    # set Q: floors from its first (independent) use (its README)
+    "heldout_q": {
+        "step_recall": 0.90,
+        "step_precision": 0.95,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.70,
+        "passed_agreement": 0.84,
     },
     # set P: floors from its first (independent) use (its README)
     "heldout_p": {
@@ -201,7 +213,7 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
