@@ -45,6 +45,18 @@ def test_readable_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert "总分" in out and "缺少步骤" in out and "标准用语步骤" in out
 
 
+def test_readable_report_names_the_verdict_in_the_one_vocabulary(capsys: pytest.CaptureFixture[str]) -> None:
+    # one breath, one step in words nothing knows where it belongs: the machine cannot decide (待复核)
+    said = "您好，能办，您请坐。您别着急，给您办完我再下班。请问您要办什么业务？户口本和身份证都带齐了，表格上这两栏我替您填好了。不客气，路上慢点，再见！"
+    _, report, _ = run_cli(capsys, "score", "--text", said, "--scenario", "closing_time")
+    _, out, _ = run_cli(capsys, "score", "--text", said, "--scenario", "closing_time", "--json")
+    assert json.loads(out)["verdict"] == "review"
+    first = report.splitlines()[0]
+    assert "待复核" in first and "机评倾向：未通过" in first
+    _, report, _ = run_cli(capsys, "score", "--text", "您好，请问有什么可以帮您？", "--scenario", "complaint")
+    assert "未通过" in report.splitlines()[0] and "待复核" not in report.splitlines()[0]
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
