@@ -41,6 +41,11 @@ def test_the_customers_facts_said_back_with_a_question_are_a_restatement() -> No
     assert not confirm.certain, "too few measured cases to decide alone: an instructor confirms"
 
 
+def test_a_dialect_confirming_tag_closes_a_restatement_too() -> None:
+    said = ("他敲门进来，鞋也不换，我说了两句还凶我。", "嗯。周二上午抄表员上门，没穿鞋套进屋，您提醒他还顶您两句，对伐？")
+    assert restated(said) and restated(said)[0].endswith("对伐")
+
+
 def test_a_summary_marker_stands_in_when_the_customers_words_are_unknown() -> None:
     assert restated(("", "就是水表读数不对，多收了你钱，是吧？"))
     assert not restated(("", "水表读数不对，多收了你钱，是吧？")), "no marker and nothing the customer said to repeat"

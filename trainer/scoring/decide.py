@@ -89,6 +89,7 @@ from dataclasses import dataclass
 from trainer.phrasebook.model import SEVERITY_LABELS
 from trainer.scoring.display import below_mark, score_text
 from trainer.scoring.feedback import short_title
+from trainer.scoring.restate import CONFIRM_TAGS
 from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
 
 PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT = "phrasing", "cue", "amount", "content", "restatement"
@@ -153,7 +154,7 @@ TRACE_HEARD = 0.951
 # Own words in recognised speech (whisper-base, audio sets D-O, development sets, 2026-12-06): in full.wav,
 # 96 of 135 such required steps were performed (in turn files, where it is not used, 61 of 86).
 OWN_WORDS_HEARD = 0.708
-CONFIRMING_TAGS = ("是吧", "对吧", "是伐", "对伐", "对吗", "是吗", "对不对", "是不是", "没错吧")
+CONFIRMING_TAGS = CONFIRM_TAGS  # restate.py: 是吧、对吧、对伐、对不对、没错吧…
 CERTAIN = 0.9  # decide alone at or above this probability; below it an instructor decides
 LOW_HEARD = 0.6  # mean word confidence below which the recogniser may have misheard
 ASR_DOUBT = 0.6  # confidence of a miss or partial when the recogniser may have misheard

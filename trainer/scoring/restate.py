@@ -26,7 +26,8 @@ from collections.abc import Sequence
 
 from trainer.scoring.document import Doc
 
-CONFIRM_TAGS = ("是这样吗", "是这样吧", "对不对", "是不是", "没错吧", "没错吗", "是吧", "对吧", "对吗", "是吗", "对么", "是么")
+# Tags that close a question asking the customer to confirm (是伐/对伐: Wu speech); longest first.
+CONFIRM_TAGS = ("是这样吗", "是这样吧", "对不对", "是不是", "没错吧", "没错吗", "是吧", "对吧", "对吗", "是吗", "对么", "是么", "是伐", "对伐")
 SUMMARY_MARKERS = ("也就是说", "就是说", "您的意思是", "你的意思是", "您是说", "你是说", "您说的是", "就是")
 MIN_RESTATED = 5  # characters of facts before the confirmation question
 LOOK_BACK = 2  # clauses before the question's own clause that may hold the facts
