@@ -57,6 +57,15 @@ def test_words_are_not_shared_when_the_other_step_has_no_hit_on_the_rest() -> No
     assert [a.candidate for a in assignments] == [wide, None]
 
 
+def test_a_wide_cue_gives_up_words_when_its_step_has_a_hit_that_runs_on_past_them() -> None:
+    # 您的+地址 caught 里的问题，我派师傅上门看一下。地址 (0-12) over 派师傅 (2-5); 地址跟电话 (10-16) is
+    # step 0's too and leaves them free: both performed
+    wide, onward = hit(0, 0, 12, 0.65), hit(0, 10, 16, 0.65)
+    dispatch = hit(1, 2, 5, 0.65)
+    assignments = align_steps([[wide, onward], [dispatch]], clause_starts=[8])
+    assert [a.candidate for a in assignments] == [onward, dispatch]
+
+
 def test_a_step_takes_its_own_free_hit_before_asking_another_step_to_share() -> None:
     wide, narrow = hit(0, 0, 12, 0.73), hit(0, 8, 12, 0.67)
     inside, own = hit(1, 2, 6, 0.8), hit(1, 30, 34, 0.7)  # step 1's best is inside step 0's words

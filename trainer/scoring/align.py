@@ -120,8 +120,9 @@ def _share_words(
     clause_starts: Collection[int],
 ) -> None:
     """A step hit `c` whose words are one other step's hit: when that step also has a hit on part
-    of its words that leaves `c`'s free (the 来交电费 of a wide match that reached back over 您坐), that step keeps
-    only that part and both are performed. When the other step's words only ran over a clause boundary into
+    of its words that leaves `c`'s free (the 来交电费 of a wide match that reached back over 您坐), or one that
+    shares some of its words and runs on past them (地址跟电话 for a 您的+地址 that reached back over 派师傅),
+    that step keeps that hit and both are performed. When the other step's words only ran over a clause boundary into
     the clause where `c` lies, a partial match of its own on the rest will do."""
     held = [x for x in chosen if x is not None]
     clashing = [o for o in held if _clash(c, o)]
@@ -134,8 +135,7 @@ def _share_words(
         for a in candidates[other.step_index]
         if a is not other
         and (a.status == HIT or _reaches_into(other, c, clause_starts))
-        and other.start <= a.start
-        and a.end <= other.end
+        and (other.start <= a.start and a.end <= other.end or (a.status == HIT and a.start < other.end and other.start < a.end))
         and _across_clauses(c, a, clause_starts)
         and not _clashes(a, rest)
     ]
