@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from bisect import bisect_left
 from functools import lru_cache
 
-import jieba
 import jieba.posseg
 
 from trainer.phrasebook.model import CUE_ADDRESS, CUE_EXACT, CUE_GAP, CUE_SEPARATOR

@@ -430,7 +430,7 @@ PIECE_MIN_CHARS = 4  # a shorter piece of a clause (的话, 好的) carries no s
 def _free_clauses(doc: Doc, taken: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """Clauses no other step's words touch. In recognised speech, whose clauses are only as good as the
     recogniser's punctuation and pauses, also the pieces of a clause around another step's words."""
-    out = []
+    out: list[tuple[int, int]] = []
     for turn in range(len(doc.turns)):
         for start, end in doc.turn_clauses(turn):
             touching = sorted((max(s, start), min(e, end)) for s, e in taken if min(end, e) > max(start, s))
@@ -448,7 +448,6 @@ def _free_clauses(doc: Doc, taken: Sequence[tuple[int, int]]) -> list[tuple[int,
             if end - k >= PIECE_MIN_CHARS:
                 out.append((k, end))
     return out
-
 
 
 def keyword_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
