@@ -32,10 +32,6 @@ def yes_no(value: bool | None) -> str:
     return "" if value is None else ("是" if value else "否")
 
 
-def verdict_label(passed: bool) -> str:
-    return passed_label(passed)
-
-
 def row_state(row: RosterRow) -> str:
     return row.state or ("pass" if row.passed else "fail")
 
@@ -227,14 +223,14 @@ def candidate_result(view: Mapping[str, Any]) -> CandidateResult:
     if override:
         total = f"，{num(override.get('total'))} 分" if override.get("total") is not None else ""
         if override.get("decides") == "review":
-            override_text = f"考评员复核结论为“{verdict_label(bool(override.get('passed')))}”{total}。理由：{override.get('comment', '')}"
+            override_text = f"考评员复核结论为“{passed_label(bool(override.get('passed')))}”{total}。理由：{override.get('comment', '')}"
         else:
-            override_text = f"考评员改判为“{verdict_label(bool(override.get('passed')))}”{total}。说明：{override.get('comment', '')}"
+            override_text = f"考评员改判为“{passed_label(bool(override.get('passed')))}”{total}。说明：{override.get('comment', '')}"
     state = str(view.get("state") or ("pass" if view.get("passed") else "fail"))
     pending = state == "review"
     return CandidateResult(
         passed=bool(view.get("passed")) and not pending,
-        verdict=CANDIDATE_REVIEW_LABEL if pending else verdict_label(bool(view.get("passed"))),
+        verdict=CANDIDATE_REVIEW_LABEL if pending else passed_label(bool(view.get("passed"))),
         hidden=hidden,
         message=str(view.get("message", "")) if hidden else "",
         total=None if hidden else view.get("total"),
@@ -281,7 +277,7 @@ def roster_rows(rows: Sequence[RosterRow]) -> list[dict[str, Any]]:
 
 
 def machine_label(row: RosterRow) -> str:
-    guess = verdict_label(row.machine_passed)
+    guess = passed_label(row.machine_passed)
     return f"待复核（倾向{guess}）" if row.machine_state == "review" else guess
 
 
@@ -336,7 +332,7 @@ def result_header(result: ExamResult) -> list[tuple[str, str]]:
 
 
 def machine_state_label(result: ExamResult) -> str:
-    guess = verdict_label(result.verdict.passed)
+    guess = passed_label(result.verdict.passed)
     return f"待复核（倾向{guess}，仅供参考）" if result.verdict.under_review else guess
 
 
@@ -379,7 +375,7 @@ def breakdown_rows(result: ExamResult) -> list[dict[str, Any]]:
 def override_lines(result: ExamResult) -> list[str]:
     """Overrides (改判) and the review decision, in ledger order."""
     return [
-        f"{local_time(o.time)} · {o.instructor} {'复核为' if o.is_review_decision else '改判为'}“{verdict_label(o.passed)}”"
+        f"{local_time(o.time)} · {o.instructor} {'复核为' if o.is_review_decision else '改判为'}“{passed_label(o.passed)}”"
         f"{'，' + num(o.total) + ' 分' if o.total is not None else ''}。{'理由' if o.is_review_decision else '说明'}：{o.comment}（账本第 {o.seq} 号记录）"
         for o in result.overrides
     ]

@@ -121,12 +121,12 @@ def find_cue(
     claims) are not used, so a later occurrence of the word can anchor the cue.
     """
     if cue.opening:
-        spans = _opening(cue.words[0].form, doc)
-        return [(s, e) for s, e in spans if not _overlaps(s, e, avoid) and (turn is None or doc.turn_of[s] == turn)]
-    occurrences = [[k for k in _occurrences(word, doc) if not _overlaps(k, k + len(word.form), avoid)] for word in cue.words]
-    spans = _spans(cue.words, occurrences, doc) if all(occurrences) else []
-    if doc.timed and len(cue.words) > 1 and all(len(w.form) == 1 and not w.marked_exact for w in cue.words):
-        spans = _joined(cue, doc, spans, avoid)
+        spans = [(s, e) for s, e in _opening(cue.words[0].form, doc) if not _overlaps(s, e, avoid)]
+    else:
+        occurrences = [[k for k in _occurrences(word, doc) if not _overlaps(k, k + len(word.form), avoid)] for word in cue.words]
+        spans = _spans(cue.words, occurrences, doc) if all(occurrences) else []
+        if doc.timed and len(cue.words) > 1 and all(len(w.form) == 1 and not w.marked_exact for w in cue.words):
+            spans = _joined(cue, doc, spans, avoid)
     return spans if turn is None else [(s, e) for s, e in spans if doc.turn_of[s] == turn]
 
 

@@ -24,6 +24,7 @@ from trainer.exam import (
     roster,
     verify_all,
 )
+from trainer.scoring.display import passed_label
 from trainer.storage.factory import ledger_for, session_store
 
 ui.page_setup("考试管理")
@@ -61,11 +62,11 @@ with tab_roster:
         )
         span = ui.date_filter(cols[1], "交卷日期", "x-dates")
         candidate = cols[2].text_input("考生（编号或姓名）", key="x-candidate")
-        passed_label = cols[3].radio("结果", tuple(exam_views.STATE_FILTERS), horizontal=True, key="x-passed")
+        state_choice = cols[3].radio("结果", tuple(exam_views.STATE_FILTERS), horizontal=True, key="x-passed")
     since, until = span.since, span.until
     rows = in_scope(ui.guarded(
         lambda: roster(store, paper_id, since, until, candidate.strip() or None,
-                       key=key, state=exam_views.STATE_FILTERS[passed_label]),
+                       key=key, state=exam_views.STATE_FILTERS[state_choice]),
         "读取考试记录",
     ) or [])
     if waiting := exam_views.pending_summary(every):
@@ -143,7 +144,7 @@ with tab_roster:
                     cols = st.columns(3)
                     reviewer = user.label
                     cols[0].caption(f"复核教师：{md(reviewer)}")
-                    decided = cols[1].radio("复核结论", (True, False), index=None, format_func=exam_views.verdict_label, horizontal=True, key="x-rv-passed")
+                    decided = cols[1].radio("复核结论", (True, False), index=None, format_func=passed_label, horizontal=True, key="x-rv-passed")
                     set_total = cols[2].checkbox("同时给出总分", key="x-rv-change-total")
                     decided_total = st.number_input("复核后的总分", 0.0, 100.0, float(result.total), step=1.0, key="x-rv-total")
                     reason = st.text_area("复核理由（必填）", key="x-rv-reason")
@@ -164,7 +165,7 @@ with tab_roster:
                     cols = st.columns(3)
                     instructor = user.label
                     cols[0].caption(f"考评员：{md(instructor)}")
-                    new_passed = cols[1].radio("改判结果", (True, False), format_func=exam_views.verdict_label, horizontal=True, key="x-ov-passed")
+                    new_passed = cols[1].radio("改判结果", (True, False), format_func=passed_label, horizontal=True, key="x-ov-passed")
                     change_total = cols[2].checkbox("同时修改总分", key="x-ov-change-total")
                     new_total = st.number_input("改判后的总分", 0.0, 100.0, float(result.total), step=1.0, key="x-ov-total")
                     comment = st.text_area("改判说明（必填）", key="x-ov-comment")
