@@ -77,6 +77,28 @@ def test_step_labelled_on_two_turns_counts_once(tmp_path: Path, capsys: pytest.C
         assert (report["steps"]["tp"], report["steps"]["fn"], report["steps"]["fp"]) == (2, 0, 0), mode
 
 
+def test_amounts_are_compared_only_where_the_scenario_has_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a labeller may write amounts_consistent on every item: a scenario without amounts has nothing to compare
+    write_performance(
+        tmp_path,
+        "p1",
+        "wrong_number",
+        [{"file": "turn01.wav", "text": "您好，这里是供电服务热线。", "steps": [], "forbidden": []}],
+        expect={"passed": False, "amounts_consistent": True},
+    )
+    write_performance(
+        tmp_path,
+        "p2",
+        "payment",
+        [{"file": "turn01.wav", "text": "您好！收您一百元，找您二十元。", "steps": [], "forbidden": []}],
+        amounts={"received": 100, "change": 30},
+        expect={"passed": False, "amounts_consistent": True},
+    )
+    report = eval_json(capsys, str(tmp_path), "--oracle", "--mode", "turns")["modes"]["turns"]
+    assert report["amounts"]["total"] == 1 and report["amounts"]["agree"] == 0
+    assert [d["performance"] for d in report["disagreements"] if d["kind"] == "amounts"] == ["p2"]
+
+
 def test_oracle_hears_the_label_text_without_its_stage_directions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # （你好，请坐） in a label is done, not said: a recogniser never hears it, so neither does the oracle
     write_performance(
