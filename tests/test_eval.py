@@ -54,6 +54,7 @@ def test_metrics_count_hits_misses_and_false_alarms(tmp_path: Path, capsys: pyte
     assert report["steps"]["tp"] == 2 and report["steps"]["fn"] == 1 and report["steps"]["fp"] == 1
     assert report["forbidden"]["tp"] == 2 and report["forbidden"]["fn"] == 0
     assert report["clean_units"] == 4 and report["clean_false_hits"] == 1  # 不知道 on a turn labelled clean
+    assert report["passing_false_hits"] == 0  # ...of a performance the labeller fails
     assert report["passed"] == {"agree": 2, "total": 2, "rate": 1.0}
     kinds = sorted(d["kind"] for d in report["disagreements"])
     assert kinds == ["forbidden_extra", "step_extra", "step_missed"]
@@ -77,6 +78,27 @@ def test_step_labelled_on_two_turns_counts_once(tmp_path: Path, capsys: pytest.C
         assert (report["steps"]["tp"], report["steps"]["fn"], report["steps"]["fp"]) == (2, 0, 0), mode
 
 
+def test_false_hits_in_passing_performances_are_counted_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a 忌语 on a clean turn of a performance the labeller passes would fail a good trainee
+    write_performance(
+        tmp_path,
+        "good",
+        "wrong_number",
+        [{"file": "turn01.wav", "text": "您好。不知道。", "steps": [], "forbidden": []}],
+        expect={"passed": True},
+    )
+    write_performance(
+        tmp_path,
+        "rude",
+        "wrong_number",
+        [{"file": "turn01.wav", "text": "随便。", "steps": [], "forbidden": []}],
+        expect={"passed": False},
+    )
+    for mode in ("turns", "full"):
+        report = eval_json(capsys, str(tmp_path), "--oracle", "--mode", mode)["modes"][mode]
+        assert (report["clean_false_hits"], report["passing_false_hits"]) == (2, 1), mode
+
+
 def test_amounts_are_compared_only_where_the_scenario_has_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # a labeller may write amounts_consistent on every item: a scenario without amounts has nothing to compare
     write_performance(
@@ -96,6 +118,7 @@ def test_amounts_are_compared_only_where_the_scenario_has_them(tmp_path: Path, c
     )
     report = eval_json(capsys, str(tmp_path), "--oracle", "--mode", "turns")["modes"]["turns"]
     assert report["amounts"]["total"] == 1 and report["amounts"]["agree"] == 0
+    assert report["clean_false_hits"] == report["passing_false_hits"] == 0
     assert [d["performance"] for d in report["disagreements"] if d["kind"] == "amounts"] == ["p2"]
 
 
@@ -128,7 +151,11 @@ def test_oracle_transcripts_meet_the_goals(scenarios_audio_dir: Path, capsys: py
         r = data["modes"][mode]
         assert r["steps"]["recall"] >= 0.95 and r["steps"]["precision"] >= 0.95, r["disagreements"]
         assert r["forbidden"]["recall"] == 1.0, r["disagreements"]
-        assert r["clean_false_hits"] == 0, r["disagreements"]
+        assert r["passing_false_hits"] == 0, r["disagreements"]
+        # The brush-offs 那边等着 (just_wait, dev_reception_curt) and 干什么？ (what_for, dev_business_bad) are
+        # said on turns whose labels name no 忌语, in performances that fail either way; nothing else.
+        extra = {d["detail"].strip("()").split(", ")[-1].strip("'") for d in r["disagreements"] if d["kind"] == "forbidden_extra"}
+        assert r["clean_false_hits"] <= 2 and extra <= {"just_wait", "what_for", "look_yourself"}, r["disagreements"]
         assert r["passed"]["rate"] == 1.0 and r["amounts"]["rate"] == 1.0, r["disagreements"]
 
 

@@ -70,6 +70,13 @@ Set P (tests/data/heldout_p, 64 performances, written the same way at the start 
 once independently (its README: step R 0.933, P 0.972, forbidden R 1.0, P 0.737, pass/fail 62/64) and gets floors
 from that first use.
 
+Brush-offs (2026-12-05): 等着、自己看、走吧、干什么 and their kin joined the 忌语 list, each performing the step whose
+purpose it still meets. Over sets A-R all 46 new hits lie in performances the writers fail (rude or curt), but
+the writers label only the seed's 14 entries, so forbidden precision against the labels fell in most sets; the
+floors of sets E, H, I, K, L, M and O were lowered to the new figure - 0.05 (the old floor is noted beside
+each). What would hurt a good trainee is a 忌语 found in a performance the writer passes: that count
+(`passing_false_hits`) may not rise above today's (PASSING_FALSE_HITS).
+
 Set Q (tests/data/heldout_q, 64 performances, written the same way in the middle of that session, after set P's
 first use) was measured once independently (its README: step R 0.920, P 0.973, forbidden R 1.0, P 0.737,
 pass/fail 55/64) and gets floors from that first use.
@@ -91,7 +98,9 @@ FLOORS = {
         "step_recall": 0.87,
         "step_precision": 0.94,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.95,
+        # 0.95 until 2026-12-05: the brush-offs added then (等着。干啥的？) are said in two performances the
+        # writer labelled curt and failing, but the labels name only the seed's 14 entries (16/18 = 0.889)
+        "forbidden_precision": 0.85,
         "passed_agreement": 0.95,
     },
     "heldout_c": {
@@ -113,7 +122,7 @@ FLOORS = {
         "step_recall": 0.86,
         "step_precision": 0.88,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.65,
+        "forbidden_precision": 0.55,  # 0.65 before the brush-offs of 2026-12-05
         "passed_agreement": 0.85,
     },
     # set Q: floors from its first (independent) use (its README)
@@ -137,7 +146,7 @@ FLOORS = {
         "step_recall": 0.87,
         "step_precision": 0.94,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.78,
+        "forbidden_precision": 0.55,  # 0.78 before the brush-offs of 2026-12-05
         "passed_agreement": 0.92,
     },
     # set N: floors from its first (independent) use (its README)
@@ -153,7 +162,7 @@ FLOORS = {
         "step_recall": 0.90,
         "step_precision": 0.94,
         "forbidden_recall": 0.90,
-        "forbidden_precision": 0.72,
+        "forbidden_precision": 0.63,  # 0.72 before the brush-offs of 2026-12-05
         "passed_agreement": 0.95,
     },
     # set L: floors from its first (independent) use (its README)
@@ -161,7 +170,7 @@ FLOORS = {
         "step_recall": 0.89,
         "step_precision": 0.95,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.63,
+        "forbidden_precision": 0.53,  # 0.63 before the brush-offs of 2026-12-05
         "passed_agreement": 0.94,
     },
     # set K: floors from its first (independent) use (its README)
@@ -169,7 +178,7 @@ FLOORS = {
         "step_recall": 0.92,
         "step_precision": 0.94,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.70,
+        "forbidden_precision": 0.61,  # 0.70 before the brush-offs of 2026-12-05
         "passed_agreement": 0.92,
     },
     # set J: floors from its first (independent) use (its README)
@@ -185,7 +194,7 @@ FLOORS = {
         "step_recall": 0.89,
         "step_precision": 0.92,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.68,
+        "forbidden_precision": 0.55,  # 0.68 before the brush-offs of 2026-12-05
         "passed_agreement": 0.78,
     },
     # set F: floors from its first (independent) use (its README)
@@ -201,7 +210,7 @@ FLOORS = {
         "step_recall": 0.83,
         "step_precision": 0.90,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.72,
+        "forbidden_precision": 0.61,  # 0.72 before the brush-offs of 2026-12-05
         "passed_agreement": 0.76,
     },
     # set D: floors from its first (independent) use with the three-way verdict (its README)
@@ -213,6 +222,9 @@ FLOORS = {
         "passed_agreement": 0.76,
     },
 }
+# Clean-turn 忌语 hits in performances the writer passes, measured 2026-12-05 (each a 忌语 word meant
+# otherwise: 领导专门定的便民措施, 先挂了啊，再见, 要是不清楚, 这不是难事): never more.
+PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1}
 SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64}
 
 
@@ -246,3 +258,4 @@ def test_heldout_oracle_figures_stay_above_their_floors(
     }
     low = {figure: value for figure, value in got.items() if value < FLOORS[name][figure]}
     assert not low, f"{name} below the floor: {low} (floors {FLOORS[name]}); disagreements: {turns['disagreements']}"
+    assert turns["passing_false_hits"] <= PASSING_FALSE_HITS.get(name, 0), turns["disagreements"]

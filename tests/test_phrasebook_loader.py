@@ -267,6 +267,31 @@ def test_forbidden_entry_naming_unknown_scenario_is_checked_after_all_files(tmp_
     assert library.forbidden_for("demo") and not library.forbidden_for("other")
 
 
+def test_forbidden_entry_performing_an_unknown_step_is_checked_after_all_files(tmp_path: Path) -> None:
+    # performs names step ids of any file's scenarios: "greet" is in the later file, "nosuch" nowhere
+    text, line = marked(FORBIDDEN + "    performs: [greet, nosuch] #<\n")
+    write(tmp_path, "a_forbidden.yaml", text)
+    write(tmp_path, "b_scenarios.yaml", VALID)
+    library = load_library([tmp_path], PLACEHOLDERS)
+    assert "demo" in library.scenarios and library.forbidden == ()
+    [problem] = library.problems
+    assert (problem.path.name, problem.line, problem.field) == ("a_forbidden.yaml", line, "forbidden[wei].performs")
+    assert "nosuch" in problem.message and "步骤" in problem.message
+
+    write(tmp_path, "a_forbidden.yaml", FORBIDDEN + "    performs: [greet]\n")
+    library = load_library([tmp_path], PLACEHOLDERS)
+    assert library.problems == () and library.forbidden[0].performs == ("greet",)
+
+
+def test_forbidden_performs_must_list_step_ids(tmp_path: Path) -> None:
+    text, line = marked(FORBIDDEN + "    performs: [请稍等] #<\n")
+    write(tmp_path, "book.yaml", text)
+    library = load_library([tmp_path], PLACEHOLDERS)
+    assert library.forbidden == ()
+    problem = library.problems[0]
+    assert (problem.line, problem.field) == (line, "forbidden[wei].performs[0]"), str(problem)
+
+
 def test_bad_file_is_skipped_and_the_rest_loads(tmp_path: Path) -> None:
     write(tmp_path, "good.yaml", VALID)
     write(tmp_path, "bad.yaml", VALID.replace("demo", "other").replace("    role: counter", "    role: boss"))

@@ -148,7 +148,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def print_reports(reports: dict[str, ModeReport], engine: str, console: Console | None = None) -> None:
     console = console or output_console()
     table = Table(title=f"评测结果（引擎 {engine}）")
-    for column in ("模式", "表演数", "步骤 P", "步骤 R", "忌语 P", "忌语 R", "干净句误报", "及格一致", "待复核", "机判一致", "金额一致"):
+    for column in ("模式", "表演数", "步骤 P", "步骤 R", "忌语 P", "忌语 R", "干净句误报", "其中及格表演", "及格一致", "待复核", "机判一致", "金额一致"):
         table.add_column(column)
     for mode, r in reports.items():
         table.add_row(
@@ -159,6 +159,7 @@ def print_reports(reports: dict[str, ModeReport], engine: str, console: Console 
             f"{r.forbidden.precision:.3f}",
             f"{r.forbidden.recall:.3f}",
             f"{r.clean_false_hits}/{r.clean_units}",
+            str(r.passing_false_hits),
             f"{r.passed.agree}/{r.passed.total}",
             f"{r.review}/{r.passed.total}",
             f"{r.decided.agree}/{r.decided.total}",

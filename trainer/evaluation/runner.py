@@ -129,6 +129,10 @@ class ModeReport:
     forbidden: Counts = field(default_factory=Counts)
     clean_units: int = 0
     clean_false_hits: int = 0
+    # The clean-turn false hits in performances the labeller passes: the ones that would fail a good
+    # trainee. (Writers who label only the seed's 14 entries leave list entries beyond them, 等着 or
+    # 走吧 said by a rude clerk, unlabelled in performances they fail: those are clean_false_hits too.)
+    passing_false_hits: int = 0
     passed: Agreement = field(default_factory=Agreement)
     amounts: Agreement = field(default_factory=Agreement)
     # three-way verdicts: how many were sent to review, and agreement on the ones the machine decided alone
@@ -155,6 +159,7 @@ class ModeReport:
             "forbidden": self.forbidden.to_dict(),
             "clean_units": self.clean_units,
             "clean_false_hits": self.clean_false_hits,
+            "passing_false_hits": self.passing_false_hits,
             "passed": self.passed.to_dict(),
             "amounts": self.amounts.to_dict(),
             "review": {"count": self.review, "rate": round(self.review / self.passed.total, 4) if self.passed.total else 0.0},
@@ -270,6 +275,8 @@ def evaluate_performance(
                 report.clean_units += 1
                 false = [fid for turn, fid in said if turn == i + 1]
                 report.clean_false_hits += len(false)
+                if perf.expect.get("passed") is True:
+                    report.passing_false_hits += len(false)
     else:
         expected_steps = Counter(set(s for t in perf.turns for s in t.steps))  # a step counts once per performance
         got_steps = Counter(set(s for _, s in hits))
@@ -279,6 +286,8 @@ def evaluate_performance(
         if not expected_forbidden:
             report.clean_units += 1
             report.clean_false_hits += len(said)
+            if perf.expect.get("passed") is True:
+                report.passing_false_hits += len(said)
     missed, extra = report.steps.add(expected_steps, got_steps)
     for item in missed:
         report.disagreements.append(Disagreement(perf.id, mode, "step_missed", str(item)))

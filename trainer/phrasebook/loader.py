@@ -186,6 +186,14 @@ def _cross_check(parsed: list[ParsedFile]) -> tuple[list[ParsedFile], list[Phras
                     problems.append(PhrasebookProblem(pf.path, ref.line, f"forbidden[{ref.entry_id}].scenarios", f"引用了不存在的场景“{ref.scenario_id}”。可用的场景：{listed}（本文件已跳过）"))
                 accepted.remove(pf)
                 changed = True
+                continue
+            step_ids = {step.id for other in accepted for s in other.scenarios for step in s.steps}
+            bad_steps = [r for r in pf.step_refs if r.step_id not in step_ids]
+            if bad_steps:
+                for step_ref in bad_steps:
+                    problems.append(PhrasebookProblem(pf.path, step_ref.line, f"forbidden[{step_ref.entry_id}].performs", f"引用了不存在的步骤“{step_ref.step_id}”。performs 应写某个场景里的步骤 id，例如 ask_wait、farewell（本文件已跳过）"))
+                accepted.remove(pf)
+                changed = True
     return accepted, problems
 
 

@@ -142,6 +142,9 @@ class ForbiddenEntry:
     scenarios: tuple[str, ...] = ()  # empty: applies to every scenario
     source: Path | None = None
     line: int = 0
+    performs: tuple[str, ...] = ()
+    """Step ids whose purpose this brush-off still meets (等着 asks the customer to wait, 走吧 ends the
+    contact): said, the step counts as performed, in the wrong manner, and the 忌语 as said."""
 
     @property
     def all_phrasings(self) -> tuple[str, ...]:

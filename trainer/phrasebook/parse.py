@@ -62,8 +62,8 @@ REACTION_FIELDS = ("customer", "insert")
 SLOT_REQUIRED = ("name", "kind")
 SLOT_OPTIONAL = ("description",)
 FORBIDDEN_REQUIRED = ("id", "phrase", "severity", "reason", "replacement")
-FORBIDDEN_OPTIONAL_SHARED = ("variants", "exceptions", "scenarios")
-FORBIDDEN_OPTIONAL_OWN = ("variants", "exceptions")
+FORBIDDEN_OPTIONAL_SHARED = ("variants", "exceptions", "scenarios", "performs")
+FORBIDDEN_OPTIONAL_OWN = ("variants", "exceptions", "performs")
 LEXICON_OPTIONAL = ("politeness_words", "fillers", "rate_min", "rate_max", "long_pause_seconds", "synonyms")
 
 
@@ -76,6 +76,15 @@ class ScenarioRef:
     line: int
 
 
+@dataclass(frozen=True)
+class StepRef:
+    """A forbidden entry's `performs:` item (a step id), checked once every file is loaded."""
+
+    entry_id: str
+    step_id: str
+    line: int
+
+
 @dataclass
 class ParsedFile:
     path: Path
@@ -84,6 +93,7 @@ class ParsedFile:
     forbidden: list[ForbiddenEntry] = field(default_factory=list)
     lexicon: dict[str, Any] = field(default_factory=dict)
     refs: list[ScenarioRef] = field(default_factory=list)
+    step_refs: list[StepRef] = field(default_factory=list)
     problems: list[PhrasebookProblem] = field(default_factory=list)
 
     @property
@@ -567,7 +577,17 @@ class _FileParser:
                     scenario_ids = None
                     continue
                 scenario_ids.append((sid, item))
-        parts = (entry_id, phrase, severity, reason, replacement, variants, exceptions, scenario_ids)
+        performs: list[tuple[str, Node]] | None = []
+        if "performs" in values:
+            items = self.r.sequence(values["performs"], f"{fld}.performs", allow_empty=True)
+            performs = None if items is None else []
+            for i, item in enumerate(items or ()):
+                step_id = self.r.identifier(item, f"{fld}.performs[{i}]")
+                if step_id is None or performs is None:
+                    performs = None
+                    continue
+                performs.append((step_id, item))
+        parts = (entry_id, phrase, severity, reason, replacement, variants, exceptions, scenario_ids, performs)
         if any(p is None for p in parts):
             return None
         assert phrase is not None and variants is not None and exceptions is not None and scenario_ids is not None
@@ -589,6 +609,8 @@ class _FileParser:
             return None
         for sid, item in scenario_ids:
             self.parsed.refs.append(ScenarioRef(entry_id, sid, line_of(item)))  # type: ignore[arg-type]
+        for step_id, item in performs or ():
+            self.parsed.step_refs.append(StepRef(entry_id, step_id, line_of(item)))  # type: ignore[arg-type]
         return ForbiddenEntry(
             id=entry_id,  # type: ignore[arg-type]
             phrase=phrase,
@@ -600,6 +622,7 @@ class _FileParser:
             scenarios=tuple(s for s, _ in scenario_ids),
             source=self.parsed.path,
             line=line_of(node),
+            performs=tuple(step_id for step_id, _ in performs or ()),
         )
 
     # -- lexicon ------------------------------------------------------------------------------

@@ -4,6 +4,9 @@
    - ``phrasing``: a standard phrasing or variant said closely, its key words heard;
    - ``cue``: one of the step's cues said (the trainee's own words that carry the step);
    - ``amount``: 四总 — the bill amount was said, whatever the wording;
+   - ``brush_off``: a counted 服务忌语 that still meets the step's purpose (`ForbiddenEntry.performs`:
+     等着 asks the customer to wait, 走吧 ends the contact): performed, in the wrong manner. The
+     performance fails on the 忌语, not on a missing step, and the step carries the manner finding;
    - ``content``: no phrasing or cue, but one clause holds every key word group of the step
      ("服务卡有吗？" for 询问户号, "坐这儿" for 请坐); surer when the clerk confirms it with the
      customer (`confirmed`: the clause ends in a confirming tag, "新装是吧？") and when it is said
@@ -90,12 +93,12 @@ from trainer.phrasebook.model import SEVERITY_LABELS
 from trainer.scoring.display import below_mark, score_text
 from trainer.scoring.feedback import short_title
 from trainer.scoring.restate import CONFIRM_TAGS
-from trainer.scoring.result import FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
+from trainer.scoring.result import EVIDENCE_BRUSH_OFF, FAIL, HIT, MISSED, PARTIAL, PASS, REVIEW, WHY_ASR, WHY_WEAK, AmountCheck, ForbiddenHit, StepResult
 
 PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT = "phrasing", "cue", "amount", "content", "restatement"
-OWN_TURN, OWN_WORDS, NEAR_HEARD = "own_turn", "own_words", "near_heard"
+OWN_TURN, OWN_WORDS, NEAR_HEARD, BRUSH_OFF = "own_turn", "own_words", "near_heard", EVIDENCE_BRUSH_OFF
 PARTIAL_MATCH, UNTIMED, TRACE, NONE = "partial", "untimed", "trace", "none"
-EVIDENCE_KINDS = (PHRASING, CUE, AMOUNT, CONTENT, RESTATEMENT, OWN_TURN, OWN_WORDS, NEAR_HEARD, PARTIAL_MATCH, UNTIMED, TRACE, NONE)
+EVIDENCE_KINDS = (PHRASING, CUE, AMOUNT, BRUSH_OFF, CONTENT, RESTATEMENT, OWN_TURN, OWN_WORDS, NEAR_HEARD, PARTIAL_MATCH, UNTIMED, TRACE, NONE)
 MISS_KINDS = (UNTIMED, TRACE, NONE)  # evidence whose best guess is "missed"
 
 # P(best guess right | kind of evidence), measured on the development sets' label text (sets A, B, C
@@ -106,6 +109,10 @@ EVIDENCE_CONFIDENCE: dict[str, float] = {
     PHRASING: 0.998,  # 654 of 654
     CUE: 0.979,  # 183 of 186
     AMOUNT: 0.923,  # 11 of 11
+    # Label text of sets A-Q (development sets, 2026-12-05, with the brush-offs that perform a step): 28 of 34
+    # were labelled performed; the other 6 were 等着/走吧 in curt or rude performances whose writers did not
+    # credit the step. The performance fails on the 忌语 either way.
+    BRUSH_OFF: 0.806,
     CONTENT: 0.613,  # 18 of 29
     RESTATEMENT: 0.750,  # 2 of 2 (4 of 4 with set D): too few to decide alone yet
     PARTIAL_MATCH: 0.667,  # 3 of 4 were performed (a partial does not fail: it costs coverage)
@@ -220,7 +227,7 @@ class StepDecision:
 
 def decide_step(evidence: StepEvidence) -> StepDecision:
     kind = evidence.kind
-    status = {PHRASING: HIT, CUE: HIT, AMOUNT: HIT, CONTENT: HIT, RESTATEMENT: HIT, OWN_TURN: HIT, OWN_WORDS: MISSED, NEAR_HEARD: HIT, PARTIAL_MATCH: PARTIAL, UNTIMED: MISSED, TRACE: MISSED, NONE: MISSED}[kind]
+    status = {PHRASING: HIT, CUE: HIT, AMOUNT: HIT, BRUSH_OFF: HIT, CONTENT: HIT, RESTATEMENT: HIT, OWN_TURN: HIT, OWN_WORDS: MISSED, NEAR_HEARD: HIT, PARTIAL_MATCH: PARTIAL, UNTIMED: MISSED, TRACE: MISSED, NONE: MISSED}[kind]
     confidence = EVIDENCE_CONFIDENCE[kind]
     if kind == CONTENT and evidence.expected_turn is not None and evidence.turn == evidence.expected_turn:
         confidence = CONTENT_IN_EXPECTED_TURN

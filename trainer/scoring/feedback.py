@@ -13,6 +13,7 @@ from trainer.scoring.result import (
     ADVICE_ORDER,
     ADVICE_PARTIAL,
     ADVICE_UNSURE,
+    EVIDENCE_BRUSH_OFF,
     HIT,
     MISSED,
     PARTIAL,
@@ -67,7 +68,7 @@ def step_notes(
     for result in steps:
         title = titles.get(result.id, result.id)
         expected = fill_slots(result.expected, amounts)
-        if not result.certain and (result.required or result.status == HIT):
+        if not result.certain and (result.required or result.status == HIT) and result.evidence != EVIDENCE_BRUSH_OFF:
             notes.append((ADVICE_UNSURE, result, _doubt_line(result, title)))
         elif result.status == MISSED and result.required:
             notes.append((ADVICE_MISSED, result, f"缺少步骤「{title}」：应说“{expected}”"))

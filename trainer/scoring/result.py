@@ -26,6 +26,9 @@ VERDICT_LABELS = {PASS: "通过", FAIL: "未通过", REVIEW: "待复核"}
 # Why a step decision is not certain (StepResult.doubt).
 WHY_ASR = "asr"  # the recogniser may have misheard
 WHY_WEAK = "weak"  # the evidence is weak either way
+# StepResult.evidence of a step performed by a 服务忌语 that still meets its purpose (decide.BRUSH_OFF):
+# its feedback is the manner finding, not a doubt (the 忌语 decides the verdict).
+EVIDENCE_BRUSH_OFF = "brush_off"
 
 
 def verdict_of(score: Mapping[str, Any]) -> str:

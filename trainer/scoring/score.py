@@ -21,6 +21,7 @@ it is) and how the decisions become a verdict (pass / fail / review) is in decid
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
 
 from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
@@ -246,11 +247,13 @@ def _decide_steps(
     bill_stated: list[bool],
     expected_turns: Mapping[str, int],
     brush_offs: Sequence[tuple[int, int]],
+    performing: Mapping[str, BrushOff],
 ) -> list[StepResult]:
     """Attach to every step its evidence and decision (decide.py), adding own-words (content) evidence.
 
     Words serve one step: a clause already holding another step's hit (or own-words evidence,
-    in the scenario's order) is not evidence again, nor is a clause that says a 服务忌语.
+    in the scenario's order) is not evidence again, nor is a clause that says a 服务忌语. A 忌语
+    that still meets a step's purpose (`performing`: 等着 for 请稍等) performs a step found nowhere else.
     """
     taken = [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == HIT] + list(brush_offs)
     kinds: list[str] = []
@@ -261,7 +264,10 @@ def _decide_steps(
         kind = _evidence_kind(result, candidate, by_amount)
         expected = expected_turns.get(step.id)  # 0-based
         span = (candidate.start, candidate.end) if candidate is not None and result.status == HIT else None
-        if kind in (decide.PARTIAL_MATCH, decide.NONE):
+        if kind == decide.NONE and (brush := performing.get(step.id)) is not None:
+            result = _found(result, doc, brush.start, brush.end)
+            kind, span = decide.BRUSH_OFF, (brush.start, brush.end)
+        elif kind in (decide.PARTIAL_MATCH, decide.NONE):
             spans, traces = keyword_clauses(step, doc, taken)
             if spans:
                 start, end = _take(spans, doc, expected, taken)
@@ -430,13 +436,16 @@ def _free_words(doc: Doc, place: tuple[int, int], claimed: Sequence[tuple[int, i
 COURTESY_MARKS = ("您", "请", "麻烦", "劳驾", "谢谢")
 
 
-def _manner(scenario: Scenario, doc: Doc, steps: list[StepResult]) -> list[StepResult]:
-    """A step performed without 请/您 although its standard phrasing has them: a politeness finding, not a miss."""
+def _manner(scenario: Scenario, doc: Doc, steps: list[StepResult], performing: Mapping[str, BrushOff]) -> list[StepResult]:
+    """A step performed without 请/您 although its standard phrasing has them, or performed by a 服务忌语
+    (等着): a politeness finding, not a miss."""
     out = []
     for step, result in zip(scenario.steps, steps):
         wanted = [m for m in ("请", "您") if m in step.expected]
         said = to_simplified(doc.turns[result.turn - 1].text) if result.turn else ""
-        if result.status == HIT and wanted and said and not any(m in said for m in COURTESY_MARKS):
+        if result.status == HIT and result.evidence == decide.BRUSH_OFF:
+            result = dataclasses.replace(result, manner=f"做到了「{short_title(step.title) or step.id}」，但说的是服务忌语「{performing[step.id].phrase}」")
+        elif result.status == HIT and wanted and said and not any(m in said for m in COURTESY_MARKS):
             marks = "/".join(f"‘{m}’" for m in wanted)
             result = dataclasses.replace(result, manner=f"做到了「{short_title(step.title) or step.id}」，但没有用{marks}")
         out.append(result)
@@ -461,15 +470,26 @@ def _order(steps: Sequence[StepResult]) -> float:
     return 100.0 * sum(not s.out_of_order for s in performed) / len(performed)
 
 
+@dataclass(frozen=True)
+class BrushOff:
+    """A counted 服务忌语 that still meets a step's purpose (ForbiddenEntry.performs): 等着 for 请稍等."""
+
+    start: int  # Doc.form span of the 忌语's words
+    end: int
+    phrase: str  # the entry's canonical text, as shown to the trainee
+
+
 def _forbidden_hits(
     entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scenario, fillers: Sequence[str]
-) -> tuple[list[ForbiddenHit], list[ForbiddenHit], list[tuple[int, int]]]:
-    """The 服务忌语 said (counted), the doubtful ones (decide.decide_forbidden), and the clauses of
-    the counted ones (no step is performed by a brush-off)."""
+) -> tuple[list[ForbiddenHit], list[ForbiddenHit], list[tuple[int, int]], dict[str, BrushOff]]:
+    """The 服务忌语 said (counted), the doubtful ones (decide.decide_forbidden), the clauses of
+    the counted ones (no step's own words are found in a brush-off), and by step id the counted
+    ones that still perform a step (the first said)."""
     polite = [text for step in scenario.steps for text in step.all_phrasings]
     counted: list[ForbiddenHit] = []
     doubtful: list[ForbiddenHit] = []
     clauses = []
+    performing: dict[str, BrushOff] = {}
     matches = find_forbidden(entries, doc, polite, fillers)
     for m in matches:
         start, end = doc.span_times(m.start, m.end)
@@ -493,9 +513,11 @@ def _forbidden_hits(
         if decision.counted:
             counted.append(hit)
             clauses.append((doc.clause_bounds(m.start)[0], doc.clause_bounds(max(m.start, m.end - 1))[1]))
+            for step_id in m.entry.performs:
+                performing.setdefault(step_id, BrushOff(m.start, m.end, m.entry.phrase))
         else:
             doubtful.append(hit)
-    return counted, doubtful, clauses
+    return counted, doubtful, clauses, performing
 
 
 def score_doc(
@@ -514,11 +536,11 @@ def score_doc(
     """Score one performance. `expected_turns`: step id -> 0-based turn that answers its customer line."""
     candidates = match_steps(scenario.steps, doc, lexicon.fillers)
     steps, chosen = _step_results(scenario, doc, candidates)
-    hits, doubtful_hits, brush_offs = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
+    hits, doubtful_hits, brush_offs, performing = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
     amounts = check_amounts(scenario, doc, _amount_sources(doc, candidates, chosen))
     steps, by_amount = _bill_stated(scenario, doc, steps, amounts)
-    steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs)
-    steps = _manner(scenario, doc, steps)
+    steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs, performing)
+    steps = _manner(scenario, doc, steps, performing)
     if amounts is not None and not amounts.consistent:
         performed = {slot.name: r.status == HIT for s, r in zip(scenario.steps, steps) for slot in s.slots if slot.kind == "amount"}
         amounts = dataclasses.replace(amounts, misheard=amounts_misheard(doc, amounts, performed))
