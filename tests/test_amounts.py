@@ -6,7 +6,7 @@ import pytest
 
 from trainer.asr.base import Transcript
 from trainer.phrasebook.model import Lexicon, Scenario, Slot, Step
-from trainer.scoring.document import TurnText
+from trainer.scoring.document import TurnText, build_doc
 from trainer.scoring.score import score_turn_texts
 
 STEPS = (
@@ -348,3 +348,19 @@ def test_amounts_heard_clearly_or_typed_that_do_not_add_up_fail() -> None:
     assert amounts.change == 58 and not amounts.misheard and result.verdict == "fail"
     result, amounts = check("本月电费是五十二元。", "收您人事。", "找您八元，这是您的发票，请收好。")  # typed: what was said
     assert not amounts.misheard and result.verdict == "fail"
+
+
+def test_a_number_said_twice_is_not_one_long_number() -> None:
+    # whisper writes 二百九十八，二百九十八 as "298 298": two numbers, the amount sung twice
+    _, amounts = check_heard(heard("这期电费是298 298元整。"), heard("收您三百元。"), heard("找您两块钱。"))
+    assert amounts.bill == 298 and amounts.consistent
+    # as whisper gives it: the two numbers are two words, the text is rebuilt from the words
+    from trainer.asr.base import Word
+
+    words = (Word("这期电费是", 0.0, 1.0, 0.9), Word("29", 1.0, 1.3, 0.9), Word("8", 1.3, 1.5, 0.9), Word("29", 1.5, 1.8, 0.9), Word("8元整", 1.8, 2.5, 0.9))
+    _, amounts = check_heard(Transcript(text="这期电费是298 298元整", words=words, engine="whisper"), heard("收您三百元。"), heard("找您两块钱。"))
+    assert amounts.bill == 298 and amounts.consistent
+    # a phone number heard in groups stays one number
+    words = (Word("电话", 0.0, 0.5, 0.9), Word("138", 0.5, 1.0, 0.9), Word("0013", 1.0, 1.5, 0.9), Word("8000", 1.5, 2.0, 0.9))
+    doc = build_doc([TurnText(Transcript(text="电话138 0013 8000", words=words, engine="whisper"))])
+    assert [n.value for n in doc.numbers.values()] == [13800138000]

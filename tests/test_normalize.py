@@ -120,3 +120,10 @@ def test_a_numeral_run_never_crosses_punctuation() -> None:
     assert normalize("零八八三四七一二零九，九十六块。").text == "088347120996块"
     assert normalize("一百，二十").text == "10020"
     assert normalize("一百，二十").clause_starts[3] is True
+
+
+def test_a_number_repeated_after_a_space_starts_a_new_clause() -> None:
+    repeated = normalize("是298 298人整")
+    assert repeated.text == "是298298人整" and repeated.clause_starts[4]
+    for text in ("13812 345678", "298 2980", "幺 三 九"):  # different digits: one number (Vosk spaces every word)
+        assert not any(normalize(text).clause_starts[1:]), text

@@ -192,12 +192,33 @@ def _char_times(transcript: Transcript) -> tuple[str, list[tuple[float, float]] 
     words = [w for w in transcript.words if w.text]
     if not words:
         return transcript.text, None
+    source: list[str] = []
     times: list[tuple[float, float]] = []
     for word in words:
         n = len(word.text)
         step = max(0.0, word.end - word.start) / n
+        source.extend(word.text)
         times.extend((word.start + k * step, word.start + (k + 1) * step) for k in range(n))
-    return "".join(w.text for w in words), times
+    for k in reversed(_spaces_between_digits(transcript.text, "".join(source))):
+        # a number said twice (298 298): the recogniser's space between them is kept, normalize() splits there
+        source.insert(k, " ")
+        times.insert(k, (times[k - 1][1], times[k - 1][1]))
+    return "".join(source), times
+
+
+def _spaces_between_digits(text: str, joined: str) -> list[int]:
+    """Where `text` (the recogniser's text) has a space between two digits, as positions in `joined`
+    (its words joined, which drop the spaces); none if the two do not hold the same characters."""
+    if re.sub(r"\s+", "", text) != joined:
+        return []
+    positions: list[int] = []
+    k = 0
+    for i, char in enumerate(text):
+        if not char.isspace():
+            k += 1
+        elif 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit() and k not in positions:
+            positions.append(k)
+    return positions
 
 
 def _near_digit(char: str) -> int | None:

@@ -240,12 +240,31 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
     return units
 
 
+def _digit_run(units: list[_Unit], start: int, step: int) -> str:
+    """The ASCII digits next to `start` going in direction `step` (±1), in reading order."""
+    chars = []
+    k = start
+    while 0 <= k < len(units) and units[k].char.isascii() and units[k].char.isdigit():
+        chars.append(units[k].char)
+        k += step
+    return "".join(chars if step > 0 else reversed(chars))
+
+
+def _repeats_a_number(units: list[_Unit], i: int) -> bool:
+    """A space between a number and the same number again (298 298: said twice, as when singing an
+    amount), where the recogniser wrote no punctuation: two numbers, not 298298."""
+    before, after = _digit_run(units, i - 1, -1), _digit_run(units, i + 1, 1)
+    return len(before) >= 2 and before == after
+
+
 def _strip_punctuation(units: list[_Unit]) -> list[_Unit]:
     out: list[_Unit] = []
     pending_clause = True
     for i, unit in enumerate(units):
         char = unit.char
-        if _is_kept(char):
+        if char.isspace() and _repeats_a_number(units, i):
+            pending_clause = True
+        elif _is_kept(char):
             unit.clause_start = unit.clause_start or pending_clause
             pending_clause = False
             out.append(unit)
