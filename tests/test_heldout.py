@@ -70,6 +70,10 @@ Set P (tests/data/heldout_p, 64 performances, written the same way at the start 
 once independently (its README: step R 0.933, P 0.972, forbidden R 1.0, P 0.737, pass/fail 62/64) and gets floors
 from that first use.
 
+Set R (tests/data/heldout_r, 67 performances, written the same way at the start of the next session) was measured
+once independently before that session's changes (its README: step R 0.946, P 0.976, forbidden R 0.929, P 0.765,
+pass/fail 60/67) and gets floors from that first use.
+
 Brush-offs (2026-12-05): 等着、自己看、走吧、干什么 and their kin joined the 忌语 list, each performing the step whose
 purpose it still meets. Over sets A-R all 46 new hits lie in performances the writers fail (rude or curt), but
 the writers label only the seed's 14 entries, so forbidden precision against the labels fell in most sets; the
@@ -124,6 +128,15 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.55,  # 0.65 before the brush-offs of 2026-12-05
         "passed_agreement": 0.85,
+    },
+    # set R: floors from its first (independent) use (its README), except forbidden precision: the brush-offs
+    # added in the same session (等着, 走吧…) are said in its rude performances, labelled with no 忌语 (0.619)
+    "heldout_r": {
+        "step_recall": 0.89,
+        "step_precision": 0.92,
+        "forbidden_recall": 0.87,
+        "forbidden_precision": 0.56,
+        "passed_agreement": 0.84,
     },
     # set Q: floors from its first (independent) use (its README)
     "heldout_q": {
@@ -225,7 +238,7 @@ FLOORS = {
 # Clean-turn 忌语 hits in performances the writer passes, measured 2026-12-05 (each a 忌语 word meant
 # otherwise: 领导专门定的便民措施, 先挂了啊，再见, 要是不清楚, 这不是难事): never more.
 PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1}
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
