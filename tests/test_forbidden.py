@@ -5,7 +5,7 @@ from __future__ import annotations
 from trainer.asr.base import Transcript, Word
 from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
 from trainer.scoring.document import TurnText, build_doc
-from trainer.scoring.forbidden import find_forbidden
+from trainer.scoring.forbidden import find_forbidden, hit_evidence
 from trainer.scoring.score import score_turn_texts
 
 DONT_KNOW = ForbiddenEntry(
@@ -281,3 +281,22 @@ def test_a_phrase_that_refuses_to_say_why_needs_its_why() -> None:
     assert found_in((rule,), "家里有没有什么电器在冒烟？") == []  # 没有什么 is not 没有为什么
     assert found_in((rule,), "没有为什么。") == ["its_the_rule"]
     assert found_in((rule,), "没有位什么。") == ["its_the_rule"]  # the recogniser's homophone still asks why
+
+
+def test_shipped_reproach_and_brush_offs_but_not_their_polite_look_alikes() -> None:
+    from trainer.config import Settings
+    from trainer.pipeline import load_library
+
+    entries = load_library(Settings()).forbidden_for("complaint")
+
+    def said(text: str) -> list[str]:
+        doc = build_doc([TurnText(Transcript(text=text))])
+        return [m.entry.id for m in find_forbidden(entries, doc) if hit_evidence(m, doc) in ("short_alone", "phrase_alone", "phrase_embedded")]
+
+    assert said("行了行了，别嚷嚷，坐那儿说。") == ["stop_shouting"]
+    assert said("查出来是您自己用的，可别再来闹了。") == ["stop_shouting"]
+    assert said("行，等着。") == ["just_wait"]
+    assert said("行了，走吧。") == ["go_away"]
+    assert said("干啥的？") == ["what_for"]
+    for polite in ("您别着急，慢慢说。", "您稍等着，我马上查。", "让您等着急了，真不好意思。", "您先挂了重拨，不耽误您。", "您好，有啥事？"):
+        assert said(polite) == [], polite

@@ -75,10 +75,10 @@ once independently before that session's changes (its README: step R 0.946, P 0.
 pass/fail 60/67) and gets floors from that first use.
 
 Brush-offs (2026-12-05): 等着、自己看、走吧、干什么 and their kin joined the 忌语 list, each performing the step whose
-purpose it still meets. Over sets A-R all 46 new hits lie in performances the writers fail (rude or curt), but
-the writers label only the seed's 14 entries, so forbidden precision against the labels fell in most sets; the
-floors of sets E, H, I, K, L, M and O were lowered to the new figure - 0.05 (the old floor is noted beside
-each). What would hurt a good trainee is a 忌语 found in a performance the writer passes: that count
+purpose it still meets, and so did the reproach 别嚷嚷/别催/别再来闹了. Over sets A-R all 59 new hits lie in
+performances the writers fail (rude or curt), but the writers label only the seed's 14 entries, so forbidden
+precision against the labels fell in most sets; the floors of sets E, F, G, H, I, K, L, M, N, O and Q were
+lowered to the new figure - 0.05 (the old floor is noted beside each). What would hurt a good trainee is a 忌语 found in a performance the writer passes: that count
 (`passing_false_hits`) may not rise above today's (PASSING_FALSE_HITS).
 
 Set Q (tests/data/heldout_q, 64 performances, written the same way in the middle of that session, after set P's
@@ -119,7 +119,7 @@ FLOORS = {
         "step_recall": 0.90,
         "step_precision": 0.90,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.68,
+        "forbidden_precision": 0.61,  # 0.68 before the brush-offs of 2026-12-05
         "passed_agreement": 0.80,
     },
     "heldout_h": {
@@ -143,7 +143,7 @@ FLOORS = {
         "step_recall": 0.90,
         "step_precision": 0.95,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.70,
+        "forbidden_precision": 0.61,  # 0.70 before the brush-offs of 2026-12-05
         "passed_agreement": 0.84,
     },
     # set P: floors from its first (independent) use (its README)
@@ -167,7 +167,7 @@ FLOORS = {
         "step_recall": 0.88,
         "step_precision": 0.93,
         "forbidden_recall": 0.82,
-        "forbidden_precision": 0.70,
+        "forbidden_precision": 0.63,  # 0.70 before the brush-offs of 2026-12-05
         "passed_agreement": 0.84,
     },
     # set M: floors from its first (independent) use (its README)
@@ -215,7 +215,7 @@ FLOORS = {
         "step_recall": 0.86,
         "step_precision": 0.91,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.68,
+        "forbidden_precision": 0.55,  # 0.68 before the brush-offs of 2026-12-05
         "passed_agreement": 0.72,
     },
     # set E: floors from its first (independent) use (its README)
