@@ -555,6 +555,21 @@ class _FileParser:
             entries.append(entry)
         return entries if ok else None
 
+    def _identifiers(self, node: Node, fld: str) -> list[tuple[str, Node]] | None:
+        """A list of ids (scenario or step ids), each with its node for line numbers; None after a problem."""
+        items = self.r.sequence(node, fld, allow_empty=True)
+        if items is None:
+            return None
+        ids: list[tuple[str, Node]] = []
+        ok = True
+        for i, item in enumerate(items):
+            value = self.r.identifier(item, f"{fld}[{i}]")
+            if value is None:
+                ok = False
+                continue
+            ids.append((value, item))
+        return ids if ok else None
+
     def _forbidden(self, node: Node, fld: str, shared: bool) -> ForbiddenEntry | None:
         optional = FORBIDDEN_OPTIONAL_SHARED if shared else FORBIDDEN_OPTIONAL_OWN
         values = self.r.mapping(node, fld, FORBIDDEN_REQUIRED, optional)
@@ -567,26 +582,8 @@ class _FileParser:
         replacement = self._text(values["replacement"], f"{fld}.replacement")
         variants = self._texts(values["variants"], f"{fld}.variants", allow_empty_list=True) if "variants" in values else []
         exceptions = self._texts(values["exceptions"], f"{fld}.exceptions", allow_empty_list=True) if "exceptions" in values else []
-        scenario_ids: list[tuple[str, Node]] | None = []
-        if "scenarios" in values:
-            items = self.r.sequence(values["scenarios"], f"{fld}.scenarios", allow_empty=True)
-            scenario_ids = None if items is None else []
-            for i, item in enumerate(items or ()):
-                sid = self.r.identifier(item, f"{fld}.scenarios[{i}]")
-                if sid is None or scenario_ids is None:
-                    scenario_ids = None
-                    continue
-                scenario_ids.append((sid, item))
-        performs: list[tuple[str, Node]] | None = []
-        if "performs" in values:
-            items = self.r.sequence(values["performs"], f"{fld}.performs", allow_empty=True)
-            performs = None if items is None else []
-            for i, item in enumerate(items or ()):
-                step_id = self.r.identifier(item, f"{fld}.performs[{i}]")
-                if step_id is None or performs is None:
-                    performs = None
-                    continue
-                performs.append((step_id, item))
+        scenario_ids = self._identifiers(values["scenarios"], f"{fld}.scenarios") if "scenarios" in values else []
+        performs = self._identifiers(values["performs"], f"{fld}.performs") if "performs" in values else []
         parts = (entry_id, phrase, severity, reason, replacement, variants, exceptions, scenario_ids, performs)
         if any(p is None for p in parts):
             return None
