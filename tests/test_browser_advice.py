@@ -35,9 +35,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CURT_TEXTS = ["你好，办啥业务？", "坐这儿。", "户号报一下。", "一共五十二块。", "现金扫码都行。", "收你一百块。", "找你四十八块，拿好。", "还有别的事吗？", "慢走。"]
 
 
+# 工作差错: 请客户稍候 said as the brush-off 等着 (a 忌语 that still performs the step, ForbiddenEntry.performs)
+BRUSH_OFF_TEXTS = ["真是对不起，是我打错了。", "我马上给您重新开一张。", "行，等着。", "改好了，请您核对一下。", "给您添麻烦了，谢谢您的理解。", "您慢走，再见。"]
+
+
 @pytest.fixture
 def served(own_config: Path):  # type: ignore[no-untyped-def]
     yield from _serve_session(own_config, TEXTS)
+
+
+@pytest.fixture
+def served_brush_off(own_config: Path):  # type: ignore[no-untyped-def]
+    yield from _serve_session(own_config, BRUSH_OFF_TEXTS, "work_error")
 
 
 @pytest.fixture
@@ -45,20 +54,20 @@ def served_curt(own_config: Path):  # type: ignore[no-untyped-def]
     yield from _serve_session(own_config, CURT_TEXTS)
 
 
-def _serve_session(tmp_path: Path, texts: list[str]):  # type: ignore[no-untyped-def]
+def _serve_session(tmp_path: Path, texts: list[str], scenario_id: str = "payment"):  # type: ignore[no-untyped-def]
     """One stored practice session of these typed turns (really scored), served by `trainer app`
     (`tmp_path`: the test's own config and sessions, the own_config fixture)."""
     config = tmp_path / "trainer.toml"
     settings = load_settings()
     library = load_library(settings)
-    scenario = library.scenario("payment")
-    result = score_turns([Transcript(text=t) for t in texts], "payment", settings, library=library, engine="text", dialogue=True)
+    scenario = library.scenario(scenario_id)
+    result = score_turns([Transcript(text=t) for t in texts], scenario_id, settings, library=library, engine="text", dialogue=True)
     turns = tuple(
         TurnRecord(index=i + 1, prompt=step.customer, transcript={"text": text, "words": [], "duration": 2.0, "engine": "text", "model": ""})
         for i, (text, step) in enumerate(zip(texts, scenario.steps))
     )
     record = SessionRecord(
-        kind="practice", trainee_id="E1", trainee_name="张三", scenario_id="payment", scenario_title=scenario.title,
+        kind="practice", trainee_id="E1", trainee_name="张三", scenario_id=scenario_id, scenario_title=scenario.title,
         started_at="2026-12-05T02:30:15Z", finished_at="2026-12-05T02:31:59Z", turns=turns, score=result.to_dict(),
         phrasebook_version=library.version, engine="text", model="", extra={},
     )
@@ -95,8 +104,20 @@ def test_a_curt_complete_performance_shows_its_manner_sent_to_an_instructor(serv
         assert "只听到 1 个文明用语（慢走）" in text, size
 
 
-def _screens(port: int, name: str) -> dict[str, str]:
-    """The stored session on 我的记录 in Chromium at two window sizes: screenshot and page text."""
+def test_a_brush_off_shows_as_a_step_done_in_the_wrong_manner(served_brush_off) -> None:  # type: ignore[no-untyped-def]
+    """等着 performs 请客户稍候 and fails on the 忌语: the trainee reads the manner, not a missed step or 可能没听清."""
+    port, result = served_brush_off
+    assert result.decision == "fail" and result.step("ask_wait").status == "hit"
+    for size, text in _screens(port, "browser_brush_off", "第 3 轮").items():
+        assert "未通过" in text and "待复核" not in text, size
+        assert text.count("做到了「请客户稍候」，但说的是服务忌语「等着吧」") == 1, size
+        assert len(re.findall(r"服务忌语「等着吧」(?:（识别为“等着”）)?（严重）", text)) == 1, size
+        assert "可能没听清" not in text and "缺少步骤「请客户稍候」" not in text, size
+
+
+def _screens(port: int, name: str, section: str = "整体建议") -> dict[str, str]:
+    """The stored session on 我的记录 in Chromium at two window sizes: screenshot and page text
+    (`section`: the heading waited for and scrolled to for the second screenshot)."""
     require(Path(CHROMIUM).is_file() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
     require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
     from playwright.sync_api import expect, sync_playwright
@@ -114,11 +135,11 @@ def _screens(port: int, name: str) -> dict[str, str]:
                 page.set_default_timeout(60_000)
                 page.goto(f"http://localhost:{port}/我的记录")
                 ensure_logged_in(page, "E1", "张三")
-                expect(page.get_by_text("整体建议")).to_be_visible()
+                expect(page.get_by_text(section)).to_be_visible()
                 page.wait_for_timeout(1500)
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / f"{name}_{width}x{height}.png"), full_page=True)
-                page.get_by_text("整体建议").scroll_into_view_if_needed()
+                page.get_by_text(section).scroll_into_view_if_needed()
                 page.screenshot(path=str(ARTIFACTS / f"{name}_{width}x{height}_advice.png"))
                 shown[f"{width}x{height}"] = page.inner_text("body").replace("\u2060", "")
                 page.close()
