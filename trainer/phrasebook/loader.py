@@ -173,11 +173,12 @@ def _cross_check(parsed: list[ParsedFile]) -> tuple[list[ParsedFile], list[Phras
         forbidden_owner.update({e.id: (pf.path, e.line) for e in pf.all_forbidden})
         accepted.append(pf)
 
-    # Shared forbidden entries may name scenarios of any file; dropping a file can orphan others.
+    # Shared forbidden entries may name scenarios and steps of any file; dropping a file can orphan others.
     changed = True
     while changed:
         changed = False
         known = {s.id for pf in accepted for s in pf.scenarios}
+        step_ids = {step.id for pf in accepted for s in pf.scenarios for step in s.steps}
         for pf in list(accepted):
             bad = [r for r in pf.refs if r.scenario_id not in known]
             if bad:
@@ -187,7 +188,6 @@ def _cross_check(parsed: list[ParsedFile]) -> tuple[list[ParsedFile], list[Phras
                 accepted.remove(pf)
                 changed = True
                 continue
-            step_ids = {step.id for other in accepted for s in other.scenarios for step in s.steps}
             bad_steps = [r for r in pf.step_refs if r.step_id not in step_ids]
             if bad_steps:
                 for step_ref in bad_steps:

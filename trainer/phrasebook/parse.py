@@ -587,7 +587,7 @@ class _FileParser:
         parts = (entry_id, phrase, severity, reason, replacement, variants, exceptions, scenario_ids, performs)
         if any(p is None for p in parts):
             return None
-        assert phrase is not None and variants is not None and exceptions is not None and scenario_ids is not None
+        assert phrase is not None and variants is not None and exceptions is not None and scenario_ids is not None and performs is not None
         wordings = [phrase, *(v for v, _ in variants)]
         if phrase in wordings[1:]:
             self.r.problem(values["variants"], f"{fld}.variants", f"变体里重复了原文“{phrase}”")
@@ -606,7 +606,7 @@ class _FileParser:
             return None
         for sid, item in scenario_ids:
             self.parsed.refs.append(ScenarioRef(entry_id, sid, line_of(item)))  # type: ignore[arg-type]
-        for step_id, item in performs or ():
+        for step_id, item in performs:
             self.parsed.step_refs.append(StepRef(entry_id, step_id, line_of(item)))  # type: ignore[arg-type]
         return ForbiddenEntry(
             id=entry_id,  # type: ignore[arg-type]
@@ -619,7 +619,7 @@ class _FileParser:
             scenarios=tuple(s for s, _ in scenario_ids),
             source=self.parsed.path,
             line=line_of(node),
-            performs=tuple(step_id for step_id, _ in performs or ()),
+            performs=tuple(step_id for step_id, _ in performs),
         )
 
     # -- lexicon ------------------------------------------------------------------------------
