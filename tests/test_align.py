@@ -71,3 +71,25 @@ def test_a_step_takes_its_own_free_hit_before_asking_another_step_to_share() -> 
     inside, own = hit(1, 2, 6, 0.8), hit(1, 30, 34, 0.7)  # step 1's best is inside step 0's words
     assignments = align_steps([[wide, narrow], [inside, own]], clause_starts=[6])
     assert [a.candidate for a in assignments] == [wide, own]
+
+
+def test_between_equal_matches_the_words_said_as_written_win_over_words_that_only_sound_the_same() -> None:
+    # 再见 at 20-22 and 再讲 (zai jiang: the same pinyin under the an/ang tolerance) at 10-12: both similarity 1.0
+    sounds_alike = StepCandidate(0, HIT, Candidate(10, 12, 1.0, 0.0, 1.0, PATTERN))
+    as_written = StepCandidate(0, HIT, Candidate(20, 22, 1.0, 1.0, 1.0, PATTERN))
+    assert align_steps([[sounds_alike, as_written]])[0].candidate == as_written
+    # a real difference in similarity still decides
+    closer = StepCandidate(0, HIT, Candidate(10, 12, 0.9, 0.0, 0.9, PATTERN))
+    written_but_worse = StepCandidate(0, HIT, Candidate(20, 22, 0.89, 0.89, 0.7, PATTERN))
+    assert align_steps([[closer, written_but_worse]])[0].candidate == closer
+
+
+def test_the_farewell_is_the_goodbye_not_an_offer_to_explain_again() -> None:
+    from trainer.pipeline import score_text
+
+    result = score_text(
+        ["您好，您慢慢来，我给您办完再下班。", "办什么业务？", "好了。您看清楚吗？不清楚我再讲一遍。", "不客气，路上慢点，再见。"],
+        "closing_time",
+    )
+    farewell = next(s for s in result.steps if s.id == "farewell")
+    assert farewell.turn == 4 and "再见" in farewell.matched_text

@@ -37,8 +37,14 @@ class Assignment:
     out_of_order: bool = False
 
 
+TIE_BREAK = 0.001  # too small to outweigh any difference in similarity
+
+
 def _value(c: StepCandidate, weight: float) -> float:
-    return weight * ((1.0 + c.similarity) if c.status == HIT else 0.5 * c.similarity)
+    """A hit is worth more than any partial. Between equal similarities, the words said as written win over
+    words that only sound the same (再见 over 在建, 再讲): pinyin tolerance is for the recogniser's errors."""
+    base = (1.0 + c.similarity) if c.status == HIT else 0.5 * c.similarity
+    return weight * (base + TIE_BREAK * c.candidate.char_similarity)
 
 
 def _allowed_overlap(a: StepCandidate, b: StepCandidate) -> int:
