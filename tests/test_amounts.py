@@ -364,3 +364,22 @@ def test_a_number_said_twice_is_not_one_long_number() -> None:
     words = (Word("电话", 0.0, 0.5, 0.9), Word("138", 0.5, 1.0, 0.9), Word("0013", 1.0, 1.5, 0.9), Word("8000", 1.5, 2.0, 0.9))
     doc = build_doc([TurnText(Transcript(text="电话138 0013 8000", words=words, engine="whisper"))])
     assert [n.value for n in doc.numbers.values()] == [13800138000]
+
+
+def test_an_ordinal_and_a_count_of_things_are_never_money() -> None:
+    from trainer.pipeline import score_text
+
+    # 两户 counts accounts, 第二户 is an ordinal: the bill is the 合计, and a wrong change is reported against it
+    result = score_text(
+        ["您好，请您提供两户的用水户号。", "第一户二百元，第二户三百一十二元，合计五百一十二元。", "收您六百元。", "找您九十八元，请点清。", "再见。"],
+        "water_payment",
+    )
+    amounts = result.amounts
+    assert (amounts.bill, amounts.received, amounts.change) == (512, 600, 98) and not amounts.consistent
+    assert "应交 512 元" in amounts.problems[0]
+
+
+def test_the_change_is_what_is_sung_after_the_money_received() -> None:
+    # 好您 sounds like 找您 to the tolerant matcher; said before any money, it is no 唱付
+    _, amounts = check("您好您好，三块钱的那个卡您有吗？本月电费是五十二元。", "收您一百元。", "这是发票。")
+    assert amounts.received == 100 and amounts.change is None and not amounts.consistent

@@ -22,7 +22,8 @@ An exact payment has no change to sing: 刚好/正好/不用找零 said in the t
 the next one is a change of 0, sung.
 
 A long number said without a money unit (a card or account number read out, even
-digit by digit) is an identifier, never money.
+digit by digit) is an identifier, never money; so are an ordinal (第二户) and a count
+of things (两户, 三个, 五次). The change is looked for after the money received.
 
 Consistent = all three amounts known, bill + change = received, and both 收您…
 and 找您… (or the exact-payment words) were actually spoken.
@@ -55,6 +56,9 @@ RECEIVED_AFTER = ("收着", "收到了", "收到啦", "收好了", "收下了", 
 CUE_REACH = 4  # characters between the end of a cue and the number
 # A number followed by one of these units is a quantity (electricity, gas, water, notes), never money.
 QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升", "张")  # 张: banknotes counted (三张一百)
+# A number followed by a measure word counts things (三个户, 两户, 第二位, 三份, 五次, 七天, 三号窗口), never money.
+COUNT_WORDS = ("个", "户", "位", "份", "次", "天", "号")
+ORDINAL_MARK = "第"  # 第二户四百二十二元: the 二 is an ordinal
 # Words that make the unit-less numbers after them meter readings (底码是3420，这个月是3593).
 READING_WORDS = ("底码", "止码", "起码", "读数", "示数", "表码", "表底", "行码")
 READING_REACH = 10  # characters from the end of a reading word to the number (same turn)
@@ -148,7 +152,9 @@ def is_quantity(doc: Doc, position: int) -> bool:
     if token.text.isdigit() and (len(token.text) >= IDENTIFIER_DIGITS or _read_digit_by_digit(doc, position)):
         return True  # an identifier read out (卡号 4401 2367…, 零三五七), not money
     after = doc.form[position + 1 : position + 4]
-    if any(after.startswith(unit) for unit in QUANTITY_UNITS):
+    if any(after.startswith(unit) for unit in QUANTITY_UNITS + COUNT_WORDS):
+        return True
+    if position > 0 and doc.form[position - 1] == ORDINAL_MARK:
         return True
     lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
     start = max(lo, position - READING_REACH - 2)
@@ -187,8 +193,10 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
     for role in ("received", "change", "bill"):
         if role in said:
             continue
+        # the change is sung after the money received (找您 heard in 您好您好 before any money is not 唱付)
+        after = said["received"].position if role == "change" and "received" in said else -1
         for position in sorted(doc.numbers):
-            if position in used or is_quantity(doc, position):
+            if position in used or position <= after or is_quantity(doc, position):
                 continue
             if _cue_before(doc, position, role) or _cue_after(doc, position, role):
                 said[role] = _corrected(doc, SaidAmount(role, doc.numbers[position].value, position, "cue"), used | {position})
