@@ -300,3 +300,21 @@ def test_shipped_reproach_and_brush_offs_but_not_their_polite_look_alikes() -> N
     assert said("干啥的？") == ["what_for"]
     for polite in ("您别着急，慢慢说。", "您稍等着，我马上查。", "让您等着急了，真不好意思。", "您先挂了重拨，不耽误您。", "您好，有啥事？"):
         assert said(polite) == [], polite
+
+
+def test_shipped_paraphrases_of_the_seed_entries_but_not_their_polite_look_alikes() -> None:
+    from trainer.config import Settings
+    from trainer.pipeline import load_library
+
+    entries = load_library(Settings()).forbidden_for("closing_time")
+
+    def said(text: str) -> list[str]:
+        doc = build_doc([TurnText(Transcript(text=text))])
+        return [m.entry.id for m in find_forbidden(entries, doc) if hit_evidence(m, doc) in ("short_alone", "phrase_alone", "phrase_embedded")]
+
+    assert said("都五点半了，下班了你快点。") == ["closing_hurry"]
+    assert said("到点了，快点快点。") == ["closing_hurry"]
+    assert said("随你，爱写哪个写哪个。") == ["whatever"]
+    assert said("你要投诉就去投诉。") == ["go_complain"]
+    for polite in ("随你们方便，哪天来都行。", "您别急，到点了我们也给您办完。", "我们会跟随你的进度及时回复。"):
+        assert said(polite) == [], polite

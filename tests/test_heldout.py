@@ -199,7 +199,7 @@ FLOORS = {
         "step_recall": 0.89,
         "step_precision": 0.93,
         "forbidden_recall": 0.90,
-        "forbidden_precision": 0.66,
+        "forbidden_precision": 0.64,  # 0.66 before 随你 (2026-12-06): 嫌我态度不好你去投诉吧，随你 is a 忌语 the labeller left as one entry
         "passed_agreement": 0.90,
     },
     # set I: floors from its first (independent) use (its README)

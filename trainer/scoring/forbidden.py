@@ -108,8 +108,9 @@ REPORT_REACH = 2  # characters allowed between 说 and the reported words (了, 
 REPORTING_VERBS = ("说", "讲", "回", "答", "回答", "回复")
 NEGATORS = frozenset("不没别非未莫")
 NEGATION_REACH = 2  # characters before a hit
-# Indefinite determiners a negation reaches over (不是哪个领导定的, 不是什么上面定的).
-DETERMINERS = ("哪个", "哪位", "哪一个", "什么", "某个", "谁")
+# Indefinite determiners and possessors a negation reaches over (不是哪个领导定的, 不是什么上面定的,
+# 不是我们领导定的, 不是咱们上面规定的).
+DETERMINERS = ("哪个", "哪位", "哪一个", "什么", "某个", "谁", "我们", "咱们", "你们", "他们", "我")
 DETERMINER_MAX = max(len(word) for word in DETERMINERS)
 # Words holding 不 that negate nothing after them (要不您等会儿再说: "or else").
 NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论")
@@ -146,7 +147,7 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))
-    for word in DETERMINERS:  # 不是哪个领导定的: the negation reaches over a determiner
+    for word in DETERMINERS:  # 不是哪个领导定的 / 不是我们领导定的: the negation reaches over a determiner or possessor
         if before.endswith(word):
             before = before[: -len(word)]
             break
