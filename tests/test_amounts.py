@@ -383,3 +383,9 @@ def test_the_change_is_what_is_sung_after_the_money_received() -> None:
     # 好您 sounds like 找您 to the tolerant matcher; said before any money, it is no 唱付
     _, amounts = check("您好您好，三块钱的那个卡您有吗？本月电费是五十二元。", "收您一百元。", "这是发票。")
     assert amounts.received == 100 and amounts.change is None and not amounts.consistent
+
+
+def test_shou_nin_heard_with_nin_as_ying_or_nie_still_sings_the_money_received() -> None:
+    for said in ("收赢三百元", "收捏三百元"):
+        _, amounts = check_heard(heard("本月电费是二百九十八元"), heard(said), heard("找您两元"))
+        assert amounts.received == 300 and amounts.received_said and amounts.consistent, said

@@ -84,6 +84,10 @@ lowered to the new figure - 0.05 (the old floor is noted beside each). What woul
 Set Q (tests/data/heldout_q, 64 performances, written the same way in the middle of that session, after set P's
 first use) was measured once independently (its README: step R 0.920, P 0.973, forbidden R 1.0, P 0.737,
 pass/fail 55/64) and gets floors from that first use.
+
+Set S (tests/data/heldout_s, 65 performances, written the same way at the start of the session of 2026-12-06)
+was measured once independently before any change made on it (its README: step R 0.957, P 0.995, forbidden
+R 0.786, P 0.579, pass/fail 62/65) and gets floors from that first use.
 """
 
 from __future__ import annotations
@@ -128,6 +132,14 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.55,  # 0.65 before the brush-offs of 2026-12-05
         "passed_agreement": 0.85,
+    },
+    # set S: floors from its first (independent) use (its README)
+    "heldout_s": {
+        "step_recall": 0.92,
+        "step_precision": 0.96,
+        "forbidden_recall": 0.75,
+        "forbidden_precision": 0.55,
+        "passed_agreement": 0.92,
     },
     # set R: floors from its first (independent) use (its README), except forbidden precision: the brush-offs
     # added in the same session (等着, 走吧…) are said in its rude performances, labelled with no 忌语 (0.619)
@@ -238,7 +250,7 @@ FLOORS = {
 # Clean-turn 忌语 hits in performances the writer passes, measured 2026-12-05 (each a 忌语 word meant
 # otherwise: 领导专门定的便民措施, 先挂了啊，再见, 要是不清楚, 这不是难事): never more.
 PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1}
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:

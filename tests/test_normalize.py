@@ -122,6 +122,21 @@ def test_a_numeral_run_never_crosses_punctuation() -> None:
     assert normalize("一百，二十").clause_starts[3] is True
 
 
+def test_whisper_digit_groups_are_one_number_but_a_repeat_or_an_amounts_end_is_not() -> None:
+    assert normalize("收您2,400元").text == "收您2400元" and not any(normalize("收您2,400元").clause_starts[3:])
+    assert normalize("合计1,234,567元").text == "合计1234567元"
+    for text, second in (("是298,298整", 4), ("187块6,187块6毛", 5), ("找你2块6毛5 2个一块", 7)):
+        # said twice, an amount ending in its 角/分 and the next number: two numbers
+        assert normalize(text).clause_starts[second], text
+
+
+def test_a_money_units_homophone_after_a_number_but_not_inside_a_word() -> None:
+    assert normalize("找您两员").text == "找您2元"
+    assert normalize("六十圆").text == "60元"
+    for text in ("四员工", "二园区", "带两原件"):
+        assert "元" not in normalize(text).text, text
+
+
 def test_a_number_repeated_after_a_space_starts_a_new_clause() -> None:
     repeated = normalize("是298 298人整")
     assert repeated.text == "是298298人整" and repeated.clause_starts[4]

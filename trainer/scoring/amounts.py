@@ -131,7 +131,7 @@ def _cue_before(doc: Doc, position: int, role: str) -> bool:
     )
 
 
-NIN_LIKE_SYLLABLES = frozenset({"nin", "ni", "nian", "ning", "yin", "lin", "li", "lian", "ling", "nen", "neng"})
+NIN_LIKE_SYLLABLES = frozenset({"nin", "ni", "nian", "ning", "nie", "yin", "ying", "lin", "li", "lian", "ling", "nen", "neng"})
 
 
 def _sounds_like_nin(char: str) -> bool:

@@ -58,10 +58,11 @@ CLAUSE_PUNCTUATION = set("，。！？；：、,.!?;:…—\n")
 # Right after a numeral or digit, these are read as the unit they sound like.
 MONEY_UNIT_HOMOPHONES = {
     **dict.fromkeys("快筷", "块"),
-    **dict.fromkeys("圆园原", "元"),
+    **dict.fromkeys("圆园原员", "元"),
     **dict.fromkeys("脚饺缴叫较", "角"),
     "猫": "毛",
 }
+NOT_UNIT_WORDS = frozenset({"员工", "园区", "原件", "原价"})  # 三园区, 两原件: words, not 元
 # A digit written as a same-sounding character right before a money unit (酒快吧 -> 九块八,
 # 收泥石筷 -> 收您十块). 是 is left alone: 这是块… is a sentence, not an amount.
 DIGIT_SYLLABLES = {
@@ -233,9 +234,11 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
             and (following in _NUMERAL_CHARS or following in AMOUNT_CONTEXT_BEFORE or following in MONEY_UNIT_HOMOPHONES)
         ):
             units[k].char = replacement
-    for previous, unit in zip(units, units[1:]):
+    for k in range(1, len(units)):
+        previous, unit = units[k - 1], units[k]
         replacement = MONEY_UNIT_HOMOPHONES.get(unit.char)
-        if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()):
+        word = unit.char + (units[k + 1].char if k + 1 < len(units) else "")
+        if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()) and word not in NOT_UNIT_WORDS:
             unit.char = replacement
     return units
 
@@ -257,13 +260,34 @@ def _repeats_a_number(units: list[_Unit], i: int) -> bool:
     return len(before) >= 2 and before == after
 
 
+def _thousands_separator(units: list[_Unit], i: int) -> bool:
+    """A comma inside a number written with digit groups (5,530 / 1,234,567), as Whisper writes large amounts.
+    Not a number said twice (298,298), nor the end of an amount with its 角 (187块6,187块6毛)."""
+    if units[i].char != ",":
+        return False
+    before, after = _digit_run(units, i - 1, -1), _digit_run(units, i + 1, 1)
+    k = i - 1 - len(before)
+    leading = units[k].char if k >= 0 else ""
+    return 1 <= len(before) <= 3 and len(after) == 3 and before != after and leading not in AMOUNT_CONTEXT_BEFORE | {"."}
+
+
+def _ends_an_amount(units: list[_Unit], i: int) -> bool:
+    """A space after an amount's last digit (2块6毛5 2个一块: 两块六毛五, then 两个一块) and before another
+    digit: the amount is complete, the next number is another one."""
+    before = _digit_run(units, i - 1, -1)
+    k = i - 1 - len(before)
+    return bool(before) and k >= 0 and units[k].char in AMOUNT_CONTEXT_BEFORE and _digit_run(units, i + 1, 1) != ""
+
+
 def _strip_punctuation(units: list[_Unit]) -> list[_Unit]:
     out: list[_Unit] = []
     pending_clause = True
     for i, unit in enumerate(units):
         char = unit.char
-        if char.isspace() and _repeats_a_number(units, i):
+        if char.isspace() and (_repeats_a_number(units, i) or _ends_an_amount(units, i)):
             pending_clause = True
+        elif _thousands_separator(units, i):
+            continue  # one number: no clause starts inside it
         elif _is_kept(char):
             unit.clause_start = unit.clause_start or pending_clause
             pending_clause = False
