@@ -389,3 +389,10 @@ def test_shou_nin_heard_with_nin_as_ying_or_nie_still_sings_the_money_received()
     for said in ("收赢三百元", "收捏三百元"):
         _, amounts = check_heard(heard("本月电费是二百九十八元"), heard(said), heard("找您两元"))
         assert amounts.received == 300 and amounts.received_said and amounts.consistent, said
+
+
+def test_the_money_acknowledged_with_a_curt_shou_le_is_sung() -> None:
+    # 一百，收了: the money received, said after its amount; the bill is the amount said before it
+    _, amounts = check("八十六块四。", "一百，收了。", "找您十三块六。")
+    assert (amounts.bill, amounts.received, amounts.change) == (86.4, 100, 13.6)
+    assert amounts.received_said and amounts.consistent

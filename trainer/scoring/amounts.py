@@ -52,7 +52,7 @@ CUES: dict[str, tuple[str, ...]] = {
 }
 BARE_CUES = {"received": "收", "change": "找", "bill": "共"}  # only right before the number
 # Acknowledging the money right after its amount also sings it: 两百整，收着了 / 一百块，收到了.
-RECEIVED_AFTER = ("收着", "收到了", "收到啦", "收好了", "收下了", "收下啦")
+RECEIVED_AFTER = ("收着", "收了", "收啦", "收到了", "收到啦", "收好了", "收下了", "收下啦")
 CUE_REACH = 4  # characters between the end of a cue and the number
 # A number followed by one of these units is a quantity (electricity, gas, water, notes), never money.
 QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升", "张")  # 张: banknotes counted (三张一百)
