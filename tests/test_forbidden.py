@@ -283,15 +283,19 @@ def test_a_phrase_that_refuses_to_say_why_needs_its_why() -> None:
     assert found_in((rule,), "没有位什么。") == ["its_the_rule"]  # the recogniser's homophone still asks why
 
 
-def test_shipped_reproach_and_brush_offs_but_not_their_polite_look_alikes() -> None:
+def said_in(scenario: str, text: str) -> list[str]:
+    """The shipped 忌语 counted in `text` (one turn) when said in `scenario`."""
     from trainer.config import Settings
     from trainer.pipeline import load_library
 
-    entries = load_library(Settings()).forbidden_for("complaint")
+    entries = load_library(Settings()).forbidden_for(scenario)
+    doc = build_doc([TurnText(Transcript(text=text))])
+    return [m.entry.id for m in find_forbidden(entries, doc) if hit_evidence(m, doc) in ("short_alone", "phrase_alone", "phrase_embedded")]
 
+
+def test_shipped_reproach_and_brush_offs_but_not_their_polite_look_alikes() -> None:
     def said(text: str) -> list[str]:
-        doc = build_doc([TurnText(Transcript(text=text))])
-        return [m.entry.id for m in find_forbidden(entries, doc) if hit_evidence(m, doc) in ("short_alone", "phrase_alone", "phrase_embedded")]
+        return said_in("complaint", text)
 
     assert said("行了行了，别嚷嚷，坐那儿说。") == ["stop_shouting"]
     assert said("查出来是您自己用的，可别再来闹了。") == ["stop_shouting"]
@@ -303,14 +307,8 @@ def test_shipped_reproach_and_brush_offs_but_not_their_polite_look_alikes() -> N
 
 
 def test_shipped_paraphrases_of_the_seed_entries_but_not_their_polite_look_alikes() -> None:
-    from trainer.config import Settings
-    from trainer.pipeline import load_library
-
-    entries = load_library(Settings()).forbidden_for("closing_time")
-
     def said(text: str) -> list[str]:
-        doc = build_doc([TurnText(Transcript(text=text))])
-        return [m.entry.id for m in find_forbidden(entries, doc) if hit_evidence(m, doc) in ("short_alone", "phrase_alone", "phrase_embedded")]
+        return said_in("closing_time", text)
 
     assert said("都五点半了，下班了你快点。") == ["closing_hurry"]
     assert said("到点了，快点快点。") == ["closing_hurry"]
