@@ -302,7 +302,10 @@ def test_shipped_reproach_and_brush_offs_but_not_their_polite_look_alikes() -> N
     assert said("行，等着。") == ["just_wait"]
     assert said("行了，走吧。") == ["go_away"]
     assert said("干啥的？") == ["what_for"]
-    for polite in ("您别着急，慢慢说。", "您稍等着，我马上查。", "让您等着急了，真不好意思。", "您先挂了重拨，不耽误您。", "您好，有啥事？"):
+    for polite in (
+        "您别着急，慢慢说。", "您稍等着，我马上查。", "让您等着急了，真不好意思。", "您先挂了重拨，不耽误您。", "您好，有啥事？",
+        "修好了您回家等着来电就行。", "材料齐了，回去等着通知。",  # what the customer waits for: what comes next, not a brush-off
+    ):
         assert said(polite) == [], polite
 
 
