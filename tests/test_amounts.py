@@ -248,6 +248,8 @@ def test_decimal_number_before_receiving_is_the_bill() -> None:
 def test_more_garbled_change_readings_only_when_they_add_up() -> None:
     _, amounts = check("您这个月电费76块3。", "收您100块。", "找您23块去，发票您拿好。")  # 二十三块七
     assert amounts.change == 23.7 and amounts.consistent
+    _, amounts = check("本期水费58块6毛。", "收您一百元整。", "找您41块次，您点清楚。")  # 四十一块四
+    assert amounts.change == 41.4 and amounts.consistent
     _, amounts = check("本期燃气费是86.5元。", "收您一百元。", "找您是3.5元，发票在这儿。")  # 十三块五
     assert amounts.change == 13.5 and amounts.consistent
     _, amounts = check("本期燃气费是86.5元。", "收您一百元。", "找您是2.5元，发票在这儿。")
