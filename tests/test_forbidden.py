@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from trainer.asr.base import Transcript, Word
 from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
 from trainer.scoring.document import TurnText, build_doc
@@ -293,29 +295,38 @@ def said_in(scenario: str, text: str) -> list[str]:
     return [m.entry.id for m in find_forbidden(entries, doc) if hit_evidence(m, doc) in ("short_alone", "phrase_alone", "phrase_embedded")]
 
 
-def test_shipped_reproach_and_brush_offs_but_not_their_polite_look_alikes() -> None:
-    def said(text: str) -> list[str]:
-        return said_in("complaint", text)
+SHIPPED_SAID = {
+    # the reproach and the brush-offs (each performs the step whose purpose it still meets)
+    "complaint": (
+        {
+            "行了行了，别嚷嚷，坐那儿说。": "stop_shouting",
+            "查出来是您自己用的，可别再来闹了。": "stop_shouting",
+            "行，等着。": "just_wait",
+            "行了，走吧。": "go_away",
+            "干啥的？": "what_for",
+        },
+        (
+            "您别着急，慢慢说。", "您稍等着，我马上查。", "让您等着急了，真不好意思。", "您先挂了重拨，不耽误您。", "您好，有啥事？",
+            "修好了您回家等着来电就行。", "材料齐了，回去等着通知。",  # what the customer waits for: what comes next
+        ),
+    ),
+    # paraphrases of the seed's entries
+    "closing_time": (
+        {
+            "都五点半了，下班了你快点。": "closing_hurry",
+            "到点了，快点快点。": "closing_hurry",
+            "随你，爱写哪个写哪个。": "whatever",
+            "你要投诉就去投诉。": "go_complain",
+        },
+        ("随你们方便，哪天来都行。", "您别急，到点了我们也给您办完。", "我们会跟随你的进度及时回复。"),
+    ),
+}
 
-    assert said("行了行了，别嚷嚷，坐那儿说。") == ["stop_shouting"]
-    assert said("查出来是您自己用的，可别再来闹了。") == ["stop_shouting"]
-    assert said("行，等着。") == ["just_wait"]
-    assert said("行了，走吧。") == ["go_away"]
-    assert said("干啥的？") == ["what_for"]
-    for polite in (
-        "您别着急，慢慢说。", "您稍等着，我马上查。", "让您等着急了，真不好意思。", "您先挂了重拨，不耽误您。", "您好，有啥事？",
-        "修好了您回家等着来电就行。", "材料齐了，回去等着通知。",  # what the customer waits for: what comes next, not a brush-off
-    ):
-        assert said(polite) == [], polite
 
-
-def test_shipped_paraphrases_of_the_seed_entries_but_not_their_polite_look_alikes() -> None:
-    def said(text: str) -> list[str]:
-        return said_in("closing_time", text)
-
-    assert said("都五点半了，下班了你快点。") == ["closing_hurry"]
-    assert said("到点了，快点快点。") == ["closing_hurry"]
-    assert said("随你，爱写哪个写哪个。") == ["whatever"]
-    assert said("你要投诉就去投诉。") == ["go_complain"]
-    for polite in ("随你们方便，哪天来都行。", "您别急，到点了我们也给您办完。", "我们会跟随你的进度及时回复。"):
-        assert said(polite) == [], polite
+@pytest.mark.parametrize("scenario", sorted(SHIPPED_SAID))
+def test_shipped_list_words_but_not_their_polite_look_alikes(scenario: str) -> None:
+    forbidden, polite = SHIPPED_SAID[scenario]
+    for text, entry in forbidden.items():
+        assert said_in(scenario, text) == [entry], text
+    for text in polite:
+        assert said_in(scenario, text) == [], text
