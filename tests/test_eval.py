@@ -21,6 +21,11 @@ def write_performance(root: Path, name: str, scenario: str, turns: list[dict], *
     (folder / "labels.json").write_text(json.dumps({"id": name, "scenario": scenario, "turns": turns, **extra}, ensure_ascii=False), encoding="utf-8")
 
 
+def one_clean_turn(text: str) -> list[dict]:
+    """A performance of one turn labelled with no step and no 忌语."""
+    return [{"file": "turn01.wav", "text": text, "steps": [], "forbidden": []}]
+
+
 def eval_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
     code = main(["eval", *argv, "--json"])
     out, err = capsys.readouterr()
@@ -84,14 +89,14 @@ def test_false_hits_in_passing_performances_are_counted_apart(tmp_path: Path, ca
         tmp_path,
         "good",
         "wrong_number",
-        [{"file": "turn01.wav", "text": "您好。不知道。", "steps": [], "forbidden": []}],
+        one_clean_turn("您好。不知道。"),
         expect={"passed": True},
     )
     write_performance(
         tmp_path,
         "rude",
         "wrong_number",
-        [{"file": "turn01.wav", "text": "随便。", "steps": [], "forbidden": []}],
+        one_clean_turn("随便。"),
         expect={"passed": False},
     )
     for mode in ("turns", "full"):
@@ -105,14 +110,14 @@ def test_amounts_are_compared_only_where_the_scenario_has_them(tmp_path: Path, c
         tmp_path,
         "p1",
         "wrong_number",
-        [{"file": "turn01.wav", "text": "您好，这里是供电服务热线。", "steps": [], "forbidden": []}],
+        one_clean_turn("您好，这里是供电服务热线。"),
         expect={"passed": False, "amounts_consistent": True},
     )
     write_performance(
         tmp_path,
         "p2",
         "payment",
-        [{"file": "turn01.wav", "text": "您好！收您一百元，找您二十元。", "steps": [], "forbidden": []}],
+        one_clean_turn("您好！收您一百元，找您二十元。"),
         amounts={"received": 100, "change": 30},
         expect={"passed": False, "amounts_consistent": True},
     )
@@ -128,7 +133,7 @@ def test_oracle_hears_the_label_text_without_its_stage_directions(tmp_path: Path
         tmp_path,
         "p1",
         "payment",
-        [{"file": "turn01.wav", "text": "（点头示意：您好，请坐）", "steps": [], "forbidden": []}],
+        one_clean_turn("（点头示意：您好，请坐）"),
     )
     data = eval_json(capsys, str(tmp_path), "--oracle")
     for mode in ("turns", "full"):
@@ -223,7 +228,7 @@ def test_a_silent_labelled_turn_is_scored_as_nothing_said_not_an_error(
             return Transcript(text="", engine="fake")
 
     monkeypatch.setattr(factory, "get_recognizer", lambda *a, **k: Deaf())
-    write_performance(tmp_path, "p1", "payment", [{"file": "turn01.wav", "text": "嗯。", "steps": [], "forbidden": []}])
+    write_performance(tmp_path, "p1", "payment", one_clean_turn("嗯。"))
     sf.write(tmp_path / "p1" / "turn01.wav", np.zeros(8000, dtype=np.int16), 16000, subtype="PCM_16")
     report = eval_json(capsys, str(tmp_path), "--engine", "vosk", "--mode", "turns", "--no-cache")
     assert report["modes"]["turns"]["performances"] == 1

@@ -141,6 +141,14 @@ class ModeReport:
     disagreements: list[Disagreement] = field(default_factory=list)
     split: SplitCounts | None = None  # full mode split at pauses: answers found vs. turns
 
+    def add_clean_unit(self, false_hits: int, *, passing: bool) -> None:
+        """One labelled unit with no 忌语 (a turn, or a whole performance) and the 忌语 found in it;
+        `passing`: the labeller passes the performance."""
+        self.clean_units += 1
+        self.clean_false_hits += false_hits
+        if passing:
+            self.passing_false_hits += false_hits
+
     def meets_goals(self, *, step_recall: float = 0.95, step_precision: float = 0.95, forbidden_recall: float = 0.95) -> bool:
         return (
             self.steps.recall >= step_recall
@@ -272,11 +280,7 @@ def evaluate_performance(
         got_forbidden = Counter(said)
         for i, t in enumerate(perf.turns):
             if not t.forbidden:
-                report.clean_units += 1
-                false = [fid for turn, fid in said if turn == i + 1]
-                report.clean_false_hits += len(false)
-                if perf.expect.get("passed") is True:
-                    report.passing_false_hits += len(false)
+                report.add_clean_unit(sum(1 for turn, _ in said if turn == i + 1), passing=perf.expect.get("passed") is True)
     else:
         expected_steps = Counter(set(s for t in perf.turns for s in t.steps))  # a step counts once per performance
         got_steps = Counter(set(s for _, s in hits))
@@ -284,10 +288,7 @@ def evaluate_performance(
         expected_forbidden = Counter(resolve_forbidden_label(f, library, perf.scenario, detected) for t in perf.turns for f in t.forbidden)
         got_forbidden = Counter(fid for _, fid in said)
         if not expected_forbidden:
-            report.clean_units += 1
-            report.clean_false_hits += len(said)
-            if perf.expect.get("passed") is True:
-                report.passing_false_hits += len(said)
+            report.add_clean_unit(len(said), passing=perf.expect.get("passed") is True)
     missed, extra = report.steps.add(expected_steps, got_steps)
     for item in missed:
         report.disagreements.append(Disagreement(perf.id, mode, "step_missed", str(item)))

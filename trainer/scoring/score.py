@@ -21,7 +21,6 @@ it is) and how the decisions become a verdict (pass / fail / review) is in decid
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
 
 from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
@@ -470,7 +469,7 @@ def _order(steps: Sequence[StepResult]) -> float:
     return 100.0 * sum(not s.out_of_order for s in performed) / len(performed)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class BrushOff:
     """A counted 服务忌语 that still meets a step's purpose (ForbiddenEntry.performs): 等着 for 请稍等."""
 
