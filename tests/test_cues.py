@@ -52,6 +52,13 @@ def test_cue_words_must_be_in_the_same_turn() -> None:
     assert step.evidence != "cue" and not (step.status == HIT and step.certain)
 
 
+def test_a_final_particle_closes_its_own_sentence() -> None:
+    assert spans("坐+吧", "您坐吧。") == ["坐吧"]
+    assert spans("坐+吧", "坐坐坐，新装吧？") == ["坐坐坐，新装吧"]  # one sentence
+    assert spans("坐+吧", "坐坐坐。新装是吧？") == []  # the 吧 asks about 新装
+    assert spans("100+收了", "二百元。收了。") != []  # no particle: a cue may run over a sentence end
+
+
 def test_long_words_tolerate_homophones_one_character_words_do_not() -> None:
     assert spans("稍等+一下", "请您烧等一下") == ["烧等一下"]  # 稍/烧 same folded pinyin
     assert spans("这边+坐", "这遍坐") == ["这遍坐"]

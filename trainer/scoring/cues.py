@@ -2,8 +2,9 @@
 
 A cue is found when all its words are said in one turn, in order, each word
 starting at most `CUE_GAP` characters (of the matching form) after the end of
-the previous one. Words are compiled like transcript text (normalised, numbers
-collapsed). A word of two or more characters is found by its characters or by
+the previous one; a cue ending in a sentence-final particle (坐+吧, 本人+吗) keeps
+the particle in the sentence of its other words (坐坐坐。新装是吧 is no 坐+吧).
+Words are compiled like transcript text (normalised, numbers collapsed). A word of two or more characters is found by its characters or by
 its folded pinyin at a character boundary (homophones and the confusable
 initials/finals tolerated, as for phrasings); a 1-character word only by its
 exact character — one syllable alone is too easy to hear by chance — and so is a
@@ -101,11 +102,26 @@ def _spans(words: Sequence[CueWord], occurrences: Sequence[list[int]], doc: Doc)
         if first < last_end or per_turn.get(turn, 0) >= MAX_CUE_SPANS:
             continue
         end = _complete(words, occurrences, 1, first + len(words[0].form))
-        if end is not None and doc.turn_of[end - 1] == turn and TURN_SEPARATOR not in doc.form[first:end]:
+        if end is not None and doc.turn_of[end - 1] == turn and TURN_SEPARATOR not in doc.form[first:end] and not _particle_of_another_sentence(words, doc, first, end):
             spans.append((first, end))
             last_end = end
             per_turn[turn] = per_turn.get(turn, 0) + 1
     return spans
+
+
+SENTENCE_END = frozenset("。！？!?")
+# A sentence-final particle closes its own sentence: in 坐坐坐。新装是吧？ the 吧 is not the 坐+吧 of 您坐吧.
+FINAL_PARTICLES = frozenset("吧吗呢呀啊嘛")
+
+
+def _particle_of_another_sentence(words: Sequence[CueWord], doc: Doc, start: int, end: int) -> bool:
+    """The cue ends in a sentence-final particle (坐+吧, 本人+吗) found in a later sentence than its other words."""
+    if len(words) < 2 or words[-1].form not in FINAL_PARTICLES:
+        return False
+    turn = doc.turns[doc.turn_of[start]]
+    first = turn.norm.starts[doc.norm_start[start]]
+    last = turn.norm.ends[doc.norm_end[end - 1] - 1]
+    return any(c in SENTENCE_END for c in turn.norm.source[first:last])
 
 
 def _overlaps(start: int, end: int, avoid: Sequence[tuple[int, int]]) -> bool:
