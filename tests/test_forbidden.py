@@ -63,6 +63,12 @@ def test_reordered_words_stay_in_one_sentence() -> None:
     assert found_in((no_way,), "您说的那个办法？我们这儿没有。") == []  # across a question: two sentences
 
 
+def test_reordered_words_stay_close_together() -> None:
+    rule = ForbiddenEntry("its_the_rule", "这是规定", "major", "推诿", "我给您解释一下。", variants=("规定就这样",))
+    assert found_in((rule,), "就这样，规定嘛。") == ["its_the_rule"]  # reordered, close together
+    assert found_in((rule,), "是这样，按照供水的规定，表后漏水也要计量。") == []  # 这样…规定 far apart: an explanation
+
+
 def test_a_variant_holding_the_phrase_takes_its_polite_exceptions() -> None:
     # 我也不知道 holds 不知道: 也不知道您有没有空 is the polite 不知道您…, 我也不知道，你… is not
     entries = (dataclasses_replace(DONT_KNOW, variants=("我不知道", "我也不知道")),)

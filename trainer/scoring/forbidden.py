@@ -11,7 +11,8 @@ Rules, stricter than for standard phrases:
   pronouns (我 / 你·您 / 他·她), and drops at most one character: 这是我的证件
   is not 这不是我的事, 这不是您的问题 is not 这不是我的事情.
 - Longer phrasings are also found with their words reordered (快点，该下班了
-  for 该下班了你快点): every content word present, close together, in one
+  for 该下班了你快点): every content word present, close together (the span at most
+  `REORDER_SLACK` characters longer than the phrasing: 这样，按照供水的规定 is no 规定就这样), in one
   sentence (commas allowed, not 。！？), each in its own place (不是 does not also say 事); one-character words by
   their exact character.
 - A one-character phrasing (the interjection 喂) written as a homophone (为交什么,
@@ -428,6 +429,9 @@ def _occurrences_by_turn(doc: Doc, word: str, pin: str) -> dict[int, list[int]]:
     return by_turn
 
 
+REORDER_SLACK = 2  # characters a reordered phrasing may run beyond its own length: 这样，按照供水的规定 is no 规定就这样
+
+
 def _reordered(doc: Doc, pattern: Pattern) -> list[tuple[int, int]]:
     """Spans where all content words of a long phrasing are said close together, in any order, in one turn."""
     words = _words_and_pins(pattern.form)
@@ -453,7 +457,8 @@ def _reordered(doc: Doc, pattern: Pattern) -> list[tuple[int, int]]:
                 placed = sorted(chosen)
                 disjoint = all(i + n <= j for (i, n), (j, _) in zip(placed, placed[1:]))
                 # each word said in its own place, and all in one sentence: 要办伐？没有的话 is two
-                if e - s <= reach and disjoint and not SENTENCE_END.search(doc.span_text(s, e)):
+                loose = (e - s) - pattern.length > REORDER_SLACK
+                if e - s <= reach and disjoint and not loose and not SENTENCE_END.search(doc.span_text(s, e)):
                     spans.append((s, e))
     return spans
 
