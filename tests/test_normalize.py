@@ -122,6 +122,15 @@ def test_a_numeral_run_never_crosses_punctuation() -> None:
     assert normalize("一百，二十").clause_starts[3] is True
 
 
+def test_a_number_read_digit_by_digit_is_one_number_but_counting_aloud_is_not() -> None:
+    assert normalize("本期电费，一、四、七、点、五。").text == "本期电费147.5"
+    assert normalize("户号三、五、零、二、一、七、八、八，对的。").text == "户号35021788对的"
+    assert normalize("找您二、点、五").text == "找您2.5"
+    assert normalize("一、二、三、四，四张一百。").clause_starts[1]  # counting the notes aloud
+    assert normalize("选一、二项").text == "选一2项"  # two items: a list, not a number
+    assert normalize("零八八三，九十六块").clause_starts[4]  # a comma still ends the number
+
+
 def test_whisper_digit_groups_are_one_number_but_a_repeat_or_an_amounts_end_is_not() -> None:
     assert normalize("收您2,400元").text == "收您2400元" and not any(normalize("收您2,400元").clause_starts[3:])
     assert normalize("合计1,234,567元").text == "合计1234567元"

@@ -12,7 +12,8 @@ spirit of jiwer's `Compose`:
 4. punctuation, symbols and spaces (Vosk puts a space between words) removed;
    punctuation marks the start of a new clause;
 5. numbers read aloud become Arabic digits: 一百零八 -> 108, 四十八点五 -> 48.5,
-   幺三幺幺五 / 一三一一五 -> 13115 (digit strings), 两个 -> 2个. Values go through
+   幺三幺幺五 / 一三一一五 -> 13115 (digit strings), 一、四、七、点、五 -> 147.5 (read one
+   digit at a time; not counting aloud, 一、二、三), 两个 -> 2个. Values go through
    cn2an; digit-by-digit readings are mapped here because cn2an reads them as
    one number only in some modes. A lone numeral stays a character unless a
    measure word follows (一下、一定 stay; 一个 -> 1个, 块五 -> 块5). A money
@@ -279,11 +280,53 @@ def _ends_an_amount(units: list[_Unit], i: int) -> bool:
     return bool(before) and k >= 0 and units[k].char in AMOUNT_CONTEXT_BEFORE and _digit_run(units, i + 1, 1) != ""
 
 
+DIGIT_BY_DIGIT_SEPARATORS = "、"  # the enumeration comma: 零八八三，九十六块 is two numbers
+DIGIT_BY_DIGIT_MIN = 3  # items: 一、四、七 (147), 二、点、五 (2.5); 一、二 may be a list
+
+
+def _digit_by_digit(units: list[_Unit]) -> set[int]:
+    """Separators inside a number read digit by digit, one numeral at a time (一、四、七、点、五 is
+    147.5; 三、五、零、二 a 户号 read out): the number is one, no clause starts inside it. Not
+    counting aloud (一、二、三、四: each one more than the last, from 一)."""
+    joined: set[int] = set()
+    i = 0
+    while i < len(units):
+        items = [i]
+        k = i
+        while (
+            k + 2 < len(units)
+            and units[k + 1].char in DIGIT_BY_DIGIT_SEPARATORS
+            and _single_numeral(units, k + 2)
+        ):
+            k += 2
+            items.append(k)
+        if not _single_numeral(units, i) or (i > 0 and units[i - 1].char in _NUMERAL_CHARS):
+            i += 1
+            continue
+        chars = "".join(units[k].char for k in items)
+        digits = "".join(_CN_DIGIT_VALUE.get(c, ".") for c in chars)
+        counting = digits.startswith("1") and all(int(b) == int(a) + 1 for a, b in zip(digits, digits[1:]) if a != "." and b != ".")
+        if len(items) >= DIGIT_BY_DIGIT_MIN and digits.count(".") <= 1 and not digits.startswith(".") and not digits.endswith(".") and not counting:
+            joined.update(k + 1 for k in items[:-1])
+        i = items[-1] + 1
+    return joined
+
+
+def _single_numeral(units: list[_Unit], k: int) -> bool:
+    """units[k] is one digit numeral (or 点) standing alone between separators."""
+    if units[k].char not in _CN_DIGIT_VALUE and units[k].char != "点":
+        return False
+    return k + 1 >= len(units) or units[k + 1].char not in _NUMERAL_CHARS
+
+
 def _strip_punctuation(units: list[_Unit]) -> list[_Unit]:
     out: list[_Unit] = []
     pending_clause = True
+    digit_by_digit = _digit_by_digit(units)
     for i, unit in enumerate(units):
         char = unit.char
+        if i in digit_by_digit:
+            continue  # one number read digit by digit: no clause starts inside it
         if char.isspace() and (_repeats_a_number(units, i) or _ends_an_amount(units, i)):
             pending_clause = True
         elif _thousands_separator(units, i):
