@@ -183,6 +183,9 @@ def test_an_amount_corrected_after_bu_dui_is_the_one_sung() -> None:
     # the corrected bill is the one sung: the change then does not add up
     _, amounts = check("这个月电费是80，不对，75元。", "收您一百。", "找您20元。")
     assert amounts.bill == 75 and not amounts.consistent
+    # said again and rounded after the correction: the corrected amount stands
+    _, amounts = check("您这个月是三百——不对，两百九十八，二九八，就是三百差两块。", "收您三百块。", "找您两块。")
+    assert (amounts.bill, amounts.received, amounts.change) == (298, 300, 2) and amounts.consistent
 
 
 def test_a_jiao_digit_is_never_the_start_of_the_next_number() -> None:

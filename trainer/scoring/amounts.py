@@ -239,9 +239,12 @@ CORRECTION_REACH = 4  # characters between the correction word and the corrected
 
 
 def _after_correction(doc: Doc, after: int, position: int) -> bool:
-    """A correction word said after `after` and right before the number at `position`."""
+    """A correction word said after `after` and right before the number at `position`, with no other
+    number between (三百——不对，两百九十八，二九八，就是三百差两块: the 三百 after 二九八 is no correction)."""
     start = max(after, position - CORRECTION_REACH - 3)
-    return any(word in doc.form[start:position] for word in CORRECTION_WORDS)
+    window = doc.form[start:position]
+    said = [window.rfind(word) + len(word) for word in CORRECTION_WORDS if word in window]
+    return bool(said) and NUMBER not in window[max(said):]
 
 
 def _cue_again(doc: Doc, after: int, position: int, role: str) -> bool:
