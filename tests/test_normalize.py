@@ -129,6 +129,12 @@ def test_a_number_read_digit_by_digit_is_one_number_but_counting_aloud_is_not() 
     assert normalize("一、二、三、四，四张一百。").clause_starts[1]  # counting the notes aloud
     assert normalize("选一、二项").text == "选一2项"  # two items: a list, not a number
     assert normalize("零八八三，九十六块").clause_starts[4]  # a comma still ends the number
+    # as Whisper writes it: digits with commas or dashes, then the amount said whole
+    assert normalize("本期电费2,3,6.8,236块8角").text == "本期电费236.8236块8角"
+    assert normalize("本期电费2,3,6.8,236块8角").clause_starts[9]
+    assert normalize("收你2,5,0,250元").clause_starts[5]  # not the digit group 0,250
+    assert normalize("找你1-4-2").text == "找你142"
+    assert normalize("1,2,3,4").clause_starts[1]  # counting
 
 
 def test_whisper_digit_groups_are_one_number_but_a_repeat_or_an_amounts_end_is_not() -> None:

@@ -281,6 +281,8 @@ def _ends_an_amount(units: list[_Unit], i: int) -> bool:
 
 
 DIGIT_BY_DIGIT_SEPARATORS = "、"  # the enumeration comma: 零八八三，九十六块 is two numbers
+# Whisper writes a number read digit by digit as digits with commas or dashes: 1,4,7 / 1-4-2 / 2,3,6.8
+ASCII_DIGIT_BY_DIGIT_SEPARATORS = "、,，-"
 DIGIT_BY_DIGIT_MIN = 3  # items: 一、四、七 (147), 二、点、五 (2.5); 一、二 may be a list
 
 
@@ -293,18 +295,20 @@ def _digit_by_digit(units: list[_Unit]) -> set[int]:
     while i < len(units):
         items = [i]
         k = i
+        separators = ASCII_DIGIT_BY_DIGIT_SEPARATORS if _is_ascii_digit(units[i]) else DIGIT_BY_DIGIT_SEPARATORS
         while (
             k + 2 < len(units)
-            and units[k + 1].char in DIGIT_BY_DIGIT_SEPARATORS
+            and units[k + 1].char in separators
             and _single_numeral(units, k + 2)
+            and _is_ascii_digit(units[k + 2]) == _is_ascii_digit(units[i])
         ):
             k += 2
             items.append(k)
-        if not _single_numeral(units, i) or (i > 0 and units[i - 1].char in _NUMERAL_CHARS):
+        if not _single_numeral(units, i) or (i > 0 and (units[i - 1].char in _NUMERAL_CHARS or _is_ascii_digit(units[i - 1]) or units[i - 1].char == ".")):
             i += 1
             continue
         chars = "".join(units[k].char for k in items)
-        digits = "".join(_CN_DIGIT_VALUE.get(c, ".") for c in chars)
+        digits = "".join(c if c.isascii() else _CN_DIGIT_VALUE.get(c, ".") for c in chars)
         counting = digits.startswith("1") and all(int(b) == int(a) + 1 for a, b in zip(digits, digits[1:]) if a != "." and b != ".")
         if len(items) >= DIGIT_BY_DIGIT_MIN and digits.count(".") <= 1 and not digits.startswith(".") and not digits.endswith(".") and not counting:
             joined.update(k + 1 for k in items[:-1])
@@ -312,8 +316,15 @@ def _digit_by_digit(units: list[_Unit]) -> set[int]:
     return joined
 
 
+def _is_ascii_digit(unit: _Unit) -> bool:
+    return unit.char.isascii() and unit.char.isdigit()
+
+
 def _single_numeral(units: list[_Unit], k: int) -> bool:
-    """units[k] is one digit numeral (or 点) standing alone between separators."""
+    """units[k] is one digit (a numeral, 点, or an Arabic digit) standing alone between separators;
+    an Arabic digit may end in a decimal part (2,3,6.8)."""
+    if _is_ascii_digit(units[k]):
+        return k + 1 >= len(units) or not _is_ascii_digit(units[k + 1])
     if units[k].char not in _CN_DIGIT_VALUE and units[k].char != "点":
         return False
     return k + 1 >= len(units) or units[k + 1].char not in _NUMERAL_CHARS
@@ -329,7 +340,7 @@ def _strip_punctuation(units: list[_Unit]) -> list[_Unit]:
             continue  # one number read digit by digit: no clause starts inside it
         if char.isspace() and (_repeats_a_number(units, i) or _ends_an_amount(units, i)):
             pending_clause = True
-        elif _thousands_separator(units, i):
+        elif _thousands_separator(units, i) and i - 2 not in digit_by_digit:  # 2,5,0,250: read out, then said
             continue  # one number: no clause starts inside it
         elif _is_kept(char):
             unit.clause_start = unit.clause_start or pending_clause
