@@ -92,6 +92,10 @@ R 0.786, P 0.579, pass/fail 62/65) and gets floors from that first use.
 Set T (tests/data/heldout_t, 64 performances, written the same way at the end of that session, after set S's first
 use and the fixes that followed) was measured once independently (its README: step R 0.956, P 0.971, forbidden
 R 1.0, P 0.600, pass/fail 61/64) and gets floors from that first use.
+
+Set U (tests/data/heldout_u, 65 performances, written the same way at the start of the next session) was measured
+once independently before any change made on it (its README: step R 0.942, P 0.976, forbidden R 0.929, P 0.650,
+pass/fail 59/65) and gets floors from that first use.
 """
 
 from __future__ import annotations
@@ -136,6 +140,14 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.55,  # 0.65 before the brush-offs of 2026-12-05
         "passed_agreement": 0.85,
+    },
+    # set U: floors from its first (independent) use (its README)
+    "heldout_u": {
+        "step_recall": 0.91,
+        "step_precision": 0.94,
+        "forbidden_recall": 0.90,
+        "forbidden_precision": 0.60,
+        "passed_agreement": 0.88,
     },
     # set T: floors from its first (independent) use (its README)
     "heldout_t": {
@@ -262,7 +274,7 @@ FLOORS = {
 # Clean-turn 忌语 hits in performances the writer passes, measured 2026-12-05 (each a 忌语 word meant
 # otherwise: 领导专门定的便民措施, 先挂了啊，再见, 要是不清楚, 这不是难事): never more.
 PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1}
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
