@@ -145,6 +145,12 @@ def test_whisper_digit_groups_are_one_number_but_a_repeat_or_an_amounts_end_is_n
         assert normalize(text).clause_starts[second], text
 
 
+def test_a_near_sound_of_a_unit_counts_only_between_two_numbers() -> None:
+    assert normalize("本期水费213跨6").text == "本期水费213块6"
+    assert normalize("西跨院7跨院9号").text == "西跨院7跨院9号"  # a courtyard, not an amount
+    assert normalize("本期水费213跨6 213跨6").clause_starts[9]  # sung twice: two amounts
+
+
 def test_a_money_units_homophone_after_a_number_but_not_inside_a_word() -> None:
     assert normalize("找您两员").text == "找您2元"
     assert normalize("六十圆").text == "60元"

@@ -18,7 +18,8 @@ spirit of jiwer's `Compose`:
    one number only in some modes. A lone numeral stays a character unless a
    measure word follows (一下、一定 stay; 一个 -> 1个, 块五 -> 块5). A money
    unit or 百/千/万 written as a homophone inside an amount is read as what it
-   sounds like (48快 -> 48块, 两摆快 -> 两百块).
+   sounds like (48快 -> 48块, 两摆快 -> 两百块); a unit's near sound only between two numbers
+   (213跨6 -> 213块6).
 
 Every output character keeps the [start, end) range of the original characters
 it came from, so a span found in the normalised text maps back to the
@@ -64,6 +65,9 @@ MONEY_UNIT_HOMOPHONES = {
     "猫": "毛",
 }
 NOT_UNIT_WORDS = frozenset({"员工", "园区", "原件", "原价"})  # 三园区, 两原件: words, not 元
+# Near a unit's sound but not its homophone (跨 kua for 块 kuai): read as the unit only between two numbers
+# (213跨6 is 213块6; 七跨院 stays a courtyard).
+NEAR_UNITS_BETWEEN_NUMBERS = {"跨": "块"}
 # A digit written as a same-sounding character right before a money unit (酒快吧 -> 九块八,
 # 收泥石筷 -> 收您十块). 是 is left alone: 这是块… is a sentence, not an amount.
 DIGIT_SYLLABLES = {
@@ -241,7 +245,15 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
         word = unit.char + (units[k + 1].char if k + 1 < len(units) else "")
         if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()) and word not in NOT_UNIT_WORDS:
             unit.char = replacement
+        near = NEAR_UNITS_BETWEEN_NUMBERS.get(unit.char)
+        following = units[k + 1].char if k + 1 < len(units) else ""
+        if near and _is_numeral_or_digit(previous.char) and _is_numeral_or_digit(following):
+            unit.char = near
     return units
+
+
+def _is_numeral_or_digit(char: str) -> bool:
+    return char in _NUMERAL_CHARS or (char.isascii() and char.isdigit())
 
 
 def _digit_run(units: list[_Unit], start: int, step: int) -> str:
@@ -277,7 +289,9 @@ def _ends_an_amount(units: list[_Unit], i: int) -> bool:
     digit: the amount is complete, the next number is another one."""
     before = _digit_run(units, i - 1, -1)
     k = i - 1 - len(before)
-    return bool(before) and k >= 0 and units[k].char in AMOUNT_CONTEXT_BEFORE and _digit_run(units, i + 1, 1) != ""
+    unit = units[k].char if k >= 0 else ""
+    said_unit = unit in AMOUNT_CONTEXT_BEFORE or unit in MONEY_UNIT_HOMOPHONES or unit in NEAR_UNITS_BETWEEN_NUMBERS  # 213跨6 213跨6
+    return bool(before) and said_unit and _digit_run(units, i + 1, 1) != ""
 
 
 DIGIT_BY_DIGIT_SEPARATORS = "、"  # the enumeration comma: 零八八三，九十六块 is two numbers
