@@ -27,7 +27,7 @@ from functools import lru_cache
 import jieba.posseg
 
 from trainer.phrasebook.model import CUE_ADDRESS, CUE_EXACT, CUE_GAP, CUE_SEPARATOR
-from trainer.scoring.document import NUMBER, TURN_SEPARATOR, Doc, cached_form
+from trainer.scoring.document import NUMBER, SENTENCE_END, TURN_SEPARATOR, Doc, cached_form
 from trainer.scoring.patterns import Pattern
 from trainer.text.pinyin import encode
 
@@ -109,7 +109,6 @@ def _spans(words: Sequence[CueWord], occurrences: Sequence[list[int]], doc: Doc)
     return spans
 
 
-SENTENCE_END = frozenset("。！？!?")
 # A sentence-final particle closes its own sentence: in 坐坐坐。新装是吧？ the 吧 is not the 坐+吧 of 您坐吧.
 FINAL_PARTICLES = frozenset("吧吗呢呀啊嘛")
 
@@ -118,10 +117,7 @@ def _particle_of_another_sentence(words: Sequence[CueWord], doc: Doc, start: int
     """The cue ends in a sentence-final particle (坐+吧, 本人+吗) found in a later sentence than its other words."""
     if len(words) < 2 or words[-1].form not in FINAL_PARTICLES:
         return False
-    turn = doc.turns[doc.turn_of[start]]
-    first = turn.norm.starts[doc.norm_start[start]]
-    last = turn.norm.ends[doc.norm_end[end - 1] - 1]
-    return any(c in SENTENCE_END for c in turn.norm.source[first:last])
+    return SENTENCE_END.search(doc.span_text(start, end)) is not None
 
 
 def _overlaps(start: int, end: int, avoid: Sequence[tuple[int, int]]) -> bool:

@@ -24,6 +24,7 @@ from trainer.text.pinyin import encode, syllables
 NUMBER = "#"
 LONG_DIGITS = re.compile(r"\d{4,}")  # a number read digit by digit: 户号, 电话
 TURN_SEPARATOR = "|"
+SENTENCE_END = re.compile(r"[。！？!?]")  # ends a sentence in the transcript text (commas only end a clause)
 CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new clause
 
 # An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分, 43块1毛6,

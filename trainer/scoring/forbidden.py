@@ -46,7 +46,7 @@ from functools import lru_cache
 import jieba
 
 from trainer.phrasebook.model import SEVERITIES, ForbiddenEntry
-from trainer.scoring.document import Doc
+from trainer.scoring.document import SENTENCE_END, Doc
 from trainer.scoring.match import Candidate, _refine, find_candidates, similarity
 from trainer.scoring.patterns import Pattern, compile_phrasing, forbidden_thresholds
 from trainer.text.pinyin import encode
@@ -56,7 +56,6 @@ jieba.setLogLevel(60)
 # Words that carry no content for the reordered-words rule.
 FUNCTION_WORDS = frozenset("你 您 我 我们 你们 他 她 它 了 吧 啊 的 呢 吗 呀 嘛 就 也 都 还 又 得 地 着 过".split())
 EXCEPTION_SLACK = 2
-SENTENCE_END = re.compile(r"[。！？!?]")  # words reordered across a sentence end are not one phrase
 INTERJECTION_QUESTION_REACH = 5
 QUESTION_WORDS = ("什么", "谁", "哪", "啥", "吗", "呢", "嘛", "怎么", "干嘛")
 # 喂 also calls someone (喂，那位大姐) or answers the phone with the unit (喂？供电所。)
@@ -457,8 +456,8 @@ def _reordered(doc: Doc, pattern: Pattern) -> list[tuple[int, int]]:
                 placed = sorted(chosen)
                 disjoint = all(i + n <= j for (i, n), (j, _) in zip(placed, placed[1:]))
                 # each word said in its own place, and all in one sentence: 要办伐？没有的话 is two
-                loose = (e - s) - pattern.length > REORDER_SLACK
-                if e - s <= reach and disjoint and not loose and not SENTENCE_END.search(doc.span_text(s, e)):
+                close = e - s <= pattern.length + REORDER_SLACK
+                if close and disjoint and not SENTENCE_END.search(doc.span_text(s, e)):
                     spans.append((s, e))
     return spans
 

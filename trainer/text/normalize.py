@@ -241,12 +241,11 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
             units[k].char = replacement
     for k in range(1, len(units)):
         previous, unit = units[k - 1], units[k]
+        following = units[k + 1].char if k + 1 < len(units) else ""
         replacement = MONEY_UNIT_HOMOPHONES.get(unit.char)
-        word = unit.char + (units[k + 1].char if k + 1 < len(units) else "")
-        if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()) and word not in NOT_UNIT_WORDS:
+        if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()) and unit.char + following not in NOT_UNIT_WORDS:
             unit.char = replacement
         near = NEAR_UNITS_BETWEEN_NUMBERS.get(unit.char)
-        following = units[k + 1].char if k + 1 < len(units) else ""
         if near and _is_numeral_or_digit(previous.char) and _is_numeral_or_digit(following):
             unit.char = near
     return units
@@ -307,6 +306,9 @@ def _digit_by_digit(units: list[_Unit]) -> set[int]:
     joined: set[int] = set()
     i = 0
     while i < len(units):
+        if not _single_numeral(units, i) or (i > 0 and (_is_numeral_or_digit(units[i - 1].char) or units[i - 1].char == ".")):
+            i += 1
+            continue
         items = [i]
         k = i
         separators = ASCII_DIGIT_BY_DIGIT_SEPARATORS if _is_ascii_digit(units[i]) else DIGIT_BY_DIGIT_SEPARATORS
@@ -318,9 +320,6 @@ def _digit_by_digit(units: list[_Unit]) -> set[int]:
         ):
             k += 2
             items.append(k)
-        if not _single_numeral(units, i) or (i > 0 and (units[i - 1].char in _NUMERAL_CHARS or _is_ascii_digit(units[i - 1]) or units[i - 1].char == ".")):
-            i += 1
-            continue
         chars = "".join(units[k].char for k in items)
         digits = "".join(c if c.isascii() else _CN_DIGIT_VALUE.get(c, ".") for c in chars)
         counting = digits.startswith("1") and all(int(b) == int(a) + 1 for a, b in zip(digits, digits[1:]) if a != "." and b != ".")
