@@ -63,6 +63,26 @@ def test_metrics_count_hits_misses_and_false_alarms(tmp_path: Path, capsys: pyte
     assert report["passed"] == {"agree": 2, "total": 2, "rate": 1.0}
     kinds = sorted(d["kind"] for d in report["disagreements"])
     assert kinds == ["forbidden_extra", "step_extra", "step_missed"]
+    # compared over the performance, offer_seat is still missed (never said) and farewell still extra
+    per_performance = report["steps_in_performance"]
+    assert (per_performance["tp"], per_performance["fn"], per_performance["fp"]) == (2, 1, 1)
+
+
+def test_step_found_in_another_turn_is_a_miss_by_turn_but_found_in_the_performance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the greeting is said in turn 1 and labelled on turn 2: wrong turn, but said
+    write_performance(
+        tmp_path,
+        "p1",
+        "payment",
+        [
+            {"file": "turn01.wav", "text": "您好！", "steps": [], "forbidden": []},
+            {"file": "turn02.wav", "text": "收您一百元。", "steps": ["greet", "sing_receive"], "forbidden": []},
+        ],
+    )
+    report = eval_json(capsys, str(tmp_path), "--oracle", "--mode", "turns")["modes"]["turns"]
+    assert (report["steps"]["tp"], report["steps"]["fn"], report["steps"]["fp"]) == (1, 1, 1)
+    per_performance = report["steps_in_performance"]
+    assert (per_performance["tp"], per_performance["fn"], per_performance["fp"]) == (2, 0, 0)
 
 
 def test_step_labelled_on_two_turns_counts_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -167,6 +167,10 @@ def print_reports(reports: dict[str, ModeReport], engine: str, console: Console 
         )
     console.print(table)
     for mode, r in reports.items():
+        if mode == "turns":
+            sp = r.steps_in_performance
+            console.print(f"步骤按整段表演比较（{mode}，在任一轮说到即算）：P {sp.precision:.3f}，R {sp.recall:.3f}")
+    for mode, r in reports.items():
         if r.split is not None:
             sp = r.split
             console.print(

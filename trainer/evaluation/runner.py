@@ -126,6 +126,11 @@ class ModeReport:
     mode: str
     performances: int = 0
     steps: Counts = field(default_factory=Counts)
+    # The same steps compared as sets over the performance (found in any turn), which is what the pass
+    # rule reads: in "turns" mode a step found in another turn than the labelled one counts here (a clerk
+    # who asks for the ID card, then confirms 您是本人吧, is credited on either turn); in "full" mode it
+    # equals `steps`.
+    steps_in_performance: Counts = field(default_factory=Counts)
     forbidden: Counts = field(default_factory=Counts)
     clean_units: int = 0
     clean_false_hits: int = 0
@@ -164,6 +169,7 @@ class ModeReport:
             "mode": self.mode,
             "performances": self.performances,
             "steps": self.steps.to_dict(),
+            "steps_in_performance": self.steps_in_performance.to_dict(),
             "forbidden": self.forbidden.to_dict(),
             "clean_units": self.clean_units,
             "clean_false_hits": self.clean_false_hits,
@@ -270,6 +276,8 @@ def evaluate_performance(
     report.performances += 1
     hits = [(s.turn or 0, s.id) for s in result.steps if s.status == "hit"]
     said = [(h.turn, h.id) for h in result.forbidden]
+    # a step counts once per performance, in whatever turn it was found
+    performance_steps = Counter(set(s for t in perf.turns for s in t.steps)), Counter(set(s for _, s in hits))
     if mode == "turns":
         expected_steps, got_steps = _step_units(perf, hits)
         expected_forbidden = Counter(
@@ -282,14 +290,14 @@ def evaluate_performance(
             if not t.forbidden:
                 report.add_clean_unit(sum(1 for turn, _ in said if turn == i + 1), passing=perf.expect.get("passed") is True)
     else:
-        expected_steps = Counter(set(s for t in perf.turns for s in t.steps))  # a step counts once per performance
-        got_steps = Counter(set(s for _, s in hits))
+        expected_steps, got_steps = performance_steps
         detected = {fid for _, fid in said}
         expected_forbidden = Counter(resolve_forbidden_label(f, library, perf.scenario, detected) for t in perf.turns for f in t.forbidden)
         got_forbidden = Counter(fid for _, fid in said)
         if not expected_forbidden:
             report.add_clean_unit(len(said), passing=perf.expect.get("passed") is True)
     missed, extra = report.steps.add(expected_steps, got_steps)
+    report.steps_in_performance.add(*performance_steps)
     for item in missed:
         report.disagreements.append(Disagreement(perf.id, mode, "step_missed", str(item)))
     for item in extra:
