@@ -124,6 +124,8 @@ def test_valid_file_loads_with_placeholders_filled(tmp_path: Path) -> None:
         pytest.param(VALID.replace("        title: 唱收", "        title: 唱收\n        required: 是 #<"), "scenarios[demo].steps[sing_receive].required", id="required-not-bool"),
         pytest.param(VALID.replace("        title: 唱收", "        title: 唱收\n        restates: 对 #<"), "scenarios[demo].steps[sing_receive].restates", id="restates-not-bool"),
         pytest.param(VALID.replace("        title: 唱收", "        title: 唱收\n        restates_numbers: 对 #<"), "scenarios[demo].steps[sing_receive].restates_numbers", id="restates-numbers-not-bool"),
+        pytest.param(VALID.replace("        title: 唱收", "        title: 唱收\n        on_handover: 谢谢 #<"), "scenarios[demo].steps[sing_receive].on_handover", id="on-handover-not-list"),
+        pytest.param(VALID.replace("        title: 唱收", "        title: 唱收\n        on_handover: [谢谢, 谢谢] #<"), "scenarios[demo].steps[sing_receive].on_handover[1]", id="on-handover-duplicate"),
         pytest.param(VALID.replace("      - id: sing_receive", "      - id: greet #<"), "scenarios[demo].steps[greet].id", id="duplicate-step-id"),
         pytest.param(VALID.replace("      - id: sing_receive", "      - id: Sing-Receive #<"), "scenarios[demo].steps[Sing-Receive].id", id="bad-step-id"),
         pytest.param(VALID.replace("        tip: 先问好。", "        tip: 先问好。\n        tip: 再问好。 #<"), "scenarios[demo].steps[greet].tip", id="duplicate-yaml-key"),

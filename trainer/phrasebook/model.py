@@ -108,6 +108,10 @@ class Step:
     """For a 复述确认重要内容 step: a number the customer gave (户号, 电话, at least 4 digits) read back
     with a question to confirm it ("幺二零八五五六三，对吧？") is also a restatement. Not for
     复述确认事实: a phone number read back confirms the contact, not the complaint."""
+    on_handover: tuple[str, ...] = ()
+    """Words that perform this step when said in answer to a customer who hands something over
+    (`Lexicon.handover_words` in the customer's line: 给你。（递上资料）): 谢谢 for 双手接收资料并致谢.
+    Said anywhere else, they are only courtesy."""
     extra: bool = False
     """An extra step is not part of the script: it is asked only when a reaction inserts it (e.g. a
     second apology after a 忌语 made the customer angry). It lives in `Scenario.extra_steps`."""
@@ -199,6 +203,9 @@ class Lexicon:
     # Words that say the same thing in a step's key words and cues (对不起/抱歉/不好意思): a key-word
     # group or a cue part holding one of them accepts them all (loader.expand_synonyms).
     synonyms: tuple[tuple[str, ...], ...] = ()
+    # Words by which a customer hands something over (给你、递上、都在这): the clerk's answer to such a
+    # line may perform a step whose `on_handover` words it holds (谢谢 for 接收资料并致谢).
+    handover_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -57,14 +57,14 @@ TOP_KEYS = ("scenarios", "forbidden", "lexicon")
 SCENARIO_REQUIRED = ("id", "title", "role", "brief", "steps")
 SCENARIO_OPTIONAL = ("domain", "difficulty", "forbidden")
 STEP_REQUIRED = ("id", "title", "phrases")
-STEP_OPTIONAL = ("required", "source", "weight", "customer", "variants", "keywords", "cues", "slots", "tip", "reactions", "extra", "restates", "restates_numbers")
+STEP_OPTIONAL = ("required", "source", "weight", "customer", "variants", "keywords", "cues", "slots", "tip", "reactions", "extra", "restates", "restates_numbers", "on_handover")
 REACTION_FIELDS = ("customer", "insert")
 SLOT_REQUIRED = ("name", "kind")
 SLOT_OPTIONAL = ("description",)
 FORBIDDEN_REQUIRED = ("id", "phrase", "severity", "reason", "replacement")
 FORBIDDEN_OPTIONAL_SHARED = ("variants", "exceptions", "scenarios", "performs")
 FORBIDDEN_OPTIONAL_OWN = ("variants", "exceptions", "performs")
-LEXICON_OPTIONAL = ("politeness_words", "fillers", "rate_min", "rate_max", "long_pause_seconds", "synonyms")
+LEXICON_OPTIONAL = ("politeness_words", "fillers", "rate_min", "rate_max", "long_pause_seconds", "synonyms", "handover_words")
 
 
 @dataclass(frozen=True)
@@ -331,7 +331,8 @@ class _FileParser:
         restates = self.r.boolean(values["restates"], f"{fld}.restates") if "restates" in values else False
         numbers = self.r.boolean(values["restates_numbers"], f"{fld}.restates_numbers") if "restates_numbers" in values else False
         reactions = self._reactions(values["reactions"], f"{fld}.reactions") if "reactions" in values else Reactions()
-        parts = (step_id, title, slots, phrases, variants, keywords, cues, customer, tip, source, required, weight, extra, restates, numbers, reactions)
+        on_handover = self._texts(values["on_handover"], f"{fld}.on_handover") if "on_handover" in values else []
+        parts = (step_id, title, slots, phrases, variants, keywords, cues, customer, tip, source, required, weight, extra, restates, numbers, reactions, on_handover)
         if any(p is None for p in parts):
             return None
         assert phrases is not None and variants is not None and keywords is not None and slots is not None
@@ -356,6 +357,7 @@ class _FileParser:
             extra=extra,  # type: ignore[arg-type]
             restates=restates,  # type: ignore[arg-type]
             restates_numbers=numbers,  # type: ignore[arg-type]
+            on_handover=tuple(w for w, _ in on_handover or ()),
         )
 
     def _reactions(self, node: Node, fld: str) -> Reactions | None:
@@ -637,6 +639,10 @@ class _FileParser:
             fillers = self._texts(values["fillers"], "lexicon.fillers", allow_empty_list=True)
             if fillers is not None:
                 out["fillers"] = tuple(w for w, _ in fillers)
+        if "handover_words" in values:
+            handover = self._texts(values["handover_words"], "lexicon.handover_words", allow_empty_list=True)
+            if handover is not None:
+                out["handover_words"] = tuple(w for w, _ in handover)
         if "synonyms" in values:
             groups = self._keywords(values["synonyms"], "lexicon.synonyms")
             if groups is not None:

@@ -86,6 +86,7 @@ class DocTurn:
     transcript: Transcript
     customer: str = ""  # matching form of the customer's line this turn answers ("" when unknown)
     customer_numbers: tuple[str, ...] = ()  # digit strings (4+ digits: 户号, 电话) the customer said in that line
+    customer_line: str = ""  # that line as given, stage directions included (（递上资料）)
 
 
 @dataclass
@@ -332,7 +333,7 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
         customer = matching_form(said, fillers) if said else ""
         customer_numbers = tuple(LONG_DIGITS.findall(normalize(said, fillers=fillers).text)) if said else ()
         doc_turns.append(
-            DocTurn(index, turn.file, transcript.text, source, norm, char_times, offset, duration, transcript, customer, customer_numbers)
+            DocTurn(index, turn.file, transcript.text, source, norm, char_times, offset, duration, transcript, customer, customer_numbers, turn.customer)
         )
         if form:
             form.append(TURN_SEPARATOR)

@@ -450,6 +450,20 @@ def _free_clauses(doc: Doc, taken: Sequence[tuple[int, int]]) -> list[tuple[int,
     return out
 
 
+def handover_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]], handover_words: Sequence[str]) -> list[tuple[int, int]]:
+    """Clauses on words no other step holds that say one of the step's `on_handover` words (谢谢) in a
+    turn answering a customer who hands something over (a handover word in the customer's line, stage
+    directions included: 都带了，给。（递上身份证）)."""
+    if not step.on_handover or not handover_words:
+        return []
+    answering = {turn.index for turn in doc.turns if any(word in turn.customer_line for word in handover_words)}
+    return [
+        (start, end)
+        for start, end in _free_clauses(doc, taken)
+        if doc.turn_at(start, end) in answering and any(contains_word(doc, start, end, word) for word in step.on_handover)
+    ]
+
+
 def keyword_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """(content, trace): clauses on words no other step holds that say every key word group of the
     step in exact words (its purpose carried in the trainee's own words: "服务卡有吗", "坐这儿"), and

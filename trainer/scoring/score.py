@@ -34,7 +34,7 @@ from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden, hit_evidence
 from trainer.scoring import decide
 from trainer.scoring.decide import SEVERITY_PENALTY, StepEvidence
-from trainer.scoring.match import StepCandidate, contains_word, find_word, keyword_clauses, match_steps
+from trainer.scoring.match import StepCandidate, contains_word, find_word, handover_clauses, keyword_clauses, match_steps
 from trainer.scoring.politeness import measure_politeness
 from trainer.scoring.restate import restatement_spans
 from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
@@ -247,18 +247,21 @@ def _decide_steps(
     expected_turns: Mapping[str, int],
     brush_offs: Sequence[tuple[int, int]],
     performing: Mapping[str, BrushOff],
+    handover_words: Sequence[str] = (),
 ) -> list[StepResult]:
     """Attach to every step its evidence and decision (decide.py), adding own-words (content) evidence.
 
     Words serve one step: a clause already holding another step's hit (or own-words evidence,
     in the scenario's order) is not evidence again, nor is a clause that says a 服务忌语. A 忌语
-    that still meets a step's purpose (`performing`: 等着 for 请稍等) performs a step found nowhere else.
+    that still meets a step's purpose (`performing`: 等着 for 请稍等) performs a step found nowhere else,
+    and so do a step's `on_handover` words (谢谢) said to a customer handing something over.
     """
     taken = [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == HIT] + list(brush_offs)
     kinds: list[str] = []
     found: list[StepResult] = []
     evidence_spans: list[tuple[int, int] | None] = []  # the words of each step's evidence (None for a miss)
     confirmed: set[int] = set()  # steps whose own-words clause ends in a confirming tag (新装是吧)
+    handed: set[int] = set()  # steps whose own words answer a customer handing something over (谢谢)
     for step, result, candidate, by_amount in zip(scenario.steps, steps, chosen, bill_stated):
         kind = _evidence_kind(result, candidate, by_amount)
         expected = expected_turns.get(step.id)  # 0-based
@@ -272,6 +275,11 @@ def _decide_steps(
                 start, end = _take(spans, doc, expected, taken)
                 if doc.form[start:end].endswith(decide.CONFIRMING_TAGS):
                     confirmed.add(len(kinds))
+                result = _found(result, doc, start, end)
+                kind, span = decide.CONTENT, (start, end)
+            elif thanked := handover_clauses(step, doc, taken, handover_words):
+                start, end = _take(thanked, doc, expected, taken)
+                handed.add(len(kinds))
                 result = _found(result, doc, start, end)
                 kind, span = decide.CONTENT, (start, end)
             elif step.restates and (restated := restatement_spans(doc, taken, numbers=step.restates_numbers)):
@@ -332,6 +340,7 @@ def _decide_steps(
             heard=heard,
             near_homophone=near,
             confirmed=kind == decide.CONTENT and i in confirmed,
+            on_handover=kind == decide.CONTENT and i in handed,
             in_place=_in_place(kind, evidence_spans, i, chosen[i]),
             recognised=doc.timed,
         )
@@ -538,7 +547,7 @@ def score_doc(
     hits, doubtful_hits, brush_offs, performing = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
     amounts = check_amounts(scenario, doc, _amount_sources(doc, candidates, chosen))
     steps, by_amount = _bill_stated(scenario, doc, steps, amounts)
-    steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs, performing)
+    steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs, performing, lexicon.handover_words)
     steps = _manner(scenario, doc, steps, performing)
     if amounts is not None and not amounts.consistent:
         performed = {slot.name: r.status == HIT for s, r in zip(scenario.steps, steps) for slot in s.slots if slot.kind == "amount"}
