@@ -171,6 +171,23 @@ def test_a_forbidden_verdict_said_as_a_guess_is_hedged(text: str, kind: str) -> 
     assert kind in {h.evidence for h in (*result.forbidden, *result.forbidden_doubtful)}
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("按钟点是该下班了，不过您来了就给您办，不用赶。", "conceded"),  # granted, then taken back at once
+        ("是该下班了但是您别急，我给您办完。", "conceded"),  # no comma (a recogniser's text)
+        ("该下班了，你快点。不过明天也能办。", "phrase_alone"),  # the concession is a sentence later
+        ("该下班了，你快点。", "phrase_alone"),
+    ],
+)
+def test_a_forbidden_phrase_taken_back_at_once_is_for_an_instructor(text: str, kind: str) -> None:
+    result = score_turns([TurnText(Transcript(text=text))], "closing_time", Settings())
+    hits = [*result.forbidden, *result.forbidden_doubtful]
+    assert kind in {h.evidence for h in hits}
+    if kind == "conceded":
+        assert not any(h.certain for h in hits), "unmeasured: neither counted nor dismissed alone"
+
+
 def test_forbidden_words_meant_otherwise_cost_nothing_and_are_named_for_the_instructor() -> None:
     result = score_turns([TurnText(Transcript(text="您好，请坐。这个核对不是随便问的，是规定必须要做的。"))], "reception", Settings())
     assert not result.forbidden and [h.phrase for h in result.forbidden_doubtful] == ["随便"]

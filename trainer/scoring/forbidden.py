@@ -90,7 +90,10 @@ CONDITIONAL = "conditional"  # in a clause that supposes it: 要是不清楚，�
 WONDERING = "wondering"  # 我也不知道 + a question word: the clerk wonders aloud (我也不知道怎么就少录了一位), no refusal to answer
 CAPABILITY = "capability"  # 没(有)办法 + what cannot be done (没有办法办, 没办法在电话里判断): a limit stated, not a refusal
 HEDGED = "hedged"  # said as a guess (那可能是您家里的问题，我派师傅上门看一下): a possibility weighed, not a verdict
-FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL, WONDERING, CAPABILITY, HEDGED)
+CONCEDED = "conceded"  # granted, then taken back at once: 按钟点是该下班了，不过您来了就给您办
+FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL, WONDERING, CAPABILITY, HEDGED, CONCEDED)
+# Words that take back what was just said (该下班了，不过…): right after a hit, in its clause or opening the next.
+CONCESSIONS = ("不过", "但是", "可是", "但")
 HEDGES = ("可能", "应该", "也许", "估计", "大概", "恐怕", "或许", "说不定")
 HEDGE_REACH = 3  # characters between a hedge and the hit (那可能是 / 应该是)
 # 办法 ending a hit and the clause going on with what cannot be done: "unable to do it here", not "nothing to
@@ -144,6 +147,8 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         return HEDGED
     if doc.form[match.start : match.end].endswith(WAY_WORD) and doc.form[match.end : hi].strip(SENTENCE_PARTICLES):
         return CAPABILITY
+    if _taken_back(match, doc, hi):
+        return CONCEDED
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))
@@ -160,6 +165,17 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
     if match.end - match.start > SHORT_PHRASING:
         return PHRASE_ALONE if alone else PHRASE_EMBEDDED
     return SHORT_ALONE if alone else SHORT_EMBEDDED
+
+
+def _taken_back(match: ForbiddenMatch, doc: Doc, clause_end: int) -> bool:
+    """A concession (不过/但是) right after the hit, in its clause or opening the next one in the same sentence."""
+    rest = doc.form[match.end : clause_end].lstrip(SENTENCE_PARTICLES)
+    if rest:
+        return rest.startswith(CONCESSIONS)
+    turn_end = doc.turn_range(doc.turn_of[match.start])[1]
+    if not doc.form[clause_end:turn_end].startswith(CONCESSIONS):
+        return False
+    return SENTENCE_END.search(doc.span_text(match.end, clause_end + 1)) is None
 
 
 def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
