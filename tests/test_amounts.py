@@ -193,6 +193,14 @@ def test_a_jiao_digit_is_never_the_start_of_the_next_number() -> None:
     assert amounts.bill == 73.6 and amounts.consistent
 
 
+def test_notes_and_coins_counted_out_are_not_the_jiao() -> None:
+    # 找您十一块四：十块一张、一块一个、一毛的四个 — 一张 is one note, not 10.1
+    _, amounts = check("这个月水费三十八块六。", "收您五十。", "找您十一块四：十块一张、一块一个、一毛的四个。")
+    assert (amounts.bill, amounts.received, amounts.change) == (38.6, 50, 11.4) and amounts.consistent
+    doc = build_doc([TurnText(Transcript(text="五十块两张，十块一张"))])
+    assert [t.value for t in doc.numbers.values()] == [50, 2, 10, 1]
+
+
 # Amounts a recogniser garbled, read as said only when that makes them add up; a real 唱付 error
 # (the last text, said instead of the change) stays one.
 GARBLED = [
@@ -202,6 +210,10 @@ GARBLED = [
     (("这个月电费253块。", "收您2008。", "找您27块，发票拿好。"), (253, 280, 27), "找您37块，发票拿好。"),
     # 七十三块五 / 二十六块五 written 73块鱼 / 26块鱼
     (("这个月电费73块鱼。", "收您一百。", "找您26块鱼，发票拿好。"), (73.5, 100, 26.5), "找您28块鱼，发票拿好。"),
+    # 找您八十七块二：五十、二十、十块… written without the pause: 87块250,20,10块
+    (("水费412块8。", "收您500元。", "找您87块250,20,10块，您点一下。"), (412.8, 500, 87.2), "找您86块250,20,10块，您点一下。"),
+    # 找您十一块四，十块一张… written 十一块四十块一张
+    (("水费38块6。", "收您五十。", "找您十一块四十块一张。"), (38.6, 50, 11.4), "找您十二块四十块一张。"),
 ]
 
 

@@ -100,6 +100,10 @@ pass/fail 59/65) and gets floors from that first use.
 Set V (tests/data/heldout_v, 67 performances, written the same way at the start of that session and kept unopened
 until its end) was measured once independently at the end, after the session's changes (its README: step R 0.955,
 P 0.977, forbidden R 0.867, P 0.565, pass/fail 60/67) and gets floors from that first use.
+
+Set W (tests/data/heldout_w, 66 performances, written the same way at the start of the session of 2026-12-06
+(third)) was measured once independently before any change made on it (its README: step R 0.966, P 0.984,
+forbidden R 1.0, P 0.667, pass/fail 64/66) and gets floors from that first use.
 """
 
 from __future__ import annotations
@@ -144,6 +148,14 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.55,  # 0.65 before the brush-offs of 2026-12-05
         "passed_agreement": 0.85,
+    },
+    # set W: floors from its first (independent) use (its README)
+    "heldout_w": {
+        "step_recall": 0.93,
+        "step_precision": 0.95,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.60,
+        "passed_agreement": 0.92,
     },
     # set V: floors from its first (independent) use (its README)
     "heldout_v": {
@@ -284,9 +296,10 @@ FLOORS = {
     },
 }
 # Clean-turn 忌语 hits in performances the writer passes, measured 2026-12-05 (each a 忌语 word meant
-# otherwise: 领导专门定的便民措施, 先挂了啊，再见, 要是不清楚, 这不是难事): never more.
-PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1}
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67}
+# otherwise: 领导专门定的便民措施, 先挂了啊，再见, 要是不清楚, 这不是难事; set W: 是该下班了，不过…, which since goes to an
+# instructor): never more.
+PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:

@@ -32,12 +32,14 @@ CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new cl
 # is 10.3),
 # and change under one yuan: 2毛 (两毛), 4角5分, 1毛6. A number never runs across a clause
 # boundary (收您300块，一、二、三 is 300, then 1, 2, 3; a card number read in groups is several),
-# and a digit of 角 or 分 is never the first digit of the next number (86元5角86块5 is 86.5, 86.5).
+# and a digit of 角 or 分 is never the first digit of the next number (86元5角86块5 is 86.5, 86.5), nor a count of
+# notes or coins (十块一张 is 10 and one note, not 10.1).
 _AMOUNT = re.compile(
     r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?!\d)分?)?"
-    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d角毛])分?|0?(?P<jiao>\d)(?!\d)(?:[角毛](?:(?P<fen>\d)(?!\d)分?)?)?)?)?"
+    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d角毛])分?|0?(?P<jiao>\d)(?!\d)(?![张个枚])(?:[角毛](?:(?P<fen>\d)(?!\d)分?)?)?)?)?"
 )
 MONEY_UNITS = "元块角毛"
+COUNTED = "张个枚"  # measure words of notes and coins counted out: 十块一张 is one ten-yuan note
 
 
 def _amount_value(match: re.Match[str]) -> float:
@@ -248,8 +250,9 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     """Values a recogniser may have garbled into `number_text`, most likely first.
 
     - A digit after the unit written as a same-sounding character: 22块死 -> 22.4,
-      45块吧 -> 45.8, 4块儿 -> 4.2 (`following` is the character after the number);
-      or a near-sounding one: 七 as 钱/去 (23块去 -> 23.7), 四 as 色/素, 八 as 板.
+      45块吧 -> 45.8, 4块儿 -> 4.2 (`following` is what comes after the number in its clause, "" at the clause's end);
+      or a near-sounding one: 七 as 钱/去 (23块去 -> 23.7), 四 as 色/素, 八 as 板; or run into the next
+      number of the clause (找您87块250,20 -> 87.2: the change sung, then the notes counted out).
     - A spurious leading 1 in a number of three or more digits: 是/十 before the
       number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5).
     - The other way round: 十 heard as 是 before a one-digit number (找您是3.5元 -> 13.5).
@@ -262,6 +265,8 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     match = _AMOUNT.fullmatch(number_text)
     if match and match.group("unit") and not match.group("jiao") and "." not in match.group("yuan"):
         digit = _digit_sounding(following[:1]) or _near_digit(following[:1])
+        if digit is None and following[:1].isascii() and following[:1].isdigit() and following[1:2] not in COUNTED:  # 87块250: the 角 run into the next number
+            digit = int(following[:1])
         if digit is not None:
             found.append(round(value + digit / 10, 2))
     digits = re.match(r"\d+", number_text)
@@ -352,7 +357,8 @@ def build_doc(turns: Sequence[TurnText], fillers: Sequence[str] = ()) -> Doc:
                 previous_end = char_times[norm.ends[ne - 1] - 1][1]
             if value is not None:
                 has_unit = any(u in text for u in MONEY_UNITS)
-                alternatives = misheard_values(text, value, norm.text[ne : ne + 1], norm.text[max(0, ns - 1) : ns])
+                following = norm.text[ne : ne + 2] if ne >= len(norm.clause_starts) or not norm.clause_starts[ne] else ""
+                alternatives = misheard_values(text, value, following, norm.text[max(0, ns - 1) : ns])
                 numbers[len(form)] = NumberToken(len(form), value, text, has_unit, index, alternatives)
             form.append(char)
             turn_of.append(index)
