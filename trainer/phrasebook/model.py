@@ -206,6 +206,9 @@ class Lexicon:
     # Words by which a customer hands something over (给你、递上、都在这): the clerk's answer to such a
     # line may perform a step whose `on_handover` words it holds (谢谢 for 接收资料并致谢).
     handover_words: tuple[str, ...] = ()
+    # Words by which a customer asks when (几点、多久、什么时候): a time said in answer performs a step that
+    # promises one (回复时限, 到达时间, 恢复时间).
+    when_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ SLOT_OPTIONAL = ("description",)
 FORBIDDEN_REQUIRED = ("id", "phrase", "severity", "reason", "replacement")
 FORBIDDEN_OPTIONAL_SHARED = ("variants", "exceptions", "scenarios", "performs")
 FORBIDDEN_OPTIONAL_OWN = ("variants", "exceptions", "performs")
-LEXICON_OPTIONAL = ("politeness_words", "fillers", "rate_min", "rate_max", "long_pause_seconds", "synonyms", "handover_words")
+LEXICON_OPTIONAL = ("politeness_words", "fillers", "rate_min", "rate_max", "long_pause_seconds", "synonyms", "handover_words", "when_words")
 
 
 @dataclass(frozen=True)
@@ -639,10 +639,11 @@ class _FileParser:
             fillers = self._texts(values["fillers"], "lexicon.fillers", allow_empty_list=True)
             if fillers is not None:
                 out["fillers"] = tuple(w for w, _ in fillers)
-        if "handover_words" in values:
-            handover = self._texts(values["handover_words"], "lexicon.handover_words", allow_empty_list=True)
-            if handover is not None:
-                out["handover_words"] = tuple(w for w, _ in handover)
+        for name in ("handover_words", "when_words"):
+            if name in values:
+                words = self._texts(values[name], f"lexicon.{name}", allow_empty_list=True)
+                if words is not None:
+                    out[name] = tuple(w for w, _ in words)
         if "synonyms" in values:
             groups = self._keywords(values["synonyms"], "lexicon.synonyms")
             if groups is not None:

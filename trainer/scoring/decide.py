@@ -13,8 +13,10 @@
      where the step belongs (`in_place`: between the steps performed before and after it);
      in recognised speech, whose clauses are only as good as the recogniser's punctuation, the
      pieces of a clause around another step's words count as clauses too (match._free_clauses).
-     A step's `on_handover` words (谢谢) said to a customer who hands something over (给你。（递上资料）)
-     are content too, and sure (`on_handover`: the customer's line says what the thanks is for);
+     Own words that answer the customer's line are content too, and surer (`answers`: the line says
+     what they are for): a step's `on_handover` words (谢谢) said to a customer who hands something
+     over (给你。（递上资料）), a time said to a customer asking when (几点来电？下午五点。) for a step that
+     promises one;
    - ``restatement``: for a 复述确认 step, the customer's facts said back and a question to confirm
      them ("上周五多收二十，是吧？", restate.py);
    - ``own_turn``: nothing performs the step (none, or only a trace), but it is the only required
@@ -145,11 +147,17 @@ CONTENT_IN_EXPECTED_TURN = 0.95
 # (development sets, label text): 16 of 16 such required-step decisions right, against 107 of 122 for
 # other content. (A bare question particle is not enough: 还有零钱吗 is not 还有别的要办吗.)
 CONTENT_CONFIRMED = 0.944
-# Thanks (a step's `on_handover` words) in the turn answering a customer who hands something over (a
-# handover word in the customer's line, stage directions included). Label text of sets A-V (development
-# sets, 2026-12-06): in all 34 business performances where the clerk said 谢谢 to a customer handing over
-# documents, 接收资料并致谢 was performed (on that very turn in 28).
-CONTENT_ON_HANDOVER = 0.972
+# Own words answering the customer's line (`StepEvidence.answers`), label text of sets A-V (development
+# sets, 2026-12-06), Laplace-smoothed:
+HANDOVER, WHEN = "handover", "when"
+CONTENT_ANSWERING = {
+    # 谢谢 to a customer handing over documents: in all 34 business performances with one, 接收资料并致谢 was
+    # performed (on that very turn in 28)
+    HANDOVER: 0.972,
+    # a time (五点, 三天, 下午) said to a customer asking when: the time step labelled on that turn in 52 of 55
+    # (the others: 今儿没法当场回您, and the customer's own times said back in a complaint)
+    WHEN: 0.930,
+}
 # Own words said where the step belongs: after the evidence of a step performed before it (in the
 # scenario's order) and before that of a step performed after it. All the development sets' label text
 # (sets A-L after their first uses and the dev labels, 2026-12-05): 94 of 95 required-step decisions
@@ -221,7 +229,7 @@ class StepEvidence:
     heard: float = 1.0  # recogniser confidence in the words that matter (1.0 for typed text)
     near_homophone: bool = False  # a key word was heard only as a near-homophone
     confirmed: bool = False  # own words (content) confirmed with the customer by a tag (新装是吧)
-    on_handover: bool = False  # own words (content): the step's on_handover words said to a customer handing something over
+    answers: str = ""  # own words (content) that answer the customer's line: HANDOVER (谢谢 to 给你), WHEN (下午五点 to 几点来电)
     in_place: bool = False  # own words (content) or a partial phrasing said where the step belongs, between the steps performed before and after it
     recognised: bool = False  # recognised speech (a recogniser's words), not typed text
 
@@ -244,8 +252,8 @@ def decide_step(evidence: StepEvidence) -> StepDecision:
         confidence = max(confidence, CONTENT_CONFIRMED)
     if kind == CONTENT and evidence.in_place:
         confidence = max(confidence, CONTENT_IN_PLACE)
-    if kind == CONTENT and evidence.on_handover:
-        confidence = max(confidence, CONTENT_ON_HANDOVER)
+    if kind == CONTENT and evidence.answers:
+        confidence = max(confidence, CONTENT_ANSWERING[evidence.answers])
     if kind == PARTIAL_MATCH and evidence.in_place:
         confidence = max(confidence, PARTIAL_IN_PLACE)
     if kind == TRACE and evidence.recognised:

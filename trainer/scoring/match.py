@@ -450,18 +450,24 @@ def _free_clauses(doc: Doc, taken: Sequence[tuple[int, int]]) -> list[tuple[int,
     return out
 
 
-def handover_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]], handover_words: Sequence[str]) -> list[tuple[int, int]]:
-    """Clauses on words no other step holds that say one of the step's `on_handover` words (谢谢) in a
-    turn answering a customer who hands something over (a handover word in the customer's line, stage
-    directions included: 都带了，给。（递上身份证）)."""
-    if not step.on_handover or not handover_words:
+def answering_clauses(
+    doc: Doc, taken: Sequence[tuple[int, int]], asked: Sequence[str], says: Callable[[int, int], bool]
+) -> list[tuple[int, int]]:
+    """Clauses on words no other step holds, in a turn answering a customer line that holds one of the
+    `asked` words (stage directions included: 都带了，给。（递上身份证）), of which `says(start, end)` holds."""
+    if not asked:
         return []
-    answering = {turn.index for turn in doc.turns if any(word in turn.customer_line for word in handover_words)}
-    return [
-        (start, end)
-        for start, end in _free_clauses(doc, taken)
-        if doc.turn_at(start, end) in answering and any(contains_word(doc, start, end, word) for word in step.on_handover)
-    ]
+    answering = {turn.index for turn in doc.turns if any(word in turn.customer_line for word in asked)}
+    if not answering:
+        return []
+    return [(start, end) for start, end in _free_clauses(doc, taken) if doc.turn_at(start, end) in answering and says(start, end)]
+
+
+def handover_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]], handover_words: Sequence[str]) -> list[tuple[int, int]]:
+    """Clauses that say one of the step's `on_handover` words (谢谢) to a customer who hands something over."""
+    if not step.on_handover:
+        return []
+    return answering_clauses(doc, taken, handover_words, lambda start, end: any(contains_word(doc, start, end, word) for word in step.on_handover))
 
 
 def keyword_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

@@ -21,6 +21,7 @@ it is) and how the decisions become a verdict (pass / fail / review) is in decid
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 
 from trainer.phrasebook.model import ForbiddenEntry, Lexicon, Scenario, Step
@@ -34,7 +35,7 @@ from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden, hit_evidence
 from trainer.scoring import decide
 from trainer.scoring.decide import SEVERITY_PENALTY, StepEvidence
-from trainer.scoring.match import StepCandidate, contains_word, find_word, handover_clauses, keyword_clauses, match_steps
+from trainer.scoring.match import StepCandidate, answering_clauses, contains_word, find_word, handover_clauses, keyword_clauses, match_steps
 from trainer.scoring.politeness import measure_politeness
 from trainer.scoring.restate import restatement_spans
 from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
@@ -247,21 +248,23 @@ def _decide_steps(
     expected_turns: Mapping[str, int],
     brush_offs: Sequence[tuple[int, int]],
     performing: Mapping[str, BrushOff],
-    handover_words: Sequence[str] = (),
+    lexicon: Lexicon,
 ) -> list[StepResult]:
     """Attach to every step its evidence and decision (decide.py), adding own-words (content) evidence.
 
     Words serve one step: a clause already holding another step's hit (or own-words evidence,
     in the scenario's order) is not evidence again, nor is a clause that says a 服务忌语. A 忌语
     that still meets a step's purpose (`performing`: 等着 for 请稍等) performs a step found nowhere else,
-    and so do a step's `on_handover` words (谢谢) said to a customer handing something over.
+    and so do own words that answer the customer's line: a step's `on_handover` words (谢谢) said to a
+    customer handing something over, a time said to a customer asking when (几点来电？下午五点。) for a step
+    that promises one.
     """
     taken = [(c.start, c.end) for c, r in zip(chosen, steps) if c is not None and r.status == HIT] + list(brush_offs)
     kinds: list[str] = []
     found: list[StepResult] = []
     evidence_spans: list[tuple[int, int] | None] = []  # the words of each step's evidence (None for a miss)
     confirmed: set[int] = set()  # steps whose own-words clause ends in a confirming tag (新装是吧)
-    handed: set[int] = set()  # steps whose own words answer a customer handing something over (谢谢)
+    answered: dict[int, str] = {}  # steps whose own words answer the customer's line: decide.HANDOVER (谢谢 for 给你), decide.WHEN (下午五点 for 几点来电)
     for step, result, candidate, by_amount in zip(scenario.steps, steps, chosen, bill_stated):
         kind = _evidence_kind(result, candidate, by_amount)
         expected = expected_turns.get(step.id)  # 0-based
@@ -277,9 +280,9 @@ def _decide_steps(
                     confirmed.add(len(kinds))
                 result = _found(result, doc, start, end)
                 kind, span = decide.CONTENT, (start, end)
-            elif thanked := handover_clauses(step, doc, taken, handover_words):
-                start, end = _take(thanked, doc, expected, taken)
-                handed.add(len(kinds))
+            elif answer := _answering(step, doc, taken, lexicon):
+                start, end = _take(answer[1], doc, expected, taken)
+                answered[len(kinds)] = answer[0]
                 result = _found(result, doc, start, end)
                 kind, span = decide.CONTENT, (start, end)
             elif step.restates and (restated := restatement_spans(doc, taken, numbers=step.restates_numbers)):
@@ -340,7 +343,7 @@ def _decide_steps(
             heard=heard,
             near_homophone=near,
             confirmed=kind == decide.CONTENT and i in confirmed,
-            on_handover=kind == decide.CONTENT and i in handed,
+            answers=answered.get(i, "") if kind == decide.CONTENT else "",
             in_place=_in_place(kind, evidence_spans, i, chosen[i]),
             recognised=doc.timed,
         )
@@ -367,6 +370,26 @@ TIME_SLOT_KINDS = frozenset({"days", "time"})
 
 def _promises_a_time(step: Step) -> bool:
     return any(slot.kind in TIME_SLOT_KINDS for slot in step.slots)
+
+
+def _answering(step: Step, doc: Doc, taken: Sequence[tuple[int, int]], lexicon: Lexicon) -> tuple[str, list[tuple[int, int]]] | None:
+    """Own words that answer the customer's line and so perform the step (decide.HANDOVER, decide.WHEN),
+    with their clauses: the step's `on_handover` words said to a customer handing something over, or for a
+    step that promises a time, a time said to a customer asking when (几点来电？下午五点。)."""
+    if spans := handover_clauses(step, doc, taken, lexicon.handover_words):
+        return decide.HANDOVER, spans
+    if _promises_a_time(step) and (spans := answering_clauses(doc, taken, lexicon.when_words, lambda s, e: _names_a_time(doc, s, e))):
+        return decide.WHEN, spans
+    return None
+
+
+# A number that counts time (五点, 三天, 十号; 两个钟头 is a TIME_WORD); a bare number (95598, 一个电话) is none.
+TIME_AFTER_NUMBER = re.compile(re.escape(NUMBER) + "(?:点|时|分|天|日|号|周|月|半)")
+
+
+def _names_a_time(doc: Doc, start: int, end: int) -> bool:
+    said = doc.form[start:end]
+    return TIME_AFTER_NUMBER.search(said) is not None or any(word in said for word in TIME_WORDS)
 
 
 # Words that name a time: a number (三天, 20分钟) or one of these.
@@ -547,7 +570,7 @@ def score_doc(
     hits, doubtful_hits, brush_offs, performing = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
     amounts = check_amounts(scenario, doc, _amount_sources(doc, candidates, chosen))
     steps, by_amount = _bill_stated(scenario, doc, steps, amounts)
-    steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs, performing, lexicon.handover_words)
+    steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs, performing, lexicon)
     steps = _manner(scenario, doc, steps, performing)
     if amounts is not None and not amounts.consistent:
         performed = {slot.name: r.status == HIT for s, r in zip(scenario.steps, steps) for slot in s.slots if slot.kind == "amount"}

@@ -1,10 +1,11 @@
-"""Thanks said to a customer who hands something over performs 接收资料并致谢 (Step.on_handover)."""
+"""Own words that answer the customer's line: thanks said to a customer who hands something over performs
+接收资料并致谢 (Step.on_handover); a time said to a customer asking when performs a step that promises one."""
 
 from __future__ import annotations
 
 from trainer.asr.base import Transcript
 from trainer.config import load_settings
-from trainer.phrasebook.model import Lexicon, Scenario, Step
+from trainer.phrasebook.model import Lexicon, Scenario, Slot, Step
 from trainer.pipeline import load_library
 from trainer.scoring.document import TurnText
 from trainer.scoring.score import score_turn_texts
@@ -18,7 +19,15 @@ RECEIVE = Step(
     on_handover=("谢谢", "多谢"),
 )
 BUSINESS = Scenario("business", "业务办理", "counter", "", (GREET, RECEIVE))
-LEXICON = Lexicon(handover_words=("给你", "递", "都在"))
+LEXICON = Lexicon(handover_words=("给你", "递", "都在"), when_words=("几点", "多久", "什么时候"))
+RESTORE = Step(
+    "inform_restore_time",
+    "告知恢复供电时间",
+    ("预计{time}恢复供电。",),
+    keywords=(("恢复", "来电"),),
+    slots=(Slot("time", "time"),),
+)
+OUTAGE = Scenario("outage_enquiry", "停电咨询", "hotline", "", (GREET, RESTORE))
 
 
 def receive(customer: str, clerk: str):
@@ -56,3 +65,21 @@ def test_the_shipped_library_answers_its_own_customer_line() -> None:
     library = load_library(load_settings())
     step = next(s for s in library.scenario("business").steps if s.id == "receive_documents")
     assert step.on_handover and any(word in step.customer for word in library.lexicon.handover_words)
+
+
+def restore(customer: str, clerk: str):
+    turns = [TurnText(Transcript(text="您好。"), customer="喂？"), TurnText(Transcript(text=clerk), customer=customer)]
+    result = score_turn_texts(turns, OUTAGE, (), LEXICON)
+    return next(s for s in result.steps if s.id == "inform_restore_time")
+
+
+def test_a_time_said_to_a_customer_asking_when_is_the_promise() -> None:
+    step = restore("那几点能来电？", "下午五点。都写着呢。")
+    assert (step.status, step.evidence, step.certain) == ("hit", "content", True)
+    assert restore("要停多久啊？", "两个钟头。").status == "hit"
+
+
+def test_no_time_or_no_question_is_no_promise() -> None:
+    assert restore("那几点能来电？", "检修完了就会来电的。").evidence == "untimed", "the promise without its time"
+    assert restore("那几点能来电？", "您好，95598。").status == "missed", "a bare number is no time"
+    assert restore("我家停电了。", "下午五点。").status == "missed", "nobody asked when"
