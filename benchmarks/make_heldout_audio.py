@@ -1,7 +1,7 @@
 """Synthesize the held-out text performances into a labelled audio set for `trainer eval`.
 
 Input: tests/data/heldout/performances.json, a list of
-{"id", "scenario", "amounts"?, "expect", "turns": [{"text", "steps", "forbidden"}]}.
+{"id", "scenario", "amounts"?, "expect", "turns": [{"customer"?, "text", "steps", "forbidden"}]}.
 Output: one folder per performance under OUT (default /tmp/heldout_audio) holding
 turn01.wav, turn02.wav, …, full.wav (the turns joined with --gap seconds of
 silence, 0.5 s by default; a longer gap, e.g. 1.5 s, stands for the customer's line
@@ -198,9 +198,10 @@ def render(
         name = f"turn{i:02d}.wav"
         write_wav(folder / name, full[a:b])
         src = perf["turns"][i - 1]
-        labelled_turns.append(
-            {"file": name, "text": src["text"], "steps": list(src.get("steps", [])), "forbidden": list(src.get("forbidden", []))}
-        )
+        turn_labels = {"file": name, "text": src["text"], "steps": list(src.get("steps", [])), "forbidden": list(src.get("forbidden", []))}
+        if src.get("customer"):  # the line this turn answers: the scorer reads it, as in practice
+            turn_labels["customer"] = src["customer"]
+        labelled_turns.append(turn_labels)
     write_wav(folder / "full.wav", full)
 
     labels: dict[str, Any] = {"id": perf_id, "scenario": perf["scenario"], "speed": speed, "f0": 1.0}
