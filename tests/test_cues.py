@@ -84,6 +84,15 @@ def test_in_recognised_speech_one_character_cue_words_said_together_tolerate_hom
     assert spans("请+坐", "请做") == []  # typed text is taken as written
 
 
+def test_in_recognised_speech_a_one_character_word_anchored_by_a_longer_one_may_be_heard_alike() -> None:
+    """哪里在想 heard for 哪里在响: the 2-character 哪里 anchors the cue, and 想 sounds xiang like 响."""
+    assert heard_spans("哪里+响", "是哪里在想") == ["哪里在想"]
+    assert spans("哪里+响", "是哪里在想") == []  # typed text is taken as written
+    assert heard_spans("哪里+响", "是哪里在闹") == []  # another sound
+    assert heard_spans("哪里+=响", "是哪里在想") == []  # a word marked exact stays exact
+    assert heard_spans("请+坐", "请您先做") == []  # no longer word to anchor it: exact characters only
+
+
 def test_a_cue_word_marked_exact_takes_no_homophone() -> None:
     """=再会: 再会 said alone is a farewell; 再回来 (same pinyin) is not, typed or heard."""
     assert spans("=再会", "好嘞，再会！") == ["再会"]

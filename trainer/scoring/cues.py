@@ -71,10 +71,14 @@ def compile_cue(text: str, fillers: tuple[str, ...] = ()) -> CompiledCue | None:
     return CompiledCue(text, tuple(words), pattern)
 
 
-def _occurrences(word: CueWord, doc: Doc) -> list[int]:
-    """Start positions of `word` in Doc.form (characters, or folded pinyin for 2+ characters), within one turn."""
+def _occurrences(word: CueWord, doc: Doc, heard_alike: bool = False) -> list[int]:
+    """Start positions of `word` in Doc.form (characters, or folded pinyin for 2+ characters), within one
+    turn. `heard_alike`: a one-character word (not written "=") also where a character of the same strict
+    pinyin stands."""
     n = len(word.form)
     found: set[int] = set()
+    if heard_alike and n == 1 and not word.marked_exact:
+        found.update(doc.sounding(encode(word.form, strict=True)))
     k = doc.form.find(word.form)
     while k >= 0:
         found.add(k)
@@ -135,7 +139,12 @@ def find_cue(
     if cue.opening:
         spans = [(s, e) for s, e in _opening(cue.words[0].form, doc) if not _overlaps(s, e, avoid)]
     else:
-        occurrences = [[k for k in _occurrences(word, doc) if not _overlaps(k, k + len(word.form), avoid)] for word in cue.words]
+        # in recognised speech a one-character word may be heard as a character of the same sound (哪里在想
+        # for 哪里在响), when a longer word of the cue anchors it
+        heard_alike = doc.timed and any(len(w.form) >= 2 for w in cue.words)
+        occurrences = [
+            [k for k in _occurrences(word, doc, heard_alike) if not _overlaps(k, k + len(word.form), avoid)] for word in cue.words
+        ]
         spans = _spans(cue.words, occurrences, doc) if all(occurrences) else []
         if doc.timed and len(cue.words) > 1 and all(len(w.form) == 1 and not w.marked_exact for w in cue.words):
             spans = _joined(cue, doc, spans, avoid)

@@ -105,6 +105,7 @@ class Doc:
     timed: bool
     turn_bounds: list[tuple[int, int]]
     _windows: dict[tuple[int, bool], tuple[list[str], list[str]]] = field(default_factory=dict)
+    _sounds: dict[str, list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.form)
@@ -172,6 +173,17 @@ class Doc:
         if e <= s or s >= len(turn.char_times):
             return None, None
         return turn.offset + turn.char_times[s][0], turn.offset + turn.char_times[min(e, len(turn.char_times)) - 1][1]
+
+    def sounding(self, syllable: str) -> list[int]:
+        """Positions (within turns) of the characters whose strict pinyin is `syllable` (two symbols,
+        `encode(char, strict=True)`): 想 and 响 both sound xiang."""
+        if self._sounds is None:
+            sounds: dict[str, list[int]] = {}
+            for k in range(len(self.form)):
+                if self.turn_of[k] >= 0:
+                    sounds.setdefault(self.pin_strict[2 * k : 2 * k + 2], []).append(k)
+            self._sounds = sounds
+        return self._sounds.get(syllable, [])
 
     def windows(self, length: int, strict: bool = False) -> tuple[list[str], list[str]]:
         """All substrings of `length` characters (and their pinyin), one per start position."""
