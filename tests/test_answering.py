@@ -30,10 +30,15 @@ RESTORE = Step(
 OUTAGE = Scenario("outage_enquiry", "停电咨询", "hotline", "", (GREET, RESTORE))
 
 
-def receive(customer: str, clerk: str):
+def answered(scenario: Scenario, step_id: str, customer: str, clerk: str):
+    """The step after a greeting turn and a turn of `clerk` answering `customer`."""
     turns = [TurnText(Transcript(text="您好。"), customer="你好。"), TurnText(Transcript(text=clerk), customer=customer)]
-    result = score_turn_texts(turns, BUSINESS, (), LEXICON)
-    return next(s for s in result.steps if s.id == "receive_documents")
+    result = score_turn_texts(turns, scenario, (), LEXICON)
+    return next(s for s in result.steps if s.id == step_id)
+
+
+def receive(customer: str, clerk: str):
+    return answered(BUSINESS, "receive_documents", customer, clerk)
 
 
 def test_thanks_to_a_customer_handing_over_documents_performs_the_step() -> None:
@@ -68,9 +73,7 @@ def test_the_shipped_library_answers_its_own_customer_line() -> None:
 
 
 def restore(customer: str, clerk: str):
-    turns = [TurnText(Transcript(text="您好。"), customer="喂？"), TurnText(Transcript(text=clerk), customer=customer)]
-    result = score_turn_texts(turns, OUTAGE, (), LEXICON)
-    return next(s for s in result.steps if s.id == "inform_restore_time")
+    return answered(OUTAGE, "inform_restore_time", customer, clerk)
 
 
 def test_a_time_said_to_a_customer_asking_when_is_the_promise() -> None:
