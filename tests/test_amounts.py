@@ -193,6 +193,14 @@ def test_a_jiao_digit_is_never_the_start_of_the_next_number() -> None:
     assert amounts.bill == 73.6 and amounts.consistent
 
 
+def test_digits_with_qian_and_bai_as_whisper_writes_them_are_one_number() -> None:
+    # 收您二千元整 written 收捏2千圆整; 一千二百 as 1千2百; 两千零五 as 2千零5
+    _, amounts = check("十二个月合计1947元6角。", "收捏2千圆整。", "找您五十二元四角，请您点清收好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (1947.6, 2000, 52.4) and amounts.consistent
+    doc = build_doc([TurnText(Transcript(text="收您1千2百元，一共2千零5元，12千，1.5千"))])
+    assert [t.value for t in doc.numbers.values()] == [1200, 2005, 12, 1.5]
+
+
 def test_notes_and_coins_counted_out_are_not_the_jiao() -> None:
     # 找您十一块四：十块一张、一块一个、一毛的四个 — 一张 is one note, not 10.1
     _, amounts = check("这个月水费三十八块六。", "收您五十。", "找您十一块四：十块一张、一块一个、一毛的四个。")

@@ -418,6 +418,23 @@ def _is_number_context(units: list[_Unit], start: int, end: int) -> bool:
     return start > 0 and units[start - 1].char in AMOUNT_CONTEXT_BEFORE
 
 
+# A lone digit and 千/百, then any lone digits with 百/十/零 (2千, 1千2百, 2千零5, 3百5十)
+_LONE_DIGIT_AND_MULTIPLIER = re.compile(r"(?<![0-9.])[0-9][千百](?:零?[0-9](?![0-9.])[百十]?)*")
+
+
+def _digit_before_multiplier(units: list[_Unit]) -> list[_Unit]:
+    """Lone Arabic digits with 千 or 百 (as Whisper writes 两千, 一千二百, 两千零五: 2千, 1千2百, 2千零5) become
+    Chinese numerals, so that the run is read as one number (2000, 1200, 2005). A digit next to another
+    digit or a decimal point (12千, 1.5千) is left as it is."""
+    out = list(units)
+    chars = "".join(u.char for u in units)
+    for match in _LONE_DIGIT_AND_MULTIPLIER.finditer(chars):
+        for i in range(match.start(), match.end()):
+            if chars[i] in _DIGIT_NAMES:
+                out[i] = _Unit(_DIGIT_NAMES[chars[i]], units[i].start, units[i].end, units[i].clause_start)
+    return out
+
+
 def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
     out: list[_Unit] = []
     i = 0
@@ -457,7 +474,7 @@ def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -
         transforms.append(_make_filler_transform(filler_list, found))
     transforms.append(_strip_punctuation)
     if numbers:
-        transforms += [_money_homophones, _numbers_to_digits]
+        transforms += [_money_homophones, _digit_before_multiplier, _numbers_to_digits]
     units = [_Unit(char, i, i + 1) for i, char in enumerate(text)]
     for transform in transforms:
         units = transform(units)
