@@ -388,6 +388,7 @@ TIME_AFTER_NUMBER = re.compile(re.escape(NUMBER) + "(?:点|时|分|天|日|号|�
 
 
 def _names_a_time(doc: Doc, start: int, end: int) -> bool:
+    """form[start:end] names a time (下午五点, 两个钟头, 三天内): stricter than `_says_a_time`, which any number meets."""
     said = doc.form[start:end]
     return TIME_AFTER_NUMBER.search(said) is not None or any(word in said for word in TIME_WORDS)
 
