@@ -635,11 +635,7 @@ class _FileParser:
             words = self._texts(values["politeness_words"], "lexicon.politeness_words")
             if words is not None:
                 out["politeness_words"] = tuple(w for w, _ in words)
-        if "fillers" in values:
-            fillers = self._texts(values["fillers"], "lexicon.fillers", allow_empty_list=True)
-            if fillers is not None:
-                out["fillers"] = tuple(w for w, _ in fillers)
-        for name in ("handover_words", "when_words"):
+        for name in ("fillers", "handover_words", "when_words"):
             if name in values:
                 words = self._texts(values[name], f"lexicon.{name}", allow_empty_list=True)
                 if words is not None:

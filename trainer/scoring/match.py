@@ -463,13 +463,6 @@ def answering_clauses(
     return [(start, end) for start, end in _free_clauses(doc, taken) if doc.turn_at(start, end) in answering and says(start, end)]
 
 
-def handover_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]], handover_words: Sequence[str]) -> list[tuple[int, int]]:
-    """Clauses that say one of the step's `on_handover` words (谢谢) to a customer who hands something over."""
-    if not step.on_handover:
-        return []
-    return answering_clauses(doc, taken, handover_words, lambda start, end: any(contains_word(doc, start, end, word) for word in step.on_handover))
-
-
 def keyword_clauses(step: Step, doc: Doc, taken: Sequence[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """(content, trace): clauses on words no other step holds that say every key word group of the
     step in exact words (its purpose carried in the trainee's own words: "服务卡有吗", "坐这儿"), and

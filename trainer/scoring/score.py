@@ -35,7 +35,7 @@ from trainer.scoring.fluency import fluency_score, measure_fluency
 from trainer.scoring.forbidden import find_forbidden, hit_evidence
 from trainer.scoring import decide
 from trainer.scoring.decide import SEVERITY_PENALTY, StepEvidence
-from trainer.scoring.match import StepCandidate, answering_clauses, contains_word, find_word, handover_clauses, keyword_clauses, match_steps
+from trainer.scoring.match import StepCandidate, answering_clauses, contains_word, find_word, keyword_clauses, match_steps
 from trainer.scoring.politeness import measure_politeness
 from trainer.scoring.restate import restatement_spans
 from trainer.scoring.result import HIT, MISSED, PARTIAL, AmountCheck, ForbiddenHit, Score, ScoreResult, StepResult, TurnInfo
@@ -376,7 +376,8 @@ def _answering(step: Step, doc: Doc, taken: Sequence[tuple[int, int]], lexicon: 
     """Own words that answer the customer's line and so perform the step (decide.HANDOVER, decide.WHEN),
     with their clauses: the step's `on_handover` words said to a customer handing something over, or for a
     step that promises a time, a time said to a customer asking when (几点来电？下午五点。)."""
-    if spans := handover_clauses(step, doc, taken, lexicon.handover_words):
+    thanks = step.on_handover
+    if thanks and (spans := answering_clauses(doc, taken, lexicon.handover_words, lambda s, e: any(contains_word(doc, s, e, w) for w in thanks))):
         return decide.HANDOVER, spans
     if _promises_a_time(step) and (spans := answering_clauses(doc, taken, lexicon.when_words, lambda s, e: _names_a_time(doc, s, e))):
         return decide.WHEN, spans
