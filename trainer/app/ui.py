@@ -28,7 +28,7 @@ from trainer.dialogue import record_dialogue
 from trainer.errors import TrainerError
 from trainer.fair_pool import QUEUED, FairPool, Ticket
 from trainer.phrasebook.model import Library
-from trainer.scoring.display import passed_label, round_score, score_text
+from trainer.scoring.display import UNSURE_FORBIDDEN_NOTE, passed_label, round_score, score_text
 from trainer.scoring.result import REVIEW
 from trainer.sessions import SessionRecord, SessionStore
 from trainer.sessions.review import build_decision, build_review
@@ -316,7 +316,11 @@ def step_lines(lines: tuple[StepLine, ...]) -> None:
 def forbidden_lines(lines: tuple[ForbiddenLine, ...]) -> None:
     for line in lines:
         reason = f"（{line.reason}）" if line.reason else ""
-        st.error(f"服务忌语（{line.severity}）：{md(line.quote)}{reason}\n\n建议说：“{line.suggestion}”", icon=":material/block:")
+        text = f"{line.name}（{line.severity}）：{md(line.quote)}{reason}\n\n建议说：“{line.suggestion}”"
+        if line.certain:
+            st.error(text, icon=":material/block:")
+        else:
+            st.warning(f"{text}\n\n{UNSURE_FORBIDDEN_NOTE}。", icon=":material/hearing:")
 
 
 def turn_panel(result: TurnResult) -> None:

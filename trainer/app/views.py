@@ -19,7 +19,7 @@ from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, 
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.advice import advice_of
 from trainer.scoring.feedback import fill_slots
-from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, machine_and_override, passed_label, round_score, score_text
+from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_name, forbidden_quote, machine_and_override, passed_label, round_score, score_text
 from trainer.scoring.result import ADVICE_FORBIDDEN, FAIL, PASS, REVIEW, VERDICT_LABELS, AmountCheck, verdict_of
 from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
@@ -153,6 +153,11 @@ class ForbiddenLine:
     reason: str
     suggestion: str
     turn: int
+    certain: bool = True  # False: counted, but the machine is not sure (可能是服务忌语, an instructor decides)
+
+    @property
+    def name(self) -> str:
+        return forbidden_name(self.certain)
 
     @property
     def quote(self) -> str:
@@ -220,6 +225,7 @@ def forbidden_line(hit: Mapping[str, Any], reasons: Mapping[str, str]) -> Forbid
         reason=reasons.get(str(hit.get("id", "")), ""),
         suggestion=str(hit.get("suggestion") or ""),
         turn=int(hit.get("turn") or 0),
+        certain=hit.get("certain", True) is not False,
     )
 
 

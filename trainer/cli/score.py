@@ -156,7 +156,10 @@ def print_report(result: ScoreResult, console: Console | None = None) -> None:
         for column in ("忌语", "听到", "句", "时间", "严重程度", "应改为"):
             table.add_column(column)
         for hit in result.forbidden:
-            table.add_row(hit.phrase, hit.matched_text, str(hit.turn), _seconds(hit.start), SEVERITY_LABELS.get(hit.severity, hit.severity), hit.suggestion)
+            severity = SEVERITY_LABELS.get(hit.severity, hit.severity)
+            if not hit.certain:
+                severity += f"（{display.UNSURE_FORBIDDEN_NAME}，{display.UNSURE_FORBIDDEN_NOTE}）"
+            table.add_row(hit.phrase, hit.matched_text, str(hit.turn), _seconds(hit.start), severity, hit.suggestion)
         console.print(table)
     else:
         console.print("服务忌语：[green]无[/green]")

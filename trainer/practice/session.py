@@ -241,6 +241,7 @@ def _forbidden_line(hit: dict[str, Any], library: Library) -> ForbiddenLine:
         severity=str(hit.get("severity") or ""),
         reason=reason,
         replacement=str(hit.get("suggestion") or ""),
+        certain=hit.get("certain", True) is not False,
     )
 
 

@@ -25,7 +25,7 @@ from rich.text import Text
 from trainer.dialogue import line_parts
 from trainer.phrasebook.model import SEVERITY_LABELS as SEVERITY_LABEL
 from trainer.endpoint import ChunkVerdict, EndReason
-from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_quote, score_text
+from trainer.scoring.display import SCALING_NOTE, UNSURE_FORBIDDEN_NOTE, dimension_views, forbidden_name, forbidden_quote, score_text
 
 STATUS_STYLE = {"hit": "bold green", "partial": "bold yellow", "missed": "bold red"}
 STATUS_MARK = {"hit": "✓", "partial": "◐", "missed": "✗"}
@@ -64,6 +64,7 @@ class ForbiddenLine:
     severity: str
     reason: str = ""
     replacement: str = ""
+    certain: bool = True  # False: counted, but the machine is not sure (可能是服务忌语, an instructor decides)
 
 
 @dataclass(frozen=True)
@@ -225,12 +226,14 @@ def _step_text(step: StepLine, show_tip: bool, show_expected: bool = True) -> Te
 
 def _forbidden_text(entry: ForbiddenLine) -> Text:
     text = Text("  ")
-    text.append(f"⚠ 服务忌语：{forbidden_quote(entry.phrase, entry.said)}", style=FORBIDDEN_STYLE)
+    text.append(f"⚠ {forbidden_name(entry.certain)}：{forbidden_quote(entry.phrase, entry.said)}", style=FORBIDDEN_STYLE)
     severity = SEVERITY_LABEL.get(entry.severity, entry.severity)
     if severity:
         text.append(f"  （{severity}）", style="red")
     if entry.reason:
         text.append(f"  {entry.reason}", style="red")
+    if not entry.certain:
+        text.append(f"\n      {UNSURE_FORBIDDEN_NOTE}", style="yellow")
     if entry.replacement:
         text.append(f"\n      应改说：“{entry.replacement}”", style="cyan")
     return text

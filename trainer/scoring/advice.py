@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from trainer.phrasebook.model import SEVERITY_LABELS, Lexicon, Scenario
-from trainer.scoring.display import forbidden_quote
+from trainer.scoring.display import UNSURE_FORBIDDEN_NOTE, forbidden_name, forbidden_quote
 from trainer.scoring.feedback import (
     amount_feedback,
     doubtful_forbidden_line,
@@ -54,17 +54,20 @@ from trainer.scoring.result import (
 WHOLE_PERFORMANCE_KINDS = (ADVICE_ORDER, ADVICE_AMOUNTS, ADVICE_POLITENESS, ADVICE_FLUENCY)
 
 
-def forbidden_advice(phrase: str, heard: str, severity: str, reason: str, suggestion: str) -> str:
-    """「不知道」（严重）：推诿客户……。应改说：“……”  — the list's phrase (and what was heard, when
-    it differs), exactly one severity word, the reason and the exact replacement."""
+def forbidden_advice(phrase: str, heard: str, severity: str, reason: str, suggestion: str, certain: bool = True) -> str:
+    """服务忌语「不知道」（严重）：推诿客户……。应改说：“……”  — the list's phrase (and what was heard,
+    when it differs), exactly one severity word, the reason and the exact replacement. A hit the machine
+    is not sure of reads 可能是服务忌语…：…。机器不能确定，请教师复核；如确实这样说了，应改说：“……”."""
     label = SEVERITY_LABELS.get(severity, "")
-    text = f"服务忌语{forbidden_quote(phrase, heard)}"
+    text = f"{forbidden_name(certain)}{forbidden_quote(phrase, heard)}"
     if label:
         text += f"（{label}）"
     if reason:
         text += f"：{reason.rstrip('。')}"
+    if not certain:
+        text += f"。{UNSURE_FORBIDDEN_NOTE}"
     if suggestion:
-        text += f"。应改说：“{suggestion}”"
+        text += f"。应改说：“{suggestion}”" if certain else f"；如确实这样说了，应改说：“{suggestion}”"
     return text
 
 
@@ -100,7 +103,7 @@ def build_advice(
         text = _with_tip(line, step) if kind in (ADVICE_MISSED, ADVICE_PARTIAL) else line
         placed.append((_step_turn(step, kind, expected_turns), AdviceItem(kind, text, step.id)))
     for hit in hits:
-        text = forbidden_advice(hit.phrase, hit.matched_text, hit.severity, hit.reason, hit.suggestion)
+        text = forbidden_advice(hit.phrase, hit.matched_text, hit.severity, hit.reason, hit.suggestion, hit.certain)
         placed.append((hit.turn, AdviceItem(ADVICE_FORBIDDEN, text, severity=SEVERITY_LABELS.get(hit.severity, ""))))
     for hit in doubtful_hits:
         placed.append((hit.turn, AdviceItem(ADVICE_FORBIDDEN_DOUBTFUL, doubtful_forbidden_line(hit, with_turn=False))))
@@ -178,7 +181,7 @@ def _legacy_advice(score: Mapping[str, object], scenario: Scenario | None, reaso
         placed.append((turn, AdviceItem(kind, line, step.id if step is not None else "")))
     for raw, hit in zip(score.get("forbidden") or (), result.forbidden):  # type: ignore[call-overload]
         reason = reasons.get(str(raw.get("id", "")), "")
-        text = forbidden_advice(hit.phrase, hit.matched_text, hit.severity, reason, hit.suggestion)
+        text = forbidden_advice(hit.phrase, hit.matched_text, hit.severity, reason, hit.suggestion, hit.certain)
         placed.append((hit.turn, AdviceItem(ADVICE_FORBIDDEN, text, severity=SEVERITY_LABELS.get(hit.severity, ""))))
     for hit in result.forbidden_doubtful:
         placed.append((hit.turn, AdviceItem(ADVICE_FORBIDDEN_DOUBTFUL, doubtful_forbidden_line(hit, with_turn=False))))

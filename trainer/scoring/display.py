@@ -110,6 +110,17 @@ def any_scaled(views: list[DimensionView]) -> bool:
     return any(v.scaled for v in views)
 
 
+# A counted 服务忌语 the machine is not sure of (ForbiddenHit.certain False): it sends the verdict to
+# 待复核, so no screen states it as certain. Every screen names it with these words.
+FORBIDDEN_NAME, UNSURE_FORBIDDEN_NAME = "服务忌语", "可能是服务忌语"
+UNSURE_FORBIDDEN_NOTE = "机器不能确定，请教师复核"
+
+
+def forbidden_name(certain: bool) -> str:
+    """服务忌语, or 可能是服务忌语 for a counted hit the machine is not sure of."""
+    return FORBIDDEN_NAME if certain else UNSURE_FORBIDDEN_NAME
+
+
 def forbidden_quote(phrase: str, heard: str) -> str:
     """A 服务忌语 as the list has it, and what the recogniser heard when that differs:
     「喂」（识别为“为”）. What was heard may be a misrecognition, so it is never shown as the

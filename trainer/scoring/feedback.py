@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from trainer.phrasebook.model import SEVERITY_LABELS, Lexicon, Scenario
+from trainer.scoring.display import UNSURE_FORBIDDEN_NOTE
 from trainer.scoring.politeness import Politeness
 from trainer.scoring.result import (
     ADVICE_MANNER,
@@ -106,7 +107,13 @@ def forbidden_feedback(hits: Sequence[ForbiddenHit]) -> list[str]:
     for hit in hits:
         label = SEVERITY_LABELS.get(hit.severity, "")
         severity = f"（{label}）" if label else ""
-        lines.append(f"使用了服务忌语「{hit.phrase}」{severity}（第 {hit.turn} 句），应改为：“{hit.suggestion}”")
+        if hit.certain:
+            lines.append(f"使用了服务忌语「{hit.phrase}」{severity}（第 {hit.turn} 句），应改为：“{hit.suggestion}”")
+        else:
+            lines.append(
+                f"可能使用了服务忌语「{hit.phrase}」{severity}（第 {hit.turn} 句），{UNSURE_FORBIDDEN_NOTE}；"
+                f"如确实这样说了，应改为：“{hit.suggestion}”"
+            )
     return lines
 
 
