@@ -18,7 +18,7 @@ from typing import Any
 
 from trainer.phrasebook.model import SEVERITY_LABELS
 from trainer.app.markup import html_text
-from trainer.scoring.display import UNSURE_FORBIDDEN_NOTE, forbidden_name
+from trainer.scoring.display import UNSURE_FORBIDDEN_NOTE, forbidden_name, steps_heard_in
 from trainer.text.normalize import to_simplified
 
 HIT, PARTIAL, FORBIDDEN = "hit", "partial", "forbidden"
@@ -112,9 +112,7 @@ def turn_spans(
     titles = step_titles or {}
     spans: list[Span] = []
     cursor = 0
-    for step in score.get("steps") or []:
-        if step.get("turn") != turn_index or step.get("status") not in (HIT, PARTIAL):
-            continue
+    for step in steps_heard_in(score, turn_index):
         found = find_span(text, str(step.get("matched_text") or ""), cursor)
         if found is None:
             continue

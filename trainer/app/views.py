@@ -19,7 +19,7 @@ from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, 
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.advice import advice_of
 from trainer.scoring.feedback import fill_slots
-from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_name, forbidden_quote, machine_and_override, passed_label, round_score, score_text
+from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_name, forbidden_quote, machine_and_override, passed_label, round_score, score_text, steps_heard_in
 from trainer.scoring.result import ADVICE_FORBIDDEN, FAIL, PASS, REVIEW, VERDICT_LABELS, AmountCheck, verdict_of
 from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
@@ -251,11 +251,7 @@ def turn_result(
         index=index,
         html=turn_html(score, index, text, step_titles(scenario)),
         text=text,
-        steps=tuple(
-            step_line(s, scenario, amounts)
-            for s in score.get("steps") or []
-            if s.get("turn") == index and s.get("status") in ("hit", "partial")
-        ),
+        steps=tuple(step_line(s, scenario, amounts) for s in steps_heard_in(score, index)),
         forbidden=tuple(forbidden_line(f, reasons) for f in score.get("forbidden") or [] if f.get("turn") == index),
         expected_here=_expected_here(score, index, scenario, amounts, step_id),
         unsure_here=_unsure_here(score, index, scenario, amounts, step_id),

@@ -170,6 +170,8 @@ def print_reports(reports: dict[str, ModeReport], engine: str, console: Console 
         if mode == "turns":
             sp = r.steps_in_performance
             console.print(f"步骤按整段表演比较（{mode}，在任一轮说到即算）：P {sp.precision:.3f}，R {sp.recall:.3f}")
+            sa = r.steps_any_turn
+            console.print(f"步骤逐轮比较，算上同一步骤又说到的各轮（{mode}）：P {sa.precision:.3f}，R {sa.recall:.3f}")
     for mode, r in reports.items():
         if r.split is not None:
             sp = r.split

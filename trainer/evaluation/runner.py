@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,10 @@ class ModeReport:
     # who asks for the ID card, then confirms 您是本人吧, is credited on either turn); in "full" mode it
     # equals `steps`.
     steps_in_performance: Counts = field(default_factory=Counts)
+    # Turn by turn, with every turn where the scorer heard a performed step (`StepResult.also_heard`), not
+    # only the turn it decided on: right when those turns meet the labelled ones, the rule `steps` already
+    # applies to a step labelled on several turns. In "full" mode it equals `steps`.
+    steps_any_turn: Counts = field(default_factory=Counts)
     forbidden: Counts = field(default_factory=Counts)
     clean_units: int = 0
     clean_false_hits: int = 0
@@ -170,6 +174,7 @@ class ModeReport:
             "performances": self.performances,
             "steps": self.steps.to_dict(),
             "steps_in_performance": self.steps_in_performance.to_dict(),
+            "steps_any_turn": self.steps_any_turn.to_dict(),
             "forbidden": self.forbidden.to_dict(),
             "clean_units": self.clean_units,
             "clean_false_hits": self.clean_false_hits,
@@ -233,14 +238,14 @@ def _compare_amounts(perf_amounts: dict[str, float] | None, expect: dict[str, An
     return (not problems), "; ".join(problems)
 
 
-def _step_units(perf: Any, hits: Sequence[tuple[int, str]]) -> tuple[Counter, Counter]:
-    """Expected and detected (turn, step) units for turn-by-turn comparison.
+def _step_units(perf: Any, found: Mapping[str, Sequence[int]]) -> tuple[Counter, Counter]:
+    """Expected and detected (turn, step) units for turn-by-turn comparison; `found`: each step the
+    scorer performed, with the turns it was heard in (the decided turn first).
 
     A step counts once per performance even when it is labelled on several turns
-    (a read-back: the address said, then confirmed): the scorer reports one span
-    per step, and a hit on ANY of the labelled turns is correct. The expected unit
-    is then the turn of the hit; a hit elsewhere, or none, is a miss of the first
-    labelled turn (plus a false hit for the wrong turn).
+    (a read-back: the address said, then confirmed), and once however many turns it
+    was heard in: it is right when those turns meet. The unit is then that turn; otherwise
+    it is a miss of the first labelled turn and a false hit on the decided turn.
     """
     labelled: dict[str, list[int]] = {}
     for i, t in enumerate(perf.turns):
@@ -248,12 +253,14 @@ def _step_units(perf: Any, hits: Sequence[tuple[int, str]]) -> tuple[Counter, Co
             turns = labelled.setdefault(step, [])
             if i + 1 not in turns:
                 turns.append(i + 1)
-    got = Counter(hits)
     expected: Counter = Counter()
+    got: Counter = Counter()
     for step, turns in labelled.items():
-        hit_turns = [turn for turn, s in hits if s == step]
-        right = next((turn for turn in hit_turns if turn in turns), None)
+        right = next((turn for turn in found.get(step, ()) if turn in turns), None)
         expected[(right if right is not None else turns[0], step)] += 1
+    for step, heard in found.items():
+        right = next((turn for turn in heard if turn in labelled.get(step, ())), None)
+        got[(right if right is not None else heard[0], step)] += 1
     return expected, got
 
 
@@ -279,7 +286,9 @@ def evaluate_performance(
     # a step counts once per performance, in whatever turn it was found
     performance_steps = Counter(set(s for t in perf.turns for s in t.steps)), Counter(set(s for _, s in hits))
     if mode == "turns":
-        expected_steps, got_steps = _step_units(perf, hits)
+        expected_steps, got_steps = _step_units(perf, {step: (turn,) for turn, step in hits})
+        heard = {s.id: (s.turn or 0, *(turn for turn, _ in s.also_heard)) for s in result.steps if s.status == "hit"}
+        report.steps_any_turn.add(*_step_units(perf, heard))
         expected_forbidden = Counter(
             (i + 1, resolve_forbidden_label(f, library, perf.scenario, {fid for turn, fid in said if turn == i + 1}))
             for i, t in enumerate(perf.turns)
@@ -291,6 +300,7 @@ def evaluate_performance(
                 report.add_clean_unit(sum(1 for turn, _ in said if turn == i + 1), passing=perf.expect.get("passed") is True)
     else:
         expected_steps, got_steps = performance_steps
+        report.steps_any_turn.add(*performance_steps)
         detected = {fid for _, fid in said}
         expected_forbidden = Counter(resolve_forbidden_label(f, library, perf.scenario, detected) for t in perf.turns for f in t.forbidden)
         got_forbidden = Counter(fid for _, fid in said)

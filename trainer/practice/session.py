@@ -42,6 +42,7 @@ from trainer.practice.source import AudioSource
 from trainer.practice.take import read_until_end
 from trainer.practice.ui import AdviceTurn, FinalView, ForbiddenLine, LiveState, PracticeUI, StepLine, TurnView
 from trainer.scoring.advice import advice_of
+from trainer.scoring.display import steps_heard_in
 from trainer.sessions import SessionRecord, turn_records, utc_now
 from trainer.storage.factory import session_store
 from trainer.text.normalize import to_simplified
@@ -250,9 +251,7 @@ def turn_view(turn: RecordedTurn, total: int, score: dict[str, Any] | None, scen
     steps: tuple[StepLine, ...] = ()
     forbidden: tuple[ForbiddenLine, ...] = ()
     if score:
-        steps = tuple(
-            _step_line(s, scenario) for s in score.get("steps", []) if s.get("turn") == turn.index and s.get("status") != "missed"
-        )
+        steps = tuple(_step_line(s, scenario) for s in steps_heard_in(score, turn.index))
         forbidden = tuple(_forbidden_line(f, library) for f in score.get("forbidden", []) if f.get("turn") == turn.index)
     return TurnView(turn.index, total, to_simplified(turn.transcript.text), turn.end_reason, turn.seconds, steps, forbidden)
 

@@ -9,6 +9,7 @@ The rule: round half up to one decimal; a whole number drops its ".0" (100, 98.7
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -131,3 +132,19 @@ def forbidden_quote(phrase: str, heard: str) -> str:
     if not heard or heard == phrase:
         return f"「{phrase}」"
     return f"「{phrase}」（识别为“{heard}”）"
+
+
+def steps_heard_in(score: Mapping[str, Any], turn: int) -> list[Mapping[str, Any]]:
+    """The step entries of a score dict said in turn `turn` (1-based), hit or partial: each step decided
+    on that turn, and each performed step heard again there (its `also_heard`), with those words as its
+    `matched_text`. What a turn's panel lists and its transcript highlights."""
+    found: list[Mapping[str, Any]] = []
+    for step in score.get("steps") or []:
+        if step.get("turn") == turn and step.get("status") in ("hit", "partial"):
+            found.append(step)
+            continue
+        for again in step.get("also_heard") or ():
+            if isinstance(again, Mapping) and again.get("turn") == turn and step.get("status") == "hit":
+                found.append({**step, "turn": turn, "matched_text": str(again.get("text") or "")})
+                break
+    return found

@@ -86,6 +86,10 @@ class StepResult:
     evidence: str = ""  # kind of evidence behind `status` (decide.EVIDENCE_KINDS)
     doubt: str = ""  # why not certain: WHY_ASR (may have been misheard) or WHY_WEAK
     manner: str = ""  # Chinese: a politeness finding about how a performed step was said
+    # A performed step said again in other turns (asked for the ID, then 您是本人吧): (turn, words) of each
+    # other turn where the step's phrasing or cue was heard on words no other step holds. `turn` stays the
+    # one decision; these only show where else it was said (scoring/score.py `_also_heard`).
+    also_heard: tuple[tuple[int, str], ...] = ()
 
     @property
     def performed(self) -> bool:
@@ -102,6 +106,7 @@ class StepResult:
             "end": _time(self.end),
             "expected": self.expected,
             "certain": self.certain,
+            "also_heard": [{"turn": turn, "text": text} for turn, text in self.also_heard],
         }
 
 
@@ -303,6 +308,7 @@ class ScoreResult:
                     end=s.get("end"),
                     expected=s.get("expected", ""),
                     certain=bool(s.get("certain", True)),
+                    also_heard=tuple((int(a["turn"]), str(a.get("text", ""))) for a in s.get("also_heard") or () if isinstance(a, Mapping) and isinstance(a.get("turn"), int)),
                 )
                 for s in data.get("steps", ())
             ),

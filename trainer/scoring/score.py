@@ -249,8 +249,9 @@ def _decide_steps(
     brush_offs: Sequence[tuple[int, int]],
     performing: Mapping[str, BrushOff],
     lexicon: Lexicon,
-) -> list[StepResult]:
-    """Attach to every step its evidence and decision (decide.py), adding own-words (content) evidence.
+) -> tuple[list[StepResult], list[tuple[int, int] | None]]:
+    """Attach to every step its evidence and decision (decide.py), adding own-words (content) evidence;
+    with each step's evidence words (None for a miss).
 
     Words serve one step: a clause already holding another step's hit (or own-words evidence,
     in the scenario's order) is not evidence again, nor is a clause that says a 服务忌语. A 忌语
@@ -326,10 +327,10 @@ def _decide_steps(
             free = _free_turn(doc, _place(performed_turns, i, expected, len(doc.turns)), claimed)
             if free is not None:
                 result = _found(result, doc, *doc.turn_range(free))
-                kind = decide.OWN_TURN
+                kind, evidence_spans[i] = decide.OWN_TURN, doc.turn_range(free)
             elif (len(doc.turns) == 1 or not doc.timed) and (words := _free_words(doc, _place_span(evidence_spans, i, len(doc.form)), claimed)):
                 result = _found(result, doc, *words)  # no turn free, but words where the step belongs (decide.py)
-                kind = decide.OWN_WORDS
+                kind, evidence_spans[i] = decide.OWN_WORDS, words
         # the turn whose words matter: the evidence's, or for a miss the one that answers the step
         where = expected if kind in decide.MISS_KINDS else (result.turn - 1 if result.turn else None)
         heard = _turn_confidence(doc, where) if where is not None else 1.0
@@ -358,6 +359,34 @@ def _decide_steps(
                 doubt=decision.doubt,
             )
         )
+    return out, evidence_spans
+
+
+def _also_heard(
+    doc: Doc,
+    steps: Sequence[StepResult],
+    candidates: Sequence[Sequence[StepCandidate]],
+    evidence_spans: Sequence[tuple[int, int] | None],
+    held: Sequence[tuple[int, int]],
+) -> list[StepResult]:
+    """Each performed step with the other turns where its phrasing or cue was heard (a hit candidate) on
+    words that no other step's evidence and no 忌语 that performs a step hold: the ID asked for in one
+    turn and checked (您是本人吧) in the next. The decision and its turn are unchanged."""
+    out: list[StepResult] = []
+    for i, result in enumerate(steps):
+        if result.status != HIT or result.turn is None:
+            out.append(result)
+            continue
+        others = [span for j, span in enumerate(evidence_spans) if j != i and span is not None] + list(held)
+        seen: dict[int, str] = {}
+        for c in candidates[i]:
+            turn = doc.turn_at(c.start, c.end) + 1
+            if c.status != HIT or turn == result.turn or turn in seen:
+                continue
+            if any(c.start < end and start < c.end for start, end in others):
+                continue
+            seen[turn] = to_simplified(doc.span_text(c.start, c.end))
+        out.append(dataclasses.replace(result, also_heard=tuple(sorted(seen.items()))) if seen else result)
     return out
 
 
@@ -572,7 +601,8 @@ def score_doc(
     hits, doubtful_hits, brush_offs, performing = _forbidden_hits(forbidden, doc, scenario, lexicon.fillers)
     amounts = check_amounts(scenario, doc, _amount_sources(doc, candidates, chosen))
     steps, by_amount = _bill_stated(scenario, doc, steps, amounts)
-    steps = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs, performing, lexicon)
+    steps, evidence_spans = _decide_steps(scenario, doc, steps, chosen, by_amount, expected_turns or {}, brush_offs, performing, lexicon)
+    steps = _also_heard(doc, steps, candidates, evidence_spans, brush_offs)
     steps = _manner(scenario, doc, steps, performing)
     if amounts is not None and not amounts.consistent:
         performed = {slot.name: r.status == HIT for s, r in zip(scenario.steps, steps) for slot in s.slots if slot.kind == "amount"}
