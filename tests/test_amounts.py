@@ -209,6 +209,21 @@ def test_notes_and_coins_counted_out_are_not_the_jiao() -> None:
     assert [t.value for t in doc.numbers.values()] == [50, 2, 10, 1]
 
 
+def test_notes_counted_out_make_the_money_received() -> None:
+    # 收您两张五十 is 100, 一张一百两张五十 is 200 (一百两张 is 100 and two notes, not 120)
+    _, amounts = check("您这个月水费一共一百元整。", "收您两张五十，一百元。", "刚刚好，不用找零。")
+    assert (amounts.bill, amounts.received, amounts.change) == (100, 100, 0) and amounts.consistent
+    _, amounts = check("电费一百六十元。", "收您一张一百两张五十块。", "找您四十块。")
+    assert (amounts.bill, amounts.received, amounts.change) == (160, 200, 40) and amounts.consistent
+    doc = build_doc([TurnText(Transcript(text="一张一百两张五十块"))])
+    assert [t.value for t in doc.numbers.values()] == [1, 100, 2, 50]
+    # an abbreviated place is still read as one (一百二 = 120, 一百二十块)
+    assert [t.value for t in build_doc([TurnText(Transcript(text="一百二，一百二十块"))]).numbers.values()] == [120, 120]
+    # a count that is no note (三张表) or too many notes is left as it was
+    _, amounts = check("电费五十元。", "收您一百，这是三张发票。", "找您五十。")
+    assert (amounts.received, amounts.change) == (100, 50)
+
+
 # Amounts a recogniser garbled, read as said only when that makes them add up; a real 唱付 error
 # (the last text, said instead of the change) stays one.
 GARBLED = [

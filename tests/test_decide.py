@@ -123,6 +123,7 @@ def test_an_uncertain_forbidden_hit_sends_an_otherwise_passing_performance_to_re
         ("short_embedded", False, True),  # certainly not a 忌语 there (0 of 5)
         ("homophone", True, False),
         ("wondering", False, False),  # 0 of 2: not counted, an instructor decides
+        ("other_knower", False, False),  # 0 of 1: not counted, an instructor decides
     ],
 )
 def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool, certain: bool) -> None:
@@ -149,6 +150,11 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
         ("户号要是不清楚的话，缴费单上也印着。", "conditional"),  # a case considered, not said to the customer
         ("如果不知道怎么填，可以问门口的引导员。", "conditional"),
         ("对不起，我也不知道怎么就少录了一位，马上改。", "wondering"),  # wonders aloud: no refusal to answer
+        ("准不准，光看谁也不知道，得验。", "other_knower"),  # what nobody can know: no refusal to answer
+        ("户号您不知道也没事，我帮您查。", "short_embedded"),  # not counted already: stays as it was
+        ("这个他们也不知道。", "other_knower"),
+        ("甭管该下班了没有，进门就给您办。", "conditional"),  # a case considered whichever way it goes
+        ("无论随便哪个窗口，都能办。", "conditional"),
         ("这个我也不知道，您问别人吧。", "phrase_alone"),
     ],
 )

@@ -184,7 +184,7 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
                 if name == "bill" and token is not None and _right_after_receiving(doc, token.position):
                     continue  # 一共收您一百五: the money received, even inside a wide match of 四总
                 if token is not None and token.position not in used and not is_quantity(doc, token.position):
-                    said[name] = SaidAmount(name, token.value, token.position, "slot")
+                    said[name] = SaidAmount(name, counted_value(doc, token.position), token.position, "slot")
                     used.add(token.position)
     for role in ROLES:
         if role in said:
@@ -199,7 +199,7 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
             if position in used or position <= after or is_quantity(doc, position):
                 continue
             if _cue_before(doc, position, role) or _cue_after(doc, position, role):
-                said[role] = _corrected(doc, SaidAmount(role, doc.numbers[position].value, position, "cue"), used | {position})
+                said[role] = _corrected(doc, SaidAmount(role, counted_value(doc, position), position, "cue"), used | {position})
                 used.update({position, said[role].position})
                 break
     if "bill" not in said and "received" in said:
@@ -208,6 +208,35 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
         if before:
             said["bill"] = SaidAmount("bill", doc.numbers[before[-1]].value, before[-1], "before_receive")
     return said
+
+
+NOTE_COUNTERS = "张枚"  # 两张五十: two notes of fifty
+DENOMINATIONS = frozenset({100.0, 50.0, 20.0, 10.0, 5.0, 2.0, 1.0, 0.5, 0.2, 0.1})
+MAX_NOTES = 50
+
+
+def _count_before(doc: Doc, position: int, lo: int) -> float | None:
+    """The number of notes or coins counted right before the note at `position` (两张|五十), if any."""
+    if position - 2 < lo or doc.form[position - 1] not in NOTE_COUNTERS or position - 2 not in doc.numbers:
+        return None
+    count = doc.numbers[position - 2].value
+    if not float(count).is_integer() or not 1 <= count <= MAX_NOTES or doc.numbers[position].value not in DENOMINATIONS:
+        return None
+    return count
+
+
+def counted_value(doc: Doc, position: int) -> float:
+    """The amount at `position`, or, when it names a note counted out (收您两张五十, 一张一百两张五十), the
+    money those notes make: each count times its note, added up over the groups said in a row."""
+    value = doc.numbers[position].value
+    lo, hi = doc.turn_range(doc.turn_at(position, position + 1))
+    count = _count_before(doc, position, lo)
+    if count is None:
+        return value
+    total, at = count * value, position + 3
+    while at < hi and (more := _count_before(doc, at, lo)) is not None:
+        total, at = total + more * doc.numbers[at].value, at + 3
+    return round(total, 2)
 
 
 def _right_after_receiving(doc: Doc, position: int) -> bool:

@@ -34,6 +34,9 @@ Rules, stricter than for standard phrases:
 - A long 不知道 phrasing followed in its clause by a question word (我也不知道为什么系统没出票)
   wonders aloud rather than refusing an answer: kind `wondering`, not counted, and an instructor
   decides (decide.FORBIDDEN_CONFIDENCE).
+- A 不知道 whose subject, right before it, is someone other than the clerk (光看谁也不知道, 没人知道,
+  您不知道也没事) tells what nobody (or the customer) can know; it does not refuse an answer: kind
+  `other_knower`, not counted, and an instructor decides.
 """
 
 from __future__ import annotations
@@ -91,7 +94,14 @@ WONDERING = "wondering"  # 我也不知道 + a question word: the clerk wonders 
 CAPABILITY = "capability"  # 没(有)办法 + what cannot be done (没有办法办, 没办法在电话里判断): a limit stated, not a refusal
 HEDGED = "hedged"  # said as a guess (那可能是您家里的问题，我派师傅上门看一下): a possibility weighed, not a verdict
 CONCEDED = "conceded"  # granted, then taken back at once: 按钟点是该下班了，不过您来了就给您办
-FORBIDDEN_EVIDENCE_KINDS = (PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL, WONDERING, CAPABILITY, HEDGED, CONCEDED)
+OTHER_KNOWER = "other_knower"  # 不知道 said of someone else (光看谁也不知道，得验): what cannot be known, no refusal to answer
+FORBIDDEN_EVIDENCE_KINDS = (
+    PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL, WONDERING,
+    CAPABILITY, HEDGED, CONCEDED, OTHER_KNOWER,
+)
+# Who, said right before 不知道 (with 也/都 between), is not the clerk: 谁也不知道, 没人知道, 您不知道.
+OTHER_KNOWERS = ("谁", "没人", "没有人", "他", "她", "他们", "她们", "人家", "您", "你", "大家")
+KNOWER_PARTICLES = "也都"
 # Words that take back what was just said (该下班了，不过…): right after a hit, in its clause or opening the next.
 CONCESSIONS = ("不过", "但是", "可是", "但")
 HEDGES = ("可能", "应该", "也许", "估计", "大概", "恐怕", "或许", "说不定")
@@ -101,7 +111,8 @@ HEDGE_REACH = 3  # characters between a hedge and the hit (那可能是 / 应该
 WAY_WORD = "办法"
 SENTENCE_PARTICLES = "了啊呀吧呢哦嘛啦哈的"
 # Words that open a supposition: what follows in the clause is a case considered, not something said to the customer.
-CONDITIONALS = ("如果", "要是", "万一", "假如", "假使", "若是", "要不是")
+# 无论/不管/甭管 open a case considered whichever way it goes (甭管该下班了没有，进门就给您办).
+CONDITIONALS = ("如果", "要是", "万一", "假如", "假使", "若是", "要不是", "无论", "不论", "不管", "甭管")
 OPEN_QUOTES, CLOSE_QUOTES = "“「『‘", "”」』’"
 # Who may be reported as having said something (a third person: never 我, and not 您/你, since
 # 我跟您说 is the clerk speaking).
@@ -163,8 +174,21 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
     said_after = sum(1 for k in range(match.end, hi) if k not in forbidden_chars)
     alone = said_before <= CLAUSE_SLACK and said_after <= CLAUSE_SLACK
     if match.end - match.start > SHORT_PHRASING:
-        return PHRASE_ALONE if alone else PHRASE_EMBEDDED
-    return SHORT_ALONE if alone else SHORT_EMBEDDED
+        kind = PHRASE_ALONE if alone else PHRASE_EMBEDDED
+    else:
+        kind = SHORT_ALONE if alone else SHORT_EMBEDDED
+    # only a hit that would count: a short one inside a longer clause is not counted already
+    return OTHER_KNOWER if kind != SHORT_EMBEDDED and _other_knower(match, doc, lo) else kind
+
+
+def _other_knower(match: ForbiddenMatch, doc: Doc, clause_start: int) -> bool:
+    """不知道 (the hit's words from 不知道 on, 也/都 before it allowed) right after someone other than the clerk."""
+    said = doc.form[match.start : match.end]
+    at = said.find("不知道")
+    if at < 0 or said[:at].strip(KNOWER_PARTICLES):
+        return False
+    before = doc.form[clause_start : match.start + at].rstrip(KNOWER_PARTICLES)
+    return before.endswith(OTHER_KNOWERS)
 
 
 def _taken_back(match: ForbiddenMatch, doc: Doc, clause_end: int) -> bool:

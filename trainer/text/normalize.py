@@ -392,6 +392,9 @@ def chinese_number_value(run: str) -> str | None:
     return _format_number(value)
 
 
+NOTE_COUNTERS = "张枚"  # measure words of banknotes and coins counted out
+
+
 def _numeral_run_end(units: list[_Unit], start: int) -> int:
     """End of the Chinese numeral run starting at `start` (点 only between numerals). A run never
     crosses punctuation: 零八八三，九十六块 is a number read out, then 96 块."""
@@ -406,6 +409,11 @@ def _numeral_run_end(units: list[_Unit], start: int) -> int:
             end += 1
         else:
             break
+    # 一张一百两张五十: a digit after 百/千/万 that counts notes or coins (两张) starts the next count; it
+    # is not the abbreviated next place (一百二 = 120).
+    if end - start >= 3 and end < len(units) and units[end].char in NOTE_COUNTERS:
+        if units[end - 1].char in _CN_DIGIT_VALUE and units[end - 2].char in "百千万":
+            end -= 1
     return end
 
 
@@ -455,8 +463,10 @@ def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
             out.extend(units[i:end])
         else:
             first, last = units[i], units[end - 1]
+            # a run cut off the one before it (一百|两张) is a separate number: a boundary keeps them apart
+            cut = i > 0 and units[i - 1].char in _NUMERAL_CHARS
             for k, char in enumerate(digits):
-                out.append(_Unit(char, first.start, last.end, first.clause_start and k == 0))
+                out.append(_Unit(char, first.start, last.end, (first.clause_start or cut) and k == 0))
         i = end
     return out
 
