@@ -209,6 +209,14 @@ def test_notes_and_coins_counted_out_are_not_the_jiao() -> None:
     assert [t.value for t in doc.numbers.values()] == [50, 2, 10, 1]
 
 
+def test_an_amount_said_twice_in_one_breath_is_two_numbers() -> None:
+    # 二九八二百九十八块 (read out, then said in full) and 五毛五毛 (the change said twice, run together)
+    values = [[t.value for t in build_doc([TurnText(Transcript(text=text))]).numbers.values()] for text in ("二九八二百九十八塊", "找你五毛五毛", "五毛五分", "找您五毛五")]
+    assert values == [[298, 298], [0.5, 0.5], [0.55], [0.55]]
+    _, amounts = check("您这期电费二九八二百九十八块。", "收您三百块。", "找您两块钱。")
+    assert (amounts.bill, amounts.received, amounts.change) == (298, 300, 2) and amounts.consistent
+
+
 def test_notes_counted_out_make_the_money_received() -> None:
     # 收您两张五十 is 100, 一张一百两张五十 is 200 (一百两张 is 100 and two notes, not 120)
     _, amounts = check("您这个月水费一共一百元整。", "收您两张五十，一百元。", "刚刚好，不用找零。")

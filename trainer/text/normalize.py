@@ -444,6 +444,16 @@ def _digit_before_multiplier(units: list[_Unit]) -> list[_Unit]:
     return out
 
 
+def _read_out_then_said(run: str) -> int:
+    """Where a numeral run that is no one number splits into digits read one by one and then an amount
+    said with its places (二九八 | 二百九十八, a clerk saying the bill twice in one breath); 0 when it does not."""
+    first_place = next((k for k, c in enumerate(run) if c in CN_MULTIPLIERS), -1)
+    split = first_place - 1
+    if split < 2 or any(c in CN_MULTIPLIERS or c == "点" for c in run[:split]):
+        return 0
+    return split if chinese_number_value(run[split:]) is not None else 0
+
+
 def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
     out: list[_Unit] = []
     i = 0
@@ -458,6 +468,9 @@ def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
             out.append(units[i])  # 找零一百元: 零 belongs to 找零, the number starts after it
             i += 1
             continue
+        if chinese_number_value(run) is None and (said_twice := _read_out_then_said(run)):
+            end = i + said_twice  # 二九八二百九十八: the digits read out, then the amount said in full
+            run = run[:said_twice]
         digits = chinese_number_value(run) if _is_number_context(units, i, end) else None
         if digits is None:
             out.extend(units[i:end])
