@@ -213,6 +213,21 @@ def test_an_amount_said_twice_in_one_breath_is_two_numbers() -> None:
     # 二九八二百九十八块 (read out, then said in full) and 五毛五毛 (the change said twice, run together)
     values = [[t.value for t in build_doc([TurnText(Transcript(text=text))]).numbers.values()] for text in ("二九八二百九十八塊", "找你五毛五毛", "五毛五分", "找您五毛五")]
     assert values == [[298, 298], [0.5, 0.5], [0.55], [0.55]]
+    # the last digit said again in full (186块5 186元5角; 两毛五 六十七元), a 角 followed by a coin counted
+    # (4块4毛 4个一块; 两块五 一块的), a decimal read out then said (二点五 两块五), a decimal read digit by digit
+    # before the amount (1,4,7,点5 147块5角: no thousands separator after 点)
+    cases = {
+        "是一百八十六块五一百八十六元五角": [186.5, 186.5],
+        "找泥67塊兩毛五六十七元二角五分": [67.25, 67.25],
+        "找您四塊四毛四個一塊": [4.4, 4, 1],
+        "找您二点五两块五一块的": [2.5, 2.5, 1],
+        "本期电费1,4,7,点5,147块5角": [147, 5, 147.5],
+        "三块五一张": [3.5, 1],
+        "二点五二": [2.52],
+        "5,530": [5530],
+    }
+    for text, expected in cases.items():
+        assert [t.value for t in build_doc([TurnText(Transcript(text=text))]).numbers.values()] == expected, text
     _, amounts = check("您这期电费二九八二百九十八块。", "收您三百块。", "找您两块钱。")
     assert (amounts.bill, amounts.received, amounts.change) == (298, 300, 2) and amounts.consistent
 

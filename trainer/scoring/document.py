@@ -36,8 +36,8 @@ CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new cl
 # notes or coins (十块一张 is 10 and one note, not 10.1).
 COUNTED = "张个枚"  # measure words of notes and coins counted out: 十块一张 is one ten-yuan note
 _AMOUNT = re.compile(
-    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?![\d角毛])分?)?"
-    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d角毛])分?|0?(?P<jiao>\d)(?!\d)(?![" + COUNTED + r"])(?:[角毛](?:(?P<fen>\d)(?!\d)分?)?)?)?)?"
+    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?![\d角毛" + COUNTED + r"])分?)?"
+    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d角毛])分?|0?(?P<jiao>\d)(?!\d)(?![" + COUNTED + r"])(?:[角毛](?:(?P<fen>\d)(?![\d" + COUNTED + r"])分?)?)?)?)?"
 )
 MONEY_UNITS = "元块角毛"
 

@@ -275,13 +275,14 @@ def _repeats_a_number(units: list[_Unit], i: int) -> bool:
 
 def _thousands_separator(units: list[_Unit], i: int) -> bool:
     """A comma inside a number written with digit groups (5,530 / 1,234,567), as Whisper writes large amounts.
-    Not a number said twice (298,298), nor the end of an amount with its 角 (187块6,187块6毛)."""
+    Not a number said twice (298,298), nor the end of an amount with its 角 (187块6,187块6毛), nor the decimal
+    of a number read out (1,4,7,点5,147块5角)."""
     if units[i].char != ",":
         return False
     before, after = _digit_run(units, i - 1, -1), _digit_run(units, i + 1, 1)
     k = i - 1 - len(before)
     leading = units[k].char if k >= 0 else ""
-    return 1 <= len(before) <= 3 and len(after) == 3 and before != after and leading not in AMOUNT_CONTEXT_BEFORE | {"."}
+    return 1 <= len(before) <= 3 and len(after) == 3 and before != after and leading not in AMOUNT_CONTEXT_BEFORE | {".", "点"}
 
 
 def _ends_an_amount(units: list[_Unit], i: int) -> bool:
@@ -409,6 +410,9 @@ def _numeral_run_end(units: list[_Unit], start: int) -> int:
             end += 1
         else:
             break
+        if char == "两" and "点" in "".join(u.char for u in units[start : end - 1]):
+            end -= 1  # 二点五两块五: 两 is never a decimal digit (二点五二), it starts the next number
+            break
     # 一张一百两张五十: a digit after 百/千/万 that counts notes or coins (两张) starts the next count; it
     # is not the abbreviated next place (一百二 = 120).
     if end - start >= 3 and end < len(units) and units[end].char in NOTE_COUNTERS:
@@ -444,12 +448,24 @@ def _digit_before_multiplier(units: list[_Unit]) -> list[_Unit]:
     return out
 
 
+def _jiao_then_count(units: list[_Unit], start: int, end: int) -> bool:
+    """Two digits without places right after 块/元 and before a unit or a measure word of notes and coins
+    (两块五一块的, 三块五一张): the 角 of the amount before, then a new number, not 五十一."""
+    if end - start != 2 or start == 0 or units[start - 1].char not in "块元":
+        return False
+    if any(u.char not in _CN_DIGIT_VALUE for u in units[start:end]):
+        return False
+    return end < len(units) and units[end].char in "块元张个枚"
+
+
 def _read_out_then_said(run: str) -> int:
-    """Where a numeral run that is no one number splits into digits read one by one and then an amount
-    said with its places (二九八 | 二百九十八, a clerk saying the bill twice in one breath); 0 when it does not."""
+    """Where a numeral run that is no one number splits into digits and then an amount said with its places:
+    the digits read one by one (二九八 | 二百九十八, a clerk saying the bill twice in one breath), or the last
+    digit of the amount before, said again in full (一百八十六块五 | 一百八十六元五角, 两毛五 | 六十七元); 0 when
+    it does not."""
     first_place = next((k for k, c in enumerate(run) if c in CN_MULTIPLIERS), -1)
     split = first_place - 1
-    if split < 2 or any(c in CN_MULTIPLIERS or c == "点" for c in run[:split]):
+    if split < 1 or any(c in CN_MULTIPLIERS or c == "点" for c in run[:split]):
         return 0
     return split if chinese_number_value(run[split:]) is not None else 0
 
@@ -468,7 +484,9 @@ def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
             out.append(units[i])  # 找零一百元: 零 belongs to 找零, the number starts after it
             i += 1
             continue
-        if chinese_number_value(run) is None and (said_twice := _read_out_then_said(run)):
+        if _jiao_then_count(units, i, end):
+            end, run = i + 1, run[:1]  # 两块五一块的: the 角 of 两块五, then one 一块 coin
+        elif chinese_number_value(run) is None and (said_twice := _read_out_then_said(run)):
             end = i + said_twice  # 二九八二百九十八: the digits read out, then the amount said in full
             run = run[:said_twice]
         digits = chinese_number_value(run) if _is_number_context(units, i, end) else None
