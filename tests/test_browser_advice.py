@@ -47,6 +47,19 @@ CONCEDED_TEXTS = [
 ]
 
 
+# A business performance whose clerk asks for the ID card in turn 2 and checks it (您是本人吧) in turn 3: the step
+# is decided on turn 2 and heard again on turn 3 (steps[].also_heard), and both turns show it.
+HEARD_AGAIN_TEXTS = [
+    "您好，请坐，请问您办理什么业务？", "过户需要身份证和房产证，身份证给我看一下。", "收到了，谢谢。您是张强本人吧？",
+    "请您稍等。", "这是您的证件，请收好。请在这里签字。", "还有别的需要吗？请慢走，再见。",
+]
+
+
+@pytest.fixture
+def served_heard_again(own_config: Path):  # type: ignore[no-untyped-def]
+    yield from _serve_session(own_config, HEARD_AGAIN_TEXTS, "business")
+
+
 @pytest.fixture
 def served_conceded(own_config: Path):  # type: ignore[no-untyped-def]
     yield from _serve_session(own_config, CONCEDED_TEXTS)
@@ -140,9 +153,18 @@ def test_an_uncertain_forbidden_phrase_reads_as_possible(served_conceded) -> Non
         assert len(re.findall(rf"(?<!可能是)服务忌语「{re.escape(hit.phrase)}」", text)) == 0, size
 
 
-def _screens(port: int, name: str, section: str = "整体建议") -> dict[str, str]:
-    """The stored session on 我的记录 in Chromium at two window sizes: screenshot and page text
-    (`section`: the heading waited for and scrolled to for the second screenshot)."""
+def test_a_step_heard_in_two_turns_is_highlighted_in_both(served_heard_again) -> None:  # type: ignore[no-untyped-def]
+    port, result = served_heard_again
+    assert result.step("verify_identity").also_heard == ((3, "本人吧"),)
+    for size, html in _screens(port, "browser_heard_again", "第 3 轮", html=True).items():
+        marks = re.findall(r'<mark class="hl-hit"[^>]*title="([^"]*)"[^>]*>([^<]*)</mark>', html)
+        identity = [shown for title, shown in marks if "核实客户身份" in title]
+        assert "身份证给我看一下" in identity and "本人吧" in identity, (size, identity)
+
+
+def _screens(port: int, name: str, section: str = "整体建议", *, html: bool = False) -> dict[str, str]:
+    """The stored session on 我的记录 in Chromium at two window sizes: screenshot and page text, or with `html`
+    the page's HTML (`section`: the heading waited for and scrolled to for the second screenshot)."""
     require(Path(CHROMIUM).is_file() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
     require(importlib.util.find_spec("playwright") is not None, "Playwright's Python package is not installed")
     from playwright.sync_api import expect, sync_playwright
@@ -166,7 +188,7 @@ def _screens(port: int, name: str, section: str = "整体建议") -> dict[str, s
                 page.screenshot(path=str(ARTIFACTS / f"{name}_{width}x{height}.png"), full_page=True)
                 page.get_by_text(section).scroll_into_view_if_needed()
                 page.screenshot(path=str(ARTIFACTS / f"{name}_{width}x{height}_advice.png"))
-                shown[f"{width}x{height}"] = page.inner_text("body").replace("\u2060", "")
+                shown[f"{width}x{height}"] = page.content() if html else page.inner_text("body").replace("\u2060", "")
                 page.close()
         finally:
             browser.close()

@@ -108,6 +108,14 @@ forbidden R 1.0, P 0.667, pass/fail 64/66) and gets floors from that first use.
 Set X (tests/data/heldout_x, 66 performances, written the same way at the start of that session and kept unopened
 until its end) was measured once independently at the end, after the session's changes (its README: step R 0.951,
 P 0.976, forbidden R 0.875, P 0.700, pass/fail 63/66) and gets floors from that first use.
+
+Set Y (tests/data/heldout_y, 65 performances, written the same way at the start of the session of 2026-12-06
+(fourth)) was measured once independently before any change made on it (its README: step R 0.912, P 0.983,
+forbidden R 1.0, P 0.583, pass/fail 60/65) and gets floors from that first use.
+
+Set Z (tests/data/heldout_z, 64 performances, written the same way at the start of that session and kept unopened
+until near its end) was measured once independently after the session's changes (its README: step R 0.957,
+P 0.973, forbidden R 0.933, P 0.667, pass/fail 59/64) and gets floors from that first use.
 """
 
 from __future__ import annotations
@@ -152,6 +160,22 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.55,  # 0.65 before the brush-offs of 2026-12-05
         "passed_agreement": 0.85,
+    },
+    # set Z: floors from its first (independent) use (its README)
+    "heldout_z": {
+        "step_recall": 0.92,
+        "step_precision": 0.93,
+        "forbidden_recall": 0.88,
+        "forbidden_precision": 0.61,
+        "passed_agreement": 0.87,
+    },
+    # set Y: floors from its first (independent) use (its README)
+    "heldout_y": {
+        "step_recall": 0.88,
+        "step_precision": 0.93,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.53,
+        "passed_agreement": 0.87,
     },
     # set X: floors from its first (independent) use (its README)
     "heldout_x": {
@@ -309,9 +333,9 @@ FLOORS = {
 }
 # Clean-turn 忌语 hits in performances the writer passes, measured 2026-12-05 (each a 忌语 word meant
 # otherwise: 领导专门定的便民措施, 先挂了啊，再见, 要是不清楚, 这不是难事; set W: 是该下班了，不过…, which since goes to an
-# instructor): never more.
-PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1}
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66}
+# instructor; set Y: 甭管该下班了没有，进门就给您办, which goes to an instructor): never more.
+PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1, "heldout_y": 1}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66, "heldout_y": 65, "heldout_z": 64}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
