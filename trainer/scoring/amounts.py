@@ -8,6 +8,7 @@ Where the amounts come from, in order of trust:
    电费/一共/合计… → bill (characters, or the same folded pinyin: 说您/收您);
    A 收-word right after the amount also marks the money received: 两百整，收着了;
    an amount sung again later in the same turn is a correction and replaces the first;
+   notes counted out are the money they make (收您两张五十 is 100, 一张一百两张五十 is 200: `counted_value`);
 3. a bill still unknown is the last amount with a unit (or 整) said before the received one.
 
 Recognisers garble spoken amounts (二十二块四 -> 22块死, 是八十六块五 -> 186块5). When
@@ -42,6 +43,7 @@ from trainer.phrasebook.model import Scenario
 from trainer.scoring.document import NUMBER, Doc, NumberToken
 from trainer.scoring.match import StepCandidate, contains_word
 from trainer.scoring.result import AmountCheck
+from trainer.text.normalize import NOTE_COUNTERS  # 两张五十: two notes of fifty
 from trainer.text.pinyin import syllables
 
 ROLES = ("bill", "received", "change")
@@ -210,7 +212,6 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
     return said
 
 
-NOTE_COUNTERS = "张枚"  # 两张五十: two notes of fifty
 DENOMINATIONS = frozenset({100.0, 50.0, 20.0, 10.0, 5.0, 2.0, 1.0, 0.5, 0.2, 0.1})
 MAX_NOTES = 50
 
