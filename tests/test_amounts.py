@@ -232,6 +232,17 @@ def test_an_amount_said_twice_in_one_breath_is_two_numbers() -> None:
     assert (amounts.bill, amounts.received, amounts.change) == (298, 300, 2) and amounts.consistent
 
 
+def test_the_same_amount_said_again_with_its_jiao_replaces_the_first() -> None:
+    # 四十五块六毛，四五点六 written 45块路矛,45.6: the 角 was lost in the first saying, not in the second
+    _, amounts = check("您家这两个月一共45块路矛,45.6", "收您五十块。", "找您四块四。")
+    assert (amounts.bill, amounts.received, amounts.change) == (45.6, 50, 4.4) and amounts.consistent
+    # another role's amount, or the same yuan said further away, is no read-back
+    _, amounts = check("这个月一共45块，收您45.5。", "找您五毛。")
+    assert (amounts.bill, amounts.received) == (45, 45.5)
+    _, amounts = check("这个月电费一共是45块，上个月是45.6。", "收您五十块。", "找您五块。")
+    assert amounts.bill == 45
+
+
 def test_notes_counted_out_make_the_money_received() -> None:
     # 收您两张五十 is 100, 一张一百两张五十 is 200 (一百两张 is 100 and two notes, not 120)
     _, amounts = check("您这个月水费一共一百元整。", "收您两张五十，一百元。", "刚刚好，不用找零。")

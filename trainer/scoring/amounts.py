@@ -7,7 +7,8 @@ Where the amounts come from, in order of trust:
 2. otherwise a cue word right before a number: 收您 48 → received, 找您 → change,
    电费/一共/合计… → bill (characters, or the same folded pinyin: 说您/收您);
    A 收-word right after the amount also marks the money received: 两百整，收着了;
-   an amount sung again later in the same turn is a correction and replaces the first;
+   an amount sung again later in the same turn is a correction and replaces the first, and so is the same
+   amount said again right after it with the 角 the first saying lost (45块路矛，45.6);
    notes counted out are the money they make (收您两张五十 is 100, 一张一百两张五十 is 200: `counted_value`);
 3. a bill still unknown is the last amount with a unit (or 整) said before the received one.
 
@@ -257,11 +258,29 @@ def _corrected(doc: Doc, amount: SaidAmount, used: set[int]) -> SaidAmount:
         if amount.position < p < hi
         and p not in used
         and not is_quantity(doc, p)
-        and (_cue_again(doc, amount.position + 1, p, amount.role) or _after_correction(doc, amount.position + 1, p))
+        and (
+            _cue_again(doc, amount.position + 1, p, amount.role)
+            or _after_correction(doc, amount.position + 1, p)
+            or _read_back_exactly(doc, amount.position, p)
+        )
     ]
     if not later:
         return amount
     return SaidAmount(amount.role, doc.numbers[later[-1]].value, later[-1], "corrected", replaced=amount.position)
+
+
+READ_BACK_REACH = 3  # characters between an amount and the same amount said again more exactly
+
+
+def _read_back_exactly(doc: Doc, position: int, later: int) -> bool:
+    """The amount said again right after it, with the 角 the first saying lost (45块路矛, 45.6: 六毛 heard as 路矛):
+    the same yuan, and only the later one with 角/分."""
+    if later - position - 1 > READ_BACK_REACH or any(k in doc.numbers for k in range(position + 1, later)):
+        return False
+    if any(contains_word(doc, position + 1, later, cue) for cues in CUES.values() for cue in cues if len(cue) >= 2):
+        return False  # 一共45块，收您45.5: another role's amount
+    first, again = doc.numbers[position].value, doc.numbers[later].value
+    return float(first).is_integer() and not float(again).is_integer() and int(again) == int(first)
 
 
 CORRECTION_WORDS = ("不对", "说错了", "错了", "哦不", "应该是")
