@@ -125,7 +125,8 @@ def test_json_contract_keys_and_types() -> None:
     assert all(list(item) == ["kind", "step", "severity", "text"] for group in data["advice"] for item in group["items"])
     assert data["verdict"] in ("pass", "fail", "review")
     assert list(data["turns"][0]) == ["file", "text", "start", "end"]
-    assert list(data["steps"][0]) == ["id", "status", "similarity", "matched_text", "turn", "start", "end", "expected", "certain"]
+    assert list(data["steps"][0]) == ["id", "status", "similarity", "matched_text", "turn", "start", "end", "expected", "certain", "also_heard"]
+    assert all(isinstance(s["also_heard"], list) for s in data["steps"])
     assert all(isinstance(s["certain"], bool) for s in data["steps"])
     assert list(data["fluency"]) == ["chars_per_min", "fillers", "long_pauses"]
     assert list(data["score"]) == ["total", "dimensions"]
