@@ -18,7 +18,7 @@ from typing import Any
 
 from trainer.phrasebook.model import SEVERITY_LABELS
 from trainer.app.markup import html_text
-from trainer.scoring.display import UNSURE_FORBIDDEN_NOTE, forbidden_name, steps_heard_in
+from trainer.scoring.display import UNSURE_FORBIDDEN_NOTE, forbidden_name, steps_heard_in, stored_certain
 from trainer.text.normalize import to_simplified
 
 HIT, PARTIAL, FORBIDDEN = "hit", "partial", "forbidden"
@@ -93,7 +93,7 @@ def forbidden_tooltip(hit: Mapping[str, Any]) -> str:
     severity = SEVERITY_LABELS.get(str(hit.get("severity", "")), str(hit.get("severity", "")))
     phrase = hit.get("phrase") or hit.get("matched_text", "")
     suggestion = hit.get("suggestion") or ""
-    certain = hit.get("certain", True) is not False
+    certain = stored_certain(hit)
     text = f"{forbidden_name(certain)}“{phrase}”（{severity}）"
     if not certain:
         text += f"，{UNSURE_FORBIDDEN_NOTE}"

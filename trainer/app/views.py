@@ -19,7 +19,7 @@ from trainer.phrasebook.model import REACTION_LABELS, ROLES, Library, Scenario, 
 from trainer.phrasebook.parse import DOMAIN_LABELS, DOMAINS, ROLE_LABELS, SEVERITY_LABELS, SLOT_KIND_LABELS
 from trainer.scoring.advice import advice_of
 from trainer.scoring.feedback import fill_slots
-from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_name, forbidden_quote, machine_and_override, passed_label, round_score, score_text, steps_heard_in
+from trainer.scoring.display import SCALING_NOTE, dimension_views, forbidden_name, forbidden_quote, machine_and_override, passed_label, round_score, score_text, steps_heard_in, stored_certain
 from trainer.scoring.result import ADVICE_FORBIDDEN, FAIL, PASS, REVIEW, VERDICT_LABELS, AmountCheck, verdict_of
 from trainer.sessions.export import STATUS_LABELS, local_time
 from trainer.sessions.model import SessionFilter, SessionSummary, StepStat
@@ -225,7 +225,7 @@ def forbidden_line(hit: Mapping[str, Any], reasons: Mapping[str, str]) -> Forbid
         reason=reasons.get(str(hit.get("id", "")), ""),
         suggestion=str(hit.get("suggestion") or ""),
         turn=int(hit.get("turn") or 0),
-        certain=hit.get("certain", True) is not False,
+        certain=stored_certain(hit),
     )
 
 

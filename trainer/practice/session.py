@@ -42,7 +42,7 @@ from trainer.practice.source import AudioSource
 from trainer.practice.take import read_until_end
 from trainer.practice.ui import AdviceTurn, FinalView, ForbiddenLine, LiveState, PracticeUI, StepLine, TurnView
 from trainer.scoring.advice import advice_of
-from trainer.scoring.display import steps_heard_in
+from trainer.scoring.display import steps_heard_in, stored_certain
 from trainer.sessions import SessionRecord, turn_records, utc_now
 from trainer.storage.factory import session_store
 from trainer.text.normalize import to_simplified
@@ -242,7 +242,7 @@ def _forbidden_line(hit: dict[str, Any], library: Library) -> ForbiddenLine:
         severity=str(hit.get("severity") or ""),
         reason=reason,
         replacement=str(hit.get("suggestion") or ""),
-        certain=hit.get("certain", True) is not False,
+        certain=stored_certain(hit),
     )
 
 

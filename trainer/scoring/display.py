@@ -9,9 +9,9 @@ The rule: round half up to one decimal; a whole number drops its ".0" (100, 98.7
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 DIMENSION_LABELS = {
     "coverage": "用语覆盖",
@@ -115,6 +115,12 @@ def any_scaled(views: list[DimensionView]) -> bool:
 # 待复核, so no screen states it as certain. Every screen names it with these words.
 FORBIDDEN_NAME, UNSURE_FORBIDDEN_NAME = "服务忌语", "可能是服务忌语"
 UNSURE_FORBIDDEN_NOTE = "机器不能确定，请教师复核"
+
+
+def stored_certain(entry: Mapping[str, Any]) -> bool:
+    """Whether a stored 服务忌语 hit (a score dict's entry) was certain; a score stored before the field
+    existed was shown as certain, so it still is."""
+    return entry.get("certain", True) is not False
 
 
 def forbidden_name(certain: bool) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from trainer.asr.base import Transcript
-from trainer.text.normalize import Normalized, chinese_number_value, digit_homophone, normalize
+from trainer.text.normalize import COUNTED, Normalized, chinese_number_value, digit_homophone, normalize
 from trainer.text.stage import without_stage_directions
 from trainer.text.pinyin import encode, syllables
 
@@ -34,7 +34,6 @@ CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new cl
 # boundary (收您300块，一、二、三 is 300, then 1, 2, 3; a card number read in groups is several),
 # and a digit of 角 or 分 is never the first digit of the next number (86元5角86块5 is 86.5, 86.5), nor a count of
 # notes or coins (十块一张 is 10 and one note, not 10.1).
-COUNTED = "张个枚"  # measure words of notes and coins counted out: 十块一张 is one ten-yuan note
 _AMOUNT = re.compile(
     r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?![\d角毛" + COUNTED + r"])分?)?"
     r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d角毛])分?|0?(?P<jiao>\d)(?!\d)(?![" + COUNTED + r"])(?:[角毛](?:(?P<fen>\d)(?![\d" + COUNTED + r"])分?)?)?)?)?"

@@ -393,7 +393,8 @@ def chinese_number_value(run: str) -> str | None:
     return _format_number(value)
 
 
-NOTE_COUNTERS = "张枚"  # measure words of banknotes and coins counted out
+COUNTED = "张个枚"  # measure words of notes and coins counted out: 十块一张 is one ten-yuan note
+NOTE_COUNTERS = "张枚"  # those that count notes and coins only (两张五十; 两个 counts anything)
 
 
 def _numeral_run_end(units: list[_Unit], start: int) -> int:
@@ -455,7 +456,7 @@ def _jiao_then_count(units: list[_Unit], start: int, end: int) -> bool:
         return False
     if any(u.char not in _CN_DIGIT_VALUE for u in units[start:end]):
         return False
-    return end < len(units) and units[end].char in "块元张个枚"
+    return end < len(units) and units[end].char in "块元" + COUNTED
 
 
 def _read_out_then_said(run: str) -> int:
