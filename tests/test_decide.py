@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from trainer.asr.base import Transcript, Word
@@ -110,6 +112,43 @@ def test_an_uncertain_forbidden_hit_sends_an_otherwise_passing_performance_to_re
     assert _verdict([_step("a", MISSED)], (), [_hit("whatever", certain=False)]).verdict == "fail"
     # words certainly not a 忌语 here (not counted, and certain of it) leave no doubt
     assert _verdict(steps, (), [_hit("whatever", certain=True)]).verdict == "pass"
+
+
+def _unsure(step_id: str, confidence: float, evidence: str = "content") -> StepResult:
+    return StepResult(step_id, HIT, 0.9, "", 1, None, None, "", certain=False, confidence=confidence, evidence=evidence)
+
+
+def test_a_review_leans_to_the_likelier_outcome_of_its_doubts_taken_together() -> None:
+    sure = _step("a", HIT)
+    one = _verdict([sure, _unsure("b", 0.8)])
+    assert (one.verdict, one.passed) == ("review", True)
+    # two doubts, each likely performed, are together more likely not both performed: 0.7 * 0.7 < 0.5
+    two = _verdict([sure, _unsure("b", 0.7), _unsure("c", 0.7)])
+    assert (two.verdict, two.passed) == ("review", False)
+    assert decide.pass_probability([sure, _unsure("b", 0.7), _unsure("c", 0.7)], (), ()) == pytest.approx(0.49)
+    # an uncounted 忌语 an instructor should check (2 in 3 not a 忌语) and a doubtful step (0.7): 0.47
+    doubtful_hit = dataclasses.replace(_hit("whatever", certain=False), confidence=0.667)
+    mixed = _verdict([sure, _unsure("b", 0.7)], (), [doubtful_hit])
+    assert (mixed.verdict, mixed.passed) == ("review", False)
+    # a doubt about an optional step weighs nothing
+    optional = dataclasses.replace(_unsure("c", 0.1), required=False)
+    assert decide.pass_probability([sure, _unsure("b", 0.8), optional], (), ()) == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "step_confidence", "leans_pass"),
+    [
+        # the step's own figure applies where no figure for a deciding doubt is measured
+        ("content", decide.EVIDENCE_CONFIDENCE["content"], True),
+        # a whole free turn where the step belongs: performed 69 of 111 times when it decided the verdict
+        ("own_turn", decide.EVIDENCE_CONFIDENCE["own_turn"], True),
+        # own words in recognised speech: performed step by step (0.708), but 43 of 110 when deciding
+        ("own_words", decide.OWN_WORDS_HEARD, False),
+    ],
+)
+def test_a_deciding_doubt_leans_by_its_measured_figure(evidence: str, step_confidence: float, leans_pass: bool) -> None:
+    verdict = _verdict([_step("a", HIT), _unsure("b", step_confidence, evidence)])
+    assert (verdict.verdict, verdict.passed) == ("review", leans_pass)
 
 
 @pytest.mark.parametrize(
@@ -383,7 +422,8 @@ def test_in_a_whole_recording_free_words_where_the_step_belongs_go_to_an_instruc
     assert (step.status, step.evidence, step.certain) == (HIT, "own_words", False)
     assert step.confidence == decide.OWN_WORDS_HEARD
     assert step.matched_text.startswith("户口本和身份证")
-    assert (result.verdict, result.passed) == ("review", True)
+    # the step's best guess is performed, but as the one doubt of a review it leans to fail (DECIDING_CONFIDENCE)
+    assert (result.verdict, result.passed) == ("review", False)
     assert any("耐心办理" in line and "请教师复核" in line for line in result.feedback)
 
 

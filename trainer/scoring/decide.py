@@ -72,7 +72,10 @@
    instructor decides). A 唱收唱付 check that fails where the recogniser may have garbled an amount
    (`AmountCheck.misheard`, amounts.amounts_misheard: 收您… heard but not its amount) counts as
    adding up in the best case, as read in the worst. `passed` stays the best single guess (the rule applied to the best-guess
-   statuses and the counted hits).
+   statuses and the counted hits). For a review it is the machine's leaning (倾向, shown to the instructor), and
+   leans to pass only when the doubts taken together more likely than not fall the pass way (`pass_probability`):
+   two doubts of 0.7 each lean to fail, and a doubt that decides a verdict counts with what such doubts
+   measured (`DECIDING_CONFIDENCE`: own words in a whole recording were the step in 43 of 110 reviews).
 
 5. Manner (`manner_in_doubt`): the pass rule cannot judge a clerk's manner, and a curt clerk who
    performs every step is right by item 1. But a performance that uses almost no courtesy words
@@ -176,6 +179,18 @@ TRACE_HEARD = 0.951
 # Own words in recognised speech (whisper-base, audio sets D-O, development sets, 2026-12-06): in full.wav,
 # 96 of 135 such required steps were performed (in turn files, where it is not used, 61 of 86).
 OWN_WORDS_HEARD = 0.708
+# P(performed | this evidence is what decides the verdict): the only doubt of a performance sent to
+# review. Lower than the same evidence step by step (EVIDENCE_CONFIDENCE): a performance that skips one
+# step and does every other leaves words where the skipped step belongs, and those performances are the
+# ones such a doubt decides. Used for the machine's leaning (`Verdict.passed`) of a review only; each
+# step's own best guess is unchanged. Measured on sets used before (2026-12-06), Laplace-smoothed:
+DECIDING_CONFIDENCE: dict[str, float] = {
+    # label text of sets A-Z and whisper-base turn files of sets O-Z: performed in 69 of 111
+    OWN_TURN: 0.619,
+    # whisper-base full.wav of sets O-Z (recognised speech, where own words are the best guess performed):
+    # performed in 43 of 110
+    OWN_WORDS: 0.393,
+}
 CONFIRMING_TAGS = CONFIRM_TAGS  # restate.py: 是吧、对吧、对伐、对不对、没错吧…
 CERTAIN = 0.9  # decide alone at or above this probability; below it an instructor decides
 LOW_HEARD = 0.6  # mean word confidence below which the recogniser may have misheard
@@ -323,6 +338,28 @@ def fail_reasons(
     return tuple(reasons)
 
 
+def pass_probability(steps: Sequence[StepResult], hits: Sequence[ForbiddenHit], doubtful_hits: Sequence[ForbiddenHit]) -> float:
+    """Probability that every doubt falls the way of a pass, the doubts taken as independent.
+
+    An uncertain required step must have been performed (a partial one fails nothing), an uncertain
+    counted 忌语 not said, an uncertain uncounted one not a 忌语 after all."""
+    chance = 1.0
+    for step in steps:
+        if step.certain or not step.required:
+            continue
+        if step.status == MISSED:
+            chance *= 1.0 - step.confidence
+        elif step.status == HIT:
+            chance *= DECIDING_CONFIDENCE.get(step.evidence, step.confidence)
+    for hit in hits:
+        if not hit.certain and hit.severity in FAILING_SEVERITIES:
+            chance *= 1.0 - hit.confidence
+    for hit in doubtful_hits:  # not counted: its confidence is that of "not a 忌语"
+        if not hit.certain and hit.severity in FAILING_SEVERITIES:
+            chance *= hit.confidence
+    return chance
+
+
 def manner_in_doubt(courtesy_words: int, nin: int, chars: int) -> bool:
     """So little courtesy in a performance this long that an instructor should judge the manner.
 
@@ -375,9 +412,12 @@ def _decide_verdict(
         verdict = FAIL
     else:
         verdict = REVIEW
+    passed = not best_reasons
+    if verdict == REVIEW and passed:
+        passed = pass_probability(steps, hits, doubtful_hits) >= 0.5
     doubts = (
         (*(s.id for s in doubtful), *(f"forbidden:{h.id}" for h in [*unsure_hits, *doubtful_hits]), *(["amounts"] if amounts_doubt else []))
         if verdict == REVIEW
         else ()
     )
-    return Verdict(verdict, not best_reasons, best_reasons, tuple(doubts))
+    return Verdict(verdict, passed, best_reasons, tuple(doubts))
