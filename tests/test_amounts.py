@@ -440,6 +440,14 @@ def test_a_number_said_twice_is_not_one_long_number() -> None:
     assert [n.value for n in doc.numbers.values()] == [13800138000]
 
 
+def test_a_digit_before_a_yuan_unit_starts_the_next_amount_never_the_fen_of_this_one() -> None:
+    # 找您6块8角，6块8毛 heard run together: 6.8 twice, not 6.86 and then 8 毛
+    doc = build_doc([TurnText(Transcript(text="找您6块8角6块8毛一张五块"))])
+    assert [n.value for n in doc.numbers.values()][:2] == [6.8, 6.8]
+    doc = build_doc([TurnText(Transcript(text="找您6块8角6分"))])  # a real 分 stays
+    assert [n.value for n in doc.numbers.values()] == [6.86]
+
+
 def test_an_ordinal_and_a_count_of_things_are_never_money() -> None:
     from trainer.pipeline import score_text
 

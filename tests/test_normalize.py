@@ -163,3 +163,6 @@ def test_a_number_repeated_after_a_space_starts_a_new_clause() -> None:
     assert repeated.text == "是298298人整" and repeated.clause_starts[4]
     for text in ("13812 345678", "298 2980", "幺 三 九"):  # different digits: one number (Vosk spaces every word)
         assert not any(normalize(text).clause_starts[1:]), text
+    decimal = normalize("电费86.5 86.5角")  # a decimal amount said twice: not 86.586.5
+    assert decimal.text == "电费86.586.5角" and decimal.clause_starts[6]
+    assert not any(normalize("电费86.5 6.5角").clause_starts[1:])  # not the same number: left as it is

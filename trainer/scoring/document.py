@@ -32,11 +32,11 @@ CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new cl
 # is 10.3),
 # and change under one yuan: 2毛 (两毛), 4角5分, 1毛6. A number never runs across a clause
 # boundary (收您300块，一、二、三 is 300, then 1, 2, 3; a card number read in groups is several),
-# and a digit of 角 or 分 is never the first digit of the next number (86元5角86块5 is 86.5, 86.5), nor a count of
-# notes or coins (十块一张 is 10 and one note, not 10.1).
+# and a digit of 角 or 分 is never the first digit of the next number (86元5角86块5 is 86.5, 86.5; 6块8角6块8毛 is 6.8
+# twice), nor a count of notes or coins (十块一张 is 10 and one note, not 10.1).
 _AMOUNT = re.compile(
-    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?![\d角毛" + COUNTED + r"])分?)?"
-    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d角毛])分?|0?(?P<jiao>\d)(?!\d)(?![" + COUNTED + r"])(?:[角毛](?:(?P<fen>\d)(?![\d" + COUNTED + r"])分?)?)?)?)?"
+    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?![\d元块角毛" + COUNTED + r"])分?)?"
+    r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d元块角毛])分?|0?(?P<jiao>\d)(?!\d)(?![" + COUNTED + r"])(?:[角毛](?:(?P<fen>\d)(?![\d元块" + COUNTED + r"])分?)?)?)?)?"
 )
 MONEY_UNITS = "元块角毛"
 

@@ -266,10 +266,23 @@ def _digit_run(units: list[_Unit], start: int, step: int) -> str:
     return "".join(chars if step > 0 else reversed(chars))
 
 
+def _number_run(units: list[_Unit], start: int, step: int) -> str:
+    """The ASCII number (digits and a decimal point between them) next to `start` going in direction `step`."""
+    chars = []
+    k = start
+    while 0 <= k < len(units):
+        char = units[k].char
+        if not (char.isascii() and char.isdigit()) and not (char == "." and chars and 0 <= k + step < len(units) and units[k + step].char.isdigit()):
+            break
+        chars.append(char)
+        k += step
+    return "".join(chars if step > 0 else reversed(chars))
+
+
 def _repeats_a_number(units: list[_Unit], i: int) -> bool:
-    """A space between a number and the same number again (298 298: said twice, as when singing an
-    amount), where the recogniser wrote no punctuation: two numbers, not 298298."""
-    before, after = _digit_run(units, i - 1, -1), _digit_run(units, i + 1, 1)
+    """A space between a number and the same number again (298 298, 86.5 86.5: said twice, as when singing
+    an amount), where the recogniser wrote no punctuation: two numbers, not 298298."""
+    before, after = _number_run(units, i - 1, -1), _number_run(units, i + 1, 1)
     return len(before) >= 2 and before == after
 
 
