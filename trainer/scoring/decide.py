@@ -75,7 +75,8 @@
    statuses and the counted hits). For a review it is the machine's leaning (倾向, shown to the instructor), and
    leans to pass only when the doubts taken together more likely than not fall the pass way (`pass_probability`):
    two doubts of 0.7 each lean to fail, and a doubt that decides a verdict counts with what such doubts
-   measured (`DECIDING_CONFIDENCE`: own words in a whole recording were the step in 43 of 110 reviews).
+   measured (`DECIDING_CONFIDENCE`: of the reviews whose one doubt was own words in a whole recording, 40 of 96
+   were passed).
 
 5. Manner (`manner_in_doubt`): the pass rule cannot judge a clerk's manner, and a curt clerk who
    performs every step is right by item 1. But a performance that uses almost no courtesy words
@@ -179,17 +180,19 @@ TRACE_HEARD = 0.951
 # Own words in recognised speech (whisper-base, audio sets D-O, development sets, 2026-12-06): in full.wav,
 # 96 of 135 such required steps were performed (in turn files, where it is not used, 61 of 86).
 OWN_WORDS_HEARD = 0.708
-# P(performed | this evidence is what decides the verdict): the only doubt of a performance sent to
-# review. Lower than the same evidence step by step (EVIDENCE_CONFIDENCE): a performance that skips one
-# step and does every other leaves words where the skipped step belongs, and those performances are the
-# ones such a doubt decides. Used for the machine's leaning (`Verdict.passed`) of a review only; each
-# step's own best guess is unchanged. Measured on sets used before (2026-12-06), Laplace-smoothed:
+# A doubt that decides a verdict (the one doubt of a performance sent to review): the share of such reviews
+# the labeller passed, by the evidence of that step (benchmarks/deciding_calibration.py, sets used before,
+# 2026-12-06, Laplace-smoothed). Lower than the same evidence step by step (EVIDENCE_CONFIDENCE): a
+# performance that skips one step and does every other leaves words where the skipped step belongs, and
+# those are the performances such a doubt decides; and some fail on what the machine does not judge
+# (manner, a 忌语 misheard). It is that step's factor in `pass_probability`, so it shapes only the machine's
+# leaning (`Verdict.passed`) of a review; each step's own best guess is unchanged.
 DECIDING_CONFIDENCE: dict[str, float] = {
-    # label text of sets A-Z and whisper-base turn files of sets O-Z: performed in 69 of 111
-    OWN_TURN: 0.619,
+    # label text of sets A-Z: 41 of 63 passed; whisper-base turn files of sets O-Z: 25 of 36
+    OWN_TURN: 0.663,
     # whisper-base full.wav of sets O-Z (recognised speech, where own words are the best guess performed):
-    # performed in 43 of 110
-    OWN_WORDS: 0.393,
+    # 40 of 96 passed
+    OWN_WORDS: 0.418,
 }
 CONFIRMING_TAGS = CONFIRM_TAGS  # restate.py: 是吧、对吧、对伐、对不对、没错吧…
 CERTAIN = 0.9  # decide alone at or above this probability; below it an instructor decides
