@@ -256,23 +256,15 @@ def _is_numeral_or_digit(char: str) -> bool:
     return char in _NUMERAL_CHARS or (char.isascii() and char.isdigit())
 
 
-def _digit_run(units: list[_Unit], start: int, step: int) -> str:
-    """The ASCII digits next to `start` going in direction `step` (±1), in reading order."""
-    chars = []
-    k = start
-    while 0 <= k < len(units) and units[k].char.isascii() and units[k].char.isdigit():
-        chars.append(units[k].char)
-        k += step
-    return "".join(chars if step > 0 else reversed(chars))
-
-
-def _number_run(units: list[_Unit], start: int, step: int) -> str:
-    """The ASCII number (digits and a decimal point between them) next to `start` going in direction `step`."""
+def _digit_run(units: list[_Unit], start: int, step: int, decimal: bool = False) -> str:
+    """The ASCII digits next to `start` going in direction `step` (±1), in reading order; with `decimal`,
+    a decimal point between two digits too (86.5)."""
     chars = []
     k = start
     while 0 <= k < len(units):
         char = units[k].char
-        if not (char.isascii() and char.isdigit()) and not (char == "." and chars and 0 <= k + step < len(units) and units[k + step].char.isdigit()):
+        point = decimal and char == "." and bool(chars) and 0 <= k + step < len(units) and units[k + step].char.isdigit()
+        if not (char.isascii() and char.isdigit()) and not point:
             break
         chars.append(char)
         k += step
@@ -282,7 +274,7 @@ def _number_run(units: list[_Unit], start: int, step: int) -> str:
 def _repeats_a_number(units: list[_Unit], i: int) -> bool:
     """A space between a number and the same number again (298 298, 86.5 86.5: said twice, as when singing
     an amount), where the recogniser wrote no punctuation: two numbers, not 298298."""
-    before, after = _number_run(units, i - 1, -1), _number_run(units, i + 1, 1)
+    before, after = _digit_run(units, i - 1, -1, decimal=True), _digit_run(units, i + 1, 1, decimal=True)
     return len(before) >= 2 and before == after
 
 
