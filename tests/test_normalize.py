@@ -166,3 +166,10 @@ def test_a_number_repeated_after_a_space_starts_a_new_clause() -> None:
     decimal = normalize("电费86.5 86.5角")  # a decimal amount said twice: not 86.586.5
     assert decimal.text == "电费86.586.5角" and decimal.clause_starts[6]
     assert not any(normalize("电费86.5 6.5角").clause_starts[1:])  # not the same number: left as it is
+
+
+def test_dialect_personal_pronouns_read_as_the_standard_ones() -> None:
+    # who is meant is what matters: 俺 (northern) is 我, 侬 (Wu) is 你; each stays one character, mapped back
+    said = normalize("俺们给侬查一下")
+    assert said.text == "我们给你查一下"
+    assert (said.starts[0], said.ends[0]) == (0, 1)

@@ -4,7 +4,9 @@ The pipeline is a list of small transforms over *units* (one output character
 each, remembering which characters of the original text it came from), in the
 spirit of jiwer's `Compose`:
 
-1. traditional -> simplified (OpenCC `tw2s`: also Taiwan forms such as 著急, 裡);
+1. traditional -> simplified (OpenCC `tw2s`: also Taiwan forms such as 著急, 裡), and the dialect
+   personal pronouns read as the standard ones (俺 -> 我, 侬 -> 你): who is meant is what matters
+   (这不是俺的事儿 is 这不是我的事情);
 2. full width -> half width and lower case (Unicode NFKC);
 3. filler words (嗯、啊、那个…) are recorded for fluency scoring; single-character
    interjections are dropped from the text, multi-character ones stay (they are
@@ -158,6 +160,16 @@ def _t2s(units: list[_Unit]) -> list[_Unit]:
     for unit in units:
         single = to_simplified(unit.char)
         unit.char = single if len(single) == 1 else unit.char
+    return units
+
+
+# Northern 俺 (I, we) and Wu 侬 (you): one character each, nothing else in the domain writes them.
+DIALECT_PRONOUNS = {"俺": "我", "侬": "你"}
+
+
+def _dialect_pronouns(units: list[_Unit]) -> list[_Unit]:
+    for unit in units:
+        unit.char = DIALECT_PRONOUNS.get(unit.char, unit.char)
     return units
 
 
@@ -516,7 +528,7 @@ def _simplified_fillers(fillers: tuple[str, ...]) -> tuple[str, ...]:
 def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -> Normalized:
     """Normalise `text` for matching; see the module docstring for the steps."""
     found: list[Filler] = []
-    transforms: list[Transform] = [_t2s, _width_and_case]
+    transforms: list[Transform] = [_t2s, _dialect_pronouns, _width_and_case]
     filler_list = _simplified_fillers(tuple(fillers))
     if filler_list:
         transforms.append(_make_filler_transform(filler_list, found))
