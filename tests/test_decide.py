@@ -195,6 +195,9 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
         ("甭管该下班了没有，进门就给您办。", "conditional"),  # a case considered whichever way it goes
         ("无论随便哪个窗口，都能办。", "conditional"),
         ("这个我也不知道，您问别人吧。", "phrase_alone"),
+        ("哪有该下班了就不办的道理，您坐。", "negated"),  # a rhetorical negation denies what follows
+        ("哪能不知道呢，我给您查。", "negated"),
+        ("都五点半了，该下班了，你快点。", "phrase_alone"),
     ],
 )
 def test_where_forbidden_words_sit_gives_the_kind_of_hit(text: str, kind: str) -> None:

@@ -126,6 +126,9 @@ NEGATION_REACH = 2  # characters before a hit
 # 不是我们领导定的, 不是咱们上面规定的).
 DETERMINERS = ("哪个", "哪位", "哪一个", "什么", "某个", "谁", "我们", "咱们", "你们", "他们", "我")
 DETERMINER_MAX = max(len(word) for word in DETERMINERS)
+# Rhetorical negations: 哪有说该下班了就不管您的 denies the words that follow (哪有 + at most one word between).
+RHETORICAL_NEGATIONS = ("哪有", "哪能", "哪会", "哪里会", "怎么会", "怎么能")
+RHETORICAL_REACH = 1  # characters between the rhetorical negation and the hit (说, 是)
 # Words holding 不 that negate nothing after them (要不您等会儿再说: "or else").
 NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论")
 # Words that open an indirect question right after 知道: 我也不知道为什么系统没出票, 我也不知道怎么就少录了一位
@@ -168,6 +171,9 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
             before = before[: -len(word)]
             break
     if NEGATORS.intersection(before[-NEGATION_REACH:]) and doc.form[match.start] not in NEGATORS:
+        return NEGATED
+    near = doc.form[max(lo, match.start - RHETORICAL_REACH - 3) : match.start]
+    if any(word in near[-(len(word) + RHETORICAL_REACH) :] for word in RHETORICAL_NEGATIONS):
         return NEGATED
     forbidden_chars = {k for o in others if o is not match for k in range(o.start, o.end)}
     said_before = sum(1 for k in range(lo, match.start) if k not in forbidden_chars)
