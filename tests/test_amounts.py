@@ -478,3 +478,17 @@ def test_the_money_acknowledged_with_a_curt_shou_le_is_sung() -> None:
     _, amounts = check("八十六块四。", "一百，收了。", "找您十三块六。")
     assert (amounts.bill, amounts.received, amounts.change) == (86.4, 100, 13.6)
     assert amounts.received_said and amounts.consistent
+
+
+def test_money_paid_in_parts_is_received_as_the_total_sung_after_it() -> None:
+    # card or phone, then cash: the total said after the money received is the money received, never the bill
+    _, amounts = check("这期电费一百二十八块整。", "扫码一百，现金收您三十，一共一百三。", "找您两块，发票给您。")
+    assert (amounts.bill, amounts.received, amounts.change, amounts.consistent) == (128, 130, 2, True)
+    _, amounts = check("这期电费一百二十八块整。", "扫码一百，现金收您三十，一共一百三。", "找您三块，发票给您。")
+    assert (amounts.bill, amounts.received, amounts.consistent) == (128, 130, False)  # 128 + 3 is not 130
+    # 手机 names how it was paid here, not a phone number: a money cue stands between it and the amount
+    _, amounts = check("本期电费一百六十三块七。", "手机一百，现金一百，一共收您两百。", "找您三十六块三。")
+    assert (amounts.received, amounts.consistent) == (200, True)
+    # a phone number is still no money
+    _, amounts = check("您手机一三八零零一三八零零零，本期电费一百块。", "收您一百块。", "不用找了。")
+    assert (amounts.bill, amounts.received) == (100, 100)

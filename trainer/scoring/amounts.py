@@ -42,7 +42,7 @@ from rapidfuzz.distance import Indel
 
 from trainer.phrasebook.model import Scenario
 from trainer.scoring.document import NUMBER, Doc, NumberToken
-from trainer.scoring.match import StepCandidate, contains_word
+from trainer.scoring.match import StepCandidate, contains_word, find_word
 from trainer.scoring.result import AmountCheck
 from trainer.text.normalize import NOTE_COUNTERS  # 两张五十: two notes of fifty
 from trainer.text.pinyin import syllables
@@ -52,8 +52,11 @@ CUES: dict[str, tuple[str, ...]] = {
     "received": ("收您", "收你", "收到您", "收到", "实收", "收取您"),
     "change": ("找您", "找你", "找零", "找回", "找给您", "找"),
     "bill": ("电费是", "电费", "一共是", "一共", "合计", "总共", "应交", "应缴", "需交", "金额是", "费用是", "共计", "本期", "本月", "这个月", "这月"),
+    # paid in parts (扫码一百，现金收您六十，一共一百六): a total said after the money received is the money received
+    "total": ("一共", "总共", "合计", "加起来", "一起"),
 }
-BARE_CUES = {"received": "收", "change": "找", "bill": "共"}  # only right before the number
+BARE_CUES = {"received": "收", "change": "找", "bill": "共", "total": "共"}  # only right before the number
+MONEY_CUES = tuple(cue for cues in CUES.values() for cue in cues if len(cue) >= 2)
 # Acknowledging the money right after its amount also sings it: 两百整，收着了 / 一百块，收到了.
 RECEIVED_AFTER = ("收着", "收了", "收啦", "收到了", "收到啦", "收好了", "收下了", "收下啦")
 CUE_REACH = 4  # characters between the end of a cue and the number
@@ -162,7 +165,11 @@ def is_quantity(doc: Doc, position: int) -> bool:
     lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
     start = max(lo, position - READING_REACH - 2)
     words = READING_WORDS + IDENTIFIER_WORDS
-    return any(contains_word(doc, start, position, word) for word in words)  # 抵马 = 底码 by sound
+    ends = [at + len(word) for word in words if (at := find_word(doc, start, position, word)) is not None]  # 抵马 = 底码 by sound
+    if not ends:
+        return False
+    # 手机一百，现金一百，一共收您两百: a money cue between the identifier word and the number makes it money
+    return not any(contains_word(doc, max(ends), position, cue) for cue in MONEY_CUES)
 
 
 def _read_digit_by_digit(doc: Doc, position: int) -> bool:
@@ -184,12 +191,12 @@ def said_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate | 
         for index, name in sc.candidate.pattern.slots:
             if name in ROLES and name not in said:
                 token = _slot_number(doc, sc, index)
-                if name == "bill" and token is not None and _right_after_receiving(doc, token.position):
-                    continue  # 一共收您一百五: the money received, even inside a wide match of 四总
+                if name == "bill" and token is not None and (_right_after_receiving(doc, token.position) or _total_of_parts(doc, token.position)):
+                    continue  # 一共收您一百五 / 现金收您六十，一共一百六: the money received, even inside a wide match of 四总
                 if token is not None and token.position not in used and not is_quantity(doc, token.position):
                     said[name] = SaidAmount(name, counted_value(doc, token.position), token.position, "slot")
                     used.add(token.position)
-    for role in ROLES:
+    for role in ("received", "change", "bill"):  # a total sung after the money received is that money, not the bill
         if role in said:
             said[role] = _corrected(doc, said[role], used)
             used.add(said[role].position)
@@ -241,6 +248,14 @@ def counted_value(doc: Doc, position: int) -> float:
     return round(total, 2)
 
 
+def _total_of_parts(doc: Doc, position: int) -> bool:
+    """The number is a total (一共/合计…) said after money received earlier in its turn: 卡刷了一百，现金收您六十，一共一百六."""
+    lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
+    if not _cue_again(doc, lo, position, "total"):
+        return False
+    return any(p < position and (_cue_before(doc, p, "received") or _cue_after(doc, p, "received")) for p in doc.numbers if p >= lo)
+
+
 def _right_after_receiving(doc: Doc, position: int) -> bool:
     """The number follows 收您/收你/收 with nothing between."""
     before = doc.form[max(0, position - 2) : position]
@@ -260,6 +275,7 @@ def _corrected(doc: Doc, amount: SaidAmount, used: set[int]) -> SaidAmount:
         and not is_quantity(doc, p)
         and (
             _cue_again(doc, amount.position + 1, p, amount.role)
+            or (amount.role == "received" and _cue_again(doc, amount.position + 1, p, "total"))
             or _after_correction(doc, amount.position + 1, p)
             or _read_back_exactly(doc, amount.position, p)
         )
