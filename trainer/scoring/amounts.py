@@ -293,7 +293,7 @@ def _read_back_exactly(doc: Doc, position: int, later: int) -> bool:
     the same yuan, and only the later one with 角/分."""
     if later - position - 1 > READ_BACK_REACH or any(k in doc.numbers for k in range(position + 1, later)):
         return False
-    if any(contains_word(doc, position + 1, later, cue) for cues in CUES.values() for cue in cues if len(cue) >= 2):
+    if any(contains_word(doc, position + 1, later, cue) for cue in MONEY_CUES):
         return False  # 一共45块，收您45.5: another role's amount
     first, again = doc.numbers[position].value, doc.numbers[later].value
     return float(first).is_integer() and not float(again).is_integer() and int(again) == int(first)
