@@ -120,14 +120,13 @@ def test_one_advice_list_by_turn_in_chromium(served) -> None:  # type: ignore[no
             assert len(quoted) == 1, (size, hit.phrase, quoted)  # once, with one severity word
 
 
-def test_a_curt_complete_performance_shows_its_manner_sent_to_an_instructor(served_curt) -> None:  # type: ignore[no-untyped-def]
-    """Every step performed, almost no courtesy: 待复核 with its reason, never 不及格 (decide.manner_in_doubt)."""
+def test_a_curt_complete_performance_passes_and_shows_its_courtesy_finding(served_curt) -> None:  # type: ignore[no-untyped-def]
+    """Every step performed, almost no courtesy: 通过 by the pass rule, with the courtesy finding (decide.py, item 5)."""
     port, result = served_curt
-    assert (result.verdict, result.passed) == ("review", True)
+    assert (result.verdict, result.passed) == ("pass", True)
     for size, text in _screens(port, "browser_manner").items():
-        assert "待复核" in text and "不及格" not in text, size
-        assert text.count("服务态度交由教师复核") == 1, size
-        assert "只听到 1 个文明用语（慢走）" in text, size
+        assert "通过" in text and "待复核" not in text and "未通过" not in text, size
+        assert text.count("只听到 1 个文明用语（慢走），服务态度显得生硬") == 1, size
 
 
 def test_a_brush_off_shows_as_a_step_done_in_the_wrong_manner(served_brush_off) -> None:  # type: ignore[no-untyped-def]

@@ -78,13 +78,13 @@
    measured (`DECIDING_CONFIDENCE`: of the reviews whose one doubt was own words in a whole recording, 40 of 96
    were passed).
 
-5. Manner (`manner_in_doubt`): the pass rule cannot judge a clerk's manner, and a curt clerk who
-   performs every step is right by item 1. But a performance that uses almost no courtesy words
-   (fewer than `MANNER_MIN_WORDS` signs: distinct words of 您好、请、谢谢、对不起、再见、麻烦、慢走…, and 您
-   said at least twice; 你 costs nothing, since recognisers write 您 as 你) is usually a rude one:
-   on the label text of sets A–E and the dev labels, 28 of the 38 such performances were labelled
-   rude, 1 good, 9 failing for other reasons. So such a performance that would pass goes to
-   ``review``, an instructor judges the manner; it is never failed on this alone.
+5. Manner is not a doubt. A performance with almost no courtesy words (`Politeness.little_courtesy`)
+   used to go to ``review`` when it would pass, since on sets A-E most such performances were rude.
+   On the later sets the pass rule already fails rude clerks on other findings (a brush-off 忌语, a
+   curt step missed), and of the 31 performances this review alone sent to the instructors (label
+   text A-AB and audio O-AB) the instructor passed 30. The trainee still reads the courtesy finding,
+   the 礼貌用语 dimension still counts in the total, and an exam paper that must fail a curt clerk
+   sets a minimum for that dimension (`min_dimension`).
 
 Pass rule (`fail_reasons`): total >= pass mark (compared as shown, rounded: display.below_mark), no required step missed (a partial one costs
 coverage but does not fail), no major or critical 服务忌语 (in exams none at all), and 唱收唱付
@@ -226,13 +226,6 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
 # counted, or certainly not a 忌语). A hit below it goes to an instructor.
 FORBIDDEN_CERTAIN = 0.85
 
-# Manner: fewer signs of courtesy than this (distinct courtesy words, plus one for 您 said twice),
-# in a performance of at least MANNER_MIN_CHARS characters, and a pass becomes review (sets A-E and
-# the dev labels: 28 rude, 1 good, 9 failing for other reasons had fewer than two; 2 rude of 213
-# had two or more).
-MANNER_MIN_WORDS = 2
-MANNER_MIN_CHARS = 30
-
 # 服务忌语: points off the 忌语 dimension per hit, and the severities that fail a performance even in
 # practice (an instructor would not pass a trainee who said it to a customer); a minor one costs
 # points only, except in exams.
@@ -363,21 +356,12 @@ def pass_probability(steps: Sequence[StepResult], hits: Sequence[ForbiddenHit], 
     return chance
 
 
-def manner_in_doubt(courtesy_words: int, nin: int, chars: int) -> bool:
-    """So little courtesy in a performance this long that an instructor should judge the manner.
-
-    `courtesy_words`: distinct courtesy words heard; `nin`: times 您 was heard."""
-    signs = courtesy_words + (1 if nin >= 2 else 0)
-    return chars >= MANNER_MIN_CHARS and signs < MANNER_MIN_WORDS
-
-
 def decide_verdict(
     steps: Sequence[StepResult],
     hits: Sequence[ForbiddenHit],
     doubtful_hits: Sequence[ForbiddenHit],
     judge: Judge,
     *,
-    manner_doubt: bool = False,
     amounts_doubt: bool = False,
 ) -> Verdict:
     """Pass, fail or review, from the decisions and the pass rule `judge` ((statuses, hits) -> fail reasons).
@@ -387,19 +371,6 @@ def decide_verdict(
     best case (uncertain steps performed, no uncertain 忌语) and to the worst case (uncertain steps
     missed, every uncertain 忌语 said).
     """
-    verdict = _decide_verdict(steps, hits, doubtful_hits, judge, amounts_doubt)
-    if manner_doubt and verdict.verdict == PASS:
-        return Verdict(REVIEW, verdict.passed, verdict.fail_reasons, ("manner",))
-    return verdict
-
-
-def _decide_verdict(
-    steps: Sequence[StepResult],
-    hits: Sequence[ForbiddenHit],
-    doubtful_hits: Sequence[ForbiddenHit],
-    judge: Judge,
-    amounts_doubt: bool = False,
-) -> Verdict:
     best_reasons = judge(steps, hits)
     doubtful = [s for s in steps if not s.certain]
     unsure_hits = [h for h in hits if not h.certain]

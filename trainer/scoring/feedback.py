@@ -156,10 +156,9 @@ def politeness_feedback(politeness: Politeness) -> list[str]:
     lines = []
     if politeness.says_ni_mostly:
         lines.append(f"称呼客户请用“您”：本次“你”出现 {politeness.ni} 次，“您”{politeness.nin} 次")
-    if politeness.manner_in_doubt:
+    if politeness.little_courtesy and politeness.words_used:
         heard = "、".join(politeness.words_used)
-        said = f"只听到 {len(politeness.words_used)} 个文明用语（{heard}）" if heard else "没有听到文明用语"
-        lines.append(f"{said}，服务态度交由教师复核；多用“您好、请、谢谢、对不起、再见”")
+        lines.append(f"只听到 {len(politeness.words_used)} 个文明用语（{heard}），服务态度显得生硬；多用“您好、请、谢谢、对不起、再见”")
     elif not politeness.words_used:
         lines.append("没有听到文明用语（您好、请、谢谢、对不起、再见）")
     return lines

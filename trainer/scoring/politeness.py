@@ -15,6 +15,11 @@ from trainer.text.normalize import normalize_text
 
 CORE_WORDS = ("您好", "请", "谢谢", "对不起", "再见")  # 十字用语
 WORDS_FOR_FULL_MARKS = 3
+# Little courtesy: fewer signs than this (distinct courtesy words, plus one for 您 said at least twice)
+# in a performance of at least LITTLE_COURTESY_MIN_CHARS characters. A finding for the trainee, never a
+# doubt about the verdict (decide.py, item 5).
+COURTESY_MIN_SIGNS = 2
+LITTLE_COURTESY_MIN_CHARS = 30
 
 
 @dataclass(frozen=True)
@@ -23,8 +28,6 @@ class Politeness:
     ni: int  # times 你 was said (你们 included)
     words_used: tuple[str, ...]  # distinct politeness words heard
     chars: int = 0  # characters said in the whole performance
-    # Set by the scorer (decide.manner_in_doubt): so few courtesy words that an instructor judges the manner.
-    manner_in_doubt: bool = False
 
     @property
     def score(self) -> float:
@@ -32,6 +35,13 @@ class Politeness:
         address = self.nin + self.ni
         address_part = 1.0 if address == 0 else self.nin / address
         return 100.0 * (0.5 * words_part + 0.5 * address_part)
+
+    @property
+    def little_courtesy(self) -> bool:
+        """So few courtesy words in a performance this long that the trainee should hear about it
+        (a short answer is no evidence about manner; 您 said again and again is courtesy too)."""
+        signs = len(self.words_used) + (1 if self.nin >= 2 else 0)
+        return self.chars >= LITTLE_COURTESY_MIN_CHARS and signs < COURTESY_MIN_SIGNS
 
     @property
     def says_ni_mostly(self) -> bool:

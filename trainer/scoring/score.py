@@ -643,10 +643,8 @@ def score_doc(
         return decide.fail_reasons(statuses, dimensions_of(statuses, hits, checked)[1], pass_mark, hits, checked, exam=exam)
 
     dimensions, total = dimensions_of(steps)
-    manner_doubt = decide.manner_in_doubt(len(politeness.words_used), politeness.nin, politeness.chars)
-    politeness = dataclasses.replace(politeness, manner_in_doubt=manner_doubt)
     amounts_doubt = amounts is not None and amounts.misheard
-    verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge, manner_doubt=manner_doubt, amounts_doubt=amounts_doubt)
+    verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge, amounts_doubt=amounts_doubt)
 
     feedback = build_feedback(scenario, steps, hits, amounts, fluency, politeness, lexicon) + tuple(
         doubtful_forbidden_line(h) for h in doubtful_hits
