@@ -225,6 +225,8 @@ def test_a_forbidden_verdict_said_as_a_guess_is_hedged(text: str, kind: str) -> 
     [
         ("按钟点是该下班了，不过您来了就给您办，不用赶。", "conceded"),  # granted, then taken back at once
         ("是该下班了但是您别急，我给您办完。", "conceded"),  # no comma (a recogniser's text)
+        ("虽说该下班了，您进来了我们就给您办完。", "conceded"),  # a concession opens the clause
+        ("尽管该下班了你快点也没用。", "conceded"),  # granted, whatever follows: an instructor decides
         ("该下班了，你快点。不过明天也能办。", "phrase_alone"),  # the concession is a sentence later
         ("该下班了，你快点。", "phrase_alone"),
     ],

@@ -93,7 +93,7 @@ CONDITIONAL = "conditional"  # in a clause that supposes it: 要是不清楚，�
 WONDERING = "wondering"  # 我也不知道 + a question word: the clerk wonders aloud (我也不知道怎么就少录了一位), no refusal to answer
 CAPABILITY = "capability"  # 没(有)办法 + what cannot be done (没有办法办, 没办法在电话里判断): a limit stated, not a refusal
 HEDGED = "hedged"  # said as a guess (那可能是您家里的问题，我派师傅上门看一下): a possibility weighed, not a verdict
-CONCEDED = "conceded"  # granted, then taken back at once: 按钟点是该下班了，不过您来了就给您办
+CONCEDED = "conceded"  # granted, then taken back: 按钟点是该下班了，不过您来了就给您办; 虽说该下班了，…
 OTHER_KNOWER = "other_knower"  # 不知道 said of someone else (光看谁也不知道，得验): what cannot be known, no refusal to answer
 FORBIDDEN_EVIDENCE_KINDS = (
     PHRASE_ALONE, PHRASE_EMBEDDED, SHORT_ALONE, SHORT_EMBEDDED, NEGATED, REORDERED, HOMOPHONE, QUOTED, CONDITIONAL, WONDERING,
@@ -104,6 +104,8 @@ OTHER_KNOWERS = ("谁", "没人", "没有人", "他", "她", "他们", "她们",
 KNOWER_PARTICLES = "也都"
 # Words that take back what was just said (该下班了，不过…): right after a hit, in its clause or opening the next.
 CONCESSIONS = ("不过", "但是", "可是", "但")
+# Words that open a concession: what follows in the clause is granted, then set aside (虽说该下班了，您来了就给您办).
+CONCESSIVE_OPENERS = ("虽说", "虽然", "尽管", "固然")
 HEDGES = ("可能", "应该", "也许", "估计", "大概", "恐怕", "或许", "说不定")
 HEDGE_REACH = 3  # characters between a hedge and the hit (那可能是 / 应该是)
 # 办法 ending a hit and the clause going on with what cannot be done: "unable to do it here", not "nothing to
@@ -161,7 +163,7 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         return HEDGED
     if doc.form[match.start : match.end].endswith(WAY_WORD) and doc.form[match.end : hi].strip(SENTENCE_PARTICLES):
         return CAPABILITY
-    if _taken_back(match, doc, hi):
+    if _taken_back(match, doc, hi) or any(word in doc.form[lo : match.start] for word in CONCESSIVE_OPENERS):
         return CONCEDED
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX) : match.start]
     for word in NOT_NEGATIONS:
