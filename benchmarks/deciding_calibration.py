@@ -8,6 +8,10 @@ kind of that step, how many such reviews there were and the share passed, Laplac
 machine's leaning (`passed`) of a review. Compare them with `EVIDENCE_CONFIDENCE`, the same kind of
 evidence step by step (benchmarks/evidence_calibration.py).
 
+A last row counts every review (whatever its doubts) of a performance with little courtesy
+(`Politeness.little_courtesy`): its share passed is `LITTLE_COURTESY_PASSED`, the cap on such a
+review's leaning.
+
     python benchmarks/deciding_calibration.py tests/data/heldout tests/data/heldout_b       # label text
     python benchmarks/deciding_calibration.py --engine whisper --model ../shared/models/whisper-base \\
         --mode full /tmp/heldout_o_audio /tmp/heldout_p_audio                                 # recognised audio
@@ -34,7 +38,8 @@ from trainer.audio import load_audio  # noqa: E402
 from trainer.config import load_settings  # noqa: E402
 from trainer.evaluation.cache import TranscriptCache  # noqa: E402
 from trainer.pipeline import load_library, score_turns, transcribe_turns  # noqa: E402
-from trainer.scoring.document import TurnText  # noqa: E402
+from trainer.scoring.document import TurnText, build_doc  # noqa: E402
+from trainer.scoring.politeness import measure_politeness  # noqa: E402
 from trainer.scoring.result import REVIEW, ScoreResult  # noqa: E402
 from trainer.text.stage import without_stage_directions  # noqa: E402
 
@@ -69,6 +74,7 @@ def main() -> int:
     library = load_library(settings)
     cache = TranscriptCache()
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # kind -> [reviews, passed by the labeller]
+    courtesy = [0, 0]  # reviews of performances with little courtesy, passed by the labeller
     for folder in args.sets:
         for perf, audio in labelled_performances(folder):
             if args.engine:
@@ -86,14 +92,22 @@ def main() -> int:
                     TurnText(Transcript(text=without_stage_directions(t["text"]), engine="oracle"), customer=t.get("customer", ""))
                     for t in perf["turns"]
                 ]
-            kind = deciding_step(score_turns(turns, perf["scenario"], settings, library=library))
+            result = score_turns(turns, perf["scenario"], settings, library=library)
+            passed = perf["expect"].get("passed") is True
+            kind = deciding_step(result)
             if kind is not None:
                 tally[kind][0] += 1
-                tally[kind][1] += perf["expect"].get("passed") is True
+                tally[kind][1] += passed
+            if result.verdict == REVIEW and measure_politeness(build_doc(turns, library.lexicon.fillers), library.lexicon).little_courtesy:
+                courtesy[0] += 1
+                courtesy[1] += passed
     print(f"{'the one doubt':<24}{'reviews':>8}{'passed':>8}{'share':>8}{'smoothed':>10}")
     for kind in sorted(tally):
         n, passed = tally[kind]
         print(f"{kind:<24}{n:>8}{passed:>8}{passed / n:>8.3f}{(passed + 1) / (n + 2):>10.3f}")
+    n, passed = courtesy
+    share = f"{passed / n:>8.3f}" if n else f"{'-':>8}"
+    print(f"{'little courtesy (any)':<24}{n:>8}{passed:>8}{share}{(passed + 1) / (n + 2):>10.3f}")
     return 0
 
 

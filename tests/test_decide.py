@@ -152,6 +152,19 @@ def test_a_deciding_doubt_leans_by_its_measured_figure(evidence: str, step_confi
     assert (verdict.verdict, verdict.passed) == ("review", leans_pass)
 
 
+def test_a_review_of_a_performance_with_little_courtesy_leans_to_fail() -> None:
+    """The writers passed few such reviews (LITTLE_COURTESY_PASSED): the leaning caps there; verdicts stay."""
+    steps = [_step("a", HIT), _unsure("b", 0.9)]
+    assert decide.pass_probability(steps, (), ()) == pytest.approx(0.9)
+    assert decide.pass_probability(steps, (), (), little_courtesy=True) == pytest.approx(decide.LITTLE_COURTESY_PASSED)
+    courteous = decide_verdict(steps, (), (), _rule)
+    curt = decide_verdict(steps, (), (), _rule, little_courtesy=True)
+    assert (courteous.verdict, courteous.passed) == ("review", True)
+    assert (curt.verdict, curt.passed) == ("review", False)
+    sure = [_step("a", HIT), _step("b", HIT)]
+    assert decide_verdict(sure, (), (), _rule, little_courtesy=True).verdict == "pass", "never a doubt on its own"
+
+
 @pytest.mark.parametrize(
     ("kind", "counted", "certain"),
     [

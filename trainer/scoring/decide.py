@@ -76,7 +76,8 @@
    leans to pass only when the doubts taken together more likely than not fall the pass way (`pass_probability`):
    two doubts of 0.7 each lean to fail, and a doubt that decides a verdict counts with what such doubts
    measured (`DECIDING_CONFIDENCE`: of the reviews whose one doubt was own words in a whole recording, 40 of 96
-   were passed).
+   were passed). A review of a performance with little courtesy leans to fail: its chance is at most
+   `LITTLE_COURTESY_PASSED` (the writers passed 6 of 48 such reviews; item 5).
 
 5. Manner is not a doubt. A performance with almost no courtesy words (`Politeness.little_courtesy`)
    used to go to ``review`` when it would pass, since on sets A-E most such performances were rude.
@@ -84,7 +85,8 @@
    curt step missed), and of the 31 performances this review alone sent to the instructors (label
    text A-AB and audio O-AB) the instructor passed 30. The trainee still reads the courtesy finding,
    the 礼貌用语 dimension still counts in the total, and an exam paper that must fail a curt clerk
-   sets a minimum for that dimension (`min_dimension`).
+   sets a minimum for that dimension (`min_dimension`). Where the machine is in doubt for another
+   reason, little courtesy does speak: such reviews lean to fail (item 4).
 
 Pass rule (`fail_reasons`): total >= pass mark (compared as shown, rounded: display.below_mark), no required step missed (a partial one costs
 coverage but does not fail), no major or critical 服务忌语 (in exams none at all), and 唱收唱付
@@ -222,6 +224,12 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
     "other_knower": 0.333,  # 光看谁也不知道，得验: none in sets A-X (set Y after its first use: 0 of 1, a passing performance)
     "hedged": 0.333,  # 那可能是您家里的问题，我派师傅上门看一下: sets A-Q (development sets, label text), 0 of 1 in failing performances
 }
+# A review of a performance with little courtesy (Politeness.little_courtesy): the share the writers passed
+# (benchmarks/deciding_calibration.py, 2026-12-06, Laplace-smoothed): label text of sets A-AB 3 of 18,
+# whisper-base turn files of sets O-AB 2 of 15, full.wav 1 of 15. The doubts such a review turns on are
+# mostly a rude clerk's curt steps, which the writers fail on manner. It caps the leaning only.
+LITTLE_COURTESY_PASSED = 0.14
+
 # A 忌语 alone fails a performance; it is decided alone at or above this probability (either way:
 # counted, or certainly not a 忌语). A hit below it goes to an instructor.
 FORBIDDEN_CERTAIN = 0.85
@@ -334,11 +342,14 @@ def fail_reasons(
     return tuple(reasons)
 
 
-def pass_probability(steps: Sequence[StepResult], hits: Sequence[ForbiddenHit], doubtful_hits: Sequence[ForbiddenHit]) -> float:
+def pass_probability(
+    steps: Sequence[StepResult], hits: Sequence[ForbiddenHit], doubtful_hits: Sequence[ForbiddenHit], *, little_courtesy: bool = False
+) -> float:
     """Probability that every doubt falls the way of a pass, the doubts taken as independent.
 
     An uncertain required step must have been performed (a partial one fails nothing), an uncertain
-    counted 忌语 not said, an uncertain uncounted one not a 忌语 after all."""
+    counted 忌语 not said, an uncertain uncounted one not a 忌语 after all. With little courtesy
+    (`Politeness.little_courtesy`) it is at most `LITTLE_COURTESY_PASSED`."""
     chance = 1.0
     for step in steps:
         if step.certain or not step.required:
@@ -353,7 +364,7 @@ def pass_probability(steps: Sequence[StepResult], hits: Sequence[ForbiddenHit], 
     for hit in doubtful_hits:  # not counted: its confidence is that of "not a 忌语"
         if not hit.certain and hit.severity in FAILING_SEVERITIES:
             chance *= hit.confidence
-    return chance
+    return min(chance, LITTLE_COURTESY_PASSED) if little_courtesy else chance
 
 
 def decide_verdict(
@@ -363,6 +374,7 @@ def decide_verdict(
     judge: Judge,
     *,
     amounts_doubt: bool = False,
+    little_courtesy: bool = False,
 ) -> Verdict:
     """Pass, fail or review, from the decisions and the pass rule `judge` ((statuses, hits) -> fail reasons).
 
@@ -388,7 +400,7 @@ def decide_verdict(
         verdict = REVIEW
     passed = not best_reasons
     if verdict == REVIEW and passed:
-        passed = pass_probability(steps, hits, doubtful_hits) >= 0.5
+        passed = pass_probability(steps, hits, doubtful_hits, little_courtesy=little_courtesy) >= 0.5
     doubts = (
         (*(s.id for s in doubtful), *(f"forbidden:{h.id}" for h in [*unsure_hits, *doubtful_hits]), *(["amounts"] if amounts_doubt else []))
         if verdict == REVIEW

@@ -644,7 +644,7 @@ def score_doc(
 
     dimensions, total = dimensions_of(steps)
     amounts_doubt = amounts is not None and amounts.misheard
-    verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge, amounts_doubt=amounts_doubt)
+    verdict = decide.decide_verdict(steps, hits, doubtful_hits, judge, amounts_doubt=amounts_doubt, little_courtesy=politeness.little_courtesy)
 
     feedback = build_feedback(scenario, steps, hits, amounts, fluency, politeness, lexicon) + tuple(
         doubtful_forbidden_line(h) for h in doubtful_hits
