@@ -353,6 +353,16 @@ def test_exact_payment_is_a_change_of_zero_sung() -> None:
     assert wrong.change == 0 and not wrong.consistent
 
 
+def test_coins_counted_out_before_an_exact_payment_are_not_the_bill() -> None:
+    """The last amount before 收您 is 八毛 of the coins counted; the bill said earlier makes an exact payment add up."""
+    _, amounts = check("查着了，这俩月三十二块六。", "我数数，十块、二十、三十、三十二，一毛两毛……五毛六毛。收您三十二块六毛，刚好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (32.6, 32.6, 0) and amounts.consistent
+    bill_at = dict(amounts.positions)["bill"]
+    assert bill_at < dict(amounts.positions)["received"] - 8, "the bill is read where it was said, not at the coins"
+    _, wrong = check("这两个月水费三十二块六。", "收您三十块，正好。")
+    assert not wrong.consistent, "an exact payment of the wrong amount still fails"
+
+
 def test_a_card_number_read_out_is_never_money() -> None:
     _, amounts = check("卡号是 4 4 0 1，2 3 6 7，0 0 5 9。本月电费是三百块。", "收您三百块。", "找您零元，这是您的发票，请收好。")
     assert amounts.bill == 300 and amounts.received == 300

@@ -204,9 +204,10 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
         ("如果不知道怎么填，可以问门口的引导员。", "conditional"),
         ("对不起，我也不知道怎么就少录了一位，马上改。", "wondering"),  # wonders aloud: no refusal to answer
         ("准不准，光看谁也不知道，得验。", "other_knower"),  # what nobody can know: no refusal to answer
-        ("户号您不知道也没事，我帮您查。", "short_embedded"),  # not counted already: stays as it was
+        ("户号您不知道也不怕，我帮您查。", "short_embedded"),  # not counted already: stays as it was
         ("这个他们也不知道。", "other_knower"),
         ("甭管该下班了没有，进门就给您办。", "conditional"),  # a case considered whichever way it goes
+        ("管它该下班了没有，您来了就给您办。", "conditional"),
         ("无论随便哪个窗口，都能办。", "conditional"),
         ("这个我也不知道，您问别人吧。", "phrase_alone"),
         ("哪有该下班了就不办的道理，您坐。", "negated"),  # a rhetorical negation denies what follows

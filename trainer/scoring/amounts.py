@@ -321,27 +321,36 @@ def _cue_again(doc: Doc, after: int, position: int, role: str) -> bool:
     return position - 1 >= after and doc.form[position - 1] == BARE_CUES[role]
 
 
-def _reconcile(doc: Doc, said: dict[str, SaidAmount]) -> dict[str, SaidAmount]:
-    """Amounts that add up, read from garbled text where the literal reading does not (see module doc)."""
-    if any(role not in said for role in ROLES) or _adds_up(*(said[r].value for r in ROLES)):
+def _reconcile(doc: Doc, said: dict[str, SaidAmount], exact_payment: bool = False) -> dict[str, SaidAmount]:
+    """Amounts that add up, read from garbled text where the literal reading does not (see module doc).
+
+    `exact_payment`: no change was sung because none was due (刚好/不用找零): the change is 0 and the
+    bill is read among the amounts said before the money received (四十七块八 … 一毛两毛…八毛，收您四十七块八毛).
+    """
+    roles = ("bill", "received") if exact_payment else ROLES
+    if any(role not in said for role in roles):
         return said
-    options: dict[str, list[float]] = {}
-    for role in ROLES:
-        token = doc.numbers[said[role].position]
-        options[role] = [said[role].value, *token.alternatives]
+    values = {role: said[role].value for role in roles}
+    if _adds_up(values["bill"], values["received"], 0.0 if exact_payment else values["change"]):
+        return said
+    options: dict[str, dict[float, int]] = {}  # role -> reading -> the position it is read at (first reading kept)
+    for role in roles:
+        position = said[role].position
+        options[role] = dict.fromkeys((said[role].value, *doc.numbers[position].alternatives), position)
     # a corrected-away amount never explains the amounts away (80，不对，75 is 75)
     used = {a.position for a in said.values()} | {a.replaced for a in said.values() if a.replaced is not None}
     received_at = said["received"].position
     for position in sorted(doc.numbers, reverse=True):
         if position < received_at and position not in used and not is_quantity(doc, position):
             token = doc.numbers[position]
-            options["bill"] += [token.value, *token.alternatives]
-    choices = itertools.product(*(enumerate(dict.fromkeys(options[r])) for r in ROLES))
+            for value in (token.value, *token.alternatives):
+                options["bill"].setdefault(value, position)
+    choices = itertools.product(*(enumerate(options[r].items()) for r in roles))
     ranked = sorted(choices, key=lambda combo: sum(k > 0 for k, _ in combo))
     for combo in ranked:
-        values = [value for _, value in combo]
-        if _adds_up(*values):
-            return {role: replace(said[role], value=value) for role, value in zip(ROLES, values)}
+        chosen = dict(zip(roles, (reading for _, reading in combo)))
+        if _adds_up(chosen["bill"][0], chosen["received"][0], 0.0 if exact_payment else chosen["change"][0]):
+            return {**said, **{role: replace(said[role], value=value, position=at) for role, (value, at) in chosen.items()}}
     return said
 
 
@@ -367,11 +376,13 @@ def check_amounts(scenario: Scenario, doc: Doc, chosen: Sequence[StepCandidate |
     """The 唱收唱付 check, or None when the scenario does not handle money."""
     if not scenario.checks_amounts:
         return None
-    said = _reconcile(doc, said_amounts(scenario, doc, chosen))
+    said = said_amounts(scenario, doc, chosen)
+    exact_payment = "change" not in said and "received" in said and _exact_payment_said(doc, said["received"].position)
+    said = _reconcile(doc, said, exact_payment)
     bill, received, change = (said[r].value if r in said else None for r in ROLES)
     received_said = _spoken(doc, said.get("received"), "received")
     change_said = _spoken(doc, said.get("change"), "change")
-    if change is None and "received" in said and _exact_payment_said(doc, said["received"].position):
+    if exact_payment:
         change, change_said = 0.0, True
     problems: list[str] = []
     if bill is None:

@@ -113,8 +113,8 @@ HEDGE_REACH = 3  # characters between a hedge and the hit (那可能是 / 应该
 WAY_WORD = "办法"
 SENTENCE_PARTICLES = "了啊呀吧呢哦嘛啦哈的"
 # Words that open a supposition: what follows in the clause is a case considered, not something said to the customer.
-# 无论/不管/甭管 open a case considered whichever way it goes (甭管该下班了没有，进门就给您办).
-CONDITIONALS = ("如果", "要是", "万一", "假如", "假使", "若是", "要不是", "无论", "不论", "不管", "甭管")
+# 无论/不管/甭管/管它 open a case considered whichever way it goes (甭管该下班了没有，进门就给您办).
+CONDITIONALS = ("如果", "要是", "万一", "假如", "假使", "若是", "要不是", "无论", "不论", "不管", "甭管", "管它", "管他")
 OPEN_QUOTES, CLOSE_QUOTES = "“「『‘", "”」』’"
 # Who may be reported as having said something (a third person: never 我, and not 您/你, since
 # 我跟您说 is the clerk speaking).
