@@ -328,7 +328,7 @@ def _decide_steps(
             if free is not None:
                 result = _found(result, doc, *doc.turn_range(free))
                 kind, evidence_spans[i] = decide.OWN_TURN, doc.turn_range(free)
-            elif (len(doc.turns) == 1 or not doc.timed) and (words := _free_words(doc, _place_span(evidence_spans, i, len(doc.form)), claimed)):
+            elif words := _free_words(doc, _place_span(evidence_spans, i, len(doc.form)), claimed):
                 result = _found(result, doc, *words)  # no turn free, but words where the step belongs (decide.py)
                 kind, evidence_spans[i] = decide.OWN_WORDS, words
         # the turn whose words matter: the evidence's, or for a miss the one that answers the step
