@@ -253,6 +253,15 @@ def test_a_forbidden_phrase_taken_back_at_once_is_for_an_instructor(text: str, k
         assert not any(h.certain for h in hits), "unmeasured: neither counted nor dismissed alone"
 
 
+def test_a_concession_heard_as_a_word_of_its_sound_still_concedes_in_recognised_speech() -> None:
+    """隨說 (a recogniser's 虽说) opens a concession in recognised speech; typed text is read as written."""
+    text = "您好，随说五点该下班了，您人进来了我们就给您办完。"
+    heard = score_turns([_heard(text)], "closing_time", Settings())
+    typed = score_turns([TurnText(Transcript(text=text))], "closing_time", Settings())
+    assert [(h.evidence, h.certain) for h in (*heard.forbidden, *heard.forbidden_doubtful)] == [("conceded", False)]
+    assert [h.evidence for h in typed.forbidden] == ["phrase_embedded"]
+
+
 def test_forbidden_words_meant_otherwise_cost_nothing_and_are_named_for_the_instructor() -> None:
     result = score_turns([TurnText(Transcript(text="您好，请坐。这个核对不是随便问的，是规定必须要做的。"))], "reception", Settings())
     assert not result.forbidden and [h.phrase for h in result.forbidden_doubtful] == ["随便"]

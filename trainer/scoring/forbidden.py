@@ -163,7 +163,7 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         return HEDGED
     if doc.form[match.start : match.end].endswith(WAY_WORD) and doc.form[match.end : hi].strip(SENTENCE_PARTICLES):
         return CAPABILITY
-    if _taken_back(match, doc, hi) or any(word in doc.form[lo : match.start] for word in CONCESSIVE_OPENERS):
+    if _taken_back(match, doc, hi) or _opens_a_concession(doc, lo, match.start):
         return CONCEDED
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX) : match.start]
     for word in NOT_NEGATIONS:
@@ -197,6 +197,15 @@ def _other_knower(match: ForbiddenMatch, doc: Doc, clause_start: int) -> bool:
         return False
     before = doc.form[clause_start : match.start + at].rstrip(KNOWER_PARTICLES)
     return before.endswith(OTHER_KNOWERS)
+
+
+def _opens_a_concession(doc: Doc, clause_start: int, start: int) -> bool:
+    """A concessive opener (虽说/尽管…) earlier in the hit's clause; in recognised speech also one heard as
+    a word of the same sound (隨說 for 虽说)."""
+    before = doc.form[clause_start:start]
+    if any(word in before for word in CONCESSIVE_OPENERS):
+        return True
+    return doc.timed and any(encode(word, strict=True) in encode(before, strict=True) for word in CONCESSIVE_OPENERS)
 
 
 def _taken_back(match: ForbiddenMatch, doc: Doc, clause_end: int) -> bool:
