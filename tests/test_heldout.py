@@ -124,6 +124,15 @@ forbidden R 0.824, P 0.700, pass/fail 62/68) and gets floors from that first use
 Set AB (tests/data/heldout_ab, 67 performances, written the same way at the start of that session and kept unopened
 until near its end) was measured once independently after the session's changes (its README: step R 0.948,
 P 0.976, forbidden R 0.714, P 0.476, pass/fail 61/67) and gets floors from that first use.
+
+Set AC (tests/data/heldout_ac, 67 performances, written the same way at the start of the session of 2026-12-06
+(sixth)) was measured once independently, with the session's first change only (the manner review retired), before
+any change made on it (its README: step R 0.938, P 0.961, forbidden R 0.786, P 0.550, pass/fail 60/67) and gets
+floors from that first use.
+
+Set AD (tests/data/heldout_ad, 65 performances, written the same way at the start of that session and kept unopened
+until the changes found on set AC were made) was measured once independently after them (its README: step R 0.960,
+P 0.978, forbidden R 0.938, P 0.577, pass/fail 62/65) and gets floors from that first use.
 """
 
 from __future__ import annotations
@@ -168,6 +177,21 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.55,  # 0.65 before the brush-offs of 2026-12-05
         "passed_agreement": 0.85,
+    },
+    # sets AC and AD: floors from their first (independent) uses (their READMEs)
+    "heldout_ac": {
+        "step_recall": 0.91,
+        "step_precision": 0.93,
+        "forbidden_recall": 0.74,
+        "forbidden_precision": 0.50,
+        "passed_agreement": 0.86,
+    },
+    "heldout_ad": {
+        "step_recall": 0.93,
+        "step_precision": 0.95,
+        "forbidden_recall": 0.90,
+        "forbidden_precision": 0.52,
+        "passed_agreement": 0.92,
     },
     # set AB: floors from its first (independent) use (its README)
     "heldout_ab": {
@@ -358,8 +382,9 @@ FLOORS = {
 # Clean-turn 忌语 hits in performances the writer passes, measured 2026-12-05 (each a 忌语 word meant
 # otherwise: 领导专门定的便民措施, 先挂了啊，再见, 要是不清楚, 这不是难事; set W: 是该下班了，不过…, which since goes to an
 # instructor; set Y: 甭管该下班了没有，进门就给您办, which goes to an instructor): never more.
-PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1, "heldout_y": 1}
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66, "heldout_y": 65, "heldout_z": 64, "heldout_aa": 68, "heldout_ab": 67}
+# Sets AC and AD: 虽说五点该下班了，您人进来了…, 管它该下班了没有，… (each goes to an instructor).
+PASSING_FALSE_HITS = {"heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1, "heldout_y": 1, "heldout_ac": 1, "heldout_ad": 1}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66, "heldout_y": 65, "heldout_z": 64, "heldout_aa": 68, "heldout_ab": 67, "heldout_ac": 67, "heldout_ad": 65}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
