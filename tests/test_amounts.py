@@ -502,3 +502,23 @@ def test_money_paid_in_parts_is_received_as_the_total_sung_after_it() -> None:
     # a phone number is still no money
     _, amounts = check("您手机一三八零零一三八零零零，本期电费一百块。", "收您一百块。", "不用找了。")
     assert (amounts.bill, amounts.received) == (100, 100)
+
+
+def test_a_recognisers_decimal_with_its_fen_after_mao_is_one_amount() -> None:
+    """Whisper writes 四十七块三毛五 as 47.3毛5 and 两块六毛五 as 2.6毛5."""
+    result, amounts = check_heard(heard("这期水费47.3毛5"), heard("收您50元"), heard("找您2.6毛5，发票您收好"))
+    assert (amounts.bill, amounts.received, amounts.change) == (47.35, 50, 2.65) and amounts.consistent
+
+
+def test_the_amount_due_said_as_yingshou_is_the_bill_and_half_a_yuan_is_five_jiao() -> None:
+    """应收一百八十六块半 after 收您一百八十七 names the bill (186.5), never a second 唱收."""
+    _, amounts = check("这个月一百八十六块五。", "收您一百八十七元。", "应收一百八十六块半，找您五毛，发票您收好。")
+    assert (amounts.bill, amounts.received, amounts.change) == (186.5, 187, 0.5) and amounts.consistent
+    _, half = check("电费两块半。", "收您五块。", "找您两块半。")
+    assert (half.bill, half.change) == (2.5, 2.5) and half.consistent
+
+
+def test_a_cue_names_the_first_amount_after_it() -> None:
+    """一共收您六十块六，六十现金，六毛扫码: the 60 after 一共收您 is a part of the money, not a corrected bill."""
+    _, amounts = check("这个月五十五块六毛。那一共收您六十块六毛，六十现金，六毛扫码。找您五块钱整，票您拿好。")  # one recording
+    assert (amounts.bill, amounts.received, amounts.change) == (55.6, 60.6, 5) and amounts.consistent

@@ -51,11 +51,13 @@ ROLES = ("bill", "received", "change")
 CUES: dict[str, tuple[str, ...]] = {
     "received": ("收您", "收你", "收到您", "收到", "实收", "收取您"),
     "change": ("找您", "找你", "找零", "找回", "找给您", "找"),
-    "bill": ("电费是", "电费", "一共是", "一共", "合计", "总共", "应交", "应缴", "需交", "金额是", "费用是", "共计", "本期", "本月", "这个月", "这月"),
+    "bill": ("电费是", "电费", "一共是", "一共", "合计", "总共", "应收", "应交", "应缴", "需交", "金额是", "费用是", "共计", "本期", "本月", "这个月", "这月"),
     # paid in parts (扫码一百，现金收您六十，一共一百六): a total said after the money received is the money received
     "total": ("一共", "总共", "合计", "加起来", "一起"),
 }
 BARE_CUES = {"received": "收", "change": "找", "bill": "共", "total": "共"}  # only right before the number
+DUE_WORDS = ("应收",)  # 应收一百八十六块半 names the amount due (the bill), not money received
+
 MONEY_CUES = tuple(cue for cues in CUES.values() for cue in cues if len(cue) >= 2)
 # Acknowledging the money right after its amount also sings it: 两百整，收着了 / 一百块，收到了.
 RECEIVED_AFTER = ("收着", "收了", "收啦", "收到了", "收到啦", "收好了", "收下了", "收下啦")
@@ -120,13 +122,22 @@ def _cue_after(doc: Doc, position: int, role: str) -> bool:
     return any(contains_word(doc, position + 1, end, word) for word in RECEIVED_AFTER)
 
 
+def _bare_cue(doc: Doc, position: int, role: str, *, by_sound: bool = False) -> bool:
+    """The role's one-character cue right before the number (收五十 / 找四块二; `by_sound`: or a character
+    of its sound), but not the 收 of 应收 (the amount due)."""
+    if position < 1:
+        return False
+    said = contains_word(doc, position - 1, position, BARE_CUES[role]) if by_sound else doc.form[position - 1] == BARE_CUES[role]
+    return said and doc.form[max(0, position - 2) : position] not in DUE_WORDS
+
+
 def _cue_before(doc: Doc, position: int, role: str) -> bool:
     lo, _ = doc.turn_range(doc.turn_at(position, position + 1))
     start = max(lo, position - CUE_REACH - 3)
     if any(contains_word(doc, start, position, cue, fuzzy=len(cue) >= 2) for cue in CUES[role]):
         return True
     # A bare verb right before the number: 收五十 / 找四块二.
-    if position > lo and contains_word(doc, position - 1, position, BARE_CUES[role]):
+    if position > lo and _bare_cue(doc, position, role, by_sound=True):
         return True
     # 收您/找您 with 您 garbled (收音一百, 找年七块七, 收泥一百): the verb, then one 您-like syllable.
     return (
@@ -259,7 +270,7 @@ def _total_of_parts(doc: Doc, position: int) -> bool:
 def _right_after_receiving(doc: Doc, position: int) -> bool:
     """The number follows 收您/收你/收 with nothing between."""
     before = doc.form[max(0, position - 2) : position]
-    return before.endswith(BARE_CUES["received"]) or before in CUES["received"]
+    return _bare_cue(doc, position, "received") or before in CUES["received"]
 
 
 def _corrected(doc: Doc, amount: SaidAmount, used: set[int]) -> SaidAmount:
@@ -314,11 +325,13 @@ def _after_correction(doc: Doc, after: int, position: int) -> bool:
 
 def _cue_again(doc: Doc, after: int, position: int, role: str) -> bool:
     """The role's cue said again, after `after` and right before the number at `position`
-    (收您三百块，一、二、三 is counting, not a second 唱收)."""
+    (收您三百块，一、二、三 is counting, not a second 唱收). A cue names the first amount after it: in 一共收您六十块六，
+    六十现金 the 一共 is the 60.6, and the 60 after it sings nothing again."""
     start = max(after, position - CUE_REACH - 3)
+    start = max(start, doc.form.rfind(NUMBER, start, position) + 1)
     if any(contains_word(doc, start, position, cue) for cue in CUES[role] if len(cue) >= 2):
         return True
-    return position - 1 >= after and doc.form[position - 1] == BARE_CUES[role]
+    return position - 1 >= after and _bare_cue(doc, position, role)
 
 
 def _reconcile(doc: Doc, said: dict[str, SaidAmount], exact_payment: bool = False) -> dict[str, SaidAmount]:

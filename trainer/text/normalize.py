@@ -525,6 +525,15 @@ def _simplified_fillers(fillers: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f for f in (to_simplified(x) for x in fillers) if f)
 
 
+def _half_yuan(units: list[_Unit]) -> list[_Unit]:
+    """半 right after an amount's 块/元 is its 角: 186块半 -> 186块5, 两块半 -> 2块5 (not 一个半小时)."""
+    for k in range(2, len(units)):
+        following = units[k + 1].char if k + 1 < len(units) else ""
+        if units[k].char == "半" and units[k - 1].char in "块元" and units[k - 2].char.isdigit() and not following.isdigit():
+            units[k].char = "5"
+    return units
+
+
 def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -> Normalized:
     """Normalise `text` for matching; see the module docstring for the steps."""
     found: list[Filler] = []
@@ -534,7 +543,7 @@ def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -
         transforms.append(_make_filler_transform(filler_list, found))
     transforms.append(_strip_punctuation)
     if numbers:
-        transforms += [_money_homophones, _digit_before_multiplier, _numbers_to_digits]
+        transforms += [_money_homophones, _digit_before_multiplier, _numbers_to_digits, _half_yuan]
     units = [_Unit(char, i, i + 1) for i, char in enumerate(text)]
     for transform in transforms:
         units = transform(units)
