@@ -166,8 +166,10 @@ def _near_homophone(step: Step, doc: Doc, start: int, end: int) -> bool:
 
 
 def _neighbours(spans: Sequence[tuple[int, int] | None], index: int) -> tuple[int | None, int | None]:
-    """Where the evidence of the nearest step performed before step `index` (in the scenario's order)
-    ends, and where that of the nearest one after it starts (None: no such step)."""
+    """Where the evidence of the steps performed before step `index` (in the scenario's order) ends at
+    the latest, and where that of the steps after it starts at the earliest (None: no such step). Taking
+    only the nearest step on each side instead was tried (2026-12-06): on audio O-AD it added a few
+    reviews and changed no agreement."""
     before = [span[1] for span in spans[:index] if span is not None]
     after = [span[0] for span in spans[index + 1 :] if span is not None]
     return (max(before) if before else None, min(after) if after else None)
