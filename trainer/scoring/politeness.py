@@ -17,7 +17,7 @@ CORE_WORDS = ("您好", "请", "谢谢", "对不起", "再见")  # 十字用语
 WORDS_FOR_FULL_MARKS = 3
 # Little courtesy: fewer signs than this (distinct courtesy words, plus one for 您 said at least twice)
 # in a performance of at least LITTLE_COURTESY_MIN_CHARS characters. A finding for the trainee, never a
-# doubt about the verdict (decide.py, item 5).
+# doubt of its own (decide.py, item 5); it only leans a review that is in doubt for another reason (item 4).
 COURTESY_MIN_SIGNS = 2
 LITTLE_COURTESY_MIN_CHARS = 30
 
