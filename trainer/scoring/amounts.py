@@ -343,8 +343,11 @@ def _reconcile(doc: Doc, said: dict[str, SaidAmount], exact_payment: bool = Fals
     roles = ("bill", "received") if exact_payment else ROLES
     if any(role not in said for role in roles):
         return said
-    values = {role: said[role].value for role in roles}
-    if _adds_up(values["bill"], values["received"], 0.0 if exact_payment else values["change"]):
+
+    def adds_up(values: Mapping[str, float]) -> bool:
+        return _adds_up(values["bill"], values["received"], 0.0 if exact_payment else values["change"])
+
+    if adds_up({role: said[role].value for role in roles}):
         return said
     options: dict[str, dict[float, int]] = {}  # role -> reading -> the position it is read at (first reading kept)
     for role in roles:
@@ -361,8 +364,8 @@ def _reconcile(doc: Doc, said: dict[str, SaidAmount], exact_payment: bool = Fals
     choices = itertools.product(*(enumerate(options[r].items()) for r in roles))
     ranked = sorted(choices, key=lambda combo: sum(k > 0 for k, _ in combo))
     for combo in ranked:
-        chosen = dict(zip(roles, (reading for _, reading in combo)))
-        if _adds_up(chosen["bill"][0], chosen["received"][0], 0.0 if exact_payment else chosen["change"][0]):
+        chosen = dict(zip(roles, (reading for _, reading in combo)))  # role -> (value, position)
+        if adds_up({role: value for role, (value, _) in chosen.items()}):
             return {**said, **{role: replace(said[role], value=value, position=at) for role, (value, at) in chosen.items()}}
     return said
 

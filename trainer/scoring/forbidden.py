@@ -205,7 +205,8 @@ def _opens_a_concession(doc: Doc, clause_start: int, start: int) -> bool:
     before = doc.form[clause_start:start]
     if any(word in before for word in CONCESSIVE_OPENERS):
         return True
-    return doc.timed and any(encode(word, strict=True) in encode(before, strict=True) for word in CONCESSIVE_OPENERS)
+    heard = doc.pin_strict[2 * clause_start : 2 * start]  # the doc's own pinyin, two symbols per character
+    return doc.timed and any(encode(word, strict=True) in heard for word in CONCESSIVE_OPENERS)
 
 
 def _taken_back(match: ForbiddenMatch, doc: Doc, clause_end: int) -> bool:

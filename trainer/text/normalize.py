@@ -22,7 +22,7 @@ spirit of jiwer's `Compose`:
    unit or 百/千/万 written as a homophone inside an amount is read as what it
    sounds like (48快 -> 48块, 两摆快 -> 两百块); a unit's near sound only between two numbers
    (213跨6 -> 213块6). Lone Arabic digits with 千/百, as Whisper writes them, are read with them
-   (2千 -> 2000, 1千2百 -> 1200).
+   (2千 -> 2000, 1千2百 -> 1200). 半 after an amount's 块/元 is its 角 (两块半 -> 2块5).
 
 Every output character keeps the [start, end) range of the original characters
 it came from, so a span found in the normalised text maps back to the
