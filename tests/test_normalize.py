@@ -173,3 +173,18 @@ def test_dialect_personal_pronouns_read_as_the_standard_ones() -> None:
     said = normalize("俺们给侬查一下")
     assert said.text == "我们给你查一下"
     assert (said.starts[0], said.ends[0]) == (0, 1)
+
+
+def test_written_cantonese_reads_as_the_mandarin_it_means() -> None:
+    said = normalize("唔该，身份证俾我睇下。系咪改电话？")
+    assert said.text == "谢谢身份证给我看下是不是改电话"
+    assert said.source_text(0, 2) == "唔该"
+    # a word replaced by a longer one: every character maps back to the whole word
+    asked = normalize("你想办乜？")
+    assert asked.text == "你想办什么" and asked.source_text(3, 5) == "乜"
+    assert normalize("我哋冇办法").text == "我们没办法"  # so a 忌语 said in Cantonese is still found
+
+
+def test_mandarin_words_holding_xi_are_left_alone() -> None:
+    assert normalize("联系电话在系统里").text == "联系电话在系统里"
+    assert normalize("真系唔好意思").text == "真是不好意思"

@@ -6,7 +6,8 @@ spirit of jiwer's `Compose`:
 
 1. traditional -> simplified (OpenCC `tw2s`: also Taiwan forms such as 著急, 裡), and the dialect
    personal pronouns read as the standard ones (俺 -> 我, 侬 -> 你): who is meant is what matters
-   (这不是俺的事儿 is 这不是我的事情);
+   (这不是俺的事儿 is 这不是我的事情), and written Cantonese read as the Mandarin it means (唔该 -> 谢谢,
+   冇 -> 没, 俾我睇下 -> 给我看下);
 2. full width -> half width and lower case (Unicode NFKC);
 3. filler words (嗯、啊、那个…) are recorded for fluency scoring; single-character
    interjections are dropped from the text, multi-character ones stay (they are
@@ -171,6 +172,87 @@ def _dialect_pronouns(units: list[_Unit]) -> list[_Unit]:
     for unit in units:
         unit.char = DIALECT_PRONOUNS.get(unit.char, unit.char)
     return units
+
+
+# Written Cantonese (and the southern 冇) read as the Mandarin it means: clerks in Guangdong and Hong
+# Kong-facing halls write and say 唔该、冇问题、俾我睇下; the standard phrasings are Mandarin. Only words
+# and characters that mean nothing else in Mandarin text are here (longest first wins).
+DIALECT_WORDS = {
+    "唔该晒": "谢谢您",
+    "唔该": "谢谢",
+    "唔使": "不用",
+    "唔紧要": "不要紧",
+    "唔好意思": "不好意思",
+    "对唔住": "对不住",
+    "系咪": "是不是",
+    "系唔系": "是不是",
+    "乜嘢": "什么",
+    "做乜": "做什么",
+    "点解": "为什么",
+    "边度": "哪里",
+    "呢度": "这里",
+    "嗰度": "那里",
+    "呢个": "这个",
+    "呢位": "这位",
+    "呢边": "这边",
+    "呢张": "这张",
+    "仲有": "还有",
+    "仲要": "还要",
+    "而家": "现在",
+    "记低": "记下",
+    "搞掂": "办好",
+    "慢慢行": "慢慢走",
+    "唔": "不",
+    "冇": "没",
+    "喺": "在",
+    "俾": "给",
+    "畀": "给",
+    "嘅": "的",
+    "咗": "了",
+    "啲": "些",
+    "嚟": "来",
+    "睇": "看",
+    "佢": "他",
+    "哋": "们",
+    "咩": "什么",
+    "乜": "什么",
+    "嘢": "东西",
+    "搵": "找",
+    "揾": "找",
+    "攞": "拿",
+    "啱": "对",
+    "嗰": "那",
+}
+_DIALECT_LONGEST = max(len(k) for k in DIALECT_WORDS)
+# Cantonese 系 is 是 (系吧、真系、唔系), but not in the Mandarin words that hold 系.
+_MANDARIN_XI_BEFORE = set("联关体派维干院直水星谱世母父嫡旁牵")
+_MANDARIN_XI_AFTER = set("统列数")
+
+
+def _dialect_words(units: list[_Unit]) -> list[_Unit]:
+    """DIALECT_WORDS replaced; each output character keeps the source range of the word it replaces."""
+    chars = [u.char for u in units]
+    out: list[_Unit] = []
+    k = 0
+    while k < len(units):
+        for length in range(min(_DIALECT_LONGEST, len(units) - k), 0, -1):
+            mandarin = DIALECT_WORDS.get("".join(chars[k : k + length]))
+            if mandarin is not None:
+                break
+        else:
+            length, mandarin = 1, None
+            before, after = chars[k - 1] if k else "", chars[k + 1] if k + 1 < len(chars) else ""
+            if chars[k] == "系" and before not in _MANDARIN_XI_BEFORE and after not in _MANDARIN_XI_AFTER:
+                mandarin = "是"
+        if mandarin is None:
+            out.append(units[k])
+        elif len(mandarin) == length:  # character for character: each keeps its own source range
+            out += [_Unit(c, u.start, u.end, u.clause_start) for c, u in zip(mandarin, units[k : k + length])]
+        else:
+            first, last = units[k], units[k + length - 1]
+            out += [_Unit(c, first.start, last.end, first.clause_start and i == 0) for i, c in enumerate(mandarin)]
+        k += length
+    return out
 
 
 def _width_and_case(units: list[_Unit]) -> list[_Unit]:
@@ -537,7 +619,7 @@ def _half_yuan(units: list[_Unit]) -> list[_Unit]:
 def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -> Normalized:
     """Normalise `text` for matching; see the module docstring for the steps."""
     found: list[Filler] = []
-    transforms: list[Transform] = [_t2s, _dialect_pronouns, _width_and_case]
+    transforms: list[Transform] = [_t2s, _dialect_pronouns, _dialect_words, _width_and_case]
     filler_list = _simplified_fillers(tuple(fillers))
     if filler_list:
         transforms.append(_make_filler_transform(filler_list, found))
