@@ -176,6 +176,7 @@ def test_a_review_of_a_performance_with_little_courtesy_leans_to_fail() -> None:
         ("short_embedded", False, True),  # certainly not a 忌语 there (0 of 5)
         ("homophone", True, False),
         ("wondering", False, False),  # 0 of 2: not counted, an instructor decides
+        ("conceded", False, False),  # 0 of 3: not counted, an instructor decides
         ("other_knower", False, False),  # 0 of 1: not counted, an instructor decides
     ],
 )
@@ -212,6 +213,7 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
         ("这个我也不知道，您问别人吧。", "phrase_alone"),
         ("哪有该下班了就不办的道理，您坐。", "negated"),  # a rhetorical negation denies what follows
         ("哪能不知道呢，我给您查。", "negated"),
+        ("不是说这事解决不了，是得先核实一下。", "negated"),  # "it is not that ...": denied the same way
         ("都五点半了，该下班了，你快点。", "phrase_alone"),
     ],
 )

@@ -220,7 +220,7 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
     "conditional": 0.5,  # 要是不清楚，可以…: not seen in sets A-J (set K after its first use: 0 of 1), so an instructor decides
     "wondering": 0.333,  # 我也不知道怎么就少录了一位: sets A-M (development sets, label text), 0 of 1
     "capability": 0.25,  # 我们这儿没有办法办 / 没办法在电话里判断: sets A-Q (development sets, label text), 0 of 2 in failing performances
-    "conceded": 0.5,  # 按钟点是该下班了，不过您来了就给您办: none in sets A-V (set W after its first use: 0 of 1 in failing performances), so an instructor decides
+    "conceded": 0.2,  # 按钟点是该下班了，不过您来了就给您办: sets A-AH (development sets, label text), 0 of 3 in failing performances (W, AC, AH)
     "other_knower": 0.333,  # 光看谁也不知道，得验: none in sets A-X (set Y after its first use: 0 of 1, a passing performance)
     "hedged": 0.333,  # 那可能是您家里的问题，我派师傅上门看一下: sets A-Q (development sets, label text), 0 of 1 in failing performances
 }

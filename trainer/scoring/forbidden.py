@@ -128,8 +128,9 @@ NEGATION_REACH = 2  # characters before a hit
 # 不是我们领导定的, 不是咱们上面规定的).
 DETERMINERS = ("哪个", "哪位", "哪一个", "什么", "某个", "谁", "我们", "咱们", "你们", "他们", "我")
 DETERMINER_MAX = max(len(word) for word in DETERMINERS)
-# Rhetorical negations: 哪有说该下班了就不管您的 denies the words that follow (哪有 + at most one word between).
-RHETORICAL_NEGATIONS = ("哪有", "哪能", "哪会", "哪里会", "怎么会", "怎么能")
+# Rhetorical negations: 哪有说该下班了就不管您的 denies the words that follow (哪有 + at most one word between);
+# 不是说这事解决不了，是得先核实 ("it is not that ...") the same.
+RHETORICAL_NEGATIONS = ("哪有", "哪能", "哪会", "哪里会", "怎么会", "怎么能", "不是说")
 RHETORICAL_REACH = 1  # characters between the rhetorical negation and the hit (说, 是)
 # Words holding 不 that negate nothing after them (要不您等会儿再说: "or else").
 NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论")
