@@ -39,10 +39,10 @@ CURT_TEXTS = ["你好，办啥业务？", "坐这儿。", "户号报一下。", 
 BRUSH_OFF_TEXTS = ["真是对不起，是我打错了。", "我马上给您重新开一张。", "行，等着。", "改好了，请您核对一下。", "给您添麻烦了，谢谢您的理解。", "您慢走，再见。"]
 
 
-# A complete payment whose first turn grants 该下班了 and takes it back at once (evidence "conceded"): a
+# A complete payment whose first turn says 我们也没有办法 with its words reordered (evidence "reordered"): a
 # 服务忌语 the machine counts but is not sure of, so the verdict is 待复核 and no line states it as certain.
-CONCEDED_TEXTS = [
-    "您好，按钟点是该下班了，不过您来了就给您办。", "请问您办理什么业务？", "您请坐。", "请问您的户号是多少？", "您本月的电费是52元。",
+REORDERED_TEXTS = [
+    "您好，系统慢，办法嘛，我们也没有，您多担待。", "请问您办理什么业务？", "您请坐。", "请问您的户号是多少？", "您本月的电费是52元。",
     "您用现金还是扫码？", "收您100元。", "这是您的发票和找您的48元，请点清收好。", "请慢走，再见！",
 ]
 
@@ -61,8 +61,8 @@ def served_heard_again(own_config: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def served_conceded(own_config: Path):  # type: ignore[no-untyped-def]
-    yield from _serve_session(own_config, CONCEDED_TEXTS)
+def served_reordered(own_config: Path):  # type: ignore[no-untyped-def]
+    yield from _serve_session(own_config, REORDERED_TEXTS)
 
 
 @pytest.fixture
@@ -140,9 +140,9 @@ def test_a_brush_off_shows_as_a_step_done_in_the_wrong_manner(served_brush_off) 
         assert "可能没听清" not in text and "缺少步骤「请客户稍候」" not in text, size
 
 
-def test_an_uncertain_forbidden_phrase_reads_as_possible(served_conceded) -> None:  # type: ignore[no-untyped-def]
+def test_an_uncertain_forbidden_phrase_reads_as_possible(served_reordered) -> None:  # type: ignore[no-untyped-def]
     """Counted but not sure (待复核): 可能是服务忌语 … 机器不能确定，请教师复核, never a bare 服务忌语「…」."""
-    port, result = served_conceded
+    port, result = served_reordered
     [hit] = result.forbidden
     assert result.verdict == "review" and not hit.certain
     for size, text in _screens(port, "browser_unsure_forbidden", "第 1 轮").items():
