@@ -188,3 +188,11 @@ def test_written_cantonese_reads_as_the_mandarin_it_means() -> None:
 def test_mandarin_words_holding_xi_are_left_alone() -> None:
     assert normalize("联系电话在系统里").text == "联系电话在系统里"
     assert normalize("真系唔好意思").text == "真是不好意思"
+
+
+def test_cantonese_money_words_are_the_units_after_a_number() -> None:
+    assert normalize("电费八十六蚊五毫").text == "电费86块5毛"
+    assert normalize("找你两蚊，发票").text == "找你2块发票"
+    # not after a number, or inside a word or idiom: left alone
+    for text in ("丝毫不差", "三毫米的管子", "一分一毫都不会少", "有蚊子"):
+        assert "毛" not in normalize(text).text and "块" not in normalize(text).text, text

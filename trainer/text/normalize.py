@@ -67,8 +67,12 @@ MONEY_UNIT_HOMOPHONES = {
     **dict.fromkeys("圆园原员", "元"),
     **dict.fromkeys("脚饺缴叫较", "角"),
     "猫": "毛",
+    # ... and the Cantonese money words (两百九十八蚊, 十三蚊五毫): not homophones, the same rule
+    "蚊": "块",
+    "毫": "毛",
 }
-NOT_UNIT_WORDS = frozenset({"员工", "园区", "原件", "原价"})  # 三园区, 两原件: words, not 元
+NOT_UNIT_WORDS = frozenset({"员工", "园区", "原件", "原价", "毫米", "毫升", "毫安", "毫秒"})  # 三园区, 两原件, 五毫米: words
+NOT_UNIT_IDIOMS = ("分一毫",)  # 一分一毫都不会少: no amount
 # Near a unit's sound but not its homophone (跨 kua for 块 kuai): read as the unit only between two numbers
 # (213跨6 is 213块6; 七跨院 stays a courtyard).
 NEAR_UNITS_BETWEEN_NUMBERS = {"跨": "块"}
@@ -338,7 +342,8 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
         previous, unit = units[k - 1], units[k]
         following = units[k + 1].char if k + 1 < len(units) else ""
         replacement = MONEY_UNIT_HOMOPHONES.get(unit.char)
-        if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()) and unit.char + following not in NOT_UNIT_WORDS:
+        idiom = "".join(u.char for u in units[max(0, k - 3) : k + 1]).endswith(NOT_UNIT_IDIOMS)
+        if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()) and unit.char + following not in NOT_UNIT_WORDS and not idiom:
             unit.char = replacement
         near = NEAR_UNITS_BETWEEN_NUMBERS.get(unit.char)
         if near and _is_numeral_or_digit(previous.char) and _is_numeral_or_digit(following):
