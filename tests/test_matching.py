@@ -128,6 +128,15 @@ def test_missing_keyword_makes_partial() -> None:
     assert "找" in result.step("sing_change").missing_keywords
 
 
+def test_sharing_only_a_courtesy_word_with_a_phrasing_is_no_part_of_it() -> None:
+    """The 请 of 请出示您的卡 is no part of 请坐: a partial must say something of the phrasing besides 请/您."""
+    shown = run(["您好！", "好的。请出示您的客户服务卡。"], GREET, SEAT).step("offer_seat")
+    assert shown.evidence != "partial"  # (a whole turn nothing serves, at most: never certain)
+    assert not (shown.certain and shown.status != MISSED)
+    heard = run(["您好！", "好的，请做这边。"], GREET, SEAT).step("offer_seat")  # 做 sounds like 坐: said by its sound
+    assert heard.status != MISSED and "做" in heard.matched_text
+
+
 def test_one_utterance_performs_several_steps() -> None:
     result = run(["您好，请坐。"], GREET, SEAT)
     assert status(result, "greet") == HIT and status(result, "offer_seat") == HIT

@@ -303,6 +303,21 @@ def _group_in_pattern(step: Step, group_label: str, pattern: Pattern) -> bool:
     return False
 
 
+# Courtesy words and particles every phrasing has: sharing only these with a phrasing is sharing nothing of the
+# step (the 请 of 请出示您的卡 is no part of 请坐).
+NOT_CONTENT = frozenset("请您你的了吧啊呢呀哈嘛好")
+
+
+def _shares_content(pattern: Pattern, doc: Doc, start: int, end: int) -> bool:
+    """form[start:end] says at least one of the phrasing's other characters, itself or by its sound (做 for 坐)."""
+    wanted = {c for c in pattern.form if c not in NOT_CONTENT}
+    said = {c for c in doc.form[start:end] if c not in NOT_CONTENT}
+    if wanted & said:
+        return True
+    sounds = {encode(c, strict=True) for c in said}
+    return any(encode(c, strict=True) in sounds for c in wanted)
+
+
 # Reported similarity of a cue match (and its value in the alignment): the trainee
 # performed the step in their own words, not the standard phrasing. Just below the
 # lowest hit threshold of a phrasing (`step_thresholds`), so where a phrasing of
@@ -348,6 +363,8 @@ def match_steps(steps: Sequence[Step], doc: Doc, fillers: Sequence[str] = ()) ->
             status = _status(steps[index], candidate, missing, is_clause)
             if is_clause and status != HIT:
                 continue  # a fragment of a phrasing only counts when said nearly verbatim
+            if status == PARTIAL and not _shares_content(pattern, doc, candidate.start, candidate.end):
+                continue
             per_step[index].append(StepCandidate(index, status, candidate, missing))
     for index, step in enumerate(steps):
         if step.cues:
@@ -419,6 +436,8 @@ def _add_trimmed(steps: Sequence[Step], doc: Doc, per_step: list[list[StepCandid
                     is_clause = clause_of.get(pattern.form, False)
                     status = _status(steps[index], trimmed, missing, is_clause)
                     if is_clause and status != HIT:
+                        continue
+                    if status == PARTIAL and not _shares_content(pattern, doc, start, end):
                         continue
                     extra.append(StepCandidate(index, status, trimmed, missing))
         candidates.extend(extra)
