@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from trainer.asr.base import Transcript, Word
+from trainer.config import Settings
+from trainer.pipeline import score_turns
 from trainer.phrasebook.model import Lexicon, Scenario, Slot, Step
 from trainer.scoring.document import TurnText, build_doc
 from trainer.scoring.result import HIT, MISSED, PARTIAL
@@ -130,9 +132,10 @@ def test_missing_keyword_makes_partial() -> None:
 
 def test_sharing_only_a_courtesy_word_with_a_phrasing_is_no_part_of_it() -> None:
     """The 请 of 请出示您的卡 is no part of 请坐: a partial must say something of the phrasing besides 请/您."""
-    shown = run(["您好！", "好的。请出示您的客户服务卡。"], GREET, SEAT).step("offer_seat")
-    assert shown.evidence != "partial"  # (a whole turn nothing serves, at most: never certain)
-    assert not (shown.certain and shown.status != MISSED)
+    texts = ["您好，欢迎光临。请问您需要办理什么业务？", "好的。请出示您的服务卡，或者告诉我户号。", "谢谢。您本期电费为八十六元。",
+             "收您一百元。找您十四元，这是找零和发票，请您点清收好。", "请您慢走，再见。"]
+    result = score_turns([TurnText(Transcript(text=t)) for t in texts], "payment", Settings())
+    assert result.step("offer_seat").status == MISSED and not result.passed
     heard = run(["您好！", "好的，请做这边。"], GREET, SEAT).step("offer_seat")  # 做 sounds like 坐: said by its sound
     assert heard.status != MISSED and "做" in heard.matched_text
 
