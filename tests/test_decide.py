@@ -255,6 +255,14 @@ def test_a_forbidden_phrase_taken_back_at_once_is_for_an_instructor(text: str, k
         assert not any(h.certain for h in hits), "unmeasured: neither counted nor dismissed alone"
 
 
+def test_the_words_of_a_possible_forbidden_phrase_serve_no_step() -> None:
+    """Not counted but for an instructor to decide (conceded): its clause is no step's own words either."""
+    texts = ["您好！按说是该下班了，不过来了就给您办，不用赶，慢慢说。", "什么事？", "好的，弄好了。", "慢走，再见。"]
+    result = score_turns([TurnText(Transcript(text=t)) for t in texts], "closing_time", Settings())
+    assert [h.evidence for h in result.forbidden_doubtful] == ["conceded"] and not result.forbidden
+    assert all("下班" not in s.matched_text for s in result.steps), [(s.id, s.matched_text) for s in result.steps]
+
+
 def test_a_concession_heard_as_a_word_of_its_sound_still_concedes_in_recognised_speech() -> None:
     """隨說 (a recogniser's 虽说) opens a concession in recognised speech; typed text is read as written."""
     text = "您好，随说五点该下班了，您人进来了我们就给您办完。"

@@ -547,8 +547,9 @@ def _forbidden_hits(
     entries: Sequence[ForbiddenEntry], doc: Doc, scenario: Scenario, fillers: Sequence[str]
 ) -> tuple[list[ForbiddenHit], list[ForbiddenHit], list[tuple[int, int]], dict[str, BrushOff]]:
     """The 服务忌语 said (counted), the doubtful ones (decide.decide_forbidden), the clauses of
-    the counted ones (no step's own words are found in a brush-off), and by step id the counted
-    ones that still perform a step (the first said)."""
+    the counted ones and of those an instructor decides (no step's own words are found in a brush-off or a
+    possible one: 按钟点是该下班了 is no 询问需求), and by step id the counted ones that still perform a step
+    (the first said)."""
     polite = [text for step in scenario.steps for text in step.all_phrasings]
     counted: list[ForbiddenHit] = []
     doubtful: list[ForbiddenHit] = []
@@ -574,9 +575,10 @@ def _forbidden_hits(
             confidence=decision.confidence,
             certain=decision.certain,
         )
+        if decision.counted or not decision.certain:  # a possible 忌语 is no step's own words either
+            clauses.append((doc.clause_bounds(m.start)[0], doc.clause_bounds(max(m.start, m.end - 1))[1]))
         if decision.counted:
             counted.append(hit)
-            clauses.append((doc.clause_bounds(m.start)[0], doc.clause_bounds(max(m.start, m.end - 1))[1]))
             for step_id in m.entry.performs:
                 performing.setdefault(step_id, BrushOff(m.start, m.end, m.entry.phrase))
         else:
