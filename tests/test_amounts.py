@@ -292,6 +292,8 @@ def test_change_under_one_yuan() -> None:
     assert (amounts.bill, amounts.received, amounts.change) == (99.8, 100, 0.2) and amounts.consistent
     _, amounts = check("本月电费是四十九元五角五分。", "收您五十元。", "找您四角五分，这是您的发票。")
     assert (amounts.bill, amounts.change) == (49.55, 0.45) and amounts.consistent
+    _, amounts = check("您这期电费是五十九块九毛八。", "收您六十块。", "找您两分钱，发票您拿好。")  # 分 alone, with 钱
+    assert (amounts.bill, amounts.received, amounts.change) == (59.98, 60, 0.02) and amounts.consistent
 
 
 def test_stating_the_bill_in_any_words_performs_the_step() -> None:

@@ -30,12 +30,13 @@ CLAUSE_PAUSE_SECONDS = 0.35  # a silence this long between words starts a new cl
 # An amount as normalised text says it: 48, 48.5, 48元, 48块5, 48元5角, 48元5角3分, 43块1毛6,
 # 分 after a zero 角 (一百零二块零五分 -> 102块05分 is 102.05, 两块零八 is 2.08), a 零 before 角 (十块零三毛 -> 10块03毛
 # is 10.3),
-# and change under one yuan: 2毛 (两毛), 4角5分, 1毛6; a recogniser's 47.3毛5 (47.35). A number never runs across a clause
+# and change under one yuan: 2毛 (两毛), 4角5分, 1毛6, 3分钱; a recogniser's 47.3毛5 (47.35). A number never runs across a clause
 # boundary (收您300块，一、二、三 is 300, then 1, 2, 3; a card number read in groups is several),
 # and a digit of 角 or 分 is never the first digit of the next number (86元5角86块5 is 86.5, 86.5; 6块8角6块8毛 is 6.8
 # twice), nor a count of notes or coins (十块一张 is 10 and one note, not 10.1).
 _AMOUNT = re.compile(
-    r"(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?![\d元块角毛" + COUNTED + r"])分?)?"
+    r"(?P<fen_only_money>\d)分钱"  # change in 分 alone (找您三分钱 is 0.03; 3分 alone may be minutes or points)
+    r"|(?P<jiao_only>\d)[角毛](?:(?P<fen_only>\d)(?![\d元块角毛" + COUNTED + r"])分?)?"
     # a recogniser's decimal that holds the 角, then the 分 (四十七块三毛五 written 47.3毛5 is 47.35)
     r"|(?P<decimal>\d+\.\d)[角毛](?P<fen_decimal>\d)(?![\d元块角毛" + COUNTED + r"])分?"
     r"|(?P<yuan>\d+(?:\.\d+)?)(?:(?P<unit>[元块])(?:0(?P<fen_after_zero>\d)(?![\d元块角毛])分?|0?(?P<jiao>\d)(?!\d)(?![" + COUNTED + r"])(?:[角毛](?:(?P<fen>\d)(?![\d元块" + COUNTED + r"])分?)?)?)?)?"
@@ -44,6 +45,8 @@ MONEY_UNITS = "元块角毛"
 
 
 def _amount_value(match: re.Match[str]) -> float:
+    if match.group("fen_only_money"):
+        return int(match.group("fen_only_money")) / 100
     if match.group("jiao_only"):
         return round(int(match.group("jiao_only")) / 10 + int(match.group("fen_only") or 0) / 100, 2)
     if match.group("decimal"):
