@@ -17,9 +17,9 @@ from trainer.scoring.advice import advice_lines, advice_of, forbidden_advice
 from trainer.scoring.feedback import forbidden_feedback
 from trainer.scoring.result import REVIEW, ForbiddenHit
 
-# 不过 right after the words takes them back (evidence "conceded"): counted, not sure.
-CONCEDED = (
-    "您好，按钟点是该下班了，不过您来了就给您办。请问您办理什么业务？您请坐。请问您的户号是多少？"
+# 我们也没有办法 with its words reordered (evidence "reordered"): counted, not sure.
+REORDERED = (
+    "您好，系统慢，办法嘛，我们也没有，您多担待。请问您办理什么业务？您请坐。请问您的户号是多少？"
     "您本月的电费是52元。收您100元。这是您的发票和找您的48元，请点清收好。请慢走，再见！"
 )
 NOTE = "机器不能确定，请教师复核"
@@ -28,20 +28,20 @@ NOTE = "机器不能确定，请教师复核"
 @pytest.fixture(scope="module")
 def scored():  # type: ignore[no-untyped-def]
     settings = load_settings()
-    return score_text(CONCEDED, "payment", settings, library=load_library(settings))
+    return score_text(REORDERED, "payment", settings, library=load_library(settings))
 
 
 def _hit(certain: bool) -> ForbiddenHit:
     return ForbiddenHit("x", "不知道", "不知道", 2, None, "major", "请稍等，我帮您查一下。", reason="推诿客户。", certain=certain)
 
 
-def test_the_conceded_hit_is_counted_uncertain_and_the_verdict_is_review(scored) -> None:  # type: ignore[no-untyped-def]
-    [hit] = [h for h in scored.forbidden if "下班" in h.matched_text]
+def test_the_reordered_hit_is_counted_uncertain_and_the_verdict_is_review(scored) -> None:  # type: ignore[no-untyped-def]
+    [hit] = [h for h in scored.forbidden if "办法" in h.matched_text]
     assert not hit.certain and scored.verdict == REVIEW
 
 
 def test_advice_says_possibly_and_asks_an_instructor(scored) -> None:  # type: ignore[no-untyped-def]
-    lines = [line.strip(" •") for line in advice_lines(scored.advice) if "下班" in line]
+    lines = [line.strip(" •") for line in advice_lines(scored.advice) if "办法" in line]
     assert lines and all(line.startswith("可能是服务忌语「") and NOTE in line for line in lines)
     assert all("如确实这样说了，应改说：“" in line for line in lines)
     # the severity is still the one vocabulary, said once
