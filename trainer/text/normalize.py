@@ -178,9 +178,9 @@ def _dialect_pronouns(units: list[_Unit]) -> list[_Unit]:
     return units
 
 
-# Written Cantonese (and the southern 冇) read as the Mandarin it means: clerks in Guangdong and Hong
-# Kong-facing halls write and say 唔该、冇问题、俾我睇下; the standard phrasings are Mandarin. Only words
-# and characters that mean nothing else in Mandarin text are here (longest first wins).
+# Written Cantonese (and the southern 冇) read as the Mandarin it means: clerks in Guangdong and Guangxi
+# halls say and type 唔该、冇问题、俾我睇下; the standard phrasings are Mandarin. Only words and characters
+# that mean nothing else in Mandarin text are here (the longest word wins).
 DIALECT_WORDS = {
     "唔该晒": "谢谢您",
     "唔该": "谢谢",
@@ -243,7 +243,7 @@ def _dialect_words(units: list[_Unit]) -> list[_Unit]:
             mandarin = DIALECT_WORDS.get("".join(chars[k : k + length]))
             if mandarin is not None:
                 break
-        else:
+        else:  # no dialect word starts here
             length, mandarin = 1, None
             before, after = chars[k - 1] if k else "", chars[k + 1] if k + 1 < len(chars) else ""
             if chars[k] == "系" and before not in _MANDARIN_XI_BEFORE and after not in _MANDARIN_XI_AFTER:
@@ -342,9 +342,9 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
         previous, unit = units[k - 1], units[k]
         following = units[k + 1].char if k + 1 < len(units) else ""
         replacement = MONEY_UNIT_HOMOPHONES.get(unit.char)
-        idiom = "".join(u.char for u in units[max(0, k - 3) : k + 1]).endswith(NOT_UNIT_IDIOMS)
-        if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()) and unit.char + following not in NOT_UNIT_WORDS and not idiom:
-            unit.char = replacement
+        if replacement and (previous.char in _NUMERAL_CHARS or previous.char.isdigit()) and unit.char + following not in NOT_UNIT_WORDS:
+            if not "".join(u.char for u in units[max(0, k - 3) : k + 1]).endswith(NOT_UNIT_IDIOMS):
+                unit.char = replacement
         near = NEAR_UNITS_BETWEEN_NUMBERS.get(unit.char)
         if near and _is_numeral_or_digit(previous.char) and _is_numeral_or_digit(following):
             unit.char = near
