@@ -309,13 +309,11 @@ NOT_CONTENT = frozenset("请您你的了吧啊呢呀哈嘛好")
 
 
 def _shares_content(pattern: Pattern, doc: Doc, start: int, end: int) -> bool:
-    """form[start:end] says at least one of the phrasing's other characters, itself or by its sound (做 for 坐)."""
-    wanted = {c for c in pattern.form if c not in NOT_CONTENT}
-    said = {c for c in doc.form[start:end] if c not in NOT_CONTENT}
-    if wanted & said:
-        return True
-    sounds = {encode(c, strict=True) for c in said}
-    return any(encode(c, strict=True) in sounds for c in wanted)
+    """form[start:end] says at least one of the phrasing's other characters, itself or by its sound (做 for 坐):
+    compared by the strict pinyin both already hold, two symbols per character."""
+    wanted = {pattern.pin_strict[2 * i : 2 * i + 2] for i, c in enumerate(pattern.form) if c not in NOT_CONTENT}
+    said = {doc.pin_strict[2 * k : 2 * k + 2] for k in range(start, end) if doc.form[k] not in NOT_CONTENT}
+    return bool(wanted & said)
 
 
 # Reported similarity of a cue match (and its value in the alignment): the trainee

@@ -171,13 +171,6 @@ def _t2s(units: list[_Unit]) -> list[_Unit]:
 # Northern 俺 (I, we) and Wu 侬 (you): one character each, nothing else in the domain writes them.
 DIALECT_PRONOUNS = {"俺": "我", "侬": "你"}
 
-
-def _dialect_pronouns(units: list[_Unit]) -> list[_Unit]:
-    for unit in units:
-        unit.char = DIALECT_PRONOUNS.get(unit.char, unit.char)
-    return units
-
-
 # Written Cantonese (and the southern 冇) read as the Mandarin it means: clerks in Guangdong and Guangxi
 # halls say and type 唔该、冇问题、俾我睇下; the standard phrasings are Mandarin. Only words and characters
 # that mean nothing else in Mandarin text are here (the longest word wins).
@@ -227,20 +220,22 @@ DIALECT_WORDS = {
     "啱": "对",
     "嗰": "那",
 }
-_DIALECT_LONGEST = max(len(k) for k in DIALECT_WORDS)
+_DIALECT = {**DIALECT_PRONOUNS, **DIALECT_WORDS}
+_DIALECT_LONGEST = max(len(k) for k in _DIALECT)
 # Cantonese 系 is 是 (系吧、真系、唔系), but not in the Mandarin words that hold 系.
 _MANDARIN_XI_BEFORE = set("联关体派维干院直水星谱世母父嫡旁牵")
 _MANDARIN_XI_AFTER = set("统列数")
 
 
 def _dialect_words(units: list[_Unit]) -> list[_Unit]:
-    """DIALECT_WORDS replaced; each output character keeps the source range of the word it replaces."""
+    """DIALECT_PRONOUNS and DIALECT_WORDS replaced; each output character keeps the source range of the word it
+    replaces."""
     chars = [u.char for u in units]
     out: list[_Unit] = []
     k = 0
     while k < len(units):
         for length in range(min(_DIALECT_LONGEST, len(units) - k), 0, -1):
-            mandarin = DIALECT_WORDS.get("".join(chars[k : k + length]))
+            mandarin = _DIALECT.get("".join(chars[k : k + length]))
             if mandarin is not None:
                 break
         else:  # no dialect word starts here
@@ -624,7 +619,7 @@ def _half_yuan(units: list[_Unit]) -> list[_Unit]:
 def normalize(text: str, *, fillers: Iterable[str] = (), numbers: bool = True) -> Normalized:
     """Normalise `text` for matching; see the module docstring for the steps."""
     found: list[Filler] = []
-    transforms: list[Transform] = [_t2s, _dialect_pronouns, _dialect_words, _width_and_case]
+    transforms: list[Transform] = [_t2s, _dialect_words, _width_and_case]
     filler_list = _simplified_fillers(tuple(fillers))
     if filler_list:
         transforms.append(_make_filler_transform(filler_list, found))
