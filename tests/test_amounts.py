@@ -103,6 +103,14 @@ def test_energy_and_readings_are_never_money() -> None:
     assert amounts.bill is None
 
 
+def test_an_estimate_is_talked_about_not_sung() -> None:
+    # 四十来度 / 九十来块 after the bill: figures talked about (a comparison with last month), not the amounts
+    _, amounts = check("这个月电费是一百零五元八角，上个月才九十来块，这个月多用了四十来度电。", "收您二百元。", "找您九十四元二角。")
+    assert (amounts.bill, amounts.received, amounts.change) == (105.8, 200, 94.2) and amounts.consistent
+    _, amounts = check("这个月用了一百多方水，一共是三十六元。", "收您五十元。", "找您十四元。")
+    assert amounts.bill == 36 and amounts.consistent
+
+
 def test_money_with_yuan_stays_money_next_to_a_reading() -> None:
     _, amounts = check("止码三千三百，电费五十二元。", "收您一百元。", "找您四十八元。")
     assert amounts.bill == 52 and amounts.consistent

@@ -7,9 +7,11 @@ import dataclasses
 import pytest
 
 from trainer.asr.base import Transcript, Word
+from trainer.config import Settings
 from trainer.phrasebook.model import CUE_GAP, Lexicon, Scenario, Step
 from trainer.scoring.cues import compile_cue, find_cue, find_cues
 from trainer.scoring.document import TurnText, build_doc
+from trainer.pipeline import score_text
 from trainer.scoring.match import CUE_SIMILARITY
 from trainer.scoring.result import HIT, MISSED, PARTIAL
 from trainer.scoring.score import score_turn_texts
@@ -56,7 +58,19 @@ def test_a_final_particle_closes_its_own_sentence() -> None:
     assert spans("坐+吧", "您坐吧。") == ["坐吧"]
     assert spans("坐+吧", "坐坐坐，新装吧？") == ["坐坐坐，新装吧"]  # one sentence
     assert spans("坐+吧", "坐坐坐。新装是吧？") == []  # the 吧 asks about 新装
-    assert spans("100+收了", "二百元。收了。") != []  # no particle: a cue may run over a sentence end
+
+
+def test_a_one_character_last_word_stays_in_the_sentence() -> None:
+    assert spans("100+收了", "二百元。收了。") != []  # a longer word may follow in the next sentence
+    assert spans("坐+下", "来，坐。户号报一下。") == []  # the 下 of 报一下 is no 坐下
+    assert spans("坐+下", "您坐下说。") == ["坐下"]
+    assert spans("您+坐", "您好，交电费？您坐。") == ["您坐"]  # not from the 您 of 您好, a sentence before
+
+
+def test_a_curt_seat_leaves_the_account_question_its_words() -> None:
+    result = score_text("您好，缴电费是吧？来，坐。户号报一下。", "payment", Settings())
+    assert result.step("offer_seat").status == HIT
+    assert (result.step("ask_account").status, result.step("ask_account").matched_text) == (HIT, "户号报")
 
 
 def test_long_words_tolerate_homophones_one_character_words_do_not() -> None:

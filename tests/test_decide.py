@@ -193,7 +193,10 @@ def test_each_kind_of_forbidden_hit_gives_its_decision(kind: str, counted: bool,
         ("这个核对不是随便问的，是规定。", "negated"),
         ("不是哪个领导定的，是开听证会定的。", "negated"),  # the negation reaches over a determiner
         ("这个收费不是我们领导定的，是物价局的文件。", "negated"),  # ... and over a possessor
+        ("这个水价不是我们公司领导定的，是听证会定的。", "negated"),  # ... and over the body named as possessor
+        ("不是局里领导定的。", "negated"),
         ("这是我们领导定的。", "phrase_alone"),  # no negation: a 忌语
+        ("这是我们公司领导定的。", "phrase_embedded"),  # counted (0.91): a 忌语
         ("这是领导定的，不是我。", "phrase_alone"),
         ("这个我们这儿没有办法办，我们只管电。", "capability"),  # a limit stated: 没有办法 + what cannot be done
         ("我们也没有办法了。", "phrase_alone"),

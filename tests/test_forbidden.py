@@ -190,6 +190,8 @@ def test_wait_with_its_purpose_is_guidance_not_the_curt_command() -> None:
     entries = load_library(Settings()).forbidden
     assert found_in(entries, "您就在那儿等着，叫到您的号再过来。") == []
     assert found_in(entries, "一边等着叫号就行。") == []
+    assert found_in(entries, "您坐那儿等着，听到叫三十二号就到五号窗口。") == []
+    assert found_in(entries, "取了号等着叫到您。") == []
     assert found_in(entries, "在那儿等着！") == ["just_wait"]
     assert found_in(entries, "等着吧。") == ["just_wait"]
 

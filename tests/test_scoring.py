@@ -208,3 +208,11 @@ def test_user_facing_text_is_simplified_raw_turn_text_kept() -> None:
     assert not any(ch in line for line in result.feedback for ch in "請問麼幫見")
     hit = score(["您好！", "请问有什么可以帮您？", "你說什麼？", "请慢走，再见！"]).forbidden[0]
     assert hit.matched_text == "你说什么"
+
+
+def test_own_words_are_taken_in_order_among_equal_clauses() -> None:
+    # Both clauses hold 到 for 告知到达时间 (中山大道 sounds like it) and a number, but only the later one follows
+    # the dispatch said before it: the address read back is not the arrival time.
+    result = score_text("中山大道八十八号三单元，电话一三九零零零零一二三四。我马上给您派抢修师傅，下午两点到三点之间到。", "fault_report", Settings())
+    assert result.step("promise_dispatch").status == "hit"
+    assert result.step("inform_arrival_time").matched_text == "下午两点到三点之间到"

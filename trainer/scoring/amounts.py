@@ -66,6 +66,9 @@ CUE_REACH = 4  # characters between the end of a cue and the number
 QUANTITY_UNITS = ("千瓦时", "立方米", "立方", "度", "方", "吨", "升", "张")  # 张: banknotes counted (三张一百)
 # A number followed by a measure word counts things (三个户, 两户, 第二位, 三份, 五次, 七天, 三号窗口), never money.
 COUNT_WORDS = ("个", "户", "位", "份", "次", "天", "号")
+# A number said as an estimate (四十来度, 九十来块, 一百多方) is a figure talked about, never an amount sung.
+ESTIMATE_MARKS = ("来", "多", "余")
+ESTIMATED_UNITS = QUANTITY_UNITS + COUNT_WORDS + ("块", "元", "毛", "角")
 ORDINAL_MARK = "第"  # 第二户四百二十二元: the 二 is an ordinal
 # Words that make the unit-less numbers after them meter readings (底码是3420，这个月是3593).
 READING_WORDS = ("底码", "止码", "起码", "读数", "示数", "表码", "表底", "行码")
@@ -160,7 +163,8 @@ def is_quantity(doc: Doc, position: int) -> bool:
     """Is the number at `position` a quantity or a meter reading rather than money?
 
     Money is said with 元/块 (then it is money whatever surrounds it). A number
-    followed by 度/方/吨… is energy, gas or water used; a unit-less number
+    followed by 度/方/吨… is energy, gas or water used; an estimate (四十来度,
+    九十来块) is a figure talked about, not an amount sung; a unit-less number
     shortly after 底码/止码/读数 in the same turn is a meter reading.
     """
     token = doc.numbers.get(position)
@@ -170,6 +174,8 @@ def is_quantity(doc: Doc, position: int) -> bool:
         return True  # an identifier read out (卡号 4401 2367…, 零三五七), not money
     after = doc.form[position + 1 : position + 4]
     if any(after.startswith(unit) for unit in QUANTITY_UNITS + COUNT_WORDS):
+        return True
+    if after[:1] in ESTIMATE_MARKS and not doc.clause_start[position + 1] and any(after[1:].startswith(unit) for unit in ESTIMATED_UNITS):
         return True
     if position > 0 and doc.form[position - 1] == ORDINAL_MARK:
         return True

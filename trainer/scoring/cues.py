@@ -2,8 +2,9 @@
 
 A cue is found when all its words are said in one turn, in order, each word
 starting at most `CUE_GAP` characters (of the matching form) after the end of
-the previous one; a cue ending in a sentence-final particle (坐+吧, 本人+吗) keeps
-the particle in the sentence of its other words (坐坐坐。新装是吧 is no 坐+吧).
+the previous one; a one-character word (坐, 吧, 您) is in the sentence of the word next to
+it (坐坐坐。新装是吧 is no 坐+吧, 坐。户号报一下 no 坐+一下), longer words may reach over a
+sentence end (您好！供电局 is 您好+供电局).
 Words are compiled like transcript text (normalised, numbers collapsed). A word of two or more characters is found by its characters or by
 its folded pinyin at a character boundary (homophones and the confusable
 initials/finals tolerated, as for phrasings); a 1-character word only by its
@@ -105,23 +106,12 @@ def _spans(words: Sequence[CueWord], occurrences: Sequence[list[int]], doc: Doc)
         turn = doc.turn_of[first]
         if first < last_end or per_turn.get(turn, 0) >= MAX_CUE_SPANS:
             continue
-        end = _complete(words, occurrences, 1, first + len(words[0].form))
-        if end is not None and doc.turn_of[end - 1] == turn and TURN_SEPARATOR not in doc.form[first:end] and not _particle_of_another_sentence(words, doc, first, end):
+        end = _complete(words, occurrences, 1, first + len(words[0].form), doc)
+        if end is not None and doc.turn_of[end - 1] == turn and TURN_SEPARATOR not in doc.form[first:end]:
             spans.append((first, end))
             last_end = end
             per_turn[turn] = per_turn.get(turn, 0) + 1
     return spans
-
-
-# A sentence-final particle closes its own sentence: in 坐坐坐。新装是吧？ the 吧 is not the 坐+吧 of 您坐吧.
-FINAL_PARTICLES = frozenset("吧吗呢呀啊嘛")
-
-
-def _particle_of_another_sentence(words: Sequence[CueWord], doc: Doc, start: int, end: int) -> bool:
-    """The cue ends in a sentence-final particle (坐+吧, 本人+吗) found in a later sentence than its other words."""
-    if len(words) < 2 or words[-1].form not in FINAL_PARTICLES:
-        return False
-    return SENTENCE_END.search(doc.span_text(start, end)) is not None
 
 
 def _overlaps(start: int, end: int, avoid: Sequence[tuple[int, int]]) -> bool:
@@ -191,7 +181,7 @@ def _joined(cue: CompiledCue, doc: Doc, spans: list[tuple[int, int]], avoid: Seq
     return sorted(out)
 
 
-def _complete(words: Sequence[CueWord], occurrences: Sequence[list[int]], k: int, previous_end: int) -> int | None:
+def _complete(words: Sequence[CueWord], occurrences: Sequence[list[int]], k: int, previous_end: int, doc: Doc) -> int | None:
     """End of the earliest placement of words[k:] after `previous_end` (None if impossible)."""
     if k == len(words):
         return previous_end
@@ -199,10 +189,21 @@ def _complete(words: Sequence[CueWord], occurrences: Sequence[list[int]], k: int
     for start in occ[bisect_left(occ, previous_end) :]:
         if start - previous_end > CUE_GAP:
             break
-        end = _complete(words, occurrences, k + 1, start + len(words[k].form))
+        if _lone_character_over_a_sentence_end(words[k - 1], words[k], doc, previous_end, start):
+            continue
+        end = _complete(words, occurrences, k + 1, start + len(words[k].form), doc)
         if end is not None:
             return end
     return None
+
+
+def _lone_character_over_a_sentence_end(before: CueWord, after: CueWord, doc: Doc, gap_start: int, gap_end: int) -> bool:
+    """Two cue words in different sentences, one of them a single character (not a number): one character
+    is too common to reach over a sentence end for (坐坐坐。新装是吧 is no 坐+吧, 坐。户号报一下 no 坐+一下, 您好，
+    交电费？您坐 no 您+坐 from the 您 of 您好). Words of two or more characters may (您好！供电局 is 您好+供电局,
+    二百元。收了 is 二百+收了)."""
+    lone = any(len(word.form) == 1 and word.form != NUMBER for word in (before, after))
+    return lone and SENTENCE_END.search(doc.span_text(gap_start - 1, gap_end + 1)) is not None
 
 
 def find_cues(

@@ -128,6 +128,11 @@ NEGATION_REACH = 2  # characters before a hit
 # 不是我们领导定的, 不是咱们上面规定的).
 DETERMINERS = ("哪个", "哪位", "哪一个", "什么", "某个", "谁", "我们", "咱们", "你们", "他们", "我")
 DETERMINER_MAX = max(len(word) for word in DETERMINERS)
+# Bodies named as the possessor, after a determiner or alone (不是我们公司领导定的, 不是局里领导定的). A fuzzy hit
+# may have taken the noun's last character for one of its own (司领导定的 for 这是领导定的): the noun then ends
+# inside the hit.
+POSSESSOR_NOUNS = ("公司", "单位", "局里", "所里", "厂里", "站里", "上面", "上级", "部门", "政府", "国家")
+POSSESSOR_MAX = max(len(word) for word in POSSESSOR_NOUNS)
 # Rhetorical negations: 哪有说该下班了就不管您的 denies the words that follow (哪有 + at most one word between);
 # 不是说这事解决不了，是得先核实 ("it is not that ...") the same.
 RHETORICAL_NEGATIONS = ("哪有", "哪能", "哪会", "哪里会", "怎么会", "怎么能", "不是说")
@@ -166,9 +171,10 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         return CAPABILITY
     if _taken_back(match, doc, hi) or _opens_a_concession(doc, lo, match.start):
         return CONCEDED
-    before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX) : match.start]
+    before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX - POSSESSOR_MAX) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))
+    before = _without_possessor_noun(before, doc.form[match.start : match.start + 1])
     for word in DETERMINERS:  # 不是哪个领导定的 / 不是我们领导定的: the negation reaches over a determiner or possessor
         if before.endswith(word):
             before = before[: -len(word)]
@@ -188,6 +194,17 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         kind = SHORT_ALONE if alone else SHORT_EMBEDDED
     # only a hit that would count: a short one inside a longer clause is not counted already
     return OTHER_KNOWER if kind != SHORT_EMBEDDED and _other_knower(match, doc, lo) else kind
+
+
+def _without_possessor_noun(before: str, first: str) -> str:
+    """`before` (the words before a hit) without a body named last as the possessor, whole (不是公司|领导定的)
+    or with its last character taken by the hit (不是公|司领导定的)."""
+    for noun in POSSESSOR_NOUNS:
+        if before.endswith(noun):
+            return before[: -len(noun)]
+        if (before + first).endswith(noun):
+            return before[: -(len(noun) - 1)]
+    return before
 
 
 def _other_knower(match: ForbiddenMatch, doc: Doc, clause_start: int) -> bool:

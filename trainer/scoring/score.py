@@ -220,9 +220,12 @@ def _heard_nearly(step: Step, doc: Doc, start: int, end: int) -> tuple[int, int]
     return min(k for k, _ in where), max(e for _, e in where)
 
 
-def _take(spans: Sequence[tuple[int, int]], doc: Doc, expected: int | None, taken: list[tuple[int, int]]) -> tuple[int, int]:
-    """The first of `spans` in the turn answering the step (0-based `expected`), else the first; added to `taken`."""
-    span = min(spans, key=lambda sp: doc.turn_at(*sp) != expected)
+def _take(
+    spans: Sequence[tuple[int, int]], doc: Doc, expected: int | None, taken: list[tuple[int, int]], after: int = -1
+) -> tuple[int, int]:
+    """The first of `spans` in the turn answering the step (0-based `expected`), else the first said after
+    `after` (the end of the evidence of the steps before it: in order), else the first; added to `taken`."""
+    span = min(spans, key=lambda sp: (doc.turn_at(*sp) != expected, sp[0] < after))
     taken.append(span)
     return span
 
@@ -276,26 +279,27 @@ def _decide_steps(
             result = _found(result, doc, brush.start, brush.end)
             kind, span = decide.BRUSH_OFF, (brush.start, brush.end)
         elif kind in (decide.PARTIAL_MATCH, decide.NONE):
+            in_order_from = max((sp[1] for sp in evidence_spans if sp is not None), default=-1)
             spans, traces = keyword_clauses(step, doc, taken)
             if spans:
-                start, end = _take(spans, doc, expected, taken)
+                start, end = _take(spans, doc, expected, taken, in_order_from)
                 if doc.form[start:end].endswith(decide.CONFIRMING_TAGS):
                     confirmed.add(len(kinds))
                 result = _found(result, doc, start, end)
                 kind, span = decide.CONTENT, (start, end)
             elif answer := _answering(step, doc, taken, lexicon):
-                start, end = _take(answer[1], doc, expected, taken)
+                start, end = _take(answer[1], doc, expected, taken, in_order_from)
                 answered[len(kinds)] = answer[0]
                 result = _found(result, doc, start, end)
                 kind, span = decide.CONTENT, (start, end)
             elif step.restates and (restated := restatement_spans(doc, taken, numbers=step.restates_numbers)):
-                start, end = _take(restated, doc, expected, taken)
+                start, end = _take(restated, doc, expected, taken, in_order_from)
                 result = _found(result, doc, start, end)
                 kind, span = decide.RESTATEMENT, (start, end)
             elif kind == decide.NONE and traces:
                 kind = decide.UNTIMED if _promises_a_time(step) else decide.TRACE
                 if kind == decide.TRACE and doc.timed:  # recognised speech: the rest of the step may have been misheard
-                    start, end = _take(traces, doc, expected, taken)
+                    start, end = _take(traces, doc, expected, taken, in_order_from)
                     result, span = _found(result, doc, start, end), (start, end)
             elif kind == decide.PARTIAL_MATCH and _promises_a_time(step) and candidate is not None:
                 if not _says_a_time(doc, candidate.start, candidate.end):  # 会有人联系您: the promise, not its time
