@@ -437,6 +437,27 @@ def test_an_amount_the_recogniser_may_have_garbled_goes_to_an_instructor_not_aga
     assert not amounts.misheard and result.verdict == "fail"
 
 
+def test_amounts_that_add_up_without_their_cue_heard_go_to_an_instructor() -> None:
+    # 找您 heard as 表您: the change was read and the amounts add up, only its 找您 was not heard
+    result, amounts = check_heard(heard("本月电费是五十二元"), heard("收您一百元"), heard("这是您的发票，表您四十八元，请点清收好"))
+    assert (amounts.bill, amounts.received, amounts.change) == (52, 100, 48)
+    assert not amounts.consistent and amounts.misheard and result.verdict == "review"
+    result, amounts = check("本月电费是五十二元。", "收您一百元。", "这是您的发票，四十八元。")  # typed: 找您 not said
+    assert not amounts.consistent and not amounts.misheard and result.verdict == "fail"
+
+
+def test_a_correction_corrects_the_amount_it_follows() -> None:
+    # one breath (a whole recording): the correction after 找你 corrects the change, not the money received
+    _, amounts = check("这期一共一百二十八块五毛，收你两百块，找你七十块五，啊不对，七十一块五，您点一下。")
+    assert (amounts.bill, amounts.received, amounts.change) == (128.5, 200, 71.5) and amounts.consistent
+
+
+def test_three_heard_as_shan_after_the_unit() -> None:
+    # 七十六块三毛 heard as 76块山毛 (s for sh): read as 76.3 when that makes the amounts add up
+    _, amounts = check_heard(heard("这期水费76块山毛"), heard("收你一百块"), heard("找您二十三块七毛"))
+    assert amounts.bill == 76.3 and amounts.consistent
+
+
 def test_amounts_heard_clearly_or_typed_that_do_not_add_up_fail() -> None:
     result, amounts = check_heard(heard("本月电费是五十二元"), heard("收您一百元"), heard("找您五十八元，这是您的发票，请收好"))
     assert amounts.change == 58 and not amounts.misheard and result.verdict == "fail"

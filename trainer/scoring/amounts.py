@@ -293,7 +293,7 @@ def _corrected(doc: Doc, amount: SaidAmount, used: set[int]) -> SaidAmount:
         and (
             _cue_again(doc, amount.position + 1, p, amount.role)
             or (amount.role == "received" and _cue_again(doc, amount.position + 1, p, "total"))
-            or _after_correction(doc, amount.position + 1, p)
+            or (_after_correction(doc, amount.position + 1, p) and not _other_role_between(doc, amount, p))
             or _read_back_exactly(doc, amount.position, p)
         )
     ]
@@ -327,6 +327,13 @@ def _after_correction(doc: Doc, after: int, position: int) -> bool:
     window = doc.form[start:position]
     said = [window.rfind(word) + len(word) for word in CORRECTION_WORDS if word in window]
     return bool(said) and NUMBER not in window[max(said):]
+
+
+def _other_role_between(doc: Doc, amount: SaidAmount, position: int) -> bool:
+    """Another role's cue said between the amount and the number at `position`: a correction there corrects
+    that role (收你两百，找你七十块五，啊不对，七十一块五 corrects the change, not the money received)."""
+    others = (cue for role, cues in CUES.items() if role not in (amount.role, "total") for cue in cues if len(cue) >= 2)
+    return any(contains_word(doc, amount.position + 1, position, cue) for cue in others)
 
 
 def _cue_again(doc: Doc, after: int, position: int, role: str) -> bool:
@@ -443,12 +450,15 @@ def amounts_misheard(doc: Doc, check: AmountCheck, performed: Mapping[str, bool]
 
     Only for recognised speech (typed text is what was said). `performed`: role -> whether the step
     that says it (四总 / 唱收 / 唱付) was performed. In doubt when a role was not read although its
-    step was performed: 收您… was heard, its amount was not (收您人事 for 收您六十). Word confidences
+    step was performed: 收您… was heard, its amount was not (收您人事 for 收您六十); or when every amount was
+    read and they add up, but 收您/找您 was not heard with its amount (表您 for 找您). Word confidences
     do not tell a garbled amount from a clear one (whisper-base wrote garbled 角 digits at confidence
     0.5 and above, and clearly read amounts below it), so an amount that was read stands as read.
     """
     if check.consistent or not doc.timed:
         return False
+    if _adds_up(check.bill, check.received, check.change):
+        return True  # every amount read and they add up: only 收您/找您 was not heard (表您四十七元六角三分)
     read = {role for role, _ in check.positions}
     return any(role not in read and performed.get(role, False) for role in ROLES)
 

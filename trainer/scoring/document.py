@@ -259,8 +259,8 @@ def _digit_sounding(char: str) -> int | None:
 
 # Syllables whisper-base writes for a digit after 块 that are near it but not homophones
 # (二十三块七 -> 23块钱 / 23块去 / 23块轻, 一百二十三块四 -> 123块色 / 4块素 / 41块次, 四十二块八 -> 42块板, 八十六块五 -> 86块鱼,
-# 四十五块六 -> 45块轮).
-NEAR_DIGIT_SYLLABLES_AFTER_UNIT = {"qian": 7, "qu": 7, "qing": 7, "su": 4, "se": 4, "ci": 4, "ban": 8, "yu": 5, "lun": 6}
+# 四十五块六 -> 45块轮, 七十六块三毛 -> 76块山毛).
+NEAR_DIGIT_SYLLABLES_AFTER_UNIT = {"qian": 7, "qu": 7, "qing": 7, "su": 4, "se": 4, "ci": 4, "ban": 8, "yu": 5, "lun": 6, "shan": 3}
 SHI_SYLLABLE_CHARS = "是十事时实市式"
 
 
