@@ -144,6 +144,11 @@ Sets AG (tests/data/heldout_ag, 65 performances; its writer put most clerk turns
 independently at 1cab64c, before any change (their READMEs: AG step R 0.888, P 0.955, forbidden R 0.867, P 1.0,
 pass/fail 51/65; AH step R 0.948, P 0.990, forbidden R 1.0, P 0.583, pass/fail 61/67) and get floors from those first
 uses.
+
+Sets AI (tests/data/heldout_ai, 72 performances) and AJ (tests/data/heldout_aj, 72 performances), written the same way
+at the start of the session after that, were measured once independently at 70cadc5, before any change (their
+READMEs: AI step R 0.979, P 0.970, forbidden R 1.0, P 0.700, pass/fail 64/72; AJ step R 0.972, P 0.988, forbidden
+R 1.0, P 0.737, pass/fail 66/72) and get floors from those first uses.
 """
 
 from __future__ import annotations
@@ -188,6 +193,21 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.55,  # 0.65 before the brush-offs of 2026-12-05
         "passed_agreement": 0.85,
+    },
+    # sets AI and AJ: floors from their first (independent) uses (their READMEs)
+    "heldout_ai": {
+        "step_recall": 0.93,
+        "step_precision": 0.92,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.65,
+        "passed_agreement": 0.84,
+    },
+    "heldout_aj": {
+        "step_recall": 0.92,
+        "step_precision": 0.94,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.69,
+        "passed_agreement": 0.87,
     },
     # sets AG and AH: floors from their first (independent) uses (their READMEs)
     "heldout_ag": {
@@ -425,9 +445,10 @@ FLOORS = {
 # instructor; set Y: 甭管该下班了没有，进门就给您办, which goes to an instructor): never more.
 # Sets AC and AD: 虽说五点该下班了，您人进来了…, 管它该下班了没有，… (each goes to an instructor); set AE: 唔系没有办法
 # (a denial in Cantonese-flavoured Mandarin, which goes to an instructor). Set AH: 催过还不交，是可以停电的 and
-# 不是说这事解决不了 (each words of a 忌语 reordered, which goes to an instructor).
-PASSING_FALSE_HITS = {"heldout_ah": 2, "heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1, "heldout_y": 1, "heldout_ac": 1, "heldout_ad": 1, "heldout_ae": 1}
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66, "heldout_y": 65, "heldout_z": 64, "heldout_aa": 68, "heldout_ab": 67, "heldout_ac": 67, "heldout_ad": 65, "heldout_ae": 64, "heldout_af": 65, "heldout_ag": 65, "heldout_ah": 67}
+# 不是说这事解决不了 (each words of a 忌语 reordered, which goes to an instructor). Set AI: 这事不是解决不了 (the words of
+# 这不是我的事情 reordered, which goes to an instructor).
+PASSING_FALSE_HITS = {"heldout_ai": 1, "heldout_ah": 2, "heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1, "heldout_y": 1, "heldout_ac": 1, "heldout_ad": 1, "heldout_ae": 1}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66, "heldout_y": 65, "heldout_z": 64, "heldout_aa": 68, "heldout_ab": 67, "heldout_ac": 67, "heldout_ad": 65, "heldout_ae": 64, "heldout_af": 65, "heldout_ag": 65, "heldout_ah": 67, "heldout_ai": 72, "heldout_aj": 72}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:

@@ -70,7 +70,8 @@
    performed, uncertain 忌语 not said) and the worst case (uncertain steps missed, every uncertain
    忌语 said). Both pass -> ``pass``; both fail -> ``fail``; they differ -> ``review`` (an
    instructor decides). A 唱收唱付 check that fails where the recogniser may have garbled an amount
-   (`AmountCheck.misheard`, amounts.amounts_misheard: 收您… heard but not its amount) counts as
+   (`AmountCheck.misheard`, amounts.amounts_misheard: 收您… heard but not its amount, or every amount
+   read and adding up with its 收您/找您 not heard) counts as
    adding up in the best case, as read in the worst. `passed` stays the best single guess (the rule applied to the best-guess
    statuses and the counted hits). For a review it is the machine's leaning (倾向, shown to the instructor), and
    leans to pass only when the doubts taken together more likely than not fall the pass way (`pass_probability`):
