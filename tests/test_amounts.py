@@ -452,6 +452,16 @@ def test_a_correction_corrects_the_amount_it_follows() -> None:
     assert (amounts.bill, amounts.received, amounts.change) == (128.5, 200, 71.5) and amounts.consistent
 
 
+def test_the_count_of_the_notes_run_into_the_change() -> None:
+    # 找您十三块六：一张十块… written 13.61張10塊: notes are counted in whole numbers, so 13.61 before 張 is the
+    # change with the 一 of 一张 run into it, read as 13.6 when that makes the amounts add up
+    _, amounts = check_heard(heard("这个月电费一共是86块4"), heard("收您一百块"), heard("这是您的发票 找您13.61張10塊 三个一块 还有6毛"))
+    assert (amounts.bill, amounts.received, amounts.change) == (86.4, 100, 13.6) and amounts.consistent
+    # a whole number before 张 is still a count (三张一百), and a kWh reading stays energy
+    _, amounts = check("这个月用了十二点五度电，电费是五十二元。", "收您一百元，两张五十。", "找您四十八元。")
+    assert (amounts.bill, amounts.received, amounts.change) == (52, 100, 48) and amounts.consistent
+
+
 def test_three_heard_as_shan_after_the_unit() -> None:
     # 七十六块三毛 heard as 76块山毛 (s for sh): read as 76.3 when that makes the amounts add up
     _, amounts = check_heard(heard("这期水费76块山毛"), heard("收你一百块"), heard("找您二十三块七毛"))

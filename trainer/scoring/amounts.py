@@ -173,7 +173,7 @@ def is_quantity(doc: Doc, position: int) -> bool:
     if token.text.isdigit() and (len(token.text) >= IDENTIFIER_DIGITS or _read_digit_by_digit(doc, position)):
         return True  # an identifier read out (卡号 4401 2367…, 零三五七), not money
     after = doc.form[position + 1 : position + 4]
-    if any(after.startswith(unit) for unit in QUANTITY_UNITS + COUNT_WORDS):
+    if any(after.startswith(unit) for unit in QUANTITY_UNITS + COUNT_WORDS) and not _fraction_before_a_count(token, after):
         return True
     if after[:1] in ESTIMATE_MARKS and not doc.clause_start[position + 1] and any(after[1:].startswith(unit) for unit in ESTIMATED_UNITS):
         return True
@@ -187,6 +187,12 @@ def is_quantity(doc: Doc, position: int) -> bool:
         return False
     # 手机一百，现金一百，一共收您两百: a money cue between the identifier word and the number makes it money
     return not any(contains_word(doc, max(ends), position, cue) for cue in MONEY_CUES)
+
+
+def _fraction_before_a_count(token: NumberToken, after: str) -> bool:
+    """A number with 角/分 before 张/个 (13.61张): notes and coins are counted in whole numbers, so it is an amount
+    with the count run into it (十三块六，一张十块), not a count."""
+    return after[:1] in ("张", "个") and not float(token.value).is_integer()
 
 
 def _read_digit_by_digit(doc: Doc, position: int) -> bool:

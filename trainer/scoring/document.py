@@ -262,6 +262,8 @@ def _digit_sounding(char: str) -> int | None:
 # 四十五块六 -> 45块轮, 七十六块三毛 -> 76块山毛).
 NEAR_DIGIT_SYLLABLES_AFTER_UNIT = {"qian": 7, "qu": 7, "qing": 7, "su": 4, "se": 4, "ci": 4, "ban": 8, "yu": 5, "lun": 6, "shan": 3}
 SHI_SYLLABLE_CHARS = "是十事时实市式"
+# Words that count the notes and coins handed over (一张十块, 三个一块): their count may run into the amount before it.
+NOTE_COUNT_WORDS = "张个"
 
 
 def misheard_values(number_text: str, value: float, following: str, preceding: str = "") -> tuple[float, ...]:
@@ -270,7 +272,8 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     - A digit after the unit written as a same-sounding character: 22块死 -> 22.4,
       45块吧 -> 45.8, 4块儿 -> 4.2 (`following` is what comes after the number in its clause, "" at the clause's end);
       or a near-sounding one: 七 as 钱/去 (23块去 -> 23.7), 四 as 色/素, 八 as 板; or run into the next
-      number of the clause (找您87块250,20 -> 87.2: the change sung, then the notes counted out).
+      number of the clause (找您87块250,20 -> 87.2: the change sung, then the notes counted out), or the
+      count of the notes run into the amount (找您13.61张10块 -> 13.6: 十三块六，一张十块).
     - A spurious leading 1 in a number of three or more digits: 是/十 before the
       number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5).
     - The other way round: 十 heard as 是 before a one-digit number (找您是3.5元 -> 13.5).
@@ -287,6 +290,8 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
             digit = int(following[:1])
         if digit is not None:
             found.append(round(value + digit / 10, 2))
+    if re.fullmatch(r"\d+\.\d\d", number_text) and following[:1] in NOTE_COUNT_WORDS:
+        found.append(round(value - int(number_text[-1]) / 100, 2))  # 13.61张: 十三块六, 一张… (the count run in)
     digits = re.match(r"\d+", number_text)
     if digits and len(digits.group(0)) >= 3 and digits.group(0)[0] == "1" and digits.group(0)[1] != "0":
         drop = 10 ** (len(digits.group(0)) - 1)
