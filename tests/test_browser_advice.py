@@ -181,7 +181,7 @@ def _screens(port: int, name: str, section: str = "整体建议", *, html: bool 
                 page.set_default_timeout(60_000)
                 page.goto(f"http://localhost:{port}/我的记录")
                 ensure_logged_in(page, "E1", "张三")
-                expect(page.get_by_text(section)).to_be_visible()
+                expect(page.get_by_text(section)).to_be_visible(timeout=60_000)  # a busy machine renders slowly
                 page.wait_for_timeout(1500)
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / f"{name}_{width}x{height}.png"), full_page=True)

@@ -158,7 +158,7 @@ def _shoot(page, name: str) -> str:  # type: ignore[no-untyped-def]
     (the window made as tall as Streamlit's scrolling main area), and the page text (word joiners dropped)."""
     from playwright.sync_api import expect
 
-    expect(page.get_by_text(MISHEARD_LINE).first).to_be_visible()
+    expect(page.get_by_text(MISHEARD_LINE).first).to_be_visible(timeout=60_000)  # a busy machine renders slowly
     page.wait_for_timeout(1500)
     ARTIFACTS.mkdir(exist_ok=True)
     for anchor, part in (("机评总分", "score"), (MISHEARD_LINE, "advice")):
