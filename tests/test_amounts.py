@@ -457,6 +457,10 @@ def test_the_count_of_the_notes_run_into_the_change() -> None:
     # change with the 一 of 一张 run into it, read as 13.6 when that makes the amounts add up
     _, amounts = check_heard(heard("这个月电费一共是86块4"), heard("收您一百块"), heard("这是您的发票 找您13.61張10塊 三个一块 还有6毛"))
     assert (amounts.bill, amounts.received, amounts.change) == (86.4, 100, 13.6) and amounts.consistent
+    # only a count right after it runs in: 13.61 at the end of its clause is read as said
+    from trainer.scoring.document import misheard_values
+
+    assert misheard_values("13.61", 13.61, "张10块") == (13.6,) and misheard_values("13.61", 13.61, "") == ()
     # a whole number before 张 is still a count (三张一百), and a kWh reading stays energy
     _, amounts = check("这个月用了十二点五度电，电费是五十二元。", "收您一百元，两张五十。", "找您四十八元。")
     assert (amounts.bill, amounts.received, amounts.change) == (52, 100, 48) and amounts.consistent

@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz.distance import Indel
 
 from trainer.phrasebook.model import Scenario
-from trainer.scoring.document import NUMBER, Doc, NumberToken
+from trainer.scoring.document import NOTE_COUNT_WORDS, NUMBER, Doc, NumberToken
 from trainer.scoring.match import StepCandidate, contains_word, find_word
 from trainer.scoring.result import AmountCheck
 from trainer.text.normalize import NOTE_COUNTERS  # 两张五十: two notes of fifty
@@ -192,7 +192,7 @@ def is_quantity(doc: Doc, position: int) -> bool:
 def _fraction_before_a_count(token: NumberToken, after: str) -> bool:
     """A number with 角/分 before 张/个 (13.61张): notes and coins are counted in whole numbers, so it is an amount
     with the count run into it (十三块六，一张十块), not a count."""
-    return after[:1] in ("张", "个") and not float(token.value).is_integer()
+    return after[:1] != "" and after[0] in NOTE_COUNT_WORDS and not float(token.value).is_integer()
 
 
 def _read_digit_by_digit(doc: Doc, position: int) -> bool:

@@ -290,7 +290,7 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
             digit = int(following[:1])
         if digit is not None:
             found.append(round(value + digit / 10, 2))
-    if re.fullmatch(r"\d+\.\d\d", number_text) and following[:1] in NOTE_COUNT_WORDS:
+    if re.fullmatch(r"\d+\.\d\d", number_text) and following[:1] and following[0] in NOTE_COUNT_WORDS:
         found.append(round(value - int(number_text[-1]) / 100, 2))  # 13.61张: 十三块六, 一张… (the count run in)
     digits = re.match(r"\d+", number_text)
     if digits and len(digits.group(0)) >= 3 and digits.group(0)[0] == "1" and digits.group(0)[1] != "0":
