@@ -432,9 +432,37 @@ def test_an_amount_the_recogniser_may_have_garbled_goes_to_an_instructor_not_aga
     assert result.verdict == "review" and not result.passed
     assert not any("没有唱收" in line for line in result.feedback) and any("可能没听清" in line for line in result.feedback)
     # an amount that was read stands as read, whatever the word confidence: 55 + 4.4 is not 60
-    result, amounts = check_heard(heard("本月电费是五十五块泥", low="泥"), heard("收您六十元"), heard("找您四块四"))
+    result, amounts = check_heard(heard("本月电费是五十五块", low="五"), heard("收您六十元"), heard("找您四块四"))
     assert (amounts.bill, amounts.received, amounts.change) == (55, 60, 4.4)
     assert not amounts.misheard and result.verdict == "fail"
+    # ...unless a syllable that reads as nothing follows its 块 where a 角 digit would make them add up (55.6)
+    result, amounts = check_heard(heard("本月电费是五十五块泥"), heard("收您六十元"), heard("找您四块四"))
+    assert amounts.bill == 55 and amounts.misheard and result.verdict == "review"
+    # no 角 digit makes 55.x + 3.4 = 60: the amounts are wrong however that syllable was said
+    result, amounts = check_heard(heard("本月电费是五十五块泥"), heard("收您六十元"), heard("找您三块四"))
+    assert not amounts.misheard and result.verdict == "fail"
+    # and typed text is what was said
+    result, amounts = check("本月电费是五十五块泥。", "收您六十元。", "找您四块四。")
+    assert not amounts.misheard and result.verdict == "fail"
+
+
+def test_amounts_heard_as_a_payment_that_cannot_happen_go_to_an_instructor() -> None:
+    # change given back on less money than the bill: 收您六十 heard as 收捏又是 and 三张二十 as 三招二十的
+    result, amounts = check_heard(heard("您这期水费五十七块六"), heard("收您二十的，找您两块四"))
+    assert (amounts.bill, amounts.received, amounts.change) == (57.6, 20, 2.4)
+    assert amounts.misheard and result.verdict == "review"
+    # a reading that makes it possible (这期 heard as 这7) leaves a plain wrong change: a certain fail
+    result, amounts = check_heard(heard("您这7241块"), heard("收您三百"), heard("找您六十九块"))
+    assert not amounts.misheard and result.verdict == "fail"
+    # typed text is what was said
+    result, amounts = check("您这期水费五十七块六。", "收您二十元，找您两块四。")
+    assert not amounts.misheard and result.verdict == "fail"
+
+
+def test_an_amount_in_a_form_nobody_says_goes_to_an_instructor() -> None:
+    # 一百五十八块三 written 7.258塊3: three decimals, then a 角 after the unit
+    result, amounts = check_heard(heard("谢谢，您家这期7.258塊3"), heard("收您一百六十块"), heard("找您一块七"))
+    assert not amounts.consistent and amounts.misheard and result.verdict == "review"
 
 
 def test_amounts_that_add_up_without_their_cue_heard_go_to_an_instructor() -> None:

@@ -328,11 +328,27 @@ CORRECTION_REACH = 4  # characters between the correction word and the corrected
 
 def _after_correction(doc: Doc, after: int, position: int) -> bool:
     """A correction word said after `after` and right before the number at `position`, with no other
-    number between (三百——不对，两百九十八，二九八，就是三百差两块: the 三百 after 二九八 is no correction)."""
+    number between (三百——不对，两百九十八，二九八，就是三百差两块: the 三百 after 二九八 is no correction).
+    In recognised speech the word may be written with other characters of the same sound (不对 as 部队)."""
     start = max(after, position - CORRECTION_REACH - 3)
-    window = doc.form[start:position]
-    said = [window.rfind(word) + len(word) for word in CORRECTION_WORDS if word in window]
-    return bool(said) and NUMBER not in window[max(said):]
+    ends = [end for word in CORRECTION_WORDS if (end := _last_said_end(doc, start, position, word)) is not None]
+    return bool(ends) and NUMBER not in doc.form[max(ends) : position]
+
+
+def _last_said_end(doc: Doc, start: int, end: int, word: str) -> int | None:
+    """Where the last saying of `word` within Doc.form[start:end] ends: its characters, or in recognised
+    speech also its sound."""
+    last = None
+    while (at := _said_at(doc, start, end, word)) is not None:
+        last, start = at + len(word), at + 1
+    return last
+
+
+def _said_at(doc: Doc, start: int, end: int, word: str) -> int | None:
+    if doc.timed:
+        return find_word(doc, start, end, word)
+    at = doc.form.find(word, start, end)
+    return at if at >= 0 else None
 
 
 def _other_role_between(doc: Doc, amount: SaidAmount, position: int) -> bool:
@@ -455,18 +471,59 @@ def amounts_misheard(doc: Doc, check: AmountCheck, performed: Mapping[str, bool]
     """A failed 唱收唱付 check that the recogniser may have caused (not the trainee's fault).
 
     Only for recognised speech (typed text is what was said). `performed`: role -> whether the step
-    that says it (四总 / 唱收 / 唱付) was performed. In doubt when a role was not read although its
-    step was performed: 收您… was heard, its amount was not (收您人事 for 收您六十); or when every amount was
-    read and they add up, but 收您/找您 was not heard with its amount (表您 for 找您). Word confidences
-    do not tell a garbled amount from a clear one (whisper-base wrote garbled 角 digits at confidence
-    0.5 and above, and clearly read amounts below it), so an amount that was read stands as read.
+    that says it (四总 / 唱收 / 唱付) was performed. In doubt when
+    - a role was not read although its step was performed: 收您… was heard, its amount was not (收您人事 for 收您六十);
+    - every amount was read and they add up, but 收您/找您 was not heard with its amount (表您 for 找您);
+    - the amounts as heard describe a payment that cannot happen: change given back on no more money than the
+      bill (收您二十 on a bill of 57.6, with 找您两块四: 三张二十 heard as 三招二十的);
+    - an amount was heard in a form nobody says (7.258塊3, 057.250: digits the recogniser garbled);
+    - a whole-yuan amount is followed by a syllable that reads as nothing (45块量), and a 角 digit there would make
+      the amounts add up: the digit may have been lost (四十五块六 heard as 45块量).
+    Word confidences do not tell a garbled amount from a clear one (whisper-base wrote garbled 角 digits at
+    confidence 0.5 and above, and clearly read amounts below it), so they are not used.
     """
     if check.consistent or not doc.timed:
         return False
     if _adds_up(check.bill, check.received, check.change):
         return True  # every amount read and they add up: only 收您/找您 was not heard (表您四十七元六角三分)
-    read = {role for role, _ in check.positions}
-    return any(role not in read and performed.get(role, False) for role in ROLES)
+    read = dict(check.positions)
+    if any(role not in read and performed.get(role, False) for role in ROLES):
+        return True
+    return _impossible_payment(doc, read) or any(_garbled_numeral(doc.numbers[p].text) for p in read.values()) or _lost_jiao(doc, check)
+
+
+def _impossible_payment(doc: Doc, read: Mapping[str, int]) -> bool:
+    """Change given back on no more money than the bill, in every reading of the amounts (这7241块 may be 241)."""
+    if any(role not in read for role in ROLES):
+        return False
+    readings = [(doc.numbers[read[role]].value, *doc.numbers[read[role]].alternatives) for role in ROLES]
+    return all(change > 0 and received <= bill + TOLERANCE for bill, received, change in itertools.product(*readings))
+
+
+# Number forms nobody says: a leading zero (057), three or more decimals (7.258), a decimal with a 角 after the unit (7.2块3).
+GARBLED_NUMERAL = re.compile(r"0\d.*|\d+\.\d{3,}.*|\d+\.\d+[元块]\d.*")
+# What may follow a whole-yuan amount without a 角 digit lost between: 钱/整, a particle, a money cue.
+AFTER_WHOLE_YUAN = "钱整的了啊呀吗嘛呢哦噢哈啦呗吧" + "".join({cue[0] for cue in MONEY_CUES})
+
+
+def _garbled_numeral(text: str) -> bool:
+    return GARBLED_NUMERAL.fullmatch(text) is not None
+
+
+def _lost_jiao(doc: Doc, check: AmountCheck) -> bool:
+    """A whole-yuan amount followed in its clause by a syllable that reads as nothing, where a 角 digit would make
+    the amounts add up (45块量 on a bill of 45.6)."""
+    values = {"bill": check.bill, "received": check.received, "change": check.change}
+    for role, position in check.positions:
+        after = position + 1
+        if not re.fullmatch(r"\d+[元块]", doc.numbers[position].text) or after >= len(doc.form) or doc.clause_start[after]:
+            continue
+        char = doc.form[after]
+        if not "\u4e00" <= char <= "\u9fff" or char in AFTER_WHOLE_YUAN or doc.turn_of[after] != doc.turn_of[position]:
+            continue
+        if any(_adds_up(*{**values, role: doc.numbers[position].value + digit / 10}.values()) for digit in range(1, 10)):
+            return True
+    return False
 
 
 __all__ = ["amounts_misheard", "check_amounts", "said_amounts", "SaidAmount", "NUMBER"]

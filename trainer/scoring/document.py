@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from trainer.asr.base import Transcript
-from trainer.text.normalize import COUNTED, Normalized, chinese_number_value, digit_homophone, normalize
+from trainer.text.normalize import COUNTED, Normalized, chinese_number_value, digit_homophone, is_numeral_or_digit, normalize
 from trainer.text.stage import without_stage_directions
 from trainer.text.pinyin import encode, syllables
 
@@ -229,8 +229,8 @@ def _char_times(transcript: Transcript) -> tuple[str, list[tuple[float, float]] 
 
 
 def _spaces_between_digits(text: str, joined: str) -> list[int]:
-    """Where `text` (the recogniser's text) has a space between two digits, as positions in `joined`
-    (its words joined, which drop the spaces); none if the two do not hold the same characters."""
+    """Where `text` (the recogniser's text) has a space between two digits or numerals (298 298, 298 二九八), as
+    positions in `joined` (its words joined, which drop the spaces); none if the two do not hold the same characters."""
     if re.sub(r"\s+", "", text) != joined:
         return []
     positions: list[int] = []
@@ -238,7 +238,7 @@ def _spaces_between_digits(text: str, joined: str) -> list[int]:
     for i, char in enumerate(text):
         if not char.isspace():
             k += 1
-        elif 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit() and k not in positions:
+        elif 0 < i < len(text) - 1 and is_numeral_or_digit(text[i - 1]) and is_numeral_or_digit(text[i + 1]) and k not in positions:
             positions.append(k)
     return positions
 
@@ -262,6 +262,7 @@ def _digit_sounding(char: str) -> int | None:
 # 四十五块六 -> 45块轮, 七十六块三毛 -> 76块山毛).
 NEAR_DIGIT_SYLLABLES_AFTER_UNIT = {"qian": 7, "qu": 7, "qing": 7, "su": 4, "se": 4, "ci": 4, "ban": 8, "yu": 5, "lun": 6, "shan": 3}
 SHI_SYLLABLE_CHARS = "是十事时实市式"
+PERIOD_WORD_STARTS = "这本上当每"  # 这期/本期/上期/当期/每期: 期 sounds as 七 and may run into the amount after it
 # Words that count the notes and coins handed over (一张十块, 三个一块): their count may run into the amount before it.
 NOTE_COUNT_WORDS = "张个"
 
@@ -275,7 +276,8 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
       number of the clause (找您87块250,20 -> 87.2: the change sung, then the notes counted out), or the
       count of the notes run into the amount (找您13.61张10块 -> 13.6: 十三块六，一张十块).
     - A spurious leading 1 in a number of three or more digits: 是/十 before the
-      number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5).
+      number is heard as part of it (电费是八十六块五 -> 186块5 -> 86.5); or a leading 7 after 这/本…,
+      the 期 of 这期 heard as 七 (您这期是二百一十二元 -> 这7212元 -> 212).
     - The other way round: 十 heard as 是 before a one-digit number (找您是3.5元 -> 13.5).
     - 百零 written as two zeros: 两百零八块四 -> 2008块4 -> 208.4; or 百 alone as two zeros in a
       sum said the short way: 一百五 (150) -> 1005.
@@ -296,6 +298,8 @@ def misheard_values(number_text: str, value: float, following: str, preceding: s
     if digits and len(digits.group(0)) >= 3 and digits.group(0)[0] == "1" and digits.group(0)[1] != "0":
         drop = 10 ** (len(digits.group(0)) - 1)
         found += [round(v - drop, 2) for v in (value, *found)]
+    if digits and len(digits.group(0)) >= 3 and digits.group(0)[0] == "7" and preceding[-1:] and preceding[-1] in PERIOD_WORD_STARTS:
+        found.append(round(value - 7 * 10 ** (len(digits.group(0)) - 1), 2))  # 这期二百一十二元 -> 这7212元: 期 heard as 七
     if digits and re.fullmatch(r"[1-9]00[1-9]", digits.group(0)):  # 两百零八 written 2008: 百 and 零 both as 0
         whole = int(digits.group(0))
         said = (value, *found)

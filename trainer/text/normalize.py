@@ -341,12 +341,12 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
             if not "".join(u.char for u in units[max(0, k - 3) : k + 1]).endswith(NOT_UNIT_IDIOMS):
                 unit.char = replacement
         near = NEAR_UNITS_BETWEEN_NUMBERS.get(unit.char)
-        if near and _is_numeral_or_digit(previous.char) and _is_numeral_or_digit(following):
+        if near and is_numeral_or_digit(previous.char) and is_numeral_or_digit(following):
             unit.char = near
     return units
 
 
-def _is_numeral_or_digit(char: str) -> bool:
+def is_numeral_or_digit(char: str) -> bool:
     return char in _NUMERAL_CHARS or (char.isascii() and char.isdigit())
 
 
@@ -370,6 +370,16 @@ def _repeats_a_number(units: list[_Unit], i: int) -> bool:
     an amount), where the recogniser wrote no punctuation: two numbers, not 298298."""
     before, after = _digit_run(units, i - 1, -1, decimal=True), _digit_run(units, i + 1, 1, decimal=True)
     return len(before) >= 2 and before == after
+
+
+def _digits_then_numerals(units: list[_Unit], i: int) -> bool:
+    """A space between digits and a Chinese numeral (298 二九八: Whisper writes the amount, then the amount read out
+    again in numerals): two numbers. No recogniser writes one number half in digits with a space in it; Vosk's spaces
+    between numerals (二 百 九 十 八) are within one number and stay so."""
+    if not 0 < i < len(units) - 1:
+        return False
+    before, after = units[i - 1], units[i + 1]
+    return (_is_ascii_digit(before) and after.char in _NUMERAL_CHARS) or (before.char in _NUMERAL_CHARS and _is_ascii_digit(after))
 
 
 def _thousands_separator(units: list[_Unit], i: int) -> bool:
@@ -407,7 +417,7 @@ def _digit_by_digit(units: list[_Unit]) -> set[int]:
     joined: set[int] = set()
     i = 0
     while i < len(units):
-        if not _single_numeral(units, i) or (i > 0 and (_is_numeral_or_digit(units[i - 1].char) or units[i - 1].char == ".")):
+        if not _single_numeral(units, i) or (i > 0 and (is_numeral_or_digit(units[i - 1].char) or units[i - 1].char == ".")):
             i += 1
             continue
         items = [i]
@@ -452,7 +462,7 @@ def _strip_punctuation(units: list[_Unit]) -> list[_Unit]:
         char = unit.char
         if i in digit_by_digit:
             continue  # one number read digit by digit: no clause starts inside it
-        if char.isspace() and (_repeats_a_number(units, i) or _ends_an_amount(units, i)):
+        if char.isspace() and (_repeats_a_number(units, i) or _ends_an_amount(units, i) or _digits_then_numerals(units, i)):
             pending_clause = True
         elif _thousands_separator(units, i) and i - 2 not in digit_by_digit:  # 2,5,0,250: read out, then said
             continue  # one number: no clause starts inside it
@@ -566,8 +576,22 @@ def _read_out_then_said(run: str) -> int:
     first_place = next((k for k, c in enumerate(run) if c in CN_MULTIPLIERS), -1)
     split = first_place - 1
     if split < 1 or any(c in CN_MULTIPLIERS or c == "点" for c in run[:split]):
-        return 0
+        return _said_twice_in_full(run)
     return split if chinese_number_value(run[split:]) is not None else 0
+
+
+def _said_twice_in_full(run: str) -> int:
+    """Where a numeral run that is no one number splits into two amounts, each said with its places
+    (两百九十八二百九十八: the bill said twice in one breath, both to the same highest place); 0 when it does not.
+    An estimate (一百二三十, 120 or 130) is no such pair. The longest first amount is taken."""
+    for split in range(len(run) - 1, 1, -1):
+        first, second = run[:split], run[split:]
+        places = [next((c for c in part if c in CN_MULTIPLIERS), "") for part in (first, second)]
+        if second[0] not in _CN_DIGIT_VALUE or not places[0] or places[0] != places[1]:
+            continue
+        if chinese_number_value(first) is not None and chinese_number_value(second) is not None:
+            return split
+    return 0
 
 
 def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
