@@ -357,3 +357,17 @@ def test_shipped_list_words_but_not_their_polite_look_alikes(scenario: str) -> N
         assert said_in(scenario, text) == [entry], text
     for text in polite:
         assert said_in(scenario, text) == [], text
+
+
+def test_a_no_before_a_hit_that_opens_with_its_own_subject_negates_nothing() -> None:
+    """嫌我态度不好你去投诉吧: the 不 belongs to 不好; 没有我挂了: "nothing else? then I hang up". A copula still
+    reaches over the subject."""
+    from trainer.config import Settings
+    from trainer.pipeline import score_turns
+    from trainer.scoring.forbidden import NEGATED
+
+    for text, phrase in [("嫌我态度不好你去投诉吧。", "你去投诉吧"), ("还有事没有？没有我挂了啊。", "我先挂了")]:
+        result = score_turns([TurnText(Transcript(text=text))], "complaint", Settings())
+        assert [h.phrase for h in result.forbidden] == [phrase] and result.forbidden[0].evidence != NEGATED
+    result = score_turns([TurnText(Transcript(text="这可不是领导定的，是国家规定。"))], "water_policy_explain", Settings())
+    assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [NEGATED]

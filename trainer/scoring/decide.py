@@ -214,10 +214,12 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
     "phrase_embedded": 0.912,  # 30 of 32
     "short_alone": 0.951,  # 38 of 39
     "reordered": 0.818,  # 8 of 9
-    "negated": 0.200,  # 0 of 3
+    # negated, quoted: sets A-AJ (development sets, label text), 2026-12-07: 2 of 26 and 0 of 8 in failing
+    # performances (the 2: 没事走吧 of rude clerks failed on manner); below 0.15, so certainly no 忌语
+    "negated": 0.107,
     "short_embedded": 0.143,  # 0 of 5
     "homophone": 0.5,  # none in label text (a recogniser's spelling): unmeasured, so an instructor decides
-    "quoted": 0.333,  # 0 of 1 (set F): below one half, not counted
+    "quoted": 0.100,
     "conditional": 0.5,  # 要是不清楚，可以…: not seen in sets A-J (set K after its first use: 0 of 1), so an instructor decides
     "wondering": 0.333,  # 我也不知道怎么就少录了一位: sets A-M (development sets, label text), 0 of 1
     "capability": 0.25,  # 我们这儿没有办法办 / 没办法在电话里判断: sets A-Q (development sets, label text), 0 of 2 in failing performances

@@ -123,6 +123,7 @@ REPORT_REACH = 2  # characters allowed between 说 and the reported words (了, 
 # Verbs that report someone's words: 他说…, 她回…, 那个师傅讲… (a clerk restating a complaint about a colleague).
 REPORTING_VERBS = ("说", "讲", "回", "答", "回答", "回复")
 NEGATORS = frozenset("不没别非未莫")
+SUBJECT_PRONOUNS = "你您我咱他她"
 NEGATION_REACH = 2  # characters before a hit
 # Indefinite determiners and possessors a negation reaches over (不是哪个领导定的, 不是什么上面定的,
 # 不是我们领导定的, 不是咱们上面规定的).
@@ -179,7 +180,8 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         if before.endswith(word):
             before = before[: -len(word)]
             break
-    if NEGATORS.intersection(before[-NEGATION_REACH:]) and doc.form[match.start] not in NEGATORS:
+    negator = before[-NEGATION_REACH:]
+    if NEGATORS.intersection(negator) and doc.form[match.start] not in NEGATORS and not _new_subject(doc.form[match.start], negator):
         return NEGATED
     near = doc.form[max(lo, match.start - RHETORICAL_REACH - 3) : match.start]
     if any(word in near[-(len(word) + RHETORICAL_REACH) :] for word in RHETORICAL_NEGATIONS):
@@ -194,6 +196,13 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         kind = SHORT_ALONE if alone else SHORT_EMBEDDED
     # only a hit that would count: a short one inside a longer clause is not counted already
     return OTHER_KNOWER if kind != SHORT_EMBEDDED and _other_knower(match, doc, lo) else kind
+
+
+def _new_subject(first: str, negator: str) -> bool:
+    """A hit that opens with its own subject (你去投诉吧, 我挂了) is not negated by a 不/没 before it: no 不 negates a
+    subject pronoun, the 不 ends the words before (嫌我态度不好|你去投诉吧, 没有|我挂了). A copula still reaches over the
+    subject (不是我挂的)."""
+    return first in SUBJECT_PRONOUNS and "是" not in negator
 
 
 def _without_possessor_noun(before: str, first: str) -> str:
@@ -295,13 +304,22 @@ def _accept(c: Candidate) -> bool:
 
 def _placed_well(c: Candidate, doc: Doc) -> bool:
     length = c.pattern.length
+    bounds = word_boundaries(doc)
     if length <= 3:
-        bounds = word_boundaries(doc)
         if c.start not in bounds or c.end not in bounds:
             return False
     if length == 1 and not doc.clause_start[c.start]:
         return False
-    return True
+    return not _wrong_edge_inside_a_word(c, doc, bounds)
+
+
+def _wrong_edge_inside_a_word(c: Candidate, doc: Doc, bounds: frozenset[int]) -> bool:
+    """A fuzzy match whose first or last character is the wrong one and starts or ends a longer word: that
+    character belongs to another word, it is no misheard one (这事不归我供|电所管 is not 这事不归我管)."""
+    span, form = doc.form[c.start : c.end], c.pattern.form
+    if len(span) != len(form) or span == form:
+        return False
+    return (span[-1] != form[-1] and c.end not in bounds) or (span[0] != form[0] and c.start not in bounds)
 
 
 @lru_cache(maxsize=4096)
