@@ -172,7 +172,7 @@ def test_a_review_of_a_performance_with_little_courtesy_leans_to_fail() -> None:
         ("phrase_embedded", True, True),
         ("short_alone", True, True),
         ("reordered", True, False),
-        ("negated", False, True),  # certainly not a 忌语 there (2 of 26 in failing performances, A-AJ)
+        ("negated", False, True),  # certainly not a 忌语 there (2 of 27 in failing performances, A-AJ)
         ("quoted", False, True),  # 0 of 8
         ("short_embedded", False, True),  # certainly not a 忌语 there (0 of 5)
         ("homophone", True, False),
@@ -281,7 +281,7 @@ def test_forbidden_words_meant_otherwise_cost_nothing_and_are_named_for_the_inst
     assert not result.forbidden and [h.phrase for h in result.forbidden_doubtful] == ["随便"]
     assert result.score.dimensions["forbidden"] == 100.0 * min(1.0, result.score.dimensions["coverage"] / 100.0)
     assert any("可能是别的意思" in line for line in result.feedback)
-    # negated: certainly no 忌语 (2 of 26 such hits lie in failing performances): no review on its account
+    # negated: certainly no 忌语 (2 of 27 such hits lie in failing performances): no review on its account
     assert result.to_dict()["forbidden_doubtful"][0]["certain"] is True
 
 

@@ -371,3 +371,16 @@ def test_a_no_before_a_hit_that_opens_with_its_own_subject_negates_nothing() -> 
         assert [h.phrase for h in result.forbidden] == [phrase] and result.forbidden[0].evidence != NEGATED
     result = score_turns([TurnText(Transcript(text="这可不是领导定的，是国家规定。"))], "water_policy_explain", Settings())
     assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [NEGATED]
+
+
+def test_a_negation_reaches_a_reordered_hit_and_a_copula_one_that_holds_its_own() -> None:
+    from trainer.config import Settings
+    from trainer.pipeline import score_turns
+    from trainer.scoring.forbidden import NEGATED
+
+    for text in ("不是说该下班了就催您快点，您来了我们就给您办完。", "不是没有办法，办法是有的：您扫码交了我马上复电。"):
+        result = score_turns([TurnText(Transcript(text=text))], "closing_time", Settings())
+        assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [NEGATED], text
+    # 没 before a hit that says 没 itself is no copula: still counted
+    result = score_turns([TurnText(Transcript(text="我们也没有办法。"))], "closing_time", Settings())
+    assert [h.phrase for h in result.forbidden] == ["我们也没有办法"]

@@ -214,9 +214,9 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
     "phrase_embedded": 0.912,  # 30 of 32
     "short_alone": 0.951,  # 38 of 39
     "reordered": 0.818,  # 8 of 9
-    # negated, quoted: sets A-AJ (development sets, label text), 2026-12-07: 2 of 26 and 0 of 8 in failing
+    # negated, quoted: sets A-AJ (development sets, label text), 2026-12-07: 2 of 27 and 0 of 8 in failing
     # performances (the 2: 没事走吧 of rude clerks failed on manner); below 0.15, so certainly no 忌语
-    "negated": 0.107,
+    "negated": 0.103,
     "short_embedded": 0.143,  # 0 of 5
     "homophone": 0.5,  # none in label text (a recogniser's spelling): unmeasured, so an instructor decides
     "quoted": 0.100,

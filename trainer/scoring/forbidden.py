@@ -152,8 +152,8 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
     other 服务忌语 in the clause are not "something else" (不知道你自己看: two brush-offs, one breath)."""
     if match.homophone:
         return HOMOPHONE
-    if match.reordered:
-        return REORDERED
+    if match.reordered:  # a negation still reaches it: 不是说该下班了就催您快点
+        return NEGATED if _negated(match, doc, doc.clause_bounds(match.start)[0]) else REORDERED
     if _quoted(match, doc):
         return QUOTED
     lo, _ = doc.clause_bounds(match.start)
@@ -172,19 +172,7 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         return CAPABILITY
     if _taken_back(match, doc, hi) or _opens_a_concession(doc, lo, match.start):
         return CONCEDED
-    before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX - POSSESSOR_MAX) : match.start]
-    for word in NOT_NEGATIONS:
-        before = before.replace(word, "_" * len(word))
-    before = _without_possessor_noun(before, doc.form[match.start : match.start + 1])
-    for word in DETERMINERS:  # 不是哪个领导定的 / 不是我们领导定的: the negation reaches over a determiner or possessor
-        if before.endswith(word):
-            before = before[: -len(word)]
-            break
-    negator = before[-NEGATION_REACH:]
-    if NEGATORS.intersection(negator) and doc.form[match.start] not in NEGATORS and not _new_subject(doc.form[match.start], negator):
-        return NEGATED
-    near = doc.form[max(lo, match.start - RHETORICAL_REACH - 3) : match.start]
-    if any(word in near[-(len(word) + RHETORICAL_REACH) :] for word in RHETORICAL_NEGATIONS):
+    if _negated(match, doc, lo):
         return NEGATED
     forbidden_chars = {k for o in others if o is not match for k in range(o.start, o.end)}
     said_before = sum(1 for k in range(lo, match.start) if k not in forbidden_chars)
@@ -196,6 +184,26 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         kind = SHORT_ALONE if alone else SHORT_EMBEDDED
     # only a hit that would count: a short one inside a longer clause is not counted already
     return OTHER_KNOWER if kind != SHORT_EMBEDDED and _other_knower(match, doc, lo) else kind
+
+
+def _negated(match: ForbiddenMatch, doc: Doc, lo: int) -> bool:
+    """A negation said right before the hit, in its clause (which starts at `lo`): 不是随便说的, 不是哪个领导定的,
+    不是说该下班了就催您快点."""
+    before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX - POSSESSOR_MAX) : match.start]
+    for word in NOT_NEGATIONS:
+        before = before.replace(word, "_" * len(word))
+    before = _without_possessor_noun(before, doc.form[match.start : match.start + 1])
+    for word in DETERMINERS:  # 不是哪个领导定的 / 不是我们领导定的: the negation reaches over a determiner or possessor
+        if before.endswith(word):
+            before = before[: -len(word)]
+            break
+    negator = before[-NEGATION_REACH:]
+    first = doc.form[match.start]
+    # a hit that holds its own negation (没有办法) is negated only by a copula: 不是没有办法，办法是有的
+    if NEGATORS.intersection(negator) and (first not in NEGATORS or "是" in negator) and not _new_subject(first, negator):
+        return True
+    near = doc.form[max(lo, match.start - RHETORICAL_REACH - 3) : match.start]
+    return any(word in near[-(len(word) + RHETORICAL_REACH) :] for word in RHETORICAL_NEGATIONS)
 
 
 def _new_subject(first: str, negator: str) -> bool:
