@@ -384,3 +384,15 @@ def test_a_negation_reaches_a_reordered_hit_and_a_copula_one_that_holds_its_own(
     # 没 before a hit that says 没 itself is no copula: still counted
     result = score_turns([TurnText(Transcript(text="我们也没有办法。"))], "closing_time", Settings())
     assert [h.phrase for h in result.forbidden] == ["我们也没有办法"]
+
+
+def test_words_reported_as_said_to_someone_are_quoted() -> None:
+    """他跟您说我就这个态度 (the quotation marks lost in recognised speech): the colleague's words, reported."""
+    from trainer.config import Settings
+    from trainer.pipeline import score_turns
+    from trainer.scoring.forbidden import QUOTED
+
+    result = score_turns([TurnText(Transcript(text="他跟您说我就这个态度，这确实是我们做得不对。"))], "complaint", Settings())
+    assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [QUOTED]
+    result = score_turns([TurnText(Transcript(text="我跟您说我就这个态度。"))], "complaint", Settings())
+    assert [h.phrase for h in result.forbidden] == ["我就这个态度"]

@@ -196,3 +196,24 @@ def test_cantonese_money_words_are_the_units_after_a_number() -> None:
     # not after a number, or inside a word or idiom: left alone
     for text in ("丝毫不差", "三毫米的管子", "一分一毫都不会少", "有蚊子"):
         assert "毛" not in normalize(text).text and "块" not in normalize(text).text, text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("298 二九八", "298298"),  # digits, a space, numerals: two numbers (clause start between)
+        ("两百九十八二百九十八", "298298"),  # said twice in full, one breath
+        ("一百二三十块", "一百二三十块"),  # an estimate is no pair of amounts
+        ("找你13月6角", "找你13元6角"),  # a month is never followed by 角
+        ("3月6号来", "3月6号来"),
+        ("本月电费十八十六元四角", "本月电费十86元4角"),  # 是 heard as 十 before 八十六
+        ("十一十二", "十一十二"),
+    ],
+)
+def test_numbers_a_recogniser_runs_together_or_mishears(text: str, expected: str) -> None:
+    assert normalize(text).text == expected
+
+
+def test_an_amount_said_again_in_numerals_starts_a_new_number() -> None:
+    starts = normalize("298 二九八").clause_starts
+    assert starts[3] and normalize("两百九十八二百九十八").clause_starts[3]

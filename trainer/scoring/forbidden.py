@@ -257,7 +257,7 @@ def _taken_back(match: ForbiddenMatch, doc: Doc, clause_end: int) -> bool:
 
 def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
     """Someone else's words reported to the customer, not said to them: inside quotation marks of
-    the typed text, or right after a third person's 说/讲/回 (那个小伙子说这不是我的事情, 她回您不知道)."""
+    the typed text, or right after a third person's 说/讲/回 (那个小伙子说这不是我的事情, 她回您不知道, 他跟您说我就这个态度)."""
     turn = doc.turns[doc.turn_of[match.start]]
     s, e = turn.norm.source_span(doc.norm_start[match.start], doc.norm_end[match.end - 1])
     before, after = turn.source[:s], turn.source[e:]
@@ -269,9 +269,13 @@ def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
     lo, _ = doc.turn_range(doc.turn_of[match.start])
     for verb in REPORTING_VERBS:
         said = doc.form.rfind(verb, max(lo, match.start - REPORT_REACH - len(verb)), match.start)
-        if said >= 0 and doc.form[max(lo, said - 5) : said].endswith(REPORTED_SPEAKERS):
+        if said >= 0 and ADDRESSEE.sub("", doc.form[max(lo, said - 9) : said]).endswith(REPORTED_SPEAKERS):
             return True
     return False
+
+
+# Whom the reported words were said to, between the speaker and 说 (他跟您说, 那个同事对我们讲).
+ADDRESSEE = re.compile(r"(?:跟|对|和|同|给|冲)(?:您们|您|你们|你|我们|我|大家|人家)$")
 
 
 @lru_cache(maxsize=4096)

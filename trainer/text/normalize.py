@@ -76,6 +76,8 @@ NOT_UNIT_IDIOMS = ("分一毫",)  # 一分一毫都不会少: no amount
 # Near a unit's sound but not its homophone (跨 kua for 块 kuai): read as the unit only between two numbers
 # (213跨6 is 213块6; 七跨院 stays a courtyard).
 NEAR_UNITS_BETWEEN_NUMBERS = {"跨": "块"}
+# Near 元 (yue for yuan), read as 元 only between two numbers with 角/毛 after the second (找你13月6角; 3月6号 stays a date).
+NEAR_YUAN_BEFORE_JIAO = "月"
 # A digit written as a same-sounding character right before a money unit (酒快吧 -> 九块八,
 # 收泥石筷 -> 收您十块). 是 is left alone: 这是块… is a sentence, not an amount.
 DIGIT_SYLLABLES = {
@@ -343,6 +345,9 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
         near = NEAR_UNITS_BETWEEN_NUMBERS.get(unit.char)
         if near and is_numeral_or_digit(previous.char) and is_numeral_or_digit(following):
             unit.char = near
+        after = units[k + 2].char if k + 2 < len(units) else ""
+        if unit.char in NEAR_YUAN_BEFORE_JIAO and is_numeral_or_digit(previous.char) and is_numeral_or_digit(following) and after in "角毛":
+            unit.char = "元"  # 13月6角: a month is never followed by 角
     return units
 
 
@@ -606,6 +611,10 @@ def _numbers_to_digits(units: list[_Unit]) -> list[_Unit]:
         run = "".join(u.char for u in units[i:end])
         if len(run) > 1 and run[0] in "零〇" and any(c in CN_MULTIPLIERS for c in run):
             out.append(units[i])  # 找零一百元: 零 belongs to 找零, the number starts after it
+            i += 1
+            continue
+        if len(run) > 2 and run[0] == "十" and run[1] != "一" and chinese_number_value(run) is None and chinese_number_value(run[1:]) is not None:
+            out.append(units[i])  # 电费十八十六元: 是 heard as 十 before the number (八十六), not part of it
             i += 1
             continue
         if _jiao_then_count(units, i, end):
