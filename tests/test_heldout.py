@@ -149,6 +149,11 @@ Sets AI (tests/data/heldout_ai, 72 performances) and AJ (tests/data/heldout_aj, 
 at the start of the session after that, were measured once independently at 70cadc5, before any change (their
 READMEs: AI step R 0.979, P 0.970, forbidden R 1.0, P 0.700, pass/fail 64/72; AJ step R 0.972, P 0.988, forbidden
 R 1.0, P 0.737, pass/fail 66/72) and get floors from those first uses.
+
+Sets AK (tests/data/heldout_ak, 72 performances) and AL (tests/data/heldout_al, 68 performances), written the same way
+at the start of the session after that, were measured once independently at 93f8d7e, before any change (their
+READMEs: AK step R 0.961, P 0.970, forbidden R 1.0, P 0.667, pass/fail 66/72; AL step R 0.958, P 0.977, forbidden
+R 1.0, P 0.700, pass/fail 62/68) and get floors from those first uses.
 """
 
 from __future__ import annotations
@@ -208,6 +213,21 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.69,
         "passed_agreement": 0.87,
+    },
+    # sets AK and AL: floors from their first (independent) uses (their READMEs)
+    "heldout_ak": {
+        "step_recall": 0.91,
+        "step_precision": 0.92,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.61,
+        "passed_agreement": 0.87,
+    },
+    "heldout_al": {
+        "step_recall": 0.90,
+        "step_precision": 0.92,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.65,
+        "passed_agreement": 0.86,
     },
     # sets AG and AH: floors from their first (independent) uses (their READMEs)
     "heldout_ag": {
@@ -448,7 +468,7 @@ FLOORS = {
 # 不是说这事解决不了 (each words of a 忌语 reordered, which goes to an instructor). Set AI: 这事不是解决不了 (the words of
 # 这不是我的事情 reordered, which goes to an instructor).
 PASSING_FALSE_HITS = {"heldout_ai": 1, "heldout_ah": 2, "heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1, "heldout_y": 1, "heldout_ac": 1, "heldout_ad": 1, "heldout_ae": 1}
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66, "heldout_y": 65, "heldout_z": 64, "heldout_aa": 68, "heldout_ab": 67, "heldout_ac": 67, "heldout_ad": 65, "heldout_ae": 64, "heldout_af": 65, "heldout_ag": 65, "heldout_ah": 67, "heldout_ai": 72, "heldout_aj": 72}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66, "heldout_y": 65, "heldout_z": 64, "heldout_aa": 68, "heldout_ab": 67, "heldout_ac": 67, "heldout_ad": 65, "heldout_ae": 64, "heldout_af": 65, "heldout_ag": 65, "heldout_ah": 67, "heldout_ai": 72, "heldout_aj": 72, "heldout_ak": 72, "heldout_al": 68}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
