@@ -396,3 +396,16 @@ def test_words_reported_as_said_to_someone_are_quoted() -> None:
     assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [QUOTED]
     result = score_turns([TurnText(Transcript(text="我跟您说我就这个态度。"))], "complaint", Settings())
     assert [h.phrase for h in result.forbidden] == ["我就这个态度"]
+
+
+def test_words_after_a_colleagues_said_are_theirs_until_the_clerk_speaks_again() -> None:
+    """那个同事没好好给您解释还说了就我就这个态度 (recognised speech: 说了句 heard as 说了就, no quotation marks)."""
+    from trainer.config import Settings
+    from trainer.pipeline import score_turns
+    from trainer.scoring.forbidden import QUOTED
+
+    text = "那个同事没好好给您解释还说了就我就这个态度是吧"
+    result = score_turns([TurnText(Transcript(text=text))], "complaint", Settings())
+    assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [QUOTED]
+    result = score_turns([TurnText(Transcript(text="同事跟我说了半天，我说了我就这个态度。"))], "complaint", Settings())
+    assert [h.phrase for h in result.forbidden] == ["我就这个态度"]

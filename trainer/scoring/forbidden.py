@@ -271,7 +271,20 @@ def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
         said = doc.form.rfind(verb, max(lo, match.start - REPORT_REACH - len(verb)), match.start)
         if said >= 0 and ADDRESSEE.sub("", doc.form[max(lo, said - 9) : said]).endswith(REPORTED_SPEAKERS):
             return True
+        if said >= 0 and _speaker_named_before(doc.form[max(lo, said - SPEAKER_REACH) : said]):
+            return True
     return False
+
+
+SPEAKER_REACH = 16  # characters before 说 in which the one who said it may be named (那个同事没好好解释，还说了句…)
+FIRST_PERSON = "我咱"
+
+
+def _speaker_named_before(before: str) -> bool:
+    """Someone other than the clerk named before 说, with no 我 after them: the 说 is theirs (那个同事没好好给您解释，
+    还说了句我就这个态度). 同事说了半天，我… is the clerk speaking again."""
+    at = max((before.rfind(who) + len(who) for who in REPORTED_SPEAKERS if who in before), default=-1)
+    return at >= 0 and not any(person in before[at:] for person in FIRST_PERSON)
 
 
 # Whom the reported words were said to, between the speaker and 说 (他跟您说, 那个同事对我们讲).
