@@ -513,7 +513,10 @@ def _garbled_numeral(text: str) -> bool:
 def _lost_jiao(doc: Doc, check: AmountCheck) -> bool:
     """A whole-yuan amount followed in its clause by a syllable that reads as nothing, where a 角 digit would make
     the amounts add up (45块量 on a bill of 45.6)."""
-    values = {"bill": check.bill, "received": check.received, "change": check.change}
+    def adds_up_with(role: str, value: float) -> bool:
+        amounts = {"bill": check.bill, "received": check.received, "change": check.change, role: value}
+        return _adds_up(amounts["bill"], amounts["received"], amounts["change"])
+
     for role, position in check.positions:
         after = position + 1
         if not re.fullmatch(r"\d+[元块]", doc.numbers[position].text) or after >= len(doc.form) or doc.clause_start[after]:
@@ -521,7 +524,7 @@ def _lost_jiao(doc: Doc, check: AmountCheck) -> bool:
         char = doc.form[after]
         if not "\u4e00" <= char <= "\u9fff" or char in AFTER_WHOLE_YUAN or doc.turn_of[after] != doc.turn_of[position]:
             continue
-        if any(_adds_up(*{**values, role: doc.numbers[position].value + digit / 10}.values()) for digit in range(1, 10)):
+        if any(adds_up_with(role, doc.numbers[position].value + digit / 10) for digit in range(1, 10)):
             return True
     return False
 
