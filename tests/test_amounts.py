@@ -595,3 +595,18 @@ def test_a_cue_names_the_first_amount_after_it() -> None:
     """一共收您六十块六，六十现金，六毛扫码: the 60 after 一共收您 is a part of the money, not a corrected bill."""
     _, amounts = check("这个月五十五块六毛。那一共收您六十块六毛，六十现金，六毛扫码。找您五块钱整，票您拿好。")  # one recording
     assert (amounts.bill, amounts.received, amounts.change) == (55.6, 60.6, 5) and amounts.consistent
+
+
+def test_a_correction_heard_by_its_sound_still_corrects_the_amount() -> None:
+    # 三百——不对不对，两百九十八 heard as 三百部队部队…298
+    result, amounts = check_heard(heard("您这个月电费是三百部队部队看串行了298"), heard("收您三百块"), heard("找您两块，这是发票"))
+    assert (amounts.bill, amounts.received, amounts.change) == (298, 300, 2) and amounts.consistent
+
+
+def test_the_qi_of_zheqi_run_into_the_bill_is_read_away_when_that_makes_the_amounts_add_up() -> None:
+    # 您这期是二百一十二元 heard as 您这7212元
+    result, amounts = check_heard(heard("您这7212元"), heard("收您二百五十元"), heard("找您三十八元"))
+    assert (amounts.bill, amounts.received, amounts.change) == (212, 250, 38) and amounts.consistent
+    # a wrong change stays wrong: 212 + 48 is not 250
+    result, amounts = check_heard(heard("您这7212元"), heard("收您二百五十元"), heard("找您四十八元"))
+    assert not amounts.consistent and result.verdict == "fail"
