@@ -64,14 +64,16 @@
    it brings is right (`FORBIDDEN_CONFIDENCE`, benchmarks/forbidden_calibration.py). Below one half
    the best guess is "not a 忌语" (不是随便说的, 写得不清楚): the hit is not counted, but kept as
    doubtful. Either best guess is certain at `FORBIDDEN_CERTAIN`: a hit certainly not a 忌语 here
-   (inside a longer clause, 0 of 5) leaves no doubt for an instructor.
+   (a short one inside a longer clause, negated words, someone else's words reported) leaves no doubt
+   for an instructor.
 
 4. The verdict (`decide_verdict`) applies the pass rule twice: the best case (uncertain steps
    performed, uncertain 忌语 not said) and the worst case (uncertain steps missed, every uncertain
    忌语 said). Both pass -> ``pass``; both fail -> ``fail``; they differ -> ``review`` (an
    instructor decides). A 唱收唱付 check that fails where the recogniser may have garbled an amount
-   (`AmountCheck.misheard`, amounts.amounts_misheard: 收您… heard but not its amount, or every amount
-   read and adding up with its 收您/找您 not heard) counts as
+   (`AmountCheck.misheard`, amounts.amounts_misheard: 收您… heard but not its amount; every amount
+   read and adding up with its 收您/找您 not heard; a payment as heard that cannot happen; an amount in a
+   form nobody says; a 角 digit that may have been lost after 块) counts as
    adding up in the best case, as read in the worst. `passed` stays the best single guess (the rule applied to the best-guess
    statuses and the counted hits). For a review it is the machine's leaning (倾向, shown to the instructor), and
    leans to pass only when the doubts taken together more likely than not fall the pass way (`pass_probability`):
