@@ -233,3 +233,17 @@ def test_cue_tries_a_later_word_when_the_first_belongs_to_another_step() -> None
     assert result.step("greet").status == HIT
     step = result.step("ask_need")
     assert step.status == HIT and step.matched_text == "您要办什么" and step.similarity == CUE_SIMILARITY
+
+
+def test_a_recogniser_writing_ni_for_nin_still_says_a_cue_word() -> None:
+    """whisper-base writes 你 for 您: in recognised speech the cue 您+办点 is said in 你要办点杀 (啥 heard as 杀)."""
+    from trainer.config import Settings
+    from trainer.pipeline import score_turns
+    from trainer.scoring.document import TurnText
+
+    text = "你要办点杀"
+    words = tuple(Word(c, i * 0.2, i * 0.2 + 0.2, 0.9) for i, c in enumerate(text))
+    heard = score_turns([TurnText(Transcript(text=text, words=words, engine="whisper"), "a.wav")], "long_wait", Settings())
+    typed = score_turns([TurnText(Transcript(text=text))], "long_wait", Settings())
+    assert [s.status for s in heard.steps if s.id == "ask_need"] == ["hit"]
+    assert [s.status for s in typed.steps if s.id == "ask_need"] == ["missed"]  # typed text is taken as written

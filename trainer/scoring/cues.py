@@ -13,7 +13,9 @@ word written "=word" (=再会: not 再回来, which sounds the same). A cue writ
 the performance's opening clause: an address of 1-3 characters (any name or kin term:
 张叔好, 刘姐好, 大家好) and then the word, exactly. In recognised
 speech (a Doc with word timings), a cue made of 1-character words said without a
-gap is also found by its joined pinyin, like a word of that length (您做 for 您+坐).
+gap is also found by its joined pinyin, like a word of that length (您做 for 您+坐); and in a cue that
+also holds a longer word, a 1-character word is found by its sound or as the recogniser writes it
+(你 for 您: 你要办点 is 您+办点).
 
 Pure functions over a `Doc`; the matcher turns the spans into step candidates.
 """
@@ -72,14 +74,21 @@ def compile_cue(text: str, fillers: tuple[str, ...] = ()) -> CompiledCue | None:
     return CompiledCue(text, tuple(words), pattern)
 
 
+# What a recogniser writes for a one-character cue word that it hears but spells otherwise (whisper-base
+# writes 你 for 您 more often than not: 你要办点啥 for 您要办点啥).
+WRITTEN_FOR = {"您": "你"}
+
+
 def _occurrences(word: CueWord, doc: Doc, heard_alike: bool = False) -> list[int]:
     """Start positions of `word` in Doc.form (characters, or folded pinyin for 2+ characters), within one
     turn. `heard_alike`: a one-character word (not written "=") also where a character of the same strict
-    pinyin stands."""
+    pinyin stands, or the character a recogniser writes for it (`WRITTEN_FOR`)."""
     n = len(word.form)
     found: set[int] = set()
     if heard_alike and n == 1 and not word.marked_exact:
         found.update(doc.sounding(encode(word.form, strict=True)))
+        for written in WRITTEN_FOR.get(word.form, ""):  # 你 written for 您
+            found.update(k for k, char in enumerate(doc.form) if char == written)
     k = doc.form.find(word.form)
     while k >= 0:
         found.add(k)
