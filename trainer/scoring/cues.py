@@ -88,7 +88,10 @@ def _occurrences(word: CueWord, doc: Doc, heard_alike: bool = False) -> list[int
     if heard_alike and n == 1 and not word.marked_exact:
         found.update(doc.sounding(encode(word.form, strict=True)))
         for written in WRITTEN_FOR.get(word.form, ""):  # 你 written for 您
-            found.update(k for k, char in enumerate(doc.form) if char == written)
+            k = doc.form.find(written)
+            while k >= 0:
+                found.add(k)
+                k = doc.form.find(written, k + 1)
     k = doc.form.find(word.form)
     while k >= 0:
         found.add(k)
