@@ -206,6 +206,7 @@ def test_cantonese_money_words_are_the_units_after_a_number() -> None:
         ("一百二三十块", "一百二三十块"),  # an estimate is no pair of amounts
         ("找你13月6角", "找你13元6角"),  # a month is never followed by 角
         ("3月6号来", "3月6号来"),
+        ("日期是3月6", "日期是3月6"),  # nothing after the 6: no 角, so a date
         ("本月电费十八十六元四角", "本月电费十86元4角"),  # 是 heard as 十 before 八十六
         ("十一十二", "十一十二"),
     ],

@@ -346,7 +346,7 @@ def _money_homophones(units: list[_Unit]) -> list[_Unit]:
         if near and is_numeral_or_digit(previous.char) and is_numeral_or_digit(following):
             unit.char = near
         after = units[k + 2].char if k + 2 < len(units) else ""
-        if unit.char in NEAR_YUAN_BEFORE_JIAO and is_numeral_or_digit(previous.char) and is_numeral_or_digit(following) and after in "角毛":
+        if unit.char in NEAR_YUAN_BEFORE_JIAO and is_numeral_or_digit(previous.char) and is_numeral_or_digit(following) and after in ("角", "毛"):
             unit.char = "元"  # 13月6角: a month is never followed by 角
     return units
 
