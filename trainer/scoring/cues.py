@@ -88,14 +88,8 @@ def _occurrences(word: CueWord, doc: Doc, heard_alike: bool = False) -> list[int
     if heard_alike and n == 1 and not word.marked_exact:
         found.update(doc.sounding(encode(word.form, strict=True)))
         for written in WRITTEN_FOR.get(word.form, ""):  # 你 written for 您
-            k = doc.form.find(written)
-            while k >= 0:
-                found.add(k)
-                k = doc.form.find(written, k + 1)
-    k = doc.form.find(word.form)
-    while k >= 0:
-        found.add(k)
-        k = doc.form.find(word.form, k + 1)
+            found.update(_found_at(doc.form, written))
+    found.update(_found_at(doc.form, word.form))
     if word.pin:
         k = doc.pin.find(word.pin)
         while k >= 0:
@@ -103,6 +97,16 @@ def _occurrences(word: CueWord, doc: Doc, heard_alike: bool = False) -> list[int
                 found.add(k // 2)
             k = doc.pin.find(word.pin, k + 1)
     return sorted(found)
+
+
+def _found_at(text: str, part: str) -> list[int]:
+    """Every start of `part` in `text`."""
+    starts = []
+    k = text.find(part)
+    while k >= 0:
+        starts.append(k)
+        k = text.find(part, k + 1)
+    return starts
 
 
 def _spans(words: Sequence[CueWord], occurrences: Sequence[list[int]], doc: Doc) -> list[tuple[int, int]]:

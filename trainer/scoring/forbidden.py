@@ -269,9 +269,10 @@ def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
     lo, _ = doc.turn_range(doc.turn_of[match.start])
     for verb in REPORTING_VERBS:
         said = doc.form.rfind(verb, max(lo, match.start - REPORT_REACH - len(verb)), match.start)
-        if said >= 0 and ADDRESSEE.sub("", doc.form[max(lo, said - 9) : said]).endswith(REPORTED_SPEAKERS):
-            return True
-        if said >= 0 and _speaker_named_before(doc.form[max(lo, said - SPEAKER_REACH) : said]):
+        if said >= 0 and (
+            ADDRESSEE.sub("", doc.form[max(lo, said - 9) : said]).endswith(REPORTED_SPEAKERS)
+            or _speaker_named_before(doc.form[max(lo, said - SPEAKER_REACH) : said])
+        ):
             return True
     return False
 
