@@ -409,7 +409,8 @@ def test_little_courtesy_needs_a_long_performance_and_counts_nin_said_often() ->
 
 def test_a_curt_but_complete_performance_passes_and_hears_about_its_courtesy() -> None:
     """Manner is not a doubt (decide.py, item 5): the verdict follows the pass rule; the trainee reads the finding."""
-    curt = ["你好，供电抢修。说吧，什么事？", "哪儿没电？就你家还是全楼？", "地址，电话。", "行，派人了，两个钟头之内到。", "没别的了吧？再见。"]
+    # (an order to speak, 说吧, would be a 忌语 of its own: forbidden.yaml order_to_speak)
+    curt = ["你好，供电抢修。什么事？", "哪儿没电？就你家还是全楼？", "地址，电话。", "行，派人了，两个钟头之内到。", "没别的了吧？再见。"]
     result = score_turns([Transcript(text=t) for t in curt], "fault_report", Settings())
     assert result.verdict == "pass" and result.passed
     assert any(line.startswith("只听到 1 个文明用语（再见）") and "服务态度显得生硬" in line for line in result.feedback)

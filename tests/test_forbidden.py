@@ -347,6 +347,29 @@ SHIPPED_SAID = {
             "户号不知道没事，说个门牌号我也能查。", "有啥不清楚的再打电话问。",
         ),
     ),
+    # orders and reproaches with no seed wording: the manner a strict instructor fails (窗口行业常见忌语)
+    "fault_report": (
+        {
+            "说重点，哪儿停电了？": "order_to_speak",
+            "地址说完整。": "order_to_speak",
+            "说吧，什么事？": "order_to_speak",
+            "讲清楚点，几栋几单元？": "order_to_speak",
+            "好好好，对不起，行了吧。": "grudging_apology",
+            "跟你讲过好多次了，那是计划检修。": "told_you_already",
+        },
+        (
+            "您慢慢说吧，我记着。", "请说吧，我在听。", "我跟您说吧，这一片都在检修。", "您说吧，是哪个小区？",
+            "师傅到了会把原因说清楚。", "这样处理您看行不行？", "我一次跟您说全了：带上身份证和户号。",
+        ),
+    ),
+    "outage_enquiry": (
+        {"通知早就贴出来了，你们自己不看。": "its_written"},
+        ("通知贴在楼道里了，您有空可以看一下。", "您自己看不清的话，我念给您听。"),
+    ),
+    "reception": (
+        {"这都不会？按这个键。": "belittle_customer"},
+        ("这个机器您要是不会用，我来帮您按。",),
+    ),
 }
 
 
@@ -409,3 +432,51 @@ def test_words_after_a_colleagues_said_are_theirs_until_the_clerk_speaks_again()
     assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [QUOTED]
     result = score_turns([TurnText(Transcript(text="同事跟我说了半天，我说了我就这个态度。"))], "complaint", Settings())
     assert [h.phrase for h in result.forbidden] == ["我就这个态度"]
+
+
+def test_a_negation_in_reordered_words_keeps_what_it_negates() -> None:
+    """Words of a phrasing said in another order are that phrasing only if each 不/没 still stands by a word
+    it stands by there, or before the word it negates there: 您看这样要得不 is no 要不就这样吧, 这事不是解决不了
+    no 这不是我的事; 办法嘛，我们也没有 is 我们也没有办法 (the topic said first)."""
+    give_up = ForbiddenEntry("we_cannot_help", "我们也没有办法", "major", "放弃", "我帮您想办法。", variants=("要不就这样吧",))
+    assert found_in((give_up,), "您看这样要得不：先交了再申请复电。") == []
+    assert found_in((give_up,), "办法嘛，我们也没有。") == ["we_cannot_help"]
+    assert found("这事不是解决不了，咱有事好商量。") == []
+    assert found("不是说这事情难办，是得先核实一下。") == []
+    assert found("事情办不了，这不是我的事。") == ["not_my_business"]
+
+
+def test_a_clause_whose_subject_is_nobody_denies_the_words_in_it() -> None:
+    from trainer.config import Settings
+    from trainer.pipeline import score_turns
+    from trainer.scoring.forbidden import NEGATED
+
+    for scenario, text in [
+        ("closing_time", "您别走，这里没有人会因为该下班了就催您，您请坐。"),
+        ("water_policy_explain", "水价不是我们哪个领导定的，是听证会定下来的。"),  # two determiners before the hit
+    ]:
+        result = score_turns([TurnText(Transcript(text=text))], scenario, Settings())
+        assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [NEGATED], text
+
+
+def test_offering_to_talk_later_is_no_brush_off() -> None:
+    assert said_in("repeat_request", "您现在不方便的话，我们等会儿再说也可以。") == []
+    assert said_in("repeat_request", "没上班，等会儿再说。") == ["not_on_duty"]
+
+
+def test_a_question_reported_or_words_named_as_a_saying_are_quoted() -> None:
+    """她问您你懂不懂 (the quotation marks lost in recognised speech): her question, reported; 不存在这不是我的事情的说法:
+    the words named, not said. The clerk's own question, or words a later clause comments on, still count."""
+    from trainer.config import Settings
+    from trainer.pipeline import score_turns
+    from trainer.scoring.forbidden import QUOTED
+
+    for scenario, text in [
+        ("meter_doubt", "阿姨您别生气，她问您你懂不懂，这确实说得不对。"),
+        ("referral", "首问负责，我们这儿没有这不是我的事情的说法。"),
+    ]:
+        result = score_turns([TurnText(Transcript(text=text))], scenario, Settings())
+        assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [QUOTED], text
+    for scenario, text, phrase in [("meter_doubt", "我问你，你懂不懂？", "你懂不懂"), ("referral", "这不是我的事情，这话我说过了。", "这不是我的事情")]:
+        result = score_turns([TurnText(Transcript(text=text))], scenario, Settings())
+        assert [h.phrase for h in result.forbidden] == [phrase], text

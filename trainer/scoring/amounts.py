@@ -478,7 +478,9 @@ def amounts_misheard(doc: Doc, check: AmountCheck, performed: Mapping[str, bool]
       bill (收您二十 on a bill of 57.6, with 找您两块四: 三张二十 heard as 三招二十的);
     - an amount was heard in a form nobody says (7.258塊3, 057.250: digits the recogniser garbled);
     - a whole-yuan amount is followed by a syllable that reads as nothing (45块量), and a 角 digit there would make
-      the amounts add up: the digit may have been lost (四十五块六 heard as 45块量).
+      the amounts add up: the digit may have been lost (四十五块六 heard as 45块量);
+    - an amount's unit was garbled: a decimal point after 元 and 角 (12元6.5分), or 角 alone after a numeral and a
+      syllable that is no unit (一人三角 for 一元三角).
     Word confidences do not tell a garbled amount from a clear one (whisper-base wrote garbled 角 digits at
     confidence 0.5 and above, and clearly read amounts below it), so they are not used.
     """
@@ -489,7 +491,11 @@ def amounts_misheard(doc: Doc, check: AmountCheck, performed: Mapping[str, bool]
     read = dict(check.positions)
     if any(role not in read and performed.get(role, False) for role in ROLES):
         return True
-    return _impossible_payment(doc, read) or any(_garbled_numeral(doc.numbers[p].text) for p in read.values()) or _lost_jiao(doc, check)
+    return (
+        _impossible_payment(doc, read)
+        or any(_garbled_numeral(doc.numbers[p].text) or _unit_garbled(doc, p) for p in read.values())
+        or _lost_jiao(doc, check)
+    )
 
 
 def _impossible_payment(doc: Doc, read: Mapping[str, int]) -> bool:
@@ -508,6 +514,29 @@ AFTER_WHOLE_YUAN = "钱整的了啊呀吗嘛呢哦噢哈啦呗吧" + "".join({cu
 
 def _garbled_numeral(text: str) -> bool:
     return GARBLED_NUMERAL.fullmatch(text) is not None
+
+
+NUMERAL_CHARS = "零〇一二两三四五六七八九十百"
+
+
+def _unit_garbled(doc: Doc, position: int) -> bool:
+    """An amount whose unit the recogniser garbled: a decimal point written after an amount in 元 and 角
+    (12元6.5分 for 十二元六角五分), or an amount of 角 alone right after a numeral and a syllable that is no unit
+    (一人三角 for 一元三角: the 元 heard as another word, its yuan not read)."""
+    token = doc.numbers[position]
+    after = doc.form[position + 1 : position + 3]
+    if re.fullmatch(r"\d+[元块]\d", token.text) and len(after) == 2 and after[0] == "." and after[1] == NUMBER:
+        return True
+    before = doc.form[max(0, position - 2) : position]
+    return (
+        token.text.endswith(("角", "毛"))
+        and token.value < 1
+        and len(before) == 2
+        and before[0] in NUMERAL_CHARS
+        and "\u4e00" <= before[1] <= "\u9fff"
+        and before[1] not in NUMERAL_CHARS + "元块"
+        and not doc.clause_start[position - 1]
+    )
 
 
 def _lost_jiao(doc: Doc, check: AmountCheck) -> bool:

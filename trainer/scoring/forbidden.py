@@ -121,7 +121,7 @@ OPEN_QUOTES, CLOSE_QUOTES = "“「『‘", "”」』’"
 REPORTED_SPEAKERS = ("他", "她", "他们", "她们", "人家", "有人", "那人", "同事", "小伙子", "小姑娘", "师傅", "工作人员", "营业员", "那位", "对方")
 REPORT_REACH = 2  # characters allowed between 说 and the reported words (了, 过, 您)
 # Verbs that report someone's words: 他说…, 她回…, 那个师傅讲… (a clerk restating a complaint about a colleague).
-REPORTING_VERBS = ("说", "讲", "回", "答", "回答", "回复")
+REPORTING_VERBS = ("说", "讲", "问", "回", "答", "回答", "回复")  # 她问您你懂不懂: her question, reported
 NEGATORS = frozenset("不没别非未莫")
 SUBJECT_PRONOUNS = "你您我咱他她"
 NEGATION_REACH = 2  # characters before a hit
@@ -129,6 +129,9 @@ NEGATION_REACH = 2  # characters before a hit
 # 不是我们领导定的, 不是咱们上面规定的).
 DETERMINERS = ("哪个", "哪位", "哪一个", "什么", "某个", "谁", "我们", "咱们", "你们", "他们", "我")
 DETERMINER_MAX = max(len(word) for word in DETERMINERS)
+DETERMINERS_IN_A_ROW = 2  # 不是我们哪个领导定的
+# A clause whose subject is nobody (这里没有人会因为该下班了就催您) denies whatever 忌语 words follow in it.
+NOBODY = ("没有人", "没人", "谁也不", "谁都不", "不会有人", "没有谁")
 # Bodies named as the possessor, after a determiner or alone (不是我们公司领导定的, 不是局里领导定的). A fuzzy hit
 # may have taken the noun's last character for one of its own (司领导定的 for 这是领导定的): the noun then ends
 # inside the hit.
@@ -189,14 +192,16 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
 def _negated(match: ForbiddenMatch, doc: Doc, lo: int) -> bool:
     """A negation said right before the hit, in its clause (which starts at `lo`): 不是随便说的, 不是哪个领导定的,
     不是说该下班了就催您快点."""
-    before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINER_MAX - POSSESSOR_MAX) : match.start]
+    before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINERS_IN_A_ROW * DETERMINER_MAX - POSSESSOR_MAX) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))
     before = _without_possessor_noun(before, doc.form[match.start : match.start + 1])
-    for word in DETERMINERS:  # 不是哪个领导定的 / 不是我们领导定的: the negation reaches over a determiner or possessor
-        if before.endswith(word):
-            before = before[: -len(word)]
-            break
+    # 不是哪个领导定的 / 不是我们领导定的 / 不是我们哪个领导定的: the negation reaches over determiners or a possessor
+    for _ in range(DETERMINERS_IN_A_ROW):
+        word = next((word for word in DETERMINERS if before.endswith(word)), "")
+        before = before[: len(before) - len(word)]
+    if any(word in doc.form[lo : match.start] for word in NOBODY):  # 没有人会因为该下班了就催您
+        return True
     negator = before[-NEGATION_REACH:]
     first = doc.form[match.start]
     # a hit that holds its own negation (没有办法) is negated only by a copula: 不是没有办法，办法是有的
@@ -257,7 +262,8 @@ def _taken_back(match: ForbiddenMatch, doc: Doc, clause_end: int) -> bool:
 
 def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
     """Someone else's words reported to the customer, not said to them: inside quotation marks of
-    the typed text, or right after a third person's 说/讲/回 (那个小伙子说这不是我的事情, 她回您不知道, 他跟您说我就这个态度)."""
+    the typed text, right after a third person's 说/讲/问/回 (那个小伙子说这不是我的事情, 她回您不知道, 他跟您说我就这个态度),
+    or named as a saying (不存在这不是我的事情的说法)."""
     turn = doc.turns[doc.turn_of[match.start]]
     s, e = turn.norm.source_span(doc.norm_start[match.start], doc.norm_end[match.end - 1])
     before, after = turn.source[:s], turn.source[e:]
@@ -266,7 +272,9 @@ def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
             return True
     if before.count('"') % 2 == 1 and '"' in after:
         return True
-    lo, _ = doc.turn_range(doc.turn_of[match.start])
+    lo, hi = doc.turn_range(doc.turn_of[match.start])
+    if match.end < hi and not doc.clause_start[match.end] and doc.form[match.end : hi].startswith(MENTIONED_AS):  # 就不存在这不是我的事情的说法: words named, not said
+        return True
     for verb in REPORTING_VERBS:
         said = doc.form.rfind(verb, max(lo, match.start - REPORT_REACH - len(verb)), match.start)
         if said >= 0 and (
@@ -277,6 +285,8 @@ def _quoted(match: ForbiddenMatch, doc: Doc) -> bool:
     return False
 
 
+# Words followed by these are named as a saying, not said to the customer (没有这不是我的事情的说法).
+MENTIONED_AS = ("的说法", "这种说法", "这种话", "这句话", "这样的话", "这话")
 SPEAKER_REACH = 16  # characters before 说 in which the one who said it may be named (那个同事没好好解释，还说了句…)
 FIRST_PERSON = "我咱"
 
@@ -435,6 +445,39 @@ def _syllables(doc: Doc, start: int, end: int) -> list[str]:
 def _adds_negation(form: str, doc: Doc, start: int, end: int) -> bool:
     span = doc.form[start:end]
     return sum(span.count(n) for n in NEGATIONS) > sum(form.count(n) for n in NEGATIONS)
+
+
+def _negation_moved(form: str, doc: Doc, start: int, end: int) -> bool:
+    """In words said in another order, a negation that left what it negates: each 不/没 of the phrasing keeps
+    a neighbour it has there, or stays between the content words it stands between there (这又不是额的事情 is
+    这不是我的事情; 这事不是解决不了 and 不是说这事… are not, nor is 您看这样要得不 要不就这样吧)."""
+    said = doc.pin_strict[2 * start : 2 * end]  # by sound, as the reordered words were found (不适 for 不是)
+
+    def at(k: int, text: str) -> bool:
+        return k >= 0 and said[2 * k : 2 * (k + len(text))] == encode(text, strict=True)
+
+    def said_in(lo: int, hi: int, text: str) -> bool:
+        return any(at(j, text) for j in range(max(0, lo), min(hi, end - start)))
+
+    for i, char in enumerate(form):
+        if char not in NEGATIONS:
+            continue
+        word = form[i : i + 2] if form[i + 1 : i + 2] == "是" else char  # 不是 negates what follows it
+        before, after = form[i - 1 : i], form[i + len(word) : i + len(word) + 1]
+        earlier, later = _content_words(form[:i])[-1:], _content_words(form[i + len(word) :])[:1]
+        if not any(
+            (before and at(k - 1, before))
+            or (after and at(k + len(word), after))
+            or (
+                (earlier or later)
+                and all(said_in(0, k - len(w) + 1, w) for w in earlier)
+                and all(said_in(k + len(word), end - start, w) for w in later)
+            )
+            for k in range(end - start)
+            if at(k, word)
+        ):
+            return True
+    return False
 
 
 EXCEPTION_GAP = "…"  # in an exception: "the rest follows within GAP_REACH characters"
@@ -620,6 +663,7 @@ def find_forbidden(
                 for s, e in _reordered(doc, pattern)
                 if _keeps_pronouns(pattern.form, doc, s, e)
                 and not _adds_negation(pattern.form, doc, s, e)
+                and not _negation_moved(pattern.form, doc, s, e)
                 and not any(min(e, e2) > max(s, s2) for s2, e2, _, _ in spans)
             ]
         if not spans:
