@@ -465,17 +465,22 @@ def test_an_amount_in_a_form_nobody_says_goes_to_an_instructor() -> None:
     assert not amounts.consistent and amounts.misheard and result.verdict == "review"
 
 
-def test_an_amount_whose_unit_was_garbled_goes_to_an_instructor() -> None:
+GARBLED_UNITS = [
     # 找您十二元六角五分 written 12元6.5分: a decimal point after 元 and 角, which nobody says
-    result, amounts = check_heard(heard("本期电费是八十七元三角五分"), heard("收您一百元"), heard("找您12元6.5分，您点一下"))
-    assert not amounts.consistent and amounts.misheard and result.verdict == "review"
+    (("本期电费是八十七元三角五分", "收您一百元", "找您12元6.5分，您点一下"), True),
     # 找您两元七角 written 两人七角: 角 alone after a numeral and a syllable that is no unit (the 元 heard as 人)
-    result, amounts = check_heard(heard("本月电费是四十七元三角"), heard("收您五十元"), heard("找您两人七角，请收好"))
-    assert amounts.change == 0.7 and amounts.misheard and result.verdict == "review"
-    # a plain wrong change in 角 stays a certain fail, and typed text is what was said
-    result, amounts = check_heard(heard("本月电费是四十七元三角"), heard("收您五十元"), heard("找您七角，请收好"))
-    assert not amounts.misheard and result.verdict == "fail"
-    result, amounts = check("本月电费是四十七元三角。", "收您五十元。", "找您两人七角，请收好。")
+    (("本月电费是四十七元三角", "收您五十元", "找您两人七角，请收好"), True),
+    # a plain wrong change in 角 stays a certain fail
+    (("本月电费是四十七元三角", "收您五十元", "找您七角，请收好"), False),
+]
+
+
+@pytest.mark.parametrize(("texts", "doubt"), GARBLED_UNITS)
+def test_an_amount_whose_unit_was_garbled_goes_to_an_instructor(texts: tuple[str, ...], doubt: bool) -> None:
+    result, amounts = check_heard(*(heard(text) for text in texts))
+    assert not amounts.consistent and amounts.misheard == doubt
+    assert result.verdict == ("review" if doubt else "fail")
+    result, amounts = check(*(text + "。" for text in texts))  # typed text is what was said
     assert not amounts.misheard and result.verdict == "fail"
 
 
