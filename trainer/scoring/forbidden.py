@@ -14,7 +14,8 @@ Rules, stricter than for standard phrases:
   for 该下班了你快点): every content word present, close together (the span at most
   `REORDER_SLACK` characters longer than the phrasing: 这样，按照供水的规定 is no 规定就这样), in one
   sentence (commas allowed, not 。！？), each in its own place (不是 does not also say 事); one-character words by
-  their exact character.
+  their exact character; each 不/没 still by a word it stands by in the phrasing, or between the content words it
+  stands between there (这事不是解决不了 is no 这不是我的事, 您看这样要得不 no 要不就这样吧).
 - A one-character phrasing (the interjection 喂) written as a homophone (为交什么,
   位你找谁: the recogniser heard "wei" but chose a more frequent character)
   counts only where the interjection reading is the only sensible one: the
@@ -85,10 +86,10 @@ PHRASE_ALONE = "phrase_alone"  # four or more characters, alone in its clause
 PHRASE_EMBEDDED = "phrase_embedded"  # four or more characters inside a longer clause
 SHORT_ALONE = "short_alone"  # up to three characters (随便, 不知道, 喂), alone in its clause
 SHORT_EMBEDDED = "short_embedded"  # up to three characters inside a longer clause
-NEGATED = "negated"  # a negation said right before words that hold none: 不是随便说的, 不会不管您
+NEGATED = "negated"  # a negation said right before words that hold none (不是随便说的, 不会不管您), or nobody their subject (没有人会…)
 REORDERED = "reordered"  # the words of a long phrasing, reordered (see _reordered)
 HOMOPHONE = "homophone"  # 喂 heard as 为/位 (see _interjection_homophones)
-QUOTED = "quoted"  # someone else's words reported: in quotation marks, or right after 他说/同事说 (see _quoted)
+QUOTED = "quoted"  # someone else's words reported: in quotation marks, right after 他说/同事说, or named as a saying (see _quoted)
 CONDITIONAL = "conditional"  # in a clause that supposes it: 要是不清楚，可以打一一四查一下
 WONDERING = "wondering"  # 我也不知道 + a question word: the clerk wonders aloud (我也不知道怎么就少录了一位), no refusal to answer
 CAPABILITY = "capability"  # 没(有)办法 + what cannot be done (没有办法办, 没办法在电话里判断): a limit stated, not a refusal
