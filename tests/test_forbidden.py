@@ -355,11 +355,14 @@ SHIPPED_SAID = {
             "说吧，什么事？": "order_to_speak",
             "讲清楚点，几栋几单元？": "order_to_speak",
             "好好好，对不起，行了吧。": "grudging_apology",
+            "对不起行了吧，记下了。": "grudging_apology",  # the apology negates nothing
             "跟你讲过好多次了，那是计划检修。": "told_you_already",
         },
         (
             "您慢慢说吧，我记着。", "请说吧，我在听。", "我跟您说吧，这一片都在检修。", "您说吧，是哪个小区？",
             "师傅到了会把原因说清楚。", "这样处理您看行不行？", "我一次跟您说全了：带上身份证和户号。",
+            # the words of 不好意思行了吧 in another order, 行 only inside another word or another question
+            "不好意思，我看错一行，马上改。", "不好意思，您看这样行不行？",
         ),
     ),
     "outage_enquiry": (

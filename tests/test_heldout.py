@@ -194,7 +194,7 @@ FLOORS = {
         "step_recall": 0.90,
         "step_precision": 0.90,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.61,  # 0.68 before the brush-offs of 2026-12-05
+        "forbidden_precision": 0.58,  # 0.61 before the manner entries of 2026-12-07 (hits in rude performances); 0.68 before the brush-offs of 2026-12-05
         "passed_agreement": 0.80,
     },
     "heldout_h": {
@@ -216,7 +216,7 @@ FLOORS = {
         "step_recall": 0.92,
         "step_precision": 0.94,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.69,
+        "forbidden_precision": 0.64,  # 0.69 before the manner entries of 2026-12-07 (hits in rude performances)
         "passed_agreement": 0.87,
     },
     # sets AM and AN: floors from their first (independent) uses (their READMEs)
@@ -254,7 +254,7 @@ FLOORS = {
         "step_recall": 0.85,
         "step_precision": 0.92,
         "forbidden_recall": 0.83,
-        "forbidden_precision": 0.80,  # 0.93 before the manner entries of 2026-12-07 (hits in rude performances)
+        "forbidden_precision": 0.75,  # 0.93 before the manner entries of 2026-12-07 (hits in rude performances)
         "passed_agreement": 0.75,
     },
     "heldout_ah": {
@@ -276,7 +276,7 @@ FLOORS = {
         "step_recall": 0.91,
         "step_precision": 0.93,
         "forbidden_recall": 0.88,
-        "forbidden_precision": 0.54,
+        "forbidden_precision": 0.48,  # 0.54 before the manner entries of 2026-12-07 (hits in rude performances)
         "passed_agreement": 0.89,
     },
     # sets AC and AD: floors from their first (independent) uses (their READMEs)
@@ -307,7 +307,7 @@ FLOORS = {
         "step_recall": 0.87,
         "step_precision": 0.90,
         "forbidden_recall": 0.77,
-        "forbidden_precision": 0.65,
+        "forbidden_precision": 0.62,  # 0.65 before the manner entries of 2026-12-07 (hits in rude performances)
         "passed_agreement": 0.86,
     },
     # set Z: floors from its first (independent) use (its README)
@@ -371,7 +371,7 @@ FLOORS = {
         "step_recall": 0.92,
         "step_precision": 0.96,
         "forbidden_recall": 0.75,
-        "forbidden_precision": 0.55,
+        "forbidden_precision": 0.51,  # 0.55 before the manner entries of 2026-12-07 (hits in rude performances)
         "passed_agreement": 0.92,
     },
     # set R: floors from its first (independent) use (its README), except forbidden precision: the brush-offs
@@ -396,7 +396,7 @@ FLOORS = {
         "step_recall": 0.91,
         "step_precision": 0.95,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.70,
+        "forbidden_precision": 0.64,  # 0.70 before the manner entries of 2026-12-07 (hits in rude performances)
         "passed_agreement": 0.94,
     },
     # set O: floors from its first (independent) use (its README)
@@ -412,7 +412,7 @@ FLOORS = {
         "step_recall": 0.88,
         "step_precision": 0.93,
         "forbidden_recall": 0.82,
-        "forbidden_precision": 0.63,  # 0.70 before the brush-offs of 2026-12-05
+        "forbidden_precision": 0.59,  # 0.63 before the manner entries of 2026-12-07 (hits in rude performances); 0.70 before the brush-offs of 2026-12-05
         "passed_agreement": 0.84,
     },
     # set M: floors from its first (independent) use (its README)
@@ -436,7 +436,7 @@ FLOORS = {
         "step_recall": 0.92,
         "step_precision": 0.94,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.58,  # 0.61 before the manner entries of 2026-12-07 (hits in rude performances); 0.70 before the brush-offs of 2026-12-05
+        "forbidden_precision": 0.54,  # 0.61 before the manner entries of 2026-12-07 (hits in rude performances); 0.70 before the brush-offs of 2026-12-05
         "passed_agreement": 0.92,
     },
     # set J: floors from its first (independent) use (its README)
@@ -444,7 +444,7 @@ FLOORS = {
         "step_recall": 0.89,
         "step_precision": 0.93,
         "forbidden_recall": 0.90,
-        "forbidden_precision": 0.61,  # 0.64 before the manner entries of 2026-12-07 (hits in rude performances); 0.66 before 随你 (2026-12-06): 嫌我态度不好你去投诉吧，随你 is a 忌语 the labeller left as one entry
+        "forbidden_precision": 0.56,  # 0.64 before the manner entries of 2026-12-07 (hits in rude performances); 0.66 before 随你 (2026-12-06): 嫌我态度不好你去投诉吧，随你 is a 忌语 the labeller left as one entry
         "passed_agreement": 0.90,
     },
     # set I: floors from its first (independent) use (its README)
@@ -468,7 +468,7 @@ FLOORS = {
         "step_recall": 0.83,
         "step_precision": 0.90,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.51,  # 0.61 before the manner entries of 2026-12-07 (hits in rude performances); 0.72 before the brush-offs of 2026-12-05
+        "forbidden_precision": 0.48,  # 0.61 before the manner entries of 2026-12-07 (hits in rude performances); 0.72 before the brush-offs of 2026-12-05
         "passed_agreement": 0.76,
     },
     # set D: floors from its first (independent) use with the three-way verdict (its README)

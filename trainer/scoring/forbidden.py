@@ -142,8 +142,8 @@ POSSESSOR_MAX = max(len(word) for word in POSSESSOR_NOUNS)
 # 不是说这事解决不了，是得先核实 ("it is not that ...") the same.
 RHETORICAL_NEGATIONS = ("哪有", "哪能", "哪会", "哪里会", "怎么会", "怎么能", "不是说")
 RHETORICAL_REACH = 1  # characters between the rhetorical negation and the hit (说, 是)
-# Words holding 不 that negate nothing after them (要不您等会儿再说: "or else").
-NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论")
+# Words holding 不 that negate nothing after them (要不您等会儿再说: "or else"; 对不起行了吧: an apology).
+NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论", "对不起", "不好意思")
 # Words that open an indirect question right after 知道: 我也不知道为什么系统没出票, 我也不知道怎么就少录了一位
 INDIRECT_QUESTION_WORDS = ("怎么", "怎样", "为什么", "为啥", "咋", "是不是", "是否", "有没有", "能不能", "会不会", "什么", "啥", "哪", "谁", "多少", "几")
 PHRASING_PUNCTUATION = re.compile(r"[，。！？；：、,.!?;:…]")
@@ -585,6 +585,9 @@ def _occurrences_by_turn(doc: Doc, word: str, pin: str) -> dict[int, list[int]]:
             if k % 2 == 0:
                 found.add(k // 2)
             k = doc.pin_strict.find(pin, k + 1)
+    else:  # a one-character word only as a word of its own: the 行 of 一行 is no 行
+        bounds = word_boundaries(doc)
+        found = {k for k in found if k in bounds and k + 1 in bounds}
     by_turn: dict[int, list[int]] = {}
     for i in sorted(found):
         if doc.turn_of[i] >= 0 and doc.turn_of[min(i + len(word), len(doc.form)) - 1] == doc.turn_of[i]:
