@@ -73,7 +73,7 @@
    instructor decides). A 唱收唱付 check that fails where the recogniser may have garbled an amount
    (`AmountCheck.misheard`, amounts.amounts_misheard: 收您… heard but not its amount; every amount
    read and adding up with its 收您/找您 not heard; a payment as heard that cannot happen; an amount in a
-   form nobody says; a 角 digit that may have been lost after 块) counts as
+   form nobody says; a 角 digit that may have been lost after 块; a unit garbled, 一人三角 or 12元6.5分) counts as
    adding up in the best case, as read in the worst. `passed` stays the best single guess (the rule applied to the best-guess
    statuses and the counted hits). For a review it is the machine's leaning (倾向, shown to the instructor), and
    leans to pass only when the doubts taken together more likely than not fall the pass way (`pass_probability`):
