@@ -30,7 +30,7 @@ from functools import lru_cache
 import jieba.posseg
 
 from trainer.phrasebook.model import CUE_ADDRESS, CUE_EXACT, CUE_GAP, CUE_SEPARATOR
-from trainer.scoring.document import NUMBER, SENTENCE_END, TURN_SEPARATOR, Doc, cached_form
+from trainer.scoring.document import NUMBER, SENTENCE_END, TURN_SEPARATOR, Doc, cached_form, starts_of, syllable_starts
 from trainer.scoring.patterns import Pattern
 from trainer.text.pinyin import encode
 
@@ -88,25 +88,11 @@ def _occurrences(word: CueWord, doc: Doc, heard_alike: bool = False) -> list[int
     if heard_alike and n == 1 and not word.marked_exact:
         found.update(doc.sounding(encode(word.form, strict=True)))
         for written in WRITTEN_FOR.get(word.form, ""):  # 你 written for 您
-            found.update(_found_at(doc.form, written))
-    found.update(_found_at(doc.form, word.form))
+            found.update(starts_of(doc.form, written))
+    found.update(starts_of(doc.form, word.form))
     if word.pin:
-        k = doc.pin.find(word.pin)
-        while k >= 0:
-            if k % 2 == 0 and doc.turn_of[k // 2] == doc.turn_of[k // 2 + n - 1]:
-                found.add(k // 2)
-            k = doc.pin.find(word.pin, k + 1)
+        found.update(k for k in syllable_starts(doc.pin, word.pin) if doc.turn_of[k] == doc.turn_of[k + n - 1])
     return sorted(found)
-
-
-def _found_at(text: str, part: str) -> list[int]:
-    """Every start of `part` in `text`."""
-    starts = []
-    k = text.find(part)
-    while k >= 0:
-        starts.append(k)
-        k = text.find(part, k + 1)
-    return starts
 
 
 def _spans(words: Sequence[CueWord], occurrences: Sequence[list[int]], doc: Doc) -> list[tuple[int, int]]:

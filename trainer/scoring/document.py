@@ -331,6 +331,22 @@ def _collapse_numbers(norm_text: str, clause_starts: Sequence[bool] = ()) -> lis
     return out
 
 
+def starts_of(text: str, part: str) -> list[int]:
+    """Every start of `part` in `text`, overlapping ones too."""
+    starts = []
+    k = text.find(part)
+    while k >= 0:
+        starts.append(k)
+        k = text.find(part, k + 1)
+    return starts
+
+
+def syllable_starts(pin: str, pin_part: str) -> list[int]:
+    """The characters at which `pin_part` starts in `pin` (pinyin of two symbols per character, as Doc.pin and
+    Doc.pin_strict), on a syllable boundary only."""
+    return [k // 2 for k in starts_of(pin, pin_part) if k % 2 == 0]
+
+
 def matching_form(text: str, fillers: Sequence[str] = ()) -> str:
     """The matching form of a plain text (normalised, numbers collapsed)."""
     norm = normalize(text, fillers=fillers)

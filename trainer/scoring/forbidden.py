@@ -50,7 +50,7 @@ from functools import lru_cache
 import jieba
 
 from trainer.phrasebook.model import SEVERITIES, ForbiddenEntry
-from trainer.scoring.document import SENTENCE_END, Doc
+from trainer.scoring.document import SENTENCE_END, Doc, starts_of, syllable_starts
 from trainer.scoring.match import Candidate, _refine, find_candidates, similarity
 from trainer.scoring.patterns import Pattern, compile_phrasing, forbidden_thresholds
 from trainer.text.pinyin import encode
@@ -192,7 +192,9 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
 
 def _negated(match: ForbiddenMatch, doc: Doc, lo: int) -> bool:
     """A negation said right before the hit, in its clause (which starts at `lo`): 不是随便说的, 不是哪个领导定的,
-    不是说该下班了就催您快点."""
+    不是说该下班了就催您快点; or in a clause whose subject is nobody: 没有人会因为该下班了就催您."""
+    if any(word in doc.form[lo : match.start] for word in NOBODY):
+        return True
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINERS_IN_A_ROW * DETERMINER_MAX - POSSESSOR_MAX) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))
@@ -201,8 +203,6 @@ def _negated(match: ForbiddenMatch, doc: Doc, lo: int) -> bool:
     for _ in range(DETERMINERS_IN_A_ROW):
         word = next((word for word in DETERMINERS if before.endswith(word)), "")
         before = before[: len(before) - len(word)]
-    if any(word in doc.form[lo : match.start] for word in NOBODY):  # 没有人会因为该下班了就催您
-        return True
     negator = before[-NEGATION_REACH:]
     first = doc.form[match.start]
     # a hit that holds its own negation (没有办法) is negated only by a copula: 不是没有办法，办法是有的
@@ -574,17 +574,9 @@ def _words_and_pins(form: str) -> tuple[tuple[str, str], ...]:
 
 def _occurrences_by_turn(doc: Doc, word: str, pin: str) -> dict[int, list[int]]:
     """Start indices of a word (exact characters or strict pinyin) in the whole document, grouped by turn."""
-    found: set[int] = set()
-    k = doc.form.find(word)
-    while k >= 0:
-        found.add(k)
-        k = doc.form.find(word, k + 1)
+    found = set(starts_of(doc.form, word))
     if len(word) >= 2:  # one syllable alone is too easy to hear by chance (事 in 不是): exact characters only
-        k = doc.pin_strict.find(pin)
-        while k >= 0:
-            if k % 2 == 0:
-                found.add(k // 2)
-            k = doc.pin_strict.find(pin, k + 1)
+        found.update(syllable_starts(doc.pin_strict, pin))
     else:  # a one-character word only as a word of its own: the 行 of 一行 is no 行
         bounds = word_boundaries(doc)
         found = {k for k in found if k in bounds and k + 1 in bounds}
