@@ -466,12 +466,12 @@ def test_an_amount_in_a_form_nobody_says_goes_to_an_instructor() -> None:
 
 
 GARBLED_UNITS = [
-    # 找您十二元六角五分 written 12元6.5分: a decimal point after 元 and 角, which nobody says
-    (("本期电费是八十七元三角五分", "收您一百元", "找您12元6.5分，您点一下"), True),
-    # 找您两元七角 written 两人七角: 角 alone after a numeral and a syllable that is no unit (the 元 heard as 人)
-    (("本月电费是四十七元三角", "收您五十元", "找您两人七角，请收好"), True),
+    # 找您十三元六角五分 written 13元6.5分: a decimal point after 元 and 角, which nobody says
+    (("本期电费是七十六元三角五分", "收您九十元", "找您13元6.5分，您点一下"), True),
+    # 找您一元六角 written 一人六角: 角 alone after a numeral and a syllable that is no unit (the 元 heard as 人)
+    (("这个月电费三十八元四角", "收您四十元", "找您一人六角，请收好"), True),
     # a plain wrong change in 角 stays a certain fail
-    (("本月电费是四十七元三角", "收您五十元", "找您七角，请收好"), False),
+    (("这个月电费三十八元四角", "收您四十元", "找您六角，请收好"), False),
 ]
 
 

@@ -360,13 +360,13 @@ SHIPPED_SAID = {
         },
         (
             "您慢慢说吧，我记着。", "请说吧，我在听。", "我跟您说吧，这一片都在检修。", "您说吧，是哪个小区？",
-            "师傅到了会把原因说清楚。", "这样处理您看行不行？", "我一次跟您说全了：带上身份证和户号。",
+            "师傅到了会把原因说清楚。", "这样处理您看行不行？", "材料我都跟您说全了，您记一下。",
             # the words of 不好意思行了吧 in another order, 行 only inside another word or another question
-            "不好意思，我看错一行，马上改。", "不好意思，您看这样行不行？",
+            "不好意思，这一行我看错了，马上改。", "不好意思，您看这样行不行？",
         ),
     ),
     "outage_enquiry": (
-        {"通知早就贴出来了，你们自己不看。": "its_written"},
+        {"停电通知上周就贴在楼下了，自己不看。": "its_written"},
         ("通知贴在楼道里了，您有空可以看一下。", "您自己看不清的话，我念给您听。"),
     ),
     "reception": (
@@ -442,9 +442,9 @@ def test_a_negation_in_reordered_words_keeps_what_it_negates() -> None:
     it stands by there, or before the word it negates there: 您看这样要得不 is no 要不就这样吧, 这事不是解决不了
     no 这不是我的事; 办法嘛，我们也没有 is 我们也没有办法 (the topic said first)."""
     give_up = ForbiddenEntry("we_cannot_help", "我们也没有办法", "major", "放弃", "我帮您想办法。", variants=("要不就这样吧",))
-    assert found_in((give_up,), "您看这样要得不：先交了再申请复电。") == []
+    assert found_in((give_up,), "您看这样要得不：明天我让师傅上门。") == []
     assert found_in((give_up,), "办法嘛，我们也没有。") == ["we_cannot_help"]
-    assert found("这事不是解决不了，咱有事好商量。") == []
+    assert found("您这事情不是办不了，我来想办法。") == []
     assert found("不是说这事情难办，是得先核实一下。") == []
     assert found("事情办不了，这不是我的事。") == ["not_my_business"]
 
@@ -455,15 +455,15 @@ def test_a_clause_whose_subject_is_nobody_denies_the_words_in_it() -> None:
     from trainer.scoring.forbidden import NEGATED
 
     for scenario, text in [
-        ("closing_time", "您别走，这里没有人会因为该下班了就催您，您请坐。"),
-        ("water_policy_explain", "水价不是我们哪个领导定的，是听证会定下来的。"),  # two determiners before the hit
+        ("closing_time", "大爷您坐，我们这儿没人会因为该下班了就催您。"),
+        ("water_policy_explain", "这个收费标准不是我们哪个领导定的，是物价部门核定的。"),  # two determiners before the hit
     ]:
         result = score_turns([TurnText(Transcript(text=text))], scenario, Settings())
         assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [NEGATED], text
 
 
 def test_offering_to_talk_later_is_no_brush_off() -> None:
-    assert said_in("repeat_request", "您现在不方便的话，我们等会儿再说也可以。") == []
+    assert said_in("repeat_request", "您那边要是忙，等会儿再说也可以，我记着。") == []
     assert said_in("repeat_request", "没上班，等会儿再说。") == ["not_on_duty"]
 
 
@@ -476,7 +476,7 @@ def test_a_question_reported_or_words_named_as_a_saying_are_quoted() -> None:
 
     for scenario, text in [
         ("meter_doubt", "阿姨您别生气，她问您你懂不懂，这确实说得不对。"),
-        ("referral", "首问负责，我们这儿没有这不是我的事情的说法。"),
+        ("referral", "这不是我的事情的说法，在我们这儿行不通。"),
     ]:
         result = score_turns([TurnText(Transcript(text=text))], scenario, Settings())
         assert not result.forbidden and [h.evidence for h in result.forbidden_doubtful] == [QUOTED], text
