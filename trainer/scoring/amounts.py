@@ -44,7 +44,7 @@ from trainer.phrasebook.model import Scenario
 from trainer.scoring.document import NOTE_COUNT_WORDS, NUMBER, Doc, NumberToken
 from trainer.scoring.match import StepCandidate, contains_word, find_word
 from trainer.scoring.result import AmountCheck
-from trainer.text.normalize import NOTE_COUNTERS  # 两张五十: two notes of fifty
+from trainer.text.normalize import NOTE_COUNTERS, is_numeral_or_digit  # NOTE_COUNTERS: 两张五十, two notes of fifty
 from trainer.text.pinyin import syllables
 
 ROLES = ("bill", "received", "change")
@@ -516,9 +516,6 @@ def _garbled_numeral(text: str) -> bool:
     return GARBLED_NUMERAL.fullmatch(text) is not None
 
 
-NUMERAL_CHARS = "零〇一二两三四五六七八九十百"
-
-
 def _unit_garbled(doc: Doc, position: int) -> bool:
     """An amount whose unit the recogniser garbled: a decimal point written after an amount in 元 and 角
     (12元6.5分 for 十二元六角五分), or an amount of 角 alone right after a numeral and a syllable that is no unit
@@ -532,9 +529,10 @@ def _unit_garbled(doc: Doc, position: int) -> bool:
         token.text.endswith(("角", "毛"))
         and token.value < 1
         and len(before) == 2
-        and before[0] in NUMERAL_CHARS
+        and is_numeral_or_digit(before[0])
         and "\u4e00" <= before[1] <= "\u9fff"
-        and before[1] not in NUMERAL_CHARS + "元块"
+        and not is_numeral_or_digit(before[1])
+        and before[1] not in "元块"
         and not doc.clause_start[position - 1]
     )
 
