@@ -483,3 +483,26 @@ def test_a_question_reported_or_words_named_as_a_saying_are_quoted() -> None:
     for scenario, text, phrase in [("meter_doubt", "我问你，你懂不懂？", "你懂不懂"), ("referral", "这不是我的事情，这话我说过了。", "这不是我的事情")]:
         result = score_turns([TurnText(Transcript(text=text))], scenario, Settings())
         assert [h.phrase for h in result.forbidden] == [phrase], text
+
+
+def test_a_yes_or_no_question_negates_nothing_and_can_be_a_short_hits_topic() -> None:
+    """去不去随你: "whether you go is up to you", the brush-off with its topic first; the 不 of a verb-not-verb
+    question negates nothing after it, and the question alone before a short hit leaves it as good as alone."""
+    assert said_in("meter_doubt", "验不验随你，我话说到了。") == ["whatever"]
+    assert said_in("meter_doubt", "办不办手续随便你。") == ["whatever"]
+    assert said_in("reception", "您要不要随便看看资料架？") == []
+    assert said_in("meter_doubt", "我们不会随便给您定结论。") == []
+
+
+def test_asking_back_how_one_would_know_is_dont_know() -> None:
+    """我咋晓得 / 我怎么知道: "how would I know", the rhetorical 不知道; not a question about how one knew, nor a
+    customer's question reported, nor the words reordered into a statement (他们晓得怎么报)."""
+    assert said_in("outage_enquiry", "几点来电我怎么知道，等通知吧。") == ["dont_know"]
+    assert said_in("outage_enquiry", "啥时候修好我咋个晓得嘛。") == ["dont_know"]
+    assert said_in("outage_enquiry", "我怎么知道的？停电公告上写着。") == []
+    assert said_in("outage_enquiry", "您问我怎么知道要停电，是短信通知的。") == []
+    from trainer.config import Settings
+    from trainer.pipeline import score_turns
+
+    result = score_turns([TurnText(Transcript(text="您去街道办问一下，他们晓得怎么报。"))], "referral", Settings())
+    assert not result.forbidden and not result.forbidden_doubtful

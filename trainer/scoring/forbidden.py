@@ -144,6 +144,12 @@ RHETORICAL_NEGATIONS = ("哪有", "哪能", "哪会", "哪里会", "怎么会", 
 RHETORICAL_REACH = 1  # characters between the rhetorical negation and the hit (说, 是)
 # Words holding 不 that negate nothing after them (要不您等会儿再说: "or else"; 对不起行了吧: an apology).
 NOT_NEGATIONS = ("要不", "不然", "不如", "不管", "不过", "不论", "对不起", "不好意思")
+# A verb, 不/没 and the verb again asks a yes-or-no question (换不换, 要不要, 有没有, 可不可以): it negates nothing
+# after it (换不换随便你 is still 随便你).
+A_NOT_A = re.compile(r"(.)[不没]\1")
+# Such a question, with at most a short object (交不交钱), as all a clause says before a short hit is that hit's topic
+# (换不换随便你: whether you change it is up to you): the hit is as good as alone.
+A_NOT_A_TOPIC = re.compile(r"(.)[不没]\1.{0,2}")
 # Words that open an indirect question right after 知道: 我也不知道为什么系统没出票, 我也不知道怎么就少录了一位
 INDIRECT_QUESTION_WORDS = ("怎么", "怎样", "为什么", "为啥", "咋", "是不是", "是否", "有没有", "能不能", "会不会", "什么", "啥", "哪", "谁", "多少", "几")
 PHRASING_PUNCTUATION = re.compile(r"[，。！？；：、,.!?;:…]")
@@ -180,6 +186,8 @@ def hit_evidence(match: ForbiddenMatch, doc: Doc, others: Sequence[ForbiddenMatc
         return NEGATED
     forbidden_chars = {k for o in others if o is not match for k in range(o.start, o.end)}
     said_before = sum(1 for k in range(lo, match.start) if k not in forbidden_chars)
+    if A_NOT_A_TOPIC.fullmatch(doc.form[lo : match.start]):
+        said_before = 0
     said_after = sum(1 for k in range(match.end, hi) if k not in forbidden_chars)
     alone = said_before <= CLAUSE_SLACK and said_after <= CLAUSE_SLACK
     if match.end - match.start > SHORT_PHRASING:
@@ -198,6 +206,7 @@ def _negated(match: ForbiddenMatch, doc: Doc, lo: int) -> bool:
     before = doc.form[max(lo, match.start - NEGATION_REACH - 2 - DETERMINERS_IN_A_ROW * DETERMINER_MAX - POSSESSOR_MAX) : match.start]
     for word in NOT_NEGATIONS:
         before = before.replace(word, "_" * len(word))
+    before = A_NOT_A.sub("___", before)
     before = _without_possessor_noun(before, doc.form[match.start : match.start + 1])
     # 不是哪个领导定的 / 不是我们领导定的 / 不是我们哪个领导定的: the negation reaches over determiners or a possessor
     for _ in range(DETERMINERS_IN_A_ROW):
@@ -588,12 +597,15 @@ def _occurrences_by_turn(doc: Doc, word: str, pin: str) -> dict[int, list[int]]:
 
 
 REORDER_SLACK = 2  # characters a reordered phrasing may run beyond its own length: 这样，按照供水的规定 is no 规定就这样
+# A phrasing that asks (我怎么晓得, 你问我我问谁) is never found reordered: in a question the order is the meaning
+# (他们晓得怎么报 is no 我怎么晓得).
+ASKING_WORDS = ("怎么", "咋", "哪", "谁", "什么", "啥")
 
 
 def _reordered(doc: Doc, pattern: Pattern) -> list[tuple[int, int]]:
     """Spans where all content words of a long phrasing are said close together, in any order, in one turn."""
     words = _words_and_pins(pattern.form)
-    if len(words) < 2 or sum(len(w) for w, _ in words) < 4:
+    if len(words) < 2 or sum(len(w) for w, _ in words) < 4 or any(q in pattern.form for q in ASKING_WORDS):
         return []
     reach = pattern.length + 4
     found = [_occurrences_by_turn(doc, w, p) for w, p in words]
