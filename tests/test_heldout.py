@@ -159,6 +159,11 @@ Sets AM (tests/data/heldout_am, 74 performances) and AN (tests/data/heldout_an, 
 at the start of the session after that, were measured once independently at 9f42a79, before any change (their
 READMEs: AM step R 0.960, P 0.975, forbidden R 1.0, P 0.636, pass/fail 68/74; AN step R 0.972, P 0.968, forbidden
 R 1.0, P 0.778, pass/fail 66/72) and get floors from those first uses.
+
+Sets AO (tests/data/heldout_ao, 66 performances) and AP (tests/data/heldout_ap, 68 performances), written the same way
+at the start of the session after that, were measured once independently at 5b3f65c, before any change (their
+READMEs: AO step R 0.974, P 0.987, forbidden R 0.867, P 0.684, pass/fail 64/66; AP step R 0.957, P 0.982, forbidden
+R 1.0, P 0.778, pass/fail 62/68) and get floors from those first uses.
 """
 
 from __future__ import annotations
@@ -201,7 +206,9 @@ FLOORS = {
         "step_recall": 0.86,
         "step_precision": 0.88,
         "forbidden_recall": 0.95,
-        "forbidden_precision": 0.55,  # 0.65 before the brush-offs of 2026-12-05
+        # 0.65 before the brush-offs of 2026-12-05; 0.55 before the rhetorical 不知道 of 2026-12-07 (我咋晓得, said by a
+        # rude clerk blaming the customer)
+        "forbidden_precision": 0.53,
         "passed_agreement": 0.85,
     },
     # sets AI and AJ: floors from their first (independent) uses (their READMEs)
@@ -218,6 +225,21 @@ FLOORS = {
         "forbidden_recall": 0.95,
         "forbidden_precision": 0.64,  # 0.69 before the manner entries of 2026-12-07 (hits in rude performances)
         "passed_agreement": 0.87,
+    },
+    # sets AO and AP: floors from their first (independent) uses (their READMEs)
+    "heldout_ao": {
+        "step_recall": 0.92,
+        "step_precision": 0.93,
+        "forbidden_recall": 0.81,
+        "forbidden_precision": 0.63,
+        "passed_agreement": 0.91,
+    },
+    "heldout_ap": {
+        "step_recall": 0.90,
+        "step_precision": 0.93,
+        "forbidden_recall": 0.95,
+        "forbidden_precision": 0.72,
+        "passed_agreement": 0.86,
     },
     # sets AM and AN: floors from their first (independent) uses (their READMEs)
     "heldout_am": {
@@ -486,9 +508,10 @@ FLOORS = {
 # Sets AC and AD: 虽说五点该下班了，您人进来了…, 管它该下班了没有，… (each goes to an instructor); set AE: 唔系没有办法
 # (a denial in Cantonese-flavoured Mandarin, which goes to an instructor). Set AH: 催过还不交，是可以停电的 and
 # 不是说这事解决不了 (each words of a 忌语 reordered, which goes to an instructor). Set AI: 这事不是解决不了 (the words of
-# 这不是我的事情 reordered, which goes to an instructor).
-PASSING_FALSE_HITS = {"heldout_ai": 1, "heldout_ah": 2, "heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1, "heldout_y": 1, "heldout_ac": 1, "heldout_ad": 1, "heldout_ae": 1}
-SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66, "heldout_y": 65, "heldout_z": 64, "heldout_aa": 68, "heldout_ab": 67, "heldout_ac": 67, "heldout_ad": 65, "heldout_ae": 64, "heldout_af": 65, "heldout_ag": 65, "heldout_ah": 67, "heldout_ai": 72, "heldout_aj": 72, "heldout_ak": 72, "heldout_al": 68, "heldout_am": 74, "heldout_an": 72}
+# 这不是我的事情 reordered, which goes to an instructor). Set AP: 逾期不交是可以停电的 (the words of 不交就停电 reordered in a
+# rule explained, which goes to an instructor).
+PASSING_FALSE_HITS = {"heldout_ap": 1, "heldout_ai": 1, "heldout_ah": 2, "heldout_c": 1, "heldout_h": 1, "heldout_k": 1, "heldout_l": 1, "heldout_t": 1, "heldout_w": 1, "heldout_y": 1, "heldout_ac": 1, "heldout_ad": 1, "heldout_ae": 1}
+SIZES = {"heldout": 36, "heldout_c": 48, "heldout_d": 54, "heldout_e": 60, "heldout_f": 64, "heldout_g": 64, "heldout_h": 64, "heldout_i": 64, "heldout_j": 64, "heldout_k": 64, "heldout_l": 64, "heldout_m": 64, "heldout_n": 64, "heldout_o": 64, "heldout_p": 64, "heldout_q": 64, "heldout_r": 67, "heldout_s": 65, "heldout_t": 64, "heldout_u": 65, "heldout_v": 67, "heldout_w": 66, "heldout_x": 66, "heldout_y": 65, "heldout_z": 64, "heldout_aa": 68, "heldout_ab": 67, "heldout_ac": 67, "heldout_ad": 65, "heldout_ae": 64, "heldout_af": 65, "heldout_ag": 65, "heldout_ah": 67, "heldout_ai": 72, "heldout_aj": 72, "heldout_ak": 72, "heldout_al": 68, "heldout_am": 74, "heldout_an": 72, "heldout_ao": 66, "heldout_ap": 68}
 
 
 def eval_folders(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
