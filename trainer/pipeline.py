@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trainer.asr.base import Recognizer, Transcript
+from trainer.asr.whisper_engine import ENGINE as WHISPER
+from trainer.asr.word_times import settle_word_starts
 from trainer.audio import Audio, load_audio
 from trainer.config import Settings, load_settings
 from trainer.endpoint import EndpointConfig
@@ -158,6 +160,9 @@ def transcribe_turns(
     for index, (source, audio) in enumerate(zip(sources, audios)):
         key = cache.key(audio.samples, recognizer.engine, resolved_model) if cache is not None else ""
         transcript = cache.get(key) if cache is not None else None
+        if transcript is not None and transcript.engine == WHISPER:
+            # an entry written before the recogniser settled its word starts (trainer.asr.word_times); idempotent
+            transcript = settle_word_starts(transcript, audio)
         if transcript is None:
             transcript = recognizer.transcribe(audio)
             if cache is not None:

@@ -4,7 +4,8 @@ Optional: `pip install '.[whisper]'`. The model folder must be in faster-whisper
 (CTranslate2) format, e.g. whisper-base converted with ct2-transformers-converter.
 It runs on the CPU with int8 weights, `language="zh"` and word timestamps on.
 Whisper writes punctuation, Arabic digits and sometimes traditional characters:
-normalise before matching (see trainer.text).
+normalise before matching (see trainer.text). Its word start times swallow the pause before a
+word; they are settled on the audio (trainer.asr.word_times) before the transcript is returned.
 
 Vosk is the live engine. Whisper is not a streaming model: `stream()` buffers the
 audio, re-transcribes the whole buffer for a partial at most every
@@ -33,6 +34,7 @@ import numpy as np
 from trainer.audio import SAMPLE_RATE, Audio
 from trainer.asr.base import PartialResult, Transcript, Word
 from trainer.asr.base import join_words
+from trainer.asr.word_times import settle_word_starts
 from trainer.errors import ModelNotFoundError, RecognizerError
 
 if TYPE_CHECKING:
@@ -123,13 +125,14 @@ class WhisperRecognizer:
                     words.append(
                         Word(text=word.word.strip(), start=float(word.start), end=float(word.end), confidence=float(word.probability))
                     )
-        return Transcript(
+        transcript = Transcript(
             text=join_words(texts),
             words=tuple(words),
             duration=len(samples) / SAMPLE_RATE,
             engine=ENGINE,
             model=self.model_name,
         )
+        return settle_word_starts(transcript, Audio(samples))  # whisper times a word from the end of the pause before it
 
     def transcribe(self, audio: Audio) -> Transcript:
         if audio.sample_rate != SAMPLE_RATE:
