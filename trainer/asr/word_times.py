@@ -11,8 +11,9 @@ the recording's noise floor (the level that `FLOOR_PERCENTILE` % of its frames s
 least `MIN_SILENCE_SECONDS` counts (a stop consonant's closure is shorter), and a word keeps at least one frame.
 Settling is idempotent: a settled word starts on speech and is left as it is.
 
-Measured on the whisper-base transcripts of the synthesised sets AC-AP (turn files and full.wav, 1,394
-recordings, 2026-12-07), before and after: right where decided 992/1038 -> 996/1041, reviews 222 -> 219.
+Measured on the whisper-base transcripts of ten synthesised sets (AC, AD, AH-AN, AP: 697 performances, each
+as turn files and as full.wav, 2026-12-07), before and after: right where decided 1103/1151 -> 1107/1154,
+reviews 243 -> 240.
 """
 
 from __future__ import annotations
