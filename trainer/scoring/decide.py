@@ -215,7 +215,10 @@ FORBIDDEN_CONFIDENCE: dict[str, float] = {
     "phrase_alone": 0.987,  # 76 of 76
     "phrase_embedded": 0.912,  # 30 of 32
     "short_alone": 0.951,  # 38 of 39
-    "reordered": 0.818,  # 8 of 9
+    # 8 of 9 on sets A-I. Sets A-AP (2026-12-07): 32 of 34 (0.917 smoothed), which would decide them alone; kept
+    # below FORBIDDEN_CERTAIN because the 2 in passing performances explain a rule in the same words (逾期不交是可以
+    # 停电的): at 0.917 the label text of A-AP has 6 fewer reviews but fails those 2 good trainees.
+    "reordered": 0.818,
     # negated, quoted: sets A-AJ (development sets, label text), 2026-12-07: 2 of 27 and 0 of 8 in failing
     # performances (the 2: 没事走吧 of rude clerks failed on manner); below 0.15, so certainly no 忌语
     "negated": 0.103,
