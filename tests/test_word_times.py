@@ -44,6 +44,8 @@ def test_a_word_starts_where_its_speech_starts() -> None:
         pytest.param(recording((0.0, 1.96)), id="no pause"),
         pytest.param(recording(), id="silence only"),
         pytest.param(recording((0.0, 0.4), (0.52, 1.96)), id="a pause shorter than a word's silence"),
+        pytest.param(Audio(np.zeros(0, dtype=np.int16)), id="empty"),
+        pytest.param(Audio(np.full(100, 5000, dtype=np.int16)), id="shorter than a frame"),
     ],
 )
 def test_words_without_silence_in_them_keep_their_times(audio: Audio) -> None:
