@@ -154,8 +154,13 @@ def _to_dbfs(ms: np.ndarray) -> np.ndarray:
     return np.maximum(db, SILENCE_DBFS)
 
 
-def _frame_len(audio: Audio) -> int:
-    return max(1, round(VAD_FRAME_SECONDS * audio.sample_rate))
+def _frame_len(audio: Audio, frame_seconds: float = VAD_FRAME_SECONDS) -> int:
+    return max(1, round(frame_seconds * audio.sample_rate))
+
+
+def frame_levels(audio: Audio, frame_seconds: float) -> np.ndarray:
+    """The level (dBFS) of each consecutive `frame_seconds` frame of `audio`, the last, partial one included."""
+    return _to_dbfs(_frame_ms(audio.samples, _frame_len(audio, frame_seconds)))
 
 
 def _vad(audio: Audio, frame_ms: np.ndarray) -> tuple[list[tuple[float, float]], np.ndarray, np.ndarray, float]:

@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from trainer.asr.base import Transcript
-from trainer.audio import Audio
+from trainer.audio import Audio, frame_levels
 
 FRAME_SECONDS = 0.02
 FLOOR_PERCENTILE = 10
@@ -33,12 +33,9 @@ MIN_SILENCE_SECONDS = 0.15
 
 def speech_frames(audio: Audio) -> np.ndarray:
     """One boolean per FRAME_SECONDS frame of `audio`: is it louder than silence?"""
-    size = int(FRAME_SECONDS * audio.sample_rate)
-    count = len(audio.samples) // size if size else 0
-    if count == 0:
+    level = frame_levels(audio, FRAME_SECONDS)
+    if len(level) == 0:
         return np.zeros(0, dtype=bool)
-    frames = np.asarray(audio.samples[: count * size], dtype=np.float64).reshape(count, size)
-    level = 20.0 * np.log10(np.sqrt(np.mean(frames**2, axis=1)) + 1e-9)
     return level > np.percentile(level, FLOOR_PERCENTILE) + SPEECH_ABOVE_FLOOR_DB
 
 
